@@ -1,0 +1,508 @@
+/*
+ * smime.h - the S/MIME engine of smime-milter: its one public header.
+ *
+ * The engine knows messages, MIME entities, CMS structures and keys.  It
+ * knows nothing of libmilter: milter/ glues it to the MTA and to the
+ * offline smime-tool, so both run the same code.
+ *
+ * Conventions (GnuTLS style): public names are smime_subsystem_verb;
+ * inputs first, then outputs; functions return int, 0 on success and a
+ * negative SMIME_E_* on failure; data travels as pointer + length.
+ * Every string a function hands out is owned by the structure it sits in
+ * and freed with that structure's *_free function.
+ */
+#ifndef SMIME_H
+#define SMIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                               */
+/* ------------------------------------------------------------------ */
+
+enum {
+	SMIME_OK = 0,
+	SMIME_E_NOMEM = -1,       /* resource: out of memory */
+	SMIME_E_IO = -2,          /* resource: file or disk failure */
+	SMIME_E_LIMIT = -3,       /* input passes a documented limit */
+	SMIME_E_PARSE = -4,       /* malformed input (MIME, base64, DER) */
+	SMIME_E_UNSUPPORTED = -5, /* well-formed but not something we handle */
+	SMIME_E_CRYPTO = -6,      /* a crypto library call failed */
+	SMIME_E_ARG = -7          /* caller error */
+};
+
+/* Short English text for an SMIME_E_* code. */
+const char *smime_strerror(int err);
+
+/* True for errors that are resource failures (On-InternalError), false
+ * for errors that describe the input (a finding, never a failure). */
+bool smime_err_is_resource(int err);
+
+/* Initialise GnuTLS and libgcrypt.  Call once, before any thread. */
+int smime_global_init(void);
+void smime_global_deinit(void);
+
+/* ------------------------------------------------------------------ */
+/* Memory                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Overwrite n bytes in a way the compiler cannot drop. */
+void smime_wipe(void *p, size_t n);
+
+/* A growable byte string (Postfix's vstring idea).  data is always
+ * NUL-terminated after len bytes, so text can be used as a C string. */
+typedef struct smime_buf {
+	unsigned char *data;
+	size_t len;
+	size_t cap;
+} smime_buf;
+
+#define SMIME_BUF_INIT {NULL, 0, 0}
+
+int smime_buf_append(smime_buf *b, const void *p, size_t n);
+int smime_buf_puts(smime_buf *b, const char *s);
+int smime_buf_putc(smime_buf *b, int c);
+int smime_buf_printf(smime_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void smime_buf_reset(smime_buf *b);   /* len = 0, keeps memory */
+void smime_buf_free(smime_buf *b);    /* wipes, then frees */
+/* Hands the data over as a malloc'd C string (never NULL on success);
+ * the buffer is left empty. */
+int smime_buf_steal(smime_buf *b, char **out);
+
+/* ------------------------------------------------------------------ */
+/* Body store                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Holds a message body while it arrives.  It stays in memory up to
+ * mem_limit bytes, then moves to an unlinked 0600 file in tmpdir.
+ * smime_body_view() gives one contiguous read-only view: the memory
+ * buffer, or a read-only mapping of the spill file.
+ */
+typedef struct smime_body smime_body;
+
+int smime_body_new(size_t mem_limit, const char *tmpdir, smime_body **out);
+int smime_body_append(smime_body *b, const void *p, size_t n);
+/* The view stays valid until the next append or free. */
+int smime_body_view(smime_body *b, const unsigned char **data, size_t *len);
+size_t smime_body_size(const smime_body *b);
+bool smime_body_spilled(const smime_body *b);
+void smime_body_free(smime_body *b);
+
+/* ------------------------------------------------------------------ */
+/* Header lists                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct smime_header {
+	char *name;  /* as received */
+	char *value; /* raw value as received: folding kept, no leading blank */
+} smime_header;
+
+typedef struct smime_headers {
+	smime_header *v;
+	size_t n;
+	size_t cap;
+} smime_headers;
+
+#define SMIME_HEADERS_INIT {NULL, 0, 0}
+
+int smime_headers_add(smime_headers *h, const char *name, size_t nlen,
+		      const char *value, size_t vlen);
+/* The nth (0-based) instance of a header, name case-insensitive, or NULL. */
+const char *smime_headers_get(const smime_headers *h, const char *name,
+			      size_t nth);
+/* How many instances of the header there are. */
+size_t smime_headers_count(const smime_headers *h, const char *name);
+void smime_headers_free(smime_headers *h);
+
+/* The value with folding removed (CRLF/LF + WSP -> WSP), trimmed. */
+int smime_header_unfold(const char *value, char **out);
+
+/*
+ * Splits an RFC 5322 message held in one buffer into its header list and
+ * the offset of the body (the byte after the blank line, or len when
+ * there is none).  LF and CRLF line ends are both accepted.
+ */
+int smime_message_split(const unsigned char *data, size_t len,
+			smime_headers *hdrs, size_t *body_off);
+
+/* The first mailbox address (addr-spec, no angle brackets) of an address
+ * header value such as From, or SMIME_E_PARSE when there is none. */
+int smime_address_first(const char *value, char **addr);
+
+/* ------------------------------------------------------------------ */
+/* MIME                                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Documented limits of the MIME parser (defaults in SMIME_MIME_*). */
+#define SMIME_MIME_MAX_DEPTH 16      /* multipart nesting (MaxNesting) */
+#define SMIME_MIME_MAX_HEADERS 1000  /* header fields per entity */
+#define SMIME_MIME_MAX_PARTS 10000   /* entities per message */
+#define SMIME_MIME_MAX_LINE 65536    /* bytes in a header line */
+
+typedef struct smime_mime_limits {
+	unsigned max_depth;
+	unsigned max_headers;
+	unsigned max_parts;
+	size_t max_line;
+} smime_mime_limits;
+
+void smime_mime_limits_default(smime_mime_limits *l);
+
+typedef enum {
+	SMIME_CTE_7BIT = 0,
+	SMIME_CTE_8BIT,
+	SMIME_CTE_BINARY,
+	SMIME_CTE_BASE64,
+	SMIME_CTE_QP,
+	SMIME_CTE_OTHER
+} smime_cte;
+
+typedef struct smime_param {
+	char *name;  /* lowercased */
+	char *value; /* quotes removed, RFC 2231 continuations joined and
+		      * percent-decoded (charset and language dropped) */
+} smime_param;
+
+/*
+ * One MIME entity.  Offsets index the buffer given to smime_mime_parse
+ * and cover the exact original bytes, since signatures cover bytes.
+ */
+typedef struct smime_part {
+	size_t start;      /* first byte of the entity's header */
+	size_t body_start; /* first byte of its body */
+	size_t end;        /* one past its last byte; for a multipart child
+			    * the line end before the boundary line is not
+			    * part of the entity (RFC 2046) */
+	smime_headers headers; /* the entity's own header fields */
+	char *type;            /* lowercased, "text" when absent */
+	char *subtype;         /* lowercased, "plain" when absent */
+	smime_param *params;
+	size_t nparams;
+	smime_cte cte;
+	char partnum[64]; /* IMAP part number: "" for the message itself,
+			   * "1", "1.2", ... */
+	unsigned depth;   /* 0 for the top entity */
+	/* multipart only */
+	struct smime_part *children;
+	size_t nchildren;
+	size_t preamble_start, preamble_end;
+	size_t epilogue_start, epilogue_end;
+	bool missing_close;  /* no final --boundary-- line was found */
+	bool truncated;      /* a limit stopped the parse below this entity */
+} smime_part;
+
+/*
+ * Parses a MIME tree.  With top_headers NULL the buffer starts with the
+ * entity's header; otherwise the buffer is the body only and top_headers
+ * are the header fields (the milter receives them apart).  Never fails
+ * on malformed MIME: what cannot be parsed is a leaf.  Fails only on
+ * resource errors.  A limit that stops the parse sets part->truncated.
+ */
+int smime_mime_parse(const unsigned char *buf, size_t len,
+		     const smime_headers *top_headers,
+		     const smime_mime_limits *limits, smime_part **out);
+void smime_mime_free(smime_part *root);
+
+/* The value of a Content-Type parameter (name case-insensitive) or NULL. */
+const char *smime_part_param(const smime_part *p, const char *name);
+
+/* Decodes the entity's body according to its Content-Transfer-Encoding
+ * into out (base64 and quoted-printable decoded, others copied). */
+int smime_part_decode(const unsigned char *buf, const smime_part *p,
+		      smime_buf *out);
+
+/* ------------------------------------------------------------------ */
+/* Codecs                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Lenient base64 decoding: whitespace and line ends are skipped, decoding
+ * stops at the first '=' pad.  Other characters give SMIME_E_PARSE. */
+int smime_base64_decode(const unsigned char *in, size_t n, smime_buf *out);
+/* Base64 with CRLF after every line_len output characters (0: no breaks). */
+int smime_base64_encode(const unsigned char *in, size_t n, size_t line_len,
+			smime_buf *out);
+/* RFC 2045 quoted-printable; soft line breaks removed, bad escapes kept. */
+int smime_qp_decode(const unsigned char *in, size_t n, smime_buf *out);
+int smime_qp_encode(const unsigned char *in, size_t n, smime_buf *out);
+/* Canonical form: every line end (LF, CRLF, lone CR) becomes CRLF. */
+int smime_canon_crlf(const unsigned char *in, size_t n, smime_buf *out);
+/* The other form some signers hashed: every CRLF becomes LF. */
+int smime_canon_lf(const unsigned char *in, size_t n, smime_buf *out);
+
+/* ------------------------------------------------------------------ */
+/* Ciphers (SPEC section 6): the one table everything reads            */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+	SMIME_CIPHER_UNKNOWN = 0,
+	SMIME_CIPHER_RC2_40_CBC,
+	SMIME_CIPHER_RC2_64_CBC,
+	SMIME_CIPHER_RC2_128_CBC,
+	SMIME_CIPHER_RC2_CBC, /* RC2 with any other effective key size */
+	SMIME_CIPHER_DES_CBC,
+	SMIME_CIPHER_DES_EDE3_CBC,
+	SMIME_CIPHER_AES_128_CBC,
+	SMIME_CIPHER_AES_192_CBC,
+	SMIME_CIPHER_AES_256_CBC,
+	SMIME_CIPHER_AES_128_GCM,
+	SMIME_CIPHER_AES_192_GCM,
+	SMIME_CIPHER_AES_256_GCM
+} smime_cipher_id;
+
+typedef struct smime_cipher_info {
+	smime_cipher_id id;
+	const char *name;  /* SPEC section 6 name */
+	const char *oid;   /* content-encryption algorithm OID */
+	int gcry_algo;     /* libgcrypt algorithm (0: needs nettle) */
+	int gcry_mode;     /* libgcrypt mode */
+	size_t key_len;    /* bytes of key (0: taken from the message) */
+	size_t iv_len;     /* bytes of IV or GCM nonce */
+	unsigned eff_bits; /* effective key bits (RC2); key_len * 8 otherwise */
+	bool aead;         /* GCM: only inside AuthEnvelopedData */
+} smime_cipher_info;
+
+const smime_cipher_info *smime_cipher_by_id(smime_cipher_id id);
+const smime_cipher_info *smime_cipher_by_name(const char *name);
+/* RC2 maps by effective bits (eff_bits from smime_rc2_effective_bits). */
+const smime_cipher_info *smime_cipher_by_oid(const char *oid,
+					     unsigned eff_bits);
+/* RC2CBCParameter version -> effective key bits (RFC 3370/8018):
+ * 160 -> 40, 120 -> 64, 58 -> 128, >= 256 -> itself, absent (-1) -> 32,
+ * anything else -> 0 (unknown). */
+unsigned smime_rc2_effective_bits(long version);
+
+/* Cipher strength as SPEC section 6/7 defines it, against the configured
+ * WeakCiphers list (a set of smime_cipher_id bits: 1u << id). */
+typedef enum {
+	SMIME_STRENGTH_STRONG = 0,
+	SMIME_STRENGTH_LEGACY,
+	SMIME_STRENGTH_WEAK
+} smime_strength;
+
+#define SMIME_CIPHER_BIT(id) (1u << (unsigned)(id))
+/* rc2-40/64/128-cbc and des-cbc, and the odd-size rc2-cbc. */
+#define SMIME_WEAK_DEFAULT                                                    \
+	(SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_40_CBC) |                          \
+	 SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_64_CBC) |                          \
+	 SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_128_CBC) |                         \
+	 SMIME_CIPHER_BIT(SMIME_CIPHER_DES_CBC))
+
+smime_strength smime_cipher_strength(smime_cipher_id id, uint32_t weak_set);
+const char *smime_strength_name(smime_strength s);
+
+/* ------------------------------------------------------------------ */
+/* CMS (RFC 5652, 5083) read through libtasn1                          */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+	SMIME_KIND_NONE = 0,       /* no S/MIME at all */
+	SMIME_KIND_SIGNED,         /* multipart/signed, detached SignedData */
+	SMIME_KIND_OPAQUE_SIGNED,  /* SignedData with encapsulated content */
+	SMIME_KIND_ENVELOPED,      /* EnvelopedData */
+	SMIME_KIND_AUTH_ENVELOPED, /* AuthEnvelopedData */
+	SMIME_KIND_OTHER           /* another CMS content type */
+} smime_kind;
+
+/* "signed", "opaque-signed", "enveloped", "authEnveloped", "none",
+ * "other". */
+const char *smime_kind_name(smime_kind k);
+
+typedef enum {
+	SMIME_RI_KTRI = 0, /* KeyTransRecipientInfo */
+	SMIME_RI_KARI,     /* KeyAgreeRecipientInfo */
+	SMIME_RI_KEKRI,    /* KEKRecipientInfo */
+	SMIME_RI_PWRI,     /* PasswordRecipientInfo */
+	SMIME_RI_ORI       /* OtherRecipientInfo */
+} smime_ri_type;
+
+typedef struct smime_recipient {
+	smime_ri_type type;
+	/* ktri (and each kari recipientEncryptedKey): the identifier */
+	bool by_ski;          /* subjectKeyIdentifier, else issuerAndSerial */
+	char *issuer;         /* RFC 4514 string of the issuer DN */
+	char *serial;         /* lowercase hex, no separators */
+	char *ski;            /* lowercase hex */
+	unsigned char *issuer_der; /* raw issuer Name DER (for matching) */
+	size_t issuer_der_len;
+	/* kekri: the key identifier, lowercase hex */
+	char *kek_id;
+	/* key transport / agreement algorithm, as a short text:
+	 * "rsaEncryption", "rsaesOaep(sha256,mgf1-sha256)", "kari:<oid name>",
+	 * "kekri:<oid name>" */
+	char *key_alg;
+	char *key_alg_oid;
+	/* OAEP details (ktri only) */
+	bool oaep;
+	char *oaep_hash; /* "sha1" default, "sha256", ... */
+	char *oaep_mgf_hash;
+	bool oaep_label; /* a non-empty pSourceFunc label is present */
+	/* the encrypted key (ktri), a view into the DER given to the reader */
+	const unsigned char *enc_key;
+	size_t enc_key_len;
+} smime_recipient;
+
+typedef struct smime_signer {
+	char *issuer;     /* RFC 4514 string */
+	char *serial;     /* lowercase hex */
+	char *ski;        /* when identified by subjectKeyIdentifier */
+	char *digest;     /* "sha256", or the OID when unknown */
+	char *sig_alg;    /* "rsaEncryption", "rsassaPss", "ecdsa-with-SHA256",
+			   * ... or the OID */
+	char *address;    /* e-mail address of the matching certificate, when
+			   * the SignedData carries it; NULL otherwise */
+	bool has_signed_attrs;
+} smime_signer;
+
+typedef struct smime_cms_limits {
+	unsigned max_recipients;   /* MaxRecipientInfos */
+	unsigned max_certificates; /* MaxCertificates */
+} smime_cms_limits;
+
+void smime_cms_limits_default(smime_cms_limits *l);
+
+typedef struct smime_cms_info {
+	smime_kind kind; /* SIGNED means SignedData without eContent */
+	char *content_type_oid;
+	/* EnvelopedData / AuthEnvelopedData */
+	const smime_cipher_info *cipher; /* NULL when the OID is unknown */
+	char *cipher_oid;
+	unsigned eff_bits;    /* effective key bits (RC2 from its parameter) */
+	unsigned key_bits;    /* 8 * key length where known, else 0 */
+	smime_recipient *recipients;
+	size_t nrecipients;
+	/* SignedData */
+	smime_signer *signers;
+	size_t nsigners;
+	size_t ncertificates;
+	/* The encapsulated content (opaque SignedData eContent, joined when it
+	 * came as a constructed OCTET STRING).  Empty when detached. */
+	smime_buf econtent;
+	char *econtent_type_oid;
+} smime_cms_info;
+
+/*
+ * Reads a ContentInfo (DER or indefinite-length BER) and describes it.
+ * Returns SMIME_E_PARSE for DER that is not a ContentInfo of a known
+ * shape, SMIME_E_LIMIT past a limit.  The info may be partly filled on
+ * error (kind is set as soon as it is known); free it in every case.
+ * Views in info point into der, which must outlive info.
+ */
+int smime_cms_read(const unsigned char *der, size_t len,
+		   const smime_cms_limits *limits, smime_cms_info *info);
+void smime_cms_info_free(smime_cms_info *info);
+
+/* Recognises raw CMS files: DER starting with SEQUENCE, or PEM
+ * ("-----BEGIN PKCS7-----", "CMS", ...).  Puts the DER in out. */
+bool smime_cms_looks_raw(const unsigned char *data, size_t len);
+int smime_cms_from_pem(const unsigned char *data, size_t len, smime_buf *out);
+
+/* ------------------------------------------------------------------ */
+/* Analysis: what is this message?                                      */
+/* ------------------------------------------------------------------ */
+
+/* One S/MIME layer found in the message. */
+typedef struct smime_layer {
+	smime_kind kind;
+	char part[64];      /* IMAP part number of the S/MIME entity: "TEXT"
+			     * for a top-level application/pkcs7-mime, "1" for
+			     * the signed part of a top-level multipart/signed,
+			     * "1.2" etc when nested */
+	unsigned level;     /* 0 = outermost S/MIME layer, 1 inside it ... */
+	int error;          /* 0, or the SMIME_E_* that stopped analysis */
+	smime_strength strength; /* for encrypted layers */
+	smime_cms_info cms;
+} smime_layer;
+
+typedef struct smime_analyze_opts {
+	smime_mime_limits mime;
+	smime_cms_limits cms;
+	uint32_t weak_ciphers; /* WeakCiphers as cipher bits */
+	unsigned max_nesting;  /* MaxNesting: S/MIME layers analysed */
+} smime_analyze_opts;
+
+void smime_analyze_opts_default(smime_analyze_opts *o);
+
+typedef struct smime_facts {
+	smime_layer *layers;
+	size_t nlayers;
+	bool truncated; /* a limit stopped the walk */
+} smime_facts;
+
+/*
+ * Finds every S/MIME layer the gateway can reach without keys: it walks
+ * the MIME tree, reads each pkcs7 entity, descends into the first part
+ * of multipart/signed and into the eContent of opaque SignedData.
+ * With top_headers NULL the buffer is a whole message; otherwise the
+ * buffer is the body and top_headers are the message's header fields.
+ * A raw CMS file (DER or PEM) is analysed as one layer.
+ * Fails only on resource errors; bad input ends up as layer errors.
+ */
+int smime_analyze(const unsigned char *buf, size_t len,
+		  const smime_headers *top_headers,
+		  const smime_analyze_opts *opts, smime_facts *facts);
+void smime_facts_free(smime_facts *facts);
+
+/* The first encrypted layer with the weakest strength, or NULL. */
+const smime_layer *smime_facts_weakest(const smime_facts *facts);
+
+/* ------------------------------------------------------------------ */
+/* Edits: what the milter or smime-tool does to the message            */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+	SMIME_VERDICT_ACCEPT = 0,
+	SMIME_VERDICT_REJECT,
+	SMIME_VERDICT_TEMPFAIL,
+	SMIME_VERDICT_DISCARD,
+	SMIME_VERDICT_QUARANTINE
+} smime_verdict;
+
+typedef enum {
+	SMIME_EDIT_INSERT = 0, /* insert header at index (0 = top) */
+	SMIME_EDIT_DELETE,     /* delete the index-th (1-based) instance */
+	SMIME_EDIT_CHANGE      /* replace the index-th (1-based) instance */
+} smime_edit_op;
+
+typedef struct smime_edit {
+	smime_edit_op op;
+	unsigned index;
+	char *name;
+	char *value;
+} smime_edit;
+
+/*
+ * The edit list: header operations in milter terms, an optional new
+ * body, and a verdict.  Both back ends (libmilter calls, or a writer that
+ * produces the message file) apply exactly this.
+ */
+typedef struct smime_edits {
+	smime_edit *v;
+	size_t n;
+	size_t cap;
+	bool replace_body;
+	smime_buf body; /* the new body, CRLF line ends */
+	smime_verdict verdict;
+	char *reply_code;  /* "550" */
+	char *reply_xcode; /* "5.7.1" */
+	char *reply_text;
+	char *quarantine_reason;
+} smime_edits;
+
+int smime_edits_header(smime_edits *e, smime_edit_op op, unsigned index,
+		       const char *name, const char *value);
+void smime_edits_free(smime_edits *e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SMIME_H */

@@ -1,0 +1,175 @@
+/*
+ * milter.h - what milter/ shares between the smime-milter daemon and
+ * smime-tool: the configuration, logging, the per-message context and the
+ * one processing path both programs run.  No libmilter in here; only
+ * callbacks.c and main.c talk to libmilter.
+ */
+#ifndef MILTER_H
+#define MILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "rules.h"
+#include "smime.h"
+
+/* ------------------------------------------------------------------ */
+/* Configuration (SPEC section 4)                                      */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+	MILTER_ONERR_ACCEPT = 0,
+	MILTER_ONERR_TEMPFAIL,
+	MILTER_ONERR_REJECT
+} milter_onerr;
+
+/*
+ * The loaded configuration.  Immutable once loaded: a reload builds a new
+ * one and swaps the pointer; each connection pins the one it started with
+ * through the reference count.
+ */
+typedef struct milter_config {
+	int refs; /* atomic; see milter_config_ref/unref */
+	char *file;
+
+	char *socket;
+	char *authserv_id; /* resolved: HOSTNAME -> gethostname() */
+	char *trust_anchor_file;
+	char *crl_file;
+	char *key_store;
+	char *cert_directory;
+	char *rules_file;
+	rules_cidr *internal_hosts;
+	size_t ninternal_hosts;
+	char **outbound_daemon_names;
+	size_t noutbound_daemon_names;
+	uint32_t weak_ciphers; /* SMIME_CIPHER_BIT set */
+	milter_onerr on_internal_error;
+	char *user_id;
+	char *pid_file;
+	unsigned socket_mode;
+	int syslog_facility; /* LOG_MAIL etc */
+	bool dry_run;
+	char **weak_digests;
+	size_t nweak_digests;
+	unsigned min_rsa_bits;
+	bool stamp_inner_signatures;
+	char *sender_login_map;
+	bool sign_unauthenticated;
+	char *sign_digest;
+	char *sign_rsa_padding;
+	size_t body_memory_limit;
+	char *temp_directory;
+	size_t max_crypto_size;
+	unsigned max_nesting;
+	unsigned max_recipient_infos;
+	unsigned max_certificates;
+
+	/* derived once at load time */
+	smime_analyze_opts analyze;
+} milter_config;
+
+#define MILTER_DEFAULT_CONFIG "/etc/smime-milter/smime-milter.conf"
+
+/*
+ * Loads and checks a configuration file.  Every problem is appended to
+ * diags as one "FILE:LINE: message\n" line (FILE: message for problems
+ * without a line).  Returns 0 and a config with one reference, or -1
+ * when the file is unusable (diags says why).
+ */
+int milter_config_load(const char *file, milter_config **out, smime_buf *diags);
+/* A configuration with every default, as if the file were empty. */
+int milter_config_defaults(milter_config **out);
+/* The deeper checks of -n: trust anchors and CRLs parse, key files are
+ * safe (not readable by group or others) and readable by UserID.
+ * Appends problems to diags; returns the number of problems. */
+int milter_config_check(const milter_config *cfg, smime_buf *diags);
+milter_config *milter_config_ref(milter_config *cfg);
+void milter_config_unref(milter_config *cfg);
+
+/* Parses a size with K and M suffixes (1024-based).  0 or -1. */
+int milter_parse_size(const char *text, size_t *out);
+
+/* ------------------------------------------------------------------ */
+/* Logging                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Opens syslog with the facility, or logs to stderr when to_stderr. */
+void milter_log_open(int facility, bool to_stderr);
+/* Every line carries the queue id ("NOQUEUE" when qid is NULL). */
+void milter_log(int prio, const char *qid, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------ */
+/* One message                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct milter_msg {
+	char *queue_id;
+	char *client_ip;   /* textual address; NULL for a local socket */
+	char *auth_user;   /* {auth_authen}, NULL when not authenticated */
+	char *daemon_name; /* {daemon_name} */
+	char *env_from;    /* MAIL FROM address, brackets removed */
+	char **rcpts;      /* RCPT TO addresses the MTA accepted */
+	size_t nrcpts;
+	smime_headers headers;
+	smime_body *body;
+	struct timespec started; /* CLOCK_MONOTONIC, for ms= */
+	time_t now;              /* wall clock for validity checks (--at) */
+} milter_msg;
+
+int milter_msg_new(const milter_config *cfg, milter_msg **out);
+int milter_msg_set(char **field, const char *value);
+int milter_msg_add_rcpt(milter_msg *m, const char *rcpt);
+void milter_msg_free(milter_msg *m);
+
+/* SPEC section 4: authenticated, or client in InternalHosts, or daemon
+ * name in OutboundDaemonNames. */
+bool milter_is_outbound(const milter_config *cfg, const milter_msg *m);
+
+/* ------------------------------------------------------------------ */
+/* The per-message log line (SPEC section 7)                           */
+/* ------------------------------------------------------------------ */
+
+/* Fields in SPEC order; NULL fields (and ms < 0) are left out. */
+typedef struct milter_logline {
+	const char *queue_id;
+	const char *dir;
+	const char *from;   /* address, written as from=<...> */
+	const char *kind;
+	const char *cipher;
+	const char *strength;
+	const char *action;
+	const char *new_cipher;
+	const char *signer;
+	const char *result;
+	const char *reason;
+	const char *mailer;
+	long ms;
+} milter_logline;
+
+/* "QUEUEID: dir=... from=<...> ..." with values quoted where they hold
+ * blanks, quotes or control characters (which are escaped). */
+int milter_logline_format(const milter_logline *l, smime_buf *out);
+
+/* ------------------------------------------------------------------ */
+/* The one processing path                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Decides what happens to one message: analyse, (rules), build the edit
+ * list, and write the log line (without trailing newline) to logline.
+ * The milter applies the edits through libmilter; smime-tool through
+ * milter_apply_file.  Returns 0, or a negative resource error that the
+ * caller maps through On-InternalError.
+ */
+int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
+		   smime_buf *logline);
+
+/* Writes the message (headers with the edits applied, then the body or
+ * the replacement body) to fd. */
+int milter_apply_file(const milter_msg *m, const smime_edits *edits, int fd);
+
+#endif /* MILTER_H */

@@ -1,0 +1,2 @@
+#include "milter.h"
+int main(void) { return 0; }
