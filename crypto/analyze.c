@@ -1,1 +1,303 @@
+/*
+ * analyze.c - what is this message?  Finds every S/MIME layer the gateway
+ * can reach without keys.
+ *
+ * The walk goes through the MIME tree; at a multipart/signed it records a
+ * `signed` layer (read from the signature part) and descends into the
+ * signed first part; at an application/pkcs7-mime entity it reads the
+ * ContentInfo, and for opaque SignedData it parses the encapsulated
+ * content as a new MIME entity and descends into it.  Encrypted layers end
+ * the walk below them (no keys here).  message/rfc822 attachments are a
+ * different message and are not entered.
+ *
+ * Bad input never fails the analysis: a layer that cannot be decoded
+ * carries its error and the walk goes on.  Only resource errors fail.
+ */
 #include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct walker {
+	const smime_analyze_opts *opts;
+	smime_facts *facts;
+} walker;
+
+static int walk_entity(walker *w, const unsigned char *buf,
+		       const smime_part *p, unsigned level, const char *base);
+
+static int add_layer(walker *w, smime_kind kind, const char *part,
+		     unsigned level, smime_layer **out)
+{
+	smime_facts *f = w->facts;
+	smime_layer *v = realloc(f->layers, (f->nlayers + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return SMIME_E_NOMEM;
+	f->layers = v;
+	*out = &v[f->nlayers++];
+	memset(*out, 0, sizeof(**out));
+	(*out)->kind = kind;
+	(*out)->level = level;
+	snprintf((*out)->part, sizeof((*out)->part), "%s", part);
+	return SMIME_OK;
+}
+
+static bool is_type(const smime_part *p, const char *type, const char *sub)
+{
+	return smime_ascii_casecmp(p->type, type) == 0 &&
+	       smime_ascii_casecmp(p->subtype, sub) == 0;
+}
+
+static bool is_pkcs7_mime(const smime_part *p)
+{
+	const char *name;
+	size_t n;
+
+	if (is_type(p, "application", "pkcs7-mime") ||
+	    is_type(p, "application", "x-pkcs7-mime"))
+		return true;
+	/* Some clients label the entity octet-stream and name it *.p7m. */
+	if (!is_type(p, "application", "octet-stream"))
+		return false;
+	name = smime_part_param(p, "name");
+	if (name == NULL)
+		return false;
+	n = strlen(name);
+	return n > 4 && smime_ascii_casecmp(name + n - 4, ".p7m") == 0;
+}
+
+static bool is_pkcs7_signature(const smime_part *p)
+{
+	return is_type(p, "application", "pkcs7-signature") ||
+	       is_type(p, "application", "x-pkcs7-signature");
+}
+
+/* The IMAP-style number of an entity inside a layer: base + partnum. */
+static void part_name(const char *base, const smime_part *p, bool top_text,
+		      char *out, size_t outlen)
+{
+	if (p->partnum[0] == '\0')
+		snprintf(out, outlen, "%s", top_text ? "TEXT" : (*base ? base : "1"));
+	else if (*base)
+		snprintf(out, outlen, "%s.%s", base, p->partnum);
+	else
+		snprintf(out, outlen, "%s", p->partnum);
+}
+
+/* The kind a pkcs7-mime entity announces through smime-type, used when its
+ * DER cannot be read. */
+static smime_kind announced_kind(const smime_part *p)
+{
+	const char *t = smime_part_param(p, "smime-type");
+
+	if (t == NULL)
+		return SMIME_KIND_OTHER;
+	if (smime_ascii_casecmp(t, "enveloped-data") == 0)
+		return SMIME_KIND_ENVELOPED;
+	if (smime_ascii_casecmp(t, "authEnveloped-data") == 0)
+		return SMIME_KIND_AUTH_ENVELOPED;
+	if (smime_ascii_casecmp(t, "signed-data") == 0)
+		return SMIME_KIND_OPAQUE_SIGNED;
+	return SMIME_KIND_OTHER;
+}
+
+static void set_strength(walker *w, smime_layer *l)
+{
+	if (l->kind != SMIME_KIND_ENVELOPED &&
+	    l->kind != SMIME_KIND_AUTH_ENVELOPED)
+		return;
+	l->strength = l->cms.cipher
+			      ? smime_cipher_strength(l->cms.cipher->id,
+						      w->opts->weak_ciphers)
+			      : SMIME_STRENGTH_STRONG;
+}
+
+/* Reads one ContentInfo into a new layer; descends into opaque content. */
+static int read_cms(walker *w, const unsigned char *der, size_t len,
+		    smime_kind fallback, const char *part, unsigned level,
+		    bool detached_signature)
+{
+	smime_layer *l;
+	size_t idx;
+	int rc;
+
+	rc = add_layer(w, fallback, part, level, &l);
+	if (rc < 0)
+		return rc;
+	idx = w->facts->nlayers - 1;
+	rc = smime_cms_read(der, len, &w->opts->cms, &l->cms);
+	if (rc < 0) {
+		if (smime_err_is_resource(rc))
+			return rc;
+		l->error = rc;
+	}
+	if (l->cms.kind != SMIME_KIND_NONE)
+		l->kind = l->cms.kind;
+	if (detached_signature && (l->kind == SMIME_KIND_OPAQUE_SIGNED ||
+				   l->kind == SMIME_KIND_SIGNED))
+		l->kind = SMIME_KIND_SIGNED;
+	set_strength(w, l);
+	if (l->error == 0 && l->kind == SMIME_KIND_OPAQUE_SIGNED &&
+	    l->cms.econtent.len > 0) {
+		smime_part *inner = NULL;
+		const smime_buf *ec = &w->facts->layers[idx].cms.econtent;
+
+		rc = smime_mime_parse(ec->data, ec->len, NULL, &w->opts->mime,
+				      &inner);
+		if (rc < 0)
+			return rc;
+		rc = walk_entity(w, ec->data, inner, level + 1, "");
+		smime_mime_free(inner);
+		return rc;
+	}
+	return SMIME_OK;
+}
+
+/* Decodes an entity's body and reads it as CMS. */
+static int read_entity_cms(walker *w, const unsigned char *buf,
+			   const smime_part *p, smime_kind fallback,
+			   const char *part, unsigned level, bool detached)
+{
+	smime_buf der = SMIME_BUF_INIT;
+	smime_layer *l;
+	int rc;
+
+	rc = smime_part_decode(buf, p, &der);
+	if (rc < 0 && smime_err_is_resource(rc))
+		goto cleanup;
+	if (rc < 0 || der.len == 0) {
+		/* Not even the transfer encoding decodes: a finding. */
+		rc = add_layer(w, fallback, part, level, &l);
+		if (rc == 0)
+			l->error = SMIME_E_PARSE;
+		goto cleanup;
+	}
+	rc = read_cms(w, der.data, der.len, fallback, part, level, detached);
+cleanup:
+	smime_buf_free(&der);
+	return rc;
+}
+
+static int walk_signed(walker *w, const unsigned char *buf,
+		       const smime_part *p, unsigned level, const char *base)
+{
+	char part[sizeof(((smime_layer *)0)->part)];
+	int rc;
+
+	part_name(base, &p->children[0], false, part, sizeof(part));
+	rc = read_entity_cms(w, buf, &p->children[1], SMIME_KIND_SIGNED, part,
+			     level, true);
+	if (rc < 0)
+		return rc;
+	return walk_entity(w, buf, &p->children[0], level + 1, base);
+}
+
+static int walk_entity(walker *w, const unsigned char *buf,
+		       const smime_part *p, unsigned level, const char *base)
+{
+	char part[sizeof(((smime_layer *)0)->part)];
+	int rc;
+
+	if (p->truncated)
+		w->facts->truncated = true;
+	if (level >= w->opts->max_nesting) {
+		w->facts->truncated = true;
+		return SMIME_OK;
+	}
+	if (is_type(p, "multipart", "signed") && p->nchildren >= 2 &&
+	    is_pkcs7_signature(&p->children[1]))
+		return walk_signed(w, buf, p, level, base);
+	if (is_pkcs7_mime(p)) {
+		part_name(base, p, true, part, sizeof(part));
+		return read_entity_cms(w, buf, p, announced_kind(p), part,
+				       level, false);
+	}
+	for (size_t i = 0; i < p->nchildren; i++) {
+		rc = walk_entity(w, buf, &p->children[i], level, base);
+		if (rc < 0)
+			return rc;
+	}
+	return SMIME_OK;
+}
+
+void smime_analyze_opts_default(smime_analyze_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	smime_mime_limits_default(&o->mime);
+	smime_cms_limits_default(&o->cms);
+	o->weak_ciphers = SMIME_WEAK_DEFAULT;
+	o->max_nesting = SMIME_MIME_MAX_DEPTH;
+}
+
+static int analyze_raw(walker *w, const unsigned char *buf, size_t len)
+{
+	smime_buf der = SMIME_BUF_INIT;
+	int rc;
+
+	if (len > 0 && buf[0] == 0x30)
+		return read_cms(w, buf, len, SMIME_KIND_OTHER, "TEXT", 0, false);
+	rc = smime_cms_from_pem(buf, len, &der);
+	if (rc < 0) {
+		smime_layer *l;
+		if (smime_err_is_resource(rc))
+			goto cleanup;
+		rc = add_layer(w, SMIME_KIND_OTHER, "TEXT", 0, &l);
+		if (rc == 0)
+			l->error = SMIME_E_PARSE;
+		goto cleanup;
+	}
+	rc = read_cms(w, der.data, der.len, SMIME_KIND_OTHER, "TEXT", 0, false);
+cleanup:
+	smime_buf_free(&der);
+	return rc;
+}
+
+int smime_analyze(const unsigned char *buf, size_t len,
+		  const smime_headers *top_headers,
+		  const smime_analyze_opts *opts, smime_facts *facts)
+{
+	smime_analyze_opts defaults;
+	smime_part *root = NULL;
+	walker w;
+	int rc;
+
+	memset(facts, 0, sizeof(*facts));
+	if (opts == NULL) {
+		smime_analyze_opts_default(&defaults);
+		opts = &defaults;
+	}
+	w.opts = opts;
+	w.facts = facts;
+	if (top_headers == NULL && smime_cms_looks_raw(buf, len))
+		return analyze_raw(&w, buf, len);
+	rc = smime_mime_parse(buf, len, top_headers, &opts->mime, &root);
+	if (rc < 0)
+		return rc;
+	rc = walk_entity(&w, buf, root, 0, "");
+	smime_mime_free(root);
+	return rc;
+}
+
+void smime_facts_free(smime_facts *facts)
+{
+	for (size_t i = 0; i < facts->nlayers; i++)
+		smime_cms_info_free(&facts->layers[i].cms);
+	free(facts->layers);
+	memset(facts, 0, sizeof(*facts));
+}
+
+const smime_layer *smime_facts_weakest(const smime_facts *facts)
+{
+	const smime_layer *best = NULL;
+
+	for (size_t i = 0; i < facts->nlayers; i++) {
+		const smime_layer *l = &facts->layers[i];
+		if (l->kind != SMIME_KIND_ENVELOPED &&
+		    l->kind != SMIME_KIND_AUTH_ENVELOPED)
+			continue;
+		if (best == NULL || l->strength > best->strength)
+			best = l;
+	}
+	return best;
+}

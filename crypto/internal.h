@@ -15,6 +15,91 @@ extern const asn1_static_node smime_cms_asn1_tab[];
 /* The parsed definitions, created once by smime_global_init(). */
 asn1_node smime_cms_definitions(void);
 
+/* --- OID names and identifier printing (cms_names.c) --- */
+typedef enum {
+	SMIME_OID_ANY = 0,
+	SMIME_OID_DIGEST,
+	SMIME_OID_SIGNATURE,
+	SMIME_OID_KEY_TRANSPORT,
+	SMIME_OID_KEY_AGREEMENT,
+	SMIME_OID_KEY_WRAP,
+	SMIME_OID_CIPHER,
+	SMIME_OID_CONTENT_TYPE,
+	SMIME_OID_ATTRIBUTE,
+	SMIME_OID_OTHER
+} smime_oid_class;
+
+/* Short name of a dotted OID ("sha256", "rsassaPss", "id-aes128-wrap")
+ * within a class (SMIME_OID_ANY: any), or NULL when unknown. */
+const char *smime_oid_name(const char *oid, smime_oid_class cls);
+/* The reverse: the dotted OID of a name (case-insensitive), or NULL. */
+const char *smime_oid_by_name(const char *name, smime_oid_class cls);
+/* A malloc'd copy of the name, or of the OID itself when unknown. */
+int smime_oid_name_dup(const char *oid, smime_oid_class cls, char **out);
+/* Lowercase hex of n bytes, malloc'd. */
+int smime_hex_lower(const unsigned char *p, size_t n, char **out);
+/* A certificate serial (DER INTEGER content) without its leading zero
+ * bytes (at least one byte stays), so serials compare as numbers. */
+void smime_serial_trim(const unsigned char **p, size_t *n);
+/* Lowercase hex of a trimmed serial ("3a9f01c2"). */
+int smime_serial_hex(const unsigned char *p, size_t n, char **out);
+/* An X.501 Name (DER) as an RFC 4514 string ("CN=Example CA,O=Example"). */
+int smime_dn_to_string(const unsigned char *der, size_t len, char **out);
+
+/* --- libtasn1 helpers (cms_read.c) --- */
+/* Maps a libtasn1 result to SMIME_E_NOMEM or SMIME_E_PARSE (0 stays 0). */
+int smime_asn1_err(int asn1_result);
+/* Reads a value into a malloc'd buffer (NUL-terminated one past *len).
+ * A missing OPTIONAL element gives SMIME_E_PARSE. */
+int smime_asn1_read(asn1_node node, const char *name, unsigned char **out,
+		    size_t *len);
+/* Decodes BER (indefinite lengths allowed) of the named type of cms.asn
+ * ("SmimeCMS.EnvelopedData").  allow_zeros accepts zero bytes after the
+ * element: the end-of-contents an indefinite-length [0] EXPLICIT wrapper
+ * leaves after its content, or block padding after a whole message.
+ * Anything else after the element is SMIME_E_PARSE.  *out is NULL on
+ * failure. */
+int smime_asn1_decode(const char *type, const unsigned char *der,
+		      size_t len, bool allow_zeros, asn1_node *out);
+/* The encoding of the named element inside der (decoded into node), less
+ * its explicit tag and, when that tag had an indefinite length, less its
+ * end-of-contents octets: for "content" of a ContentInfo, the inner
+ * structure. */
+int smime_asn1_inner(asn1_node node, const unsigned char *der, size_t len,
+		     const char *name, const unsigned char **out,
+		     size_t *outlen);
+/* The content octets of the element name inside der (decoded into node),
+ * when it is one definite-length primitive: a view into der.  A
+ * constructed element gives SMIME_E_UNSUPPORTED. */
+int smime_asn1_view(asn1_node node, const unsigned char *der, size_t len,
+		    const char *name, const unsigned char **out,
+		    size_t *outlen);
+/* Reads the dotted OID at name as a malloc'd C string. */
+int smime_asn1_read_oid(asn1_node node, const char *name, char **out);
+/* Whether the (OPTIONAL) element name is present in a decoded node. */
+bool smime_asn1_present(asn1_node node, const char *name);
+/* An IssuerAndSerialNumber at name: RFC 4514 issuer, raw issuer DER,
+ * serial as lowercase hex; issuer_der may be NULL. */
+int smime_asn1_read_iasn(asn1_node node, const char *name, char **issuer,
+			 unsigned char **issuer_der, size_t *issuer_der_len,
+			 char **serial_hex);
+/* Appends printf output to a path buffer for libtasn1 element names;
+ * the result is "" (which names nothing) if it would not fit. */
+typedef struct smime_asn1_path {
+	char s[256];
+} smime_asn1_path;
+const char *smime_asn1_path_fmt(smime_asn1_path *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The readers of the content types (cms_enveloped.c, cms_signed.c): der
+ * is the inner structure, info already has content_type_oid. */
+int smime_cms_read_enveloped(const unsigned char *der, size_t len,
+			     bool auth, const smime_cms_limits *limits,
+			     smime_cms_info *info);
+int smime_cms_read_signed(const unsigned char *der, size_t len,
+			  const smime_cms_limits *limits,
+			  smime_cms_info *info);
+
 /* Case-insensitive ASCII comparison helpers. */
 int smime_ascii_casecmp(const char *a, const char *b);
 int smime_ascii_ncasecmp(const char *a, const char *b, size_t n);

@@ -129,24 +129,38 @@ int smime_header_unfold(const char *value, char **out);
 /*
  * Splits an RFC 5322 message held in one buffer into its header list and
  * the offset of the body (the byte after the blank line, or len when
- * there is none).  LF and CRLF line ends are both accepted.
+ * there is none).  LF and CRLF line ends are both accepted.  A line that
+ * is neither a field nor a continuation ends the header and is the first
+ * line of the body (as in Postfix and Python's email package); an mbox
+ * "From " line at the very start and a continuation line with no field
+ * before it are skipped.  Fields are appended to hdrs.
  */
 int smime_message_split(const unsigned char *data, size_t len,
 			smime_headers *hdrs, size_t *body_off);
 
 /* The first mailbox address (addr-spec, no angle brackets) of an address
- * header value such as From, or SMIME_E_PARSE when there is none. */
+ * header value such as From, or SMIME_E_PARSE when there is none.
+ * Display names, quoted strings, comments, groups, folding and obsolete
+ * source routes are understood; "<>" is skipped.  Text in angle brackets
+ * is taken as it is, a bare address needs an '@'. */
 int smime_address_first(const char *value, char **addr);
 
 /* ------------------------------------------------------------------ */
 /* MIME                                                                 */
 /* ------------------------------------------------------------------ */
 
-/* Documented limits of the MIME parser (defaults in SMIME_MIME_*). */
+/*
+ * Documented limits of the MIME parser (defaults in SMIME_MIME_*).  A
+ * zero field in smime_mime_limits means the default, never "no limit".
+ * max_depth: a multipart at depth >= max_depth is not split (so 16 allows
+ * 16 nested multiparts); nesting beyond 32 is never split, because part
+ * numbers are 64 bytes.  max_line counts a whole header field, name and
+ * continuation lines included; a longer field is dropped.
+ */
 #define SMIME_MIME_MAX_DEPTH 16      /* multipart nesting (MaxNesting) */
 #define SMIME_MIME_MAX_HEADERS 1000  /* header fields per entity */
 #define SMIME_MIME_MAX_PARTS 10000   /* entities per message */
-#define SMIME_MIME_MAX_LINE 65536    /* bytes in a header line */
+#define SMIME_MIME_MAX_LINE 65536    /* bytes in a header field */
 
 typedef struct smime_mime_limits {
 	unsigned max_depth;
@@ -197,7 +211,9 @@ typedef struct smime_part {
 	size_t preamble_start, preamble_end;
 	size_t epilogue_start, epilogue_end;
 	bool missing_close;  /* no final --boundary-- line was found */
-	bool truncated;      /* a limit stopped the parse below this entity */
+	bool truncated;      /* a limit stopped the parse at or below this
+			      * entity (set on it and all its ancestors, so
+			      * root->truncated says "somewhere") */
 } smime_part;
 
 /*
@@ -206,6 +222,8 @@ typedef struct smime_part {
  * are the header fields (the milter receives them apart).  Never fails
  * on malformed MIME: what cannot be parsed is a leaf.  Fails only on
  * resource errors.  A limit that stops the parse sets part->truncated.
+ * limits may be NULL (defaults).  Splitting rules (delimiter lines,
+ * missing close, transport padding, ...) are described in mime.c.
  */
 int smime_mime_parse(const unsigned char *buf, size_t len,
 		     const smime_headers *top_headers,
@@ -227,7 +245,8 @@ int smime_part_decode(const unsigned char *buf, const smime_part *p,
 /* Lenient base64 decoding: whitespace and line ends are skipped, decoding
  * stops at the first '=' pad.  Other characters give SMIME_E_PARSE. */
 int smime_base64_decode(const unsigned char *in, size_t n, smime_buf *out);
-/* Base64 with CRLF after every line_len output characters (0: no breaks). */
+/* Base64 with CRLF after every line_len output characters (0: no breaks);
+ * with line breaks the last line ends in CRLF too. */
 int smime_base64_encode(const unsigned char *in, size_t n, size_t line_len,
 			smime_buf *out);
 /* RFC 2045 quoted-printable; soft line breaks removed, bad escapes kept. */

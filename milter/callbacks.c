@@ -1,1 +1,544 @@
-#include "milter.h"
+/*
+ * callbacks.c - the libmilter callbacks of smime-milter.
+ *
+ * Each callback parses what libmilter hands it, delegates to msgctx.c or
+ * process.c, and returns.  The decisions live in milter_process, shared
+ * with smime-tool; this file only collects the message and applies the
+ * edit list through smfi_* calls.
+ *
+ * Promises:
+ * - a connection pins the configuration current at connect (a reference),
+ *   so a reload never changes or frees what its messages use;
+ * - every message is freed at end of message, abort or close, whatever
+ *   happened before;
+ * - a resource failure maps through On-InternalError and is logged with
+ *   its reason; DryRun logs what would have happened and changes nothing;
+ * - the edit list is applied whole: a failure after the message was
+ *   partly changed tempfails it rather than let a half-edited copy pass.
+ */
+#include "callbacks.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+
+#include <libmilter/mfapi.h>
+
+/* ------------------------------------------------------------------ */
+/* The current configuration                                            */
+/* ------------------------------------------------------------------ */
+
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+static milter_config *current_config;
+static unsigned active_connections;
+
+void milter_callbacks_set_config(milter_config *cfg)
+{
+	milter_config *old;
+
+	pthread_mutex_lock(&config_lock);
+	old = current_config;
+	current_config = cfg;
+	pthread_mutex_unlock(&config_lock);
+	milter_config_unref(old);
+}
+
+milter_config *milter_callbacks_get_config(void)
+{
+	milter_config *cfg;
+
+	pthread_mutex_lock(&config_lock);
+	cfg = milter_config_ref(current_config);
+	pthread_mutex_unlock(&config_lock);
+	return cfg;
+}
+
+unsigned milter_callbacks_active(void)
+{
+	return __atomic_load_n(&active_connections, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-connection context                                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct conn {
+	milter_config *cfg; /* pinned at connect */
+	char *client_ip;    /* NULL for a local client */
+	char *daemon_name;
+	milter_msg *msg;    /* the message in progress, or NULL */
+} conn;
+
+static const char *qid_of(const conn *c)
+{
+	return c && c->msg && c->msg->queue_id ? c->msg->queue_id : NULL;
+}
+
+/* Postfix sends the queue id at MAIL FROM or later (once the queue file
+ * exists), so every stage asks until it has one. */
+static void fetch_queue_id(SMFICTX *ctx, milter_msg *m)
+{
+	const char *qid;
+
+	if (m == NULL || m->queue_id != NULL)
+		return;
+	qid = smfi_getsymval(ctx, "i");
+	if (qid != NULL && qid[0] != '\0')
+		(void)milter_msg_set(&m->queue_id, qid); /* optional */
+}
+
+static const char *onerr_name(milter_onerr e)
+{
+	return e == MILTER_ONERR_ACCEPT   ? "accept"
+	       : e == MILTER_ONERR_REJECT ? "reject"
+					  : "tempfail";
+}
+
+/* A resource failure before end of message: log why, drop the message
+ * and answer as On-InternalError says (DryRun: accept). */
+static sfsistat internal_error(SMFICTX *ctx, conn *c, const char *what,
+			       int err)
+{
+	milter_onerr action = c && c->cfg ? c->cfg->on_internal_error
+					  : MILTER_ONERR_TEMPFAIL;
+	bool dry = c && c->cfg && c->cfg->dry_run;
+
+	milter_log(LOG_ERR, qid_of(c), "internal error: %s: %s; %s%s", what,
+		   smime_strerror(err), dry ? "DryRun, would " : "",
+		   onerr_name(action));
+	if (c != NULL) {
+		milter_msg_free(c->msg);
+		c->msg = NULL;
+	}
+	if (dry)
+		return SMFIS_ACCEPT;
+	switch (action) {
+	case MILTER_ONERR_ACCEPT:
+		return SMFIS_ACCEPT;
+	case MILTER_ONERR_REJECT:
+		smfi_setreply(ctx, "550", "5.3.0", "S/MIME gateway internal error");
+		return SMFIS_REJECT;
+	default:
+		smfi_setreply(ctx, "451", "4.3.0",
+			      "S/MIME gateway busy, try again later");
+		return SMFIS_TEMPFAIL;
+	}
+}
+
+/* "<addr>" -> "addr" (blanks around trimmed); anything else as is. */
+static int strip_brackets(const char *arg, char **out)
+{
+	size_t n;
+
+	while (*arg == ' ' || *arg == '\t')
+		arg++;
+	n = strlen(arg);
+	while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t'))
+		n--;
+	if (n >= 2 && arg[0] == '<' && arg[n - 1] == '>') {
+		arg++;
+		n -= 2;
+	}
+	*out = strndup(arg, n);
+	return *out ? 0 : SMIME_E_NOMEM;
+}
+
+static int address_text(const struct sockaddr *sa, char **out)
+{
+	char text[INET6_ADDRSTRLEN];
+	const void *a;
+
+	*out = NULL;
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	else
+		return 0; /* a local socket has no address */
+	if (inet_ntop(sa->sa_family, a, text, sizeof text) == NULL)
+		return 0;
+	*out = strdup(text);
+	return *out ? 0 : SMIME_E_NOMEM;
+}
+
+/* ------------------------------------------------------------------ */
+/* The callbacks                                                        */
+/* ------------------------------------------------------------------ */
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+			     unsigned long f2, unsigned long f3,
+			     unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
+{
+	const unsigned long actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
+				      SMFIF_CHGBODY | SMFIF_QUARANTINE;
+	/* Steps we have no callback for need not be sent at all. */
+	const unsigned long skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & actions;
+	*pf1 = f1 & skip;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		/* Ask for just the macros we read, at the stages we read
+		 * them; the queue id at every stage, since when Postfix
+		 * knows it depends on its settings. */
+		*pf0 |= SMFIF_SETSYMLIST;
+		smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
+		smfi_setsymlist(ctx, SMFIM_ENVFROM,
+				"i {auth_authen} {daemon_name}");
+		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i");
+		smfi_setsymlist(ctx, SMFIM_EOH, "i");
+		smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static void conn_free(conn *c)
+{
+	if (c == NULL)
+		return;
+	milter_msg_free(c->msg);
+	milter_config_unref(c->cfg);
+	free(c->client_ip);
+	free(c->daemon_name);
+	free(c);
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *hostname,
+			   struct sockaddr *hostaddr)
+{
+	const char *dn;
+	conn *c;
+	int rc;
+
+	(void)hostname;
+	c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return internal_error(ctx, NULL, "connect", SMIME_E_NOMEM);
+	c->cfg = milter_callbacks_get_config();
+	rc = address_text(hostaddr, &c->client_ip);
+	dn = smfi_getsymval(ctx, "{daemon_name}");
+	if (rc == 0 && dn != NULL)
+		rc = milter_msg_set(&c->daemon_name, dn);
+	if (c->cfg == NULL || rc < 0 || smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		sfsistat st = internal_error(ctx, c, "connect",
+					     rc < 0 ? rc : SMIME_E_ARG);
+
+		conn_free(c);
+		return st;
+	}
+	__atomic_add_fetch(&active_connections, 1, __ATOMIC_RELAXED);
+	return SMFIS_CONTINUE;
+}
+
+/* The connection facts and macros a new message starts with. */
+static int msg_start(SMFICTX *ctx, conn *c, const char *from_arg)
+{
+	const char *v;
+	milter_msg *m;
+	int rc;
+
+	milter_msg_free(c->msg);
+	c->msg = NULL;
+	rc = milter_msg_new(c->cfg, &m);
+	if (rc < 0)
+		return rc;
+	c->msg = m;
+	if (c->daemon_name == NULL &&
+	    (v = smfi_getsymval(ctx, "{daemon_name}")) != NULL)
+		rc = milter_msg_set(&c->daemon_name, v);
+	if (rc == 0)
+		rc = milter_msg_set(&m->client_ip, c->client_ip);
+	if (rc == 0)
+		rc = milter_msg_set(&m->daemon_name, c->daemon_name);
+	v = smfi_getsymval(ctx, "{auth_authen}");
+	if (rc == 0 && v != NULL && v[0] != '\0')
+		rc = milter_msg_set(&m->auth_user, v);
+	if (rc == 0)
+		rc = strip_brackets(from_arg ? from_arg : "", &m->env_from);
+	fetch_queue_id(ctx, m);
+	return rc;
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	conn *c = smfi_getpriv(ctx);
+	int rc;
+
+	if (c == NULL)
+		return internal_error(ctx, NULL, "MAIL FROM", SMIME_E_ARG);
+	rc = msg_start(ctx, c, argv ? argv[0] : NULL);
+	if (rc < 0)
+		return internal_error(ctx, c, "MAIL FROM", rc);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	conn *c = smfi_getpriv(ctx);
+	char *rcpt = NULL;
+	int rc;
+
+	if (c == NULL || c->msg == NULL)
+		return internal_error(ctx, c, "RCPT TO", SMIME_E_ARG);
+	fetch_queue_id(ctx, c->msg);
+	rc = strip_brackets(argv && argv[0] ? argv[0] : "", &rcpt);
+	if (rc == 0)
+		rc = milter_msg_add_rcpt(c->msg, rcpt);
+	free(rcpt);
+	if (rc < 0)
+		return internal_error(ctx, c, "RCPT TO", rc);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	conn *c = smfi_getpriv(ctx);
+	int rc;
+
+	if (c == NULL || c->msg == NULL || name == NULL)
+		return internal_error(ctx, c, "header", SMIME_E_ARG);
+	fetch_queue_id(ctx, c->msg);
+	if (value == NULL)
+		value = "";
+	rc = smime_headers_add(&c->msg->headers, name, strlen(name), value,
+			       strlen(value));
+	if (rc < 0)
+		return internal_error(ctx, c, "header", rc);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+	conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL || c->msg == NULL)
+		return internal_error(ctx, c, "end of header", SMIME_E_ARG);
+	fetch_queue_id(ctx, c->msg);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	conn *c = smfi_getpriv(ctx);
+	int rc;
+
+	if (c == NULL || c->msg == NULL)
+		return internal_error(ctx, c, "body", SMIME_E_ARG);
+	rc = smime_body_append(c->msg->body, chunk, len);
+	if (rc < 0)
+		return internal_error(ctx, c, "body", rc);
+	return SMFIS_CONTINUE;
+}
+
+/* ---- applying the edit list ---- */
+
+/* smfi_setreply refuses CR and LF and reads '%' as a format character;
+ * a reply text from the rules file must survive both. */
+static char *reply_text(const char *text)
+{
+	smime_buf b = SMIME_BUF_INIT;
+	char *out = NULL;
+	int rc = 0;
+
+	for (; *text != '\0' && rc == 0; text++) {
+		if (*text == '%')
+			rc = smime_buf_puts(&b, "%%");
+		else
+			rc = smime_buf_putc(&b, (unsigned char)*text < ' '
+							? ' '
+							: *text);
+	}
+	if (rc == 0)
+		smime_buf_steal(&b, &out);
+	smime_buf_free(&b);
+	return out;
+}
+
+static void set_reply(SMFICTX *ctx, const smime_edits *e, const char *code,
+		      const char *xcode, const char *text)
+{
+	char *t = reply_text(e->reply_text ? e->reply_text : text);
+
+	smfi_setreply(ctx, e->reply_code ? e->reply_code : (char *)code,
+		      e->reply_xcode ? e->reply_xcode : (char *)xcode,
+		      t ? t : (char *)text);
+	free(t);
+}
+
+static int apply_header_edit(SMFICTX *ctx, const smime_edit *e)
+{
+	if (e->index > INT_MAX)
+		return MI_FAILURE;
+	switch (e->op) {
+	case SMIME_EDIT_INSERT:
+		return smfi_insheader(ctx, (int)e->index, e->name, e->value);
+	case SMIME_EDIT_DELETE:
+		return smfi_chgheader(ctx, e->name, (int)e->index, NULL);
+	case SMIME_EDIT_CHANGE:
+		return smfi_chgheader(ctx, e->name, (int)e->index, e->value);
+	}
+	return MI_FAILURE;
+}
+
+static int apply_body(SMFICTX *ctx, const smime_buf *body)
+{
+	const size_t chunk = 65536;
+	size_t off, n;
+
+	for (off = 0; off < body->len; off += n) {
+		n = body->len - off < chunk ? body->len - off : chunk;
+		if (smfi_replacebody(ctx, body->data + off, (int)n) !=
+		    MI_SUCCESS)
+			return MI_FAILURE;
+	}
+	return MI_SUCCESS;
+}
+
+static sfsistat apply_verdict(SMFICTX *ctx, const smime_edits *e)
+{
+	switch (e->verdict) {
+	case SMIME_VERDICT_REJECT:
+		set_reply(ctx, e, "550", "5.7.1",
+			  "Message refused by S/MIME policy");
+		return SMFIS_REJECT;
+	case SMIME_VERDICT_TEMPFAIL:
+		set_reply(ctx, e, "451", "4.7.1",
+			  "Message deferred by S/MIME policy");
+		return SMFIS_TEMPFAIL;
+	case SMIME_VERDICT_DISCARD:
+		return SMFIS_DISCARD;
+	case SMIME_VERDICT_QUARANTINE:
+		if (smfi_quarantine(ctx, e->quarantine_reason
+						 ? e->quarantine_reason
+						 : "S/MIME policy") !=
+		    MI_SUCCESS)
+			return SMFIS_TEMPFAIL;
+		return SMFIS_CONTINUE;
+	case SMIME_VERDICT_ACCEPT:
+		break;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static const char *verdict_name(smime_verdict v)
+{
+	static const char *const names[] = {"accept", "reject", "tempfail",
+					    "discard", "quarantine"};
+
+	return (unsigned)v < sizeof names / sizeof names[0] ? names[v] : "?";
+}
+
+static sfsistat apply_edits(SMFICTX *ctx, conn *c, const smime_edits *e)
+{
+	const char *qid = qid_of(c);
+	size_t i;
+
+	if (c->cfg->dry_run) {
+		milter_log(LOG_INFO, qid,
+			   "DryRun: not applied: %zu header edits, %s body, "
+			   "verdict %s",
+			   e->n, e->replace_body ? "new" : "same",
+			   verdict_name(e->verdict));
+		return SMFIS_CONTINUE;
+	}
+	for (i = 0; i < e->n; i++) {
+		if (apply_header_edit(ctx, &e->v[i]) != MI_SUCCESS)
+			goto failed;
+	}
+	if (e->replace_body && apply_body(ctx, &e->body) != MI_SUCCESS)
+		goto failed;
+	return apply_verdict(ctx, e);
+failed:
+	/* Part of the message may be changed already: never let such a
+	 * copy through, whatever On-InternalError says. */
+	milter_log(LOG_ERR, qid,
+		   "the MTA refused a change (edit %zu of %zu%s); tempfail", i,
+		   e->n, i == e->n ? ", new body" : "");
+	smfi_setreply(ctx, "451", "4.3.0", "S/MIME gateway busy, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+	conn *c = smfi_getpriv(ctx);
+	smime_edits edits = {0};
+	smime_buf logline = SMIME_BUF_INIT;
+	sfsistat st;
+	int rc;
+
+	if (c == NULL || c->msg == NULL)
+		return internal_error(ctx, c, "end of message", SMIME_E_ARG);
+	fetch_queue_id(ctx, c->msg);
+	rc = milter_process(c->cfg, c->msg, &edits, &logline);
+	if (logline.len > 0)
+		milter_log_line(LOG_INFO, (const char *)logline.data);
+	if (rc < 0)
+		/* milter_process already turned the edits into the verdict
+		 * On-InternalError asks for; say why here. */
+		milter_log(LOG_ERR, qid_of(c),
+			   "internal error: %s; On-InternalError=%s",
+			   smime_strerror(rc),
+			   onerr_name(c->cfg->on_internal_error));
+	st = apply_edits(ctx, c, &edits);
+	smime_edits_free(&edits);
+	smime_buf_free(&logline);
+	milter_msg_free(c->msg);
+	c->msg = NULL;
+	return st;
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+	conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		milter_msg_free(c->msg);
+		c->msg = NULL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+	conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		smfi_setpriv(ctx, NULL);
+		conn_free(c);
+		__atomic_sub_fetch(&active_connections, 1, __ATOMIC_RELAXED);
+	}
+	return SMFIS_CONTINUE;
+}
+
+int milter_callbacks_register(void)
+{
+	struct smfiDesc desc = {
+		.xxfi_name = "smime-milter",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY |
+			      SMFIF_QUARANTINE,
+		.xxfi_connect = cb_connect,
+		.xxfi_envfrom = cb_envfrom,
+		.xxfi_envrcpt = cb_envrcpt,
+		.xxfi_header = cb_header,
+		.xxfi_eoh = cb_eoh,
+		.xxfi_body = cb_body,
+		.xxfi_eom = cb_eom,
+		.xxfi_abort = cb_abort,
+		.xxfi_close = cb_close,
+		.xxfi_negotiate = cb_negotiate,
+	};
+
+	return smfi_register(desc) == MI_SUCCESS ? 0 : -1;
+}

@@ -1,2 +1,481 @@
-#include "milter.h"
-int main(void) { return 0; }
+/*
+ * main.c - the smime-milter daemon: command line, start-up, signals.
+ *
+ *   smime-milter -c FILE [-f] [-n] [-V]       (SPEC section 3)
+ *
+ * Start-up order matters: load and check the configuration, open the
+ * socket (may need root), detach, write the pid file, drop privileges,
+ * and only then start libmilter's threads.
+ *
+ * Signals.  libmilter's own signal thread (mi_signal_thread) sigwaits for
+ * SIGHUP, SIGTERM and SIGINT and stops the milter on any of them, so a
+ * plain SIGHUP would stop us.  We therefore run smfi_main in a thread of
+ * its own and keep the main thread apart: the main thread never blocks
+ * SIGHUP/SIGTERM/SIGINT and has handlers for them, while every libmilter
+ * thread inherits them blocked.  Linux offers a process-directed signal
+ * to the thread group leader first whenever it does not block it (see
+ * complete_signal() in kernel/signal.c), and a standard signal already
+ * pending is not queued twice, so our handler receives every SIGHUP and
+ * libmilter's sigwait never sees one.  The handlers only write one byte
+ * to a pipe; the main thread reads it and reloads, or calls smfi_stop.
+ * tests/milter_protocol.sh checks this with a burst of SIGHUPs.
+ */
+#include "config.h"
+
+#include "callbacks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+/* Exit statuses: 0 ok / config usable, 1 config unusable or start-up
+ * failed, 2 usage. */
+enum { EXIT_USAGE = 2 };
+
+static int signal_pipe[2] = {-1, -1};
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Hook for the rules work: parse the Rules file and append every problem
+ * as "FILE:LINE:COLUMN: message\n" to diags, returning the count.  Until
+ * the rules engine exists, the file only has to be readable, which
+ * milter_config_check already checks.
+ */
+static int check_rules(const milter_config *cfg, smime_buf *diags)
+{
+	(void)cfg;
+	(void)diags;
+	return 0;
+}
+
+/* Loads file and runs every check; 0 and a config, or -1 with diags. */
+static int load_checked(const char *file, milter_config **out,
+			smime_buf *diags)
+{
+	milter_config *cfg;
+
+	*out = NULL;
+	if (milter_config_load(file, &cfg, diags) < 0)
+		return -1;
+	if (milter_config_check(cfg, diags) > 0 || check_rules(cfg, diags) > 0) {
+		milter_config_unref(cfg);
+		return -1;
+	}
+	*out = cfg;
+	return 0;
+}
+
+/* Logs every line of diags as its own message. */
+static void log_diags(int prio, const smime_buf *diags)
+{
+	char *copy, *line, *save = NULL;
+
+	if (diags->len == 0)
+		return;
+	copy = strndup((const char *)diags->data, diags->len);
+	if (copy == NULL)
+		return;
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save))
+		milter_log(prio, NULL, "%s", line);
+	free(copy);
+}
+
+static void reload(const char *file, bool foreground)
+{
+	smime_buf diags = SMIME_BUF_INIT;
+	milter_config *cfg, *old;
+
+	if (load_checked(file, &cfg, &diags) < 0) {
+		log_diags(LOG_ERR, &diags);
+		milter_log(LOG_ERR, NULL,
+			   "reload of %s failed; keeping the running "
+			   "configuration",
+			   file);
+		goto cleanup;
+	}
+	old = milter_callbacks_get_config();
+	if (old != NULL) {
+		/* These were used once, at start, before privileges were
+		 * dropped; say so rather than pretend. */
+		if (strcmp(old->socket, cfg->socket) != 0)
+			milter_log(LOG_WARNING, NULL,
+				   "Socket changed: takes effect on restart");
+		if ((old->user_id == NULL) != (cfg->user_id == NULL) ||
+		    (old->user_id && strcmp(old->user_id, cfg->user_id) != 0))
+			milter_log(LOG_WARNING, NULL,
+				   "UserID changed: takes effect on restart");
+		milter_config_unref(old);
+	}
+	if (!foreground)
+		milter_log_open(cfg->syslog_facility, false);
+	milter_callbacks_set_config(cfg);
+	milter_log(LOG_INFO, NULL, "reloaded configuration from %s", file);
+cleanup:
+	smime_buf_free(&diags);
+}
+
+/* ------------------------------------------------------------------ */
+/* Process set-up                                                       */
+/* ------------------------------------------------------------------ */
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	char c = sig == SIGHUP ? 'h' : 't';
+
+	/* The pipe is non-blocking: if it is full, a byte is already
+	 * waiting and this signal adds nothing. */
+	if (write(signal_pipe[1], &c, 1) < 0) {
+		/* nothing to do: see above */
+	}
+	errno = saved;
+}
+
+static int setup_signals(void)
+{
+	struct sigaction sa;
+	int i;
+
+	if (pipe(signal_pipe) != 0)
+		return -1;
+	for (i = 0; i < 2; i++)
+		if (fcntl(signal_pipe[i], F_SETFD, FD_CLOEXEC) != 0)
+			return -1;
+	if (fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK) != 0)
+		return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* SA_NODEFER: SIGHUP stays unblocked in the main thread even while
+	 * the handler runs, so libmilter's thread is never the only taker. */
+	sa.sa_flags = SA_RESTART | SA_NODEFER;
+	if (sigaction(SIGHUP, &sa, NULL) != 0 ||
+	    sigaction(SIGTERM, &sa, NULL) != 0 ||
+	    sigaction(SIGINT, &sa, NULL) != 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* For a local: socket: the mode of SocketMode, and the owner of UserID so
+ * its group (the MTA's, typically) can connect. */
+static int prepare_socket(const milter_config *cfg)
+{
+	const char *path;
+	struct passwd *pw;
+	struct group *gr;
+	const char *colon;
+	char *user;
+
+	if (strncmp(cfg->socket, "local:", 6) != 0)
+		return 0;
+	path = cfg->socket + 6;
+	if (chmod(path, cfg->socket_mode) != 0) {
+		fprintf(stderr, "smime-milter: %s: chmod: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	if (cfg->user_id == NULL || geteuid() != 0)
+		return 0;
+	colon = strchr(cfg->user_id, ':');
+	user = strndup(cfg->user_id, colon ? (size_t)(colon - cfg->user_id)
+					   : strlen(cfg->user_id));
+	pw = user ? getpwnam(user) : NULL;
+	gr = colon ? getgrnam(colon + 1) : NULL;
+	free(user);
+	if (pw == NULL || chown(path, pw->pw_uid,
+				gr ? gr->gr_gid : pw->pw_gid) != 0) {
+		fprintf(stderr, "smime-milter: %s: chown to %s failed\n", path,
+			cfg->user_id);
+		return -1;
+	}
+	return 0;
+}
+
+static int drop_privileges(const char *user_id)
+{
+	const char *colon = strchr(user_id, ':');
+	struct passwd *pw;
+	struct group *gr;
+	char *user;
+	gid_t gid;
+	int rc = -1;
+
+	user = strndup(user_id, colon ? (size_t)(colon - user_id)
+				      : strlen(user_id));
+	if (user == NULL)
+		return -1;
+	pw = getpwnam(user);
+	if (pw == NULL)
+		goto cleanup;
+	gid = pw->pw_gid;
+	if (colon != NULL) {
+		gr = getgrnam(colon + 1);
+		if (gr == NULL)
+			goto cleanup;
+		gid = gr->gr_gid;
+	}
+	if (geteuid() == pw->pw_uid) {
+		rc = 0; /* already that user */
+		goto cleanup;
+	}
+	if (initgroups(user, gid) != 0 || setgid(gid) != 0 ||
+	    setuid(pw->pw_uid) != 0)
+		goto cleanup;
+	/* Make sure there is no way back. */
+	if (pw->pw_uid != 0 && setuid(0) == 0)
+		goto cleanup;
+	rc = 0;
+cleanup:
+	if (rc < 0)
+		fprintf(stderr, "smime-milter: cannot switch to user %s: %s\n",
+			user_id, strerror(errno));
+	free(user);
+	return rc;
+}
+
+/* Detaches from the terminal; the parent exits 0 once the child runs. */
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (chdir("/") != 0)
+		return -1;
+	fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		return -1;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+static int write_pid_file(const char *path)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (fp == NULL)
+		return -1;
+	fprintf(fp, "%ld\n", (long)getpid());
+	return fclose(fp) == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running                                                              */
+/* ------------------------------------------------------------------ */
+
+static int milter_result = MI_SUCCESS;
+
+static void *milter_thread(void *arg)
+{
+	char c = 'x';
+
+	(void)arg;
+	milter_result = smfi_main();
+	while (write(signal_pipe[1], &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* Starts smfi_main in its own thread with SIGHUP/SIGTERM/SIGINT blocked
+ * (libmilter's threads inherit that), leaving them open in this one. */
+static int start_milter_thread(pthread_t *tid)
+{
+	sigset_t set, old;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	rc = pthread_create(tid, NULL, milter_thread, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Waits up to seconds for connections still open to finish. */
+static void drain(unsigned seconds)
+{
+	struct timespec tick = {0, 100 * 1000 * 1000};
+	unsigned i;
+
+	for (i = 0; i < seconds * 10 && milter_callbacks_active() > 0; i++)
+		nanosleep(&tick, NULL);
+}
+
+static int run(const char *file, bool foreground)
+{
+	bool stopping = false;
+	pthread_t tid;
+	ssize_t n;
+	char c;
+
+	if (start_milter_thread(&tid) < 0) {
+		milter_log(LOG_ERR, NULL, "cannot start the milter thread");
+		return 1;
+	}
+	for (;;) {
+		n = read(signal_pipe[0], &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || c == 'x')
+			break;
+		if (c == 'h' && !stopping) {
+			reload(file, foreground);
+		} else if (c == 't' && !stopping) {
+			milter_log(LOG_INFO, NULL, "stopping");
+			stopping = true;
+			smfi_stop();
+		}
+	}
+	pthread_join(tid, NULL);
+	drain(5);
+	milter_log(LOG_INFO, NULL, "stopped");
+	return milter_result == MI_SUCCESS ? 0 : 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: smime-milter [-c FILE] [-f] [-n] [-V]\n"
+			"  -c FILE  configuration (default %s)\n"
+			"  -f       stay in the foreground, log to stderr\n"
+			"  -n       check configuration, rules, keys; exit\n"
+			"  -V       print the version and exit\n",
+		MILTER_DEFAULT_CONFIG);
+}
+
+/* -n: every problem on stderr, exit 0 when usable. */
+static int check_only(const char *file)
+{
+	smime_buf diags = SMIME_BUF_INIT;
+	milter_config *cfg = NULL;
+	int rc = load_checked(file, &cfg, &diags);
+
+	if (diags.len > 0)
+		fwrite(diags.data, 1, diags.len, stderr);
+	smime_buf_free(&diags);
+	milter_config_unref(cfg);
+	return rc < 0 ? 1 : 0;
+}
+
+/* Everything up to the first libmilter thread; 0, or an exit status. */
+static int start(milter_config *cfg, bool foreground)
+{
+	if (setup_signals() < 0) {
+		fprintf(stderr, "smime-milter: signals: %s\n", strerror(errno));
+		return 1;
+	}
+	if (milter_callbacks_register() < 0 ||
+	    smfi_setconn(cfg->socket) != MI_SUCCESS ||
+	    smfi_opensocket(true) != MI_SUCCESS) {
+		fprintf(stderr, "smime-milter: cannot open socket %s\n",
+			cfg->socket);
+		return 1;
+	}
+	if (prepare_socket(cfg) < 0)
+		return 1;
+	milter_log_open(cfg->syslog_facility, foreground);
+	if (!foreground && daemonize() < 0) {
+		milter_log(LOG_ERR, NULL, "cannot detach: %s", strerror(errno));
+		return 1;
+	}
+	if (cfg->pid_file != NULL && write_pid_file(cfg->pid_file) < 0) {
+		milter_log(LOG_ERR, NULL, "%s: %s", cfg->pid_file,
+			   strerror(errno));
+		return 1;
+	}
+	if (cfg->user_id != NULL && drop_privileges(cfg->user_id) < 0) {
+		milter_log(LOG_ERR, NULL, "cannot switch to user %s",
+			   cfg->user_id);
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *file = MILTER_DEFAULT_CONFIG;
+	bool foreground = false, check = false;
+	smime_buf diags = SMIME_BUF_INIT;
+	milter_config *cfg = NULL;
+	int opt, rc;
+
+	while ((opt = getopt(argc, argv, "c:fnVh")) != -1) {
+		switch (opt) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'V':
+			printf("smime-milter %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return EXIT_USAGE;
+	}
+	if (smime_global_init() < 0) {
+		fprintf(stderr, "smime-milter: crypto libraries failed to "
+				"initialise\n");
+		return 1;
+	}
+	if (check) {
+		rc = check_only(file);
+		goto cleanup;
+	}
+	if (load_checked(file, &cfg, &diags) < 0) {
+		fwrite(diags.data, 1, diags.len, stderr);
+		rc = 1;
+		goto cleanup;
+	}
+	rc = start(cfg, foreground);
+	if (rc != 0)
+		goto cleanup;
+	milter_log(LOG_INFO, NULL, "smime-milter %s starting on %s",
+		   PACKAGE_VERSION, cfg->socket);
+	milter_callbacks_set_config(milter_config_ref(cfg));
+	rc = run(file, foreground);
+	if (cfg->pid_file != NULL)
+		unlink(cfg->pid_file); /* may fail after dropping root */
+	milter_callbacks_set_config(NULL);
+cleanup:
+	milter_config_unref(cfg);
+	smime_buf_free(&diags);
+	smime_global_deinit();
+	return rc;
+}

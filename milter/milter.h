@@ -101,6 +101,9 @@ void milter_log_open(int facility, bool to_stderr);
 /* Every line carries the queue id ("NOQUEUE" when qid is NULL). */
 void milter_log(int prio, const char *qid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Logs a line that already names its message (the per-message log line
+ * of milter_logline_format, which starts with the queue id). */
+void milter_log_line(int prio, const char *line);
 
 /* ------------------------------------------------------------------ */
 /* One message                                                          */
@@ -162,14 +165,24 @@ int milter_logline_format(const milter_logline *l, smime_buf *out);
  * Decides what happens to one message: analyse, (rules), build the edit
  * list, and write the log line (without trailing newline) to logline.
  * The milter applies the edits through libmilter; smime-tool through
- * milter_apply_file.  Returns 0, or a negative resource error that the
- * caller maps through On-InternalError.
+ * milter_apply_file.  A resource failure returns its negative error
+ * after it set the verdict On-InternalError asks for (and dropped every
+ * edit), so callers only log the error and apply the edits.
  */
 int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 		   smime_buf *logline);
 
-/* Writes the message (headers with the edits applied, then the body or
- * the replacement body) to fd. */
-int milter_apply_file(const milter_msg *m, const smime_edits *edits, int fd);
+/* A resource failure (out of memory, disk full): drops every edit, so no
+ * half-done change survives, and sets the verdict On-InternalError asks
+ * for, with its SMTP reply. */
+void milter_internal_error(const milter_config *cfg, smime_edits *edits);
+
+/*
+ * Writes the message msg (len bytes, body starting at body_off) to fd with
+ * the edits applied: untouched header fields and the body keep their
+ * exact bytes; inserted fields use the message's own line ends.
+ */
+int milter_apply_file(const unsigned char *msg, size_t len, size_t body_off,
+		      const smime_edits *edits, int fd);
 
 #endif /* MILTER_H */

@@ -1,1 +1,124 @@
+/*
+ * process.c - the one processing path for a message, run by the milter at
+ * end of message and by `smime-tool process` for a file.
+ *
+ * It analyses the message (crypto/), decides what to do, fills the edit
+ * list and writes the SPEC section 7 log line.  Nothing here talks to
+ * libmilter, so the tool and the daemon cannot drift apart.  For now the
+ * milter only observes: the edit list stays empty and the verdict is
+ * accept.
+ */
 #include "milter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - start->tv_sec) * 1000 +
+	       (long)(now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* The X-Mailer or User-Agent header, unfolded; NULL when neither. */
+static int find_mailer(const smime_headers *h, char **out)
+{
+	const char *v = smime_headers_get(h, "X-Mailer", 0);
+
+	*out = NULL;
+	if (v == NULL)
+		v = smime_headers_get(h, "User-Agent", 0);
+	if (v == NULL)
+		return SMIME_OK;
+	return smime_header_unfold(v, out);
+}
+
+static int find_from(const smime_headers *h, char **out)
+{
+	const char *v = smime_headers_get(h, "From", 0);
+	int rc;
+
+	*out = NULL;
+	if (v == NULL)
+		return SMIME_OK;
+	rc = smime_address_first(v, out);
+	return smime_err_is_resource(rc) ? rc : SMIME_OK;
+}
+
+void milter_internal_error(const milter_config *cfg, smime_edits *edits)
+{
+	smime_edits_free(edits);
+	switch (cfg->on_internal_error) {
+	case MILTER_ONERR_ACCEPT:
+		edits->verdict = SMIME_VERDICT_ACCEPT;
+		break;
+	case MILTER_ONERR_REJECT:
+		edits->verdict = SMIME_VERDICT_REJECT;
+		edits->reply_code = strdup("550");
+		edits->reply_xcode = strdup("5.3.0");
+		edits->reply_text = strdup("S/MIME gateway internal error");
+		break;
+	default:
+		edits->verdict = SMIME_VERDICT_TEMPFAIL;
+		edits->reply_code = strdup("451");
+		edits->reply_xcode = strdup("4.3.0");
+		edits->reply_text = strdup("S/MIME gateway busy, try again later");
+		break;
+	}
+}
+
+int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
+		   smime_buf *logline)
+{
+	smime_facts facts = {0};
+	milter_logline l = {0};
+	const smime_layer *weakest;
+	const unsigned char *body;
+	size_t bodylen;
+	char *from = NULL, *mailer = NULL;
+	int rc;
+
+	edits->verdict = SMIME_VERDICT_ACCEPT;
+	rc = smime_body_view(m->body, &body, &bodylen);
+	if (rc < 0)
+		goto cleanup;
+	rc = find_from(&m->headers, &from);
+	if (rc < 0)
+		goto cleanup;
+	rc = find_mailer(&m->headers, &mailer);
+	if (rc < 0)
+		goto cleanup;
+
+	l.queue_id = m->queue_id ? m->queue_id : "NOQUEUE";
+	l.dir = milter_is_outbound(cfg, m) ? "outbound" : "inbound";
+	l.from = from;
+	l.mailer = mailer;
+	if (bodylen > cfg->max_crypto_size) {
+		/* Not analysed at all: say so instead of guessing. */
+		l.reason = "too-large";
+	} else {
+		rc = smime_analyze(body, bodylen, &m->headers, &cfg->analyze,
+				   &facts);
+		if (rc < 0)
+			goto cleanup;
+		l.kind = facts.nlayers ? smime_kind_name(facts.layers[0].kind)
+				       : "none";
+		weakest = smime_facts_weakest(&facts);
+		if (weakest != NULL) {
+			l.cipher = weakest->cms.cipher ? weakest->cms.cipher->name
+						       : weakest->cms.cipher_oid;
+			l.strength = smime_strength_name(weakest->strength);
+		}
+	}
+	l.ms = elapsed_ms(&m->started);
+	rc = milter_logline_format(&l, logline);
+cleanup:
+	if (rc < 0)
+		milter_internal_error(cfg, edits);
+	smime_facts_free(&facts);
+	free(from);
+	free(mailer);
+	return rc;
+}

@@ -1,0 +1,461 @@
+# postfix_lib.sh - a private, throw-away Postfix for end-to-end tests and
+# the quick start (sourced by tests/e2e_postfix.sh and contrib/quickstart).
+#
+# What it owns: one temp dir holding a whole Postfix instance (its own
+# config_directory, queue_directory, data_directory and maillog_file), an
+# smtp-sink as the next hop that writes every delivered message to a file,
+# and optionally the milter under test.  Nothing outside the temp dir is
+# touched: the system Postfix, if any, keeps running on its own ports.
+#
+# What its functions promise:
+#   pf_require_root / pf_require_tools   fail loudly (never skip) when the
+#                                        machine cannot run a real Postfix
+#   pf_init                              make the temp dir, pick free ports
+#   pf_milter_start BIN CONF             start the milter (-f), wait until
+#                                        it listens on $PF_MILTER_PORT
+#   pf_start [MILTER]                    start smtp-sink and Postfix, with
+#                                        smtpd_milters = MILTER when given
+#   pf_send FILE FROM TO IP              send FILE as it is over SMTP from
+#                                        client address IP; prints the
+#                                        queue id; the transcript stays in
+#                                        $PF_DIR/last-swaks.log
+#   pf_wait_delivered QID [SECS]         prints the sink file of QID once
+#                                        Postfix removed it from its queue
+#   pf_wait_drain [SECS]                 the queue is empty
+#   pf_strip_trace SINKFILE QID OUT      OUT = the delivered message without
+#                                        the trace lines the sink and
+#                                        Postfix added, CRLF line ends
+#   pf_normalise FILE OUT                OUT = FILE as SMTP carries it
+#   pf_stop                              stop Postfix, the sink and the
+#                                        milter; 0 when none is left
+#   pf_cleanup                           the EXIT trap: pf_stop, then remove
+#                                        the temp dir unless PF_KEEP=1
+#
+# Every process started here runs with its working directory inside
+# $PF_DIR (Postfix daemons chdir to the queue), so "no process has a cwd
+# in $PF_DIR" is the proof that everything was stopped.
+#
+# The instance is tuned so that Postfix itself changes nothing but adding
+# its Received: header: no header rewriting for remote clients
+# (local_header_rewrite_clients empty), no dropped headers
+# (message_drop_headers empty), no line folding (smtp_line_length_limit 0)
+# and no 8bit->7bit conversion.  Anything else that differs between the
+# message sent and the message delivered was done by the milter.
+
+PF_MYHOSTNAME=mx.test
+PF_PY=/usr/bin/python3
+[ -x "$PF_PY" ] || PF_PY=python3
+
+pf_require_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "postfix_lib: a private Postfix needs root (postfix start," \
+		     "smtp-sink -u postfix); run the end-to-end tests as root," \
+		     "e.g. sudo make check or contrib/run-tests" >&2
+		return 1
+	fi
+}
+
+# Names the Debian package of the first missing tool.
+pf_require_tools() {
+	local t pkg
+	for t in postfix:postfix postconf:postfix postqueue:postfix \
+		 smtp-sink:postfix swaks:swaks "$PF_PY":python3; do
+		pkg=${t##*:}
+		t=${t%:*}
+		if ! command -v "$t" >/dev/null 2>&1; then
+			echo "postfix_lib: $t not found (apt-get install $pkg)" >&2
+			return 1
+		fi
+	done
+	if ! getent passwd postfix >/dev/null || ! getent group postdrop >/dev/null; then
+		echo "postfix_lib: no postfix user or postdrop group (apt-get install postfix)" >&2
+		return 1
+	fi
+}
+
+# N distinct TCP ports free on 127.0.0.1 right now: held open together so
+# the kernel cannot hand out the same one twice.
+pf_free_ports() {
+	"$PF_PY" - "$1" <<'EOF'
+import socket, sys
+held = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    held.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in held))
+EOF
+}
+
+# True when something listens on 127.0.0.1:PORT (or 0.0.0.0:PORT); reads
+# /proc/net/tcp so that probing never opens a connection to the milter.
+pf_port_listening() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" 'NR > 1 && $4 == "0A" &&
+		($2 == "0100007F" p || $2 == "00000000" p) { found = 1 }
+		END { exit !found }' /proc/net/tcp
+}
+
+# A temp dir the postfix user can traverse (a private TMPDIR may not be).
+pf_tmpbase() {
+	local d=${TMPDIR:-/tmp}
+	while [ "$d" != / ] && [ -n "$d" ]; do
+		if [ "$(stat -c %A "$d" 2>/dev/null | cut -c10)" != x ] &&
+		   [ "$(stat -c %A "$d" 2>/dev/null | cut -c10)" != t ]; then
+			echo /tmp
+			return
+		fi
+		d=$(dirname "$d")
+	done
+	echo "${TMPDIR:-/tmp}"
+}
+
+pf_init() {
+	local ports
+	PF_DIR=$(mktemp -d "$(pf_tmpbase)/smime-e2e.XXXXXX") || return 1
+	chmod 755 "$PF_DIR"
+	PF_CONF=$PF_DIR/etc
+	PF_SINK_DIR=$PF_DIR/sink
+	PF_MAILLOG=$PF_DIR/maillog
+	PF_MILTER_LOG=$PF_DIR/milter.log
+	mkdir -p "$PF_CONF" "$PF_DIR/spool" "$PF_DIR/data" "$PF_SINK_DIR" "$PF_DIR/sent"
+	chown postfix "$PF_DIR/data" "$PF_SINK_DIR"
+	ports=$(pf_free_ports 3) || return 1
+	# shellcheck disable=SC2086 # three numbers, split on purpose
+	set -- $ports
+	PF_PORT=$1
+	PF_SINK_PORT=$2
+	PF_MILTER_PORT=$3
+	PF_MILTER_PID=
+	PF_SINK_PID=
+	export PF_DIR PF_CONF PF_SINK_DIR PF_MAILLOG PF_PORT PF_SINK_PORT PF_MILTER_PORT
+}
+
+# Waits up to SECS (default 10) for CMD... to succeed.
+pf_wait_for() {
+	local secs=$1 i=0
+	shift
+	while ! "$@"; do
+		i=$((i + 1))
+		[ "$i" -le $((secs * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
+# pf_milter_start BIN CONF: the milter in the foreground (-f, logs to
+# stderr) with its stderr in $PF_MILTER_LOG.
+pf_milter_start() {
+	local bin=$1 conf=$2
+	(cd "$PF_DIR" && exec "$bin" -c "$conf" -f) 2>>"$PF_MILTER_LOG" &
+	PF_MILTER_PID=$!
+	if ! pf_wait_for 15 pf_port_listening "$PF_MILTER_PORT"; then
+		echo "postfix_lib: the milter does not listen on 127.0.0.1:$PF_MILTER_PORT;" \
+		     "its log:" >&2
+		sed 's/^/  /' "$PF_MILTER_LOG" >&2
+		return 1
+	fi
+	if ! kill -0 "$PF_MILTER_PID" 2>/dev/null; then
+		echo "postfix_lib: the milter exited at start; its log:" >&2
+		sed 's/^/  /' "$PF_MILTER_LOG" >&2
+		return 1
+	fi
+}
+
+pf_write_config() {
+	local milter=$1
+	cat >"$PF_CONF/main.cf" <<EOF
+# Private test instance written by tests/postfix_lib.sh; nothing here is
+# shared with the system Postfix.
+compatibility_level = 3.6
+queue_directory = $PF_DIR/spool
+data_directory = $PF_DIR/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = $PF_MYHOSTNAME
+mydomain = test
+myorigin = \$myhostname
+mydestination =
+relay_domains =
+local_recipient_maps =
+alias_maps =
+alias_database =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+# 127.0.0.1 (outbound, in InternalHosts) and 127.0.0.2 (inbound) may relay
+mynetworks = 127.0.0.1/32, 127.0.0.2/32
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions =
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+default_transport = smtp:[127.0.0.1]:$PF_SINK_PORT
+relay_transport = smtp:[127.0.0.1]:$PF_SINK_PORT
+message_size_limit = 52428800
+# Postfix must change nothing but add its Received: header.
+local_header_rewrite_clients =
+message_drop_headers =
+smtp_line_length_limit = 0
+disable_mime_output_conversion = yes
+# Logs stay inside the temp dir.
+maillog_file = $PF_MAILLOG
+maillog_file_prefixes = $PF_DIR
+# Retry quickly when the sink was not ready.
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
+biff = no
+EOF
+	if [ -n "$milter" ]; then
+		cat >>"$PF_CONF/main.cf" <<EOF
+# A milter that is down must stop mail (tempfail), never be bypassed.
+smtpd_milters = $milter
+milter_default_action = tempfail
+milter_protocol = 6
+EOF
+	fi
+	cat >"$PF_CONF/master.cf" <<EOF
+# service type private unpriv chroot wakeup maxproc command
+127.0.0.1:$PF_PORT inet n - n - - smtpd
+pickup     unix  n - n 60 1 pickup
+cleanup    unix  n - n -  0 cleanup
+qmgr       unix  n - n 300 1 qmgr
+rewrite    unix  - - n -  - trivial-rewrite
+bounce     unix  - - n -  0 bounce
+defer      unix  - - n -  0 bounce
+trace      unix  - - n -  0 bounce
+verify     unix  - - n -  1 verify
+flush      unix  n - n 1000? 0 flush
+proxymap   unix  - - n -  - proxymap
+proxywrite unix  - - n -  1 proxymap
+smtp       unix  - - n -  - smtp
+relay      unix  - - n -  - smtp
+showq      unix  n - n -  - showq
+error      unix  - - n -  - error
+retry      unix  - - n -  - error
+discard    unix  - - n -  - discard
+anvil      unix  - - n -  1 anvil
+scache     unix  - - n -  1 scache
+postlog    unix-dgram n - n - 1 postlogd
+EOF
+}
+
+# pf_start [MILTER]: MILTER is a Postfix milter address such as
+# inet:127.0.0.1:PORT; without it Postfix runs with no milter.
+pf_start() {
+	local milter=${1-}
+	pf_write_config "$milter"
+	(cd "$PF_DIR" && exec smtp-sink -u postfix -d "$PF_SINK_DIR/%H%M%S." \
+		"127.0.0.1:$PF_SINK_PORT" 64) 2>>"$PF_DIR/sink.log" &
+	PF_SINK_PID=$!
+	if ! pf_wait_for 10 pf_port_listening "$PF_SINK_PORT"; then
+		echo "postfix_lib: smtp-sink did not start:" >&2
+		cat "$PF_DIR/sink.log" >&2
+		return 1
+	fi
+	if ! postfix -c "$PF_CONF" start >>"$PF_DIR/postfix-start.log" 2>&1 ||
+	   ! pf_wait_for 15 pf_port_listening "$PF_PORT"; then
+		echo "postfix_lib: postfix -c $PF_CONF start failed:" >&2
+		cat "$PF_DIR/postfix-start.log" "$PF_MAILLOG" >&2 2>/dev/null
+		return 1
+	fi
+}
+
+# The message as SMTP carries it: CRLF line ends, a final CRLF.
+pf_normalise() {
+	"$PF_PY" - "$1" "$2" <<'EOF'
+import sys
+d = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+if not d.endswith(b"\r\n"):
+    d += b"\r\n"
+open(sys.argv[2], "wb").write(d)
+EOF
+}
+
+# The DATA payload for swaks -ndf: normalised, dot-stuffed, ending in
+# "CRLF." (swaks adds the last CRLF).
+pf_wire() {
+	"$PF_PY" - "$1" "$2" <<'EOF'
+import sys
+d = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+if not d.endswith(b"\r\n"):
+    d += b"\r\n"
+lines = d[:-2].split(b"\r\n")
+out = b"\r\n".join(b"." + l if l.startswith(b".") else l for l in lines)
+open(sys.argv[2], "wb").write(out + b"\r\n.")
+EOF
+}
+
+# pf_send FILE FROM TO [CLIENT_IP]: TO may be a comma-separated list.
+# The message is sent byte for byte (swaks -ndf: no header added, no token
+# replaced); only line ends and dot-stuffing are what SMTP demands.
+pf_send() {
+	local file=$1 from=$2 to=$3 ip=${4:-127.0.0.1} wire log rc qid
+	wire=$(mktemp "$PF_DIR/sent/wire.XXXXXX") || return 1
+	log=$wire.swaks
+	pf_wire "$file" "$wire" || return 1
+	timeout 300 swaks -ndf --suppress-data --server 127.0.0.1 --port "$PF_PORT" \
+		--local-interface "$ip" --helo client.test \
+		--from "$from" --to "$to" --data "@$wire" >"$log" 2>&1
+	rc=$?
+	cp "$log" "$PF_DIR/last-swaks.log"
+	qid=$(sed -n 's/^<-  250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$log" | tail -n 1)
+	[ "$rc" -eq 0 ] && [ -n "$qid" ] || return 1
+	echo "$qid"
+}
+
+# The reply Postfix gave to the last pf_send's failing command.
+pf_last_reply() {
+	grep -E '^<~?\*\* +[45][0-9][0-9]' "$PF_DIR/last-swaks.log" | tail -n 1 |
+		sed 's/^<~\?\*\* *//'
+}
+
+pf_queue_empty() {
+	[ -z "$(postqueue -c "$PF_CONF" -j 2>/dev/null)" ]
+}
+
+pf_wait_drain() {
+	pf_wait_for "${1:-60}" pf_queue_empty
+}
+
+pf_removed() {
+	grep -q "postfix/qmgr\[[0-9]*\]: $1: removed" "$PF_MAILLOG" 2>/dev/null
+}
+
+# pf_wait_delivered QID [SECS]: prints the sink file holding QID once
+# Postfix delivered it (status=sent) and removed it from its queue.
+pf_wait_delivered() {
+	local qid=$1 secs=${2:-60} f
+	if ! pf_wait_for "$secs" pf_removed "$qid"; then
+		echo "postfix_lib: $qid not delivered within ${secs}s:" >&2
+		grep "$qid" "$PF_MAILLOG" >&2
+		return 1
+	fi
+	if ! grep -q "$qid: to=<.*status=sent" "$PF_MAILLOG"; then
+		echo "postfix_lib: $qid was removed without being sent:" >&2
+		grep "$qid" "$PF_MAILLOG" >&2
+		return 1
+	fi
+	f=$(grep -l -E "^[[:space:]]+by $PF_MYHOSTNAME \(Postfix\) with E?SMTP id $qid\b" \
+		"$PF_SINK_DIR"/* 2>/dev/null | head -n 1)
+	if [ -z "$f" ]; then
+		echo "postfix_lib: $qid was sent but no sink file has it" >&2
+		return 1
+	fi
+	echo "$f"
+}
+
+# pf_strip_trace SINKFILE QID OUT: removes exactly what was added on the
+# way - smtp-sink's X-Client-Addr/-Proto, X-Helo-Args, X-Mail-Args and
+# X-Rcpt-Args lines, smtp-sink's Received: header, Postfix's Received:
+# header for QID and the sink's final empty line - and writes the rest
+# with CRLF line ends.  Fails (saying why) when the trace is not exactly
+# that, so an extra header in front of the message cannot hide.
+pf_strip_trace() {
+	"$PF_PY" - "$1" "$2" "$3" "$PF_MYHOSTNAME" <<'EOF'
+import re, sys
+path, qid, out, host = sys.argv[1:5]
+lines = open(path, "rb").read().split(b"\n")
+if lines and lines[-1] == b"":
+    lines.pop()          # the split after the final newline
+if not lines or lines[-1] != b"":
+    sys.exit("no final empty line from smtp-sink in " + path)
+lines.pop()              # smtp-sink's final empty line
+i = 0
+sink = (b"X-Client-Addr:", b"X-Client-Proto:", b"X-Helo-Args:",
+        b"X-Mail-Args:", b"X-Rcpt-Args:")
+while i < len(lines) and lines[i].startswith(sink):
+    i += 1
+def header(i):
+    j = i + 1
+    while j < len(lines) and lines[j][:1] in (b" ", b"\t"):
+        j += 1
+    return b"\n".join(lines[i:j]), j
+if i == 0:
+    sys.exit("no smtp-sink trace lines in " + path)
+h, i = header(i)
+if not h.startswith(b"Received:") or b"by smtp-sink" not in h:
+    sys.exit("expected smtp-sink's Received: header, got %r" % h[:200])
+h, i = header(i)
+want = ("by %s (Postfix) with " % host).encode()
+if not h.startswith(b"Received:") or want not in h or \
+   not re.search(rb"\bid " + qid.encode() + rb"\b", h):
+    sys.exit("expected Postfix's Received: header for %s, got %r" % (qid, h[:200]))
+body = b"\r\n".join(l[:-1] if l.endswith(b"\r") else l for l in lines[i:])
+open(out, "wb").write(body + b"\r\n" if lines[i:] else b"")
+EOF
+}
+
+# Pids of live processes whose working directory is inside $PF_DIR.
+pf_leftover_pids() {
+	local p cwd
+	for p in /proc/[0-9]*; do
+		cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+		case $cwd in
+		"$PF_DIR" | "$PF_DIR"/*) echo "${p#/proc/}" ;;
+		esac
+	done
+}
+
+pf_no_leftovers() {
+	[ -z "$(pf_leftover_pids)" ]
+}
+
+pf_master_running() {
+	local pid
+	pid=$(tr -d ' ' <"$PF_DIR/spool/pid/master.pid" 2>/dev/null) || return 1
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# pf_stop_milter: SIGTERM (the graceful stop); returns its exit status,
+# or 1 when it had to be killed.
+pf_stop_milter() {
+	local pid=$PF_MILTER_PID rc
+	[ -n "$pid" ] || return 0
+	PF_MILTER_PID=
+	kill -TERM "$pid" 2>/dev/null
+	if ! pf_wait_for 15 eval "! kill -0 $pid 2>/dev/null"; then
+		echo "postfix_lib: the milter ignored SIGTERM; killing it" >&2
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 1
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	return "$rc"
+}
+
+# Stops everything pf_* started.  0 when nothing is left running.
+pf_stop() {
+	local rc=0 p
+	[ -n "${PF_DIR-}" ] && [ -d "$PF_DIR" ] || return 0
+	if pf_master_running; then
+		postfix -c "$PF_CONF" stop >>"$PF_DIR/postfix-stop.log" 2>&1
+		pf_wait_for 20 eval '! pf_master_running' || rc=1
+	fi
+	if [ -n "${PF_SINK_PID-}" ]; then
+		kill -TERM "$PF_SINK_PID" 2>/dev/null
+		wait "$PF_SINK_PID" 2>/dev/null
+		PF_SINK_PID=
+	fi
+	pf_stop_milter >/dev/null 2>&1
+	# Postfix children exit once master is gone; give them a moment.
+	if ! pf_wait_for 10 pf_no_leftovers; then
+		rc=1
+		for p in $(pf_leftover_pids); do
+			echo "postfix_lib: still running: $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" >&2
+			kill -KILL "$p" 2>/dev/null
+		done
+	fi
+	return "$rc"
+}
+
+pf_cleanup() {
+	pf_stop
+	if [ -n "${PF_DIR-}" ] && [ -d "$PF_DIR" ]; then
+		if [ "${PF_KEEP-0}" = 1 ]; then
+			echo "# kept $PF_DIR for inspection" >&2
+		else
+			rm -rf "$PF_DIR"
+		fi
+	fi
+}

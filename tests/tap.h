@@ -14,7 +14,7 @@
 static int tap_count;
 static int tap_failed;
 
-static void tap_vresult(int pass, const char *fmt, va_list ap)
+__attribute__((unused)) static void tap_vresult(int pass, const char *fmt, va_list ap)
 {
 	tap_count++;
 	if (!pass)
@@ -25,7 +25,7 @@ static void tap_vresult(int pass, const char *fmt, va_list ap)
 	fflush(stdout);
 }
 
-__attribute__((format(printf, 2, 3))) static int ok(int pass, const char *fmt, ...)
+__attribute__((format(printf, 2, 3), unused)) static int ok(int pass, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -34,7 +34,7 @@ __attribute__((format(printf, 2, 3))) static int ok(int pass, const char *fmt, .
 	return pass;
 }
 
-__attribute__((format(printf, 3, 4))) static int is_long(long got, long want,
+__attribute__((format(printf, 3, 4), unused)) static int is_long(long got, long want,
 							  const char *fmt, ...)
 {
 	va_list ap;
@@ -46,7 +46,7 @@ __attribute__((format(printf, 3, 4))) static int is_long(long got, long want,
 	return got == want;
 }
 
-__attribute__((format(printf, 3, 4))) static int is_str(const char *got,
+__attribute__((format(printf, 3, 4), unused)) static int is_str(const char *got,
 							 const char *want,
 							 const char *fmt, ...)
 {
@@ -63,7 +63,7 @@ __attribute__((format(printf, 3, 4))) static int is_str(const char *got,
 }
 
 /* Compares byte strings: got (gotlen bytes) against want (wantlen). */
-__attribute__((format(printf, 5, 6))) static int is_mem(const void *got,
+__attribute__((format(printf, 5, 6), unused)) static int is_mem(const void *got,
 							 size_t gotlen,
 							 const void *want,
 							 size_t wantlen,
@@ -86,7 +86,7 @@ __attribute__((format(printf, 5, 6))) static int is_mem(const void *got,
 
 /* Prints the plan; the exit status is non-zero when anything failed or
  * nothing ran. */
-static int tap_done(void)
+__attribute__((unused)) static int tap_done(void)
 {
 	printf("1..%d\n", tap_count);
 	if (tap_count == 0) {

@@ -1,2 +1,232 @@
+/*
+ * test_buf_body.c - smime_buf, smime_wipe, the internal string helpers
+ * and the body store (memory, spill to an unlinked 0600 file, views).
+ */
+#include "internal.h"
 #include "tap.h"
-int main(void) { return tap_done(); }
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void test_buf(void)
+{
+	smime_buf b = SMIME_BUF_INIT;
+	char *s = NULL;
+	size_t i;
+	unsigned char *old;
+
+	ok(smime_buf_append(&b, "abc", 3) == 0 && b.len == 3,
+	   "append adds bytes");
+	ok(b.data[3] == '\0', "data is NUL-terminated after append");
+	ok(smime_buf_puts(&b, "de") == 0 && smime_buf_putc(&b, 'f') == 0,
+	   "puts and putc succeed");
+	ok(smime_buf_printf(&b, "-%d-%s", 42, "x") == 0, "printf succeeds");
+	is_str((char *)b.data, "abcdef-42-x", "contents after mixed appends");
+	is_long((long)b.len, 11, "len counts every byte");
+	for (i = 0; i < 10000; i++)
+		smime_buf_putc(&b, 'a' + (int)(i % 26));
+	is_long((long)b.len, 10011, "byte-by-byte growth keeps all bytes");
+	ok(b.data[5010] == 'a' + (5010 - 11) % 26 && b.data[b.len] == '\0',
+	   "grown buffer keeps contents and terminator");
+	old = b.data;
+	smime_buf_reset(&b);
+	ok(b.len == 0 && b.data == old && b.data[0] == '\0',
+	   "reset empties but keeps memory");
+	ok(smime_buf_append(&b, "\0\1\2", 3) == 0 && b.len == 3 &&
+		   memcmp(b.data, "\0\1\2", 3) == 0,
+	   "binary data with NUL bytes is kept");
+	ok(smime_buf_steal(&b, &s) == 0 && s != NULL &&
+		   memcmp(s, "\0\1\2", 4) == 0,
+	   "steal hands over the NUL-terminated data");
+	ok(b.data == NULL && b.len == 0 && b.cap == 0, "steal empties the buffer");
+	free(s);
+	s = NULL;
+	ok(smime_buf_steal(&b, &s) == 0 && s != NULL && s[0] == '\0',
+	   "steal of an empty buffer gives an empty string, not NULL");
+	free(s);
+	ok(smime_buf_append(&b, NULL, 1) == SMIME_E_ARG,
+	   "append of NULL with length is an argument error");
+	ok(smime_buf_append(&b, NULL, 0) == 0, "append of nothing is fine");
+	smime_buf_free(&b);
+	ok(b.data == NULL && b.len == 0, "free leaves an empty buffer");
+	smime_buf_free(&b); /* twice is harmless */
+}
+
+static void test_wipe_and_strings(void)
+{
+	unsigned char secret[32];
+	char *d;
+	size_t i;
+	int zero = 1;
+
+	memset(secret, 0xA5, sizeof(secret));
+	smime_wipe(secret, sizeof(secret));
+	for (i = 0; i < sizeof(secret); i++)
+		if (secret[i] != 0)
+			zero = 0;
+	ok(zero, "smime_wipe zeroes every byte");
+	smime_wipe(NULL, 10); /* defined: nothing happens */
+
+	ok(smime_ascii_casecmp("Content-Type", "content-TYPE") == 0,
+	   "casecmp ignores ASCII case");
+	ok(smime_ascii_casecmp("abc", "abd") < 0 &&
+		   smime_ascii_casecmp("abd", "abc") > 0,
+	   "casecmp orders like strcmp");
+	ok(smime_ascii_casecmp("ab", "abc") < 0, "casecmp: prefix sorts first");
+	ok(smime_ascii_ncasecmp("FROMx", "fromy", 4) == 0,
+	   "ncasecmp compares n bytes only");
+	ok(smime_ascii_casecmp("\xc4", "\xe4") != 0,
+	   "casecmp does not fold non-ASCII bytes");
+	d = smime_strndup("hello world", 5);
+	is_str(d, "hello", "strndup copies n bytes and terminates");
+	free(d);
+	d = smime_strndup("", 0);
+	is_str(d, "", "strndup of zero bytes gives an empty string");
+	free(d);
+}
+
+/* Finds the open spill file of this process under dir: the fd whose
+ * link reads "dir/smime-body.XXXXXX (deleted)".  Returns its mode, or
+ * -1 when there is none. */
+static long spill_file_mode(const char *dir, int *deleted)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	char path[PATH_MAX], target[PATH_MAX];
+	struct stat st;
+	long mode = -1;
+	ssize_t n;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, dir, strlen(dir)) != 0 ||
+		    strstr(target, "/smime-body.") == NULL)
+			continue;
+		if (stat(path, &st) == 0)
+			mode = (long)(st.st_mode & 07777);
+		*deleted = strstr(target, "(deleted)") != NULL;
+	}
+	closedir(d);
+	return mode;
+}
+
+static int dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void test_body_spill(const char *dir)
+{
+	smime_body *b = NULL;
+	const unsigned char *v;
+	size_t len;
+	int deleted = 0;
+	mode_t old;
+
+	ok(smime_body_new(16, dir, &b) == 0 && b != NULL, "body_new succeeds");
+	ok(smime_body_view(b, &v, &len) == 0 && v != NULL && len == 0,
+	   "empty body gives a valid empty view");
+	ok(smime_body_append(b, "0123456789", 10) == 0, "append 10 bytes");
+	ok(!smime_body_spilled(b), "10 bytes under a 16-byte limit stay in memory");
+	ok(smime_body_view(b, &v, &len) == 0, "view in memory");
+	is_mem(v, len, "0123456789", 10, "memory view holds the bytes");
+	ok(smime_body_append(b, "abcdef", 6) == 0 && !smime_body_spilled(b),
+	   "exactly mem_limit bytes still stay in memory");
+	/* umask 0 shows the 0600 comes from the store, not the umask. */
+	old = umask(0);
+	ok(smime_body_append(b, "X", 1) == 0, "append past the limit");
+	umask(old);
+	ok(smime_body_spilled(b), "one byte past the limit spills to a file");
+	is_long((long)smime_body_size(b), 17, "size counts all bytes after spill");
+	is_long(spill_file_mode(dir, &deleted), 0600,
+		"spill file mode is 0600 even with umask 0");
+	ok(deleted, "spill file is unlinked while open");
+	is_long(dir_entries(dir), 0, "nothing is left in tmpdir");
+	ok(smime_body_view(b, &v, &len) == 0, "view after spill");
+	is_mem(v, len, "0123456789abcdefX", 17,
+	       "mapped view holds memory and later bytes in order");
+	ok(smime_body_append(b, "YZ", 2) == 0, "append after a view");
+	ok(smime_body_view(b, &v, &len) == 0, "new view after append");
+	is_mem(v, len, "0123456789abcdefXYZ", 19, "new view sees the appended bytes");
+	smime_body_free(b);
+	is_long(spill_file_mode(dir, &deleted), -1,
+		"free closes the spill file");
+
+	ok(smime_body_new(0, dir, &b) == 0, "body_new with limit 0");
+	ok(smime_body_view(b, &v, &len) == 0 && v != NULL && len == 0,
+	   "empty body with limit 0 gives a valid empty view");
+	ok(smime_body_append(b, "", 0) == 0 && !smime_body_spilled(b),
+	   "appending nothing does not spill");
+	smime_body_free(b);
+
+	ok(smime_body_new(4, "/nonexistent-dir-for-smime-test", &b) == 0,
+	   "body_new with a missing tmpdir");
+	ok(smime_body_append(b, "abc", 3) == 0, "in-memory append needs no tmpdir");
+	is_long(smime_body_append(b, "defg", 4), SMIME_E_IO,
+		"spill into a missing tmpdir is SMIME_E_IO");
+	smime_body_free(b);
+}
+
+static void test_body_large(const char *dir)
+{
+	smime_body *b = NULL;
+	const unsigned char *v;
+	unsigned char chunk[4096];
+	size_t len, i, total = 5 * 1024 * 1024 + 123, bad = 0;
+	int ret = 0;
+
+	ok(smime_body_new(1024 * 1024, dir, &b) == 0, "body_new 1 MB limit");
+	for (i = 0; i < total && ret == 0; i += sizeof(chunk)) {
+		size_t n = total - i < sizeof(chunk) ? total - i : sizeof(chunk);
+		size_t k;
+
+		for (k = 0; k < n; k++)
+			chunk[k] = (unsigned char)((i + k) * 7 + ((i + k) >> 12));
+		ret = smime_body_append(b, chunk, n);
+	}
+	ok(ret == 0, "5 MB appended in 4 KB chunks");
+	ok(smime_body_spilled(b), "5 MB body spilled past a 1 MB limit");
+	ok(smime_body_view(b, &v, &len) == 0 && len == total,
+	   "one contiguous view of the whole body");
+	for (i = 0; i < len; i++)
+		if (v[i] != (unsigned char)(i * 7 + (i >> 12)))
+			bad++;
+	is_long((long)bad, 0, "every byte of the large view is right");
+	smime_body_free(b);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/smime-test-body.XXXXXX";
+
+	test_buf();
+	test_wipe_and_strings();
+	if (!ok(mkdtemp(dir) != NULL, "make a private tmpdir"))
+		return tap_done();
+	test_body_spill(dir);
+	test_body_large(dir);
+	is_long(dir_entries(dir), 0, "tmpdir is empty at the end");
+	rmdir(dir);
+	return tap_done();
+}

@@ -1,2 +1,713 @@
+/*
+ * test_config.c - the smime-milter configuration: every SPEC section 4
+ * key, its default, every kind of error with its exact "FILE:LINE:
+ * message" text, the -n checks (unsafe key files above all), the
+ * reference count, and milter_is_outbound on top of it.
+ */
+#include "milter.h"
 #include "tap.h"
-int main(void) { return tap_done(); }
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/test_config.XXXXXX";
+static char conf[PATH_MAX];
+static const char *srcdir;
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (fp == NULL) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, fp);
+	fclose(fp);
+	chmod(path, mode);
+}
+
+/* Loads text as a config file; returns the config (NULL on failure) and
+ * leaves the diagnostics in diags (reset first). */
+static milter_config *load_text(const char *text, smime_buf *diags)
+{
+	milter_config *cfg = NULL;
+
+	write_file(conf, text, 0644);
+	smime_buf_reset(diags);
+	if (milter_config_load(conf, &cfg, diags) < 0)
+		return NULL;
+	return cfg;
+}
+
+/* want with every "%s" replaced by the config file's name. */
+static void expand(const char *want, char *out, size_t size)
+{
+	size_t n = 0, clen = strlen(conf);
+
+	for (; *want != '\0' && n + clen + 1 < size; want++) {
+		if (want[0] == '%' && want[1] == 's') {
+			memcpy(out + n, conf, clen);
+			n += clen;
+			want++;
+		} else {
+			out[n++] = *want;
+		}
+	}
+	out[n] = '\0';
+}
+
+/* Asserts that text fails to load with exactly want ("%s" = file). */
+static void load_fails(const char *text, const char *want, const char *name)
+{
+	smime_buf diags = SMIME_BUF_INIT;
+	milter_config *cfg = load_text(text, &diags);
+	char expect[4096];
+
+	expand(want, expect, sizeof expect);
+	ok(cfg == NULL, "%s: load fails", name);
+	is_mem(diags.data, diags.len, expect, strlen(expect), "%s: message",
+	       name);
+	milter_config_unref(cfg);
+	smime_buf_free(&diags);
+}
+
+static void test_defaults(void)
+{
+	milter_config *cfg = NULL;
+	char host[256];
+
+	ok(milter_config_defaults(&cfg) == 0 && cfg != NULL,
+	   "defaults: built");
+	if (cfg == NULL)
+		return;
+	gethostname(host, sizeof host);
+	host[sizeof host - 1] = '\0';
+	is_str(cfg->socket, "local:/run/smime-milter/smime-milter.sock",
+	       "default Socket");
+	is_str(cfg->authserv_id, host, "default AuthservID is gethostname()");
+	ok(cfg->trust_anchor_file == NULL && cfg->crl_file == NULL &&
+		   cfg->key_store == NULL && cfg->cert_directory == NULL &&
+		   cfg->rules_file == NULL && cfg->user_id == NULL &&
+		   cfg->pid_file == NULL && cfg->sender_login_map == NULL,
+	   "defaults: optional files are unset");
+	is_long((long)cfg->ninternal_hosts, 2, "default InternalHosts: two");
+	ok(cfg->ninternal_hosts == 2 &&
+		   cfg->internal_hosts[0].family == AF_INET &&
+		   cfg->internal_hosts[0].prefix == 32 &&
+		   cfg->internal_hosts[1].family == AF_INET6 &&
+		   cfg->internal_hosts[1].prefix == 128,
+	   "default InternalHosts: 127.0.0.1/32 and ::1/128");
+	is_long((long)cfg->noutbound_daemon_names, 0,
+		"default OutboundDaemonNames empty");
+	is_long((long)cfg->weak_ciphers, (long)SMIME_WEAK_DEFAULT,
+		"default WeakCiphers");
+	is_long(cfg->on_internal_error, MILTER_ONERR_TEMPFAIL,
+		"default On-InternalError tempfail");
+	is_long(cfg->socket_mode, 0660, "default SocketMode 0660");
+	is_long(cfg->syslog_facility, LOG_MAIL, "default SyslogFacility mail");
+	ok(!cfg->dry_run, "default DryRun no");
+	ok(cfg->nweak_digests == 2 && strcmp(cfg->weak_digests[0], "md5") == 0 &&
+		   strcmp(cfg->weak_digests[1], "sha1") == 0,
+	   "default WeakDigests md5,sha1");
+	is_long(cfg->min_rsa_bits, 2048, "default MinRSABits");
+	ok(!cfg->stamp_inner_signatures, "default StampInnerSignatures no");
+	ok(!cfg->sign_unauthenticated, "default SignUnauthenticated no");
+	is_str(cfg->sign_digest, "sha256", "default SignDigest");
+	is_str(cfg->sign_rsa_padding, "pkcs1", "default SignRSAPadding");
+	is_long((long)cfg->body_memory_limit, 1024 * 1024,
+		"default BodyMemoryLimit 1M");
+	is_str(cfg->temp_directory, "/var/tmp", "default TempDirectory");
+	is_long((long)cfg->max_crypto_size, 50L * 1024 * 1024,
+		"default MaxCryptoSize 50M");
+	is_long(cfg->max_nesting, 16, "default MaxNesting");
+	is_long(cfg->max_recipient_infos, 1000, "default MaxRecipientInfos");
+	is_long(cfg->max_certificates, 100, "default MaxCertificates");
+	ok(cfg->analyze.max_nesting == 16 && cfg->analyze.mime.max_depth == 16 &&
+		   cfg->analyze.cms.max_recipients == 1000 &&
+		   cfg->analyze.cms.max_certificates == 100 &&
+		   cfg->analyze.weak_ciphers == SMIME_WEAK_DEFAULT,
+	   "defaults: analyze options derived");
+	is_long(cfg->refs, 1, "defaults: one reference");
+	milter_config_unref(cfg);
+}
+
+static void test_every_key(void)
+{
+	smime_buf diags = SMIME_BUF_INIT;
+	milter_config *cfg;
+	char text[4096];
+
+	snprintf(text, sizeof text,
+		 "# every key, mixed case, comments and blank lines\n"
+		 "\n"
+		 "socket\tinet:8891@127.0.0.1   # trailing comment\n"
+		 "AUTHSERVID mx.example.org\n"
+		 "TrustAnchorFile /etc/ssl/ca.pem\n"
+		 "CRLFile /etc/ssl/crls\n"
+		 "KeyStore /etc/smime-milter/keys\n"
+		 "CertDirectory /etc/smime-milter/certs\n"
+		 "Rules /etc/smime-milter/rules\n"
+		 "InternalHosts 10.0.0.0/8, 192.168.1.1 ,2001:db8::/32\n"
+		 "OutboundDaemonNames ORIGINATING,MSA\n"
+		 "WeakCiphers des-ede3-cbc,rc2-40-cbc\n"
+		 "On-InternalError reject\n"
+		 "UserID root:root\n"
+		 "PidFile /run/smime-milter.pid\n"
+		 "SocketMode 600\n"
+		 "SyslogFacility LOCAL3\n"
+		 "DryRun yes\n"
+		 "WeakDigests SHA1\n"
+		 "MinRSABits 3072\n"
+		 "StampInnerSignatures true\n"
+		 "SenderLoginMap /etc/smime-milter/logins\n"
+		 "SignUnauthenticated 1\n"
+		 "SignDigest SHA512\n"
+		 "SignRSAPadding pss\n"
+		 "BodyMemoryLimit 64K\n"
+		 "TempDirectory /tmp\n"
+		 "MaxCryptoSize 2M\n"
+		 "MaxNesting 8\n"
+		 "MaxRecipientInfos 50\n"
+		 "MaxCertificates 20\n");
+	cfg = load_text(text, &diags);
+	ok(cfg != NULL, "every key: loads");
+	if (cfg == NULL) {
+		printf("# %s", diags.data ? (char *)diags.data : "");
+		smime_buf_free(&diags);
+		return;
+	}
+	is_long((long)diags.len, 0, "every key: no diagnostics");
+	is_str(cfg->file, conf, "file name kept");
+	is_str(cfg->socket, "inet:8891@127.0.0.1", "Socket");
+	is_str(cfg->authserv_id, "mx.example.org", "AuthservID");
+	is_str(cfg->trust_anchor_file, "/etc/ssl/ca.pem", "TrustAnchorFile");
+	is_str(cfg->crl_file, "/etc/ssl/crls", "CRLFile");
+	is_str(cfg->key_store, "/etc/smime-milter/keys", "KeyStore");
+	is_str(cfg->cert_directory, "/etc/smime-milter/certs",
+	       "CertDirectory");
+	is_str(cfg->rules_file, "/etc/smime-milter/rules", "Rules");
+	ok(cfg->ninternal_hosts == 3 && cfg->internal_hosts[0].prefix == 8 &&
+		   cfg->internal_hosts[1].prefix == 32 &&
+		   cfg->internal_hosts[2].family == AF_INET6 &&
+		   cfg->internal_hosts[2].prefix == 32,
+	   "InternalHosts: three CIDRs, blanks around items ignored");
+	ok(cfg->noutbound_daemon_names == 2 &&
+		   strcmp(cfg->outbound_daemon_names[0], "ORIGINATING") == 0 &&
+		   strcmp(cfg->outbound_daemon_names[1], "MSA") == 0,
+	   "OutboundDaemonNames");
+	is_long((long)cfg->weak_ciphers,
+		(long)(SMIME_CIPHER_BIT(SMIME_CIPHER_DES_EDE3_CBC) |
+		       SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_40_CBC)),
+		"WeakCiphers as cipher bits");
+	is_long(cfg->on_internal_error, MILTER_ONERR_REJECT,
+		"On-InternalError");
+	is_str(cfg->user_id, "root:root", "UserID");
+	is_str(cfg->pid_file, "/run/smime-milter.pid", "PidFile");
+	is_long(cfg->socket_mode, 0600, "SocketMode is octal");
+	is_long(cfg->syslog_facility, LOG_LOCAL3, "SyslogFacility");
+	ok(cfg->dry_run, "DryRun");
+	ok(cfg->nweak_digests == 1 && strcmp(cfg->weak_digests[0], "sha1") == 0,
+	   "WeakDigests canonical lower case");
+	is_long(cfg->min_rsa_bits, 3072, "MinRSABits");
+	ok(cfg->stamp_inner_signatures, "StampInnerSignatures");
+	is_str(cfg->sender_login_map, "/etc/smime-milter/logins",
+	       "SenderLoginMap");
+	ok(cfg->sign_unauthenticated, "SignUnauthenticated");
+	is_str(cfg->sign_digest, "sha512", "SignDigest canonical");
+	is_str(cfg->sign_rsa_padding, "pss", "SignRSAPadding");
+	is_long((long)cfg->body_memory_limit, 65536, "BodyMemoryLimit 64K");
+	is_str(cfg->temp_directory, "/tmp", "TempDirectory");
+	is_long((long)cfg->max_crypto_size, 2L * 1024 * 1024,
+		"MaxCryptoSize 2M");
+	is_long(cfg->max_nesting, 8, "MaxNesting");
+	is_long(cfg->max_recipient_infos, 50, "MaxRecipientInfos");
+	is_long(cfg->max_certificates, 20, "MaxCertificates");
+	ok(cfg->analyze.max_nesting == 8 && cfg->analyze.mime.max_depth == 8 &&
+		   cfg->analyze.cms.max_recipients == 50 &&
+		   cfg->analyze.cms.max_certificates == 20 &&
+		   cfg->analyze.weak_ciphers == cfg->weak_ciphers,
+	   "analyze options follow the file");
+	milter_config_unref(cfg);
+	smime_buf_free(&diags);
+}
+
+static void test_booleans(void)
+{
+	static const struct {
+		const char *word;
+		bool value;
+	} words[] = {{"yes", true},  {"no", false}, {"true", true},
+		     {"false", false}, {"1", true},   {"0", false},
+		     {"YES", true},  {"False", false}};
+	smime_buf diags = SMIME_BUF_INIT;
+	milter_config *cfg;
+	char text[64];
+	size_t i;
+
+	for (i = 0; i < sizeof words / sizeof words[0]; i++) {
+		snprintf(text, sizeof text, "DryRun %s\n", words[i].word);
+		cfg = load_text(text, &diags);
+		ok(cfg != NULL && cfg->dry_run == words[i].value,
+		   "boolean '%s' is %s", words[i].word,
+		   words[i].value ? "true" : "false");
+		milter_config_unref(cfg);
+	}
+	smime_buf_free(&diags);
+}
+
+static void test_sizes(void)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		size_t value;
+	} cases[] = {
+		{"0", 0, 0},
+		{"1024", 0, 1024},
+		{"1K", 0, 1024},
+		{"1k", 0, 1024},
+		{"2M", 0, 2 * 1024 * 1024},
+		{"50M", 0, 50 * 1024 * 1024},
+		{"", -1, 0},
+		{"K", -1, 0},
+		{"1G", -1, 0},
+		{"-1", -1, 0},
+		{" 1", -1, 0},
+		{"1 K", -1, 0},
+		{"1.5M", -1, 0},
+		{"1KB", -1, 0},
+		{"99999999999999999999", -1, 0},
+		{"18014398509481984M", -1, 0},
+	};
+	size_t i, v;
+	int rc;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		v = 12345;
+		rc = milter_parse_size(cases[i].text, &v);
+		if (cases[i].rc == 0)
+			ok(rc == 0 && v == cases[i].value, "size '%s' is %zu",
+			   cases[i].text, cases[i].value);
+		else
+			ok(rc == -1, "size '%s' is refused", cases[i].text);
+	}
+}
+
+static void test_lists(void)
+{
+	smime_buf diags = SMIME_BUF_INIT;
+	milter_config *cfg;
+
+	cfg = load_text("InternalHosts\nOutboundDaemonNames\nWeakCiphers\n"
+			"WeakDigests\n",
+			&diags);
+	ok(cfg != NULL && cfg->ninternal_hosts == 0 &&
+		   cfg->noutbound_daemon_names == 0 && cfg->weak_ciphers == 0 &&
+		   cfg->nweak_digests == 0,
+	   "lists: an empty value is an empty list");
+	milter_config_unref(cfg);
+	cfg = load_text("InternalHosts ::ffff:10.1.2.3/104,fe80::1\n", &diags);
+	ok(cfg != NULL && cfg->ninternal_hosts == 2 &&
+		   cfg->internal_hosts[0].family == AF_INET6 &&
+		   cfg->internal_hosts[0].prefix == 104,
+	   "lists: IPv6 CIDRs");
+	milter_config_unref(cfg);
+	cfg = load_text("WeakCiphers aes-128-gcm, rc2-cbc\n", &diags);
+	ok(cfg != NULL &&
+		   cfg->weak_ciphers ==
+			   (SMIME_CIPHER_BIT(SMIME_CIPHER_AES_128_GCM) |
+			    SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_CBC)),
+	   "lists: any SPEC cipher name can be weak");
+	milter_config_unref(cfg);
+	smime_buf_free(&diags);
+}
+
+/* Every kind of error, with its exact text. */
+static void test_errors(void)
+{
+	load_fails("Socket inet:8891@localhost\n# c\nBogus 1\n",
+		   "%s:3: unknown key 'Bogus'\n", "unknown key");
+	load_fails("\nSocket inet:1@h\nMaxNesting 4\nsocket inet:2@h\n",
+		   "%s:4: Socket: duplicate key (first set on line 2)\n",
+		   "duplicate key, case-insensitive");
+	load_fails("DryRun maybe\n",
+		   "%s:1: DryRun: expected yes, no, true, false, 1 or 0, got "
+		   "'maybe'\n",
+		   "bad boolean");
+	load_fails("MaxNesting\n", "%s:1: MaxNesting: missing value\n",
+		   "missing value");
+	load_fails("MaxNesting 65\n",
+		   "%s:1: MaxNesting: expected a number from 1 to 64, got "
+		   "'65'\n",
+		   "number above its bound");
+	load_fails("MinRSABits 2k\n",
+		   "%s:1: MinRSABits: expected a number from 512 to 16384, got "
+		   "'2k'\n",
+		   "number with junk");
+	load_fails("BodyMemoryLimit 2G\n",
+		   "%s:1: BodyMemoryLimit: expected a size from 0 to "
+		   "1073741824 bytes (K and M suffixes allowed, 1024-based), "
+		   "got '2G'\n",
+		   "bad size");
+	load_fails("MaxCryptoSize 10\n",
+		   "%s:1: MaxCryptoSize: expected a size from 1024 to "
+		   "1073741824 bytes (K and M suffixes allowed, 1024-based), "
+		   "got '10'\n",
+		   "size below its bound");
+	load_fails("SocketMode 0999\n",
+		   "%s:1: SocketMode: expected an octal mode such as 0660, got "
+		   "'0999'\n",
+		   "mode not octal");
+	load_fails("SocketMode 01000\n",
+		   "%s:1: SocketMode: expected an octal mode such as 0660, got "
+		   "'01000'\n",
+		   "mode too large");
+	load_fails("SyslogFacility kernel\n",
+		   "%s:1: SyslogFacility: expected a syslog facility: mail, "
+		   "daemon, user, auth, authpriv, local0 ... local7, ..., got "
+		   "'kernel'\n",
+		   "bad facility");
+	load_fails("On-InternalError maybe\n",
+		   "%s:1: On-InternalError: expected accept, tempfail or "
+		   "reject, got 'maybe'\n",
+		   "bad enumeration");
+	load_fails("SignDigest md5\n",
+		   "%s:1: SignDigest: expected sha256, sha384 or sha512, got "
+		   "'md5'\n",
+		   "SignDigest outside its choices");
+	load_fails("WeakDigests md5,sha999\n",
+		   "%s:1: WeakDigests: expected md5, sha1, sha224, sha256, "
+		   "sha384 or sha512, got 'sha999'\n",
+		   "unknown digest in a list");
+	load_fails("WeakCiphers rc2-40-cbc,rot13\n",
+		   "%s:1: WeakCiphers: expected cipher names such as "
+		   "rc2-40-cbc, des-cbc, des-ede3-cbc, aes-128-cbc (SPEC "
+		   "section 6), got 'rot13'\n",
+		   "unknown cipher");
+	load_fails("InternalHosts 10.0.0.0/33\n",
+		   "%s:1: InternalHosts: expected an IPv4 or IPv6 address, "
+		   "optionally with /PREFIX, got '10.0.0.0/33'\n",
+		   "bad CIDR");
+	load_fails("InternalHosts 127.0.0.1,,::1\n",
+		   "%s:1: InternalHosts: expected a comma-separated list "
+		   "without empty items, got '127.0.0.1,,::1'\n",
+		   "empty list item");
+	load_fails("OutboundDaemonNames a b\n",
+		   "%s:1: OutboundDaemonNames: expected names without blanks, "
+		   "got 'a b'\n",
+		   "name with a blank");
+	load_fails("Socket unix:/run/x.sock\n",
+		   "%s:1: Socket: expected inet:PORT@HOST, inet6:PORT@HOST or "
+		   "local:/path, got 'unix:/run/x.sock'\n",
+		   "unknown socket type");
+	load_fails("Socket inet:99999@localhost\n",
+		   "%s:1: Socket: expected inet:PORT@HOST, inet6:PORT@HOST or "
+		   "local:/path, got 'inet:99999@localhost'\n",
+		   "port out of range");
+	load_fails("Socket local:run/x.sock\n",
+		   "%s:1: Socket: expected inet:PORT@HOST, inet6:PORT@HOST or "
+		   "local:/path, got 'local:run/x.sock'\n",
+		   "relative local socket");
+	load_fails("AuthservID mx;evil\n",
+		   "%s:1: AuthservID: expected a host name or another RFC 8601 "
+		   "token (or HOSTNAME), got 'mx;evil'\n",
+		   "authserv-id with a special");
+	load_fails("UserID nosuchuser-smime\n",
+		   "%s:1: UserID: unknown user 'nosuchuser-smime'\n",
+		   "unknown user");
+	load_fails("UserID root:nosuchgroup-smime\n",
+		   "%s:1: UserID: unknown group 'nosuchgroup-smime'\n",
+		   "unknown group");
+	load_fails("KeyStore keys\n",
+		   "%s:1: KeyStore: expected an absolute path, got 'keys'\n",
+		   "relative path");
+	load_fails("Bogus\x01key 1\n", "%s:1: unknown key 'Bogus?key'\n",
+		   "control character shown as ?");
+	load_fails("DryRun yes\nBogus 1\nMaxNesting 0\nDryRun no\n",
+		   "%s:2: unknown key 'Bogus'\n"
+		   "%s:3: MaxNesting: expected a number from 1 to 64, got '0'\n"
+		   "%s:4: DryRun: duplicate key (first set on line 1)\n",
+		   "every problem is reported, not just the first");
+}
+
+static void test_unreadable_files(void)
+{
+	smime_buf diags = SMIME_BUF_INIT;
+	milter_config *cfg = NULL;
+	char path[PATH_MAX + 32], want[PATH_MAX + 128];
+	static const char nul_line[] = "DryRun yes\nMax\0Nesting 3\n";
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/missing.conf", tmpdir);
+	ok(milter_config_load(path, &cfg, &diags) == -1 && cfg == NULL,
+	   "missing file: load fails");
+	snprintf(want, sizeof want,
+		 "%s: cannot open: No such file or directory\n", path);
+	is_str((const char *)diags.data, want, "missing file: message");
+
+	fp = fopen(conf, "w");
+	fwrite(nul_line, 1, sizeof nul_line - 1, fp);
+	fclose(fp);
+	smime_buf_reset(&diags);
+	ok(milter_config_load(conf, &cfg, &diags) == -1,
+	   "NUL byte: load fails");
+	snprintf(want, sizeof want, "%s:2: NUL byte in line\n", conf);
+	is_str((const char *)diags.data, want, "NUL byte: message");
+	smime_buf_free(&diags);
+}
+
+static void test_refcount(void)
+{
+	milter_config *cfg = NULL, *same;
+
+	milter_config_defaults(&cfg);
+	if (cfg == NULL) {
+		ok(0, "refcount: defaults");
+		return;
+	}
+	same = milter_config_ref(cfg);
+	ok(same == cfg, "ref returns the same config");
+	is_long(cfg->refs, 2, "ref counts up");
+	milter_config_unref(cfg);
+	is_long(cfg->refs, 1, "unref counts down and keeps it");
+	milter_config_unref(cfg); /* frees: ASan reports any leak or reuse */
+	ok(milter_config_ref(NULL) == NULL, "ref(NULL) is NULL");
+	milter_config_unref(NULL);
+}
+
+/* Loads "KeyStore DIR" plus extra and runs the -n checks. */
+static int check_text(const char *extra, smime_buf *diags)
+{
+	milter_config *cfg;
+	char text[2 * PATH_MAX];
+	int n;
+
+	snprintf(text, sizeof text,
+		 "TempDirectory %s/spool\nSocket local:%s/s\n%s", tmpdir,
+		 tmpdir, extra);
+	cfg = load_text(text, diags);
+	if (cfg == NULL)
+		return -1;
+	n = milter_config_check(cfg, diags);
+	milter_config_unref(cfg);
+	return n;
+}
+
+static void test_checks(void)
+{
+	smime_buf diags = SMIME_BUF_INIT;
+	char keys[PATH_MAX], path[PATH_MAX + 32], text[3 * PATH_MAX],
+		want[2 * PATH_MAX];
+
+	is_long(check_text("", &diags), 0, "check: minimal config is usable");
+
+	snprintf(keys, sizeof keys, "%s/keys", tmpdir);
+	mkdir(keys, 0700);
+	snprintf(path, sizeof path, "%s/alice.crt", keys);
+	write_file(path, "cert\n", 0644);
+	snprintf(path, sizeof path, "%s/alice.key", keys);
+	write_file(path, "key\n", 0644);
+	snprintf(text, sizeof text, "KeyStore %s\n", keys);
+	is_long(check_text(text, &diags), 1, "check: a 0644 key is a problem");
+	snprintf(want, sizeof want,
+		 "%s: private key readable by group or others (mode 0644); "
+		 "chmod 600\n",
+		 path);
+	is_str((const char *)diags.data, want, "check: unsafe key message");
+	chmod(path, 0600);
+	is_long(check_text(text, &diags), 0, "check: a 0600 key is fine");
+
+	snprintf(path, sizeof path, "%s/bob.p12", keys);
+	write_file(path, "p12\n", 0640);
+	snprintf(want, sizeof want,
+		 "%s: private key readable by group or others (mode 0640); "
+		 "chmod 600\n",
+		 path);
+	is_long(check_text(text, &diags), 1, "check: a 0640 .p12 is a problem");
+	is_str((const char *)diags.data, want, "check: unsafe .p12 message");
+	chmod(path, 0600);
+	snprintf(path, sizeof path, "%s/bob.pass", keys);
+	write_file(path, "secret\n", 0604);
+	snprintf(want, sizeof want,
+		 "%s: passphrase readable by group or others (mode 0604); "
+		 "chmod 600\n",
+		 path);
+	is_long(check_text(text, &diags), 1, "check: a 0604 .pass is a problem");
+	is_str((const char *)diags.data, want, "check: unsafe .pass message");
+	chmod(path, 0600);
+
+	/* Readable by UserID: as root, a root-owned 0600 key is not
+	 * readable by nobody; as anyone else, a 0200 key is not readable
+	 * by its own owner. */
+	snprintf(path, sizeof path, "%s/alice.key", keys);
+	if (geteuid() == 0) {
+		struct passwd *nobody = getpwnam("nobody");
+		const char *const others[] = {"alice.crt", "bob.p12",
+					      "bob.pass"};
+		char other[PATH_MAX + 32];
+		size_t i;
+
+		/* Everything else nobody can read, so alice.key is the one
+		 * problem. */
+		chmod(tmpdir, 0755);
+		chown(keys, nobody->pw_uid, nobody->pw_gid);
+		for (i = 0; i < sizeof others / sizeof others[0]; i++) {
+			snprintf(other, sizeof other, "%s/%s", keys, others[i]);
+			chown(other, nobody->pw_uid, nobody->pw_gid);
+		}
+		snprintf(text, sizeof text, "KeyStore %s\nUserID nobody\n",
+			 keys);
+		snprintf(want, sizeof want,
+			 "%s: not readable by user nobody (owner uid 0, mode "
+			 "0600)\n",
+			 path);
+	} else {
+		chmod(path, 0200);
+		snprintf(text, sizeof text, "KeyStore %s\n", keys);
+		snprintf(want, sizeof want,
+			 "%s: not readable by user %s (owner uid %u, mode "
+			 "0200)\n",
+			 path, getpwuid(geteuid())->pw_name,
+			 (unsigned)geteuid());
+	}
+	is_long(check_text(text, &diags), 1,
+		"check: a key UserID cannot read is a problem");
+	is_str((const char *)diags.data, want, "check: unreadable key message");
+	chmod(path, 0600);
+
+	snprintf(text, sizeof text, "TrustAnchorFile %s/tests/data/config/ca.pem\n"
+		 "CRLFile %s/tests/data/config\n",
+		 srcdir, srcdir);
+	is_long(check_text(text, &diags), 1,
+		"check: trust anchors parse; a CRL directory with a non-CRL "
+		"file is a problem");
+	snprintf(want, sizeof want,
+		 "%s/tests/data/config/ca.pem: expected PEM or DER CRLs: ",
+		 srcdir);
+	ok(diags.data && strncmp((const char *)diags.data, want,
+				 strlen(want)) == 0,
+	   "check: the CRL problem names the file");
+	snprintf(text, sizeof text, "CRLFile %s/tests/data/config/crl.der\n",
+		 srcdir);
+	is_long(check_text(text, &diags), 0, "check: a DER CRL file parses");
+
+	snprintf(path, sizeof path, "%s/notca.pem", tmpdir);
+	write_file(path, "hello\n", 0644);
+	snprintf(text, sizeof text, "TrustAnchorFile %s\n", path);
+	is_long(check_text(text, &diags), 1,
+		"check: a trust anchor file without certificates");
+	snprintf(want, sizeof want, "%s: expected PEM CA certificates: ", path);
+	ok(diags.data && strncmp((const char *)diags.data, want,
+				 strlen(want)) == 0,
+	   "check: trust anchor message");
+
+	snprintf(text, sizeof text,
+		 "CertDirectory %s/nodir\nRules %s/norules\n", tmpdir, tmpdir);
+	is_long(check_text(text, &diags), 2,
+		"check: missing CertDirectory and Rules are problems");
+	snprintf(want, sizeof want,
+		 "%s/nodir: No such file or directory\n"
+		 "%s/norules: No such file or directory\n",
+		 tmpdir, tmpdir);
+	is_str((const char *)diags.data, want, "check: missing files named");
+
+	snprintf(text, sizeof text,
+		 "TempDirectory %s/nodir\nSocket local:%s/nodir/s\n", tmpdir,
+		 tmpdir);
+	write_file(conf, text, 0644);
+	{
+		milter_config *cfg = NULL;
+
+		smime_buf_reset(&diags);
+		milter_config_load(conf, &cfg, &diags);
+		is_long(cfg ? milter_config_check(cfg, &diags) : -1, 2,
+			"check: missing TempDirectory and socket directory");
+		milter_config_unref(cfg);
+	}
+	smime_buf_free(&diags);
+}
+
+static void test_outbound(void)
+{
+	smime_buf diags = SMIME_BUF_INIT;
+	milter_config *cfg;
+	milter_msg *m = NULL;
+
+	cfg = load_text("OutboundDaemonNames ORIGINATING\nTempDirectory /tmp\n",
+			&diags);
+	if (cfg == NULL || milter_msg_new(cfg, &m) < 0) {
+		ok(0, "outbound: set up");
+		milter_config_unref(cfg);
+		return;
+	}
+	milter_msg_set(&m->client_ip, "192.0.2.1");
+	ok(!milter_is_outbound(cfg, m), "outbound: 192.0.2.1 is inbound");
+	milter_msg_set(&m->client_ip, "127.0.0.1");
+	ok(milter_is_outbound(cfg, m), "outbound: 127.0.0.1 is internal");
+	milter_msg_set(&m->client_ip, "::1");
+	ok(milter_is_outbound(cfg, m), "outbound: ::1 is internal");
+	milter_msg_set(&m->client_ip, NULL);
+	ok(milter_is_outbound(cfg, m), "outbound: a local client is internal");
+	milter_msg_set(&m->client_ip, "192.0.2.1");
+	milter_msg_set(&m->auth_user, "alice");
+	ok(milter_is_outbound(cfg, m), "outbound: authenticated");
+	milter_msg_set(&m->auth_user, NULL);
+	milter_msg_set(&m->daemon_name, "originating");
+	ok(milter_is_outbound(cfg, m),
+	   "outbound: daemon name, case-insensitive");
+	milter_msg_set(&m->daemon_name, "smtpd");
+	ok(!milter_is_outbound(cfg, m), "outbound: other daemon name");
+	ok(milter_msg_add_rcpt(m, "a@example.org") == 0 &&
+		   milter_msg_add_rcpt(m, "b@example.org") == 0 &&
+		   m->nrcpts == 2 && strcmp(m->rcpts[1], "b@example.org") == 0,
+	   "msg: recipients kept in order");
+	ok(smime_body_append(m->body, "x", 1) == 0 &&
+		   smime_body_size(m->body) == 1,
+	   "msg: body store works");
+	milter_msg_free(m);
+	milter_config_unref(cfg);
+	smime_buf_free(&diags);
+}
+
+int main(void)
+{
+	char cmd[PATH_MAX];
+
+	srcdir = getenv("top_srcdir");
+	if (srcdir == NULL)
+		srcdir = ".";
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(conf, sizeof conf, "%s/smime-milter.conf", tmpdir);
+	snprintf(cmd, sizeof cmd, "%s/spool", tmpdir);
+	mkdir(cmd, 0700);
+	chmod(cmd, 01777);
+	smime_global_init();
+	test_defaults();
+	test_every_key();
+	test_booleans();
+	test_sizes();
+	test_lists();
+	test_errors();
+	test_unreadable_files();
+	test_refcount();
+	test_checks();
+	test_outbound();
+	smime_global_deinit();
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", tmpdir);
+	return tap_done();
+}

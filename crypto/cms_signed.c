@@ -1,0 +1,431 @@
+/*
+ * cms_signed.c - reads SignedData (RFC 5652 section 5) without verifying
+ * it: opaque or detached, the encapsulated content, the certificate
+ * count, and per SignerInfo the signer's identifier, digest and signature
+ * algorithm, whether signed attributes are present, and the e-mail
+ * address of the signer's certificate when the SignedData carries it.
+ *
+ * Promises: the certificate set is held to MaxCertificates; a signer
+ * whose certificate is absent or unreadable simply has no address; an
+ * address with bytes outside printable ASCII is not handed out (it would
+ * end up in headers and log lines).  Verification is another module's.
+ */
+#include "internal.h"
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The certificates of the set, imported once for all signers; entries
+ * that are not plain X.509 certificates (or do not parse) stay NULL. */
+struct cert_cache {
+	gnutls_x509_crt_t *v;
+	size_t n;
+	bool loaded;
+};
+
+static void cert_cache_free(struct cert_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i] != NULL)
+			gnutls_x509_crt_deinit(c->v[i]);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+static int cert_cache_load(asn1_node node, size_t n, struct cert_cache *c)
+{
+	smime_asn1_path p;
+	unsigned char *der = NULL;
+	size_t len;
+	int ret = 0;
+
+	c->loaded = true;
+	if (n == 0)
+		return 0;
+	c->v = calloc(n, sizeof(*c->v));
+	if (c->v == NULL)
+		return SMIME_E_NOMEM;
+	c->n = n;
+	for (size_t i = 0; i < n; i++) {
+		gnutls_datum_t d;
+
+		ret = smime_asn1_read(
+			node, smime_asn1_path_fmt(&p, "certificates.?%zu", i + 1),
+			&der, &len);
+		if (ret < 0)
+			return ret;
+		/* CertificateChoices other than a Certificate are tagged
+		 * [0]..[3]; a Certificate is a SEQUENCE. */
+		if (len > 0 && der[0] == 0x30 && len <= UINT32_MAX) {
+			if (gnutls_x509_crt_init(&c->v[i]) < 0) {
+				free(der);
+				return SMIME_E_NOMEM;
+			}
+			d.data = der;
+			d.size = (unsigned)len;
+			if (gnutls_x509_crt_import(c->v[i], &d,
+						   GNUTLS_X509_FMT_DER) < 0) {
+				gnutls_x509_crt_deinit(c->v[i]);
+				c->v[i] = NULL;
+			}
+		}
+		free(der);
+		der = NULL;
+	}
+	return 0;
+}
+
+/* A GnuTLS getter's output in a malloc'd, NUL-terminated buffer.  The
+ * getter fills buf (size *size) and returns a GnuTLS result. */
+typedef int (*gnutls_getter)(gnutls_x509_crt_t crt, unsigned seq, void *buf,
+			     size_t *size);
+
+static int get_alloc(gnutls_getter get, gnutls_x509_crt_t crt, unsigned seq,
+		     unsigned char **out, size_t *outlen, int *result)
+{
+	unsigned char probe;
+	size_t size = 0;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	r = get(crt, seq, &probe, &size);
+	if (r == GNUTLS_E_SHORT_MEMORY_BUFFER) {
+		*out = calloc(1, size + 1);
+		if (*out == NULL)
+			return SMIME_E_NOMEM;
+		r = get(crt, seq, *out, &size);
+		if (r < 0) {
+			free(*out);
+			*out = NULL;
+		} else {
+			*outlen = size;
+		}
+	}
+	*result = r;
+	return 0;
+}
+
+static int get_san(gnutls_x509_crt_t crt, unsigned seq, void *buf,
+		   size_t *size)
+{
+	return gnutls_x509_crt_get_subject_alt_name(crt, seq, buf, size, NULL);
+}
+
+static int get_dn_email(gnutls_x509_crt_t crt, unsigned seq, void *buf,
+			size_t *size)
+{
+	return gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_PKCS9_EMAIL, seq,
+					     0, buf, size);
+}
+
+static int get_ski(gnutls_x509_crt_t crt, unsigned seq, void *buf,
+		   size_t *size)
+{
+	(void)seq;
+	return gnutls_x509_crt_get_subject_key_id(crt, buf, size, NULL);
+}
+
+static int get_serial(gnutls_x509_crt_t crt, unsigned seq, void *buf,
+		      size_t *size)
+{
+	(void)seq;
+	return gnutls_x509_crt_get_serial(crt, buf, size);
+}
+
+static bool printable_address(const unsigned char *s, size_t n)
+{
+	if (n == 0 || memchr(s, '@', n) == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* The first rfc822Name of the subjectAltName, else the first
+ * emailAddress of the subject DN; *out stays NULL when there is none. */
+static int cert_address(gnutls_x509_crt_t crt, char **out)
+{
+	unsigned char *v = NULL;
+	size_t n;
+	int r, ret;
+
+	*out = NULL;
+	/* A certificate has a handful of names; 1024 bounds a hostile one. */
+	for (unsigned seq = 0; seq < 1024; seq++) {
+		ret = get_alloc(get_san, crt, seq, &v, &n, &r);
+		if (ret < 0)
+			return ret;
+		if (r == GNUTLS_SAN_RFC822NAME && printable_address(v, n)) {
+			*out = (char *)v;
+			return 0;
+		}
+		free(v);
+		v = NULL;
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+	}
+	for (unsigned seq = 0; seq < 1024; seq++) {
+		ret = get_alloc(get_dn_email, crt, seq, &v, &n, &r);
+		if (ret < 0)
+			return ret;
+		if (r >= 0 && printable_address(v, n)) {
+			*out = (char *)v;
+			return 0;
+		}
+		free(v);
+		v = NULL;
+		if (r < 0)
+			break;
+	}
+	return 0;
+}
+
+static bool same_bytes(const unsigned char *a, size_t alen,
+		       const unsigned char *b, size_t blen)
+{
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+/* Whether crt is the certificate the SignerIdentifier names. */
+static int cert_matches(gnutls_x509_crt_t crt, const unsigned char *idn,
+			size_t idnlen, const unsigned char *serial,
+			size_t slen, const unsigned char *ski, size_t skilen,
+			bool *match)
+{
+	unsigned char *v = NULL;
+	size_t n;
+	int r, ret;
+
+	*match = false;
+	if (ski != NULL) {
+		ret = get_alloc(get_ski, crt, 0, &v, &n, &r);
+		if (ret == 0 && r >= 0)
+			*match = same_bytes(v, n, ski, skilen);
+		free(v);
+		return ret;
+	}
+	gnutls_datum_t dn = {NULL, 0};
+	if (gnutls_x509_crt_get_raw_issuer_dn(crt, &dn) < 0)
+		return 0;
+	*match = same_bytes(dn.data, dn.size, idn, idnlen);
+	gnutls_free(dn.data);
+	if (!*match)
+		return 0;
+	ret = get_alloc(get_serial, crt, 0, &v, &n, &r);
+	if (ret == 0 && r >= 0) {
+		const unsigned char *cs = v;
+
+		smime_serial_trim(&cs, &n);
+		smime_serial_trim(&serial, &slen);
+		*match = same_bytes(cs, n, serial, slen);
+	} else {
+		*match = false;
+	}
+	free(v);
+	return ret;
+}
+
+static int signer_address(asn1_node node, const char *sid, bool by_ski,
+			  struct cert_cache *certs, size_t ncerts,
+			  smime_signer *s)
+{
+	smime_asn1_path p;
+	unsigned char *idn = NULL, *serial = NULL, *ski = NULL;
+	size_t idnlen = 0, slen = 0, skilen = 0;
+	int ret;
+
+	if (!certs->loaded) {
+		ret = cert_cache_load(node, ncerts, certs);
+		if (ret < 0)
+			return ret;
+	}
+	if (by_ski) {
+		ret = smime_asn1_read(
+			node,
+			smime_asn1_path_fmt(&p, "%s.subjectKeyIdentifier", sid),
+			&ski, &skilen);
+	} else {
+		ret = smime_asn1_read(
+			node,
+			smime_asn1_path_fmt(&p, "%s.issuerAndSerialNumber.issuer",
+					    sid),
+			&idn, &idnlen);
+		if (ret == 0)
+			ret = smime_asn1_read(
+				node,
+				smime_asn1_path_fmt(
+					&p,
+					"%s.issuerAndSerialNumber.serialNumber",
+					sid),
+				&serial, &slen);
+	}
+	for (size_t i = 0; ret == 0 && i < certs->n; i++) {
+		bool match;
+
+		if (certs->v[i] == NULL)
+			continue;
+		ret = cert_matches(certs->v[i], idn, idnlen, serial, slen, ski,
+				   skilen, &match);
+		if (ret == 0 && match) {
+			ret = cert_address(certs->v[i], &s->address);
+			break;
+		}
+	}
+	free(idn);
+	free(serial);
+	free(ski);
+	return ret;
+}
+
+static int read_signer(asn1_node node, int i, struct cert_cache *certs,
+		       size_t ncerts, smime_signer *s)
+{
+	smime_asn1_path base, p, sid;
+	char alt[ASN1_MAX_NAME_SIZE + 1];
+	int l = sizeof(alt), ret;
+	char *oid = NULL;
+	bool by_ski;
+
+	smime_asn1_path_fmt(&base, "signerInfos.?%d", i);
+	smime_asn1_path_fmt(&sid, "%s.sid", base.s);
+	ret = smime_asn1_err(asn1_read_value(node, sid.s, alt, &l));
+	if (ret < 0)
+		return ret;
+	by_ski = strcmp(alt, "subjectKeyIdentifier") == 0;
+	if (by_ski) {
+		unsigned char *v;
+		size_t n;
+
+		ret = smime_asn1_read(
+			node,
+			smime_asn1_path_fmt(&p, "%s.subjectKeyIdentifier", sid.s),
+			&v, &n);
+		if (ret < 0)
+			return ret;
+		ret = smime_hex_lower(v, n, &s->ski);
+		free(v);
+	} else {
+		ret = smime_asn1_read_iasn(
+			node,
+			smime_asn1_path_fmt(&p, "%s.issuerAndSerialNumber",
+					    sid.s),
+			&s->issuer, NULL, NULL, &s->serial);
+	}
+	if (ret < 0)
+		return ret;
+	ret = smime_asn1_read_oid(
+		node,
+		smime_asn1_path_fmt(&p, "%s.digestAlgorithm.algorithm", base.s),
+		&oid);
+	if (ret == 0)
+		ret = smime_oid_name_dup(oid, SMIME_OID_DIGEST, &s->digest);
+	free(oid);
+	oid = NULL;
+	if (ret < 0)
+		return ret;
+	ret = smime_asn1_read_oid(
+		node,
+		smime_asn1_path_fmt(&p, "%s.signatureAlgorithm.algorithm",
+				    base.s),
+		&oid);
+	if (ret == 0)
+		ret = smime_oid_name_dup(oid, SMIME_OID_SIGNATURE, &s->sig_alg);
+	free(oid);
+	if (ret < 0)
+		return ret;
+	s->has_signed_attrs = smime_asn1_present(
+		node, smime_asn1_path_fmt(&p, "%s.signedAttrs", base.s));
+	return signer_address(node, sid.s, by_ski, certs, ncerts, s);
+}
+
+/* The eContent OCTET STRING, chunks joined (it sits inside the caller's
+ * buffer as an [0] EXPLICIT, perhaps indefinite, wrapper's content). */
+static int read_econtent(const unsigned char *der, size_t len,
+			 smime_buf *out)
+{
+	asn1_node os = NULL;
+	unsigned char *v = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = smime_asn1_decode("SmimeCMS.OctetString", der, len, true, &os);
+	if (ret == 0)
+		ret = smime_asn1_read(os, "", &v, &n);
+	asn1_delete_structure(&os);
+	if (ret == 0 && n > 0)
+		ret = smime_buf_append(out, v, n);
+	if (v != NULL) {
+		smime_wipe(v, n); /* an opaque message's plaintext */
+		free(v);
+	}
+	return ret;
+}
+
+int smime_cms_read_signed(const unsigned char *der, size_t len,
+			  const smime_cms_limits *lim, smime_cms_info *info)
+{
+	asn1_node node = NULL;
+	struct cert_cache certs = {NULL, 0, false};
+	const unsigned char *ec = NULL;
+	size_t eclen = 0;
+	int n = 0, ret;
+
+	/* Detached until an eContent shows up. */
+	info->kind = SMIME_KIND_SIGNED;
+	ret = smime_asn1_decode("SmimeCMS.SignedData", der, len, true, &node);
+	if (ret < 0)
+		goto cleanup;
+	ret = smime_asn1_read_oid(node, "encapContentInfo.eContentType",
+				  &info->econtent_type_oid);
+	if (ret < 0)
+		goto cleanup;
+	if (smime_asn1_present(node, "encapContentInfo.eContent")) {
+		info->kind = SMIME_KIND_OPAQUE_SIGNED;
+		ret = smime_asn1_inner(node, der, len,
+				       "encapContentInfo.eContent", &ec, &eclen);
+		if (ret < 0)
+			goto cleanup;
+	}
+	if (smime_asn1_present(node, "certificates")) {
+		ret = smime_asn1_err(
+			asn1_number_of_elements(node, "certificates", &n));
+		if (ret < 0)
+			goto cleanup;
+		info->ncertificates = (size_t)n;
+		if ((unsigned)n > lim->max_certificates) {
+			ret = SMIME_E_LIMIT;
+			goto cleanup;
+		}
+	}
+	n = 0;
+	ret = smime_asn1_err(asn1_number_of_elements(node, "signerInfos", &n));
+	if (ret < 0)
+		goto cleanup;
+	if (n > 0) {
+		info->signers = calloc((size_t)n, sizeof(*info->signers));
+		if (info->signers == NULL) {
+			ret = SMIME_E_NOMEM;
+			goto cleanup;
+		}
+	}
+	for (int i = 1; i <= n && ret == 0; i++) {
+		info->nsigners++;
+		ret = read_signer(node, i, &certs, info->ncertificates,
+				  &info->signers[i - 1]);
+	}
+	if (ret < 0)
+		goto cleanup;
+	/* The tree holds a copy of the eContent: free it first. */
+	asn1_delete_structure(&node);
+	cert_cache_free(&certs);
+	if (ec != NULL)
+		ret = read_econtent(ec, eclen, &info->econtent);
+cleanup:
+	asn1_delete_structure(&node);
+	cert_cache_free(&certs);
+	return ret;
+}
