@@ -98,7 +98,8 @@ static int read_enc_key(asn1_node node, const unsigned char *der, size_t len,
 }
 
 /* Decodes an AlgorithmIdentifier's parameters (ANY) as type; absent
- * parameters give *out == NULL and 0. */
+ * parameters, or NULL ones (05 00, which some encoders write for "none"),
+ * give *out == NULL and 0. */
 static int decode_params(asn1_node node, const char *name, const char *type,
 			 asn1_node *out)
 {
@@ -110,7 +111,7 @@ static int decode_params(asn1_node node, const char *name, const char *type,
 	if (!smime_asn1_present(node, name))
 		return 0;
 	ret = smime_asn1_read(node, name, &v, &n);
-	if (ret == 0)
+	if (ret == 0 && !(n == 2 && v[0] == 0x05 && v[1] == 0x00))
 		ret = smime_asn1_decode(type, v, n, false, out);
 	free(v);
 	return ret;
@@ -139,13 +140,41 @@ static int digest_at(asn1_node node, const char *name, const char *dflt,
 	return ret;
 }
 
+/* The MGF of RSAES-OAEP-params: the hash of MGF1 (sha1 by default), or
+ * the name of another mask generation function. */
+static int oaep_mgf(asn1_node prm, smime_recipient *r)
+{
+	asn1_node mgf = NULL;
+	char *oid = NULL;
+	int ret;
+
+	if (!smime_asn1_present(prm, "maskGenFunc"))
+		return dup_str("sha1", &r->oaep_mgf_hash);
+	ret = smime_asn1_read_oid(prm, "maskGenFunc.algorithm", &oid);
+	if (ret < 0)
+		return ret;
+	if (strcmp(oid, OID_MGF1) != 0) {
+		ret = smime_oid_name_dup(oid, SMIME_OID_ANY, &r->oaep_mgf_hash);
+		goto cleanup;
+	}
+	ret = decode_params(prm, "maskGenFunc.parameters",
+			    "SmimeCMS.AlgorithmIdentifier", &mgf);
+	if (ret == 0 && mgf == NULL)
+		ret = dup_str("sha1", &r->oaep_mgf_hash);
+	else if (ret == 0)
+		ret = digest_at(mgf, "", "sha1", &r->oaep_mgf_hash);
+cleanup:
+	asn1_delete_structure(&mgf);
+	free(oid);
+	return ret;
+}
+
 /* RSAES-OAEP-params (RFC 4055): hash, MGF1 hash and whether a label is
  * set, with the RFC's defaults (sha1, mgf1 with sha1, empty label). */
 static int read_oaep(asn1_node node, const char *alg, smime_recipient *r)
 {
 	smime_asn1_path p;
-	asn1_node prm = NULL, mgf = NULL, label = NULL;
-	char *mgf_oid = NULL;
+	asn1_node prm = NULL, label = NULL;
 	int ret;
 
 	r->oaep = true;
@@ -160,47 +189,21 @@ static int read_oaep(asn1_node node, const char *alg, smime_recipient *r)
 		goto cleanup;
 	}
 	ret = digest_at(prm, "hashFunc", "sha1", &r->oaep_hash);
-	if (ret < 0)
-		goto cleanup;
-	if (!smime_asn1_present(prm, "maskGenFunc")) {
-		ret = dup_str("sha1", &r->oaep_mgf_hash);
-	} else {
-		ret = smime_asn1_read_oid(prm, "maskGenFunc.algorithm",
-					  &mgf_oid);
-		if (ret < 0)
-			goto cleanup;
-		if (strcmp(mgf_oid, OID_MGF1) != 0) {
-			/* Not MGF1: name the function itself. */
-			ret = smime_oid_name_dup(mgf_oid, SMIME_OID_ANY,
-						 &r->oaep_mgf_hash);
-			goto label;
-		}
-		ret = decode_params(prm, "maskGenFunc.parameters",
-				    "SmimeCMS.AlgorithmIdentifier", &mgf);
-		if (ret == 0 && mgf == NULL)
-			ret = dup_str("sha1", &r->oaep_mgf_hash);
-		else if (ret == 0)
-			ret = digest_at(mgf, "", "sha1", &r->oaep_mgf_hash);
-	}
-label:
-	if (ret < 0)
-		goto cleanup;
-	if (smime_asn1_present(prm, "pSourceFunc")) {
+	if (ret == 0)
+		ret = oaep_mgf(prm, r);
+	if (ret == 0 && smime_asn1_present(prm, "pSourceFunc"))
 		ret = decode_params(prm, "pSourceFunc.parameters",
 				    "SmimeCMS.OAEPLabel", &label);
-		if (ret < 0)
-			goto cleanup;
-		if (label != NULL) {
-			int l = 0;
-			int res = asn1_read_value(label, "", NULL, &l);
+	if (ret == 0 && label != NULL) {
+		int l = 0;
 
-			r->oaep_label = (res == ASN1_MEM_ERROR && l > 0);
-		}
+		/* Asking for the length of a non-empty value says MEM_ERROR. */
+		r->oaep_label = asn1_read_value(label, "", NULL, &l) ==
+					ASN1_MEM_ERROR &&
+				l > 0;
 	}
 cleanup:
-	free(mgf_oid);
 	asn1_delete_structure(&prm);
-	asn1_delete_structure(&mgf);
 	asn1_delete_structure(&label);
 	return ret;
 }
@@ -556,7 +559,7 @@ int smime_cms_read_enveloped(const unsigned char *der, size_t len,
 			     smime_cms_info *info)
 {
 	asn1_node node = NULL;
-	int ret;
+	int ret, cret;
 
 	info->kind = auth ? SMIME_KIND_AUTH_ENVELOPED : SMIME_KIND_ENVELOPED;
 	ret = smime_asn1_decode(auth ? "SmimeCMS.AuthEnvelopedData"
@@ -564,13 +567,18 @@ int smime_cms_read_enveloped(const unsigned char *der, size_t len,
 				der, len, true, &node);
 	if (ret < 0)
 		goto cleanup;
-	ret = read_recipients(node, der, len, lim, info);
-	if (ret < 0)
-		goto cleanup;
+	/* The cipher first: a policy on weak ciphers can still act on a
+	 * message whose recipient list turns out malformed or too long. */
 	ret = read_cipher(node,
 			  auth ? "authEncryptedContentInfo"
 			       : "encryptedContentInfo",
 			  auth, info);
+	if (ret < 0 && ret != SMIME_E_UNSUPPORTED)
+		goto cleanup;
+	cret = ret;
+	ret = read_recipients(node, der, len, lim, info);
+	if (ret == 0)
+		ret = cret;
 cleanup:
 	asn1_delete_structure(&node);
 	return ret;

@@ -257,6 +257,12 @@ int smime_dn_to_string(const unsigned char *der, size_t len, char **out)
 	*out = NULL;
 	if (len > UINT_MAX)
 		return SMIME_E_LIMIT;
+	if (len == 2 && der[0] == 0x30 && der[1] == 0x00) {
+		/* The empty Name, which GnuTLS will not print: RFC 4514
+		 * renders it as the empty string. */
+		*out = smime_strndup("", 0);
+		return *out != NULL ? 0 : SMIME_E_NOMEM;
+	}
 	if (gnutls_x509_dn_init(&dn) < 0)
 		return SMIME_E_NOMEM;
 	in.data = (unsigned char *)der;

@@ -5,10 +5,11 @@
  * algorithm, whether signed attributes are present, and the e-mail
  * address of the signer's certificate when the SignedData carries it.
  *
- * Promises: the certificate set is held to MaxCertificates; a signer
- * whose certificate is absent or unreadable simply has no address; an
- * address with bytes outside printable ASCII is not handed out (it would
- * end up in headers and log lines).  Verification is another module's.
+ * Promises: the certificate set, and the SignerInfos too, are held to
+ * MaxCertificates; a signer whose certificate is absent or unreadable
+ * simply has no address; an address with bytes outside printable ASCII
+ * is not handed out (it would end up in headers and log lines).
+ * Verification is another module's.
  */
 #include "internal.h"
 
@@ -405,6 +406,13 @@ int smime_cms_read_signed(const unsigned char *der, size_t len,
 	ret = smime_asn1_err(asn1_number_of_elements(node, "signerInfos", &n));
 	if (ret < 0)
 		goto cleanup;
+	/* libtasn1 finds "signerInfos.?i" by walking the set, so reading n
+	 * signers costs n * n: bound n.  A signer normally brings its
+	 * certificate, so MaxCertificates is the natural bound. */
+	if ((unsigned)n > lim->max_certificates) {
+		ret = SMIME_E_LIMIT;
+		goto cleanup;
+	}
 	if (n > 0) {
 		info->signers = calloc((size_t)n, sizeof(*info->signers));
 		if (info->signers == NULL) {

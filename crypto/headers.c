@@ -376,20 +376,33 @@ static int take_angle(const char *s, size_t n, size_t *i, smime_buf *b)
 	return 0;
 }
 
-int smime_address_first(const char *value, char **addr)
+/* Appends addr (taken over) to the list. */
+static int push_address(char ***v, size_t *n, char *addr)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (nv == NULL) {
+		free(addr);
+		return SMIME_E_NOMEM;
+	}
+	nv[(*n)++] = addr;
+	*v = nv;
+	return 0;
+}
+
+/* Collects up to max mailbox addresses of an address-list value. */
+static int scan_addresses(const char *value, size_t max, char ***out,
+			  size_t *nout)
 {
 	smime_buf acc = SMIME_BUF_INIT, angle = SMIME_BUF_INIT;
-	size_t i, n;
+	size_t i, n = strlen(value);
 	int ret = 0;
-	char *found = NULL;
+	char *found;
 
-	if (value == NULL || addr == NULL)
-		return SMIME_E_ARG;
-	*addr = NULL;
-	n = strlen(value);
-	for (i = 0; i <= n && found == NULL; i++) {
+	for (i = 0; i <= n && *nout < max; i++) {
 		char c = i < n ? value[i] : ',';
 
+		found = NULL;
 		if (c == '(' || c == ' ' || c == '\t' || c == '\r' ||
 		    c == '\n') {
 			if (c == '(')
@@ -414,20 +427,61 @@ int smime_address_first(const char *value, char **addr)
 		} else {
 			ret = smime_buf_putc(&acc, c);
 		}
+		if (ret == 0 && found != NULL)
+			ret = push_address(out, nout, found);
 		if (ret < 0)
 			goto cleanup;
 	}
 	/* An unclosed comment or angle bracket ends the loop early. */
-	if (found == NULL && (found = bare_address(&acc, &ret)) == NULL) {
-		if (ret == 0)
-			ret = SMIME_E_PARSE;
-		goto cleanup;
-	}
-	*addr = found;
-	found = NULL;
+	if (*nout < max && acc.len > 0 &&
+	    (found = bare_address(&acc, &ret)) != NULL)
+		ret = push_address(out, nout, found);
 cleanup:
-	free(found);
 	smime_buf_free(&acc);
 	smime_buf_free(&angle);
 	return ret;
+}
+
+int smime_address_first(const char *value, char **addr)
+{
+	char **v = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (value == NULL || addr == NULL)
+		return SMIME_E_ARG;
+	*addr = NULL;
+	ret = scan_addresses(value, 1, &v, &n);
+	if (ret == 0 && n == 0)
+		ret = SMIME_E_PARSE;
+	if (ret == 0)
+		*addr = v[0];
+	else
+		smime_address_list_free(v, n);
+	free(ret == 0 ? v : NULL);
+	return ret;
+}
+
+int smime_address_list(const char *value, char ***addrs, size_t *naddrs)
+{
+	int ret;
+
+	if (value == NULL || addrs == NULL || naddrs == NULL)
+		return SMIME_E_ARG;
+	*addrs = NULL;
+	*naddrs = 0;
+	ret = scan_addresses(value, SIZE_MAX, addrs, naddrs);
+	if (ret < 0) {
+		smime_address_list_free(*addrs, *naddrs);
+		*addrs = NULL;
+		*naddrs = 0;
+	}
+	return ret;
+}
+
+void smime_address_list_free(char **addrs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(addrs[i]);
+	free(addrs);
 }

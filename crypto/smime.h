@@ -144,6 +144,11 @@ int smime_message_split(const unsigned char *data, size_t len,
  * source routes are understood; "<>" is skipped.  Text in angle brackets
  * is taken as it is, a bare address needs an '@'. */
 int smime_address_first(const char *value, char **addr);
+/* Every mailbox address of an address-list value, in order (groups
+ * included); an empty list when there is none.  Free with
+ * smime_address_list_free. */
+int smime_address_list(const char *value, char ***addrs, size_t *naddrs);
+void smime_address_list_free(char **addrs, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* MIME                                                                 */

@@ -2,10 +2,11 @@
  * apply_file.c - the file back end of the edit list: writes a message
  * with the edits applied, for `smime-tool process`.
  *
- * Header edits use milter semantics so both back ends agree: INSERT puts
- * a field before the index-th field of the header (0 = top, past the end =
- * bottom), DELETE and CHANGE name the index-th (1-based) instance of a
- * field name, case-insensitive.  Fields the edits do not touch, and the
+ * Header edits use milter semantics so both back ends agree, applied in
+ * order to the header as the earlier edits left it: INSERT puts a field
+ * before the index-th field (0 = top, past the end = bottom), DELETE and
+ * CHANGE name the index-th (1-based) instance of a field name,
+ * case-insensitive; CHANGE without a value deletes, as smfi_chgheader.  Fields the edits do not touch, and the
  * body unless it is replaced, are written as the exact original bytes.
  */
 #include "milter.h"
@@ -19,9 +20,14 @@
 typedef struct field {
 	size_t start, end;   /* raw bytes, including the final line end */
 	size_t name_len;
-	unsigned instance;   /* 1-based instance of this name */
-	const smime_edit *change; /* CHANGE or DELETE aimed at this field */
 } field;
+
+/* One header line of the output: an original field or an edit's. */
+typedef struct item {
+	const field *orig;     /* NULL for a field an edit wrote */
+	const char *name;      /* for edit-written fields */
+	const char *value;
+} item;
 
 static int write_all(int fd, const void *p, size_t n)
 {
@@ -71,8 +77,6 @@ static int split_fields(const unsigned char *msg, size_t hdr_end,
 			v[n].start = pos;
 			v[n].end = next;
 			v[n].name_len = colon ? (size_t)(colon - (msg + pos)) : 0;
-			v[n].instance = 0;
-			v[n].change = NULL;
 			n++;
 		}
 		pos = next;
@@ -82,72 +86,77 @@ static int split_fields(const unsigned char *msg, size_t hdr_end,
 	return SMIME_OK;
 }
 
-static bool same_name(const unsigned char *msg, const field *f,
-		      const char *name)
+static bool item_is(const unsigned char *msg, const item *it, const char *name)
 {
-	size_t len = f->name_len;
+	size_t len;
 
-	while (len > 0 && (msg[f->start + len - 1] == ' ' ||
-			   msg[f->start + len - 1] == '\t'))
+	if (it->orig == NULL)
+		return strcasecmp(it->name, name) == 0;
+	len = it->orig->name_len;
+	while (len > 0 && (msg[it->orig->start + len - 1] == ' ' ||
+			   msg[it->orig->start + len - 1] == '\t'))
 		len--;
 	return strlen(name) == len &&
-	       strncasecmp((const char *)msg + f->start, name, len) == 0;
+	       strncasecmp((const char *)msg + it->orig->start, name, len) == 0;
 }
 
-/* Marks the field each CHANGE or DELETE aims at. */
-static void mark_changes(const unsigned char *msg, field *f, size_t n,
-			 const smime_edits *e)
+/*
+ * Applies the edits in order to the list of items, as libmilter does to
+ * the MTA's header list: an INSERT index and a CHANGE/DELETE instance
+ * count refer to the list as the earlier edits left it.
+ */
+static void apply_edits(const unsigned char *msg, item *v, size_t *n,
+			const smime_edits *e)
 {
 	for (size_t i = 0; i < e->n; i++) {
 		const smime_edit *ed = &e->v[i];
 		unsigned seen = 0;
-		if (ed->op == SMIME_EDIT_INSERT)
+
+		if (ed->op == SMIME_EDIT_INSERT) {
+			size_t at = ed->index > *n ? *n : ed->index;
+			memmove(v + at + 1, v + at, (*n - at) * sizeof(*v));
+			v[at] = (item){NULL, ed->name, ed->value};
+			(*n)++;
 			continue;
-		for (size_t j = 0; j < n; j++) {
-			if (!same_name(msg, &f[j], ed->name))
+		}
+		for (size_t j = 0; j < *n; j++) {
+			if (!item_is(msg, &v[j], ed->name) || ++seen != ed->index)
 				continue;
-			if (++seen == ed->index) {
-				f[j].change = ed;
-				break;
+			if (ed->op == SMIME_EDIT_CHANGE && ed->value != NULL) {
+				v[j] = (item){NULL, ed->name, ed->value};
+			} else {
+				memmove(v + j, v + j + 1, (*n - j - 1) * sizeof(*v));
+				(*n)--;
 			}
+			break;
 		}
 	}
 }
 
-static int write_field(int fd, const char *name, const char *value,
-		       const char *eol)
+static int write_item(int fd, const unsigned char *msg, const item *it,
+		      const char *eol)
 {
-	int rc = write_all(fd, name, strlen(name));
+	int rc;
+
+	if (it->orig != NULL)
+		return write_all(fd, msg + it->orig->start,
+				 it->orig->end - it->orig->start);
+	rc = write_all(fd, it->name, strlen(it->name));
 	if (rc == 0)
 		rc = write_all(fd, ": ", 2);
-	if (rc == 0 && value)
-		rc = write_all(fd, value, strlen(value));
+	if (rc == 0 && it->value)
+		rc = write_all(fd, it->value, strlen(it->value));
 	if (rc == 0)
 		rc = write_all(fd, eol, strlen(eol));
 	return rc;
-}
-
-/* Writes the INSERT edits aimed at position pos. */
-static int write_inserts(int fd, const smime_edits *e, size_t pos,
-			 size_t nfields, const char *eol)
-{
-	for (size_t i = 0; i < e->n; i++) {
-		const smime_edit *ed = &e->v[i];
-		size_t at = ed->index > nfields ? nfields : ed->index;
-		if (ed->op != SMIME_EDIT_INSERT || at != pos)
-			continue;
-		int rc = write_field(fd, ed->name, ed->value, eol);
-		if (rc < 0)
-			return rc;
-	}
-	return SMIME_OK;
 }
 
 int milter_apply_file(const unsigned char *msg, size_t len, size_t body_off,
 		      const smime_edits *edits, int fd)
 {
 	field *f = NULL;
-	size_t n = 0, hdr_end = body_off;
+	item *items = NULL;
+	size_t n = 0, nitems, hdr_end = body_off;
 	const char *eol = "\n";
 	int rc;
 
@@ -163,19 +172,17 @@ int milter_apply_file(const unsigned char *msg, size_t len, size_t body_off,
 	rc = split_fields(msg, hdr_end, &f, &n);
 	if (rc < 0)
 		return rc;
-	mark_changes(msg, f, n, edits);
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		rc = write_inserts(fd, edits, i, n, eol);
-		if (rc < 0)
-			break;
-		if (f[i].change == NULL)
-			rc = write_all(fd, msg + f[i].start, f[i].end - f[i].start);
-		else if (f[i].change->op == SMIME_EDIT_CHANGE &&
-			 f[i].change->value != NULL)
-			rc = write_field(fd, f[i].change->name, f[i].change->value, eol);
+	items = calloc(n + edits->n + 1, sizeof(*items));
+	if (items == NULL) {
+		rc = SMIME_E_NOMEM;
+		goto cleanup;
 	}
-	if (rc == 0)
-		rc = write_inserts(fd, edits, n, n, eol);
+	for (size_t i = 0; i < n; i++)
+		items[i].orig = &f[i];
+	nitems = n;
+	apply_edits(msg, items, &nitems, edits);
+	for (size_t i = 0; i < nitems && rc == 0; i++)
+		rc = write_item(fd, msg, &items[i], eol);
 	/* The separator line and the body. */
 	if (rc == 0 && body_off > hdr_end)
 		rc = write_all(fd, msg + hdr_end, body_off - hdr_end);
@@ -185,6 +192,8 @@ int milter_apply_file(const unsigned char *msg, size_t len, size_t body_off,
 		else if (len > body_off)
 			rc = write_all(fd, msg + body_off, len - body_off);
 	}
+cleanup:
+	free(items);
 	free(f);
 	return rc;
 }

@@ -680,6 +680,7 @@ static void config_free(milter_config *cfg)
 	for (i = 0; i < NKEYS; i++)
 		if (keys[i].type->release != NULL)
 			keys[i].type->release(&keys[i], cfg);
+	rules_set_free(cfg->rules);
 	free(cfg->file);
 	free(cfg);
 }
@@ -912,6 +913,10 @@ int milter_config_load(const char *file, milter_config **out, smime_buf *diags)
 		return -1;
 	}
 	derive(cfg);
+	if (milter_config_load_rules(cfg, diags) < 0) {
+		config_free(cfg);
+		return -1;
+	}
 	*out = cfg;
 	return 0;
 }

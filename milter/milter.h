@@ -69,6 +69,7 @@ typedef struct milter_config {
 
 	/* derived once at load time */
 	smime_analyze_opts analyze;
+	rules_set *rules; /* the Rules file, NULL when none */
 } milter_config;
 
 #define MILTER_DEFAULT_CONFIG "/etc/smime-milter/smime-milter.conf"
@@ -86,6 +87,9 @@ int milter_config_defaults(milter_config **out);
  * safe (not readable by group or others) and readable by UserID.
  * Appends problems to diags; returns the number of problems. */
 int milter_config_check(const milter_config *cfg, smime_buf *diags);
+/* Loads cfg->rules from cfg->rules_file (nothing when unset); rules
+ * errors go to diags as FILE:LINE:COLUMN: message.  0 or -1. */
+int milter_config_load_rules(milter_config *cfg, smime_buf *diags);
 milter_config *milter_config_ref(milter_config *cfg);
 void milter_config_unref(milter_config *cfg);
 
@@ -171,6 +175,17 @@ int milter_logline_format(const milter_logline *l, smime_buf *out);
  */
 int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 		   smime_buf *logline);
+
+/*
+ * Applies the Rules to one message: removes incoming X-SMIME-Tag and
+ * X-SMIME-Encryption fields, adds one X-SMIME-Tag per distinct label and
+ * sets the verdict of a terminal action.  *action is the log's action word
+ * ("tagged", "rejected", ...) or NULL.  Negative on resource failure.
+ */
+int milter_policy_apply(const milter_config *cfg, const milter_msg *m,
+			bool outbound, const smime_facts *facts,
+			const unsigned char *body, size_t bodylen,
+			smime_edits *edits, const char **action);
 
 /* A resource failure (out of memory, disk full): drops every edit, so no
  * half-done change survives, and sets the verdict On-InternalError asks

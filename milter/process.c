@@ -4,9 +4,9 @@
  *
  * It analyses the message (crypto/), decides what to do, fills the edit
  * list and writes the SPEC section 7 log line.  Nothing here talks to
- * libmilter, so the tool and the daemon cannot drift apart.  For now the
- * milter only observes: the edit list stays empty and the verdict is
- * accept.
+ * libmilter, so the tool and the daemon cannot drift apart.  The Rules
+ * (policy.c) add tags and set the verdict; with DryRun the decision is
+ * logged and the edit list emptied.
  */
 #include "milter.h"
 
@@ -78,6 +78,7 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 	const unsigned char *body;
 	size_t bodylen;
 	char *from = NULL, *mailer = NULL;
+	bool outbound;
 	int rc;
 
 	edits->verdict = SMIME_VERDICT_ACCEPT;
@@ -91,8 +92,9 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 	if (rc < 0)
 		goto cleanup;
 
+	outbound = milter_is_outbound(cfg, m);
 	l.queue_id = m->queue_id ? m->queue_id : "NOQUEUE";
-	l.dir = milter_is_outbound(cfg, m) ? "outbound" : "inbound";
+	l.dir = outbound ? "outbound" : "inbound";
 	l.from = from;
 	l.mailer = mailer;
 	if (bodylen > cfg->max_crypto_size) {
@@ -111,6 +113,15 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 						       : weakest->cms.cipher_oid;
 			l.strength = smime_strength_name(weakest->strength);
 		}
+	}
+	rc = milter_policy_apply(cfg, m, outbound, &facts, body, bodylen, edits,
+				 &l.action);
+	if (rc < 0)
+		goto cleanup;
+	if (cfg->dry_run) {
+		/* Log the decision, change nothing. */
+		smime_edits_free(edits);
+		edits->verdict = SMIME_VERDICT_ACCEPT;
 	}
 	l.ms = elapsed_ms(&m->started);
 	rc = milter_logline_format(&l, logline);

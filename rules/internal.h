@@ -184,7 +184,6 @@ typedef struct rules_word {
 /* NULL when the word names no condition / action (ASCII case folded). */
 const rules_word *rules_find_cond(const char *word);
 const rules_word *rules_find_action(const char *word);
-const char *rules_cond_name(cond_kind kind);
 /* The SPEC section 6 cipher names, NULL-terminated. */
 extern const char *const rules_cipher_names[];
 bool rules_is_cipher(const char *word);

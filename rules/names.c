@@ -4,8 +4,8 @@
  * signature results and strength words.
  *
  * The cipher names are kept here as plain strings on purpose: rules/ must
- * not depend on crypto/, and SPEC section 6 fixes the names.  A test in
- * tests/test_rules_parse.c checks the table against the SPEC list.
+ * not depend on crypto/, and SPEC section 6 fixes the names.
+ * tests/test_rules_parse.c checks that each SPEC name is accepted.
  * All look-ups fold ASCII case.
  */
 #include "internal.h"
@@ -68,14 +68,6 @@ const rules_word *rules_find_action(const char *word)
 		if (rules_strcaseeq(word, acts[i].name))
 			return &acts[i];
 	return NULL;
-}
-
-const char *rules_cond_name(cond_kind kind)
-{
-	for (size_t i = 0; i < COUNT(conds); i++)
-		if (conds[i].kind == (int)kind)
-			return conds[i].name;
-	return "?";
 }
 
 const char *rules_action_name(rules_action_kind kind)

@@ -191,7 +191,9 @@ typedef enum rules_direction {
 
 typedef struct rules_header_fact {
 	const char *name;  /* as received */
-	const char *value; /* unfolded raw value, no RFC 2047 decoding */
+	const char *value; /* raw value with folding removed and blanks
+			    * at either end trimmed (smime_header_unfold);
+			    * no RFC 2047 decoding */
 } rules_header_fact;
 
 typedef struct rules_entity_fact {

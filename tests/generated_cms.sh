@@ -1,2 +1,182 @@
+# generated_cms.sh - smime-tool inspect classifies what OpenSSL makes today.
+#
+# Makes a fresh CA, a recipient and a signer with openssl in a temp dir,
+# encrypts a small message (-outform SMIME) with every cipher of SPEC
+# section 6 (GCM ones as AuthEnvelopedData), signs it detached and opaque,
+# and checks `smime-tool inspect --json` on each: kind, cipher, effective
+# bits, strength, recipient and signer.  File names are random, so nothing
+# can key on them.
 . "$(dirname "$0")/lib.sh"
+
+[ -x "$SMIME_TOOL" ] || bail "smime-tool not built at $SMIME_TOOL"
+command -v openssl >/dev/null 2>&1 || bail "openssl not installed"
+PY=/usr/bin/python3
+[ -x "$PY" ] || bail "$PY not installed"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/generated_cms.XXXXXX") || bail "mktemp failed"
+trap 'rm -rf "$tmp"' EXIT INT TERM
+LEGACY="-provider legacy -provider default"
+
+rnd() { # a random file name in the temp dir
+	printf '%s/%s' "$tmp" "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+}
+
+# --- a CA, a recipient (RSA, key transport) and a signer --------------
+ca=$(rnd) rcpt=$(rnd) signer=$(rnd) ext=$(rnd)
+cat > "$ext" <<'EOF'
+[rcpt]
+subjectAltName = email:rcpt@example.org
+keyUsage = keyEncipherment
+[signer]
+subjectAltName = email:signer@example.org
+keyUsage = digitalSignature
+extendedKeyUsage = emailProtection
+EOF
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$ca.key" -out "$ca.pem" \
+	-days 2 -subj "/O=Generated Test/CN=Generated CA" \
+	-addext basicConstraints=critical,CA:TRUE >/dev/null 2>&1 ||
+	bail "openssl cannot make a CA"
+mkcert() { # mkcert FILE SERIAL CN SECTION
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" \
+		-subj "/O=Generated Test/CN=$3" >/dev/null 2>&1 &&
+	openssl x509 -req -in "$1.csr" -CA "$ca.pem" -CAkey "$ca.key" \
+		-set_serial "$2" -days 2 -extfile "$ext" -extensions "$4" \
+		-out "$1.pem" >/dev/null 2>&1
+}
+mkcert "$rcpt" 0x7a01 Recipient rcpt || bail "openssl cannot make a certificate"
+mkcert "$signer" 0x5e02 Signer signer || bail "openssl cannot make a certificate"
+ISSUER="CN=Generated CA,O=Generated Test"
+
+msg=$(rnd)
+printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nGenerated at test time.\r\n' > "$msg"
+HDRS="-from signer@example.org -to rcpt@example.org -subject generated"
+
+# inspect FILE: runs smime-tool inspect --json into FILE.json, and
+# flattens the JSON into FILE.flat lines "path=value" ("layers.0.cipher=
+# rc2-40-cbc", "layers.#=1" for a list's length, null/true/false as such);
+# FILE.flat says "json=invalid" when the output is not JSON.
+inspect() {
+	"$SMIME_TOOL" inspect --json "$1" > "$1.json" 2> "$1.err"
+	st=$?
+	"$PY" - "$1.json" > "$1.flat" <<'EOF'
+import json, sys
+def walk(v, path):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            walk(x, path + [k])
+    elif isinstance(v, list):
+        print("%s=%d" % (".".join(path + ["#"]), len(v)))
+        for i, x in enumerate(v):
+            walk(x, path + [str(i)])
+    elif v is None or isinstance(v, bool):
+        print("%s=%s" % (".".join(path), json.dumps(v)))
+    else:
+        print("%s=%s" % (".".join(path), v))
+try:
+    walk(json.load(open(sys.argv[1])), [])
+except Exception:
+    print("json=invalid")
+EOF
+	return $st
+}
+
+# jv FILE PATH: the value at PATH in FILE.flat, "<absent>" when none.
+jv() {
+	awk -v k="$2" 'index($0, k "=") == 1 { print substr($0, length(k) + 2); found = 1; exit }
+		END { if (!found) print "<absent>" }' "$1.flat"
+}
+
+# --- every cipher of SPEC section 6 ---------------------------------
+# SPEC name, openssl option, kind, effective bits, default strength
+while read -r name opt kind bits strength; do
+	f=$(rnd)
+	# shellcheck disable=SC2086
+	if ! openssl cms -encrypt $LEGACY $HDRS -in "$msg" -outform SMIME \
+		-out "$f" "$opt" "$rcpt.pem" 2> "$f.openssl"; then
+		fail "openssl cms -encrypt $opt"
+		diag "$(cat "$f.openssl")"
+		continue
+	fi
+	inspect "$f"
+	is "$?" 0 "$name: inspect exits 0"
+	is "$(jv "$f" kind)" "$kind" "$name: message kind"
+	is "$(jv "$f" "layers.#")" 1 "$name: one layer"
+	is "$(jv "$f" layers.0.kind)" "$kind" "$name: layer kind"
+	is "$(jv "$f" layers.0.part)" TEXT "$name: layer part"
+	is "$(jv "$f" layers.0.cipher)" "$name" "$name: cipher"
+	is "$(jv "$f" layers.0.effective_bits)" "$bits" "$name: effective bits"
+	is "$(jv "$f" layers.0.strength)" "$strength" "$name: strength"
+	is "$(jv "$f" layers.0.error)" null "$name: no error"
+	is "$(jv "$f" "layers.0.recipients.#")" 1 "$name: one recipient"
+	is "$(jv "$f" layers.0.recipients.0.type)" ktri "$name: recipient type"
+	is "$(jv "$f" layers.0.recipients.0.id)" issuerAndSerialNumber "$name: recipient id"
+	is "$(jv "$f" layers.0.recipients.0.issuer)" "$ISSUER" "$name: recipient issuer"
+	is "$(jv "$f" layers.0.recipients.0.serial)" 7a01 "$name: recipient serial"
+	is "$(jv "$f" layers.0.recipients.0.key_alg)" rsaEncryption "$name: key transport"
+done <<'EOF'
+rc2-40-cbc -rc2-40 enveloped 40 weak
+rc2-64-cbc -rc2-64 enveloped 64 weak
+rc2-128-cbc -rc2-128 enveloped 128 weak
+des-cbc -des enveloped 64 weak
+des-ede3-cbc -des3 enveloped 192 legacy
+aes-128-cbc -aes128 enveloped 128 strong
+aes-192-cbc -aes192 enveloped 192 strong
+aes-256-cbc -aes256 enveloped 256 strong
+aes-128-gcm -aes-128-gcm authEnveloped 128 strong
+aes-192-gcm -aes-192-gcm authEnveloped 192 strong
+aes-256-gcm -aes-256-gcm authEnveloped 256 strong
+EOF
+
+# --- a recipient named by subjectKeyIdentifier -------------------------
+f=$(rnd)
+ski=$(openssl x509 -in "$rcpt.pem" -noout -ext subjectKeyIdentifier 2>/dev/null |
+	sed -n '2s/[ :]//gp' | tr 'A-F' 'a-f')
+ok "$([ -n "$ski" ]; echo $?)" "keyid: openssl shows the recipient's SKI"
+# shellcheck disable=SC2086
+if openssl cms -encrypt $HDRS -in "$msg" -outform SMIME -out "$f" -aes256 \
+	-keyid "$rcpt.pem" 2>/dev/null; then
+	inspect "$f"
+	is "$(jv "$f" layers.0.recipients.0.id)" subjectKeyIdentifier \
+		"keyid: recipient by subjectKeyIdentifier"
+	is "$(jv "$f" layers.0.recipients.0.ski)" "$ski" \
+		"keyid: the recipient's SKI"
+else
+	fail "openssl cms -encrypt -keyid"
+fi
+
+# --- signatures: detached (multipart/signed) and opaque -------------------
+for mode in detached opaque; do
+	f=$(rnd)
+	opts=""
+	[ "$mode" = opaque ] && opts="-nodetach"
+	# shellcheck disable=SC2086
+	if ! openssl cms -sign $HDRS $opts -in "$msg" -outform SMIME -out "$f" \
+		-signer "$signer.pem" -inkey "$signer.key" -md sha256 2> "$f.openssl"; then
+		fail "openssl cms -sign ($mode)"
+		diag "$(cat "$f.openssl")"
+		continue
+	fi
+	if [ "$mode" = opaque ]; then kind=opaque-signed part=TEXT; else kind=signed part=1; fi
+	inspect "$f"
+	is "$?" 0 "$mode: inspect exits 0"
+	is "$(jv "$f" kind)" "$kind" "$mode: message kind"
+	is "$(jv "$f" layers.0.kind)" "$kind" "$mode: layer kind"
+	is "$(jv "$f" layers.0.part)" "$part" "$mode: layer part"
+	is "$(jv "$f" layers.0.certificates)" 1 "$mode: one certificate"
+	is "$(jv "$f" "layers.0.signers.#")" 1 "$mode: one signer"
+	is "$(jv "$f" layers.0.signers.0.address)" signer@example.org "$mode: signer address"
+	is "$(jv "$f" layers.0.signers.0.issuer)" "$ISSUER" "$mode: signer issuer"
+	is "$(jv "$f" layers.0.signers.0.serial)" 5e02 "$mode: signer serial"
+	is "$(jv "$f" layers.0.signers.0.digest)" sha256 "$mode: digest"
+	is "$(jv "$f" layers.0.signers.0.sig_alg)" rsaEncryption "$mode: signature algorithm"
+done
+
+# --- plain mail is not S/MIME -------------------------------------------
+f=$(rnd)
+printf 'From: a@example.org\r\nTo: b@example.org\r\nSubject: plain\r\n\r\nNo S/MIME here.\r\n' > "$f"
+inspect "$f"
+is "$?" 0 "plain: inspect exits 0"
+is "$(jv "$f" kind)" none "plain: kind none"
+is "$(jv "$f" "layers.#")" 0 "plain: no layers"
+
 done_testing

@@ -132,13 +132,12 @@ pf_init() {
 	export PF_DIR PF_CONF PF_SINK_DIR PF_MAILLOG PF_PORT PF_SINK_PORT PF_MILTER_PORT
 }
 
-# Waits up to SECS (default 10) for CMD... to succeed.
+# pf_wait_for SECS CMD...: waits up to SECS seconds for CMD to succeed.
 pf_wait_for() {
-	local secs=$1 i=0
+	local end=$((SECONDS + $1))
 	shift
-	while ! "$@"; do
-		i=$((i + 1))
-		[ "$i" -le $((secs * 10)) ] || return 1
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.1
 	done
 }
@@ -385,15 +384,14 @@ open(out, "wb").write(body + b"\r\n" if lines[i:] else b"")
 EOF
 }
 
-# Pids of live processes whose working directory is inside $PF_DIR.
+# Pids of live processes whose working directory is inside $PF_DIR, but
+# not this shell: callers must not cd into $PF_DIR themselves.  One find
+# over /proc (run from /, so it does not count itself) instead of a
+# readlink per process.
 pf_leftover_pids() {
-	local p cwd
-	for p in /proc/[0-9]*; do
-		cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
-		case $cwd in
-		"$PF_DIR" | "$PF_DIR"/*) echo "${p#/proc/}" ;;
-		esac
-	done
+	(cd / && exec find /proc -mindepth 2 -maxdepth 2 -path '/proc/[0-9]*/cwd' \
+		\( -lname "$PF_DIR" -o -lname "$PF_DIR/*" \) 2>/dev/null) |
+		cut -d/ -f3 | grep -v -x -e "$$" -e "${BASHPID:-$$}"
 }
 
 pf_no_leftovers() {
@@ -442,7 +440,7 @@ pf_stop() {
 	if ! pf_wait_for 10 pf_no_leftovers; then
 		rc=1
 		for p in $(pf_leftover_pids); do
-			echo "postfix_lib: still running: $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" >&2
+			echo "postfix_lib: still running: $p $(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")" >&2
 			kill -KILL "$p" 2>/dev/null
 		done
 	fi

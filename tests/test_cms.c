@@ -278,7 +278,7 @@ static void test_oaep(void)
 	}
 }
 
-static void test_recipient_kinds(void)
+static void test_recipient_ids(void)
 {
 	smime_buf der = SMIME_BUF_INIT;
 	smime_cms_info info;
@@ -308,6 +308,13 @@ static void test_recipient_kinds(void)
 	       "env-3recips: cipher");
 	smime_cms_info_free(&info);
 	smime_buf_free(&der);
+}
+
+static void test_other_recipient_kinds(void)
+{
+	smime_buf der = SMIME_BUF_INIT;
+	smime_cms_info info;
+	const smime_recipient *r;
 
 	is_long(read_fixture("env-kari.der", NULL, &der, &info), 0,
 		"env-kari.der reads");
@@ -370,7 +377,6 @@ static void test_signed(void)
 	smime_buf der = SMIME_BUF_INIT;
 	smime_cms_info info;
 	const smime_signer *s;
-	char *ski;
 
 	is_long(read_fixture("signed-detached.der", NULL, &der, &info), 0,
 		"signed-detached.der reads");
@@ -417,6 +423,14 @@ static void test_signed(void)
 	}
 	smime_cms_info_free(&info);
 	smime_buf_free(&der);
+}
+
+static void test_signed_variants(void)
+{
+	smime_buf der = SMIME_BUF_INIT;
+	smime_cms_info info;
+	const smime_signer *s;
+	char *ski;
 
 	is_long(read_fixture("signed-pss-noattr.der", NULL, &der, &info), 0,
 		"signed-pss-noattr.der reads");
@@ -467,6 +481,8 @@ static void test_limits(void)
 	is_long(read_fixture("env-3recips.der", &lim, &der, &info),
 		SMIME_E_LIMIT, "three RecipientInfos pass MaxRecipientInfos 2");
 	is_long(info.kind, SMIME_KIND_ENVELOPED, "the kind is still known");
+	is_str(info.cipher ? info.cipher->name : NULL, "des-ede3-cbc",
+	       "so is the cipher, for policy on weak ciphers");
 	smime_cms_info_free(&info);
 	smime_buf_free(&der);
 	lim.max_recipients = 3;
@@ -486,6 +502,18 @@ static void test_limits(void)
 		SMIME_E_LIMIT, "two certificates pass MaxCertificates 1");
 	is_long(info.kind, SMIME_KIND_OPAQUE_SIGNED,
 		"the kind is known before the limit");
+	smime_cms_info_free(&info);
+	smime_buf_free(&der);
+	is_long(read_fixture("signed-2signers-nocerts.der", &lim, &der, &info),
+		SMIME_E_LIMIT, "two SignerInfos pass MaxCertificates 1 too");
+	smime_cms_info_free(&info);
+	smime_buf_free(&der);
+	lim.max_certificates = 2;
+	is_long(read_fixture("signed-2signers-nocerts.der", &lim, &der, &info),
+		0, "two SignerInfos without certificates fit MaxCertificates 2");
+	ok(info.nsigners == 2 && info.signers[0].address == NULL &&
+		   info.signers[1].address == NULL,
+	   "signers without certificates have no address");
 	smime_cms_info_free(&info);
 	smime_buf_free(&der);
 }
@@ -583,6 +611,30 @@ static void test_cipher_container(void)
 	       "an unknown cipher keeps its OID");
 	smime_cms_info_free(&info);
 done:
+	smime_buf_free(&der);
+}
+
+/* A recipient whose issuer is not a Name (a SET where the SEQUENCE
+ * belongs): the layer is an error, but its cipher is still known. */
+static void test_bad_recipient_keeps_cipher(void)
+{
+	/* the first RDN of the fixture CA's DN: SET { SEQ { OID O, ... } } */
+	static const unsigned char rdn[] = {0x31, 0x1b, 0x30, 0x19, 0x06,
+					    0x03, 0x55, 0x04, 0x0a};
+	smime_buf der = load("env-rc2-40.der");
+	smime_cms_info info;
+	unsigned char *p = der.len > 2 ? memmem(der.data + 2, der.len - 2, rdn,
+						 sizeof(rdn))
+				       : NULL;
+
+	if (ok(p != NULL && p[-2] == 0x30, "env-rc2-40 names the CA's DN")) {
+		p[-2] = 0x31;
+		is_long(smime_cms_read(der.data, der.len, NULL, &info),
+			SMIME_E_PARSE, "a recipient issuer that is no Name");
+		is_str(info.cipher ? info.cipher->name : NULL, "rc2-40-cbc",
+		       "the cipher of a layer with a bad recipient is known");
+		smime_cms_info_free(&info);
+	}
 	smime_buf_free(&der);
 }
 
@@ -777,11 +829,14 @@ int main(void)
 	test_cipher_table();
 	test_enveloped_ciphers();
 	test_oaep();
-	test_recipient_kinds();
+	test_recipient_ids();
+	test_other_recipient_kinds();
 	test_signed();
+	test_signed_variants();
 	test_limits();
 	test_raw_and_pem();
 	test_cipher_container();
+	test_bad_recipient_keeps_cipher();
 	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
 		test_truncations(hostile[i]);
 	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)

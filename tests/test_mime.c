@@ -115,6 +115,8 @@ static void test_headers(void)
 	smime_headers_free(&h);
 }
 
+static void test_address_list(void);
+
 static void test_address(void)
 {
 	static const char *vec[][2] = {
@@ -155,6 +157,30 @@ static void test_address(void)
 			"no address in '%s' is SMIME_E_PARSE", none[i]);
 		free(a);
 	}
+	test_address_list();
+}
+
+/* Every mailbox of a list, as the rules' `from` condition needs. */
+static void test_address_list(void)
+{
+	char **v = NULL;
+	size_t n = 0;
+
+	is_long(smime_address_list("\"Doe, John\" <john@example.org>, "
+				   "friends: dave@example.org, erin@example.org;"
+				   ", <>, (c) frank@example.org",
+				   &v, &n), 0, "an address list parses");
+	if (is_long((long)n, 4, "every mailbox of the list is found, groups included")) {
+		is_str(v[0], "john@example.org", "first mailbox of the list");
+		is_str(v[1], "dave@example.org", "group member one");
+		is_str(v[2], "erin@example.org", "group member two");
+		is_str(v[3], "frank@example.org", "mailbox after an empty <>");
+	}
+	smime_address_list_free(v, n);
+	is_long(smime_address_list("Just A Name", &v, &n), 0,
+		"a list without any address is not an error");
+	is_long((long)n, 0, "and it is empty");
+	smime_address_list_free(v, n);
 }
 
 /* ---- Content-Type parameters ----------------------------------------- */

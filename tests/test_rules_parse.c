@@ -37,23 +37,22 @@ static int load(const char *text, size_t len, unsigned caps, rules_set **rs,
 	return ret;
 }
 
-/* A rule for a test name: line ends and tabs shown as \n, \r, \t. */
+/* A rule for a test name, on one line: line ends and tabs as \n, \r,
+ * \t, other bytes outside printable ASCII as \xNN. */
 static const char *one_line(const char *s)
 {
 	static char buf[512];
 	size_t o = 0;
 
-	for (; *s != '\0' && o + 3 < sizeof(buf); s++) {
-		const char *esc = *s == '\n'   ? "\\n"
-				  : *s == '\r' ? "\\r"
-				  : *s == '\t' ? "\\t"
-						: NULL;
-		if (esc != NULL) {
-			memcpy(buf + o, esc, 2);
-			o += 2;
-		} else {
-			buf[o++] = *s;
-		}
+	for (; *s != '\0' && o + 5 < sizeof(buf); s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n' || c == '\r' || c == '\t')
+			o += (size_t)snprintf(buf + o, 3, "\\%c",
+					      c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+		else if (c < 0x20 || c > 0x7e)
+			o += (size_t)snprintf(buf + o, 5, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
 	}
 	buf[o] = '\0';
 	return buf;

@@ -89,6 +89,8 @@ sig signed-detached.der -signer alice.pem -inkey alice.key -md sha256
 sig signed-opaque.der -nodetach -signer alice.pem -inkey alice.key -md sha512
 sig signed-2signers.der -nodetach -signer alice.pem -inkey alice.key \
 	-signer dave.pem -inkey dave.key -md sha256
+sig signed-2signers-nocerts.der -signer alice.pem -inkey alice.key \
+	-signer dave.pem -inkey dave.key -md sha256 -nocerts
 sig signed-pss-noattr.der -signer alice.pem -inkey alice.key -md sha256 \
 	-keyopt rsa_padding_mode:pss -noattr -nocerts
 sig signed-skid.der -signer dave.pem -inkey dave.key -keyid -md sha384

@@ -1,0 +1,30 @@
+/*
+ * config_rules.c - loads the Rules file as part of the configuration, so
+ * -n checks it, SIGHUP reloads it with everything else, and a rules file
+ * that does not parse keeps the old configuration in force.
+ *
+ * The capability set names what this build carries out.  A rule asking
+ * for anything else (sign, reencrypt, encrypt until their issues land) is
+ * a load error, because policy never silently does nothing (SPEC 5).
+ */
+#include "milter.h"
+
+/* The actions this build carries out. */
+#define MILTER_RULES_CAPS RULES_CAP_BASIC
+
+int milter_config_load_rules(milter_config *cfg, smime_buf *diags)
+{
+	rules_diag d = RULES_DIAG_INIT;
+	int rc;
+
+	if (cfg->rules_file == NULL)
+		return SMIME_OK;
+	rc = rules_load(cfg->rules_file, MILTER_RULES_CAPS, &cfg->rules, &d);
+	for (size_t i = 0; i < d.n; i++)
+		smime_buf_printf(diags, "%s\n", d.v[i].text);
+	if (rc < 0 && d.n == 0)
+		smime_buf_printf(diags, "%s: %s\n", cfg->rules_file,
+				 smime_strerror(rc));
+	rules_diag_free(&d);
+	return rc < 0 ? -1 : SMIME_OK;
+}

@@ -1,0 +1,132 @@
+/*
+ * fuzz_config.c - fuzz harness for the configuration loader
+ * (milter/config.c): the input is a smime-milter.conf.
+ *
+ * milter_config_load() takes a file name, so the input is written to an
+ * in-memory file (memfd, or a temporary file where memfd_create is
+ * missing) and loaded through its /proc/self/fd path; the file is reused
+ * from one input to the next.
+ *
+ * Checks: a config exactly when 0 is returned, diagnostics exactly when
+ * -1 is, every diagnostic a whole "FILE:..." line (a hostile value must
+ * not be able to start a line of its own in a log), every string of the
+ * config readable, and the bounds of the numeric keys.
+ */
+#include "fuzz.h"
+#include "milter.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static int conf_fd = -1;
+static char conf_path[64];
+
+static int open_conf(void)
+{
+	char tmpl[] = "/tmp/fuzz_config.XXXXXX";
+
+	conf_fd = memfd_create("fuzz.conf", 0);
+	if (conf_fd < 0) {
+		conf_fd = mkstemp(tmpl);
+		if (conf_fd >= 0)
+			unlink(tmpl);
+	}
+	if (conf_fd < 0)
+		return -1;
+	snprintf(conf_path, sizeof(conf_path), "/proc/self/fd/%d", conf_fd);
+	return 0;
+}
+
+static int write_conf(const uint8_t *data, size_t size)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	if (ftruncate(conf_fd, 0) != 0)
+		return -1;
+	while (done < size) {
+		n = pwrite(conf_fd, data + done, size - done, (off_t)done);
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static void check_diags(const smime_buf *d)
+{
+	size_t plen = strlen(conf_path), i = 0;
+
+	while (i < d->len) {
+		const unsigned char *nl = memchr(d->data + i, '\n', d->len - i);
+
+		fuzz_check(nl != NULL); /* every diagnostic ends its line */
+		fuzz_check(d->len - i > plen &&
+			   memcmp(d->data + i, conf_path, plen) == 0 &&
+			   d->data[i + plen] == ':');
+		i = (size_t)(nl - d->data) + 1;
+	}
+}
+
+static void check_config(const milter_config *c)
+{
+	fuzz_check(c->refs == 1);
+	fuzz_touch_str(c->file);
+	fuzz_check(c->socket != NULL && c->authserv_id != NULL);
+	fuzz_touch_str(c->socket);
+	fuzz_touch_str(c->authserv_id);
+	fuzz_touch_str(c->trust_anchor_file);
+	fuzz_touch_str(c->crl_file);
+	fuzz_touch_str(c->key_store);
+	fuzz_touch_str(c->cert_directory);
+	fuzz_touch_str(c->rules_file);
+	fuzz_touch_str(c->user_id);
+	fuzz_touch_str(c->pid_file);
+	fuzz_touch_str(c->sender_login_map);
+	fuzz_touch_str(c->sign_digest);
+	fuzz_touch_str(c->sign_rsa_padding);
+	fuzz_touch_str(c->temp_directory);
+	fuzz_touch_mem(c->internal_hosts,
+		       c->ninternal_hosts * sizeof(*c->internal_hosts));
+	for (size_t i = 0; i < c->noutbound_daemon_names; i++)
+		fuzz_touch_str(c->outbound_daemon_names[i]);
+	for (size_t i = 0; i < c->nweak_digests; i++)
+		fuzz_touch_str(c->weak_digests[i]);
+	fuzz_check(c->socket_mode <= 0777);
+	fuzz_check(c->min_rsa_bits >= 512 && c->min_rsa_bits <= 16384);
+	fuzz_check(c->max_nesting >= 1 && c->max_nesting <= 64);
+	fuzz_check(c->max_recipient_infos >= 1 &&
+		   c->max_recipient_infos <= 100000);
+	fuzz_check(c->max_certificates >= 1 && c->max_certificates <= 10000);
+	fuzz_check(c->max_crypto_size >= 1024);
+	fuzz_check(c->analyze.max_nesting == c->max_nesting);
+}
+
+int fuzz_config(const uint8_t *data, size_t size)
+{
+	smime_buf diags = SMIME_BUF_INIT;
+	milter_config *cfg = NULL;
+	int rc;
+
+	if (conf_fd < 0 && open_conf() < 0)
+		fuzz_fail("cannot create the config file");
+	if (write_conf(data, size) < 0)
+		fuzz_fail("cannot write the config file");
+	rc = milter_config_load(conf_path, &cfg, &diags);
+	fuzz_check(rc == 0 || rc == -1);
+	fuzz_check((rc == 0) == (cfg != NULL));
+	if (rc == -1)
+		fuzz_check(diags.len > 0);
+	check_diags(&diags);
+	if (cfg != NULL) {
+		check_config(cfg);
+		fuzz_check(milter_config_ref(cfg) == cfg);
+		milter_config_unref(cfg);
+		milter_config_unref(cfg);
+	}
+	smime_buf_free(&diags);
+	return 0;
+}
+
+FUZZ_LIBFUZZER_ENTRY(fuzz_config)
