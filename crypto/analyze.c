@@ -12,6 +12,14 @@
  *
  * Bad input never fails the analysis: a layer that cannot be decoded
  * carries its error and the walk goes on.  Only resource errors fail.
+ *
+ * Verification (opts->trust set): every signed layer is verified as soon
+ * as it is read, while the signed bytes are at hand: for multipart/signed
+ * the first part's exact original bytes (its start to end offsets; the
+ * verifier canonicalises them), for opaque SignedData its eContent.  The
+ * verdicts go into layer->checks; a signed layer that could not be read
+ * gets one neutral/malformed verdict.  From and Sender of the message are
+ * the addresses the signer's certificate must carry.
  */
 #include "internal.h"
 
@@ -21,7 +29,16 @@
 typedef struct walker {
 	const smime_analyze_opts *opts;
 	smime_facts *facts;
+	const char *addrs[2]; /* From and Sender addr-specs */
+	size_t naddrs;
+	time_t now;
 } walker;
+
+/* The signed content of a multipart/signed: a view into the buffer. */
+typedef struct signed_bytes {
+	const unsigned char *p;
+	size_t n;
+} signed_bytes;
 
 static int walk_entity(walker *w, const unsigned char *buf,
 		       const smime_part *p, unsigned level, const char *base);
@@ -102,6 +119,49 @@ static smime_kind announced_kind(const smime_part *p)
 	return SMIME_KIND_OTHER;
 }
 
+static bool is_signed_kind(smime_kind k)
+{
+	return k == SMIME_KIND_SIGNED || k == SMIME_KIND_OPAQUE_SIGNED;
+}
+
+/* A signed layer that could not be read still gets a verdict. */
+static int verdict_unreadable(walker *w, smime_layer *l)
+{
+	if (w->opts->trust == NULL || !is_signed_kind(l->kind))
+		return SMIME_OK;
+	l->checks = calloc(1, sizeof(*l->checks));
+	if (l->checks == NULL)
+		return SMIME_E_NOMEM;
+	l->nchecks = 1;
+	l->checks->problems = SMIME_REASON_BIT(SMIME_REASON_MALFORMED);
+	l->checks->result = SMIME_RESULT_NEUTRAL;
+	l->checks->reason = SMIME_REASON_MALFORMED;
+	return SMIME_OK;
+}
+
+static int verify_layer(walker *w, smime_layer *l, const unsigned char *der,
+			size_t len, const signed_bytes *content)
+{
+	smime_verify_req req = {
+		.der = der,
+		.der_len = len,
+		.addresses = w->addrs,
+		.naddresses = w->naddrs,
+		.now = w->now,
+	};
+
+	if (w->opts->trust == NULL || !is_signed_kind(l->kind))
+		return SMIME_OK;
+	if (l->error != 0)
+		return verdict_unreadable(w, l);
+	if (content != NULL) {
+		req.content = content->p;
+		req.content_len = content->n;
+	}
+	return smime_verify_signed(w->opts->trust, &req, &l->checks,
+				   &l->nchecks);
+}
+
 static void set_strength(walker *w, smime_layer *l)
 {
 	if (l->kind != SMIME_KIND_ENVELOPED &&
@@ -116,7 +176,7 @@ static void set_strength(walker *w, smime_layer *l)
 /* Reads one ContentInfo into a new layer; descends into opaque content. */
 static int read_cms(walker *w, const unsigned char *der, size_t len,
 		    smime_kind fallback, const char *part, unsigned level,
-		    bool detached_signature)
+		    const signed_bytes *detached)
 {
 	smime_layer *l;
 	size_t idx;
@@ -134,10 +194,13 @@ static int read_cms(walker *w, const unsigned char *der, size_t len,
 	}
 	if (l->cms.kind != SMIME_KIND_NONE)
 		l->kind = l->cms.kind;
-	if (detached_signature && (l->kind == SMIME_KIND_OPAQUE_SIGNED ||
-				   l->kind == SMIME_KIND_SIGNED))
+	if (detached != NULL && (l->kind == SMIME_KIND_OPAQUE_SIGNED ||
+				 l->kind == SMIME_KIND_SIGNED))
 		l->kind = SMIME_KIND_SIGNED;
 	set_strength(w, l);
+	rc = verify_layer(w, l, der, len, detached);
+	if (rc < 0)
+		return rc;
 	if (l->error == 0 && l->kind == SMIME_KIND_OPAQUE_SIGNED &&
 	    l->cms.econtent.len > 0) {
 		smime_part *inner = NULL;
@@ -157,7 +220,8 @@ static int read_cms(walker *w, const unsigned char *der, size_t len,
 /* Decodes an entity's body and reads it as CMS. */
 static int read_entity_cms(walker *w, const unsigned char *buf,
 			   const smime_part *p, smime_kind fallback,
-			   const char *part, unsigned level, bool detached)
+			   const char *part, unsigned level,
+			   const signed_bytes *detached)
 {
 	smime_buf der = SMIME_BUF_INIT;
 	smime_layer *l;
@@ -169,8 +233,10 @@ static int read_entity_cms(walker *w, const unsigned char *buf,
 	if (rc < 0 || der.len == 0) {
 		/* Not even the transfer encoding decodes: a finding. */
 		rc = add_layer(w, fallback, part, level, &l);
-		if (rc == 0)
+		if (rc == 0) {
 			l->error = SMIME_E_PARSE;
+			rc = verdict_unreadable(w, l);
+		}
 		goto cleanup;
 	}
 	rc = read_cms(w, der.data, der.len, fallback, part, level, detached);
@@ -183,11 +249,13 @@ static int walk_signed(walker *w, const unsigned char *buf,
 		       const smime_part *p, unsigned level, const char *base)
 {
 	char part[sizeof(((smime_layer *)0)->part)];
+	const smime_part *first = &p->children[0];
+	signed_bytes content = {buf + first->start, first->end - first->start};
 	int rc;
 
-	part_name(base, &p->children[0], false, part, sizeof(part));
+	part_name(base, first, false, part, sizeof(part));
 	rc = read_entity_cms(w, buf, &p->children[1], SMIME_KIND_SIGNED, part,
-			     level, true);
+			     level, &content);
 	if (rc < 0)
 		return rc;
 	return walk_entity(w, buf, &p->children[0], level + 1, base);
@@ -211,7 +279,7 @@ static int walk_entity(walker *w, const unsigned char *buf,
 	if (is_pkcs7_mime(p)) {
 		part_name(base, p, true, part, sizeof(part));
 		return read_entity_cms(w, buf, p, announced_kind(p), part,
-				       level, false);
+				       level, NULL);
 	}
 	for (size_t i = 0; i < p->nchildren; i++) {
 		rc = walk_entity(w, buf, &p->children[i], level, base);
@@ -236,7 +304,7 @@ static int analyze_raw(walker *w, const unsigned char *buf, size_t len)
 	int rc;
 
 	if (len > 0 && buf[0] == 0x30)
-		return read_cms(w, buf, len, SMIME_KIND_OTHER, "TEXT", 0, false);
+		return read_cms(w, buf, len, SMIME_KIND_OTHER, "TEXT", 0, NULL);
 	rc = smime_cms_from_pem(buf, len, &der);
 	if (rc < 0) {
 		smime_layer *l;
@@ -247,10 +315,31 @@ static int analyze_raw(walker *w, const unsigned char *buf, size_t len)
 			l->error = SMIME_E_PARSE;
 		goto cleanup;
 	}
-	rc = read_cms(w, der.data, der.len, SMIME_KIND_OTHER, "TEXT", 0, false);
+	rc = read_cms(w, der.data, der.len, SMIME_KIND_OTHER, "TEXT", 0, NULL);
 cleanup:
 	smime_buf_free(&der);
 	return rc;
+}
+
+/* The first mailbox of From and of Sender, for the certificate address
+ * check (RFC 8550 section 3); a header that does not parse is none. */
+static int find_addresses(const smime_headers *h, char **from, char **sender)
+{
+	const char *names[2] = {"From", "Sender"};
+	char **out[2] = {from, sender};
+
+	for (int i = 0; i < 2; i++) {
+		const char *v = smime_headers_get(h, names[i], 0);
+		int rc;
+
+		*out[i] = NULL;
+		if (v == NULL)
+			continue;
+		rc = smime_address_first(v, out[i]);
+		if (rc < 0 && smime_err_is_resource(rc))
+			return rc;
+	}
+	return SMIME_OK;
 }
 
 int smime_analyze(const unsigned char *buf, size_t len,
@@ -259,6 +348,7 @@ int smime_analyze(const unsigned char *buf, size_t len,
 {
 	smime_analyze_opts defaults;
 	smime_part *root = NULL;
+	char *from = NULL, *sender = NULL;
 	walker w;
 	int rc;
 
@@ -267,22 +357,36 @@ int smime_analyze(const unsigned char *buf, size_t len,
 		smime_analyze_opts_default(&defaults);
 		opts = &defaults;
 	}
+	memset(&w, 0, sizeof(w));
 	w.opts = opts;
 	w.facts = facts;
+	w.now = opts->now ? opts->now : time(NULL);
 	if (top_headers == NULL && smime_cms_looks_raw(buf, len))
 		return analyze_raw(&w, buf, len);
 	rc = smime_mime_parse(buf, len, top_headers, &opts->mime, &root);
 	if (rc < 0)
 		return rc;
-	rc = walk_entity(&w, buf, root, 0, "");
+	if (opts->trust != NULL)
+		rc = find_addresses(&root->headers, &from, &sender);
+	if (from != NULL)
+		w.addrs[w.naddrs++] = from;
+	if (sender != NULL)
+		w.addrs[w.naddrs++] = sender;
+	if (rc == 0)
+		rc = walk_entity(&w, buf, root, 0, "");
 	smime_mime_free(root);
+	free(from);
+	free(sender);
 	return rc;
 }
 
 void smime_facts_free(smime_facts *facts)
 {
-	for (size_t i = 0; i < facts->nlayers; i++)
+	for (size_t i = 0; i < facts->nlayers; i++) {
 		smime_cms_info_free(&facts->layers[i].cms);
+		smime_sigchecks_free(facts->layers[i].checks,
+				     facts->layers[i].nchecks);
+	}
 	free(facts->layers);
 	memset(facts, 0, sizeof(*facts));
 }

@@ -30,6 +30,10 @@ const char *smime_strerror(int err)
 		return "cryptographic operation failed";
 	case SMIME_E_ARG:
 		return "invalid argument";
+	case SMIME_E_KEY_AGREEMENT:
+		return "cannot open: key agreement";
+	case SMIME_E_NOTFOUND:
+		return "not found";
 	default:
 		return "unknown error";
 	}

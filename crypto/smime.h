@@ -430,6 +430,154 @@ bool smime_cms_looks_raw(const unsigned char *data, size_t len);
 int smime_cms_from_pem(const unsigned char *data, size_t len, smime_buf *out);
 
 /* ------------------------------------------------------------------ */
+/* Trust and verification (SPEC section 7)                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The trust store: the anchors of TrustAnchorFile, the CRLs of CRLFile
+ * and the algorithm policy of WeakDigests and MinRSABits.  Built once at
+ * configuration load and read-only afterwards, so any number of threads
+ * may verify with one store at the same time (trust.c says how).
+ */
+typedef struct smime_trust smime_trust;
+
+typedef struct smime_trust_config {
+	const char *anchor_file; /* TrustAnchorFile: PEM bundle (a single DER
+				  * certificate is accepted too); NULL: no
+				  * anchors, every chain is untrusted */
+	const char *crl_path;    /* CRLFile: a file of PEM or DER CRLs, or a
+				  * directory of such files; NULL: none */
+	const char *const *weak_digests; /* WeakDigests names ("md5", "sha1",
+					  * "sha224", "sha256", "sha384",
+					  * "sha512") */
+	size_t nweak_digests;
+	unsigned min_rsa_bits; /* MinRSABits; 0 means 2048 */
+} smime_trust_config;
+
+/* Loads a trust store.  Every problem (unreadable file, no certificate
+ * in the anchor file, a CRL that does not parse, an unknown digest name)
+ * fails the load with SMIME_E_IO / SMIME_E_PARSE / SMIME_E_ARG and one
+ * "PATH: message" line appended to diags (which may be NULL). */
+int smime_trust_load(const smime_trust_config *cfg, smime_trust **out,
+		     smime_buf *diags);
+void smime_trust_free(smime_trust *t);
+size_t smime_trust_anchor_count(const smime_trust *t);
+size_t smime_trust_crl_count(const smime_trust *t);
+
+/* RFC 8601 / RFC 7281 results, in the order of SPEC section 7. */
+typedef enum {
+	SMIME_RESULT_NONE = 0, /* not verified */
+	SMIME_RESULT_PASS,
+	SMIME_RESULT_FAIL,
+	SMIME_RESULT_POLICY,
+	SMIME_RESULT_NEUTRAL,
+	SMIME_RESULT_TEMPERROR,
+	SMIME_RESULT_PERMERROR
+} smime_result;
+
+/* The reason words of SPEC section 7.  Each belongs to one result
+ * (smime_reason_result).  The values are also bits of
+ * smime_sigcheck.problems (SMIME_REASON_BIT). */
+typedef enum {
+	SMIME_REASON_NONE = 0,
+	SMIME_REASON_BAD_SIGNATURE,   /* fail */
+	SMIME_REASON_REVOKED,         /* policy ... */
+	SMIME_REASON_UNTRUSTED,
+	SMIME_REASON_EXPIRED,
+	SMIME_REASON_NOT_YET_VALID,
+	SMIME_REASON_KEY_USAGE,
+	SMIME_REASON_WEAK_DIGEST,
+	SMIME_REASON_WEAK_KEY,
+	SMIME_REASON_ADDRESS_MISMATCH, /* ... policy */
+	SMIME_REASON_MALFORMED,        /* neutral ... */
+	SMIME_REASON_UNSUPPORTED_ALGORITHM,
+	SMIME_REASON_TOO_LARGE,        /* ... neutral */
+	SMIME_REASON_CRL_UNAVAILABLE,  /* temperror ... */
+	SMIME_REASON_RESOURCE,         /* ... temperror */
+	SMIME_REASON_NO_CERTIFICATE,   /* permerror */
+	SMIME_REASON_COUNT
+} smime_reason;
+
+#define SMIME_REASON_BIT(r) (1u << (unsigned)(r))
+
+/* "pass", "fail", "policy", "neutral", "temperror", "permerror";
+ * "none" for SMIME_RESULT_NONE. */
+const char *smime_result_name(smime_result r);
+/* "bad-signature", "untrusted", ...; NULL for SMIME_REASON_NONE. */
+const char *smime_reason_name(smime_reason r);
+/* The result a reason word belongs to. */
+smime_result smime_reason_result(smime_reason r);
+/* Parses a result word (case-insensitive); SMIME_E_PARSE if unknown. */
+int smime_result_by_name(const char *name, smime_result *out);
+
+/*
+ * The verdict on one SignerInfo.  result and reason follow SPEC section
+ * 7; problems holds the bit of every reason found, so logs and tests can
+ * see all of them although the header carries one.  When several checks
+ * fail, the result is decided in this fixed order (verify.c):
+ *   neutral   malformed, unsupported-algorithm (the signature cannot be
+ *             evaluated at all);
+ *   permerror no-certificate;
+ *   fail      bad-signature;
+ *   policy    revoked, untrusted, expired, not-yet-valid, key-usage,
+ *             weak-digest, weak-key, address-mismatch (first found in
+ *             this order names the reason);
+ *   temperror crl-unavailable (only when nothing above applies: a retry
+ *             could not change a policy verdict);
+ *   pass.
+ */
+typedef struct smime_sigcheck {
+	smime_result result;
+	smime_reason reason;    /* SMIME_REASON_NONE for pass */
+	uint32_t problems;      /* SMIME_REASON_BIT set */
+	bool lf_form;           /* detached content verified only in its
+				 * bare-LF form (a signer that did not
+				 * canonicalise) */
+	bool has_signing_time;
+	time_t signing_time;
+	/* From the signer's certificate when it was found: the address that
+	 * matched From/Sender, else the certificate's first address
+	 * (body.smime-identifier); and issuer and serial of the certificate
+	 * (used when the SignerInfo names its certificate by
+	 * subjectKeyIdentifier).  NULL when unknown. */
+	char *identifier;
+	char *cert_issuer;
+	char *cert_serial;
+} smime_sigcheck;
+
+void smime_sigcheck_free(smime_sigcheck *c);
+
+/* What was signed and who claims to have sent it. */
+typedef struct smime_verify_req {
+	const unsigned char *der; /* the ContentInfo with the SignedData */
+	size_t der_len;
+	/* Detached signature: the signed entity's exact original bytes.  The
+	 * verifier tries them with every line end made CRLF (RFC 8551
+	 * canonical form) and, when that does not match, with every CRLF
+	 * made LF.  NULL for opaque SignedData (the eContent is used). */
+	const unsigned char *content;
+	size_t content_len;
+	/* The From and Sender addresses (addr-spec) the certificate must
+	 * carry one of (RFC 8550 section 3). */
+	const char *const *addresses;
+	size_t naddresses;
+	time_t now; /* the clock for validity and CRL checks */
+} smime_verify_req;
+
+/*
+ * Verifies every SignerInfo of a SignedData: the signature over the
+ * content, the chain to a trust anchor, validity at signing time and now,
+ * revocation, key usage, the From/Sender address and algorithm strength.
+ * *out gets one smime_sigcheck per SignerInfo, in order; a SignedData
+ * that cannot be read gets a single neutral/malformed entry, one without
+ * any SignerInfo (certs-only) none.  Bad input is a verdict, never an
+ * error: fails only on resource errors (SMIME_E_NOMEM).
+ */
+int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
+			smime_sigcheck **out, size_t *nout);
+void smime_sigchecks_free(smime_sigcheck *v, size_t n);
+
+/* ------------------------------------------------------------------ */
 /* Analysis: what is this message?                                      */
 /* ------------------------------------------------------------------ */
 
@@ -444,6 +592,12 @@ typedef struct smime_layer {
 	int error;          /* 0, or the SMIME_E_* that stopped analysis */
 	smime_strength strength; /* for encrypted layers */
 	smime_cms_info cms;
+	/* Signed layers, when smime_analyze_opts.trust was set: one verdict
+	 * per SignerInfo in order (a single neutral/malformed one when the
+	 * SignedData could not be read).  NULL/0 when not verified or when
+	 * there is no SignerInfo (certs-only). */
+	smime_sigcheck *checks;
+	size_t nchecks;
 } smime_layer;
 
 typedef struct smime_analyze_opts {
@@ -451,6 +605,11 @@ typedef struct smime_analyze_opts {
 	smime_cms_limits cms;
 	uint32_t weak_ciphers; /* WeakCiphers as cipher bits */
 	unsigned max_nesting;  /* MaxNesting: S/MIME layers analysed */
+	/* Verification: with trust set, every signed layer is verified
+	 * (smime_verify_signed) against the From and Sender of the message,
+	 * at time now (0: the current time). */
+	const smime_trust *trust;
+	time_t now;
 } smime_analyze_opts;
 
 void smime_analyze_opts_default(smime_analyze_opts *o);
@@ -477,6 +636,68 @@ void smime_facts_free(smime_facts *facts);
 
 /* The first encrypted layer with the weakest strength, or NULL. */
 const smime_layer *smime_facts_weakest(const smime_facts *facts);
+
+/* ------------------------------------------------------------------ */
+/* Authentication-Results (RFC 8601, RFC 7281; SPEC section 7)         */
+/* ------------------------------------------------------------------ */
+
+/* One resinfo: smime=RESULT [reason="..."] and the body.smime-*
+ * properties.  serial and issuer are written together or not at all. */
+typedef struct smime_resinfo {
+	smime_result result;
+	smime_reason reason;    /* written when result is not pass */
+	const char *identifier; /* body.smime-identifier, may be NULL */
+	const char *part;       /* body.smime-part, may be NULL */
+	const char *serial;     /* body.smime-serial (hex) */
+	const char *issuer;     /* body.smime-issuer (RFC 4514 DN) */
+} smime_resinfo;
+
+/*
+ * The resinfos of every verified signed layer, outermost layer first, one
+ * per smime_sigcheck.  The strings are views into facts.  *n is 0 when
+ * nothing was verified (then there is no header to write).
+ */
+int smime_authres_collect(const smime_facts *facts, smime_resinfo **out,
+			  size_t *n);
+
+/*
+ * The value of one Authentication-Results header (everything after
+ * "Authentication-Results: "): "authserv-id;" then each resinfo on its
+ * own line, resinfos separated by ";".  Values with specials are
+ * quoted-strings (bytes outside printable ASCII become '?').  Lines are
+ * folded as "\n\t" (the libmilter convention, as OpenDKIM does; a writer
+ * of a message file must turn "\n" into the message's line end) between
+ * properties, so that every line, counted with the header name, stays
+ * under 78 characters where the properties allow it and never reaches
+ * 998.  A property longer than 77 (a long issuer DN) gets a line of its
+ * own and is not broken inside; only one that would reach 998 is folded
+ * at its own spaces, and one that still cannot fit is left out (an issuer
+ * together with its serial).  n == 0 is SMIME_E_ARG.
+ */
+int smime_authres_format(const char *authserv_id, const smime_resinfo *v,
+			 size_t n, smime_buf *out);
+
+/*
+ * Reads an incoming Authentication-Results value far enough to decide on
+ * removal: whether its authserv-id is ours (case-insensitive), whether
+ * it holds an smime resinfo and whether it holds other methods.  The
+ * milter removes every header that is ours and has smime, mixed or not:
+ * a header under our id carrying smime did not come from this pass, so
+ * none of its results can be trusted, and we cannot rewrite a header
+ * others may have sealed (ARC).  Headers under our id without smime
+ * (OpenDKIM, OpenDMARC) are kept.  Never fails on bad input: what cannot
+ * be read is not ours.
+ */
+typedef struct smime_authres_info {
+	bool ours;      /* authserv-id equals ours */
+	bool has_smime; /* a resinfo with method "smime" */
+	bool has_other; /* a resinfo with another method */
+} smime_authres_info;
+
+int smime_authres_inspect(const char *value, const char *authserv_id,
+			  smime_authres_info *out);
+/* ours && has_smime: the header must go (SPEC section 7). */
+bool smime_authres_is_forged(const char *value, const char *authserv_id);
 
 /* ------------------------------------------------------------------ */
 /* Edits: what the milter or smime-tool does to the message            */
@@ -524,6 +745,309 @@ typedef struct smime_edits {
 int smime_edits_header(smime_edits *e, smime_edit_op op, unsigned index,
 		       const char *name, const char *value);
 void smime_edits_free(smime_edits *e);
+
+/* ------------------------------------------------------------------ */
+/* Key store (SPEC section 4)                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A certificate the engine holds (a KeyStore entry's own certificate or
+ * one from CertDirectory), with every identifier CMS may name it by.
+ * Owned by the store it came from; valid until that store is freed.
+ */
+typedef struct smime_cert smime_cert;
+
+typedef struct smime_cert_info {
+	const char *file;    /* the file it was read from */
+	const char *name;    /* KeyStore entry NAME; NULL in CertDirectory */
+	const char *subject; /* RFC 4514 */
+	const char *issuer;  /* RFC 4514 */
+	const char *serial;  /* lowercase hex, leading zero bytes dropped */
+	const char *ski;     /* subjectKeyIdentifier, lowercase hex; NULL
+			      * when the certificate has none */
+	const char *const *addresses; /* every e-mail address: SAN
+				       * rfc822Name, then subject
+				       * emailAddress; normalised as
+				       * smime_address_normalise() does */
+	size_t naddresses;
+	time_t not_before, not_after;
+	const char *key_type; /* "RSA-2048", "EC-SECP256R1", "Ed25519" ... */
+} smime_cert_info;
+
+const smime_cert_info *smime_cert_get_info(const smime_cert *c);
+/* The certificate as DER (a view), e.g. for trust-chain checks. */
+void smime_cert_der(const smime_cert *c, const unsigned char **der,
+		    size_t *len);
+/* Whether a RecipientInfo (ktri, or one kari recipientEncryptedKey) names
+ * this certificate: issuer (byte-wise DER compare) and serial number, or
+ * subjectKeyIdentifier, as the RecipientInfo's own form says. */
+bool smime_cert_names_recipient(const smime_cert *c,
+				const smime_recipient *r);
+
+/* The lookup form of an address: the local part as it is, the domain
+ * lowercased ("Bob@Example.ORG" -> "Bob@example.org"); malloc'd.
+ * SMIME_E_PARSE without an '@'. */
+int smime_address_normalise(const char *addr, char **out);
+
+/*
+ * The keys the gateway holds.  Each entry NAME of the KeyStore directory
+ * is NAME.p12 + NAME.pass, or NAME.crt (certificate, then its chain, PEM)
+ * + NAME.key (PEM private key); NAME.crt + NAME.uri (pkcs11:) is parsed
+ * and reported as not supported yet.  Private keys stay gnutls_privkey_t
+ * inside the engine; what is exported for a computation is wiped after.
+ * A loaded store is immutable: lookups from many threads are safe.
+ */
+typedef struct smime_key smime_key;
+typedef struct smime_keystore smime_keystore;
+
+/*
+ * Loads every entry of the directory.  Each problem is appended to diags
+ * (may be NULL) as one "PATH: message\n" line naming the file: a private
+ * key, .p12 or .pass file readable by group or others, a certificate
+ * that does not belong to its key, a missing half of a pair, an
+ * unreadable or malformed file, a PKCS#11 entry.  Any problem makes the
+ * whole load fail (SMIME_E_PARSE, or SMIME_E_IO when the directory
+ * cannot be read) and *out stays NULL: the operator expects every key
+ * there to work, so a partial store is never used.
+ */
+int smime_keystore_load(const char *dir, smime_buf *diags,
+			smime_keystore **out);
+void smime_keystore_free(smime_keystore *ks);
+size_t smime_keystore_count(const smime_keystore *ks);
+/* Entries in NAME order. */
+const smime_key *smime_keystore_at(const smime_keystore *ks, size_t i);
+const smime_key *smime_keystore_by_name(const smime_keystore *ks,
+					const char *name);
+/*
+ * Lookups return one match per call: start with *pos = 0 and call again
+ * until NULL; *pos is the cursor.  By address, ignoring ASCII case in
+ * the local part too (certificates carry "Bob@example.com" for mail to
+ * bob@example.com), and by the identifier a RecipientInfo carries.
+ */
+const smime_key *smime_keystore_find_address(const smime_keystore *ks,
+					     const char *addr, size_t *pos);
+const smime_key *smime_keystore_find_recipient(const smime_keystore *ks,
+					       const smime_recipient *r,
+					       size_t *pos);
+const smime_cert *smime_key_cert(const smime_key *k);
+/* False for a key that cannot be exported for RSA-OAEP (PKCS#11 later):
+ * such a key opens and wraps PKCS#1 v1.5 only. */
+bool smime_key_can_oaep(const smime_key *k);
+
+/* ------------------------------------------------------------------ */
+/* Certificate directory (SPEC section 4)                               */
+/* ------------------------------------------------------------------ */
+
+/* Other people's certificates: every regular file of the directory, PEM
+ * (one or more certificates) or DER (one).  No private keys. */
+typedef struct smime_certdir smime_certdir;
+
+/*
+ * Loads the directory.  A file that is not a certificate is skipped and
+ * reported in diags ("PATH: message\n"); the load still succeeds with
+ * the rest, because one stray file must not stop the gateway.  Fails
+ * only when the directory cannot be read (SMIME_E_IO) or on resources.
+ */
+int smime_certdir_load(const char *dir, smime_buf *diags,
+		       smime_certdir **out);
+void smime_certdir_free(smime_certdir *cd);
+size_t smime_certdir_count(const smime_certdir *cd);
+const smime_cert *smime_certdir_at(const smime_certdir *cd, size_t i);
+/* Cursor lookups as for the key store. */
+const smime_cert *smime_certdir_find_address(const smime_certdir *cd,
+					     const char *addr, size_t *pos);
+const smime_cert *smime_certdir_find_recipient(const smime_certdir *cd,
+					       const smime_recipient *r,
+					       size_t *pos);
+
+/* ------------------------------------------------------------------ */
+/* EnvelopedData and AuthEnvelopedData: open and seal                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Results of opening besides 0 and the resource errors:
+ * SMIME_E_CRYPTO  every decryption failure, whatever its cause (wrong
+ *                 key, bad key padding, bad content padding, bad GCM
+ *                 tag, a key of the wrong length): one code, no
+ *                 plaintext left anywhere, so no padding oracle.
+ * SMIME_E_KEY_AGREEMENT  the RecipientInfo is KeyAgreeRecipientInfo or
+ *                 KEKRecipientInfo: parsed, not opened yet
+ *                 (reason=key-agreement).
+ * SMIME_E_NOTFOUND  no RecipientInfo names the key's certificate.
+ * SMIME_E_UNSUPPORTED  something public rules the key out: a password or
+ *                 other RecipientInfo, a non-RSA key for key transport,
+ *                 OAEP whose MGF1 hash differs from its hash, an RC2
+ *                 effective size with no known parameter version.
+ */
+#define SMIME_E_KEY_AGREEMENT (-8)
+#define SMIME_E_NOTFOUND (-9)
+
+/* A parsed EnvelopedData or AuthEnvelopedData ready to be opened. */
+typedef struct smime_envelope smime_envelope;
+
+/*
+ * Parses a ContentInfo (DER or indefinite-length BER) holding
+ * EnvelopedData or AuthEnvelopedData.  der must outlive the envelope.
+ * SMIME_E_PARSE for anything else or malformed input, SMIME_E_LIMIT past
+ * limits (may be NULL), SMIME_E_UNSUPPORTED for an unknown content
+ * cipher.
+ */
+int smime_envelope_parse(const unsigned char *der, size_t len,
+			 const smime_cms_limits *limits, smime_envelope **out);
+void smime_envelope_free(smime_envelope *env);
+/* What smime_cms_read() says about it: kind, cipher, eff_bits and the
+ * recipients (indexes below are indexes into info->recipients). */
+const smime_cms_info *smime_envelope_info(const smime_envelope *env);
+
+/* A content-encryption key, kept in libgcrypt secure memory and wiped
+ * when freed. */
+typedef struct smime_content_key smime_content_key;
+void smime_content_key_free(smime_content_key *ck);
+
+/*
+ * Opens RecipientInfo ri with key: RSA PKCS#1 v1.5 in constant time
+ * (gnutls_privkey_decrypt_data2) or RSAES-OAEP (libgcrypt).  Does not
+ * check that ri names the key (smime_cert_names_recipient does): the
+ * caller decides which key it may use (SPEC section 8).
+ */
+int smime_envelope_open_ri(const smime_envelope *env, size_t ri,
+			   const smime_key *key, smime_content_key **ck);
+/* Opens the first RecipientInfo naming key's certificate that opens. */
+int smime_envelope_open_key(const smime_envelope *env, const smime_key *key,
+			    smime_content_key **ck, size_t *ri);
+/* The inbound proof of SPEC section 8: 0 when RecipientInfo ri opens
+ * with key to exactly ck, else SMIME_E_CRYPTO (or the results above). */
+int smime_envelope_check_ri(const smime_envelope *env, size_t ri,
+			    const smime_key *key,
+			    const smime_content_key *ck);
+/*
+ * Decrypts the content with ck into out (appended; the inner entity as it
+ * was encrypted): CBC with its PKCS#7 padding checked, or GCM with the
+ * authenticated attributes as AAD and the tag checked.  RC2 honours the
+ * effective key bits of its parameter whatever the key length.  On any
+ * failure SMIME_E_CRYPTO and out is wiped back to its old length.
+ */
+int smime_envelope_decrypt(const smime_envelope *env,
+			   const smime_content_key *ck, smime_buf *out);
+
+/*
+ * How a RecipientInfo wraps the content key: the form of its identifier
+ * and its key-transport algorithm with parameters.  Pointers are views.
+ */
+typedef struct smime_keytrans {
+	bool by_ski;    /* subjectKeyIdentifier, else issuerAndSerialNumber */
+	bool oaep;      /* RSAES-OAEP, else RSA PKCS#1 v1.5 */
+	const char *oaep_hash;     /* "sha1" when NULL */
+	const char *oaep_mgf_hash; /* "sha1" when NULL */
+	const unsigned char *oaep_label;
+	size_t oaep_label_len;
+} smime_keytrans;
+
+/* The form and algorithm of key-transport RecipientInfo ri (views into
+ * env); SMIME_E_KEY_AGREEMENT / SMIME_E_UNSUPPORTED for other kinds. */
+int smime_envelope_keytrans(const smime_envelope *env, size_t ri,
+			    smime_keytrans *kt);
+
+typedef struct smime_seal_recipient {
+	const smime_cert *cert; /* an RSA certificate */
+	smime_keytrans kt;      /* zeroed: issuerAndSerial, PKCS#1 v1.5 */
+} smime_seal_recipient;
+
+/*
+ * Encrypts content (the inner MIME entity) for n recipients into a new
+ * ContentInfo, DER, appended to der: EnvelopedData for the CBC ciphers,
+ * AuthEnvelopedData for GCM (16-byte tag, no authenticated attributes).
+ * A fresh random content key and IV every call.  One
+ * KeyTransRecipientInfo per recipient, in the given form; a recipient
+ * asked for by SKI whose certificate has none gets issuerAndSerial.
+ * SMIME_E_UNSUPPORTED for a non-RSA certificate or OAEP parameters the
+ * engine cannot produce; nothing is appended on failure.
+ */
+int smime_envelope_seal(smime_cipher_id cipher, const unsigned char *content,
+			size_t len, const smime_seal_recipient *rcpts,
+			size_t n, smime_buf *der);
+
+/*
+ * The RFC 8551 wrapper.  The header values of an application/pkcs7-mime
+ * entity for kind (SMIME_KIND_ENVELOPED or SMIME_KIND_AUTH_ENVELOPED;
+ * NULL for others), unfolded: "application/pkcs7-mime;
+ * smime-type=enveloped-data; name=smime.p7m" and so on.
+ */
+const char *smime_p7m_content_type(smime_kind kind);
+#define SMIME_P7M_TRANSFER_ENCODING "base64"
+#define SMIME_P7M_DISPOSITION "attachment; filename=smime.p7m"
+/* The body: base64 in 76-column lines, each ending in CRLF. */
+int smime_p7m_body(const unsigned char *der, size_t len, smime_buf *out);
+/* A whole entity: Content-Type (folded before name=),
+ * Content-Transfer-Encoding, Content-Disposition, blank line, body. */
+int smime_p7m_entity(smime_kind kind, const unsigned char *der, size_t len,
+		     smime_buf *out);
+
+/* ------------------------------------------------------------------ */
+/* Signing (SPEC section 4 SignDigest/SignRSAPadding; RFC 5652, 8551)   */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+	SMIME_SIGN_PKCS1 = 0, /* RSASSA-PKCS1-v1_5 */
+	SMIME_SIGN_PSS        /* RSASSA-PSS, MGF1 with the digest, salt =
+			       * digest length */
+} smime_sign_padding;
+
+typedef struct smime_sign_opts {
+	const char *digest; /* "sha256" (also when NULL), "sha384",
+			     * "sha512"; Ed25519 always signs with sha512 */
+	smime_sign_padding rsa_padding; /* RSA keys only; an RSA-PSS-only
+					 * key always uses PSS */
+	time_t signing_time; /* 0: now */
+} smime_sign_opts;
+
+/*
+ * The digest a key signs with under opts ("sha256") and the multipart/
+ * signed micalg naming it ("sha-256").  SMIME_E_ARG for an unknown
+ * digest name, SMIME_E_UNSUPPORTED for a key type we cannot sign with
+ * (RSA, RSA-PSS, ECDSA and Ed25519 are supported).
+ */
+int smime_sign_algorithms(const smime_key *key, const smime_sign_opts *opts,
+			  const char **digest, const char **micalg);
+
+/*
+ * A detached SignedData over content (the exact bytes the recipient
+ * hashes), as a ContentInfo in DER appended to der.  One SignerInfo
+ * (version 1, issuerAndSerialNumber) with the signed attributes
+ * contentType (id-data), messageDigest, signingTime, SMIMECapabilities
+ * (aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-128-cbc, des-ede3-cbc) and
+ * ESS signingCertificateV2 (SHA-256 of the certificate with its issuer
+ * and serial); the key's certificate and its stored chain go into the
+ * certificate set.  Nothing is appended on failure.
+ */
+int smime_sign_detached(const smime_key *key, const smime_sign_opts *opts,
+			const unsigned char *content, size_t len,
+			smime_buf *der);
+
+/* The capability OIDs the signer announces, strongest first (for
+ * tests and for anyone who checks what we promise). */
+extern const smime_cipher_id smime_sign_capabilities[];
+extern const size_t smime_sign_ncapabilities;
+
+/*
+ * Signs a whole message (RFC 8551 section 3.5): hdrs is its header,
+ * body its body (any line ends).  The original Content-* fields move
+ * into the signed entity; a leaf that is 8bit or binary, holds 8-bit
+ * bytes or NULs, or a line over 998 octets is re-encoded
+ * (quoted-printable for text types, base64 otherwise), and a multipart
+ * marked 8bit or binary is marked 7bit; the signed entity is canonical
+ * CRLF, byte for byte what the recipient will parse.  The result goes
+ * to edits: every Content-* field of hdrs deleted except the first
+ * Content-Type, which is changed to (or inserted as) multipart/signed
+ * with protocol, micalg and a fresh random boundary that does not occur
+ * in the entity; exactly one MIME-Version; the new body (CRLF) with
+ * replace_body set.  Header values use libmilter folding ("\n\t").
+ * edits is only touched once everything is built.  limits may be NULL.
+ */
+int smime_sign_message(const smime_key *key, const smime_sign_opts *opts,
+		       const smime_headers *hdrs, const unsigned char *body,
+		       size_t len, const smime_mime_limits *limits,
+		       smime_edits *edits);
 
 #ifdef __cplusplus
 }

@@ -144,8 +144,17 @@ static int write_item(int fd, const unsigned char *msg, const item *it,
 	rc = write_all(fd, it->name, strlen(it->name));
 	if (rc == 0)
 		rc = write_all(fd, ": ", 2);
-	if (rc == 0 && it->value)
-		rc = write_all(fd, it->value, strlen(it->value));
+	/* A folded value comes with "\n" line breaks (the libmilter
+	 * convention); the file gets the message's own line ends. */
+	for (const char *v = it->value; rc == 0 && v && *v;) {
+		size_t span = strcspn(v, "\r\n");
+		rc = write_all(fd, v, span);
+		v += span;
+		if (rc == 0 && *v) {
+			rc = write_all(fd, eol, strlen(eol));
+			v += (v[0] == '\r' && v[1] == '\n') ? 2 : 1;
+		}
+	}
 	if (rc == 0)
 		rc = write_all(fd, eol, strlen(eol));
 	return rc;

@@ -445,11 +445,16 @@ static sfsistat apply_edits(SMFICTX *ctx, conn *c, const smime_edits *e)
 	size_t i;
 
 	if (c->cfg->dry_run) {
-		milter_log(LOG_INFO, qid,
-			   "DryRun: not applied: %zu header edits, %s body, "
-			   "verdict %s",
-			   e->n, e->replace_body ? "new" : "same",
-			   verdict_name(e->verdict));
+		/* milter_process already dropped the policy's edits; what
+		 * can be left is an On-InternalError verdict, and DryRun
+		 * never touches mail flow either. */
+		if (e->n > 0 || e->replace_body ||
+		    e->verdict != SMIME_VERDICT_ACCEPT)
+			milter_log(LOG_INFO, qid,
+				   "DryRun: not applied: %zu header edits, %s "
+				   "body, verdict %s",
+				   e->n, e->replace_body ? "new" : "same",
+				   verdict_name(e->verdict));
 		return SMFIS_CONTINUE;
 	}
 	for (i = 0; i < e->n; i++) {

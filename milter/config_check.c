@@ -364,6 +364,9 @@ int milter_config_check(const milter_config *cfg, smime_buf *diags)
 		who_free(&w);
 		return count;
 	}
+	/* SIGHUP re-reads the file itself as UserID, too. */
+	if (cfg->file != NULL)
+		check_node(&w, cfg->file, false, &st, diags, &count);
 	if (cfg->trust_anchor_file != NULL)
 		check_trust_anchors(&w, cfg->trust_anchor_file, diags, &count);
 	if (cfg->crl_file != NULL)

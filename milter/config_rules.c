@@ -10,7 +10,7 @@
 #include "milter.h"
 
 /* The actions this build carries out. */
-#define MILTER_RULES_CAPS RULES_CAP_BASIC
+#define MILTER_RULES_CAPS (RULES_CAP_BASIC | RULES_CAP_REENCRYPT)
 
 int milter_config_load_rules(milter_config *cfg, smime_buf *diags)
 {

@@ -133,6 +133,8 @@ int milter_logline_format(const milter_logline *l, smime_buf *out)
 		rc = put_field(out, "reason", l->reason);
 	if (rc == 0)
 		rc = put_field(out, "mailer", l->mailer);
+	if (rc == 0 && l->note)
+		rc = put_field(out, "note", l->note);
 	if (rc == 0 && l->ms >= 0)
 		rc = smime_buf_printf(out, " ms=%ld", l->ms);
 	free(from);

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -50,20 +51,9 @@ static int signal_pipe[2] = {-1, -1};
 /* Configuration                                                        */
 /* ------------------------------------------------------------------ */
 
-/*
- * Hook for the rules work: parse the Rules file and append every problem
- * as "FILE:LINE:COLUMN: message\n" to diags, returning the count.  Until
- * the rules engine exists, the file only has to be readable, which
- * milter_config_check already checks.
- */
-static int check_rules(const milter_config *cfg, smime_buf *diags)
-{
-	(void)cfg;
-	(void)diags;
-	return 0;
-}
-
-/* Loads file and runs every check; 0 and a config, or -1 with diags. */
+/* Loads file (the Rules file with it, config_rules.c) and runs every
+ * check of -n; 0 and a config, or -1 with diags.  Start, -n and SIGHUP
+ * all come through here, so they cannot disagree about what is usable. */
 static int load_checked(const char *file, milter_config **out,
 			smime_buf *diags)
 {
@@ -72,7 +62,7 @@ static int load_checked(const char *file, milter_config **out,
 	*out = NULL;
 	if (milter_config_load(file, &cfg, diags) < 0)
 		return -1;
-	if (milter_config_check(cfg, diags) > 0 || check_rules(cfg, diags) > 0) {
+	if (milter_config_check(cfg, diags) > 0) {
 		milter_config_unref(cfg);
 		return -1;
 	}
@@ -147,6 +137,11 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
+static void on_kick(int sig)
+{
+	(void)sig;
+}
+
 static int setup_signals(void)
 {
 	struct sigaction sa;
@@ -168,6 +163,12 @@ static int setup_signals(void)
 	if (sigaction(SIGHUP, &sa, NULL) != 0 ||
 	    sigaction(SIGTERM, &sa, NULL) != 0 ||
 	    sigaction(SIGINT, &sa, NULL) != 0)
+		return -1;
+	/* SIGUSR2 only interrupts the listener's select() (see stop_kick);
+	 * no SA_RESTART, and the handler does nothing. */
+	sa.sa_handler = on_kick;
+	sa.sa_flags = 0;
+	if (sigaction(SIGUSR2, &sa, NULL) != 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -319,6 +320,29 @@ static int start_milter_thread(pthread_t *tid)
 	return rc == 0 ? 0 : -1;
 }
 
+/*
+ * smfi_stop() sets libmilter's stop flag and then waits for the listener,
+ * which sits in select() for up to MI_CHK_TIME (5 s) holding its lock.
+ * So smfi_stop runs in a thread of its own, and the main thread
+ * interrupts the listener's select() with SIGUSR2 until it has noticed
+ * the flag: the listener then leaves at once.
+ */
+static void *stop_thread(void *arg)
+{
+	(void)arg;
+	smfi_stop();
+	return NULL;
+}
+
+/* Starts the stop; true when *tid is a thread to join afterwards. */
+static bool stop_milter(pthread_t *tid)
+{
+	if (pthread_create(tid, NULL, stop_thread, NULL) == 0)
+		return true;
+	smfi_stop(); /* slower, but still a stop */
+	return false;
+}
+
 /* Waits up to seconds for connections still open to finish. */
 static void drain(unsigned seconds)
 {
@@ -331,8 +355,9 @@ static void drain(unsigned seconds)
 
 static int run(const char *file, bool foreground)
 {
-	bool stopping = false;
-	pthread_t tid;
+	bool stopping = false, stopper = false;
+	struct pollfd pfd;
+	pthread_t tid, stop_tid;
 	ssize_t n;
 	char c;
 
@@ -341,7 +366,18 @@ static int run(const char *file, bool foreground)
 		return 1;
 	}
 	for (;;) {
-		n = read(signal_pipe[0], &c, 1);
+		/* While stopping, kick the listener every 100 ms until
+		 * smfi_main has returned ('x'). */
+		pfd.fd = signal_pipe[0];
+		pfd.events = POLLIN;
+		n = poll(&pfd, 1, stopping ? 100 : -1);
+		if (n == 0) {
+			pthread_kill(tid, SIGUSR2);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		n = n < 0 ? n : read(signal_pipe[0], &c, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0 || c == 'x')
@@ -351,10 +387,12 @@ static int run(const char *file, bool foreground)
 		} else if (c == 't' && !stopping) {
 			milter_log(LOG_INFO, NULL, "stopping");
 			stopping = true;
-			smfi_stop();
+			stopper = stop_milter(&stop_tid);
 		}
 	}
 	pthread_join(tid, NULL);
+	if (stopper)
+		pthread_join(stop_tid, NULL);
 	drain(5);
 	milter_log(LOG_INFO, NULL, "stopped");
 	return milter_result == MI_SUCCESS ? 0 : 1;
@@ -470,8 +508,12 @@ int main(int argc, char **argv)
 		   PACKAGE_VERSION, cfg->socket);
 	milter_callbacks_set_config(milter_config_ref(cfg));
 	rc = run(file, foreground);
+	/* Both may fail after privileges were dropped; a stale socket is
+	 * removed at the next start anyway. */
 	if (cfg->pid_file != NULL)
-		unlink(cfg->pid_file); /* may fail after dropping root */
+		unlink(cfg->pid_file);
+	if (strncmp(cfg->socket, "local:", 6) == 0)
+		unlink(cfg->socket + 6);
 	milter_callbacks_set_config(NULL);
 cleanup:
 	milter_config_unref(cfg);

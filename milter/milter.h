@@ -70,6 +70,14 @@ typedef struct milter_config {
 	/* derived once at load time */
 	smime_analyze_opts analyze;
 	rules_set *rules; /* the Rules file, NULL when none */
+	smime_trust *trust; /* TrustAnchorFile + CRLFile; never NULL once
+			     * loaded (empty without TrustAnchorFile) */
+	/* re-encryption (config_keys.c); each NULL when not configured */
+	smime_keystore *keystore;
+	smime_certdir *certdir;
+	struct milter_loginmap *login_map;
+	struct milter_anchors *anchors; /* TrustAnchorFile, for recipient
+					 * certificates */
 } milter_config;
 
 #define MILTER_DEFAULT_CONFIG "/etc/smime-milter/smime-milter.conf"
@@ -87,14 +95,43 @@ int milter_config_defaults(milter_config **out);
  * safe (not readable by group or others) and readable by UserID.
  * Appends problems to diags; returns the number of problems. */
 int milter_config_check(const milter_config *cfg, smime_buf *diags);
+/* Loads cfg->trust (and points cfg->analyze.trust at it).  0 or -1 with
+ * "PATH: message" lines in diags. */
+int milter_config_load_trust(milter_config *cfg, smime_buf *diags);
 /* Loads cfg->rules from cfg->rules_file (nothing when unset); rules
  * errors go to diags as FILE:LINE:COLUMN: message.  0 or -1. */
 int milter_config_load_rules(milter_config *cfg, smime_buf *diags);
+/* Loads KeyStore, CertDirectory, SenderLoginMap and the recipient trust
+ * anchors (config_keys.c).  0 or -1 with "FILE: message" lines. */
+int milter_config_load_keys(milter_config *cfg, smime_buf *diags);
 milter_config *milter_config_ref(milter_config *cfg);
 void milter_config_unref(milter_config *cfg);
 
 /* Parses a size with K and M suffixes (1024-based).  0 or -1. */
 int milter_parse_size(const char *text, size_t *out);
+
+/* ------------------------------------------------------------------ */
+/* SenderLoginMap and recipient trust (loginmap.c, rcpt_anchors.c)      */
+/* ------------------------------------------------------------------ */
+
+typedef struct milter_loginmap milter_loginmap;
+/* Reads `LOGIN ADDRESS-GLOB...` lines; 0 or -1 with FILE:LINE: lines. */
+int milter_loginmap_load(const char *file, milter_loginmap **out,
+			 smime_buf *diags);
+void milter_loginmap_free(milter_loginmap *map);
+/* Whether an authenticated login may use addr: a glob of one of its lines
+ * matches, or, without a map (NULL), addr equals the login. */
+bool milter_login_may_use(const milter_loginmap *map, const char *login,
+			  const char *addr);
+
+typedef struct milter_anchors milter_anchors;
+int milter_anchors_load(const char *file, milter_anchors **out,
+			smime_buf *diags);
+void milter_anchors_free(milter_anchors *a);
+/* True when cert is valid at now and chains (issuers from pool) to an
+ * anchor; false on any failure. */
+bool milter_anchors_trust(const milter_anchors *a, const smime_cert *cert,
+			  const smime_certdir *pool, time_t now);
 
 /* ------------------------------------------------------------------ */
 /* Logging                                                              */
@@ -123,7 +160,7 @@ typedef struct milter_msg {
 	size_t nrcpts;
 	smime_headers headers;
 	smime_body *body;
-	struct timespec started; /* CLOCK_MONOTONIC, for ms= */
+	struct timespec started; /* CLOCK_MONOTONIC at end of message, for ms= */
 	time_t now;              /* wall clock for validity checks (--at) */
 } milter_msg;
 
@@ -154,6 +191,8 @@ typedef struct milter_logline {
 	const char *result;
 	const char *reason;
 	const char *mailer;
+	const char *note;   /* free text after the SPEC keys, e.g. that a
+			     * signature verified only over bare-LF content */
 	long ms;
 } milter_logline;
 
@@ -180,12 +219,38 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
  * Applies the Rules to one message: removes incoming X-SMIME-Tag and
  * X-SMIME-Encryption fields, adds one X-SMIME-Tag per distinct label and
  * sets the verdict of a terminal action.  *action is the log's action word
- * ("tagged", "rejected", ...) or NULL.  Negative on resource failure.
+ * ("tagged", "rejected", ...) or NULL; *reencrypt the rules' reencrypt
+ * action or NULL.  Negative on resource failure.
  */
 int milter_policy_apply(const milter_config *cfg, const milter_msg *m,
 			bool outbound, const smime_facts *facts,
 			const unsigned char *body, size_t bodylen,
-			smime_edits *edits, const char **action);
+			smime_edits *edits, const char **action,
+			const rules_action **reencrypt);
+
+/*
+ * The encryption findings and `reencrypt` (encryption.c): one
+ * X-SMIME-Encryption header per encrypted entity, and for reencrypt (the
+ * rules result's action, NULL when none) the re-encrypted top-level
+ * entity: new body and Content-* fields.  Sets the log's action,
+ * new_cipher and (when unset) reason.  Call after milter_policy_apply
+ * and before the A-R stamp.  Negative only on resource failure.
+ */
+int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
+			    bool outbound, const smime_facts *facts,
+			    const unsigned char *body, size_t bodylen,
+			    bool too_large, const rules_action *reencrypt,
+			    smime_edits *edits, milter_logline *l);
+
+/*
+ * Removes forged Authentication-Results (our authserv-id with an smime
+ * result) and adds ours at the top, one resinfo per verified SignerInfo;
+ * sets the log's signer, result and reason from the outermost one.  The
+ * log fields point into facts.  too_large: the message was not analysed.
+ */
+int milter_authres_stamp(const milter_config *cfg, const milter_msg *m,
+			 const smime_facts *facts, bool too_large,
+			 smime_edits *edits, milter_logline *l);
 
 /* A resource failure (out of memory, disk full): drops every edit, so no
  * half-done change survives, and sets the verdict On-InternalError asks

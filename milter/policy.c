@@ -78,8 +78,12 @@ static int collect_headers(const smime_headers *h, facts_store *s)
 
 static int collect_layers(const smime_facts *facts, facts_store *s)
 {
+	size_t nchecks = 0;
+
+	for (size_t i = 0; i < facts->nlayers; i++)
+		nchecks += facts->layers[i].nchecks;
 	s->enc = calloc(facts->nlayers + 1, sizeof(*s->enc));
-	s->results = calloc(facts->nlayers + 1, sizeof(*s->results));
+	s->results = calloc(nchecks + 1, sizeof(*s->results));
 	if (s->enc == NULL || s->results == NULL)
 		return SMIME_E_NOMEM;
 	for (size_t i = 0; i < facts->nlayers; i++) {
@@ -87,6 +91,9 @@ static int collect_layers(const smime_facts *facts, facts_store *s)
 		if (l->kind == SMIME_KIND_SIGNED ||
 		    l->kind == SMIME_KIND_OPAQUE_SIGNED)
 			s->f.is_signed = true;
+		for (size_t k = 0; k < l->nchecks; k++)
+			s->results[s->f.nsignature_results++] =
+				smime_result_name(l->checks[k].result);
 		if (l->kind != SMIME_KIND_ENVELOPED &&
 		    l->kind != SMIME_KIND_AUTH_ENVELOPED)
 			continue;
@@ -193,7 +200,8 @@ static int apply_verdict(const rules_action *a, smime_edits *e,
 int milter_policy_apply(const milter_config *cfg, const milter_msg *m,
 			bool outbound, const smime_facts *facts,
 			const unsigned char *body, size_t bodylen,
-			smime_edits *edits, const char **action)
+			smime_edits *edits, const char **action,
+			const rules_action **reencrypt)
 {
 	facts_store s;
 	rules_result r = RULES_RESULT_INIT;
@@ -201,6 +209,7 @@ int milter_policy_apply(const milter_config *cfg, const milter_msg *m,
 	int rc;
 
 	*action = NULL;
+	*reencrypt = NULL;
 	memset(&s, 0, sizeof(s));
 	if ((rc = remove_incoming(&m->headers, "X-SMIME-Tag", edits)) < 0 ||
 	    (rc = remove_incoming(&m->headers, "X-SMIME-Encryption", edits)) < 0)
@@ -219,6 +228,7 @@ int milter_policy_apply(const milter_config *cfg, const milter_msg *m,
 	}
 	if (rc == 0 && r.verdict != NULL)
 		rc = apply_verdict(r.verdict, edits, action);
+	*reencrypt = r.reencrypt; /* points into cfg->rules, not into r */
 	rules_result_free(&r);
 	facts_store_free(&s);
 	return rc;

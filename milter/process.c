@@ -75,12 +75,15 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 	smime_facts facts = {0};
 	milter_logline l = {0};
 	const smime_layer *weakest;
+	const rules_action *reencrypt = NULL;
 	const unsigned char *body;
 	size_t bodylen;
 	char *from = NULL, *mailer = NULL;
 	bool outbound;
 	int rc;
 
+	/* ms= is the time this path takes, not the SMTP dialogue's. */
+	clock_gettime(CLOCK_MONOTONIC, &m->started);
 	edits->verdict = SMIME_VERDICT_ACCEPT;
 	rc = smime_body_view(m->body, &body, &bodylen);
 	if (rc < 0)
@@ -101,8 +104,9 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 		/* Not analysed at all: say so instead of guessing. */
 		l.reason = "too-large";
 	} else {
-		rc = smime_analyze(body, bodylen, &m->headers, &cfg->analyze,
-				   &facts);
+		smime_analyze_opts opts = cfg->analyze;
+		opts.now = m->now ? m->now : time(NULL);
+		rc = smime_analyze(body, bodylen, &m->headers, &opts, &facts);
 		if (rc < 0)
 			goto cleanup;
 		l.kind = facts.nlayers ? smime_kind_name(facts.layers[0].kind)
@@ -115,7 +119,17 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 		}
 	}
 	rc = milter_policy_apply(cfg, m, outbound, &facts, body, bodylen, edits,
-				 &l.action);
+				 &l.action, &reencrypt);
+	if (rc < 0)
+		goto cleanup;
+	/* Encryption findings and reencrypt: after the Rules, before A-R. */
+	rc = milter_encryption_apply(cfg, m, outbound, &facts, body, bodylen,
+				     bodylen > cfg->max_crypto_size, reencrypt,
+				     edits, &l);
+	if (rc < 0)
+		goto cleanup;
+	rc = milter_authres_stamp(cfg, m, &facts,
+				  bodylen > cfg->max_crypto_size, edits, &l);
 	if (rc < 0)
 		goto cleanup;
 	if (cfg->dry_run) {

@@ -49,7 +49,7 @@ int tool_read_file(const char *path, smime_buf *out)
 
 /* RFC 3339 ("2026-01-02T03:04:05Z", "+01:00" offsets, fractions ignored)
  * or "@EPOCH".  0 or -1. */
-static int parse_at(const char *s, time_t *out)
+int tool_parse_at(const char *s, time_t *out)
 {
 	struct tm tm;
 	const char *p;
@@ -229,7 +229,7 @@ int tool_process(int argc, char **argv)
 		process_usage();
 		goto cleanup;
 	}
-	if (a.at && parse_at(a.at, &at) < 0) {
+	if (a.at && tool_parse_at(a.at, &at) < 0) {
 		fprintf(stderr, "smime-tool: --at %s: expected RFC 3339 time or @EPOCH\n", a.at);
 		goto cleanup;
 	}

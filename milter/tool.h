@@ -19,6 +19,10 @@ enum {
 int tool_process(int argc, char **argv);
 int tool_inspect(int argc, char **argv);
 
+/* --at TIME: RFC 3339 ("2026-01-02T03:04:05Z", offsets, fractions
+ * ignored) or "@EPOCH".  0 or -1. */
+int tool_parse_at(const char *s, time_t *out);
+
 /* Reads a whole file ("-" or NULL: standard input).  0 or SMIME_E_IO. */
 int tool_read_file(const char *path, smime_buf *out);
 

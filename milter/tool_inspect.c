@@ -3,11 +3,19 @@
  * structure of a message or raw CMS file, layer by layer, as far as the
  * gateway can see without keys.  Exits 0 for any readable file, whatever
  * it holds, and 2 for usage errors or an unreadable file.
+ *
+ * With --trust FILE (and optionally --crl PATH, --at TIME, --weak-digests
+ * LIST, --min-rsa-bits N, --authserv-id ID) every signature is also
+ * verified as the milter would, and each signer gets its result, reason,
+ * all problems found, identifier and whether only the bare-LF form
+ * verified; the JSON gains the Authentication-Results value.  --trust ""
+ * verifies with no trust anchors at all (every chain untrusted).
  */
 #include "tool.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Writes s as a JSON string (or null). */
@@ -88,7 +96,30 @@ static void json_recipient(FILE *o, const smime_recipient *r)
 	fputc('}', o);
 }
 
-static void json_signer(FILE *o, const smime_signer *s)
+static void json_check(FILE *o, const smime_sigcheck *c)
+{
+	bool first = true;
+
+	fputs(",\"result\":", o);
+	json_str(o, smime_result_name(c->result));
+	fputs(",\"reason\":", o);
+	json_str(o, smime_reason_name(c->reason));
+	fputs(",\"problems\":[", o);
+	for (int r = 1; r < SMIME_REASON_COUNT; r++) {
+		if (!(c->problems & SMIME_REASON_BIT(r)))
+			continue;
+		if (!first)
+			fputc(',', o);
+		first = false;
+		json_str(o, smime_reason_name((smime_reason)r));
+	}
+	fputs("],\"identifier\":", o);
+	json_str(o, c->identifier);
+	fprintf(o, ",\"lf_form\":%s", c->lf_form ? "true" : "false");
+}
+
+static void json_signer(FILE *o, const smime_signer *s,
+			const smime_sigcheck *c)
 {
 	fputs("{\"address\":", o);
 	json_str(o, s->address);
@@ -102,9 +133,12 @@ static void json_signer(FILE *o, const smime_signer *s)
 	json_str(o, s->digest);
 	fputs(",\"sig_alg\":", o);
 	json_str(o, s->sig_alg);
-	fprintf(o, ",\"signed_attrs\":%s,\"weak_digest\":%s}",
+	fprintf(o, ",\"signed_attrs\":%s,\"weak_digest\":%s",
 		s->has_signed_attrs ? "true" : "false",
 		digest_is_weak(s->digest) ? "true" : "false");
+	if (c != NULL)
+		json_check(o, c);
+	fputc('}', o);
 }
 
 static void json_layer(FILE *o, const smime_layer *l)
@@ -134,9 +168,16 @@ static void json_layer(FILE *o, const smime_layer *l)
 		for (size_t i = 0; i < l->cms.nsigners; i++) {
 			if (i)
 				fputc(',', o);
-			json_signer(o, &l->cms.signers[i]);
+			json_signer(o, &l->cms.signers[i],
+				    i < l->nchecks ? &l->checks[i] : NULL);
 		}
 		fprintf(o, "],\"certificates\":%zu", l->cms.ncertificates);
+		/* A signed layer that could not be read: its one verdict. */
+		if (l->nchecks > l->cms.nsigners) {
+			fputs(",\"verdict\":{\"layer\":true", o);
+			json_check(o, &l->checks[l->nchecks - 1]);
+			fputc('}', o);
+		}
 	}
 	if (l->kind == SMIME_KIND_OTHER) {
 		fputs(",\"content_type\":", o);
@@ -147,7 +188,8 @@ static void json_layer(FILE *o, const smime_layer *l)
 	fputc('}', o);
 }
 
-static void print_json(FILE *o, const char *file, const smime_facts *f)
+static void print_json(FILE *o, const char *file, const smime_facts *f,
+		       const char *authres)
 {
 	fputs("{\"file\":", o);
 	json_str(o, file);
@@ -159,7 +201,21 @@ static void print_json(FILE *o, const char *file, const smime_facts *f)
 			fputc(',', o);
 		json_layer(o, &f->layers[i]);
 	}
-	fputs("]}\n", o);
+	fputc(']', o);
+	if (authres != NULL) {
+		fputs(",\"authentication_results\":", o);
+		json_str(o, authres);
+	}
+	fputs("}\n", o);
+}
+
+static void text_check(FILE *o, const smime_sigcheck *c)
+{
+	fprintf(o, " result=%s", smime_result_name(c->result));
+	if (c->reason != SMIME_REASON_NONE)
+		fprintf(o, " reason=%s", smime_reason_name(c->reason));
+	if (c->lf_form)
+		fputs(" lf-form", o);
 }
 
 static void text_layer(FILE *o, const smime_layer *l)
@@ -209,56 +265,166 @@ static void text_layer(FILE *o, const smime_layer *l)
 		text_val(o, s->sig_alg);
 		if (digest_is_weak(s->digest))
 			fputs(" weak-digest", o);
+		if (i < l->nchecks)
+			text_check(o, &l->checks[i]);
+		fputc('\n', o);
+	}
+	if (l->nchecks > l->cms.nsigners) {
+		fputs("  verdict", o);
+		text_check(o, &l->checks[l->nchecks - 1]);
 		fputc('\n', o);
 	}
 }
 
-static void print_text(FILE *o, const char *file, const smime_facts *f)
+static void print_text(FILE *o, const char *file, const smime_facts *f,
+		       const char *authres)
 {
 	fprintf(o, "%s: kind=%s%s\n", file,
 		f->nlayers ? smime_kind_name(f->layers[0].kind) : "none",
 		f->truncated ? " (truncated: a limit stopped the analysis)" : "");
 	for (size_t i = 0; i < f->nlayers; i++)
 		text_layer(o, &f->layers[i]);
+	if (authres != NULL)
+		fprintf(o, "Authentication-Results: %s\n", authres);
+}
+
+#define INSPECT_USAGE                                                        \
+	"usage: smime-tool inspect [--json] [--trust FILE [--crl PATH]\n"    \
+	"       [--at TIME] [--weak-digests LIST] [--min-rsa-bits N]\n"     \
+	"       [--authserv-id ID]] FILE\n"
+
+typedef struct inspect_args {
+	bool json;
+	const char *trust, *crl, *at, *weak, *authserv_id;
+	unsigned min_rsa_bits;
+} inspect_args;
+
+static int parse_args(int argc, char **argv, inspect_args *a)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"trust", required_argument, NULL, 't'},
+		{"crl", required_argument, NULL, 'c'},
+		{"at", required_argument, NULL, 'T'},
+		{"weak-digests", required_argument, NULL, 'w'},
+		{"min-rsa-bits", required_argument, NULL, 'm'},
+		{"authserv-id", required_argument, NULL, 'A'},
+		{NULL, 0, NULL, 0}};
+	char *end;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->weak = "md5,sha1";
+	a->authserv_id = "localhost";
+	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': a->json = true; break;
+		case 't': a->trust = optarg; break;
+		case 'c': a->crl = optarg; break;
+		case 'T': a->at = optarg; break;
+		case 'w': a->weak = optarg; break;
+		case 'A': a->authserv_id = optarg; break;
+		case 'm':
+			a->min_rsa_bits = (unsigned)strtoul(optarg, &end, 10);
+			if (*end != '\0' || a->min_rsa_bits == 0)
+				return -1;
+			break;
+		default: return -1;
+		}
+	}
+	if (optind + 1 != argc)
+		return -1;
+	if (a->trust == NULL && (a->crl || a->at))
+		return -1; /* those only mean something with --trust */
+	return 0;
+}
+
+/* The trust store of --trust/--crl/--weak-digests/--min-rsa-bits. */
+static int load_trust(const inspect_args *a, smime_trust **out)
+{
+	smime_trust_config tc = {0};
+	smime_buf diags = SMIME_BUF_INIT;
+	char *words = strdup(a->weak), *save = NULL;
+	const char *list[16];
+	int rc;
+
+	if (words == NULL)
+		return SMIME_E_NOMEM;
+	for (char *w = strtok_r(words, ", ", &save);
+	     w != NULL && tc.nweak_digests < 16; w = strtok_r(NULL, ", ", &save))
+		list[tc.nweak_digests++] = w;
+	tc.anchor_file = *a->trust ? a->trust : NULL;
+	tc.crl_path = a->crl;
+	tc.weak_digests = list;
+	tc.min_rsa_bits = a->min_rsa_bits;
+	rc = smime_trust_load(&tc, out, &diags);
+	if (rc < 0)
+		fprintf(stderr, "smime-tool: %s",
+			diags.len ? (char *)diags.data : "cannot load trust\n");
+	smime_buf_free(&diags);
+	free(words);
+	return rc;
+}
+
+static int authres_value(const inspect_args *a, const smime_facts *f,
+			 smime_buf *out)
+{
+	smime_resinfo *v = NULL;
+	size_t n = 0;
+	int rc = smime_authres_collect(f, &v, &n);
+
+	if (rc == 0 && n > 0)
+		rc = smime_authres_format(a->authserv_id, v, n, out);
+	free(v);
+	return rc;
 }
 
 int tool_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {NULL, 0, NULL, 0}};
-	smime_buf data = SMIME_BUF_INIT;
+	smime_buf data = SMIME_BUF_INIT, ar = SMIME_BUF_INIT;
 	smime_facts facts = {0};
-	bool json = false;
-	int c, rc, status = TOOL_EXIT_ACCEPT;
+	smime_analyze_opts opts;
+	smime_trust *trust = NULL;
+	inspect_args a;
+	const char *file;
+	int rc, status = TOOL_EXIT_ACCEPT;
 
-	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		if (c != 'j') {
-			fprintf(stderr, "usage: smime-tool inspect [--json] FILE\n");
+	if (parse_args(argc, argv, &a) < 0) {
+		fputs(INSPECT_USAGE, stderr);
+		return TOOL_EXIT_USAGE;
+	}
+	file = argv[optind];
+	smime_analyze_opts_default(&opts);
+	if (a.at != NULL && tool_parse_at(a.at, &opts.now) < 0) {
+		fprintf(stderr, "smime-tool: --at %s: expected RFC 3339 time or @EPOCH\n", a.at);
+		return TOOL_EXIT_USAGE;
+	}
+	if (a.trust != NULL) {
+		if (load_trust(&a, &trust) < 0)
 			return TOOL_EXIT_USAGE;
-		}
-		json = true;
+		opts.trust = trust;
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: smime-tool inspect [--json] FILE\n");
-		return TOOL_EXIT_USAGE;
+	if (tool_read_file(file, &data) < 0) {
+		fprintf(stderr, "smime-tool: %s: %m\n", file);
+		status = TOOL_EXIT_USAGE;
+		goto cleanup;
 	}
-	if (tool_read_file(argv[optind], &data) < 0) {
-		fprintf(stderr, "smime-tool: %s: %m\n", argv[optind]);
-		return TOOL_EXIT_USAGE;
-	}
-	rc = smime_analyze(data.data, data.len, NULL, NULL, &facts);
+	rc = smime_analyze(data.data, data.len, NULL, &opts, &facts);
+	if (rc == 0 && trust != NULL)
+		rc = authres_value(&a, &facts, &ar);
 	if (rc < 0) {
-		fprintf(stderr, "smime-tool: %s: %s\n", argv[optind],
-			smime_strerror(rc));
+		fprintf(stderr, "smime-tool: %s: %s\n", file, smime_strerror(rc));
 		status = TOOL_EXIT_TEMPFAIL;
 		goto cleanup;
 	}
-	if (json)
-		print_json(stdout, argv[optind], &facts);
+	if (a.json)
+		print_json(stdout, file, &facts, ar.len ? (char *)ar.data : NULL);
 	else
-		print_text(stdout, argv[optind], &facts);
+		print_text(stdout, file, &facts, ar.len ? (char *)ar.data : NULL);
 cleanup:
 	smime_facts_free(&facts);
+	smime_trust_free(trust);
 	smime_buf_free(&data);
+	smime_buf_free(&ar);
 	return status;
 }

@@ -5,9 +5,11 @@
 # (inbound from 127.0.0.2, outbound from 127.0.0.1, which is in
 # InternalHosts), and proves for each one:
 #   - Postfix accepted it with the milter attached;
-#   - it was delivered byte for byte as sent (the milter observes only, so
-#     apart from the trace lines added on the way nothing may differ; line
-#     ends are compared as SMTP carries them, CRLF);
+#   - it was delivered byte for byte as sent: apart from the trace lines
+#     added on the way, the one Authentication-Results field the milter
+#     adds to signed mail and the X-SMIME-Encryption findings it adds to
+#     encrypted mail, nothing may differ (line ends are
+#     compared as SMTP carries them, CRLF);
 #   - the milter wrote exactly one log line for its queue id, with the dir=,
 #     kind=, cipher= and strength= that CATALOG.md implies, and the From
 #     address.
@@ -25,6 +27,8 @@ pf_require_tools || bail "e2e_postfix: a test peer is missing (see above)"
 [ -x "$SMIME_MILTER" ] || bail "smime-milter not built at $SMIME_MILTER"
 
 trap '[ "$tap_fail" -eq 0 ] || PF_KEEP=1; pf_cleanup' EXIT
+# Killed or interrupted: still stop Postfix, the sink and the milter.
+trap 'exit 1' INT TERM HUP PIPE
 
 # One message a line: DIR|KIND|CIPHER|STRENGTH|FROM|FILE, "-" where a key
 # must be absent (no cipher for a message without encryption, no from= for
@@ -100,6 +104,26 @@ EOF
 ok $? "smime-milter -n accepts the test configuration" ||
 	sed 's/^/#   /' "$PF_DIR/check.out"
 
+# The example configuration operators copy: it documents every key, and
+# the defaults it shows are ones the milter accepts.  (Keys naming files
+# stay commented; Socket is moved off /run, which -n checks exists.)
+example=$top_srcdir/contrib/smime-milter.conf
+missing=
+for key in Socket AuthservID TrustAnchorFile CRLFile KeyStore CertDirectory Rules \
+	InternalHosts OutboundDaemonNames WeakCiphers On-InternalError UserID PidFile \
+	SocketMode SyslogFacility DryRun WeakDigests MinRSABits StampInnerSignatures \
+	SenderLoginMap SignUnauthenticated SignDigest SignRSAPadding BodyMemoryLimit \
+	TempDirectory MaxCryptoSize MaxNesting MaxRecipientInfos MaxCertificates; do
+	grep -q -E "^#${key}[[:space:]]" "$example" || missing="$missing $key"
+done
+is "${missing:-none}" none "contrib/smime-milter.conf documents every configuration key"
+sed -E 's/^#([A-Z][A-Za-z-]+[[:space:]])/\1/' "$example" |
+	grep -v -E '^(UserID|PidFile|OutboundDaemonNames|TrustAnchorFile|CRLFile|KeyStore|CertDirectory|Rules|SenderLoginMap)[[:space:]]' |
+	sed "s|^Socket[[:space:]].*|Socket inet:$PF_MILTER_PORT@127.0.0.1|" >"$PF_DIR/example.conf"
+"$SMIME_MILTER" -n -c "$PF_DIR/example.conf" >"$PF_DIR/check.out" 2>&1
+ok $? "the defaults shown in contrib/smime-milter.conf pass smime-milter -n" ||
+	sed 's/^/#   /' "$PF_DIR/check.out"
+
 pf_milter_start "$SMIME_MILTER" "$conf" 2>"$PF_DIR/start.err"
 ok $? "smime-milter listens on 127.0.0.1:$PF_MILTER_PORT" ||
 	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "the milter did not start"; }
@@ -107,6 +131,31 @@ ok $? "smime-milter listens on 127.0.0.1:$PF_MILTER_PORT" ||
 pf_start "inet:127.0.0.1:$PF_MILTER_PORT" 2>"$PF_DIR/start.err"
 ok $? "a private Postfix with the milter attached is running" ||
 	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "Postfix did not start"; }
+
+# split_authres SINK REST AR: the milter verifies every signature and
+# adds its Authentication-Results field at the top (above Postfix's own
+# Received: line, below what smtp-sink writes), and one X-SMIME-Encryption
+# field per encrypted entity; AR gets those
+# field (empty when there is none), REST the delivered file without it,
+# which must then be the message as sent plus the trace lines.
+split_authres() {
+	"$PF_PY" - "$1" "$2" "$3" <<'EOF'
+import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+ar = []
+i = 0
+while i < len(lines) and lines[i] not in (b"", b"\r"):
+    if (lines[i].startswith(b"Authentication-Results: mx.test;") or
+            lines[i].startswith(b"X-SMIME-Encryption: ")):
+        ar.append(lines.pop(i))
+        while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+            ar.append(lines.pop(i))
+    else:
+        i += 1
+open(sys.argv[2], "wb").write(b"\n".join(lines))
+open(sys.argv[3], "wb").write(b"\n".join(ar) + (b"\n" if ar else b""))
+EOF
+}
 
 # Send everything first, then check: Postfix delivers while we send.
 n=0
@@ -136,7 +185,8 @@ while IFS='|' read -r dir kind cipher strength from file; do
 	got=$PF_DIR/got.$n
 	want=$PF_DIR/want.$n
 	if sink=$(pf_wait_delivered "$qid" 60 2>"$PF_DIR/err") &&
-	   pf_strip_trace "$sink" "$qid" "$got" 2>"$PF_DIR/err"; then
+	   split_authres "$sink" "$PF_DIR/noar.$n" "$PF_DIR/ar.$n" &&
+	   pf_strip_trace "$PF_DIR/noar.$n" "$qid" "$got" 2>"$PF_DIR/err"; then
 		pf_normalise "$CORPUS_DIR/$file" "$want"
 		cmp -s "$want" "$got"
 		ok $? "delivered byte for byte as sent: $file ($qid)" ||
@@ -145,6 +195,17 @@ while IFS='|' read -r dir kind cipher strength from file; do
 		fail "delivered byte for byte as sent: $file ($qid)"
 		sed 's/^/#   /' "$PF_DIR/err"
 	fi
+
+	case $kind in
+	signed|opaque-signed) want_ar=1 ;;
+	*) want_ar=0 ;;
+	esac
+	is "$(grep -c '^Authentication-Results: mx.test;' "$PF_DIR/ar.$n" 2>/dev/null)" "$want_ar" \
+		"our Authentication-Results field is there exactly when the message is signed: $file"
+	if [ "$cipher" = - ]; then want_enc=0; else want_enc=1; fi
+	got_enc=$(grep -c "^X-SMIME-Encryption: cipher=$cipher; strength=$strength; action=none" "$PF_DIR/ar.$n" 2>/dev/null)
+	is "$((got_enc > 0))" "$want_enc" \
+		"an X-SMIME-Encryption finding (cipher=$cipher) is there exactly when the message is encrypted: $file"
 
 	lines=$(grep -F -c -e "$qid: dir=" "$PF_MILTER_LOG" 2>/dev/null)
 	line=$(grep -F -e "$qid: dir=" "$PF_MILTER_LOG" 2>/dev/null | head -n 1)

@@ -347,8 +347,10 @@ pf_wait_delivered() {
 # way - smtp-sink's X-Client-Addr/-Proto, X-Helo-Args, X-Mail-Args and
 # X-Rcpt-Args lines, smtp-sink's Received: header, Postfix's Received:
 # header for QID and the sink's final empty line - and writes the rest
-# with CRLF line ends.  Fails (saying why) when the trace is not exactly
-# that, so an extra header in front of the message cannot hide.
+# with CRLF line ends.  Fields the milter inserted at the top (above
+# Postfix's Received:) are part of the rest, so a byte comparison with
+# the message as sent sees them.  Fails (saying why) when the trace is not
+# there as described.
 pf_strip_trace() {
 	"$PF_PY" - "$1" "$2" "$3" "$PF_MYHOSTNAME" <<'EOF'
 import re, sys
@@ -374,13 +376,22 @@ if i == 0:
 h, i = header(i)
 if not h.startswith(b"Received:") or b"by smtp-sink" not in h:
     sys.exit("expected smtp-sink's Received: header, got %r" % h[:200])
-h, i = header(i)
+# Fields a milter inserted at the top sit above Postfix's Received: line;
+# they belong to the message as delivered and are kept, in their place.
 want = ("by %s (Postfix) with " % host).encode()
-if not h.startswith(b"Received:") or want not in h or \
-   not re.search(rb"\bid " + qid.encode() + rb"\b", h):
-    sys.exit("expected Postfix's Received: header for %s, got %r" % (qid, h[:200]))
-body = b"\r\n".join(l[:-1] if l.endswith(b"\r") else l for l in lines[i:])
-open(out, "wb").write(body + b"\r\n" if lines[i:] else b"")
+above = []
+while True:
+    if i >= len(lines) or lines[i] in (b"", b"\r"):
+        sys.exit("no Postfix Received: header for %s in %s" % (qid, path))
+    start = i
+    h, i = header(i)
+    if h.startswith(b"Received:") and want in h and \
+       re.search(rb"\bid " + qid.encode() + rb"\b", h):
+        break
+    above += lines[start:i]
+rest = above + lines[i:]
+body = b"\r\n".join(l[:-1] if l.endswith(b"\r") else l for l in rest)
+open(out, "wb").write(body + b"\r\n" if rest else b"")
 EOF
 }
 

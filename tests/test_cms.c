@@ -214,6 +214,8 @@ static void test_enveloped_ciphers(void)
 		 SMIME_KIND_AUTH_ENVELOPED, 256, 256},
 		{"env-rc2-v58-key5.der", "rc2-128-cbc", SMIME_KIND_ENVELOPED, 128,
 		 0},
+		{"env-rc2-ekb128-key5.der", "rc2-128-cbc", SMIME_KIND_ENVELOPED,
+		 128, 0},
 		{"env-rc2-v300.der", "rc2-cbc", SMIME_KIND_ENVELOPED, 300, 0},
 		{"env-rc2-ivonly.der", "rc2-cbc", SMIME_KIND_ENVELOPED, 32, 0},
 	};

@@ -21,7 +21,9 @@
 
 static char tmpdir[] = "/tmp/test_config.XXXXXX";
 static char conf[PATH_MAX];
-static const char *srcdir;
+#ifndef CONFIG_DATA_DIR
+#define CONFIG_DATA_DIR "tests/data/config"
+#endif
 
 static void write_file(const char *path, const char *text, mode_t mode)
 {
@@ -34,6 +36,25 @@ static void write_file(const char *path, const char *text, mode_t mode)
 	fputs(text, fp);
 	fclose(fp);
 	chmod(path, mode);
+}
+
+/* Copies the file from into dir/name. */
+static void copy_file(const char *from, const char *dir, const char *name)
+{
+	char path[PATH_MAX + 64], buf[4096];
+	FILE *in = fopen(from, "rb"), *out;
+	size_t n;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	out = fopen(path, "wb");
+	if (in == NULL || out == NULL) {
+		perror(in ? path : from);
+		exit(1);
+	}
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	fclose(out);
 }
 
 /* Loads text as a config file; returns the config (NULL on failure) and
@@ -145,18 +166,27 @@ static void test_every_key(void)
 {
 	smime_buf diags = SMIME_BUF_INIT;
 	milter_config *cfg;
-	char text[4096];
+	char text[4096], want[PATH_MAX + 32];
+
+	/* Key store, certificate directory and login map load with the
+	 * configuration, so they must exist (empty is fine). */
+	snprintf(want, sizeof want, "%s/ks", tmpdir);
+	mkdir(want, 0700);
+	snprintf(want, sizeof want, "%s/certs", tmpdir);
+	mkdir(want, 0755);
+	snprintf(want, sizeof want, "%s/logins", tmpdir);
+	write_file(want, "# no logins\n", 0644);
 
 	snprintf(text, sizeof text,
 		 "# every key, mixed case, comments and blank lines\n"
 		 "\n"
 		 "socket\tinet:8891@127.0.0.1   # trailing comment\n"
 		 "AUTHSERVID mx.example.org\n"
-		 "TrustAnchorFile /etc/ssl/ca.pem\n"
-		 "CRLFile /etc/ssl/crls\n"
-		 "KeyStore /etc/smime-milter/keys\n"
-		 "CertDirectory /etc/smime-milter/certs\n"
-		 "Rules /etc/smime-milter/rules\n"
+		 "TrustAnchorFile " CONFIG_DATA_DIR "/ca.pem\n"
+		 "CRLFile " CONFIG_DATA_DIR "/crl.pem\n"
+		 "KeyStore %s/ks\n"
+		 "CertDirectory %s/certs\n"
+		 "Rules %s/empty.rules\n"
 		 "InternalHosts 10.0.0.0/8, 192.168.1.1 ,2001:db8::/32\n"
 		 "OutboundDaemonNames ORIGINATING,MSA\n"
 		 "WeakCiphers des-ede3-cbc,rc2-40-cbc\n"
@@ -169,7 +199,7 @@ static void test_every_key(void)
 		 "WeakDigests SHA1\n"
 		 "MinRSABits 3072\n"
 		 "StampInnerSignatures true\n"
-		 "SenderLoginMap /etc/smime-milter/logins\n"
+		 "SenderLoginMap %s/logins\n"
 		 "SignUnauthenticated 1\n"
 		 "SignDigest SHA512\n"
 		 "SignRSAPadding pss\n"
@@ -178,7 +208,8 @@ static void test_every_key(void)
 		 "MaxCryptoSize 2M\n"
 		 "MaxNesting 8\n"
 		 "MaxRecipientInfos 50\n"
-		 "MaxCertificates 20\n");
+		 "MaxCertificates 20\n",
+		 tmpdir, tmpdir, tmpdir, tmpdir);
 	cfg = load_text(text, &diags);
 	ok(cfg != NULL, "every key: loads");
 	if (cfg == NULL) {
@@ -190,12 +221,19 @@ static void test_every_key(void)
 	is_str(cfg->file, conf, "file name kept");
 	is_str(cfg->socket, "inet:8891@127.0.0.1", "Socket");
 	is_str(cfg->authserv_id, "mx.example.org", "AuthservID");
-	is_str(cfg->trust_anchor_file, "/etc/ssl/ca.pem", "TrustAnchorFile");
-	is_str(cfg->crl_file, "/etc/ssl/crls", "CRLFile");
-	is_str(cfg->key_store, "/etc/smime-milter/keys", "KeyStore");
-	is_str(cfg->cert_directory, "/etc/smime-milter/certs",
+	is_str(cfg->trust_anchor_file, CONFIG_DATA_DIR "/ca.pem", "TrustAnchorFile");
+	is_str(cfg->crl_file, CONFIG_DATA_DIR "/crl.pem", "CRLFile");
+	ok(cfg->trust != NULL && smime_trust_anchor_count(cfg->trust) == 1 &&
+		   smime_trust_crl_count(cfg->trust) == 1,
+	   "TrustAnchorFile and CRLFile: the trust store is built at load");
+	snprintf(want, sizeof want, "%s/ks", tmpdir);
+	is_str(cfg->key_store, want, "KeyStore");
+	snprintf(want, sizeof want, "%s/certs", tmpdir);
+	is_str(cfg->cert_directory, want,
 	       "CertDirectory");
-	is_str(cfg->rules_file, "/etc/smime-milter/rules", "Rules");
+	snprintf(text, sizeof text, "%s/empty.rules", tmpdir);
+	is_str(cfg->rules_file, text, "Rules");
+	ok(cfg->rules != NULL, "Rules: the rules file is loaded with the rest");
 	ok(cfg->ninternal_hosts == 3 && cfg->internal_hosts[0].prefix == 8 &&
 		   cfg->internal_hosts[1].prefix == 32 &&
 		   cfg->internal_hosts[2].family == AF_INET6 &&
@@ -220,7 +258,8 @@ static void test_every_key(void)
 	   "WeakDigests canonical lower case");
 	is_long(cfg->min_rsa_bits, 3072, "MinRSABits");
 	ok(cfg->stamp_inner_signatures, "StampInnerSignatures");
-	is_str(cfg->sender_login_map, "/etc/smime-milter/logins",
+	snprintf(want, sizeof want, "%s/logins", tmpdir);
+	is_str(cfg->sender_login_map, want,
 	       "SenderLoginMap");
 	ok(cfg->sign_unauthenticated, "SignUnauthenticated");
 	is_str(cfg->sign_digest, "sha512", "SignDigest canonical");
@@ -466,6 +505,32 @@ static void test_unreadable_files(void)
 	smime_buf_free(&diags);
 }
 
+/* The Rules file loads with the configuration: its errors make the
+ * configuration unusable, in the rules' FILE:LINE:COLUMN form. */
+static void test_rules_file(void)
+{
+	smime_buf diags = SMIME_BUF_INIT;
+	milter_config *cfg;
+	char rules[PATH_MAX + 32], text[2 * PATH_MAX], want[PATH_MAX + 64];
+
+	snprintf(rules, sizeof rules, "%s/bad.rules", tmpdir);
+	write_file(rules, "when inbound then explode\n", 0644);
+	snprintf(text, sizeof text, "Rules %s\n", rules);
+	cfg = load_text(text, &diags);
+	ok(cfg == NULL, "rules: a rules file that does not parse fails the load");
+	snprintf(want, sizeof want, "%s:1:", rules);
+	ok(diags.data && strncmp((const char *)diags.data, want,
+				 strlen(want)) == 0,
+	   "rules: its error is reported as RULESFILE:LINE:...");
+	milter_config_unref(cfg);
+
+	snprintf(text, sizeof text, "Rules %s/none.rules\n", tmpdir);
+	cfg = load_text(text, &diags);
+	ok(cfg == NULL, "rules: a missing rules file fails the load");
+	milter_config_unref(cfg);
+	smime_buf_free(&diags);
+}
+
 static void test_refcount(void)
 {
 	milter_config *cfg = NULL, *same;
@@ -511,40 +576,53 @@ static void test_checks(void)
 
 	is_long(check_text("", &diags), 0, "check: minimal config is usable");
 
+	/* The key store loads with the configuration (start, -n and SIGHUP
+	 * alike), so an unsafe secret fails the load and names the file. */
 	snprintf(keys, sizeof keys, "%s/keys", tmpdir);
 	mkdir(keys, 0700);
+	copy_file(CONFIG_DATA_DIR "/alice.crt", keys, "alice.crt");
+	copy_file(CONFIG_DATA_DIR "/alice.key", keys, "alice.key");
 	snprintf(path, sizeof path, "%s/alice.crt", keys);
-	write_file(path, "cert\n", 0644);
+	chmod(path, 0644);
 	snprintf(path, sizeof path, "%s/alice.key", keys);
-	write_file(path, "key\n", 0644);
+	chmod(path, 0644);
 	snprintf(text, sizeof text, "KeyStore %s\n", keys);
-	is_long(check_text(text, &diags), 1, "check: a 0644 key is a problem");
+	is_long(check_text(text, &diags), -1, "load: a 0644 key is refused");
 	snprintf(want, sizeof want,
 		 "%s: private key readable by group or others (mode 0644); "
 		 "chmod 600\n",
 		 path);
-	is_str((const char *)diags.data, want, "check: unsafe key message");
+	ok(diags.data && strstr((const char *)diags.data, want) != NULL,
+	   "load: unsafe key message names the file and the fix");
 	chmod(path, 0600);
 	is_long(check_text(text, &diags), 0, "check: a 0600 key is fine");
 
+	copy_file(CONFIG_DATA_DIR "/bob.p12", keys, "bob.p12");
+	copy_file(CONFIG_DATA_DIR "/bob.pass", keys, "bob.pass");
+	snprintf(path, sizeof path, "%s/bob.pass", keys);
+	chmod(path, 0600);
 	snprintf(path, sizeof path, "%s/bob.p12", keys);
-	write_file(path, "p12\n", 0640);
+	chmod(path, 0640);
 	snprintf(want, sizeof want,
 		 "%s: private key readable by group or others (mode 0640); "
 		 "chmod 600\n",
 		 path);
-	is_long(check_text(text, &diags), 1, "check: a 0640 .p12 is a problem");
-	is_str((const char *)diags.data, want, "check: unsafe .p12 message");
+	is_long(check_text(text, &diags), -1, "load: a 0640 .p12 is refused");
+	ok(diags.data && strstr((const char *)diags.data, want) != NULL,
+	   "load: unsafe .p12 message");
 	chmod(path, 0600);
 	snprintf(path, sizeof path, "%s/bob.pass", keys);
-	write_file(path, "secret\n", 0604);
+	chmod(path, 0604);
 	snprintf(want, sizeof want,
 		 "%s: passphrase readable by group or others (mode 0604); "
 		 "chmod 600\n",
 		 path);
-	is_long(check_text(text, &diags), 1, "check: a 0604 .pass is a problem");
-	is_str((const char *)diags.data, want, "check: unsafe .pass message");
+	is_long(check_text(text, &diags), -1, "load: a 0604 .pass is refused");
+	ok(diags.data && strstr((const char *)diags.data, want) != NULL,
+	   "load: unsafe .pass message");
 	chmod(path, 0600);
+	is_long(check_text(text, &diags), 0,
+		"check: a key store of a PEM pair and a PKCS#12 loads");
 
 	/* Readable by UserID: as root, a root-owned 0600 key is not
 	 * readable by nobody; as anyone else, a 0200 key is not readable
@@ -585,41 +663,79 @@ static void test_checks(void)
 	is_str((const char *)diags.data, want, "check: unreadable key message");
 	chmod(path, 0600);
 
-	snprintf(text, sizeof text, "TrustAnchorFile %s/tests/data/config/ca.pem\n"
-		 "CRLFile %s/tests/data/config\n",
-		 srcdir, srcdir);
-	is_long(check_text(text, &diags), 1,
-		"check: trust anchors parse; a CRL directory with a non-CRL "
-		"file is a problem");
-	snprintf(want, sizeof want,
-		 "%s/tests/data/config/ca.pem: expected PEM or DER CRLs: ",
-		 srcdir);
+	/* The configuration file itself is re-read as UserID on SIGHUP.
+	 * Only root can make a file another user cannot read but it can. */
+	if (geteuid() == 0) {
+		snprintf(text, sizeof text, "UserID nobody\nTempDirectory %s/spool\n"
+			 "Socket local:%s/s\n", tmpdir, tmpdir);
+		write_file(conf, text, 0600);
+		{
+			milter_config *cfg = NULL;
+
+			smime_buf_reset(&diags);
+			milter_config_load(conf, &cfg, &diags);
+			is_long(cfg ? milter_config_check(cfg, &diags) : -1, 1,
+				"check: a config file UserID cannot read is a "
+				"problem");
+			snprintf(want, sizeof want,
+				 "%s: not readable by user nobody (owner uid 0, "
+				 "mode 0600)\n",
+				 conf);
+			is_str((const char *)diags.data, want,
+			       "check: unreadable config file message");
+			milter_config_unref(cfg);
+		}
+	} else {
+		printf("# not root: config-file-readable-by-UserID check not "
+		       "run\n");
+	}
+
+	/* A CRL directory: DER and PEM files parse, dot files are skipped,
+	 * anything else is named. */
+	snprintf(path, sizeof path, "%s/crls", tmpdir);
+	mkdir(path, 0755);
+	copy_file(CONFIG_DATA_DIR "/crl.der", path, "a.crl");
+	copy_file(CONFIG_DATA_DIR "/crl.pem", path, "b.pem");
+	snprintf(want, sizeof want, "%s/.hidden", path);
+	write_file(want, "not a CRL\n", 0644);
+	snprintf(want, sizeof want, "%s/junk.crl", path);
+	write_file(want, "not a CRL\n", 0644);
+	snprintf(text, sizeof text,
+		 "TrustAnchorFile %s/ca.pem\nCRLFile %s\n", CONFIG_DATA_DIR,
+		 path);
+	/* The trust store is built when the configuration loads, so a bad
+	 * CRL or anchor file is a load error (start, -n and SIGHUP alike). */
+	is_long(check_text(text, &diags), -1,
+		"load: in a CRL directory DER and PEM parse and one junk file "
+		"fails the load");
+	snprintf(want, sizeof want, "%s/junk.crl: expected PEM or DER CRLs: ",
+		 path);
 	ok(diags.data && strncmp((const char *)diags.data, want,
 				 strlen(want)) == 0,
 	   "check: the CRL problem names the file");
-	snprintf(text, sizeof text, "CRLFile %s/tests/data/config/crl.der\n",
-		 srcdir);
+	snprintf(text, sizeof text, "CRLFile %s/crl.der\n", CONFIG_DATA_DIR);
 	is_long(check_text(text, &diags), 0, "check: a DER CRL file parses");
+	snprintf(text, sizeof text, "CRLFile %s/crl.pem\n", CONFIG_DATA_DIR);
+	is_long(check_text(text, &diags), 0, "check: a PEM CRL file parses");
 
 	snprintf(path, sizeof path, "%s/notca.pem", tmpdir);
 	write_file(path, "hello\n", 0644);
 	snprintf(text, sizeof text, "TrustAnchorFile %s\n", path);
-	is_long(check_text(text, &diags), 1,
-		"check: a trust anchor file without certificates");
+	is_long(check_text(text, &diags), -1,
+		"load: a trust anchor file without certificates fails the load");
 	snprintf(want, sizeof want, "%s: expected PEM CA certificates: ", path);
 	ok(diags.data && strncmp((const char *)diags.data, want,
 				 strlen(want)) == 0,
 	   "check: trust anchor message");
 
 	snprintf(text, sizeof text,
-		 "CertDirectory %s/nodir\nRules %s/norules\n", tmpdir, tmpdir);
-	is_long(check_text(text, &diags), 2,
-		"check: missing CertDirectory and Rules are problems");
-	snprintf(want, sizeof want,
-		 "%s/nodir: No such file or directory\n"
-		 "%s/norules: No such file or directory\n",
-		 tmpdir, tmpdir);
-	is_str((const char *)diags.data, want, "check: missing files named");
+		 "CertDirectory %s/nodir\nSenderLoginMap %s/nomap\n", tmpdir,
+		 tmpdir);
+	is_long(check_text(text, &diags), -1,
+		"load: a missing CertDirectory or SenderLoginMap fails the load");
+	snprintf(want, sizeof want, "%s/nodir: ", tmpdir);
+	ok(diags.data && strstr((const char *)diags.data, want) != NULL,
+	   "load: the missing directory is named");
 
 	snprintf(text, sizeof text,
 		 "TempDirectory %s/nodir\nSocket local:%s/nodir/s\n", tmpdir,
@@ -683,14 +799,13 @@ int main(void)
 {
 	char cmd[PATH_MAX];
 
-	srcdir = getenv("top_srcdir");
-	if (srcdir == NULL)
-		srcdir = ".";
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 1;
 	}
 	snprintf(conf, sizeof conf, "%s/smime-milter.conf", tmpdir);
+	snprintf(cmd, sizeof cmd, "%s/empty.rules", tmpdir);
+	write_file(cmd, "# no rules yet\n", 0644);
 	snprintf(cmd, sizeof cmd, "%s/spool", tmpdir);
 	mkdir(cmd, 0700);
 	chmod(cmd, 01777);
@@ -702,6 +817,7 @@ int main(void)
 	test_lists();
 	test_errors();
 	test_unreadable_files();
+	test_rules_file();
 	test_refcount();
 	test_checks();
 	test_outbound();

@@ -48,8 +48,11 @@ case $err in *dir=outbound*) r=0 ;; *) r=1 ;; esac
 ok $r "an IPv6 client inside an InternalHosts network is outbound"
 
 run "$C/openssl-generated/env-rc2-40.eml"
-is "$st" 0 "an RC2-40 message is accepted while the milter only observes"
-cmp -s "$C/openssl-generated/env-rc2-40.eml" "$tmp/out"; ok $? "the encrypted message is written back unchanged"
+is "$st" 0 "an RC2-40 message without rules is accepted"
+is "$(head -1 "$tmp/out")" "X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=none" \
+	"the encrypted entity gets its X-SMIME-Encryption finding at the top"
+tail -n +2 "$tmp/out" | cmp -s - "$C/openssl-generated/env-rc2-40.eml"
+ok $? "otherwise the encrypted message is written back unchanged"
 case $err in *" kind=enveloped cipher=rc2-40-cbc strength=weak "*) r=0 ;; *) r=1 ;; esac
 ok $r "the log line classifies RC2-40 as weak" || diag "$err"
 
@@ -81,7 +84,9 @@ case $err in *" reason=too-large "*) r=0 ;; *) r=1 ;; esac
 ok $r "a message over MaxCryptoSize is not analysed and says too-large" || diag "$err"
 case $err in *" kind="*) r=1 ;; *) r=0 ;; esac
 ok $r "the too-large message gets no guessed kind" || diag "$err"
-cmp -s "$big" "$tmp/out"; ok $? "the too-large message is still delivered unchanged"
+awk 'NR == 1 && /^Authentication-Results:/ { skip = 1; next } skip && /^[ \t]/ { next } { skip = 0; print }' \
+	"$tmp/out" | cmp -s - "$big"
+ok $? "the too-large message is still delivered unchanged but for its A-R field"
 run "$big"
 case $err in *" kind=signed "*) r=0 ;; *) r=1 ;; esac
 ok $r "the same 2 MB message under the default MaxCryptoSize is classified" || diag "$err"

@@ -7,6 +7,10 @@
  * missing) and loaded through its /proc/self/fd path; the file is reused
  * from one input to the next.
  *
+ * A Rules key makes the loader read that rules file (config_rules.c);
+ * contrib/fuzz/run gives the fuzzer /dev/null as standard input, so a
+ * path such as /dev/stdin cannot block it.
+ *
  * Checks: a config exactly when 0 is returned, diagnostics exactly when
  * -1 is, every diagnostic a whole "FILE:..." line (a hostile value must
  * not be able to start a line of its own in a log), every string of the
@@ -54,17 +58,22 @@ static int write_conf(const uint8_t *data, size_t size)
 	return 0;
 }
 
+/* Each diagnostic is one whole line naming the config file, or (for the
+ * problems of the Rules file it names, config_rules.c) an absolute path:
+ * no value can start a line of its own. */
 static void check_diags(const smime_buf *d)
 {
 	size_t plen = strlen(conf_path), i = 0;
 
 	while (i < d->len) {
-		const unsigned char *nl = memchr(d->data + i, '\n', d->len - i);
+		const unsigned char *line = d->data + i;
+		const unsigned char *nl = memchr(line, '\n', d->len - i);
 
 		fuzz_check(nl != NULL); /* every diagnostic ends its line */
-		fuzz_check(d->len - i > plen &&
-			   memcmp(d->data + i, conf_path, plen) == 0 &&
-			   d->data[i + plen] == ':');
+		fuzz_check((size_t)(nl - line) > plen);
+		fuzz_check((memcmp(line, conf_path, plen) == 0 &&
+			    line[plen] == ':') ||
+			   line[0] == '/');
 		i = (size_t)(nl - d->data) + 1;
 	}
 }

@@ -161,7 +161,7 @@ static void codec_round_trips(const uint8_t *data, size_t size)
 {
 	smime_buf enc = SMIME_BUF_INIT, dec = SMIME_BUF_INIT;
 	smime_buf crlf = SMIME_BUF_INIT, lf = SMIME_BUF_INIT;
-	size_t n = size < 4096 ? size : 4096;
+	size_t n = size < 2048 ? size : 2048;
 
 	if (smime_base64_encode(data, n, 76, &enc) == 0 &&
 	    smime_base64_decode(enc.data, enc.len, &dec) == 0)

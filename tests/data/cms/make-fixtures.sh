@@ -101,6 +101,17 @@ rm -f $MSG big.txt
 # RC2 parameter variants derived from env-rc2-40.der (see craft-rc2.py)
 /usr/bin/python3 ./craft-rc2.py
 
+# A decryptable RC2 message with 128 effective bits and a 5-byte key
+# (see craft-rc2-ekb.py); OpenSSL must read back the entity.
+tool=$(mktemp)
+cc -o "$tool" rc2-ekb.c -lnettle
+/usr/bin/python3 ./craft-rc2-ekb.py "$tool"
+rm -f "$tool"
+printf 'Content-Type: text/plain\r\n\r\nHello CMS fixtures.\r\n' > $MSG
+openssl cms -decrypt $L -inform DER -in env-rc2-ekb128-key5.der \
+	-recip alice.pem -inkey alice.key | cmp - $MSG
+rm -f $MSG
+
 # Copied from the shared corpus (never regenerated here):
 #   corpus-authenv-kekri.pem  openssl/80-test_cms_data/authenveloped_attrs.pem
 #   corpus-kari-3des.der      the base64 body of

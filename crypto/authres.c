@@ -1,0 +1,457 @@
+/*
+ * authres.c - the Authentication-Results header (RFC 8601 syntax, RFC
+ * 7281 smime method, SPEC section 7): writing our value, and reading an
+ * incoming one far enough to know whether it forges ours.
+ *
+ * Writing promises: one resinfo per verdict, outermost layer first, each
+ * starting on its own line; "smime=RESULT", then reason="..." unless the
+ * result is pass, then body.smime-identifier, body.smime-part,
+ * body.smime-serial and body.smime-issuer (serial and issuer together or
+ * neither).  A value that is not an RFC 2045 token is a quoted-string;
+ * the identifier is local-part@domain with the local part quoted when it
+ * is not a dot-atom (RFC 8601 pvalue).  Folding
+ * replaces a blank between two properties by "\n\t".  Lines, counted
+ * from the start of the header name, stay within LINE_SOFT where the
+ * tokens allow: a property longer than that (a long issuer DN) gets a
+ * line of its own and is not broken, because parsers that do not unfold
+ * would read a changed value.  Only a property that would pass LINE_HARD
+ * even so is folded inside, before one of its own spaces (RFC 5322 3.2.2
+ * FWS, which unfolding removes); one that cannot be folded under
+ * LINE_HARD is left out.
+ *
+ * Reading promises: any byte string gives an answer and never a crash;
+ * comments, quoted strings, folding and an authres-version are
+ * understood; a resinfo without a readable method name is ignored.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HEADER_NAME "Authentication-Results: "
+#define LINE_SOFT 77  /* under 78 */
+#define LINE_HARD 997 /* under 998 */
+#define FOLD "\n\t"
+
+/* ------------------------------------------------------------------ */
+/* Collecting                                                           */
+/* ------------------------------------------------------------------ */
+
+int smime_authres_collect(const smime_facts *facts, smime_resinfo **out,
+			  size_t *n)
+{
+	smime_resinfo *v = NULL;
+	size_t total = 0, k = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < facts->nlayers; i++)
+		total += facts->layers[i].nchecks;
+	if (total == 0)
+		return 0;
+	v = calloc(total, sizeof(*v));
+	if (v == NULL)
+		return SMIME_E_NOMEM;
+	for (size_t i = 0; i < facts->nlayers; i++) {
+		const smime_layer *l = &facts->layers[i];
+
+		for (size_t j = 0; j < l->nchecks; j++, k++) {
+			const smime_sigcheck *c = &l->checks[j];
+			const smime_signer *s =
+				j < l->cms.nsigners ? &l->cms.signers[j] : NULL;
+
+			v[k].result = c->result;
+			v[k].reason = c->reason;
+			v[k].identifier = c->identifier;
+			v[k].part = l->part[0] ? l->part : NULL;
+			if (s != NULL && s->issuer != NULL && s->serial != NULL) {
+				v[k].issuer = s->issuer;
+				v[k].serial = s->serial;
+			} else {
+				v[k].issuer = c->cert_issuer;
+				v[k].serial = c->cert_serial;
+			}
+		}
+	}
+	*out = v;
+	*n = total;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                              */
+/* ------------------------------------------------------------------ */
+
+static bool is_tspecial(int c)
+{
+	return c != 0 && strchr("()<>@,;:\\\"/[]?=", c) != NULL;
+}
+
+static bool is_token(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || is_tspecial(*p))
+			return false;
+	return true;
+}
+
+/* RFC 5322 atext. */
+static bool is_atext(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c));
+}
+
+/* A dot-atom: atext runs separated by single dots. */
+static bool is_dot_atom(const char *s, size_t n)
+{
+	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.' ? s[i + 1] == '.' : !is_atext((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* An RFC 5322 quoted-string of printable ASCII, exactly n bytes. */
+static bool is_quoted_string(const char *s, size_t n)
+{
+	if (n < 2 || s[0] != '"' || s[n - 1] != '"')
+		return false;
+	for (size_t i = 1; i + 1 < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return false;
+		if (s[i] == '\\' && i + 2 < n)
+			i++;
+		else if (s[i] == '"' || s[i] == '\\')
+			return false;
+	}
+	return true;
+}
+
+/* Appends n bytes as a quoted-string. */
+static int put_quoted(smime_buf *b, const char *value, size_t n)
+{
+	int ret = smime_buf_putc(b, '"');
+
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (c == '"' || c == '\\')
+			ret = smime_buf_putc(b, '\\');
+		if (ret == 0)
+			ret = smime_buf_putc(b, c < 0x20 || c > 0x7e ? '?' : c);
+	}
+	return ret == 0 ? smime_buf_putc(b, '"') : ret;
+}
+
+/* RFC 8601 pvalue: local-part "@" domain-name, where the local part is a
+ * dot-atom or a quoted-string (not the whole value quoted: parsers such as
+ * python3-authres take a quoted-string pvalue only at a resinfo's end). */
+static int put_address(smime_buf *b, const char *value)
+{
+	const char *at = strrchr(value, '@');
+	size_t local;
+	int ret;
+
+	if (at == NULL || !is_dot_atom(at + 1, strlen(at + 1)))
+		return put_quoted(b, value, strlen(value));
+	local = (size_t)(at - value);
+	if (is_dot_atom(value, local) || is_quoted_string(value, local))
+		ret = smime_buf_append(b, value, local);
+	else
+		ret = put_quoted(b, value, local);
+	return ret ? ret : smime_buf_puts(b, at);
+}
+
+/* Appends a value bare or as a quoted-string. */
+static int put_value(smime_buf *b, const char *value, bool address,
+		     bool force_quotes)
+{
+	if (address)
+		return put_address(b, value);
+	if (!force_quotes && is_token(value))
+		return smime_buf_puts(b, value);
+	return put_quoted(b, value, strlen(value));
+}
+
+/* "name=value" into a fresh buffer. */
+static int make_prop(smime_buf *b, const char *name, const char *value,
+		     bool address, bool force_quotes)
+{
+	int ret;
+
+	smime_buf_reset(b);
+	ret = smime_buf_printf(b, "%s=", name);
+	return ret ? ret : put_value(b, value, address, force_quotes);
+}
+
+/* The longest run without a blank (a blank starts a run): the least a
+ * line must hold once the token is folded at its own blanks. */
+static size_t longest_run(const unsigned char *s, size_t n)
+{
+	size_t best = 0, run = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		run = s[i] == ' ' ? 1 : run + 1;
+		if (run > best)
+			best = run;
+	}
+	return best;
+}
+
+/* Whether a token fits some line: after the fold's tab, with room for
+ * the ';' that may end a resinfo. */
+static bool fits_hard(const smime_buf *tok)
+{
+	return 1 + longest_run(tok->data, tok->len) + 1 <= LINE_HARD;
+}
+
+typedef struct layout {
+	smime_buf *out;
+	size_t col; /* characters on the current line */
+} layout;
+
+/* Places one token after a blank, or on a new line; a token too long for
+ * a line of its own is folded before its own blanks. */
+static int place(layout *l, const unsigned char *tok, size_t n,
+		 bool new_line)
+{
+	int ret;
+
+	if (!new_line && l->col + 1 + n <= LINE_SOFT) {
+		l->col += 1 + n;
+		ret = smime_buf_putc(l->out, ' ');
+		return ret ? ret : smime_buf_append(l->out, tok, n);
+	}
+	ret = smime_buf_puts(l->out, FOLD);
+	l->col = 1;
+	/* A value stays whole on a line of its own even past LINE_SOFT:
+	 * parsers that do not unfold (python-authres keeps the line break in
+	 * the value) would see a different issuer.  Only a token that could
+	 * not fit LINE_HARD is folded inside. */
+	if (ret < 0 || 1 + n + 1 <= LINE_HARD) {
+		l->col += n;
+		return ret ? ret : smime_buf_append(l->out, tok, n);
+	}
+	for (size_t i = 0; i < n && ret == 0;) {
+		size_t j = i + 1;
+
+		while (j < n && tok[j] != ' ')
+			j++;
+		/* Break before this blank when its run would pass the soft
+		 * limit: "\n" + the blank is a fold unfolding undoes. */
+		if (tok[i] == ' ' && l->col + (j - i) > LINE_SOFT) {
+			ret = smime_buf_putc(l->out, '\n');
+			l->col = 0;
+		}
+		if (ret == 0)
+			ret = smime_buf_append(l->out, tok + i, j - i);
+		l->col += j - i;
+		i = j;
+	}
+	return ret;
+}
+
+/* Appends the tokens of one resinfo to toks, each ending in a NUL; a
+ * property that could not fit a line is left out (serial and issuer
+ * always together, RFC 7281 3.2.3). */
+static int resinfo_tokens(const smime_resinfo *r, bool last, smime_buf *toks)
+{
+	const char *reason = smime_reason_name(r->reason);
+	smime_buf a = SMIME_BUF_INIT, b = SMIME_BUF_INIT;
+	int ret;
+
+	ret = smime_buf_printf(toks, "smime=%s", smime_result_name(r->result));
+	if (ret == 0 && r->result != SMIME_RESULT_PASS && reason != NULL)
+		ret = smime_buf_printf(toks, "%creason=\"%s\"", 0, reason);
+	if (ret == 0 && r->identifier != NULL && *r->identifier) {
+		ret = make_prop(&a, "body.smime-identifier", r->identifier,
+				true, false);
+		if (ret == 0 && fits_hard(&a))
+			ret = smime_buf_printf(toks, "%c%s", 0, (char *)a.data);
+	}
+	if (ret == 0 && r->part != NULL && *r->part) {
+		ret = make_prop(&a, "body.smime-part", r->part, false, false);
+		if (ret == 0 && fits_hard(&a))
+			ret = smime_buf_printf(toks, "%c%s", 0, (char *)a.data);
+	}
+	if (ret == 0 && r->serial != NULL && *r->serial && r->issuer != NULL) {
+		ret = make_prop(&a, "body.smime-serial", r->serial, false,
+				false);
+		if (ret == 0)
+			ret = make_prop(&b, "body.smime-issuer", r->issuer,
+					false, true);
+		if (ret == 0 && fits_hard(&a) && fits_hard(&b))
+			ret = smime_buf_printf(toks, "%c%s%c%s", 0,
+					       (char *)a.data, 0,
+					       (char *)b.data);
+	}
+	if (ret == 0 && !last)
+		ret = smime_buf_putc(toks, ';');
+	if (ret == 0)
+		ret = smime_buf_putc(toks, 0);
+	smime_buf_free(&a);
+	smime_buf_free(&b);
+	return ret;
+}
+
+int smime_authres_format(const char *authserv_id, const smime_resinfo *v,
+			 size_t n, smime_buf *out)
+{
+	smime_buf toks = SMIME_BUF_INIT;
+	layout l = {out, strlen(HEADER_NAME)};
+	int ret;
+
+	if (authserv_id == NULL || *authserv_id == '\0' || v == NULL ||
+	    n == 0 || out == NULL)
+		return SMIME_E_ARG;
+	smime_buf_reset(out);
+	ret = put_value(out, authserv_id, false, false);
+	if (ret == 0)
+		ret = smime_buf_putc(out, ';');
+	l.col += out->len;
+	if (ret == 0 && l.col > LINE_HARD)
+		ret = SMIME_E_ARG; /* an authserv-id no header can carry */
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = resinfo_tokens(&v[i], i + 1 == n, &toks);
+	/* Lay the tokens out; the first of each resinfo on a new line. */
+	for (size_t pos = 0; ret == 0 && pos < toks.len;) {
+		const unsigned char *tok = toks.data + pos;
+		size_t tl = strlen((const char *)tok);
+
+		ret = place(&l, tok, tl,
+			    strncmp((const char *)tok, "smime=", 6) == 0);
+		pos += tl + 1;
+	}
+	smime_buf_free(&toks);
+	if (ret < 0)
+		smime_buf_reset(out);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Skips blanks, line ends and (nested) comments. */
+static const char *skip_cfws(const char *p)
+{
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p != '(')
+			return p;
+		for (int depth = 0; *p; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')' && --depth == 0) {
+				p++;
+				break;
+			}
+		}
+	}
+}
+
+/* A quoted-string's end (past the closing quote, or the string's end). */
+static const char *skip_quoted(const char *p)
+{
+	for (p++; *p && *p != '"'; p++)
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+	return *p ? p + 1 : p;
+}
+
+/* The next ';' outside quoted strings and comments, or NULL. */
+static const char *next_semicolon(const char *p)
+{
+	while (*p) {
+		if (*p == '"') {
+			p = skip_quoted(p);
+		} else if (*p == '(') {
+			const char *q = skip_cfws(p);
+			p = q > p ? q : p + 1;
+		} else if (*p == ';') {
+			return p;
+		} else {
+			p++;
+		}
+	}
+	return NULL;
+}
+
+static int lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* Compares the authserv-id at p (token or quoted-string) with ours,
+ * case-insensitively; *end is past it. */
+static bool id_matches(const char *p, const char *ours, const char **end)
+{
+	const char *q = p;
+	size_t i = 0;
+	bool same = true;
+
+	if (*p == '"') {
+		for (q = p + 1; *q && *q != '"'; q++, i++) {
+			if (*q == '\\' && q[1] != '\0')
+				q++;
+			if (ours[i] == '\0' || lower(*q) != lower(ours[i]))
+				same = false;
+			if (ours[i] == '\0')
+				i--; /* stay at the end */
+		}
+		*end = *q ? q + 1 : q;
+		return same && ours[i] == '\0' && i > 0;
+	}
+	while (*q && !is_tspecial((unsigned char)*q) &&
+	       (unsigned char)*q > 0x20 && (unsigned char)*q < 0x7f)
+		q++;
+	*end = q;
+	return (size_t)(q - p) == strlen(ours) && q > p &&
+	       smime_ascii_ncasecmp(p, ours, (size_t)(q - p)) == 0;
+}
+
+int smime_authres_inspect(const char *value, const char *authserv_id,
+			  smime_authres_info *out)
+{
+	const char *p, *end;
+
+	if (out == NULL)
+		return SMIME_E_ARG;
+	memset(out, 0, sizeof(*out));
+	if (value == NULL || authserv_id == NULL || *authserv_id == '\0')
+		return 0;
+	p = skip_cfws(value);
+	out->ours = id_matches(p, authserv_id, &end);
+	/* Each resinfo starts after a ';': the method is the word before
+	 * '=', '/' (a version) or a blank. */
+	for (p = next_semicolon(end); p != NULL; p = next_semicolon(p)) {
+		const char *m = skip_cfws(p + 1), *e = m;
+
+		while (*e && (is_atext((unsigned char)*e) || *e == '.') &&
+		       *e != '=' && *e != '/')
+			e++;
+		if (e - m == 5 && smime_ascii_ncasecmp(m, "smime", 5) == 0)
+			out->has_smime = true;
+		else if (e > m &&
+			 !(e - m == 4 && smime_ascii_ncasecmp(m, "none", 4) == 0))
+			out->has_other = true;
+		p = e > p ? e : p + 1;
+	}
+	return 0;
+}
+
+bool smime_authres_is_forged(const char *value, const char *authserv_id)
+{
+	smime_authres_info info;
+
+	return smime_authres_inspect(value, authserv_id, &info) == 0 &&
+	       info.ours && info.has_smime;
+}

@@ -1,0 +1,278 @@
+/*
+ * content_cipher.c - the content ciphers of SPEC section 6 at work:
+ * RC2/DES/3DES/AES in CBC with PKCS#7 padding (EnvelopedData), AES-GCM
+ * with authenticated attributes and a tag (AuthEnvelopedData).
+ *
+ * libgcrypt does the work, in secure-memory cipher handles.  RC2 is the
+ * exception: libgcrypt's effective key bits are always 8 x the key
+ * length, while CMS carries them apart (RFC 3370) and CryptoAPI clients
+ * send keys whose length disagrees with them.  Such keys, and RC2
+ * whenever libgcrypt lacks it (FIPS mode), go through nettle's
+ * arctwo_set_key_ekb(), which GnuTLS already brings.
+ *
+ * Promises: decryption checks the padding or the tag before anything is
+ * handed out, and every failure is SMIME_E_CRYPTO with the buffer wiped,
+ * whatever went wrong; the padding check runs over the whole last block
+ * without branching on secret bytes.
+ */
+#include "keys_internal.h"
+
+#include <gcrypt.h>
+#include <nettle/arctwo.h>
+#include <nettle/cbc.h>
+#include <stdint.h>
+#include <string.h>
+
+#define RC2_BLOCK 8
+
+long smime_rc2_version(unsigned eff_bits)
+{
+	switch (eff_bits) {
+	case 40:
+		return 160;
+	case 64:
+		return 120;
+	case 128:
+		return 58;
+	default:
+		/* RFC 2268: from 256 on, the version is the bit count. */
+		return eff_bits >= 256 && eff_bits <= 1024 ? (long)eff_bits : -1;
+	}
+}
+
+int smime_rc2_cbc_decrypt(const unsigned char *key, size_t key_len,
+			  unsigned ekb, const unsigned char *iv,
+			  unsigned char *buf, size_t n)
+{
+	struct arctwo_ctx ctx;
+	uint8_t chain[RC2_BLOCK];
+
+	if (key_len < ARCTWO_MIN_KEY_SIZE || key_len > ARCTWO_MAX_KEY_SIZE ||
+	    ekb < 1 || ekb > 1024 || n % RC2_BLOCK != 0)
+		return SMIME_E_CRYPTO;
+	arctwo_set_key_ekb(&ctx, key_len, key, ekb);
+	memcpy(chain, iv, RC2_BLOCK);
+	cbc_decrypt(&ctx, (nettle_cipher_func *)arctwo_decrypt, RC2_BLOCK,
+		    chain, n, buf, buf);
+	smime_wipe(&ctx, sizeof(ctx));
+	smime_wipe(chain, sizeof(chain));
+	return 0;
+}
+
+static int rc2_cbc_encrypt(const smime_content_key *ck, unsigned ekb,
+			   const unsigned char *iv, unsigned char *buf,
+			   size_t n)
+{
+	struct arctwo_ctx ctx;
+	uint8_t chain[RC2_BLOCK];
+
+	arctwo_set_key_ekb(&ctx, ck->len, ck->key, ekb);
+	memcpy(chain, iv, RC2_BLOCK);
+	cbc_encrypt(&ctx, (nettle_cipher_func *)arctwo_encrypt, RC2_BLOCK,
+		    chain, n, buf, buf);
+	smime_wipe(&ctx, sizeof(ctx));
+	smime_wipe(chain, sizeof(chain));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Constant-time helpers                                                */
+/* ------------------------------------------------------------------ */
+
+/* 1 when a < b, for a, b < 2^31, without a branch. */
+static uint32_t ct_lt(uint32_t a, uint32_t b)
+{
+	return (a - b) >> 31;
+}
+
+/* 1 when two bytes are equal. */
+static uint32_t ct_eq8(uint8_t a, uint8_t b)
+{
+	return ((uint32_t)(a ^ b) - 1) >> 31;
+}
+
+/*
+ * PKCS#7 padding: the last byte p must be 1..block and the last p bytes
+ * all equal p.  Every byte of the last block is looked at, whatever p.
+ */
+static int unpad(const unsigned char *d, size_t len, size_t block,
+		 size_t *out)
+{
+	uint8_t pad = d[len - 1];
+	uint32_t good = (1 - ct_eq8(pad, 0)) & (1 - ct_lt((uint32_t)block, pad));
+
+	for (size_t i = 0; i < block; i++) {
+		uint32_t in_pad = ct_lt((uint32_t)i, pad);
+
+		good &= (1 - in_pad) | ct_eq8(d[len - 1 - i], pad);
+	}
+	*out = len - (good ? pad : 0);
+	return good ? 0 : SMIME_E_CRYPTO;
+}
+
+/* ------------------------------------------------------------------ */
+/* libgcrypt                                                            */
+/* ------------------------------------------------------------------ */
+
+static int gcry_open_key(int algo, int mode, const smime_content_key *ck,
+			 bool allow_weak, gcry_cipher_hd_t *h)
+{
+	gcry_error_t e;
+
+	*h = NULL;
+	if (gcry_cipher_open(h, algo, mode, GCRY_CIPHER_SECURE) != 0)
+		return SMIME_E_UNSUPPORTED;
+	/* A received DES key may be weak; decrypting with it is still
+	 * what the sender did.  A fresh random key is weak with a
+	 * probability of about 2^-52: sealing just fails then. */
+	if (allow_weak)
+		gcry_cipher_ctl(*h, GCRYCTL_SET_ALLOW_WEAK_KEY, NULL, 1);
+	e = gcry_cipher_setkey(*h, ck->key, ck->len);
+	if (e != 0 && !(allow_weak && gcry_err_code(e) == GPG_ERR_WEAK_KEY)) {
+		gcry_cipher_close(*h);
+		*h = NULL;
+		return SMIME_E_CRYPTO;
+	}
+	return 0;
+}
+
+/* The libgcrypt algorithm for an RC2 key, when libgcrypt can do it: its
+ * effective bits are 8 x the key length, nothing else. */
+static int rc2_gcry_algo(const smime_content_key *ck, unsigned eff_bits)
+{
+	if (ck->len * 8 != eff_bits || ck->len < 5)
+		return 0;
+	return ck->len == 5 ? GCRY_CIPHER_RFC2268_40 : GCRY_CIPHER_RFC2268_128;
+}
+
+static bool is_rc2(const smime_cipher_info *c)
+{
+	return c->id == SMIME_CIPHER_RC2_40_CBC ||
+	       c->id == SMIME_CIPHER_RC2_64_CBC ||
+	       c->id == SMIME_CIPHER_RC2_128_CBC ||
+	       c->id == SMIME_CIPHER_RC2_CBC;
+}
+
+/* CBC over data[0..n) in place, either way. */
+static int cbc_run(const smime_content_params *p, const smime_content_key *ck,
+		   bool enc, unsigned char *data, size_t n)
+{
+	const smime_cipher_info *c = p->cipher;
+	gcry_cipher_hd_t h = NULL;
+	int algo = c->gcry_algo, ret;
+
+	if (is_rc2(c)) {
+		algo = rc2_gcry_algo(ck, p->eff_bits);
+		if (p->eff_bits < 1 || p->eff_bits > 1024)
+			return SMIME_E_CRYPTO;
+	} else if (ck->len != c->key_len) {
+		return SMIME_E_CRYPTO;
+	}
+	if (algo != 0) {
+		ret = gcry_open_key(algo, GCRY_CIPHER_MODE_CBC, ck, !enc, &h);
+		if (ret == 0) {
+			gcry_error_t e = gcry_cipher_setiv(h, p->iv, p->iv_len);
+
+			if (e == 0)
+				e = enc ? gcry_cipher_encrypt(h, data, n, NULL, 0)
+					: gcry_cipher_decrypt(h, data, n, NULL, 0);
+			gcry_cipher_close(h);
+			return e == 0 ? 0 : SMIME_E_CRYPTO;
+		}
+		if (ret != SMIME_E_UNSUPPORTED || !is_rc2(c))
+			return ret;
+		/* RC2 missing from libgcrypt: nettle below */
+	} else if (!is_rc2(c)) {
+		return SMIME_E_UNSUPPORTED;
+	}
+	if (enc)
+		return rc2_cbc_encrypt(ck, p->eff_bits, p->iv, data, n);
+	return smime_rc2_cbc_decrypt(ck->key, ck->len, p->eff_bits, p->iv, data,
+				     n);
+}
+
+static size_t block_len(const smime_cipher_info *c)
+{
+	return is_rc2(c) ? RC2_BLOCK : gcry_cipher_get_algo_blklen(c->gcry_algo);
+}
+
+static int gcm_run(const smime_content_params *p, const smime_content_key *ck,
+		   bool enc, unsigned char *data, size_t n, unsigned char *tag,
+		   size_t tag_len)
+{
+	gcry_cipher_hd_t h = NULL;
+	gcry_error_t e;
+	int ret;
+
+	if (ck->len != p->cipher->key_len || p->iv_len == 0 ||
+	    tag_len != p->icv_len || tag_len < 12 || tag_len > 16)
+		return SMIME_E_CRYPTO;
+	ret = gcry_open_key(p->cipher->gcry_algo, GCRY_CIPHER_MODE_GCM, ck,
+			    false, &h);
+	if (ret < 0)
+		return ret == SMIME_E_UNSUPPORTED ? ret : SMIME_E_CRYPTO;
+	e = gcry_cipher_setiv(h, p->iv, p->iv_len);
+	if (e == 0 && p->aad_len > 0)
+		e = gcry_cipher_authenticate(h, p->aad, p->aad_len);
+	if (e == 0)
+		e = enc ? gcry_cipher_encrypt(h, data, n, NULL, 0)
+			: gcry_cipher_decrypt(h, data, n, NULL, 0);
+	if (e == 0)
+		e = enc ? gcry_cipher_gettag(h, tag, tag_len)
+			: gcry_cipher_checktag(h, tag, tag_len);
+	gcry_cipher_close(h);
+	return e == 0 ? 0 : SMIME_E_CRYPTO;
+}
+
+int smime_content_decrypt(const smime_content_params *p,
+			  const smime_content_key *ck,
+			  const unsigned char *tag, size_t tag_len,
+			  unsigned char *data, size_t *len)
+{
+	size_t block, n = *len;
+	int ret;
+
+	if (p->cipher->aead) {
+		ret = gcm_run(p, ck, false, data, n, (unsigned char *)tag,
+			      tag_len);
+	} else {
+		block = block_len(p->cipher);
+		if (block == 0 || n == 0 || n % block != 0 ||
+		    p->iv_len != block)
+			ret = SMIME_E_CRYPTO;
+		else
+			ret = cbc_run(p, ck, false, data, n);
+		if (ret == 0)
+			ret = unpad(data, n, block, &n);
+	}
+	if (ret < 0) {
+		/* One outcome for every failure; nothing decrypted stays. */
+		smime_wipe(data, *len);
+		*len = 0;
+		return ret == SMIME_E_NOMEM ? ret : SMIME_E_CRYPTO;
+	}
+	*len = n;
+	return 0;
+}
+
+int smime_content_encrypt(const smime_content_params *p,
+			  const smime_content_key *ck, smime_buf *buf,
+			  unsigned char *tag)
+{
+	size_t block;
+	int ret;
+
+	if (p->cipher->aead)
+		return gcm_run(p, ck, true, buf->data, buf->len, tag,
+			       p->icv_len);
+	block = block_len(p->cipher);
+	if (block == 0 || block > 255 || p->iv_len != block)
+		return SMIME_E_ARG;
+	/* PKCS#7 padding: always at least one byte, a whole block at most */
+	for (size_t pad = block - buf->len % block, i = 0; i < pad; i++) {
+		ret = smime_buf_putc(buf, (int)pad);
+		if (ret < 0)
+			return ret;
+	}
+	return cbc_run(p, ck, true, buf->data, buf->len);
+}

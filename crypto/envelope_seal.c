@@ -1,0 +1,468 @@
+/*
+ * envelope_seal.c - writes a new EnvelopedData (RFC 5652 section 6) or
+ * AuthEnvelopedData (RFC 5083, AES-GCM per RFC 5084) with libtasn1, for
+ * the re-encryption of SPEC section 8.
+ *
+ * Each call draws a fresh content key and IV (GCRY_STRONG_RANDOM), so
+ * two runs over the same content never give the same ciphertext, and
+ * wraps the key once per recipient certificate with the key transport and
+ * identifier form the caller asks for (the original RecipientInfo's).
+ *
+ * What the standards fix and the peers check (OpenSSL, NSS, gpgsm):
+ * - CMSVersion: a KeyTransRecipientInfo is 0 with issuerAndSerialNumber
+ *   and 2 with subjectKeyIdentifier; the EnvelopedData is 0 when every
+ *   RecipientInfo is 0 (no originatorInfo, no unprotectedAttrs), else 2;
+ *   AuthEnvelopedData is always 0.  Versions are written as decimal
+ *   strings of length 0: a non-zero length makes libtasn1 read the text
+ *   as big-endian bytes ("0" would become 48, which gpgsm refuses).
+ * - rsaEncryption carries NULL parameters; RSAES-OAEP-params leave out
+ *   every field equal to its default, and hash AlgorithmIdentifiers have
+ *   absent parameters, as OpenSSL writes them (RFC 4055 section 2.1).
+ * - RC2 carries an RC2CBCParameter whose version gives the effective
+ *   bits; DES, 3DES and AES-CBC the IV as an OCTET STRING; GCM its
+ *   GCMParameters with a 12-byte nonce and a 16-byte ICV.
+ *
+ * Promises: DER output or nothing appended; the content key and every
+ * plaintext copy are wiped.
+ */
+#include "keys_internal.h"
+
+#include <gcrypt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OID_DATA "1.2.840.113549.1.7.1"
+#define OID_ENVELOPED_DATA "1.2.840.113549.1.7.3"
+#define OID_AUTH_ENVELOPED_DATA "1.2.840.113549.1.9.16.1.23"
+#define OID_RSA_ENCRYPTION "1.2.840.113549.1.1.1"
+#define OID_RSAES_OAEP "1.2.840.113549.1.1.7"
+#define OID_MGF1 "1.2.840.113549.1.1.8"
+#define OID_PSPECIFIED "1.2.840.113549.1.1.9"
+
+#define GCM_NONCE_LEN 12
+#define GCM_ICV_LEN 16
+
+static const unsigned char der_null[] = {0x05, 0x00};
+
+/* libtasn1 writes fail only for want of memory or on a wrong name (a
+ * bug here, never the input's fault). */
+static int wr(asn1_node node, const char *name, const void *value, int len)
+{
+	int r = asn1_write_value(node, name, value, len);
+
+	if (r == ASN1_SUCCESS)
+		return 0;
+	return r == ASN1_MEM_ALLOC_ERROR ? SMIME_E_NOMEM : SMIME_E_ARG;
+}
+
+/* Appends the DER of node to out. */
+static int encode(asn1_node node, smime_buf *out)
+{
+	unsigned char *buf;
+	int n = 0, r, ret;
+
+	r = asn1_der_coding(node, "", NULL, &n, NULL);
+	if (r != ASN1_MEM_ERROR || n <= 0)
+		return SMIME_E_ARG;
+	buf = malloc((size_t)n);
+	if (buf == NULL)
+		return SMIME_E_NOMEM;
+	r = asn1_der_coding(node, "", buf, &n, NULL);
+	ret = r == ASN1_SUCCESS ? smime_buf_append(out, buf, (size_t)n)
+				: SMIME_E_ARG;
+	free(buf);
+	return ret;
+}
+
+static int create(const char *type, asn1_node *node)
+{
+	int r = asn1_create_element(smime_cms_definitions(), type, node);
+
+	return r == ASN1_SUCCESS ? 0 : SMIME_E_NOMEM;
+}
+
+/* ------------------------------------------------------------------ */
+/* Algorithm parameters                                                 */
+/* ------------------------------------------------------------------ */
+
+/* An AlgorithmIdentifier of a digest, parameters absent (RFC 4055). */
+static int hash_algid_der(const char *hash, smime_buf *out)
+{
+	const char *oid = smime_oid_by_name(hash, SMIME_OID_DIGEST);
+	asn1_node n = NULL;
+	int ret;
+
+	if (oid == NULL)
+		return SMIME_E_UNSUPPORTED;
+	ret = create("SmimeCMS.AlgorithmIdentifier", &n);
+	if (ret == 0)
+		ret = wr(n, "algorithm", oid, 1);
+	if (ret == 0)
+		ret = wr(n, "parameters", NULL, 0);
+	if (ret == 0)
+		ret = encode(n, out);
+	asn1_delete_structure(&n);
+	return ret;
+}
+
+static bool is_sha1(const char *h)
+{
+	return h == NULL || smime_ascii_casecmp(h, "sha1") == 0;
+}
+
+/* RSAES-OAEP-params with every default left out. */
+static int oaep_params_der(const smime_keytrans *kt, smime_buf *out)
+{
+	smime_buf tmp = SMIME_BUF_INIT;
+	asn1_node n = NULL;
+	int ret;
+
+	ret = create("SmimeCMS.RSAES-OAEP-params", &n);
+	if (ret < 0)
+		return ret;
+	if (is_sha1(kt->oaep_hash)) {
+		ret = wr(n, "hashFunc", NULL, 0);
+	} else {
+		const char *oid =
+			smime_oid_by_name(kt->oaep_hash, SMIME_OID_DIGEST);
+
+		ret = oid ? wr(n, "hashFunc.algorithm", oid, 1)
+			  : SMIME_E_UNSUPPORTED;
+		if (ret == 0)
+			ret = wr(n, "hashFunc.parameters", NULL, 0);
+	}
+	if (ret == 0 && is_sha1(kt->oaep_mgf_hash)) {
+		ret = wr(n, "maskGenFunc", NULL, 0);
+	} else if (ret == 0) {
+		ret = wr(n, "maskGenFunc.algorithm", OID_MGF1, 1);
+		if (ret == 0)
+			ret = hash_algid_der(kt->oaep_mgf_hash, &tmp);
+		if (ret == 0)
+			ret = wr(n, "maskGenFunc.parameters", tmp.data,
+				 (int)tmp.len);
+	}
+	if (ret == 0 && kt->oaep_label_len == 0) {
+		ret = wr(n, "pSourceFunc", NULL, 0);
+	} else if (ret == 0) {
+		asn1_node l = NULL;
+
+		smime_buf_reset(&tmp);
+		ret = create("SmimeCMS.OAEPLabel", &l);
+		if (ret == 0)
+			ret = wr(l, "", kt->oaep_label, (int)kt->oaep_label_len);
+		if (ret == 0)
+			ret = encode(l, &tmp);
+		asn1_delete_structure(&l);
+		if (ret == 0)
+			ret = wr(n, "pSourceFunc.algorithm", OID_PSPECIFIED, 1);
+		if (ret == 0)
+			ret = wr(n, "pSourceFunc.parameters", tmp.data,
+				 (int)tmp.len);
+	}
+	if (ret == 0)
+		ret = encode(n, out);
+	smime_buf_free(&tmp);
+	asn1_delete_structure(&n);
+	return ret;
+}
+
+/* The content-encryption parameters: RC2CBCParameter, the IV, or
+ * GCMParameters. */
+static int content_params_der(const smime_content_params *p, smime_buf *out)
+{
+	const smime_cipher_info *c = p->cipher;
+	asn1_node n = NULL;
+	char num[16];
+	int ret;
+
+	if (c->aead) {
+		ret = create("SmimeCMS.GCMParameters", &n);
+		if (ret == 0)
+			ret = wr(n, "aes-nonce", p->iv, (int)p->iv_len);
+		snprintf(num, sizeof(num), "%zu", p->icv_len);
+		if (ret == 0)
+			ret = wr(n, "aes-ICVlen", num, 0);
+	} else if (smime_rc2_version(c->eff_bits) >= 0 &&
+		   strcmp(c->oid, smime_cipher_by_id(SMIME_CIPHER_RC2_CBC)->oid) ==
+			   0) {
+		ret = create("SmimeCMS.RC2CBCParameter", &n);
+		snprintf(num, sizeof(num), "%ld", smime_rc2_version(c->eff_bits));
+		if (ret == 0)
+			ret = wr(n, "rc2ParameterVersion", num, 0);
+		if (ret == 0)
+			ret = wr(n, "iv", p->iv, (int)p->iv_len);
+	} else {
+		ret = create("SmimeCMS.CBCParameter", &n);
+		if (ret == 0)
+			ret = wr(n, "", p->iv, (int)p->iv_len);
+	}
+	if (ret == 0)
+		ret = encode(n, out);
+	asn1_delete_structure(&n);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* RecipientInfos                                                       */
+/* ------------------------------------------------------------------ */
+
+static int write_serial(asn1_node node, const char *name,
+			const smime_cert *cert)
+{
+	unsigned char *v = NULL;
+	size_t size = 0;
+	int r, ret;
+
+	r = gnutls_x509_crt_get_serial(cert->crt, NULL, &size);
+	if (r != GNUTLS_E_SHORT_MEMORY_BUFFER || size == 0)
+		return SMIME_E_ARG;
+	v = malloc(size);
+	if (v == NULL)
+		return SMIME_E_NOMEM;
+	r = gnutls_x509_crt_get_serial(cert->crt, v, &size);
+	/* The INTEGER's content octets exactly as the certificate has them */
+	ret = r == 0 ? wr(node, name, v, (int)size) : SMIME_E_ARG;
+	free(v);
+	return ret;
+}
+
+static int write_ktri(asn1_node node, const smime_seal_recipient *r,
+		      const smime_content_key *ck, bool *by_ski)
+{
+	const char *k = "recipientInfos.?LAST.ktri";
+	smime_asn1_path p;
+	smime_buf buf = SMIME_BUF_INIT;
+	int ret;
+
+	*by_ski = r->kt.by_ski && r->cert->ski_raw != NULL;
+	ret = wr(node, "recipientInfos", "NEW", 1);
+	if (ret == 0)
+		ret = wr(node, "recipientInfos.?LAST", "ktri", 1);
+	if (ret == 0)
+		ret = wr(node, smime_asn1_path_fmt(&p, "%s.version", k),
+			 *by_ski ? "2" : "0", 0);
+	if (ret == 0 && *by_ski) {
+		ret = wr(node, smime_asn1_path_fmt(&p, "%s.rid", k),
+			 "subjectKeyIdentifier", 1);
+		if (ret == 0)
+			ret = wr(node,
+				 smime_asn1_path_fmt(
+					 &p, "%s.rid.subjectKeyIdentifier", k),
+				 r->cert->ski_raw, (int)r->cert->ski_len);
+	} else if (ret == 0) {
+		ret = wr(node, smime_asn1_path_fmt(&p, "%s.rid", k),
+			 "issuerAndSerialNumber", 1);
+		if (ret == 0)
+			ret = wr(node,
+				 smime_asn1_path_fmt(
+					 &p, "%s.rid.issuerAndSerialNumber.issuer",
+					 k),
+				 r->cert->issuer_der,
+				 (int)r->cert->issuer_der_len);
+		if (ret == 0)
+			ret = write_serial(
+				node,
+				smime_asn1_path_fmt(
+					&p,
+					"%s.rid.issuerAndSerialNumber.serialNumber",
+					k),
+				r->cert);
+	}
+	if (ret == 0)
+		ret = wr(node,
+			 smime_asn1_path_fmt(
+				 &p, "%s.keyEncryptionAlgorithm.algorithm", k),
+			 r->kt.oaep ? OID_RSAES_OAEP : OID_RSA_ENCRYPTION, 1);
+	if (ret == 0 && r->kt.oaep)
+		ret = oaep_params_der(&r->kt, &buf);
+	else if (ret == 0)
+		ret = smime_buf_append(&buf, der_null, sizeof(der_null));
+	if (ret == 0)
+		ret = wr(node,
+			 smime_asn1_path_fmt(
+				 &p, "%s.keyEncryptionAlgorithm.parameters", k),
+			 buf.data, (int)buf.len);
+	smime_buf_reset(&buf);
+	if (ret == 0)
+		ret = smime_rsa_wrap(r->cert, &r->kt, ck, &buf);
+	if (ret == 0)
+		ret = wr(node, smime_asn1_path_fmt(&p, "%s.encryptedKey", k),
+			 buf.data, (int)buf.len);
+	smime_buf_free(&buf);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* The structures                                                       */
+/* ------------------------------------------------------------------ */
+
+static int write_eci(asn1_node node, const char *eci,
+		     const smime_content_params *p, const smime_buf *ct)
+{
+	smime_asn1_path path;
+	smime_buf prm = SMIME_BUF_INIT;
+	int ret;
+
+	ret = wr(node, smime_asn1_path_fmt(&path, "%s.contentType", eci),
+		 OID_DATA, 1);
+	if (ret == 0)
+		ret = wr(node,
+			 smime_asn1_path_fmt(
+				 &path, "%s.contentEncryptionAlgorithm.algorithm",
+				 eci),
+			 p->cipher->oid, 1);
+	if (ret == 0)
+		ret = content_params_der(p, &prm);
+	if (ret == 0)
+		ret = wr(node,
+			 smime_asn1_path_fmt(
+				 &path,
+				 "%s.contentEncryptionAlgorithm.parameters", eci),
+			 prm.data, (int)prm.len);
+	/* libtasn1 takes an OCTET STRING of length 0 as a C string: the
+	 * empty GCM ciphertext is still right, because a smime_buf is
+	 * NUL-terminated. */
+	if (ret == 0)
+		ret = wr(node,
+			 smime_asn1_path_fmt(&path, "%s.encryptedContent", eci),
+			 ct->data, (int)ct->len);
+	smime_buf_free(&prm);
+	return ret;
+}
+
+/* The inner EnvelopedData or AuthEnvelopedData, DER, into out. */
+static int write_inner(const smime_content_params *p,
+		       const smime_content_key *ck,
+		       const smime_seal_recipient *rcpts, size_t n,
+		       const smime_buf *ct, const unsigned char *tag,
+		       smime_buf *out)
+{
+	bool auth = p->cipher->aead, any_ski = false, ski;
+	asn1_node node = NULL;
+	int ret;
+
+	ret = create(auth ? "SmimeCMS.AuthEnvelopedData"
+			  : "SmimeCMS.EnvelopedData",
+		     &node);
+	if (ret == 0)
+		ret = wr(node, "originatorInfo", NULL, 0);
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		ret = write_ktri(node, &rcpts[i], ck, &ski);
+		any_ski |= ski;
+	}
+	if (ret == 0)
+		ret = wr(node, "version", auth || !any_ski ? "0" : "2", 0);
+	if (ret == 0)
+		ret = write_eci(node,
+				auth ? "authEncryptedContentInfo"
+				     : "encryptedContentInfo",
+				p, ct);
+	if (ret == 0 && auth) {
+		ret = wr(node, "authAttrs", NULL, 0);
+		if (ret == 0)
+			ret = wr(node, "mac", tag, (int)p->icv_len);
+		if (ret == 0)
+			ret = wr(node, "unauthAttrs", NULL, 0);
+	} else if (ret == 0) {
+		ret = wr(node, "unprotectedAttrs", NULL, 0);
+	}
+	if (ret == 0)
+		ret = encode(node, out);
+	asn1_delete_structure(&node);
+	return ret;
+}
+
+static int write_content_info(bool auth, const smime_buf *inner,
+			      smime_buf *out)
+{
+	asn1_node ci = NULL;
+	int ret;
+
+	ret = create("SmimeCMS.ContentInfo", &ci);
+	if (ret == 0)
+		ret = wr(ci, "contentType",
+			 auth ? OID_AUTH_ENVELOPED_DATA : OID_ENVELOPED_DATA, 1);
+	if (ret == 0)
+		ret = wr(ci, "content", inner->data, (int)inner->len);
+	if (ret == 0)
+		ret = encode(ci, out);
+	asn1_delete_structure(&ci);
+	return ret;
+}
+
+/* DES keys carry odd parity in the low bit of every byte. */
+static void des_parity(unsigned char *k, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned b = k[i] & 0xfe, ones = 0;
+
+		for (unsigned v = b; v; v >>= 1)
+			ones += v & 1;
+		k[i] = (unsigned char)(b | ((ones & 1) ? 0 : 1));
+	}
+}
+
+static int check_args(const smime_cipher_info *c, size_t len,
+		      const smime_seal_recipient *rcpts, size_t n)
+{
+	if (c == NULL || c->key_len == 0)
+		return SMIME_E_UNSUPPORTED; /* unknown, or odd-size rc2-cbc */
+	if (rcpts == NULL || n == 0 || len > INT_MAX / 2)
+		return len > INT_MAX / 2 ? SMIME_E_LIMIT : SMIME_E_ARG;
+	for (size_t i = 0; i < n; i++)
+		if (rcpts[i].cert == NULL || !smime_cert_is_rsa(rcpts[i].cert) ||
+		    !smime_keytrans_supported(&rcpts[i].kt))
+			return SMIME_E_UNSUPPORTED;
+	return 0;
+}
+
+int smime_envelope_seal(smime_cipher_id cipher, const unsigned char *content,
+			size_t len, const smime_seal_recipient *rcpts,
+			size_t n, smime_buf *der)
+{
+	const smime_cipher_info *c = smime_cipher_by_id(cipher);
+	smime_content_params p;
+	smime_content_key *ck = NULL;
+	smime_buf buf = SMIME_BUF_INIT, inner = SMIME_BUF_INIT;
+	unsigned char iv[16], tag[GCM_ICV_LEN];
+	size_t old = der != NULL ? der->len : 0;
+	int ret;
+
+	if (der == NULL || (content == NULL && len > 0))
+		return SMIME_E_ARG;
+	ret = check_args(c, len, rcpts, n);
+	if (ret == 0 && c->iv_len > sizeof(iv))
+		ret = SMIME_E_UNSUPPORTED;
+	if (ret == 0)
+		ret = smime_content_key_new(c->key_len, &ck);
+	if (ret < 0)
+		return ret;
+	gcry_randomize(ck->key, ck->len, GCRY_STRONG_RANDOM);
+	if (c->id == SMIME_CIPHER_DES_CBC || c->id == SMIME_CIPHER_DES_EDE3_CBC)
+		des_parity(ck->key, ck->len);
+	memset(&p, 0, sizeof(p));
+	p.cipher = c;
+	p.eff_bits = c->eff_bits;
+	p.iv_len = c->aead ? GCM_NONCE_LEN : c->iv_len;
+	p.icv_len = c->aead ? GCM_ICV_LEN : 0;
+	gcry_randomize(iv, p.iv_len, GCRY_STRONG_RANDOM);
+	p.iv = iv;
+	ret = smime_buf_append(&buf, content, len);
+	if (ret == 0)
+		ret = smime_content_encrypt(&p, ck, &buf, tag);
+	if (ret == 0)
+		ret = write_inner(&p, ck, rcpts, n, &buf, tag, &inner);
+	if (ret == 0)
+		ret = write_content_info(c->aead, &inner, der);
+	if (ret < 0 && der->len > old) {
+		smime_wipe(der->data + old, der->len - old);
+		der->len = old;
+		der->data[old] = '\0';
+	}
+	smime_content_key_free(ck);
+	smime_buf_free(&buf);
+	smime_buf_free(&inner);
+	return ret;
+}

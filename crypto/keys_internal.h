@@ -1,0 +1,163 @@
+/*
+ * keys_internal.h - what the key store, the certificate directory and the
+ * EnvelopedData engine share inside crypto/, not part of smime.h:
+ * certificate identities and their index, the RSA key transports and the
+ * content ciphers.
+ */
+#ifndef SMIME_KEYS_INTERNAL_H
+#define SMIME_KEYS_INTERNAL_H
+
+#include "internal.h"
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+/* --- certificates (certid.c) --- */
+
+struct smime_cert {
+	gnutls_x509_crt_t crt;
+	smime_buf der;
+	unsigned char *issuer_der; /* raw issuer Name */
+	size_t issuer_der_len;
+	unsigned char *ski_raw; /* NULL when absent */
+	size_t ski_len;
+	char *file, *name, *subject, *issuer, *serial, *ski, *key_type;
+	char **addresses;
+	size_t naddresses;
+	smime_cert_info info; /* views of the fields above */
+};
+
+/* A certificate from DER: takes ownership of crt (freed on failure too).
+ * file and name (may be NULL) are copied. */
+int smime_cert_new(gnutls_x509_crt_t crt, const char *file,
+		   const char *name, smime_cert **out);
+void smime_cert_free(smime_cert *c);
+/* Whether the certificate's public key is RSA (key transport). */
+bool smime_cert_is_rsa(const smime_cert *c);
+
+/* --- the index of certificates by identifier (certindex.c) --- */
+
+/* Sorted (identifier key, item) pairs: "a:" address, "i:" serial hex
+ * ":" issuer DER hex, "k:" SKI hex.  Several items may share a key. */
+typedef struct smime_certindex {
+	struct smime_certindex_entry {
+		char *key;
+		size_t item; /* index into the owner's array */
+	} *v;
+	size_t n, cap;
+} smime_certindex;
+
+/* Adds every identifier of c for item. */
+int smime_certindex_add(smime_certindex *ix, const smime_cert *c,
+			size_t item);
+/* Sorts; call once after the last add. */
+void smime_certindex_sort(smime_certindex *ix);
+/* Cursor lookups: the item of the next match at or after *pos, or -1.
+ * *pos is the cursor within the index. */
+long smime_certindex_find_address(const smime_certindex *ix,
+				  const char *addr, size_t *pos);
+long smime_certindex_find_recipient(const smime_certindex *ix,
+				    const smime_recipient *r, size_t *pos);
+void smime_certindex_free(smime_certindex *ix);
+
+/* --- directory walking (keystore.c, certdir.c) --- */
+
+/* Appends "PATH: message\n" to diags (which may be NULL). */
+void smime_diag(smime_buf *diags, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The regular, non-hidden entries of dir, sorted by name (malloc'd
+ * array of malloc'd names).  SMIME_E_IO when dir cannot be read. */
+int smime_dir_list(const char *dir, char ***names, size_t *n);
+void smime_dir_list_free(char **names, size_t n);
+/* Reads a whole file already opened as fd into out (which wipes). */
+int smime_fd_read(int fd, smime_buf *out);
+
+/* --- keys (keystore.c) --- */
+
+gnutls_privkey_t smime_key_privkey(const smime_key *k);
+/* The issuers stored after the key's certificate (its chain, as the
+ * KeyStore entry gave it), for the signer's certificate set. */
+void smime_key_chain(const smime_key *k, const gnutls_x509_crt_t **chain,
+		     unsigned *n);
+
+/* --- RSA key transport (rsa_transport.c) --- */
+
+/* A content key in libgcrypt secure memory. */
+struct smime_content_key {
+	unsigned char *key;
+	size_t len;
+};
+
+int smime_content_key_new(size_t len, smime_content_key **out);
+
+/*
+ * Decrypts an encrypted content key.  lens lists the acceptable key
+ * lengths (PKCS#1 v1.5: each is tried in constant time, all of them
+ * always); OAEP returns whatever length the padding holds, which must
+ * be one of lens.  Every failure is SMIME_E_CRYPTO.
+ */
+int smime_rsa_unwrap(gnutls_privkey_t key, const smime_keytrans *kt,
+		     const unsigned char *enc, size_t enc_len,
+		     const size_t *lens, size_t nlens,
+		     smime_content_key **out);
+/* Encrypts ck for the certificate's RSA key into out (appended). */
+int smime_rsa_wrap(const smime_cert *cert, const smime_keytrans *kt,
+		   const smime_content_key *ck, smime_buf *out);
+/* Whether kt is a transport the engine can compute (OAEP needs the MGF1
+ * hash equal to the hash, and a hash libgcrypt knows). */
+bool smime_keytrans_supported(const smime_keytrans *kt);
+
+/* --- content ciphers (content_cipher.c) --- */
+
+typedef struct smime_content_params {
+	const smime_cipher_info *cipher;
+	unsigned eff_bits;       /* RC2: from the parameter */
+	const unsigned char *iv; /* IV, or GCM nonce */
+	size_t iv_len;
+	size_t icv_len; /* GCM tag bytes */
+	const unsigned char *aad; /* GCM: DER of the authenticated attributes */
+	size_t aad_len;
+} smime_content_params;
+
+/* Decrypts data[0..*len) in place; on success *len is the plaintext's
+ * length.  tag is the GCM tag.  Every failure is SMIME_E_CRYPTO, and
+ * then the data is wiped and *len is 0. */
+int smime_content_decrypt(const smime_content_params *p,
+			  const smime_content_key *ck,
+			  const unsigned char *tag, size_t tag_len,
+			  unsigned char *data, size_t *len);
+/* Encrypts in place (adding PKCS#7 padding for CBC); for GCM the tag of
+ * p->icv_len bytes goes to tag. */
+int smime_content_encrypt(const smime_content_params *p,
+			  const smime_content_key *ck, smime_buf *buf,
+			  unsigned char *tag);
+/* The raw RC2-CBC decryption (no padding removed) with effective key
+ * bits ekb, for tests against RFC 2268's vectors.  n is a multiple of 8. */
+int smime_rc2_cbc_decrypt(const unsigned char *key, size_t key_len,
+			  unsigned ekb, const unsigned char *iv,
+			  unsigned char *buf, size_t n);
+/* The RC2CBCParameter version of effective key bits (RFC 3370), or -1. */
+long smime_rc2_version(unsigned eff_bits);
+
+/* --- a parsed EnvelopedData / AuthEnvelopedData (envelope_parse.c) --- */
+
+struct smime_envelope {
+	smime_cms_info info; /* smime_cms_read()'s description */
+	bool auth;           /* AuthEnvelopedData */
+	smime_content_params params; /* views into the fields below */
+	unsigned char *iv;
+	size_t iv_len;
+	smime_buf ciphertext; /* encryptedContent, chunks joined */
+	unsigned char *aad;   /* authAttrs, DER, tagged as SET OF */
+	size_t aad_len;
+	unsigned char *mac;
+	size_t mac_len;
+	/* per info.recipients[i]: the OAEP label (NULL when empty) */
+	struct smime_envelope_ri {
+		unsigned char *label;
+		size_t label_len;
+	} *ri;
+};
+
+#endif

@@ -1,0 +1,683 @@
+/*
+ * verify.c - the verdict on every SignerInfo of a SignedData (SPEC
+ * section 7): smime_verify_signed() and the result and reason names.
+ *
+ * Per SignerInfo, independently (each gets its own verdict; nothing
+ * carries over from one signer to the next, so no "last one wins"):
+ *  1. the SignerInfo's structure and signed attributes (verify_sig.c);
+ *     its digest must be listed in digestAlgorithms;
+ *  2. the signer's certificate, by issuer and serial or by subject key
+ *     identifier, among the SignedData's certificates, then among the
+ *     trust anchors; none anywhere is permerror no-certificate;
+ *  3. the signature over the content, checked with that certificate
+ *     alone, so an unknown CA can never look like a forged signature
+ *     (NOTES.md): gnutls_pkcs7_verify_direct, or verify_sig.c for
+ *     RSASSA-PSS.  Detached content is tried in its canonical CRLF form,
+ *     then with bare LF line ends (some signers hash that; lf_form says
+ *     so);
+ *  4. the certificate (verify_chain.c) and the digest strength.
+ * Every problem found sets its reason bit; the fixed order of
+ * SMIME_REASON precedence (smime.h, smime_sigcheck) then picks the one
+ * result and reason.
+ *
+ * Promises: any input gives verdicts; only resource errors fail.
+ */
+#include "verify_internal.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OID_SIGNED_DATA "1.2.840.113549.1.7.2"
+#define OID_RSASSA_PSS "1.2.840.113549.1.1.10"
+#define MAX_POOL 10000  /* the caller enforces MaxCertificates first */
+#define MAX_SIGNERS 1000
+
+#define BIT(r) SMIME_REASON_BIT(SMIME_REASON_##r)
+
+/* ------------------------------------------------------------------ */
+/* Names                                                                */
+/* ------------------------------------------------------------------ */
+
+static const char *const result_names[] = {
+	"none", "pass", "fail", "policy", "neutral", "temperror", "permerror",
+};
+
+static const struct {
+	const char *name;
+	smime_result result;
+} reasons[SMIME_REASON_COUNT] = {
+	[SMIME_REASON_NONE] = {NULL, SMIME_RESULT_PASS},
+	[SMIME_REASON_BAD_SIGNATURE] = {"bad-signature", SMIME_RESULT_FAIL},
+	[SMIME_REASON_REVOKED] = {"revoked", SMIME_RESULT_POLICY},
+	[SMIME_REASON_UNTRUSTED] = {"untrusted", SMIME_RESULT_POLICY},
+	[SMIME_REASON_EXPIRED] = {"expired", SMIME_RESULT_POLICY},
+	[SMIME_REASON_NOT_YET_VALID] = {"not-yet-valid", SMIME_RESULT_POLICY},
+	[SMIME_REASON_KEY_USAGE] = {"key-usage", SMIME_RESULT_POLICY},
+	[SMIME_REASON_WEAK_DIGEST] = {"weak-digest", SMIME_RESULT_POLICY},
+	[SMIME_REASON_WEAK_KEY] = {"weak-key", SMIME_RESULT_POLICY},
+	[SMIME_REASON_ADDRESS_MISMATCH] = {"address-mismatch",
+					   SMIME_RESULT_POLICY},
+	[SMIME_REASON_MALFORMED] = {"malformed", SMIME_RESULT_NEUTRAL},
+	[SMIME_REASON_UNSUPPORTED_ALGORITHM] = {"unsupported-algorithm",
+						SMIME_RESULT_NEUTRAL},
+	[SMIME_REASON_TOO_LARGE] = {"too-large", SMIME_RESULT_NEUTRAL},
+	[SMIME_REASON_CRL_UNAVAILABLE] = {"crl-unavailable",
+					  SMIME_RESULT_TEMPERROR},
+	[SMIME_REASON_RESOURCE] = {"resource", SMIME_RESULT_TEMPERROR},
+	[SMIME_REASON_NO_CERTIFICATE] = {"no-certificate",
+					 SMIME_RESULT_PERMERROR},
+};
+
+/* Which reason decides when several are found (see smime.h). */
+static const smime_reason precedence[] = {
+	SMIME_REASON_MALFORMED,     SMIME_REASON_UNSUPPORTED_ALGORITHM,
+	SMIME_REASON_TOO_LARGE,     SMIME_REASON_NO_CERTIFICATE,
+	SMIME_REASON_BAD_SIGNATURE, SMIME_REASON_REVOKED,
+	SMIME_REASON_UNTRUSTED,     SMIME_REASON_EXPIRED,
+	SMIME_REASON_NOT_YET_VALID, SMIME_REASON_KEY_USAGE,
+	SMIME_REASON_WEAK_DIGEST,   SMIME_REASON_WEAK_KEY,
+	SMIME_REASON_ADDRESS_MISMATCH, SMIME_REASON_CRL_UNAVAILABLE,
+	SMIME_REASON_RESOURCE,
+};
+
+const char *smime_result_name(smime_result r)
+{
+	return (unsigned)r < sizeof(result_names) / sizeof(result_names[0])
+		       ? result_names[r]
+		       : "none";
+}
+
+const char *smime_reason_name(smime_reason r)
+{
+	return (unsigned)r < SMIME_REASON_COUNT ? reasons[r].name : NULL;
+}
+
+smime_result smime_reason_result(smime_reason r)
+{
+	return (unsigned)r < SMIME_REASON_COUNT ? reasons[r].result
+						: SMIME_RESULT_NONE;
+}
+
+int smime_result_by_name(const char *name, smime_result *out)
+{
+	for (size_t i = 0; name != NULL &&
+			   i < sizeof(result_names) / sizeof(result_names[0]);
+	     i++) {
+		if (smime_ascii_casecmp(name, result_names[i]) == 0) {
+			*out = (smime_result)i;
+			return 0;
+		}
+	}
+	return SMIME_E_PARSE;
+}
+
+static void decide(smime_sigcheck *c)
+{
+	c->result = SMIME_RESULT_PASS;
+	c->reason = SMIME_REASON_NONE;
+	for (size_t i = 0; i < sizeof(precedence) / sizeof(precedence[0]); i++) {
+		if (c->problems & SMIME_REASON_BIT(precedence[i])) {
+			c->reason = precedence[i];
+			c->result = reasons[precedence[i]].result;
+			return;
+		}
+	}
+}
+
+void smime_sigcheck_free(smime_sigcheck *c)
+{
+	if (c == NULL)
+		return;
+	free(c->identifier);
+	free(c->cert_issuer);
+	free(c->cert_serial);
+	memset(c, 0, sizeof(*c));
+}
+
+void smime_sigchecks_free(smime_sigcheck *v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++)
+		smime_sigcheck_free(&v[i]);
+	free(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* The SignedData as a whole                                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct sd_ctx {
+	const smime_trust *trust;
+	const smime_verify_req *req;
+	asn1_node sd;
+	const unsigned char *der; /* the SignedData inside the ContentInfo */
+	size_t len;
+	char *econtent_type;
+	char **digests; /* digestAlgorithms OIDs */
+	size_t ndigests;
+	gnutls_x509_crt_t *pool;
+	size_t npool;
+	gnutls_pkcs7_t p7; /* NULL when GnuTLS cannot read the structure */
+	smime_buf econtent;
+	bool has_econtent;
+	/* detached content: the canonical and the bare-LF form, made when
+	 * first needed; views point at the caller's bytes when a form is
+	 * those bytes already */
+	smime_buf crlf, lf;
+	const unsigned char *form[2];
+	size_t form_len[2];
+	bool made[2];
+} sd_ctx;
+
+static void ctx_free(sd_ctx *c)
+{
+	asn1_delete_structure(&c->sd);
+	free(c->econtent_type);
+	smime_strv_free(c->digests, c->ndigests);
+	for (size_t i = 0; i < c->npool; i++)
+		if (c->pool[i] != NULL)
+			gnutls_x509_crt_deinit(c->pool[i]);
+	free(c->pool);
+	if (c->p7 != NULL)
+		gnutls_pkcs7_deinit(c->p7);
+	smime_buf_free(&c->econtent); /* plaintext of an opaque message */
+	smime_buf_free(&c->crlf);
+	smime_buf_free(&c->lf);
+}
+
+static int read_digests(sd_ctx *c)
+{
+	smime_asn1_path p;
+	int n = 0, ret;
+
+	ret = smime_asn1_err(asn1_number_of_elements(c->sd, "digestAlgorithms",
+						     &n));
+	if (ret < 0 || n <= 0)
+		return ret == SMIME_E_NOMEM ? ret : 0;
+	c->digests = calloc((size_t)n, sizeof(*c->digests));
+	if (c->digests == NULL)
+		return SMIME_E_NOMEM;
+	for (int i = 1; i <= n; i++) {
+		ret = smime_asn1_read_oid(
+			c->sd,
+			smime_asn1_path_fmt(&p, "digestAlgorithms.?%d.algorithm",
+					    i),
+			&c->digests[c->ndigests]);
+		if (ret == SMIME_E_NOMEM)
+			return ret;
+		if (ret == 0)
+			c->ndigests++;
+	}
+	return 0;
+}
+
+static int read_pool(sd_ctx *c)
+{
+	smime_asn1_path p;
+	int n = 0, ret;
+
+	if (!smime_asn1_present(c->sd, "certificates"))
+		return 0;
+	ret = smime_asn1_err(asn1_number_of_elements(c->sd, "certificates", &n));
+	if (ret < 0 || n <= 0)
+		return ret == SMIME_E_NOMEM ? ret : 0;
+	if (n > MAX_POOL)
+		n = MAX_POOL;
+	c->pool = calloc((size_t)n, sizeof(*c->pool));
+	if (c->pool == NULL)
+		return SMIME_E_NOMEM;
+	c->npool = (size_t)n;
+	for (int i = 0; i < n; i++) {
+		unsigned char *der = NULL;
+		size_t len;
+		gnutls_datum_t d;
+
+		ret = smime_asn1_read(
+			c->sd, smime_asn1_path_fmt(&p, "certificates.?%d", i + 1),
+			&der, &len);
+		if (ret == SMIME_E_NOMEM)
+			return ret;
+		/* Only plain Certificates (SEQUENCE); the other
+		 * CertificateChoices are tagged [0]..[3]. */
+		if (ret == 0 && len > 0 && der[0] == 0x30 && len <= UINT_MAX) {
+			if (gnutls_x509_crt_init(&c->pool[i]) < 0) {
+				free(der);
+				return SMIME_E_NOMEM;
+			}
+			d.data = der;
+			d.size = (unsigned)len;
+			if (gnutls_x509_crt_import(c->pool[i], &d,
+						   GNUTLS_X509_FMT_DER) < 0) {
+				gnutls_x509_crt_deinit(c->pool[i]);
+				c->pool[i] = NULL;
+			}
+		}
+		free(der);
+	}
+	return 0;
+}
+
+/* The eContent OCTET STRING, chunks joined. */
+static int read_econtent(sd_ctx *c)
+{
+	const unsigned char *ec;
+	size_t eclen, n = 0;
+	asn1_node os = NULL;
+	unsigned char *v = NULL;
+	int ret;
+
+	if (!smime_asn1_present(c->sd, "encapContentInfo.eContent"))
+		return 0;
+	c->has_econtent = true;
+	ret = smime_asn1_inner(c->sd, c->der, c->len,
+			       "encapContentInfo.eContent", &ec, &eclen);
+	if (ret == 0)
+		ret = smime_asn1_decode("SmimeCMS.OctetString", ec, eclen, true,
+					&os);
+	if (ret == 0)
+		ret = smime_asn1_read(os, "", &v, &n);
+	if (ret == 0 && n > 0)
+		ret = smime_buf_append(&c->econtent, v, n);
+	if (v != NULL) {
+		smime_wipe(v, n);
+		free(v);
+	}
+	asn1_delete_structure(&os);
+	return ret;
+}
+
+/* Reads the ContentInfo; SMIME_E_PARSE when it is no SignedData. */
+static int ctx_open(sd_ctx *c)
+{
+	asn1_node ci = NULL;
+	char *ct = NULL;
+	gnutls_datum_t d;
+	int ret;
+
+	ret = smime_asn1_decode("SmimeCMS.ContentInfo", c->req->der,
+				c->req->der_len, true, &ci);
+	if (ret == 0)
+		ret = smime_asn1_read_oid(ci, "contentType", &ct);
+	if (ret == 0 && strcmp(ct, OID_SIGNED_DATA) != 0)
+		ret = SMIME_E_PARSE;
+	if (ret == 0)
+		ret = smime_asn1_inner(ci, c->req->der, c->req->der_len,
+				       "content", &c->der, &c->len);
+	free(ct);
+	asn1_delete_structure(&ci);
+	if (ret == 0)
+		ret = smime_asn1_decode("SmimeCMS.SignedData", c->der, c->len,
+					true, &c->sd);
+	if (ret == 0)
+		ret = smime_asn1_read_oid(c->sd, "encapContentInfo.eContentType",
+					  &c->econtent_type);
+	if (ret == 0)
+		ret = read_digests(c);
+	if (ret == 0)
+		ret = read_pool(c);
+	if (ret == 0 && c->req->content == NULL)
+		ret = read_econtent(c);
+	if (ret < 0)
+		return ret;
+	/* GnuTLS reads the same bytes for gnutls_pkcs7_verify_direct; when
+	 * it cannot, the non-PSS signers are malformed for us too. */
+	if (c->req->der_len > UINT_MAX || gnutls_pkcs7_init(&c->p7) < 0)
+		return SMIME_E_NOMEM;
+	d.data = (unsigned char *)c->req->der;
+	d.size = (unsigned)c->req->der_len;
+	if (gnutls_pkcs7_import(c->p7, &d, GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_pkcs7_deinit(c->p7);
+		c->p7 = NULL;
+	}
+	return 0;
+}
+
+/* Whether the bytes are already in the form: no line end but CRLF
+ * (crlf) or no CR at all (lf). */
+static bool already(const unsigned char *p, size_t n, bool crlf)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!crlf && p[i] == '\r')
+			return false;
+		if (crlf && p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n'))
+			return false;
+		if (crlf && p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			return false;
+	}
+	return true;
+}
+
+/* Content form k (0: canonical CRLF, 1: bare LF) of the signed bytes. */
+static int content_form(sd_ctx *c, int k, const unsigned char **p,
+			size_t *n)
+{
+	const smime_verify_req *r = c->req;
+	int ret = 0;
+
+	if (r->content == NULL) {
+		*p = c->econtent.data;
+		*n = c->econtent.len;
+		return 0;
+	}
+	if (!c->made[k]) {
+		smime_buf *b = k == 0 ? &c->crlf : &c->lf;
+
+		if (already(r->content, r->content_len, k == 0)) {
+			c->form[k] = r->content;
+			c->form_len[k] = r->content_len;
+		} else {
+			ret = k == 0 ? smime_canon_crlf(r->content,
+							r->content_len, b)
+				     : smime_canon_lf(r->content,
+						      r->content_len, b);
+			c->form[k] = b->data;
+			c->form_len[k] = b->len;
+		}
+		if (ret < 0)
+			return ret;
+		c->made[k] = true;
+	}
+	*p = c->form[k];
+	*n = c->form_len[k];
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* One SignerInfo                                                       */
+/* ------------------------------------------------------------------ */
+
+static bool same_bytes(const unsigned char *a, size_t alen,
+		       const unsigned char *b, size_t blen)
+{
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+static bool cert_is_signer(gnutls_x509_crt_t crt, const smime_signer_view *v)
+{
+	unsigned char buf[128];
+	size_t size = sizeof(buf);
+	gnutls_datum_t dn = {NULL, 0};
+	const unsigned char *a, *b;
+	size_t alen, blen;
+	bool match;
+
+	if (v->by_ski)
+		return gnutls_x509_crt_get_subject_key_id(crt, buf, &size,
+							  NULL) >= 0 &&
+		       same_bytes(buf, size, v->sid_ski, v->sid_ski_len);
+	if (gnutls_x509_crt_get_raw_issuer_dn(crt, &dn) < 0)
+		return false;
+	match = same_bytes(dn.data, dn.size, v->sid_issuer, v->sid_issuer_len);
+	gnutls_free(dn.data);
+	if (!match || gnutls_x509_crt_get_serial(crt, buf, &size) < 0)
+		return false;
+	a = buf;
+	alen = size;
+	b = v->sid_serial;
+	blen = v->sid_serial_len;
+	if (blen == 0)
+		return false;
+	smime_serial_trim(&a, &alen);
+	smime_serial_trim(&b, &blen);
+	return same_bytes(a, alen, b, blen);
+}
+
+static gnutls_x509_crt_t find_cert(const sd_ctx *c, const smime_signer_view *v)
+{
+	for (size_t i = 0; i < c->npool; i++)
+		if (c->pool[i] != NULL && cert_is_signer(c->pool[i], v))
+			return c->pool[i];
+	for (size_t i = 0; i < c->trust->nanchors; i++)
+		if (cert_is_signer(c->trust->anchors[i], v))
+			return c->trust->anchors[i];
+	return NULL;
+}
+
+static int cert_names(gnutls_x509_crt_t crt, smime_sigcheck *out)
+{
+	gnutls_datum_t dn = {NULL, 0};
+	unsigned char serial[64];
+	size_t size = sizeof(serial);
+	int r, ret = 0;
+
+	r = gnutls_x509_crt_get_raw_issuer_dn(crt, &dn);
+	if (r == GNUTLS_E_MEMORY_ERROR)
+		return SMIME_E_NOMEM;
+	if (r >= 0) {
+		ret = smime_dn_to_string(dn.data, dn.size, &out->cert_issuer);
+		gnutls_free(dn.data);
+		if (ret == SMIME_E_NOMEM)
+			return ret;
+	}
+	if (gnutls_x509_crt_get_serial(crt, serial, &size) >= 0 && size > 0) {
+		ret = smime_serial_hex(serial, size, &out->cert_serial);
+		if (ret == SMIME_E_NOMEM)
+			return ret;
+	}
+	return 0;
+}
+
+/* Whether the certificate's public key can be imported at all.  GnuTLS
+ * 3.7.9's gnutls_x509_crt_verify_data2 (under gnutls_pkcs7_verify_direct)
+ * leaks its gnutls_pubkey_t when the import fails, so a certificate with a
+ * broken key never gets that far: a sender could grow the daemon's memory
+ * with every message otherwise. */
+static int key_imports(gnutls_x509_crt_t crt)
+{
+	gnutls_pubkey_t pub;
+	int r;
+
+	if (gnutls_pubkey_init(&pub) < 0)
+		return SMIME_E_NOMEM;
+	r = gnutls_pubkey_import_x509(pub, crt, 0);
+	gnutls_pubkey_deinit(pub);
+	if (r == GNUTLS_E_MEMORY_ERROR)
+		return SMIME_E_NOMEM;
+	return r < 0 ? SMIME_E_UNSUPPORTED : 0;
+}
+
+/* The signature over one form of the content: 0 match, SMIME_E_CRYPTO
+ * mismatch, SMIME_E_UNSUPPORTED, SMIME_E_PARSE, SMIME_E_NOMEM. */
+static int signature_once(const sd_ctx *c, const smime_signer_view *v,
+			  gnutls_x509_crt_t crt, const unsigned char *p,
+			  size_t n)
+{
+	gnutls_datum_t d;
+	int r;
+
+	if (strcmp(v->sig_oid, OID_RSASSA_PSS) == 0)
+		return smime_verify_pss(v, crt, p, n, c->trust->vflags);
+	if (c->p7 == NULL || n > UINT_MAX)
+		return SMIME_E_PARSE;
+	r = key_imports(crt);
+	if (r < 0)
+		return r;
+	d.data = (unsigned char *)p;
+	d.size = (unsigned)n;
+	r = gnutls_pkcs7_verify_direct(c->p7, crt, (unsigned)v->index, &d,
+				       c->trust->vflags);
+	/* GnuTLS 3.7.9 returns certificate status bits (a positive value,
+	 * GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE for a keyUsage without
+	 * digitalSignature) after the signature verified; the certificate
+	 * is judged by verify_chain.c. */
+	if (r >= 0)
+		return 0;
+	switch (r) {
+	case GNUTLS_E_PK_SIG_VERIFY_FAILED:
+		return SMIME_E_CRYPTO;
+	case GNUTLS_E_MEMORY_ERROR:
+		return SMIME_E_NOMEM;
+	case GNUTLS_E_UNKNOWN_ALGORITHM:
+	case GNUTLS_E_UNKNOWN_HASH_ALGORITHM:
+	case GNUTLS_E_UNKNOWN_PK_ALGORITHM:
+	case GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM:
+	case GNUTLS_E_INSUFFICIENT_SECURITY:
+	case GNUTLS_E_UNIMPLEMENTED_FEATURE:
+	case GNUTLS_E_ECC_UNSUPPORTED_CURVE:
+		return SMIME_E_UNSUPPORTED;
+	default:
+		return SMIME_E_PARSE;
+	}
+}
+
+/* The signature, over the canonical form and then the bare-LF form. */
+static int check_signature(sd_ctx *c, const smime_signer_view *v,
+			   gnutls_x509_crt_t crt, smime_sigcheck *out)
+{
+	const unsigned char *p, *p0 = NULL;
+	size_t n, n0 = 0;
+	int ret = SMIME_E_CRYPTO;
+
+	if (c->req->content == NULL && !c->has_econtent) {
+		/* A detached signature without its content: nothing to
+		 * check it against. */
+		out->problems |= BIT(MALFORMED);
+		return 0;
+	}
+	for (int k = 0; k < 2 && ret == SMIME_E_CRYPTO; k++) {
+		int r = content_form(c, k, &p, &n);
+
+		if (r < 0)
+			return r;
+		if (k == 1 && (c->req->content == NULL ||
+			       same_bytes(p, n, p0, n0)))
+			break; /* no other form to try */
+		p0 = p;
+		n0 = n;
+		ret = signature_once(c, v, crt, p, n);
+		if (ret == 0)
+			out->lf_form = k == 1;
+	}
+	switch (ret) {
+	case 0:
+		return 0;
+	case SMIME_E_NOMEM:
+		return ret;
+	case SMIME_E_CRYPTO:
+		out->problems |= BIT(BAD_SIGNATURE);
+		return 0;
+	case SMIME_E_UNSUPPORTED:
+		out->problems |= BIT(UNSUPPORTED_ALGORITHM);
+		return 0;
+	default:
+		out->problems |= BIT(MALFORMED);
+		return 0;
+	}
+}
+
+static bool digest_listed(const sd_ctx *c, const char *oid)
+{
+	for (size_t i = 0; i < c->ndigests; i++)
+		if (strcmp(c->digests[i], oid) == 0)
+			return true;
+	return false;
+}
+
+static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
+{
+	smime_signer_view v;
+	gnutls_x509_crt_t crt;
+	gnutls_digest_algorithm_t dig;
+	int ret;
+
+	ret = smime_signer_view_read(c->sd, c->der, c->len, c->econtent_type,
+				     index, &v);
+	if (ret < 0) {
+		if (ret != SMIME_E_NOMEM) {
+			out->problems |= BIT(MALFORMED);
+			ret = 0;
+		}
+		goto cleanup;
+	}
+	out->problems |= v.problems;
+	out->has_signing_time = v.has_signing_time;
+	out->signing_time = v.signing_time;
+	if (!digest_listed(c, v.digest_oid))
+		out->problems |= BIT(MALFORMED); /* RFC 5652 5.1 */
+	dig = gnutls_oid_to_digest(v.digest_oid);
+	if (dig == GNUTLS_DIG_UNKNOWN)
+		out->problems |= BIT(UNSUPPORTED_ALGORITHM);
+	else if (smime_trust_digest_weak(c->trust, dig))
+		out->problems |= BIT(WEAK_DIGEST);
+	crt = find_cert(c, &v);
+	if (crt == NULL) {
+		out->problems |= BIT(NO_CERTIFICATE);
+		goto cleanup;
+	}
+	ret = cert_names(crt, out);
+	if (ret == 0)
+		ret = check_signature(c, &v, crt, out);
+	if (ret == 0) {
+		smime_chain_input in = {
+			.trust = c->trust,
+			.signer = crt,
+			.pool = c->pool,
+			.npool = c->npool,
+			.now = c->req->now,
+			.has_signing_time = v.has_signing_time,
+			.signing_time = v.signing_time,
+			.addresses = c->req->addresses,
+			.naddresses = c->req->naddresses,
+		};
+		ret = smime_chain_check(&in, &out->problems, &out->identifier);
+	}
+cleanup:
+	smime_signer_view_free(&v);
+	decide(out);
+	return ret;
+}
+
+int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
+			smime_sigcheck **out, size_t *nout)
+{
+	sd_ctx c;
+	smime_sigcheck *v = NULL;
+	int n = 0, ret;
+
+	if (trust == NULL || req == NULL || out == NULL || nout == NULL ||
+	    req->der == NULL)
+		return SMIME_E_ARG;
+	*out = NULL;
+	*nout = 0;
+	memset(&c, 0, sizeof(c));
+	c.trust = trust;
+	c.req = req;
+	ret = ctx_open(&c);
+	if (ret == 0)
+		ret = smime_asn1_err(
+			asn1_number_of_elements(c.sd, "signerInfos", &n));
+	if (ret == SMIME_E_NOMEM)
+		goto cleanup;
+	if (ret == 0 && n == 0)
+		goto cleanup; /* certs-only (RFC 8551 3.8): no signature */
+	if (ret < 0 || n < 0 || n > MAX_SIGNERS) {
+		/* Nothing to verify: one neutral verdict for the layer. */
+		v = calloc(1, sizeof(*v));
+		if (v == NULL) {
+			ret = SMIME_E_NOMEM;
+			goto cleanup;
+		}
+		v->problems = BIT(MALFORMED);
+		decide(v);
+		*out = v;
+		*nout = 1;
+		ret = 0;
+		goto cleanup;
+	}
+	v = calloc((size_t)n, sizeof(*v));
+	if (v == NULL) {
+		ret = SMIME_E_NOMEM;
+		goto cleanup;
+	}
+	for (int i = 0; i < n && ret == 0; i++)
+		ret = check_signer(&c, i, &v[i]);
+	if (ret < 0) {
+		smime_sigchecks_free(v, (size_t)n);
+		goto cleanup;
+	}
+	*out = v;
+	*nout = (size_t)n;
+cleanup:
+	ctx_free(&c);
+	return ret;
+}

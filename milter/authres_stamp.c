@@ -1,0 +1,127 @@
+/*
+ * authres_stamp.c - the Authentication-Results side of the message path.
+ *
+ * Incoming A-R fields that carry our authserv-id and an smime result are
+ * forged (only we may write those) and go, whatever else they hold; A-R
+ * fields of other methods under our id (OpenDKIM, OpenDMARC) stay.  Then
+ * one A-R field is added at the top with one resinfo per verified
+ * SignerInfo, outermost layer first; a message without a reachable
+ * signature gets none.  A message over MaxCryptoSize is not verified: when
+ * its top entity is signed it gets one `neutral` resinfo with
+ * reason="too-large", so downstream filters see why there is no verdict.
+ */
+#include "milter.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define AR "Authentication-Results"
+
+static int remove_forged(const milter_config *cfg, const smime_headers *h,
+			 smime_edits *edits)
+{
+	/* Last first, so the 1-based indices still to delete stay right. */
+	for (size_t k = smime_headers_count(h, AR); k > 0; k--) {
+		const char *v = smime_headers_get(h, AR, k - 1);
+		int rc;
+		if (!smime_authres_is_forged(v, cfg->authserv_id))
+			continue;
+		rc = smime_edits_header(edits, SMIME_EDIT_CHANGE, (unsigned)k, AR,
+					NULL);
+		if (rc < 0)
+			return rc;
+	}
+	return SMIME_OK;
+}
+
+/* The top entity of a message too large to analyse: signed or not? */
+static bool top_is_signed(const milter_msg *m, const char **part)
+{
+	smime_mime_limits lim;
+	smime_part *root = NULL;
+	const char *st;
+	bool is = false;
+
+	smime_mime_limits_default(&lim);
+	if (smime_mime_parse((const unsigned char *)"", 0, &m->headers, &lim,
+			     &root) < 0)
+		return false;
+	if (strcmp(root->type, "multipart") == 0 &&
+	    strcmp(root->subtype, "signed") == 0) {
+		*part = "1";
+		is = true;
+	} else if (strcmp(root->type, "application") == 0 &&
+		   (strcmp(root->subtype, "pkcs7-mime") == 0 ||
+		    strcmp(root->subtype, "x-pkcs7-mime") == 0)) {
+		st = smime_part_param(root, "smime-type");
+		*part = "TEXT";
+		is = st != NULL && strcasecmp(st, "signed-data") == 0;
+	}
+	smime_mime_free(root);
+	return is;
+}
+
+/* An encrypted layer with nothing reached inside it. */
+static bool unopened_encryption(const smime_facts *facts)
+{
+	for (size_t i = 0; i < facts->nlayers; i++) {
+		const smime_layer *l = &facts->layers[i];
+		if ((l->kind == SMIME_KIND_ENVELOPED ||
+		     l->kind == SMIME_KIND_AUTH_ENVELOPED) &&
+		    (i + 1 == facts->nlayers ||
+		     facts->layers[i + 1].level <= l->level))
+			return true;
+	}
+	return false;
+}
+
+int milter_authres_stamp(const milter_config *cfg, const milter_msg *m,
+			 const smime_facts *facts, bool too_large,
+			 smime_edits *edits, milter_logline *l)
+{
+	smime_resinfo *v = NULL, big = {0};
+	smime_buf value = SMIME_BUF_INIT;
+	size_t n = 0;
+	int rc;
+
+	rc = remove_forged(cfg, &m->headers, edits);
+	if (rc < 0)
+		return rc;
+	if (!too_large && unopened_encryption(facts))
+		l->note = "encrypted content not opened: signatures inside "
+			  "it are not verified";
+	if (too_large) {
+		if (!top_is_signed(m, &big.part))
+			return SMIME_OK;
+		big.result = SMIME_RESULT_NEUTRAL;
+		big.reason = SMIME_REASON_TOO_LARGE;
+		rc = smime_authres_format(cfg->authserv_id, &big, 1, &value);
+	} else {
+		rc = smime_authres_collect(facts, &v, &n);
+		if (rc == 0 && n == 0)
+			goto cleanup;
+		if (rc == 0)
+			rc = smime_authres_format(cfg->authserv_id, v, n, &value);
+		for (size_t i = 0; rc == 0 && i < facts->nlayers; i++)
+			for (size_t k = 0; k < facts->layers[i].nchecks; k++)
+				if (facts->layers[i].checks[k].lf_form)
+					l->note = "a signature verified only over "
+						  "bare-LF content (the signer did "
+						  "not canonicalise)";
+		if (rc == 0) {
+			/* The log names the outermost signer. */
+			l->signer = v[0].identifier;
+			l->result = smime_result_name(v[0].result);
+			l->reason = v[0].reason ? smime_reason_name(v[0].reason)
+						: NULL;
+		}
+	}
+	if (rc == 0)
+		rc = smime_edits_header(edits, SMIME_EDIT_INSERT, 0, AR,
+					(const char *)value.data);
+cleanup:
+	free(v);
+	smime_buf_free(&value);
+	return rc;
+}

@@ -1,0 +1,60 @@
+/*
+ * config_internal.h - what config.c (the key table and the loader) and
+ * config_types.c (one setter per value type) share.  Not for other
+ * modules: milter.h is the configuration's interface.
+ */
+#ifndef MILTER_CONFIG_INTERNAL_H
+#define MILTER_CONFIG_INTERNAL_H
+
+#include "milter.h"
+
+typedef struct cfg_key cfg_key;
+
+/* Sets the key's field from value (never empty for scalar types).
+ * Returns 0, -1 with what was expected written to why, or a negative
+ * SMIME_E_* resource error. */
+typedef int (*cfg_setter)(const cfg_key *k, const char *value,
+			  milter_config *cfg, smime_buf *why);
+/* Frees what the setter allocated (NULL for plain values). */
+typedef void (*cfg_releaser)(const cfg_key *k, milter_config *cfg);
+
+typedef struct cfg_type {
+	cfg_setter set;
+	cfg_releaser release;
+	bool list; /* an empty value is an empty list */
+} cfg_type;
+
+struct cfg_key {
+	const char *name;
+	const cfg_type *type;
+	const char *def;                /* default as file text; NULL: none */
+	unsigned long long min, max;    /* numbers, sizes, modes */
+	size_t off;                     /* the field in milter_config */
+	size_t count_off;               /* lists: the element count */
+	const char *const *choices;     /* enumerations, NULL-terminated */
+};
+
+#define FIELD(k, cfg, type) ((type *)(void *)((char *)(cfg) + (k)->off))
+#define COUNT(k, cfg) ((size_t *)(void *)((char *)(cfg) + (k)->count_off))
+
+/* The value types (config_types.c). */
+extern const cfg_type milter_cfgtype_path;
+extern const cfg_type milter_cfgtype_socket;
+extern const cfg_type milter_cfgtype_authserv;
+extern const cfg_type milter_cfgtype_user;
+extern const cfg_type milter_cfgtype_choice;
+extern const cfg_type milter_cfgtype_onerr;
+extern const cfg_type milter_cfgtype_bool;
+extern const cfg_type milter_cfgtype_uint;
+extern const cfg_type milter_cfgtype_size;
+extern const cfg_type milter_cfgtype_mode;
+extern const cfg_type milter_cfgtype_facility;
+extern const cfg_type milter_cfgtype_names;
+extern const cfg_type milter_cfgtype_cidrs;
+extern const cfg_type milter_cfgtype_ciphers;
+
+/* Appends s for a diagnostic: control characters as '?', long values
+ * cut, so a hostile value cannot forge log or terminal output. */
+int milter_cfg_put_shown(smime_buf *b, const char *s);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * config_keys.c - loads what re-encryption needs as part of the
+ * configuration (KeyStore, CertDirectory, SenderLoginMap, and the trust
+ * anchors for recipient certificates), so -n checks them, SIGHUP swaps
+ * them with everything else and no message pays for reading keys.
+ *
+ * Promises: a KeyStore with any problem (a private key readable by group
+ * or others above all) fails the load, since the engine refuses partial
+ * stores; a CertDirectory loads with the files that are certificates and
+ * reports the rest; a SenderLoginMap with a bad line fails the load.
+ * Problems are "FILE: message" (FILE:LINE: for the map) lines in diags.
+ */
+#include "milter.h"
+
+int milter_config_load_keys(milter_config *cfg, smime_buf *diags)
+{
+	int rc;
+
+	if (cfg->key_store != NULL) {
+		size_t before = diags ? diags->len : 0;
+		rc = smime_keystore_load(cfg->key_store, diags, &cfg->keystore);
+		if (rc < 0) {
+			if (diags != NULL && diags->len == before)
+				smime_buf_printf(diags, "%s: key store: %s\n",
+						 cfg->key_store,
+						 smime_strerror(rc));
+			return -1;
+		}
+	}
+	if (cfg->cert_directory != NULL) {
+		rc = smime_certdir_load(cfg->cert_directory, diags,
+					&cfg->certdir);
+		if (rc < 0) {
+			smime_buf_printf(diags, "%s: certificate directory: "
+						"%s\n",
+					 cfg->cert_directory,
+					 smime_strerror(rc));
+			return -1;
+		}
+	}
+	if (cfg->sender_login_map != NULL &&
+	    milter_loginmap_load(cfg->sender_login_map, &cfg->login_map,
+				 diags) < 0)
+		return -1;
+	if (cfg->trust_anchor_file != NULL &&
+	    milter_anchors_load(cfg->trust_anchor_file, &cfg->anchors, diags) <
+		    0)
+		return -1;
+	return SMIME_OK;
+}

@@ -1,0 +1,238 @@
+/*
+ * encryption.c - the encryption findings of SPEC section 7 and the
+ * `reencrypt CIPHER` action, after the Rules decided.
+ *
+ * One X-SMIME-Encryption header per encrypted entity, in analysis order,
+ * inserted above the X-SMIME-Tag fields (Authentication-Results, added
+ * later, stays on top).  Field order, fixed:
+ *   cipher=C; strength=S; action=A[; new-cipher=N][; reason="R"][; part=P]
+ * new-cipher only with reencrypted, reason only with kept, part only
+ * when the entity is not the top level.  An unknown content cipher is
+ * written as its OID ("unknown" when even that is missing).
+ *
+ * action: without `reencrypt`, the Rules' outcome for the message
+ * (rejected, quarantined, tagged, else none).  With `reencrypt` and a
+ * message that is delivered as is (verdict accept): reencrypted, or kept
+ * with a reason.  Only the top-level entity is re-encrypted; an entity
+ * under a signature is kept (under-signature), a nested one that is not
+ * under a signature is kept too (nested: splicing a new entity into the
+ * MIME tree is not done yet).  A message over MaxCryptoSize was not
+ * analysed, so it gets no header and the log says action=kept
+ * reason=too-large.  Reject, tempfail, discard and quarantine win over
+ * reencrypt: that message is not delivered as it stands.
+ *
+ * Promises: the body and the Content-* fields are only replaced once the
+ * new ContentInfo is complete; otherwise the message keeps its exact
+ * bytes and the header says why.  Resource failures come back negative
+ * (process.c then drops every edit through On-InternalError).
+ */
+#include "reencrypt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct outcome {
+	const char *action;
+	const char *new_cipher;
+	const char *reason;
+} outcome;
+
+static bool is_encrypted(const smime_layer *l)
+{
+	return l->kind == SMIME_KIND_ENVELOPED ||
+	       l->kind == SMIME_KIND_AUTH_ENVELOPED;
+}
+
+static bool is_top(const smime_layer *l)
+{
+	return l->level == 0 && strcmp(l->part, "TEXT") == 0;
+}
+
+/* A signed layer encloses layer i (analysis walks outside in). */
+static bool under_signature(const smime_facts *f, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if ((f->layers[j].kind == SMIME_KIND_SIGNED ||
+		     f->layers[j].kind == SMIME_KIND_OPAQUE_SIGNED) &&
+		    f->layers[j].level < f->layers[i].level)
+			return true;
+	return false;
+}
+
+/* The Rules' word for an entity that is not re-encrypted. */
+static const char *plain_action(const char *policy_action)
+{
+	static const char *const words[] = {"rejected", "quarantined",
+					    "tagged"};
+
+	for (size_t i = 0; policy_action && i < 3; i++)
+		if (strcmp(policy_action, words[i]) == 0)
+			return words[i];
+	return "none";
+}
+
+static int header_value(const smime_layer *l, const outcome *o,
+			smime_buf *v)
+{
+	const char *cipher = l->cms.cipher      ? l->cms.cipher->name
+			     : l->cms.cipher_oid ? l->cms.cipher_oid
+						 : "unknown";
+	int rc;
+
+	smime_buf_reset(v);
+	rc = smime_buf_printf(v, "cipher=%s; strength=%s; action=%s", cipher,
+			      smime_strength_name(l->strength), o->action);
+	if (rc == 0 && o->new_cipher != NULL)
+		rc = smime_buf_printf(v, "; new-cipher=%s", o->new_cipher);
+	if (rc == 0 && o->reason != NULL)
+		rc = smime_buf_printf(v, "; reason=\"%s\"", o->reason);
+	if (rc == 0 && !is_top(l))
+		rc = smime_buf_printf(v, "; part=%s", l->part);
+	return rc;
+}
+
+/* Changes the first instance of a field, or adds it at the bottom. */
+static int set_field(const milter_msg *m, smime_edits *e, const char *name,
+		     const char *value)
+{
+	if (smime_headers_count(&m->headers, name) > 0)
+		return smime_edits_header(e, SMIME_EDIT_CHANGE, 1, name, value);
+	return smime_edits_header(e, SMIME_EDIT_INSERT, (unsigned)-1, name,
+				  value);
+}
+
+/* The RFC 8551 wrapper's Content-Type, folded before name= (libmilter
+ * folding convention, "\n\t"). */
+static int content_type(smime_kind kind, smime_buf *out)
+{
+	const char *ct = smime_p7m_content_type(kind);
+	const char *name = strstr(ct, " name=");
+
+	if (name == NULL)
+		return smime_buf_puts(out, ct);
+	if (smime_buf_append(out, ct, (size_t)(name - ct)) < 0 ||
+	    smime_buf_puts(out, "\n\t") < 0 || smime_buf_puts(out, name + 1) < 0)
+		return SMIME_E_NOMEM;
+	return SMIME_OK;
+}
+
+/* Re-encrypts the top-level entity; fills o. */
+static int reencrypt_top(const milter_config *cfg, const milter_msg *m,
+			 bool outbound, const unsigned char *body,
+			 size_t bodylen, const smime_cipher_info *ci,
+			 smime_edits *edits, outcome *o)
+{
+	smime_part *root = NULL;
+	smime_buf der = SMIME_BUF_INIT, newder = SMIME_BUF_INIT;
+	smime_buf p7m = SMIME_BUF_INIT, ct = SMIME_BUF_INIT;
+	smime_kind kind = ci->aead ? SMIME_KIND_AUTH_ENVELOPED
+				   : SMIME_KIND_ENVELOPED;
+	int rc;
+
+	rc = smime_mime_parse(body, bodylen, &m->headers, &cfg->analyze.mime,
+			      &root);
+	if (rc == 0)
+		rc = smime_part_decode(body, root, &der);
+	if (rc < 0) {
+		if (!smime_err_is_resource(rc)) {
+			o->action = "kept";
+			o->reason = "malformed";
+			rc = SMIME_OK;
+		}
+		goto cleanup;
+	}
+	rc = milter_reencrypt_der(cfg, m, outbound, der.data, der.len, ci->id,
+				  &newder, &o->reason);
+	if (rc < 0 || o->reason != NULL) {
+		o->action = "kept";
+		goto cleanup;
+	}
+	if ((rc = smime_p7m_body(newder.data, newder.len, &p7m)) < 0 ||
+	    (rc = content_type(kind, &ct)) < 0)
+		goto cleanup;
+	/* Complete: only now does the message change. */
+	if ((rc = set_field(m, edits, "Content-Type", (const char *)ct.data)) <
+		    0 ||
+	    (rc = set_field(m, edits, "Content-Transfer-Encoding",
+			    SMIME_P7M_TRANSFER_ENCODING)) < 0 ||
+	    (rc = set_field(m, edits, "Content-Disposition",
+			    SMIME_P7M_DISPOSITION)) < 0)
+		goto cleanup;
+	smime_buf_free(&edits->body);
+	edits->body = p7m;
+	p7m = (smime_buf)SMIME_BUF_INIT;
+	edits->replace_body = true;
+	o->action = "reencrypted";
+	o->new_cipher = ci->name;
+cleanup:
+	smime_mime_free(root);
+	smime_buf_free(&der);
+	smime_buf_free(&newder);
+	smime_buf_free(&p7m);
+	smime_buf_free(&ct);
+	return rc;
+}
+
+/* The outcome for encrypted layer i when re-encryption was asked for. */
+static int decide(const milter_config *cfg, const milter_msg *m,
+		  bool outbound, const smime_facts *f, size_t i,
+		  const unsigned char *body, size_t bodylen,
+		  const smime_cipher_info *ci, smime_edits *edits, outcome *o)
+{
+	o->action = "kept";
+	if (under_signature(f, i))
+		o->reason = "under-signature";
+	else if (!is_top(&f->layers[i]))
+		o->reason = "nested";
+	else
+		return reencrypt_top(cfg, m, outbound, body, bodylen, ci,
+				     edits, o);
+	return SMIME_OK;
+}
+
+int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
+			    bool outbound, const smime_facts *facts,
+			    const unsigned char *body, size_t bodylen,
+			    bool too_large, const rules_action *reencrypt,
+			    smime_edits *edits, milter_logline *l)
+{
+	const smime_cipher_info *ci =
+		reencrypt ? smime_cipher_by_name(reencrypt->arg) : NULL;
+	bool transform = ci != NULL && edits->verdict == SMIME_VERDICT_ACCEPT;
+	const char *base = plain_action(l->action);
+	smime_buf v = SMIME_BUF_INIT;
+	unsigned at = 0;
+	int rc = SMIME_OK;
+
+	if (transform && too_large) {
+		l->action = "kept";
+		if (l->reason == NULL)
+			l->reason = "too-large";
+		return SMIME_OK;
+	}
+	for (size_t i = 0; i < facts->nlayers && rc == 0; i++) {
+		outcome o = {base, NULL, NULL};
+		if (!is_encrypted(&facts->layers[i]))
+			continue;
+		if (transform)
+			rc = decide(cfg, m, outbound, facts, i, body, bodylen,
+				    ci, edits, &o);
+		if (rc == 0)
+			rc = header_value(&facts->layers[i], &o, &v);
+		if (rc == 0)
+			rc = smime_edits_header(edits, SMIME_EDIT_INSERT, at++,
+						"X-SMIME-Encryption",
+						(const char *)v.data);
+		if (rc == 0 && transform &&
+		    (l->new_cipher == NULL || o.new_cipher != NULL)) {
+			/* The log names the re-encryption, else the first
+			 * reason the original was kept. */
+			l->action = o.action;
+			l->new_cipher = o.new_cipher;
+			if (o.reason != NULL && l->reason == NULL)
+				l->reason = o.reason;
+		}
+	}
+	smime_buf_free(&v);
+	return rc;
+}

@@ -1,0 +1,99 @@
+# e2e_verify.sh - signature verification through a real Postfix.
+#
+# Inbound mail (from 127.0.0.2) reaches smtp-sink with our
+# Authentication-Results field in the SPEC section 7 form; a forged A-R
+# carrying our authserv-id is gone; the rule `when inbound and signature
+# fail then reject` refuses a broken signature at SMTP time and lets an
+# unknown-CA signature through.
+#
+# Needs root (a real Postfix).  Not root means FAIL, never a skip.
+[ -n "${BASH_VERSION-}" ] || exec bash "$0" "$@"
+
+. "$(dirname "$0")/lib.sh"
+. "$top_srcdir/tests/postfix_lib.sh"
+
+pf_require_root || bail "e2e_verify needs root to run a private Postfix (run make check as root)"
+pf_require_tools || bail "e2e_verify: a test peer is missing (see above)"
+[ -x "$SMIME_MILTER" ] || bail "smime-milter not built at $SMIME_MILTER"
+
+trap '[ "$tap_fail" -eq 0 ] || PF_KEEP=1; pf_cleanup' EXIT
+C=$CORPUS_DIR
+GOOD="$C/mozilla-nss/smime/alice.dsig.SHA256.multipart.eml"
+TAMPERED="$C/openssl-generated/sig-sha256-detached-tampered.eml"
+UNKNOWN_CA="$C/hiraoka-smime-mail-samples/sent-from-smime1/Writing from smime1 to smime2 (signed).eml"
+
+pf_init || bail "cannot set up the Postfix temp dir"
+mkdir -p "$PF_DIR/tmp"
+cat "$C/mozilla-nss/smime/TestCA.pem" "$C/openssl/smime-certs/smroot.pem" >"$PF_DIR/trust.pem"
+echo 'when inbound and signature fail then reject "5.7.1 S/MIME signature did not verify"' >"$PF_DIR/smime.rules"
+conf=$PF_DIR/smime-milter.conf
+cat >"$conf" <<EOF
+Socket inet:$PF_MILTER_PORT@127.0.0.1
+AuthservID mx.test
+InternalHosts 127.0.0.1,::1
+TempDirectory $PF_DIR/tmp
+TrustAnchorFile $PF_DIR/trust.pem
+Rules $PF_DIR/smime.rules
+EOF
+
+pf_milter_start "$SMIME_MILTER" "$conf" 2>"$PF_DIR/start.err" ||
+	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "the milter did not start"; }
+pf_start "inet:127.0.0.1:$PF_MILTER_PORT" 2>"$PF_DIR/start.err" ||
+	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "Postfix did not start"; }
+pass "Postfix with smime-milter and a trust anchor file is running"
+
+# The good message, with a forged A-R of ours and a foreign one in front.
+{
+	printf 'Authentication-Results: mx.test; smime=pass body.smime-identifier=mallory@example.org\r\n'
+	printf 'Authentication-Results: upstream.example; dkim=pass header.d=example.com\r\n'
+	cat "$GOOD"
+} >"$PF_DIR/good.eml"
+qid=$(pf_send "$PF_DIR/good.eml" alice@example.com bob@example.net 127.0.0.2)
+ok $? "a well-signed message is accepted" || diag "reply: $(pf_last_reply)"
+if sink=$(pf_wait_delivered "$qid" 60 2>"$PF_DIR/err"); then
+	/usr/bin/python3 - "$sink" >"$PF_DIR/ar.txt" 2>&1 <<'EOF'
+import email, sys
+import authres
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+for v in m.get_all("Authentication-Results") or []:
+    flat = " ".join(v.split())
+    h = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + v)
+    print(flat)
+    print("parsed:", h.authserv_id, [(r.method, r.result) for r in h.results])
+EOF
+	grep -q '^mx.test; smime=pass body.smime-identifier=Alice@example.com body.smime-part=1 body.smime-serial=1e body.smime-issuer="CN=NSS Test CA (RSA),O=BOGUS NSS,L=Mountain View,ST=California,C=US"$' "$PF_DIR/ar.txt"
+	ok $? "the A-R field arrives at smtp-sink in the SPEC form" || sed 's/^/#   /' "$PF_DIR/ar.txt"
+	grep -q "^parsed: mx.test \[('smime', 'pass')\]" "$PF_DIR/ar.txt"
+	ok $? "python3-authres parses the delivered field" || sed 's/^/#   /' "$PF_DIR/ar.txt"
+	! grep -q 'mallory@example.org' "$sink"
+	ok $? "the forged A-R with our authserv-id is gone"
+	grep -q 'upstream.example; dkim=pass' "$sink"
+	ok $? "another host's A-R is left alone"
+else
+	fail "the A-R field arrives at smtp-sink (not delivered)"
+	sed 's/^/#   /' "$PF_DIR/err"
+fi
+
+qid=$(pf_send "$TAMPERED" rsa1@example.org bob@example.net 127.0.0.2)
+ok $((! $?)) "inbound, 'signature fail' rejects a broken signature at SMTP time"
+case $(pf_last_reply) in
+"550 5.7.1 S/MIME signature did not verify"*) pass "the client sees the rule's 550 5.7.1 reply" ;;
+*) fail "the client sees the rule's 550 5.7.1 reply (got: $(pf_last_reply))" ;;
+esac
+
+qid=$(pf_send "$UNKNOWN_CA" smime1@hmailserver.test bob@example.net 127.0.0.2)
+ok $? "the same rule lets an unknown-CA signature through" || diag "reply: $(pf_last_reply)"
+if sink=$(pf_wait_delivered "$qid" 60 2>"$PF_DIR/err"); then
+	grep -A3 '^Authentication-Results: mx.test;' "$sink" | tr -d '\r\n\t' | grep -q 'smime=policy reason="untrusted"'
+	ok $? "and stamps it smime=policy reason=untrusted"
+else
+	fail "the unknown-CA message is delivered"
+fi
+
+pf_stop
+ok $? "Postfix, smtp-sink and the milter stopped"
+pf_no_leftovers
+ok $? "no process started by this test is left running" ||
+	diag "left: $(pf_leftover_pids | tr '\n' ' ')"
+
+done_testing

@@ -1,0 +1,293 @@
+# reencrypt_process.sh - `reencrypt CIPHER` and the X-SMIME-Encryption
+# findings through `smime-tool process` (the milter's code path): a key
+# store made here with OpenSSL, messages made by `openssl cms -encrypt`
+# and corpus messages with published keys.  Every re-encrypted copy must
+# decrypt, for every envelope recipient, to the byte-identical inner
+# entity; every case the gateway cannot prove (SPEC section 8) is kept
+# and says why.
+. "$(dirname "$0")/lib.sh"
+
+for tool in openssl cmsutil certutil pk12util python3; do
+	command -v $tool >/dev/null || bail "$tool not installed"
+done
+T=$(mktemp -d "${TMPDIR:-/tmp}/reencrypt_process.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+C=$CORPUS_DIR
+OC=$C/openssl/smime-certs
+LEGACY="-provider legacy -provider default"
+
+# --- a CA and recipients; keys 0600 in the key store ------------------------
+mkdir -m 700 "$T/ks" "$T/cd"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" \
+	-subj "/CN=Reencrypt Test CA" -days 30 2>/dev/null || bail "CA"
+issue() { # issue NAME ADDRESS [SERIAL]
+	openssl req -newkey rsa:2048 -nodes -keyout "$T/$1.key" -out "$T/$1.csr" \
+		-subj "/CN=$1" 2>/dev/null || bail "req $1"
+	printf 'subjectAltName=email:%s\nkeyUsage=keyEncipherment,digitalSignature\n' "$2" > "$T/$1.ext"
+	openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
+		-set_serial "${3:-0x$(openssl rand -hex 8)}" -days 30 -extfile "$T/$1.ext" \
+		-out "$T/$1.pem" 2>/dev/null || bail "x509 $1"
+}
+for r in alice bob mallory carol mobile; do
+	case $r in mobile) a=m@mobile.example.org ;; *) a=$r@example.org ;; esac
+	issue $r $a
+	[ $r = carol ] && continue # carol's certificate is nowhere the gateway looks
+	cp "$T/$r.pem" "$T/ks/$r.crt"
+	cp "$T/$r.key" "$T/ks/$r.key"
+	chmod 600 "$T/ks/$r.key"
+done
+# a certificate that names alice's issuer and serial but holds another key
+issue forged alice@example.org "$(openssl x509 -in "$T/alice.pem" -noout -serial | sed 's/serial=/0x/')"
+
+printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nThe inner entity, carried over byte for byte.\r\nSecond line.\r\n' > "$T/inner.txt"
+# encrypt OUT CIPHER-OPTION CERT... : an S/MIME message
+encrypt() {
+	local out=$1 opt=$2; shift 2
+	openssl cms -encrypt -in "$T/inner.txt" -binary $opt $LEGACY -from carol@legacy.example \
+		-subject "re-encrypt me" -out "$T/$out" "$@" 2>"$T/err" || bail "encrypt $out: $(cat "$T/err")"
+}
+encrypt rc2.eml -rc2-40 "$T/alice.pem"
+encrypt rc2-mobile.eml -rc2-40 "$T/mobile.pem"
+encrypt rc2-two.eml -rc2-40 "$T/alice.pem" "$T/carol.pem"
+encrypt rc2-bob.eml -rc2-40 "$T/bob.pem"
+encrypt rc2-forged.eml -rc2-40 "$T/forged.pem"
+
+RULES_SPEC='when cipher weak and to *@mobile.example.org then reencrypt des-ede3-cbc, tag legacy-mobile
+when cipher weak then reencrypt aes-256-cbc, tag'
+
+n=0
+# process RULES CONFIG-LINES IN [ARGS...]: sets st, out (file), err, hdr
+process() {
+	local rules=$1 conf=$2 in=$3; shift 3
+	n=$((n + 1))
+	printf '%s\n' "$rules" > "$T/$n.rules"
+	printf 'Rules %s\nSocket local:%s\n%s\n' "$T/$n.rules" "$T/sock" "$conf" > "$T/$n.conf"
+	"$SMIME_TOOL" process -c "$T/$n.conf" --from env@sender.example "$@" \
+		-i "$in" -o "$T/out$n.eml" 2> "$T/err$n"
+	st=$?
+	out=$T/out$n.eml
+	err=$(cat "$T/err$n")
+	hdr=$(grep '^X-SMIME-Encryption:' "$out" 2>/dev/null)
+}
+KS="KeyStore $T/ks"
+# decrypts FILE CERT KEY: openssl gives the inner entity
+decrypts() {
+	openssl cms -decrypt $LEGACY -in "$1" -recip "$2" -inkey "$3" -binary -out "$T/dec" 2>"$T/err" &&
+		cmp -s "$T/dec" "${4:-$T/inner.txt}"
+}
+cipher_of() {
+	openssl cms -cmsout -print -in "$1" 2>/dev/null |
+		sed -n '/contentEncryptionAlgorithm/,/algorithm:/s/.*algorithm: \([^ ]*\).*/\1/p' | tail -1
+}
+
+# --- detection only ----------------------------------------------------------
+process 'when header Subject "*nothing*" then tag' "" "$T/rc2.eml" --rcpt alice@example.org
+is "$hdr" "X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=none" \
+	"without a matching rule the finding says action=none"
+process 'when cipher weak then tag' "" "$T/rc2.eml" --rcpt alice@example.org
+is "$hdr" "X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=tagged" \
+	"a tag rule gives action=tagged"
+process 'when cipher weak then reject' "" "$T/rc2.eml" --rcpt alice@example.org
+is "$st" 1 "reject wins over the finding (exit 1)"
+
+# --- the SPEC section 5 rules, inbound ---------------------------------------
+process "$RULES_SPEC" "$KS" "$T/rc2.eml" --rcpt alice@example.org
+is "$st" 0 "RC2-40 to alice is accepted"
+is "$hdr" "X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=reencrypted; new-cipher=aes-256-cbc" \
+	"RC2-40 to alice: re-encrypted with aes-256-cbc, header exact"
+case $err in *"action=reencrypted new-cipher=aes-256-cbc"*) pass "the log line says action=reencrypted new-cipher=aes-256-cbc" ;;
+	*) fail "the log line says action=reencrypted new-cipher=aes-256-cbc"; diag "$err" ;; esac
+grep -q '^X-SMIME-Tag: smime-policy' "$out"; ok $? "the bare tag is X-SMIME-Tag: smime-policy"
+is "$(cipher_of "$out")" "aes-256-cbc" "OpenSSL sees aes-256-cbc in the new EnvelopedData"
+decrypts "$out" "$T/alice.pem" "$T/alice.key"; ok $? "openssl cms -decrypt gives alice the byte-identical inner entity"
+grep -q '^Subject: re-encrypt me' "$out" && grep -q '^From: carol@legacy.example' "$out"
+ok $? "other headers are unchanged"
+awk 'NF==0{b=1;next} b && length($0) > 77 {bad=1} END{exit bad}' "$out"
+ok $? "the new body is base64 in lines of at most 76 columns"
+cp "$out" "$T/rc2-first.eml"
+process "$RULES_SPEC" "$KS" "$T/rc2.eml" --rcpt alice@example.org
+cmp -s "$out" "$T/rc2-first.eml"; ok $((! $?)) "two runs give different ciphertext (fresh key and IV)"
+
+# NSS and gpgsm read the PKCS#1 v1.5 CBC result
+mkdir "$T/nss"
+certutil -N -d "sql:$T/nss" --empty-password && certutil -A -d "sql:$T/nss" -n ca -t "C,C,C" -i "$T/ca.pem" &&
+	openssl pkcs12 -export -in "$T/alice.pem" -inkey "$T/alice.key" -out "$T/alice.p12" -passout pass:x \
+		-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 &&
+	pk12util -i "$T/alice.p12" -d "sql:$T/nss" -W x >/dev/null || bail "NSS database"
+sed '1,/^\r\{0,1\}$/d' "$T/rc2-first.eml" | openssl base64 -d > "$T/first.der"
+cmsutil -D -i "$T/first.der" -d "sql:$T/nss" -o "$T/dec" 2>"$T/err" && cmp -s "$T/dec" "$T/inner.txt"
+ok $? "NSS cmsutil -D gives alice the byte-identical inner entity" || diag "$(cat "$T/err")"
+if command -v gpgsm >/dev/null; then
+	G=$T/gnupg; mkdir -m 700 "$G"; echo allow-loopback-pinentry > "$G/gpg-agent.conf"
+	GNUPGHOME=$G gpgsm --batch --import "$T/ca.pem" 2>/dev/null
+	echo x | GNUPGHOME=$G gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --import "$T/alice.p12" 2>/dev/null
+	echo x | GNUPGHOME=$G gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 \
+		--output "$T/dec" --decrypt "$T/first.der" 2>"$T/err"
+	cmp -s "$T/dec" "$T/inner.txt"; ok $? "gpgsm --decrypt gives alice the byte-identical inner entity" || diag "$(cat "$T/err")"
+	gpgconf --homedir "$G" --kill gpg-agent 2>/dev/null
+fi
+
+process "$RULES_SPEC" "$KS" "$T/rc2-mobile.eml" --rcpt m@mobile.example.org
+is "$hdr" "X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=reencrypted; new-cipher=des-ede3-cbc" \
+	"RC2-40 to *@mobile.example.org: re-encrypted with des-ede3-cbc"
+grep -q '^X-SMIME-Tag: legacy-mobile' "$out"; ok $? "and tagged legacy-mobile"
+decrypts "$out" "$T/mobile.pem" "$T/mobile.key"; ok $? "openssl decrypts the des-ede3-cbc copy to the inner entity"
+is "$(cipher_of "$out")" "des-ede3-cbc" "OpenSSL sees des-ede3-cbc"
+
+process "when cipher weak then reencrypt aes-256-gcm" "$KS" "$T/rc2.eml" --rcpt alice@example.org
+grep -q 'smime-type=authEnveloped-data' "$out"; ok $? "a GCM cipher gives AuthEnvelopedData (smime-type=authEnveloped-data)"
+decrypts "$out" "$T/alice.pem" "$T/alice.key"; ok $? "openssl decrypts the aes-256-gcm copy to the inner entity"
+
+# --- corpus: three recipients, all three keys, inbound ------------------------
+mkdir -m 700 "$T/ks3"
+for i in 1 2 3; do
+	openssl x509 -in "$OC/smrsa$i.pem" -out "$T/ks3/rsa$i@example.org.crt"
+	openssl pkey -in "$OC/smrsa$i.pem" -out "$T/ks3/rsa$i@example.org.key"
+	chmod 600 "$T/ks3/rsa$i@example.org.key"
+done
+E3=$C/openssl-generated/env-des3-3recips.eml
+for i in 1 2 3; do openssl cms -decrypt $LEGACY -binary -in "$E3" -inkey "$OC/smrsa$i.pem" -recip "$OC/smrsa$i.pem" > "$T/inner3-$i.txt" 2>/dev/null; done
+ALL3="--rcpt rsa1@example.org --rcpt rsa2@example.org --rcpt rsa3@example.org"
+process "when cipher legacy then reencrypt aes-128-cbc" "KeyStore $T/ks3" "$E3" $ALL3
+is "$hdr" "X-SMIME-Encryption: cipher=des-ede3-cbc; strength=legacy; action=reencrypted; new-cipher=aes-128-cbc" \
+	"env-des3-3recips inbound to all three: re-encrypted"
+for i in 1 2 3; do
+	decrypts "$out" "$OC/smrsa$i.pem" "$OC/smrsa$i.pem" "$T/inner3-1.txt"
+	ok $? "rsa$i decrypts the inbound copy to the original inner entity"
+done
+process "when cipher legacy then reencrypt aes-128-cbc" "KeyStore $T/ks3" "$E3" --rcpt rsa2@example.org
+decrypts "$out" "$OC/smrsa2.pem" "$OC/smrsa2.pem" "$T/inner3-1.txt"; ok $? "sent to rsa2 only: rsa2 reads the copy"
+decrypts "$out" "$OC/smrsa1.pem" "$OC/smrsa1.pem" "$T/inner3-1.txt"; ok $((! $?)) "sent to rsa2 only: rsa1's RecipientInfo is dropped"
+
+# --- corpus: outbound from rsa1 with the others' certificates -----------------
+mkdir -m 700 "$T/ks1" "$T/cd3"
+cp "$T/ks3/rsa1@example.org.crt" "$T/ks3/rsa1@example.org.key" "$T/ks1/"
+for i in 2 3; do cp "$T/ks3/rsa$i@example.org.crt" "$T/cd3/rsa$i@example.org.pem"; done
+OUTCONF="KeyStore $T/ks1
+CertDirectory $T/cd3
+TrustAnchorFile $OC/smroot.pem"
+OUT2="--rcpt rsa2@example.org --rcpt rsa3@example.org"
+process "when cipher legacy then reencrypt aes-256-cbc" "$OUTCONF" "$E3" $OUT2 --auth-user rsa1@example.org
+is "$hdr" "X-SMIME-Encryption: cipher=des-ede3-cbc; strength=legacy; action=reencrypted; new-cipher=aes-256-cbc" \
+	"outbound from rsa1 to rsa2 and rsa3 (certificates in CertDirectory, trusted root): re-encrypted"
+for i in 2 3; do
+	decrypts "$out" "$OC/smrsa$i.pem" "$OC/smrsa$i.pem" "$T/inner3-1.txt"
+	ok $? "rsa$i decrypts the outbound copy to the original inner entity"
+done
+printf 'login1 rsa1@example.org\n' > "$T/loginmap"
+process "when cipher legacy then reencrypt aes-256-cbc" "$OUTCONF
+SenderLoginMap $T/loginmap" "$E3" $OUT2 --auth-user login1
+case $hdr in *action=reencrypted*) pass "SenderLoginMap lets login1 use rsa1's key" ;; *) fail "SenderLoginMap lets login1 use rsa1's key"; diag "$hdr" ;; esac
+process "when cipher legacy then reencrypt aes-256-cbc" "$OUTCONF" "$E3" $OUT2 --auth-user rsa2-impostor
+is "$hdr" 'X-SMIME-Encryption: cipher=des-ede3-cbc; strength=legacy; action=kept; reason="no-key"' \
+	"outbound: a login that may not use rsa1's address opens nothing (no-key)"
+process "when cipher legacy then reencrypt aes-256-cbc" "$OUTCONF" "$E3" $OUT2 --client-ip 127.0.0.1
+is "$hdr" 'X-SMIME-Encryption: cipher=des-ede3-cbc; strength=legacy; action=kept; reason="no-key"' \
+	"outbound without authentication opens nothing (no-key)"
+process "when cipher legacy then reencrypt aes-256-cbc" "KeyStore $T/ks1
+CertDirectory $T/cd3" "$E3" $OUT2 --auth-user rsa1@example.org
+is "$hdr" 'X-SMIME-Encryption: cipher=des-ede3-cbc; strength=legacy; action=kept; reason="unknown-recipient"' \
+	"outbound: recipient certificates that chain to no trust anchor are kept (unknown-recipient)"
+cmp -s <(sed '1,/^\r\{0,1\}$/d' "$out") <(sed '1,/^\r\{0,1\}$/d' "$E3")
+ok $? "a kept message body is byte for byte the original"
+is "$(grep -v '^X-SMIME-Encryption:' "$out" | cksum)" "$(cksum < "$E3")" "a kept message changes no other header"
+
+# --- edge cases: each kept, and saying so -------------------------------------
+process "$RULES_SPEC" "$KS" "$T/rc2-two.eml" --rcpt alice@example.org --rcpt carol@example.org
+is "$hdr" 'X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=kept; reason="unknown-recipient"' \
+	"two envelope recipients, one without a certificate: kept (unknown-recipient)"
+case $err in *'action=kept'*'reason=unknown-recipient'*) pass "and the log says action=kept reason=unknown-recipient" ;;
+	*) fail "and the log says action=kept reason=unknown-recipient"; diag "$err" ;; esac
+
+# the insider oracle: a captured message for bob, mallory's RecipientInfo
+# (wrapping another content key) added, sent to bob and mallory
+encrypt rc2-mallory.eml -rc2-40 "$T/mallory.pem"
+smime_der() { sed '1,/^\r\{0,1\}$/d' "$1" | openssl base64 -d; }
+smime_der "$T/rc2-bob.eml" > "$T/bob.der"; smime_der "$T/rc2-mallory.eml" > "$T/mallory.der"
+python3 - "$T/bob.der" "$T/mallory.der" "$T/insider.der" <<'PY' || bail "splice RecipientInfo"
+import sys
+def tlv(b, i):
+    t = b[i]; l = b[i+1]; h = 2
+    if l & 0x80:
+        n = l & 0x7f; l = int.from_bytes(b[i+2:i+2+n], 'big'); h = 2 + n
+    return t, i + h, i + h + l
+def enc(t, body):
+    n = len(body)
+    if n < 128: return bytes([t, n]) + body
+    nb = n.to_bytes((n.bit_length() + 7) // 8, 'big')
+    return bytes([t, 0x80 | len(nb)]) + nb + body
+def parts(der):  # ContentInfo -> ([0] -> EnvelopedData fields)
+    _, s, e = tlv(der, 0); _, os, oe = tlv(der, s)  # oid
+    _, cs, ce = tlv(der, oe); _, es, ee = tlv(der, cs)
+    f = []; i = es
+    while i < ee:
+        t, bs, be = tlv(der, i); f.append((t, der[i:be], der[bs:be])); i = be
+    return der[s:oe], f
+b = open(sys.argv[1], 'rb').read(); m = open(sys.argv[2], 'rb').read()
+oid, fb = parts(b); _, fm = parts(m)
+ris = fb[1][2] + fm[1][2]
+fields = [fb[0][1], enc(0x31, ris)] + [x[1] for x in fb[2:]]
+ed = enc(0x30, b''.join(fields))
+open(sys.argv[3], 'wb').write(enc(0x30, oid + enc(0xa0, ed)))
+PY
+{ sed '/^\r\{0,1\}$/q' "$T/rc2-bob.eml"; openssl base64 -in "$T/insider.der"; } > "$T/insider.eml"
+openssl cms -cmsout -print -in "$T/insider.eml" 2>/dev/null | grep -c 'd.issuerAndSerialNumber' > "$T/nri"
+is "$(cat "$T/nri")" 2 "the insider message carries bob's and mallory's RecipientInfos"
+process "$RULES_SPEC" "$KS" "$T/insider.eml" --rcpt bob@example.org --rcpt mallory@example.org
+is "$hdr" 'X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=kept; reason="unknown-recipient"' \
+	"insider oracle: mallory's added RecipientInfo does not open to the same key: kept (unknown-recipient)"
+grep -q '^Content-Transfer-Encoding: base64' "$out" && cmp -s <(sed '1,/^\r\{0,1\}$/d' "$out") <(sed '1,/^\r\{0,1\}$/d' "$T/insider.eml")
+ok $? "insider oracle: the body is the original"
+process "$RULES_SPEC" "$KS" "$T/insider.eml" --rcpt bob@example.org
+case $hdr in *action=reencrypted*) pass "the same message sent to bob alone is re-encrypted (mallory's RecipientInfo dropped)" ;;
+	*) fail "the same message sent to bob alone is re-encrypted"; diag "$hdr" ;; esac
+decrypts "$out" "$T/mallory.pem" "$T/mallory.key"; ok $((! $?)) "and mallory cannot read that copy"
+
+process "when encrypted then reencrypt aes-256-cbc" "$KS" "$C/openssl-generated/env-then-sig-sha256.eml" --rcpt rsa1@example.org
+is "$hdr" 'X-SMIME-Encryption: cipher=aes-128-cbc; strength=strong; action=kept; reason="under-signature"; part=1' \
+	"an encrypted entity under a signature is kept (under-signature, part=1)"
+process "when encrypted then reencrypt aes-256-cbc" "$KS" "$C/openssl-generated/env-aes128-ecdh.eml" --rcpt alice@example.org
+is "$hdr" 'X-SMIME-Encryption: cipher=aes-128-cbc; strength=strong; action=kept; reason="key-agreement"' \
+	"only key agreement: kept (key-agreement)"
+process "$RULES_SPEC" "$KS" "$T/rc2.eml" --rcpt nobody@example.org
+is "$hdr" 'X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=kept; reason="no-key"' \
+	"no key of an envelope recipient: kept (no-key)"
+process "$RULES_SPEC" "$KS" "$T/rc2-bob.eml" --rcpt alice@example.org
+is "$hdr" 'X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=kept; reason="no-key"' \
+	"inbound: bob's key is not used for mail to alice (no-key)"
+process 'when to *@example.org then reencrypt aes-256-cbc' "KeyStore $T/ks3
+MaxCryptoSize 1K" "$E3" $ALL3
+case $err in *'action=kept'*'reason=too-large'*) pass "over MaxCryptoSize: the log says action=kept reason=too-large" ;;
+	*) fail "over MaxCryptoSize: the log says action=kept reason=too-large"; diag "$err" ;; esac
+
+# no oracle: a wrong key and a corrupt ciphertext look the same
+process "$RULES_SPEC" "$KS" "$T/rc2-forged.eml" --rcpt alice@example.org
+wrong_hdr=$hdr; wrong_log=$(printf '%s' "$err" | sed 's/ ms=[0-9]*//')
+smime_der "$T/rc2.eml" > "$T/good.der"
+python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[-3]^=0x5a; open(sys.argv[2],"wb").write(b)' "$T/good.der" "$T/bad.der"
+{ sed '/^\r\{0,1\}$/q' "$T/rc2.eml"; openssl base64 -in "$T/bad.der"; } > "$T/corrupt.eml"
+process "$RULES_SPEC" "$KS" "$T/corrupt.eml" --rcpt alice@example.org
+corrupt_log=$(printf '%s' "$err" | sed 's/ ms=[0-9]*//')
+is "$wrong_hdr" 'X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=kept; reason="decrypt-failed"' \
+	"a wrong key: kept (decrypt-failed)"
+is "$hdr" "$wrong_hdr" "a corrupt ciphertext gives the same header as a wrong key"
+is "$corrupt_log" "$wrong_log" "a corrupt ciphertext gives the same log line as a wrong key"
+is "$st" 0 "a failed decryption is accepted, never a tempfail"
+
+# incoming findings are removed
+{ printf 'X-SMIME-Encryption: cipher=aes-256-cbc; strength=strong; action=reencrypted\r\n'; cat "$T/rc2.eml"; } > "$T/forged-finding.eml"
+process 'when cipher weak then tag' "" "$T/forged-finding.eml" --rcpt alice@example.org
+is "$(grep -c '^X-SMIME-Encryption:' "$out")" 1 "an incoming X-SMIME-Encryption is replaced by ours"
+
+# configuration: an unsafe key file is refused at load
+chmod 644 "$T/ks/alice.key"
+process "$RULES_SPEC" "$KS" "$T/rc2.eml" --rcpt alice@example.org
+is "$st" 2 "a key readable by others makes the configuration unusable (exit 2)"
+case $err in *alice.key*) pass "and the error names the key file" ;; *) fail "and the error names the key file"; diag "$err" ;; esac
+chmod 600 "$T/ks/alice.key"
+printf 'login-only\n' > "$T/badmap"
+process "$RULES_SPEC" "$KS
+SenderLoginMap $T/badmap" "$T/rc2.eml" --rcpt alice@example.org
+case $err in *"$T/badmap:1:"*) pass "a bad SenderLoginMap line is reported as FILE:LINE" ;; *) fail "a bad SenderLoginMap line is reported as FILE:LINE"; diag "$err" ;; esac
+
+done_testing

@@ -1,0 +1,476 @@
+/*
+ * test_verify.c - the trust store (trust.c) and the verdicts of
+ * verify.c/verify_sig.c/verify_chain.c, through smime_analyze() as the
+ * milter calls them, on copies of corpus messages (tests/data/verify,
+ * see its README).  The clock is fixed with opts.now, so the results do
+ * not change as the certificates age.
+ */
+#include "smime.h"
+#include "tap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <threads.h>
+
+#ifndef VERIFY_DATA_DIR
+#define VERIFY_DATA_DIR "tests/data/verify"
+#endif
+
+#define NOW ((time_t)1796083200)        /* 2026-12-01 */
+#define YEAR_2000 ((time_t)946684800)
+#define YEAR_2100 ((time_t)4102444800)
+
+static const char *path(const char *name)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/%s", VERIFY_DATA_DIR, name);
+	return buf;
+}
+
+static int read_file(const char *name, smime_buf *out)
+{
+	FILE *f = fopen(path(name), "rb");
+	char chunk[8192];
+	size_t n;
+	int ret = 0;
+
+	if (f == NULL)
+		return SMIME_E_IO;
+	while (ret == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		ret = smime_buf_append(out, chunk, n);
+	fclose(f);
+	return ret;
+}
+
+static smime_trust *load(const char *anchors, const char *crls,
+			 const char *weak1, const char *weak2, unsigned min_rsa)
+{
+	const char *weak[2] = {weak1, weak2};
+	smime_trust_config c = {0};
+	smime_trust *t = NULL;
+	char a[4096], r[4096];
+
+	if (anchors) {
+		snprintf(a, sizeof(a), "%s", path(anchors));
+		c.anchor_file = a;
+	}
+	if (crls) {
+		snprintf(r, sizeof(r), "%s", path(crls));
+		c.crl_path = r;
+	}
+	c.weak_digests = weak;
+	c.nweak_digests = weak2 ? 2 : weak1 ? 1 : 0;
+	c.min_rsa_bits = min_rsa;
+	if (smime_trust_load(&c, &t, NULL) < 0)
+		return NULL;
+	return t;
+}
+
+static smime_trust *load_default(const char *anchors, const char *crls)
+{
+	return load(anchors, crls, "md5", "sha1", 2048);
+}
+
+/* Analyses a message held in memory with verification on. */
+static int analyze_mem(const smime_buf *msg, const smime_trust *t,
+		       time_t now, smime_facts *f)
+{
+	smime_analyze_opts o;
+
+	smime_analyze_opts_default(&o);
+	o.trust = t;
+	o.now = now;
+	return smime_analyze(msg->data, msg->len, NULL, &o, f);
+}
+
+static int analyze_file(const char *name, const smime_trust *t, time_t now,
+			smime_facts *f)
+{
+	smime_buf msg = SMIME_BUF_INIT;
+	int ret = read_file(name, &msg);
+
+	memset(f, 0, sizeof(*f));
+	if (ret == 0)
+		ret = analyze_mem(&msg, t, now, f);
+	smime_buf_free(&msg);
+	return ret;
+}
+
+/* The verdict of signer i of layer l, or NULL. */
+static const smime_sigcheck *verdict(const smime_facts *f, size_t l, size_t i)
+{
+	if (l >= f->nlayers || i >= f->layers[l].nchecks)
+		return NULL;
+	return &f->layers[l].checks[i];
+}
+
+static const char *rr(const smime_sigcheck *c)
+{
+	static char buf[128];
+
+	if (c == NULL)
+		return "(no verdict)";
+	snprintf(buf, sizeof(buf), "%s%s%s", smime_result_name(c->result),
+		 c->reason ? "/" : "", c->reason ? smime_reason_name(c->reason) : "");
+	return buf;
+}
+
+static bool has(const smime_sigcheck *c, smime_reason r)
+{
+	return c != NULL && (c->problems & SMIME_REASON_BIT(r)) != 0;
+}
+
+/* The one verdict of a single-signer message. */
+static void expect_file(const char *name, const smime_trust *t, time_t now,
+			const char *want, const char *why)
+{
+	smime_facts f;
+	int ret = analyze_file(name, t, now, &f);
+
+	is_long(ret, 0, "%s: analysed", name);
+	is_str(rr(verdict(&f, 0, 0)), want, "%s: %s", name, why);
+	smime_facts_free(&f);
+}
+
+static void test_names(void)
+{
+	smime_result r = SMIME_RESULT_NONE;
+
+	is_str(smime_result_name(SMIME_RESULT_PERMERROR), "permerror",
+	       "result names follow SPEC section 7");
+	is_str(smime_reason_name(SMIME_REASON_NOT_YET_VALID), "not-yet-valid",
+	       "reason words follow SPEC section 7");
+	ok(smime_reason_name(SMIME_REASON_NONE) == NULL,
+	   "pass has no reason word");
+	is_long(smime_reason_result(SMIME_REASON_CRL_UNAVAILABLE),
+		SMIME_RESULT_TEMPERROR, "crl-unavailable belongs to temperror");
+	is_long(smime_reason_result(SMIME_REASON_NO_CERTIFICATE),
+		SMIME_RESULT_PERMERROR, "no-certificate belongs to permerror");
+	is_long(smime_reason_result(SMIME_REASON_UNTRUSTED),
+		SMIME_RESULT_POLICY, "untrusted belongs to policy, never fail");
+	ok(smime_result_by_name("Policy", &r) == 0 && r == SMIME_RESULT_POLICY,
+	   "result words parse case-insensitively");
+	ok(smime_result_by_name("softfail", &r) == SMIME_E_PARSE,
+	   "an unknown result word is refused");
+}
+
+static void test_trust_load(void)
+{
+	const char *weak[1] = {"sha3"};
+	smime_trust_config c = {0};
+	smime_buf diags = SMIME_BUF_INIT;
+	smime_trust *t = NULL;
+	int ret;
+
+	t = load(NULL, NULL, NULL, NULL, 0);
+	ok(t != NULL && smime_trust_anchor_count(t) == 0,
+	   "a store without TrustAnchorFile loads with no anchors");
+	smime_trust_free(t);
+	t = load_default("nss-testca.pem", NULL);
+	is_long((long)smime_trust_anchor_count(t), 1, "a PEM anchor file loads");
+	smime_trust_free(t);
+	t = load_default("pkits-ta.crt", "pkits-crls");
+	is_long((long)smime_trust_anchor_count(t), 1,
+		"a single DER anchor certificate is accepted too");
+	is_long((long)smime_trust_crl_count(t), 4,
+		"every DER CRL of a CRL directory is loaded");
+	smime_trust_free(t);
+	t = load_default("pkits-ta.crt", "pkits-crls/GoodCACRL.crl");
+	is_long((long)smime_trust_crl_count(t), 1, "a single CRL file loads");
+	smime_trust_free(t);
+
+	c.anchor_file = "/nonexistent/anchors.pem";
+	ret = smime_trust_load(&c, &t, &diags);
+	is_long(ret, SMIME_E_IO, "a missing anchor file fails the load");
+	ok(diags.len > 0 && strstr((char *)diags.data,
+				   "/nonexistent/anchors.pem: ") != NULL,
+	   "the diagnostic names the file");
+	smime_buf_reset(&diags);
+	c.anchor_file = path("sig-sha256-detached.eml");
+	ret = smime_trust_load(&c, &t, &diags);
+	is_long(ret, SMIME_E_PARSE, "an anchor file without certificates fails");
+	smime_buf_reset(&diags);
+	c.anchor_file = NULL;
+	c.crl_path = path("nss-testca.pem");
+	ret = smime_trust_load(&c, &t, &diags);
+	is_long(ret, SMIME_E_PARSE, "a CRL file that holds no CRL fails");
+	smime_buf_reset(&diags);
+	c.crl_path = NULL;
+	c.weak_digests = weak;
+	c.nweak_digests = 1;
+	ret = smime_trust_load(&c, &t, &diags);
+	is_long(ret, SMIME_E_ARG, "an unknown WeakDigests name fails");
+	ok(t == NULL, "a failed load hands out no store");
+	smime_buf_free(&diags);
+}
+
+static void test_signature(void)
+{
+	smime_trust *ossl = load_default("smroot-cert.pem", NULL);
+	smime_trust *nss = load_default("nss-testca.pem", NULL);
+	smime_facts f;
+	const smime_sigcheck *c;
+
+	/* The OpenSSL test certificates carry no e-mail address. */
+	expect_file("sig-sha256-detached.eml", ossl, NOW,
+		    "policy/address-mismatch",
+		    "a good signature whose certificate has no address");
+	expect_file("sig-sha256-opaque.eml", ossl, NOW,
+		    "policy/address-mismatch", "opaque SignedData verifies");
+	expect_file("sig-sha256-detached-tampered.eml", ossl, NOW,
+		    "fail/bad-signature", "a changed body byte fails");
+	expect_file("sig-sha256-detached.eml", nss, NOW, "policy/untrusted",
+		    "an unknown CA is policy untrusted, never fail");
+	expect_file("sig-sha256-rsapss.eml", ossl, NOW,
+		    "policy/address-mismatch",
+		    "RSASSA-PSS with OpenSSL's maximum salt (222) verifies");
+	expect_file("sig-sha256-nocerts.eml", ossl, NOW,
+		    "permerror/no-certificate",
+		    "no certificate for the signer anywhere is permerror");
+	expect_file("no_md_attr.cms", ossl, NOW, "neutral/malformed",
+		    "signed attributes without messageDigest are malformed");
+	expect_file("bad_signtime_attr.cms", ossl, NOW, "neutral/malformed",
+		    "signingTime as an unsigned attribute is malformed");
+	expect_file("pkcs7-empty-digest-set.eml", ossl, NOW,
+		    "neutral/malformed",
+		    "a signer digest missing from digestAlgorithms is malformed");
+
+	analyze_file("sig-sha256-detached-tampered.eml", ossl, NOW, &f);
+	c = verdict(&f, 0, 0);
+	ok(has(c, SMIME_REASON_ADDRESS_MISMATCH) &&
+		   has(c, SMIME_REASON_BAD_SIGNATURE),
+	   "every problem is recorded, not only the deciding one");
+	smime_facts_free(&f);
+
+	analyze_file("sig-sha256-detached.eml", nss, NOW, &f);
+	c = verdict(&f, 0, 0);
+	ok(!has(c, SMIME_REASON_BAD_SIGNATURE),
+	   "with an unknown CA the signature itself still counts as good");
+	smime_facts_free(&f);
+
+	analyze_file("sig-sha256-2signers.eml", ossl, NOW, &f);
+	is_long(f.nlayers ? (long)f.layers[0].nchecks : -1, 2,
+		"two SignerInfos give two verdicts");
+	is_str(rr(verdict(&f, 0, 1)), "policy/address-mismatch",
+	       "the second signer is judged on its own");
+	smime_facts_free(&f);
+
+	analyze_file("alice.env.dsig.SHA256.multipart.eml", nss, NOW, &f);
+	c = verdict(&f, 0, 0);
+	is_str(rr(c), "pass", "a signer that hashed bare LF still passes");
+	ok(c != NULL && c->lf_form, "and the verdict says the LF form verified");
+	smime_facts_free(&f);
+
+	analyze_file("alice.dsig.SHA256.multipart.eml", nss, NOW, &f);
+	c = verdict(&f, 0, 0);
+	is_str(rr(c), "pass", "Alice's signature passes with the NSS test CA");
+	ok(c != NULL && !c->lf_form, "over the canonical CRLF form");
+	is_str(c ? c->identifier : NULL, "Alice@example.com",
+	       "the identifier is the certificate's matching address");
+	ok(c != NULL && c->has_signing_time, "the signingTime was read");
+	smime_facts_free(&f);
+	smime_trust_free(ossl);
+	smime_trust_free(nss);
+}
+
+static void test_time_and_strength(void)
+{
+	smime_trust *nss = load_default("nss-testca.pem", NULL);
+	smime_trust *big = load("nss-testca.pem", NULL, "md5", "sha1", 4096);
+	smime_trust *ossl = load_default("smroot-cert.pem", NULL);
+	smime_trust *md5ok = load("smroot-cert.pem", NULL, "sha1", NULL, 2048);
+	smime_facts f;
+	const smime_sigcheck *c;
+
+	expect_file("alice.dsig.SHA256.multipart.eml", nss, YEAR_2100,
+		    "policy/expired", "a certificate expired now is policy");
+	expect_file("alice.dsig.SHA256.multipart.eml", nss, YEAR_2000,
+		    "policy/not-yet-valid",
+		    "a certificate not valid yet is policy");
+	expect_file("alice.dsig.SHA256.multipart.eml", big, NOW,
+		    "policy/weak-key", "an RSA key under MinRSABits is weak");
+	expect_file("sig-md5-detached.eml", ossl, NOW, "policy/weak-digest",
+		    "MD5 in WeakDigests is policy weak-digest");
+	expect_file("sig-md5-detached.eml", md5ok, NOW,
+		    "policy/address-mismatch",
+		    "MD5 is accepted when WeakDigests leaves it out");
+
+	analyze_file("sig-md5-detached.eml", ossl, NOW, &f);
+	c = verdict(&f, 0, 0);
+	ok(has(c, SMIME_REASON_ADDRESS_MISMATCH),
+	   "weak-digest decides over address-mismatch (fixed policy order)");
+	smime_facts_free(&f);
+	smime_trust_free(nss);
+	smime_trust_free(big);
+	smime_trust_free(ossl);
+	smime_trust_free(md5ok);
+}
+
+/* The message with its From header replaced (and a Sender added). */
+static int with_from(const char *name, const char *from, const char *sender,
+		     smime_buf *out)
+{
+	smime_buf msg = SMIME_BUF_INIT;
+	const char *p, *eol;
+	int ret = read_file(name, &msg);
+
+	if (ret < 0)
+		return ret;
+	p = strstr((char *)msg.data, "\nFrom: ");
+	eol = p ? strchr(p + 1, '\n') : NULL;
+	if (eol == NULL) {
+		smime_buf_free(&msg);
+		return SMIME_E_PARSE;
+	}
+	ret = smime_buf_append(out, msg.data, (size_t)(p - (char *)msg.data));
+	if (ret == 0)
+		ret = smime_buf_printf(out, "\nFrom: %s\r", from);
+	if (ret == 0 && sender)
+		ret = smime_buf_printf(out, "\nSender: %s\r", sender);
+	if (ret == 0)
+		ret = smime_buf_puts(out, eol);
+	smime_buf_free(&msg);
+	return ret;
+}
+
+static void expect_from(const smime_trust *t, const char *from,
+			const char *sender, const char *want, const char *why)
+{
+	smime_buf msg = SMIME_BUF_INIT;
+	smime_facts f = {0};
+	int ret = with_from("alice.dsig.SHA256.multipart.eml", from, sender,
+			    &msg);
+
+	if (ret == 0)
+		ret = analyze_mem(&msg, t, NOW, &f);
+	is_long(ret, 0, "From %s: analysed", from);
+	is_str(rr(verdict(&f, 0, 0)), want, "%s", why);
+	smime_facts_free(&f);
+	smime_buf_free(&msg);
+}
+
+static void test_addresses(void)
+{
+	smime_trust *nss = load_default("nss-testca.pem", NULL);
+	smime_facts f;
+
+	expect_from(nss, "Alice <Alice@EXAMPLE.com>", NULL, "pass",
+		    "the domain compares case-insensitively");
+	expect_from(nss, "alice@example.com", NULL, "policy/address-mismatch",
+		    "the local part compares exactly (RFC 8550 section 3)");
+	expect_from(nss, "mallory@example.net", NULL,
+		    "policy/address-mismatch", "a wrong From is address-mismatch");
+	expect_from(nss, "list@example.net", "Alice@example.com", "pass",
+		    "the Sender address may match instead of From");
+
+	analyze_file("alice.plain.dsig.SHA256.multipart.dave.dsig.SHA256.multipart.eml",
+		     nss, NOW, &f);
+	is_long((long)f.nlayers, 2, "nested signatures give two layers");
+	is_str(rr(verdict(&f, 0, 0)), "pass",
+	       "the outer signer (Dave) matches From");
+	is_str(rr(verdict(&f, 1, 0)), "policy/address-mismatch",
+	       "the inner signer (Alice) does not match From: Dave");
+	smime_facts_free(&f);
+	smime_trust_free(nss);
+}
+
+static void test_revocation(void)
+{
+	smime_trust *t = load_default("pkits-ta.crt", "pkits-crls");
+	smime_trust *none = load_default("pkits-ta.crt", NULL);
+	smime_facts f;
+
+	expect_file("SignedInvalidRevokedEETest3.eml", t, NOW, "policy/revoked",
+		    "a certificate on its issuer's CRL is revoked");
+	expect_file("SignedInvalidRevokedEETest3.eml", none, NOW,
+		    "policy/address-mismatch",
+		    "without CRLs nothing is revoked (checked when present)");
+	expect_file("SignedValidRFC822nameConstraintsTest21.eml", t, NOW,
+		    "pass", "a PKITS path with matching rfc822Name passes");
+	analyze_file("SignedInvalidOldCRLnextUpdateTest11.eml", t, NOW, &f);
+	ok(has(verdict(&f, 0, 0), SMIME_REASON_CRL_UNAVAILABLE),
+	   "a CRL past its nextUpdate cannot decide: crl-unavailable");
+	is_str(rr(verdict(&f, 0, 0)), "policy/address-mismatch",
+	       "a policy verdict decides over temperror");
+	smime_facts_free(&f);
+	smime_trust_free(t);
+	smime_trust_free(none);
+}
+
+static void test_no_trust(void)
+{
+	smime_facts f;
+
+	analyze_file("sig-sha256-detached.eml", NULL, NOW, &f);
+	ok(f.nlayers == 1 && f.layers[0].nchecks == 0 &&
+		   f.layers[0].checks == NULL,
+	   "without a trust store nothing is verified");
+	smime_facts_free(&f);
+}
+
+/* One store shared by verifying threads, as the milter shares it. */
+typedef struct shared_run {
+	const smime_trust *t;
+	const smime_buf *msg;
+	int passes;
+} shared_run;
+
+static int verify_thread(void *arg)
+{
+	shared_run *r = arg;
+
+	for (int i = 0; i < 25; i++) {
+		smime_facts f = {0};
+
+		if (analyze_mem(r->msg, r->t, NOW, &f) == 0 &&
+		    strcmp(rr(verdict(&f, 0, 0)), "pass") == 0)
+			r->passes++;
+		smime_facts_free(&f);
+	}
+	return 0;
+}
+
+static void test_threads(void)
+{
+	smime_trust *t = load_default("nss-testca.pem", "pkits-crls");
+	smime_buf msg = SMIME_BUF_INIT;
+	shared_run runs[4];
+	thrd_t th[4];
+	int started = 0, passes = 0;
+
+	read_file("alice.dsig.SHA256.multipart.eml", &msg);
+	for (int i = 0; i < 4; i++) {
+		runs[i] = (shared_run){t, &msg, 0};
+		if (thrd_create(&th[i], verify_thread, &runs[i]) == thrd_success)
+			started++;
+		else
+			break;
+	}
+	for (int i = 0; i < started; i++) {
+		thrd_join(th[i], NULL);
+		passes += runs[i].passes;
+	}
+	is_long(passes, 100, "four threads verifying with one store all pass");
+	smime_buf_free(&msg);
+	smime_trust_free(t);
+}
+
+int main(void)
+{
+	if (smime_global_init() < 0) {
+		printf("Bail out! smime_global_init failed\n");
+		return 1;
+	}
+	test_names();
+	test_trust_load();
+	test_signature();
+	test_time_and_strength();
+	test_addresses();
+	test_revocation();
+	test_no_trust();
+	test_threads();
+	smime_global_deinit();
+	return tap_done();
+}

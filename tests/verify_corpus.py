@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""verify_corpus.py - every signed corpus message gets the verdict that
+tests/verify_corpus_expect.txt records for it.
+
+The table (see its header) names, per message, the trust set to verify
+with and the verdicts `smime-tool inspect --json --trust ...` must report:
+one PART:RESULT[/REASON][+OTHER...] per SignerInfo, outermost layer first,
+where OTHER are the further problems found (SPEC section 7 words), or
+"none" when no signature can be reached (inside encryption).  It also
+checks that every signed row of CATALOG.md has a line, so the table cannot
+silently fall behind the corpus.  Prints TAP.  Environment: CORPUS_DIR,
+SMIME_TOOL, top_srcdir.
+
+With --print it prints the table's lines with the verdicts found now
+instead (to review a change, never to overwrite the table blindly).
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+CORPUS = os.environ.get("CORPUS_DIR", "")
+TOOL = os.environ.get("SMIME_TOOL", "")
+SRCDIR = os.environ.get("top_srcdir", os.path.join(os.path.dirname(__file__), ".."))
+TABLE = os.path.join(SRCDIR, "tests", "verify_corpus_expect.txt")
+REASONS = ["bad-signature", "revoked", "untrusted", "expired", "not-yet-valid",
+           "key-usage", "weak-digest", "weak-key", "address-mismatch", "malformed",
+           "unsupported-algorithm", "too-large", "crl-unavailable", "resource",
+           "no-certificate"]
+
+n = 0
+failed = 0
+
+
+def ok(passed, name, diag=None):
+    global n, failed
+    n += 1
+    if not passed:
+        failed += 1
+    print("%s %d - %s" % ("ok" if passed else "not ok", n, name))
+    if not passed and diag:
+        for line in diag.splitlines():
+            print("# " + line)
+
+
+def read_table():
+    sets, at, rows = {}, None, []
+    for lineno, line in enumerate(open(TABLE, encoding="utf-8"), 1):
+        line = line.rstrip("\n")
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith("@trust "):
+            words = line.split()[1:]
+            sets[words[0]] = words[1:]
+            continue
+        if line.startswith("@at "):
+            at = line.split()[1]
+            continue
+        cells = [c.strip() for c in line.split(" | ")]
+        if len(cells) != 4:
+            raise SystemExit("Bail out! %s:%d: expected 4 cells" % (TABLE, lineno))
+        rows.append(cells)
+    return sets, at, rows
+
+
+def make_trust(sets, tmp):
+    """inspect arguments per trust set: anchors joined into one file."""
+    args = {}
+    for name, words in sets.items():
+        anchors = [w for w in words if not w.startswith("crl=")]
+        crls = [w[4:] for w in words if w.startswith("crl=")]
+        if len(anchors) == 1:
+            path = os.path.join(CORPUS, anchors[0])
+        else:
+            path = os.path.join(tmp, name + ".pem")
+            with open(path, "wb") as out:
+                for a in anchors:
+                    out.write(open(os.path.join(CORPUS, a), "rb").read())
+                    out.write(b"\n")
+        args[name] = ["--trust", path] + sum(
+            (["--crl", os.path.join(CORPUS, c)] for c in crls), [])
+    return args
+
+
+def verdicts(path, trust_args, at):
+    cmd = [TOOL, "inspect", "--json", "--at", at] + trust_args + [os.path.join(CORPUS, path)]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        return "exit %d: %s" % (p.returncode, p.stderr.strip())
+    d = json.loads(p.stdout)
+    out = []
+
+    def word(part, v):
+        s = "%s:%s" % (part, v["result"])
+        if v["reason"]:
+            s += "/" + v["reason"]
+        for r in REASONS:
+            if r in v["problems"] and r != v["reason"]:
+                s += "+" + r
+        return s
+
+    for layer in d["layers"]:
+        for s in layer.get("signers", []):
+            if "result" in s:
+                out.append(word(layer["part"], s))
+        if "verdict" in layer:
+            out.append(word(layer["part"], layer["verdict"]))
+    return " ".join(out) or "none"
+
+
+def signed_catalog_rows():
+    rows = []
+    for line in open(os.path.join(CORPUS, "CATALOG.md"), encoding="utf-8"):
+        if not line.startswith("| ") or line.startswith("| File"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 12 and ("signedData" in cells[2] or cells[5]):
+            rows.append(cells[0])
+    return rows
+
+
+def main():
+    if not os.path.isdir(CORPUS) or not os.access(TOOL, os.X_OK):
+        print("Bail out! CORPUS_DIR or SMIME_TOOL missing")
+        return 1
+    sets, at, rows = read_table()
+    if at is None:
+        print("Bail out! the table names no @at time")
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        trust = make_trust(sets, tmp)
+        for path, tset, want, note in rows:
+            got = verdicts(path, trust[tset], at)
+            if "--print" in sys.argv:
+                print(" | ".join([path, tset, got, note]))
+                continue
+            ok(got == want, "%s: %s" % (path, want),
+               "got:      %s\nexpected: %s" % (got, want))
+    if "--print" in sys.argv:
+        return 0
+    listed = {r[0] for r in rows}
+    missing = [p for p in signed_catalog_rows() if p not in listed]
+    ok(not missing, "every signed message of CATALOG.md has a line in the table",
+       "missing: " + ", ".join(missing))
+    print("1..%d" % n)
+    return 1 if failed or n == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+# verify_process.sh - signature verification in the milter's code path
+# (`smime-tool process`): the Authentication-Results field it adds, the
+# forged ones it removes, the log line's signer/result/reason, the rules'
+# `signature RESULT` condition, and --at driving the clock.
+. "$(dirname "$0")/lib.sh"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+C=$CORPUS_DIR
+AT=2026-12-01T00:00:00Z
+PASS_MSG="$C/mozilla-nss/smime/alice.dsig.SHA256.multipart.eml"
+TAMPERED="$C/openssl-generated/sig-sha256-detached-tampered.eml"
+TWO="$C/openssl-generated/sig-sha256-2signers.eml"
+PLAIN="$C/hiraoka-smime-mail-samples/sent-from-smime1/Writing from smime1 to smime2 (plain).eml"
+
+cat > "$tmp/trust.pem" "$C/mozilla-nss/smime/TestCA.pem" "$C/openssl/smime-certs/smroot.pem"
+conf() { # conf NAME TRUST-FILE [LINE...]
+	local name=$1 trust=$2; shift 2
+	printf '%s\n' "AuthservID mx.test" "TrustAnchorFile $trust" "$@" > "$tmp/$name.conf"
+	echo "$tmp/$name.conf"
+}
+ALL=$tmp/trust.pem
+SMROOT=$C/openssl/smime-certs/smroot.pem
+base=$(conf base "$ALL")
+run() { # run FILE [ARGS...]
+	local f=$1; shift
+	"$SMIME_TOOL" process -c "${CONF:-$base}" --from a@b.example --rcpt r@example.org \
+		--at "${AT_TIME:-$AT}" "$@" -i "$f" -o "$tmp/out" 2> "$tmp/err"
+	st=$?
+	err=$(cat "$tmp/err")
+}
+ar() { # the first Authentication-Results field of the output, unfolded
+	/usr/bin/python3 - "$tmp/out" <<'EOF'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+v = m.get_all("Authentication-Results") or []
+print(" ".join(" ".join(v[0].split()).split()) if v else "")
+EOF
+}
+
+run "$PASS_MSG"
+is "$st" 0 "a signed message is accepted"
+is "$(ar)" 'mx.test; smime=pass body.smime-identifier=Alice@example.com body.smime-part=1 body.smime-serial=1e body.smime-issuer="CN=NSS Test CA (RSA),O=BOGUS NSS,L=Mountain View,ST=California,C=US"' \
+	"a good signature is stamped smime=pass with identifier, part, serial and issuer"
+head -1 "$tmp/out" | grep -q '^Authentication-Results: mx.test;'
+ok $? "the Authentication-Results field is added at the top"
+/usr/bin/python3 -c '
+import authres, email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+h = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + m["Authentication-Results"])
+sys.exit(0 if [(r.method, r.result) for r in h.results] == [("smime", "pass")] else 1)' "$tmp/out"
+ok $? "python3-authres parses the field we wrote"
+awk 'length($0) > 998 { bad = 1 } END { exit bad }' "$tmp/out"
+ok $? "no header line reaches 998 characters"
+case $err in *" kind=signed signer=Alice@example.com result=pass "*) r=0 ;; *) r=1 ;; esac
+ok $r "the log line names signer and result" || diag "$err"
+awk 'NR == 1 { skip = 1; next } skip && /^[ \t]/ { next } { skip = 0; print }' "$tmp/out" |
+	cmp -s - "$PASS_MSG"
+ok $? "apart from the new field the message is unchanged"
+
+run "$TAMPERED"
+case $(ar) in *'smime=fail reason="bad-signature"'*) r=0 ;; *) r=1 ;; esac
+ok $r "a changed body is smime=fail reason=bad-signature" || diag "$(ar)"
+case $err in *" result=fail reason=bad-signature "*) r=0 ;; *) r=1 ;; esac
+ok $r "the log line says result=fail reason=bad-signature" || diag "$err"
+
+CONF=$(conf other-ca "$SMROOT") run "$PASS_MSG"
+case $(ar) in *'smime=policy reason="untrusted"'*) r=0 ;; *) r=1 ;; esac
+ok $r "an unknown CA is policy untrusted, never fail" || diag "$(ar)"
+
+run "$TWO"
+is "$(ar | grep -o 'smime=[a-z]*' | wc -l)" 2 "two SignerInfos give two resinfos in one field"
+
+run "$PLAIN"
+is "$(ar)" "" "unsigned mail gets no Authentication-Results"
+
+# Forged fields: ours with smime go; other methods under our id and other
+# hosts' fields stay.
+{
+	printf 'Authentication-Results: mx.test; smime=pass body.smime-identifier=forged@example.org\r\n'
+	printf 'Authentication-Results: mx.test; dkim=pass header.d=example.com\r\n'
+	printf 'Authentication-Results: other.example; smime=pass\r\n'
+	cat "$PLAIN"
+} > "$tmp/forged.eml"
+run "$tmp/forged.eml"
+grep -q 'forged@example.org' "$tmp/out"; ok $((! $?)) "a forged smime result under our authserv-id is removed"
+grep -q 'mx.test; dkim=pass' "$tmp/out"; ok $? "another method's result under our authserv-id stays"
+grep -q 'other.example; smime=pass' "$tmp/out"; ok $? "another host's smime result stays"
+cmp -s "$tmp/out" <(tail -n +2 "$tmp/forged.eml"); ok $? "nothing else changes"
+
+# The clock: the same signature judged today and in 2200, when the
+# signer's certificate has long expired.
+AT_TIME=2200-01-01T00:00:00Z run "$PASS_MSG"
+case $(ar) in *'smime=policy reason="expired"'*) r=0 ;; *) r=1 ;; esac
+ok $r "--at in 2200 makes the same signature policy expired" || diag "$(ar)"
+exp_msg="$C/simple-java-mail/test-messages/#486 TestValidSignedMimeMessage.eml"
+
+# Which form verified, and why nothing inside encryption was verified.
+run "$C/mozilla-nss/smime/alice.env.dsig.SHA256.multipart.eml"
+case $err in *'note="a signature verified only over bare-LF content'*) r=0 ;; *) r=1 ;; esac
+ok $r "a signature that verifies only over bare-LF content says so in the log" || diag "$err"
+run "$C/openssl-generated/sig-then-env-rc2-40.eml"
+case $err in *'note="encrypted content not opened: signatures inside it are not verified"'*) r=0 ;; *) r=1 ;; esac
+ok $r "signed-then-encrypted mail the gateway cannot open logs why it has no verdict" || diag "$err"
+is "$(ar)" "" "and gets no Authentication-Results"
+
+# Rules on signature results.
+printf 'when inbound and signature fail then reject "5.7.1 S/MIME signature did not verify"\nwhen signature pass then tag good-sig\nwhen signature none then tag no-sig\n' > "$tmp/sig.rules"
+SIGCONF=$(conf sig "$ALL" "Rules $tmp/sig.rules")
+CONF=$SIGCONF run "$TAMPERED"
+is "$st" 1 "'inbound and signature fail' rejects a broken signature"
+case $err in *"550 5.7.1 S/MIME signature did not verify"*) r=0 ;; *) r=1 ;; esac
+ok $r "with the rule's reply" || diag "$err"
+CONF=$SIGCONF run "$TAMPERED" --auth-user a
+is "$st" 0 "the same message outbound is not rejected by an inbound rule"
+CONF=$SIGCONF run "$PASS_MSG"
+grep -q '^X-SMIME-Tag: good-sig' "$tmp/out"; ok $? "'signature pass' holds for a good signature"
+CONF=$SIGCONF run "$C/mozilla-nss/smime/alice.dsig.SHA256.multipart.bad.eml"
+is "$st" 1 "NSS's altered-data message is rejected by the fail rule"
+CONF=$SIGCONF run "$PLAIN"
+grep -q '^X-SMIME-Tag: no-sig' "$tmp/out"; ok $? "'signature none' holds for unsigned mail"
+CONF=$(conf unk "$SMROOT" "Rules $tmp/sig.rules") run "$PASS_MSG"
+is "$st" 0 "an unknown-CA signature passes the 'signature fail' reject rule"
+
+# Too large to verify: neutral too-large for a signed top entity.
+CONF=$(conf big "$ALL" "MaxCryptoSize 1M") run "$exp_msg"
+case $(ar) in *'smime=neutral reason="too-large"'*) r=0 ;; *) r=1 ;; esac
+ok $r "a signed message over MaxCryptoSize is stamped neutral too-large" || diag "$(ar)"
+
+done_testing
