@@ -367,7 +367,9 @@ int smime_analyze(const unsigned char *buf, size_t len,
 	if (rc < 0)
 		return rc;
 	if (opts->trust != NULL)
-		rc = find_addresses(&root->headers, &from, &sender);
+		rc = find_addresses(opts->addr_headers ? opts->addr_headers
+						       : &root->headers,
+				    &from, &sender);
 	if (from != NULL)
 		w.addrs[w.naddrs++] = from;
 	if (sender != NULL)

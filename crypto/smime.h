@@ -610,6 +610,10 @@ typedef struct smime_analyze_opts {
 	 * at time now (0: the current time). */
 	const smime_trust *trust;
 	time_t now;
+	/* Where From and Sender come from: NULL for the analysed entity's
+	 * own header; the message's header when the entity is content the
+	 * gateway decrypted. */
+	const smime_headers *addr_headers;
 } smime_analyze_opts;
 
 void smime_analyze_opts_default(smime_analyze_opts *o);

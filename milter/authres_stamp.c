@@ -76,9 +76,60 @@ static bool unopened_encryption(const smime_facts *facts)
 	return false;
 }
 
+/* The outer resinfos, then (with StampInnerSignatures) the inner ones. */
+static int collect_all(const milter_config *cfg, const smime_facts *facts,
+		       const smime_facts *inner, smime_resinfo **v, size_t *n)
+{
+	smime_resinfo *iv = NULL, *grown;
+	size_t in = 0;
+	int rc;
+
+	rc = smime_authres_collect(facts, v, n);
+	if (rc < 0 || !cfg->stamp_inner_signatures)
+		return rc;
+	rc = smime_authres_collect(inner, &iv, &in);
+	if (rc < 0 || in == 0) {
+		free(iv);
+		return rc;
+	}
+	grown = realloc(*v, (*n + in) * sizeof(*grown));
+	if (grown == NULL) {
+		free(iv);
+		return SMIME_E_NOMEM;
+	}
+	memcpy(grown + *n, iv, in * sizeof(*iv));
+	*v = grown;
+	*n += in;
+	free(iv);
+	return SMIME_OK;
+}
+
+/* The log's note on the first signature found inside decrypted content. */
+static void note_inner(const milter_config *cfg, const smime_facts *inner,
+		       smime_buf *note)
+{
+	for (size_t i = 0; i < inner->nlayers; i++) {
+		const smime_layer *l = &inner->layers[i];
+		if (l->nchecks == 0)
+			continue;
+		smime_buf_printf(note, "inner signature by %s: %s%s%s (%s)",
+				 l->checks[0].identifier ? l->checks[0].identifier
+							 : "unknown signer",
+				 smime_result_name(l->checks[0].result),
+				 l->checks[0].reason ? " " : "",
+				 l->checks[0].reason
+					 ? smime_reason_name(l->checks[0].reason)
+					 : "",
+				 cfg->stamp_inner_signatures ? "stamped"
+							     : "not stamped");
+		return;
+	}
+}
+
 int milter_authres_stamp(const milter_config *cfg, const milter_msg *m,
-			 const smime_facts *facts, bool too_large,
-			 smime_edits *edits, milter_logline *l)
+			 const smime_facts *facts, const smime_facts *inner,
+			 bool too_large, smime_edits *edits, milter_logline *l,
+			 smime_buf *note)
 {
 	smime_resinfo *v = NULL, big = {0};
 	smime_buf value = SMIME_BUF_INIT;
@@ -88,9 +139,12 @@ int milter_authres_stamp(const milter_config *cfg, const milter_msg *m,
 	rc = remove_forged(cfg, &m->headers, edits);
 	if (rc < 0)
 		return rc;
-	if (!too_large && unopened_encryption(facts))
-		l->note = "encrypted content not opened: signatures inside "
-			  "it are not verified";
+	note_inner(cfg, inner, note);
+	if (note->len > 0)
+		l->note = (const char *)note->data;
+	else if (!too_large && unopened_encryption(facts))
+		l->note = "encrypted content: signatures inside it are not "
+			  "verified";
 	if (too_large) {
 		if (!top_is_signed(m, &big.part))
 			return SMIME_OK;
@@ -98,7 +152,7 @@ int milter_authres_stamp(const milter_config *cfg, const milter_msg *m,
 		big.reason = SMIME_REASON_TOO_LARGE;
 		rc = smime_authres_format(cfg->authserv_id, &big, 1, &value);
 	} else {
-		rc = smime_authres_collect(facts, &v, &n);
+		rc = collect_all(cfg, facts, inner, &v, &n);
 		if (rc == 0 && n == 0)
 			goto cleanup;
 		if (rc == 0)

@@ -35,6 +35,7 @@ typedef struct outcome {
 	const char *action;
 	const char *new_cipher;
 	const char *reason;
+	smime_facts *inner; /* the decrypted content's analysis, or NULL */
 } outcome;
 
 static bool is_encrypted(const smime_layer *l)
@@ -142,7 +143,7 @@ static int reencrypt_top(const milter_config *cfg, const milter_msg *m,
 		goto cleanup;
 	}
 	rc = milter_reencrypt_der(cfg, m, outbound, der.data, der.len, ci->id,
-				  &newder, &o->reason);
+				  &newder, &o->reason, o->inner);
 	if (rc < 0 || o->reason != NULL) {
 		o->action = "kept";
 		goto cleanup;
@@ -194,7 +195,8 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 			    bool outbound, const smime_facts *facts,
 			    const unsigned char *body, size_t bodylen,
 			    bool too_large, const rules_action *reencrypt,
-			    smime_edits *edits, milter_logline *l)
+			    smime_edits *edits, milter_logline *l,
+			    smime_facts *inner)
 {
 	const smime_cipher_info *ci =
 		reencrypt ? smime_cipher_by_name(reencrypt->arg) : NULL;
@@ -211,7 +213,7 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 		return SMIME_OK;
 	}
 	for (size_t i = 0; i < facts->nlayers && rc == 0; i++) {
-		outcome o = {base, NULL, NULL};
+		outcome o = {base, NULL, NULL, inner};
 		if (!is_encrypted(&facts->layers[i]))
 			continue;
 		if (transform)

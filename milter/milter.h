@@ -240,17 +240,22 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 			    bool outbound, const smime_facts *facts,
 			    const unsigned char *body, size_t bodylen,
 			    bool too_large, const rules_action *reencrypt,
-			    smime_edits *edits, milter_logline *l);
+			    smime_edits *edits, milter_logline *l,
+			    smime_facts *inner);
 
 /*
  * Removes forged Authentication-Results (our authserv-id with an smime
  * result) and adds ours at the top, one resinfo per verified SignerInfo;
  * sets the log's signer, result and reason from the outermost one.  The
  * log fields point into facts.  too_large: the message was not analysed.
+ * inner: the signatures found in content the gateway decrypted; they are
+ * logged (note=), and stamped after the outer ones only with
+ * StampInnerSignatures.  note holds the text l->note may point to.
  */
 int milter_authres_stamp(const milter_config *cfg, const milter_msg *m,
-			 const smime_facts *facts, bool too_large,
-			 smime_edits *edits, milter_logline *l);
+			 const smime_facts *facts, const smime_facts *inner,
+			 bool too_large, smime_edits *edits, milter_logline *l,
+			 smime_buf *note);
 
 /* A resource failure (out of memory, disk full): drops every edit, so no
  * half-done change survives, and sets the verdict On-InternalError asks

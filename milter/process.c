@@ -72,7 +72,8 @@ void milter_internal_error(const milter_config *cfg, smime_edits *edits)
 int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 		   smime_buf *logline)
 {
-	smime_facts facts = {0};
+	smime_facts facts = {0}, inner = {0};
+	smime_buf note = SMIME_BUF_INIT;
 	milter_logline l = {0};
 	const smime_layer *weakest;
 	const rules_action *reencrypt = NULL;
@@ -125,11 +126,12 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 	/* Encryption findings and reencrypt: after the Rules, before A-R. */
 	rc = milter_encryption_apply(cfg, m, outbound, &facts, body, bodylen,
 				     bodylen > cfg->max_crypto_size, reencrypt,
-				     edits, &l);
+				     edits, &l, &inner);
 	if (rc < 0)
 		goto cleanup;
-	rc = milter_authres_stamp(cfg, m, &facts,
-				  bodylen > cfg->max_crypto_size, edits, &l);
+	rc = milter_authres_stamp(cfg, m, &facts, &inner,
+				  bodylen > cfg->max_crypto_size, edits, &l,
+				  &note);
 	if (rc < 0)
 		goto cleanup;
 	if (cfg->dry_run) {
@@ -143,6 +145,8 @@ cleanup:
 	if (rc < 0)
 		milter_internal_error(cfg, edits);
 	smime_facts_free(&facts);
+	smime_facts_free(&inner); /* wipes what it kept of the plaintext */
+	smime_buf_free(&note);
 	free(from);
 	free(mailer);
 	return rc;

@@ -260,7 +260,7 @@ static int collect_recipients(const milter_config *cfg, const milter_msg *m,
 int milter_reencrypt_der(const milter_config *cfg, const milter_msg *m,
 			 bool outbound, const unsigned char *der, size_t len,
 			 smime_cipher_id cipher, smime_buf *out,
-			 const char **reason)
+			 const char **reason, smime_facts *inner)
 {
 	smime_envelope *env = NULL;
 	smime_buf plain = SMIME_BUF_INIT;
@@ -295,6 +295,16 @@ int milter_reencrypt_der(const milter_config *cfg, const milter_msg *m,
 			rc = SMIME_OK;
 		}
 		goto cleanup;
+	}
+	if (inner != NULL) {
+		/* Signatures inside: always logged, stamped on request. */
+		smime_analyze_opts opts = cfg->analyze;
+		opts.now = m->now;
+		opts.addr_headers = &m->headers;
+		smime_facts_free(inner);
+		rc = smime_analyze(plain.data, plain.len, NULL, &opts, inner);
+		if (rc < 0)
+			goto cleanup;
 	}
 	rcpts = calloc(m->nrcpts + 1, sizeof(*rcpts));
 	if (rcpts == NULL) {

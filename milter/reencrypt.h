@@ -16,11 +16,13 @@
  * "unknown-recipient", "decrypt-failed", "malformed", "unsupported") and
  * out untouched when the original must be kept, or a negative resource
  * error.  Every decryption failure is "decrypt-failed", whatever its
- * cause.  Plaintext and keys are wiped before return.
+ * cause.  Plaintext and keys are wiped before return.  When the content
+ * was decrypted, inner (when not NULL) gets its analysis: the signatures
+ * inside, verified against the message's From and Sender.
  */
 int milter_reencrypt_der(const milter_config *cfg, const milter_msg *m,
 			 bool outbound, const unsigned char *der, size_t len,
 			 smime_cipher_id cipher, smime_buf *out,
-			 const char **reason);
+			 const char **reason, smime_facts *inner);
 
 #endif

@@ -276,7 +276,7 @@ is "$(echo "$out" | grep '^mods=')" "mods=hdrinsert" \
 	"RC2-40 message: the only change is the inserted X-SMIME-Encryption finding"
 wait_log "$T/a.log" "QA9: dir="
 is "$(logline "$T/a.log" QA9)" \
-	"QA9: dir=inbound from=<sender@example.org> kind=enveloped cipher=rc2-40-cbc strength=weak note=\"encrypted content not opened: signatures inside it are not verified\"" \
+	"QA9: dir=inbound from=<sender@example.org> kind=enveloped cipher=rc2-40-cbc strength=weak note=\"encrypted content: signatures inside it are not verified\"" \
 	"RC2-40 message: kind=enveloped cipher=rc2-40-cbc strength=weak"
 
 # A 30 MB body costs bounded memory: it spills to TempDirectory.

@@ -290,4 +290,25 @@ process "$RULES_SPEC" "$KS
 SenderLoginMap $T/badmap" "$T/rc2.eml" --rcpt alice@example.org
 case $err in *"$T/badmap:1:"*) pass "a bad SenderLoginMap line is reported as FILE:LINE" ;; *) fail "a bad SenderLoginMap line is reported as FILE:LINE"; diag "$err" ;; esac
 
+# --- signatures inside the decrypted content ---------------------------------
+# Logged always; stamped (after the outer ones) only with StampInnerSignatures.
+SE=$C/openssl-generated/sig-then-env-rc2-40.eml
+process "when cipher weak then reencrypt aes-256-cbc" "KeyStore $T/ks3" "$SE" --rcpt rsa1@example.org
+is "$hdr" "X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=reencrypted; new-cipher=aes-256-cbc" \
+	"signed-then-encrypted RC2-40 for rsa1: re-encrypted"
+case $err in *'note="inner signature by '*': policy '*' (not stamped)"'*) r=0 ;; *) r=1 ;; esac
+ok $r "the signature inside the decrypted content is verified and logged" || diag "$err"
+grep -q '^Authentication-Results:' "$out"
+ok $((! $?)) "without StampInnerSignatures it is not stamped"
+process "when cipher weak then reencrypt aes-256-cbc" "KeyStore $T/ks3
+StampInnerSignatures yes" "$SE" --rcpt rsa1@example.org
+case $err in *'(stamped)"'*) r=0 ;; *) r=1 ;; esac
+ok $r "with StampInnerSignatures the log says it was stamped" || diag "$err"
+grep -A3 '^Authentication-Results:' "$out" | tr -d '\n\t' | grep -q 'smime=policy .*body.smime-serial='
+ok $? "and the Authentication-Results field carries the inner signature's resinfo" ||
+	diag "$(grep -A3 '^Authentication-Results:' "$out")"
+# The decrypted body says "This is a test message for the S/MIME corpus".
+grep -q -F "test message for the S/MIME corpus" "$T"/err*
+ok $((! $?)) "no decrypted text reaches the log"
+
 done_testing
