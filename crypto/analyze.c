@@ -218,6 +218,19 @@ static int read_cms(walker *w, const unsigned char *der, size_t len,
 }
 
 /* Decodes an entity's body and reads it as CMS. */
+/*
+ * The views in a layer's smime_cms_info (enc_key) point into the DER it
+ * was read from, so that DER lives as long as the facts: layer idx, the
+ * first one read_cms() added, takes it over (fuzz finding F1).
+ */
+static void keep_der(walker *w, size_t idx, smime_buf *der)
+{
+	if (idx < w->facts->nlayers) {
+		w->facts->layers[idx].der = *der;
+		*der = (smime_buf)SMIME_BUF_INIT;
+	}
+}
+
 static int read_entity_cms(walker *w, const unsigned char *buf,
 			   const smime_part *p, smime_kind fallback,
 			   const char *part, unsigned level,
@@ -225,6 +238,7 @@ static int read_entity_cms(walker *w, const unsigned char *buf,
 {
 	smime_buf der = SMIME_BUF_INIT;
 	smime_layer *l;
+	size_t idx;
 	int rc;
 
 	rc = smime_part_decode(buf, p, &der);
@@ -239,7 +253,9 @@ static int read_entity_cms(walker *w, const unsigned char *buf,
 		}
 		goto cleanup;
 	}
+	idx = w->facts->nlayers;
 	rc = read_cms(w, der.data, der.len, fallback, part, level, detached);
+	keep_der(w, idx, &der);
 cleanup:
 	smime_buf_free(&der);
 	return rc;
@@ -316,6 +332,7 @@ static int analyze_raw(walker *w, const unsigned char *buf, size_t len)
 		goto cleanup;
 	}
 	rc = read_cms(w, der.data, der.len, SMIME_KIND_OTHER, "TEXT", 0, NULL);
+	keep_der(w, 0, &der);
 cleanup:
 	smime_buf_free(&der);
 	return rc;
@@ -388,6 +405,7 @@ void smime_facts_free(smime_facts *facts)
 		smime_cms_info_free(&facts->layers[i].cms);
 		smime_sigchecks_free(facts->layers[i].checks,
 				     facts->layers[i].nchecks);
+		smime_buf_free(&facts->layers[i].der);
 	}
 	free(facts->layers);
 	memset(facts, 0, sizeof(*facts));

@@ -124,10 +124,16 @@ static bool is_quoted_string(const char *s, size_t n)
 	for (size_t i = 1; i + 1 < n; i++) {
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
 			return false;
-		if (s[i] == '\\' && i + 2 < n)
+		if (s[i] == '\\' && i + 2 < n) {
+			/* The escaped byte must be printable too, or a CR LF
+			 * could start a new header line (fuzz finding F3). */
 			i++;
-		else if (s[i] == '"' || s[i] == '\\')
+			if ((unsigned char)s[i] < 0x20 ||
+			    (unsigned char)s[i] > 0x7e)
+				return false;
+		} else if (s[i] == '"' || s[i] == '\\') {
 			return false;
+		}
 	}
 	return true;
 }

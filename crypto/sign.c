@@ -605,3 +605,36 @@ cleanup:
 	smime_buf_free(&sd);
 	return ret;
 }
+
+bool smime_key_can_sign(const smime_key *key)
+{
+	gnutls_x509_crt_t crt = smime_key_cert(key)->crt;
+	unsigned usage = 0, critical = 0;
+	char oid[128];
+	size_t size;
+	bool any_eku = false, mail = false;
+	int r;
+
+	/* keyUsage, when present, must allow signatures (RFC 8550 4.4.2) */
+	r = gnutls_x509_crt_get_key_usage(crt, &usage, &critical);
+	if (r >= 0 && !(usage & (GNUTLS_KEY_DIGITAL_SIGNATURE |
+				 GNUTLS_KEY_NON_REPUDIATION)))
+		return false;
+	if (r < 0 && r != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return false;
+	/* extendedKeyUsage, when present, must name e-mail (RFC 8550 4.4.4) */
+	for (unsigned i = 0;; i++) {
+		size = sizeof(oid);
+		r = gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &size,
+							NULL);
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (r < 0)
+			return false;
+		any_eku = true;
+		if (strcmp(oid, GNUTLS_KP_EMAIL_PROTECTION) == 0 ||
+		    strcmp(oid, GNUTLS_KP_ANY) == 0)
+			mail = true;
+	}
+	return !any_eku || mail;
+}

@@ -179,6 +179,10 @@ static int plan_rewrites(const unsigned char *buf, const smime_part *p,
 	}
 	if (!leaf_needs_encoding(buf, p))
 		return 0;
+	/* A multipart we could not split may not be base64 (RFC 2046
+	 * 5.1): we cannot make it survive, so we do not sign it. */
+	if (strcmp(p->type, "multipart") == 0)
+		return SMIME_E_PARSE;
 	sp = splices_add(s, top ? p->body_start : p->start, p->end);
 	if (sp == NULL)
 		return SMIME_E_NOMEM;

@@ -592,6 +592,8 @@ typedef struct smime_layer {
 	int error;          /* 0, or the SMIME_E_* that stopped analysis */
 	smime_strength strength; /* for encrypted layers */
 	smime_cms_info cms;
+	smime_buf der;      /* the DER the views in cms point into, when the
+			     * analysis decoded it (kept as long as the facts) */
 	/* Signed layers, when smime_analyze_opts.trust was set: one verdict
 	 * per SignerInfo in order (a single neutral/malformed one when the
 	 * SignedData could not be read).  NULL/0 when not verified or when
@@ -1027,6 +1029,13 @@ int smime_sign_algorithms(const smime_key *key, const smime_sign_opts *opts,
 int smime_sign_detached(const smime_key *key, const smime_sign_opts *opts,
 			const unsigned char *content, size_t len,
 			smime_buf *der);
+
+/* Whether the key's certificate may make e-mail signatures: keyUsage,
+ * when present, has digitalSignature or nonRepudiation, and
+ * extendedKeyUsage, when present, has emailProtection or
+ * anyExtendedKeyUsage (RFC 8550 section 4.4).  An encryption-only
+ * certificate of the same person is passed over. */
+bool smime_key_can_sign(const smime_key *key);
 
 /* The capability OIDs the signer announces, strongest first (for
  * tests and for anyone who checks what we promise). */

@@ -378,6 +378,11 @@ static void set_reply(SMFICTX *ctx, const smime_edits *e, const char *code,
 
 static int apply_header_edit(SMFICTX *ctx, const smime_edit *e)
 {
+	/* INSERT past the end means the bottom (as in apply_file.c); the
+	 * edits say so with (unsigned)-1, which libmilter's int index
+	 * cannot carry. */
+	if (e->op == SMIME_EDIT_INSERT && e->index > INT_MAX)
+		return smfi_addheader(ctx, e->name, e->value);
 	if (e->index > INT_MAX)
 		return MI_FAILURE;
 	switch (e->op) {

@@ -10,7 +10,8 @@
 #include "milter.h"
 
 /* The actions this build carries out. */
-#define MILTER_RULES_CAPS (RULES_CAP_BASIC | RULES_CAP_REENCRYPT)
+#define MILTER_RULES_CAPS \
+	(RULES_CAP_BASIC | RULES_CAP_REENCRYPT | RULES_CAP_SIGN)
 
 int milter_config_load_rules(milter_config *cfg, smime_buf *diags)
 {

@@ -226,7 +226,8 @@ int milter_policy_apply(const milter_config *cfg, const milter_msg *m,
 			bool outbound, const smime_facts *facts,
 			const unsigned char *body, size_t bodylen,
 			smime_edits *edits, const char **action,
-			const rules_action **reencrypt);
+			const rules_action **reencrypt,
+			const rules_action **sign);
 
 /*
  * The encryption findings and `reencrypt` (encryption.c): one
@@ -242,6 +243,21 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 			    bool too_large, const rules_action *reencrypt,
 			    smime_edits *edits, milter_logline *l,
 			    smime_facts *inner);
+
+/*
+ * The `sign` action (signing.c; sign is the rules result's, NULL when
+ * none): signs outbound mail for a From address the login may use
+ * (SenderLoginMap / SignUnauthenticated, SPEC section 8) with its
+ * KeyStore key, or leaves the message unchanged and sets the log's
+ * action=kept and reason.  Sets action=signed (reason
+ * dkim-signature-broken when it signed over a DKIM-Signature).  Call
+ * after milter_encryption_apply.  Negative only on resource failure.
+ */
+int milter_signing_apply(const milter_config *cfg, const milter_msg *m,
+			 bool outbound, const smime_facts *facts,
+			 const unsigned char *body, size_t bodylen,
+			 bool too_large, const rules_action *sign,
+			 smime_edits *edits, milter_logline *l);
 
 /*
  * Removes forged Authentication-Results (our authserv-id with an smime

@@ -201,7 +201,8 @@ int milter_policy_apply(const milter_config *cfg, const milter_msg *m,
 			bool outbound, const smime_facts *facts,
 			const unsigned char *body, size_t bodylen,
 			smime_edits *edits, const char **action,
-			const rules_action **reencrypt)
+			const rules_action **reencrypt,
+			const rules_action **sign)
 {
 	facts_store s;
 	rules_result r = RULES_RESULT_INIT;
@@ -210,6 +211,7 @@ int milter_policy_apply(const milter_config *cfg, const milter_msg *m,
 
 	*action = NULL;
 	*reencrypt = NULL;
+	*sign = NULL;
 	memset(&s, 0, sizeof(s));
 	if ((rc = remove_incoming(&m->headers, "X-SMIME-Tag", edits)) < 0 ||
 	    (rc = remove_incoming(&m->headers, "X-SMIME-Encryption", edits)) < 0)
@@ -229,6 +231,7 @@ int milter_policy_apply(const milter_config *cfg, const milter_msg *m,
 	if (rc == 0 && r.verdict != NULL)
 		rc = apply_verdict(r.verdict, edits, action);
 	*reencrypt = r.reencrypt; /* points into cfg->rules, not into r */
+	*sign = r.sign;
 	rules_result_free(&r);
 	facts_store_free(&s);
 	return rc;

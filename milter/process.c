@@ -76,7 +76,7 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 	smime_buf note = SMIME_BUF_INIT;
 	milter_logline l = {0};
 	const smime_layer *weakest;
-	const rules_action *reencrypt = NULL;
+	const rules_action *reencrypt = NULL, *sign = NULL;
 	const unsigned char *body;
 	size_t bodylen;
 	char *from = NULL, *mailer = NULL;
@@ -120,13 +120,19 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 		}
 	}
 	rc = milter_policy_apply(cfg, m, outbound, &facts, body, bodylen, edits,
-				 &l.action, &reencrypt);
+				 &l.action, &reencrypt, &sign);
 	if (rc < 0)
 		goto cleanup;
 	/* Encryption findings and reencrypt: after the Rules, before A-R. */
 	rc = milter_encryption_apply(cfg, m, outbound, &facts, body, bodylen,
 				     bodylen > cfg->max_crypto_size, reencrypt,
 				     edits, &l, &inner);
+	if (rc < 0)
+		goto cleanup;
+	/* Signing after reencrypt, which it yields to; before A-R. */
+	rc = milter_signing_apply(cfg, m, outbound, &facts, body, bodylen,
+				  bodylen > cfg->max_crypto_size, sign, edits,
+				  &l);
 	if (rc < 0)
 		goto cleanup;
 	rc = milter_authres_stamp(cfg, m, &facts, &inner,

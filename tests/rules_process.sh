@@ -139,9 +139,9 @@ grep -q " action=rejected " "$tmp/err"; ok $? "DryRun still logs the decision"
 cmp -s "$RC2" "$tmp/out"; ok $? "DryRun writes the message unchanged"
 
 # Load errors: a rule the build cannot carry out, and a bad rule.
-process 'when outbound and from *@example.org then sign' "$PLAIN"
-is "$st" 2 "a sign rule is a load error in this build (exit 2)"
-case $err in *"$n.rules:1:"*": action 'sign' is not available"*) r=0 ;; *) r=1 ;; esac
+process 'when outbound and from *@example.org then encrypt auto' "$PLAIN"
+is "$st" 2 "an encrypt rule is a load error in this build (exit 2)"
+case $err in *"$n.rules:1:"*": action 'encrypt' is not available"*) r=0 ;; *) r=1 ;; esac
 ok $r "the error names FILE:LINE:COLUMN and the action" || diag "$err"
 process 'when cipher rc2-41-cbc then tag' "$PLAIN"
 case $err in *"$n.rules:1:13: "*) r=0 ;; *) r=1 ;; esac

@@ -382,8 +382,31 @@ static void test_forged(void)
 	smime_buf_free(&b);
 }
 
+/* Fuzz finding F3: a control character escaped inside a quoted local
+ * part must not reach the header (no CR/LF but the "\n\t" folds). */
+static void test_escaped_control(void)
+{
+	smime_resinfo r = {SMIME_RESULT_PASS, SMIME_REASON_NONE,
+			   "\"a\\\r\\\nX-Injected: yes\"@example.org", "1",
+			   "01", "CN=CA"};
+	smime_buf out = SMIME_BUF_INIT;
+	const char *v = format("mx.example.org", &r, 1, &out);
+	bool clean = true;
+
+	for (const char *p = v; *p; p++)
+		if (*p == '\r' || (*p == '\n' && p[1] != '\t') ||
+		    ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t'))
+			clean = false;
+	ok(clean, "an escaped CR LF in a quoted local part does not reach the "
+		  "header: %s", v);
+	ok(strstr(v, "X-Injected") == NULL || strstr(v, "\nX-Injected") == NULL,
+	   "no new header line can start inside our field");
+	smime_buf_free(&out);
+}
+
 int main(void)
 {
+	test_escaped_control();
 	test_spec_form();
 	test_quoting();
 	test_long_values();

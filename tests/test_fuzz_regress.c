@@ -5,7 +5,7 @@
  * -DFUZZ_REGRESS and no libFuzzer), in the normal build, so a fixed crash
  * stays fixed under the ASan/UBSan run of `make check-unit`.
  *
- * The hand-written seeds of the rules and config fuzzers
+ * The hand-written seeds of the rules, config and authres fuzzers
  * (tests/fuzz/seeds/) are replayed too: they cover each language's
  * error paths.  A harness aborts on any broken promise, and ASan on any
  * memory error or leak, so a regression ends this program before its
@@ -29,7 +29,8 @@ typedef struct target {
 static const target targets[] = {
 	{"mime", fuzz_mime, false},     {"cms", fuzz_cms, false},
 	{"analyze", fuzz_analyze, false}, {"rules", fuzz_rules, true},
-	{"config", fuzz_config, true},
+	{"config", fuzz_config, true},    {"authres", fuzz_authres, true},
+	{"process", fuzz_process, false},
 };
 
 static int read_file(const char *path, smime_buf *out)

@@ -469,6 +469,16 @@ static void test_mime(const smime_key *key)
 	}
 	signed_msg_free(&m);
 	free(big);
+
+	sign_msg(key,
+		 "From: a@example.org\r\nMIME-Version: 1.0\r\n"
+		 "Content-Type: multipart/mixed\r\n\r\n\xff no boundary\r\n",
+		 &m);
+	is_long(m.rc, SMIME_E_PARSE,
+		"an 8-bit multipart without a boundary is not signed");
+	is_long((long)m.e.n, 0, "and no edit is written");
+	ok(!m.e.replace_body, "and the body stays");
+	signed_msg_free(&m);
 }
 
 int main(void)

@@ -6,7 +6,7 @@
  * check (offsets inside the input, every returned string readable, no
  * leak).  Under libFuzzer, the file also defines LLVMFuzzerTestOneInput
  * calling it; built with -DFUZZ_REGRESS (tests/test_fuzz_regress.c) all
- * five files link into one program that replays the saved crash inputs
+ * the harness files link into one program that replays the saved crash inputs
  * of tests/fuzz/regress/TARGET/ in the normal build.
  *
  * An entry point returns 0; a broken promise of the code under test ends
@@ -29,6 +29,8 @@ int fuzz_cms(const uint8_t *data, size_t size);
 int fuzz_analyze(const uint8_t *data, size_t size);
 int fuzz_rules(const uint8_t *data, size_t size);
 int fuzz_config(const uint8_t *data, size_t size);
+int fuzz_authres(const uint8_t *data, size_t size);
+int fuzz_process(const uint8_t *data, size_t size);
 
 /* A broken promise: say which, then abort (a crash for libFuzzer). */
 #define fuzz_fail(what)                                                    \
@@ -114,6 +116,44 @@ static inline void fuzz_check_cms_info(const uint8_t *der, size_t len,
 	}
 	fuzz_touch_mem(info->econtent.data, info->econtent.len);
 	fuzz_touch_str(smime_kind_name(info->kind));
+}
+
+/* The promises of smime_authres_format() (smime.h) on its output for
+ * authserv-id id: printable ASCII folded only as "\n" + blank, every
+ * line (the first counted with "Authentication-Results: ") under 998,
+ * and read back by smime_authres_inspect() as ours (when id is printable
+ * ASCII: other bytes become '?'), carrying smime and nothing else. */
+static inline void fuzz_check_authres_value(const char *id,
+					    const smime_buf *out)
+{
+	smime_authres_info info;
+	size_t col = strlen("Authentication-Results: ");
+	bool printable_id = true;
+
+	fuzz_check(out->data != NULL && out->len == strlen((char *)out->data));
+	for (size_t i = 0; i < out->len; i++) {
+		unsigned char c = out->data[i];
+
+		if (c == '\n') {
+			fuzz_check(i + 1 < out->len &&
+				   (out->data[i + 1] == '\t' ||
+				    out->data[i + 1] == ' '));
+			col = 0;
+			continue;
+		}
+		fuzz_check((c >= 0x20 && c <= 0x7e) || c == '\t');
+		fuzz_check(++col < 998);
+	}
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			printable_id = false;
+	fuzz_check(smime_authres_inspect((const char *)out->data, id,
+					 &info) == 0);
+	fuzz_check(info.has_smime && !info.has_other);
+	if (printable_id)
+		fuzz_check(info.ours);
+	fuzz_check(smime_authres_is_forged((const char *)out->data, id) ==
+		   (info.ours && info.has_smime));
 }
 
 #ifdef FUZZ_REGRESS

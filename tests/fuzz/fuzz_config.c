@@ -7,12 +7,13 @@
  * missing) and loaded through its /proc/self/fd path; the file is reused
  * from one input to the next.
  *
- * A Rules key makes the loader read that rules file (config_rules.c).
- * rules_load() blocks forever on a FIFO (a pipe of the fuzzer itself,
- * reached as /proc/self/fd/N, was found in the first run; see
- * /work/helpers/fuzz-findings.md F2), so until the loader refuses what
- * is not a regular file, inputs naming a FIFO or socket are skipped, and
- * contrib/fuzz/run gives the fuzzer /dev/null as standard input.
+ * The loader reads the files the config names (Rules, TrustAnchorFile,
+ * CRLFile, KeyStore, CertDirectory, SenderLoginMap) and blocks for ever
+ * on a FIFO (a pipe of the fuzzer itself, reached as /proc/self/fd/N, was
+ * found in the first run; tests/fuzz/README.md, F2).  Until the loaders
+ * refuse what is not a regular file, inputs naming a FIFO or socket, or
+ * a directory holding one, are skipped, and contrib/fuzz/run gives the
+ * fuzzer /dev/null as standard input.
  *
  * Checks: a config exactly when 0 is returned, diagnostics exactly when
  * -1 is, every diagnostic a whole "FILE:..." line (a hostile value must
@@ -22,6 +23,7 @@
 #include "fuzz.h"
 #include "milter.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
@@ -62,15 +64,41 @@ static int write_conf(const uint8_t *data, size_t size)
 	return 0;
 }
 
-/* Each diagnostic is one whole line naming the config file, or (for the
- * problems of the Rules file it names, config_rules.c) an absolute path:
- * no value can start a line of its own. */
+static bool is_fifo_or_socket(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 &&
+	       (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+/* True when path is, or is a directory holding, a FIFO or a socket
+ * (KeyStore and CertDirectory read every file of their directory). */
+static bool leads_to_fifo(const char *path)
+{
+	char sub[4096 + 256];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	if (is_fifo_or_socket(path))
+		return true;
+	d = opendir(path);
+	if (d == NULL)
+		return false;
+	while (!found && (e = readdir(d)) != NULL) {
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		found = is_fifo_or_socket(sub);
+	}
+	closedir(d);
+	return found;
+}
+
 /* True when a blank-separated word of the input that starts with '/'
- * names a FIFO or a socket (see the opening comment). */
+ * leads to a FIFO or a socket (see the opening comment). */
 static bool names_fifo(const uint8_t *data, size_t size)
 {
 	char path[4096];
-	struct stat st;
 	size_t i = 0, j;
 
 	while (i < size) {
@@ -83,8 +111,7 @@ static bool names_fifo(const uint8_t *data, size_t size)
 		if (j - i < sizeof(path)) {
 			memcpy(path, data + i, j - i);
 			path[j - i] = '\0';
-			if (stat(path, &st) == 0 &&
-			    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+			if (leads_to_fifo(path))
 				return true;
 		}
 		i = j;
@@ -92,6 +119,9 @@ static bool names_fifo(const uint8_t *data, size_t size)
 	return false;
 }
 
+/* Each diagnostic is one whole line naming the config file, or (for the
+ * problems of the Rules file it names, config_rules.c) an absolute path:
+ * no value can start a line of its own. */
 static void check_diags(const smime_buf *d)
 {
 	size_t plen = strlen(conf_path), i = 0;

@@ -1,6 +1,7 @@
 /*
  * fuzz_mime.c - fuzz harness for the MIME layer of crypto/: header
- * splitting (smime_message_split), address and unfold helpers, the MIME
+ * splitting (smime_message_split), address and unfold helpers
+ * (smime_address_first, smime_address_list), the MIME
  * tree (smime_mime_parse) both ways the product calls it (whole message,
  * and body plus the milter's separate header list), with default and
  * with tiny limits, and smime_part_decode over every entity.
@@ -18,6 +19,26 @@
 
 static void check_part(const uint8_t *buf, size_t len, const smime_part *p,
 		       const smime_part *parent);
+
+/* smime_address_list: every address readable and non-empty, and the
+ * first one what smime_address_first found (first: NULL when it found
+ * none). */
+static void check_address_list(const char *value, const char *first)
+{
+	char **addrs = NULL;
+	size_t n = 0;
+	int rc = smime_address_list(value, &addrs, &n);
+
+	fuzz_check(rc == 0 || rc == SMIME_E_PARSE || rc == SMIME_E_NOMEM);
+	fuzz_check(n == 0 || addrs != NULL);
+	for (size_t i = 0; i < n; i++)
+		fuzz_check(addrs[i] != NULL && fuzz_touch_str(addrs[i]) > 0);
+	if (rc == 0 && first != NULL)
+		fuzz_check(n > 0 && strcmp(addrs[0], first) == 0);
+	if (rc == 0 && first == NULL)
+		fuzz_check(n == 0);
+	smime_address_list_free(addrs, n);
+}
 
 static void check_headers(const smime_headers *h)
 {
@@ -41,6 +62,8 @@ static void check_headers(const smime_headers *h)
 		} else {
 			fuzz_check(addr == NULL);
 		}
+		if (rc != SMIME_E_NOMEM)
+			check_address_list(h->v[i].value, addr);
 		free(addr);
 		/* The lookup must find the instance it was given. */
 		fuzz_check(smime_headers_get(h, h->v[i].name, 0) != NULL);

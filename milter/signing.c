@@ -1,0 +1,204 @@
+/*
+ * signing.c - the `sign [KEYNAME]` action (SPEC sections 4, 5 and 8):
+ * decides whether the gateway may sign this message, picks the key, and
+ * turns the message into a detached multipart/signed through the engine
+ * (smime_sign_message).
+ *
+ * Promises (SPEC section 8, no signing oracle): a message is signed only
+ * when it is outbound; its header has exactly one From with exactly one
+ * mailbox; the client authenticated as a login that may use that address
+ * (SenderLoginMap, or the address equal to the login without a map), or
+ * did not authenticate and SignUnauthenticated is yes; and the key's
+ * certificate carries that address, also when the rule names the key, so
+ * no rule and no login can borrow another person's signature; the
+ * certificate must allow e-mail signatures (an encryption-only
+ * certificate of the same person is passed over).  Mail
+ * already signed or encrypted, too large, or without a usable key is not
+ * signed.  Every refusal leaves the message unchanged and is logged as
+ * action=kept with a reason; a message signed over a DKIM-Signature says
+ * so in the log, since that signature no longer verifies.
+ */
+#include "milter.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The one From mailbox, or NULL when there is none or more than one. */
+static int single_from(const smime_headers *h, char **out)
+{
+	char **addrs = NULL;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	if (smime_headers_count(h, "From") != 1)
+		return SMIME_OK;
+	rc = smime_address_list(smime_headers_get(h, "From", 0), &addrs, &n);
+	if (rc < 0)
+		return smime_err_is_resource(rc) ? rc : SMIME_OK;
+	if (n == 1) {
+		*out = addrs[0];
+		addrs[0] = NULL;
+	}
+	smime_address_list_free(addrs, n);
+	return SMIME_OK;
+}
+
+static bool cert_has_address(const smime_cert *c, const char *addr)
+{
+	const smime_cert_info *ci = smime_cert_get_info(c);
+	char *norm = NULL;
+	bool found = false;
+
+	if (smime_address_normalise(addr, &norm) < 0)
+		return false;
+	for (size_t i = 0; i < ci->naddresses && !found; i++)
+		found = strcasecmp(ci->addresses[i], norm) == 0;
+	free(norm);
+	return found;
+}
+
+/* The key for from: the one the rule names, else the first whose
+ * certificate carries from; either way valid at now and carrying from. */
+static const char *pick_key(const milter_config *cfg, const char *name,
+			    const char *from, time_t now,
+			    const smime_key **out)
+{
+	const smime_key *k = NULL;
+	size_t pos = 0;
+
+	*out = NULL;
+	if (cfg->keystore == NULL)
+		return "no-key";
+	if (name != NULL) {
+		k = smime_keystore_by_name(cfg->keystore, name);
+		if (k == NULL)
+			return "no-key";
+		if (!cert_has_address(smime_key_cert(k), from))
+			return "address-mismatch";
+		if (!smime_key_can_sign(k))
+			return "key-usage";
+	} else {
+		/* Several keys may carry the address (a person's encryption
+		 * and signing certificates): the first that may sign and is
+		 * valid now, else the first that may sign, to say why. */
+		const smime_key *c;
+		while ((c = smime_keystore_find_address(cfg->keystore, from,
+							&pos)) != NULL) {
+			const smime_cert_info *ci =
+				smime_cert_get_info(smime_key_cert(c));
+			bool valid = ci->not_before <= now &&
+				     now <= ci->not_after;
+
+			if (!smime_key_can_sign(c))
+				continue;
+			if (k == NULL || valid)
+				k = c;
+			if (valid)
+				break;
+		}
+		if (k == NULL)
+			return "no-key";
+	}
+	{
+		const smime_cert_info *ci = smime_cert_get_info(smime_key_cert(k));
+		if (now > ci->not_after)
+			return "expired";
+		if (now < ci->not_before)
+			return "not-yet-valid";
+	}
+	*out = k;
+	return NULL;
+}
+
+/* Why this message must not be signed, or NULL when it may be. */
+static const char *refusal(const milter_config *cfg, const milter_msg *m,
+			   bool outbound, const smime_facts *facts,
+			   bool too_large, const char *from)
+{
+	if (!outbound)
+		return "inbound";
+	if (too_large)
+		return "too-large";
+	for (size_t i = 0; i < facts->nlayers; i++) {
+		smime_kind k = facts->layers[i].kind;
+		if (k == SMIME_KIND_SIGNED || k == SMIME_KIND_OPAQUE_SIGNED)
+			return "already-signed";
+		if (k == SMIME_KIND_ENVELOPED || k == SMIME_KIND_AUTH_ENVELOPED)
+			return "already-encrypted";
+	}
+	if (facts->truncated)
+		return "too-large";
+	if (from == NULL)
+		return "no-single-from";
+	if (m->auth_user != NULL) {
+		if (!milter_login_may_use(cfg->login_map, m->auth_user, from))
+			return "not-authorized";
+	} else if (!cfg->sign_unauthenticated) {
+		return "not-authenticated";
+	}
+	return NULL;
+}
+
+static void kept(milter_logline *l, const char *reason)
+{
+	/* An earlier transform's word stays; its reason says more. */
+	if (l->action != NULL && strcmp(l->action, "tagged") != 0)
+		return;
+	l->action = "kept";
+	l->reason = reason;
+}
+
+int milter_signing_apply(const milter_config *cfg, const milter_msg *m,
+			 bool outbound, const smime_facts *facts,
+			 const unsigned char *body, size_t bodylen,
+			 bool too_large, const rules_action *sign,
+			 smime_edits *edits, milter_logline *l)
+{
+	smime_sign_opts opts = {0};
+	const smime_key *key = NULL;
+	const char *why;
+	char *from = NULL;
+	int rc;
+
+	/* Nothing asked, or a verdict or an earlier transform came first. */
+	if (sign == NULL || edits->verdict != SMIME_VERDICT_ACCEPT ||
+	    edits->replace_body)
+		return SMIME_OK;
+	rc = single_from(&m->headers, &from);
+	if (rc < 0)
+		return rc;
+	why = refusal(cfg, m, outbound, facts, too_large, from);
+	if (why == NULL)
+		why = pick_key(cfg, sign->arg, from, m->now ? m->now : time(NULL),
+			       &key);
+	if (why != NULL) {
+		kept(l, why);
+		goto cleanup;
+	}
+	opts.digest = cfg->sign_digest;
+	opts.rsa_padding = cfg->sign_rsa_padding != NULL &&
+					   strcasecmp(cfg->sign_rsa_padding,
+						      "pss") == 0
+				   ? SMIME_SIGN_PSS
+				   : SMIME_SIGN_PKCS1;
+	rc = smime_sign_message(key, &opts, &m->headers, body, bodylen,
+				&cfg->analyze.mime, edits);
+	if (rc < 0) {
+		if (smime_err_is_resource(rc))
+			goto cleanup;
+		kept(l, rc == SMIME_E_LIMIT ? "too-large"
+		      : rc == SMIME_E_PARSE ? "malformed"
+					     : "sign-failed");
+		rc = SMIME_OK;
+		goto cleanup;
+	}
+	l->action = "signed";
+	l->reason = NULL;
+	if (smime_headers_count(&m->headers, "DKIM-Signature") > 0)
+		l->reason = "dkim-signature-broken";
+cleanup:
+	free(from);
+	return rc;
+}
