@@ -277,6 +277,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: smime-tool process -c FILE --from ADDR --rcpt ADDR ... [-i IN] [-o OUT]\n"
 		"       smime-tool inspect [--json] FILE\n"
+		"       smime-tool keys -c FILE [--at TIME]\n"
 		"       smime-tool -V\n");
 	return TOOL_EXIT_USAGE;
 }
@@ -297,5 +298,7 @@ int main(int argc, char **argv)
 		return tool_process(argc - 1, argv + 1);
 	if (strcmp(argv[1], "inspect") == 0)
 		return tool_inspect(argc - 1, argv + 1);
+	if (strcmp(argv[1], "keys") == 0)
+		return tool_keys(argc - 1, argv + 1);
 	return usage();
 }

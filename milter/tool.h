@@ -18,6 +18,7 @@ enum {
 
 int tool_process(int argc, char **argv);
 int tool_inspect(int argc, char **argv);
+int tool_keys(int argc, char **argv);
 
 /* --at TIME: RFC 3339 ("2026-01-02T03:04:05Z", offsets, fractions
  * ignored) or "@EPOCH".  0 or -1. */

@@ -153,4 +153,17 @@ process 'when cipher weak then tag weak' "$PLAIN"
 "$SMIME_MILTER" -n -c "$tmp/$n.conf" 2> "$tmp/err"
 is $? 0 "smime-milter -n passes a good rules file"
 
+# The SPEC section 5 example loads as written, now that this build signs
+# and re-encrypts.
+process '# sign everything our users send
+when outbound and from *@example.org then sign
+# Windows Mobile 5 sends RC2-40; Windows Mobile 6 reads 3DES but not AES
+when cipher weak and to *@mobile.example.org then reencrypt des-ede3-cbc, tag legacy-mobile
+when cipher weak then reencrypt aes-256-cbc, tag
+when header X-Mailer "*Windows Mobile*" then tag legacy-mobile
+when inbound and signature fail then reject "5.7.1 S/MIME signature did not verify"' "$PLAIN"
+"$SMIME_MILTER" -n -c "$tmp/$n.conf" 2> "$tmp/err"
+is $? 0 "smime-milter -n accepts the SPEC section 5 example as written" || diag "$(cat "$tmp/err")"
+is "$st" 0 "and smime-tool process runs it on a plain message"
+
 done_testing
