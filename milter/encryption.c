@@ -174,6 +174,127 @@ cleanup:
 	return rc;
 }
 
+/* The entity with IMAP part number num, or NULL. */
+static const smime_part *find_part(const smime_part *p, const char *num)
+{
+	if (strcmp(p->partnum, num) == 0)
+		return p;
+	for (size_t i = 0; i < p->nchildren; i++) {
+		const smime_part *f = find_part(&p->children[i], num);
+		if (f != NULL)
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * Puts the new entity in place of the old one's exact bytes [start, end)
+ * of the body.  The edit list's body starts as a copy of the original; the
+ * analysis lists sibling entities in document order, so every earlier
+ * splice lies before this one and shifts it by the growth so far.
+ */
+static int splice(const unsigned char *body, size_t bodylen,
+		  const smime_part *p, const smime_buf *entity,
+		  smime_edits *edits)
+{
+	smime_buf out = SMIME_BUF_INIT;
+	size_t start, end;
+	int rc;
+
+	if (!edits->replace_body) {
+		smime_buf_reset(&edits->body);
+		if (smime_buf_append(&edits->body, body, bodylen) < 0)
+			return SMIME_E_NOMEM;
+	}
+	/* Earlier splices moved everything after them by the same amount,
+	 * up or down. */
+	start = p->start + edits->body.len - bodylen;
+	end = p->end + edits->body.len - bodylen;
+	if (end > edits->body.len || start > end)
+		return SMIME_E_ARG;
+	if ((rc = smime_buf_append(&out, edits->body.data, start)) < 0 ||
+	    (rc = smime_buf_append(&out, entity->data, entity->len)) < 0 ||
+	    (rc = smime_buf_append(&out, edits->body.data + end,
+				   edits->body.len - end)) < 0) {
+		smime_buf_free(&out);
+		return rc;
+	}
+	smime_buf_free(&edits->body);
+	edits->body = out;
+	edits->replace_body = true;
+	return SMIME_OK;
+}
+
+/* The entity in the body's own line ends, without a final line end (the
+ * one before the next boundary stays where it is). */
+static int entity_text(smime_kind kind, const smime_buf *der, bool crlf,
+		       smime_buf *out)
+{
+	smime_buf e = SMIME_BUF_INIT;
+	int rc = smime_p7m_entity(kind, der->data, der->len, &e);
+
+	if (rc == 0)
+		rc = crlf ? smime_buf_append(out, e.data, e.len)
+			  : smime_canon_lf(e.data, e.len, out);
+	smime_buf_free(&e);
+	while (rc == 0 && out->len > 0 &&
+	       (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == '\r'))
+		out->data[--out->len] = '\0';
+	return rc;
+}
+
+/* Re-encrypts an entity nested in a plain multipart, in place. */
+static int reencrypt_nested(const milter_config *cfg, const milter_msg *m,
+			    bool outbound, const unsigned char *body,
+			    size_t bodylen, const char *num,
+			    const smime_cipher_info *ci, smime_edits *edits,
+			    outcome *o)
+{
+	smime_part *root = NULL;
+	const smime_part *p;
+	smime_buf der = SMIME_BUF_INIT, newder = SMIME_BUF_INIT;
+	smime_buf ent = SMIME_BUF_INIT;
+	smime_kind kind = ci->aead ? SMIME_KIND_AUTH_ENVELOPED
+				   : SMIME_KIND_ENVELOPED;
+	int rc;
+
+	rc = smime_mime_parse(body, bodylen, &m->headers, &cfg->analyze.mime,
+			      &root);
+	if (rc < 0)
+		goto cleanup;
+	p = find_part(root, num);
+	rc = p ? smime_part_decode(body, p, &der) : SMIME_E_PARSE;
+	if (rc < 0) {
+		if (!smime_err_is_resource(rc)) {
+			o->action = "kept";
+			o->reason = "malformed";
+			rc = SMIME_OK;
+		}
+		goto cleanup;
+	}
+	rc = milter_reencrypt_der(cfg, m, outbound, der.data, der.len, ci->id,
+				  &newder, &o->reason, o->inner);
+	if (rc < 0 || o->reason != NULL) {
+		o->action = "kept";
+		goto cleanup;
+	}
+	rc = entity_text(kind, &newder,
+			 memmem(body, bodylen, "\r\n", 2) != NULL, &ent);
+	/* Complete: only now does the body change. */
+	if (rc == 0)
+		rc = splice(body, bodylen, p, &ent, edits);
+	if (rc == 0) {
+		o->action = "reencrypted";
+		o->new_cipher = ci->name;
+	}
+cleanup:
+	smime_mime_free(root);
+	smime_buf_free(&der);
+	smime_buf_free(&newder);
+	smime_buf_free(&ent);
+	return rc;
+}
+
 /* The outcome for encrypted layer i when re-encryption was asked for. */
 static int decide(const milter_config *cfg, const milter_msg *m,
 		  bool outbound, const smime_facts *f, size_t i,
@@ -184,7 +305,8 @@ static int decide(const milter_config *cfg, const milter_msg *m,
 	if (under_signature(f, i))
 		o->reason = "under-signature";
 	else if (!is_top(&f->layers[i]))
-		o->reason = "nested";
+		return reencrypt_nested(cfg, m, outbound, body, bodylen,
+					f->layers[i].part, ci, edits, o);
 	else
 		return reencrypt_top(cfg, m, outbound, body, bodylen, ci,
 				     edits, o);

@@ -290,6 +290,38 @@ process "$RULES_SPEC" "$KS
 SenderLoginMap $T/badmap" "$T/rc2.eml" --rcpt alice@example.org
 case $err in *"$T/badmap:1:"*) pass "a bad SenderLoginMap line is reported as FILE:LINE" ;; *) fail "a bad SenderLoginMap line is reported as FILE:LINE"; diag "$err" ;; esac
 
+# --- an encrypted entity nested in a plain multipart ---------------------------
+# (a mailing list that added a footer part): re-encrypted in place, every
+# other byte of the message kept.
+{
+	printf 'From: carol@legacy.example\r\nTo: alice@example.org\r\nSubject: nested\r\n'
+	printf 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="nest"\r\n\r\n'
+	printf 'preamble\r\n--nest\r\nContent-Type: text/plain\r\n\r\nA footer the list added.\r\n--nest\r\n'
+	sed -n '/^Content-Type:/,$p' "$T/rc2.eml" | sed 's/\r*$/\r/'
+	printf '\r\n--nest\r\nContent-Type: text/plain\r\n\r\nLast part.\r\n--nest--\r\nepilogue\r\n'
+} > "$T/nested.eml"
+process "$RULES_SPEC" "$KS" "$T/nested.eml" --rcpt alice@example.org
+is "$(printf '%s' "$hdr" | tr -d '\r')" \
+	"X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=reencrypted; new-cipher=aes-256-cbc; part=2" \
+	"a nested RC2-40 entity is re-encrypted in place (part=2)"
+/usr/bin/python3 - "$out" "$T/part2.eml" "$T/nested.eml" <<'PY' > "$T/nested.check"
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+parts = m.get_payload()
+p = parts[1]
+open(sys.argv[2], "wb").write(p.as_bytes())
+orig = email.message_from_binary_file(open(sys.argv[3], "rb")).get_payload()
+print(len(parts), parts[0].get_payload() == orig[0].get_payload(),
+      parts[2].get_payload() == orig[2].get_payload(), p.get_content_type())
+PY
+is "$(cat "$T/nested.check")" "3 True True application/pkcs7-mime" \
+	"the other parts are unchanged and the new entity is application/pkcs7-mime"
+decrypts "$T/part2.eml" "$T/alice.pem" "$T/alice.key"
+ok $? "alice decrypts the re-encrypted nested entity to the original inner entity"
+is "$(cipher_of "$T/part2.eml")" "aes-256-cbc" "the nested entity now uses aes-256-cbc"
+tail -c 20 "$out" | grep -q "epilogue"
+ok $? "the epilogue after the closing boundary is kept"
+
 # --- signatures inside the decrypted content ---------------------------------
 # Logged always; stamped (after the outer ones) only with StampInnerSignatures.
 SE=$C/openssl-generated/sig-then-env-rc2-40.eml

@@ -18,8 +18,9 @@
  * one of the layers, and the A-R value keeps the promises checked by
  * fuzz_check_authres_value() (fuzz.h).
  *
- * The recipients' enc_key views are not read: they point into DER the
- * analysis decoded and freed (tests/fuzz/README.md, F1).
+ * The recipients' enc_key views must point into the DER the layer keeps
+ * (smime_layer.der) or, for a raw CMS input, into the input itself; they
+ * are read, so a dangling view is an ASan report (F1, fixed).
  */
 #include "fuzz.h"
 
@@ -69,7 +70,32 @@ static void check_authres(const smime_facts *f)
 	free(v);
 }
 
-static void check_facts(const smime_facts *f, const smime_analyze_opts *o)
+static bool inside(const unsigned char *p, size_t n, const unsigned char *buf,
+		   size_t len)
+{
+	return buf != NULL && p >= buf && p <= buf + len &&
+	       n <= (size_t)(buf + len - p);
+}
+
+/* Every enc_key view lies in the layer's DER or in the input. */
+static void check_views(const smime_layer *l, const uint8_t *in, size_t inlen)
+{
+	for (size_t i = 0; i < l->cms.nrecipients; i++) {
+		const smime_recipient *r = &l->cms.recipients[i];
+
+		if (r->enc_key == NULL) {
+			fuzz_check(r->enc_key_len == 0);
+			continue;
+		}
+		fuzz_check(inside(r->enc_key, r->enc_key_len, l->der.data,
+				  l->der.len) ||
+			   inside(r->enc_key, r->enc_key_len, in, inlen));
+		fuzz_touch_mem(r->enc_key, r->enc_key_len);
+	}
+}
+
+static void check_facts(const smime_facts *f, const smime_analyze_opts *o,
+			const uint8_t *in, size_t inlen)
 {
 	const smime_layer *weakest;
 
@@ -86,6 +112,7 @@ static void check_facts(const smime_facts *f, const smime_analyze_opts *o)
 		fuzz_touch_str(smime_kind_name(l->kind));
 		fuzz_touch_str(smime_strength_name(l->strength));
 		fuzz_check_cms_info(NULL, 0, &l->cms, false);
+		check_views(l, in, inlen);
 		fuzz_check(l->nchecks == 0 || l->checks != NULL);
 		for (size_t j = 0; j < l->nchecks; j++)
 			check_sigcheck(&l->checks[j]);
@@ -105,7 +132,7 @@ static void analyze(const uint8_t *buf, size_t len, const smime_headers *top,
 	rc = smime_analyze(buf, len, top, o, &facts);
 	fuzz_check(rc == 0 || rc == SMIME_E_NOMEM);
 	if (rc == 0) {
-		check_facts(&facts, o);
+		check_facts(&facts, o, buf, len);
 		check_authres(&facts);
 	}
 	smime_facts_free(&facts);
