@@ -87,7 +87,8 @@ static int read_entry_file(loader *l, const char *path, bool secret,
 	struct stat st;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO must not block the load (fuzz finding F2). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOMEM ? SMIME_E_NOMEM
 				       : problem(l, path, strerror(errno), NULL);

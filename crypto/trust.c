@@ -162,6 +162,14 @@ static int add_crls(smime_trust *t, gnutls_x509_crl_t *crls, unsigned n)
 	return 0;
 }
 
+/* gnutls_load_file() would block for ever on a FIFO (fuzz finding F2). */
+static bool is_regular(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* One CRL file: PEM with one or more CRLs, or one DER CRL. */
 static int load_crl_file(smime_trust *t, const char *path, smime_buf *diags)
 {
@@ -170,6 +178,10 @@ static int load_crl_file(smime_trust *t, const char *path, smime_buf *diags)
 	unsigned n = 0;
 	int r, ret;
 
+	if (!is_regular(path)) {
+		diag(diags, path, "not a regular file");
+		return SMIME_E_IO;
+	}
 	r = gnutls_load_file(path, &data);
 	if (r < 0) {
 		diag(diags, path, "cannot read: %s", gnutls_strerror(r));

@@ -10,6 +10,8 @@
  */
 #include "config_internal.h"
 
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
@@ -100,8 +102,13 @@ static void release_string(const cfg_key *k, milter_config *cfg)
 static int set_path(const cfg_key *k, const char *value, milter_config *cfg,
 		    smime_buf *why)
 {
+	struct stat st;
+
 	if (value[0] != '/')
 		return expected(why, "an absolute path", value);
+	/* A FIFO or device would hang whatever reads it (fuzz finding F2). */
+	if (stat(value, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return expected(why, "a regular file or a directory", value);
 	return set_owned_string(FIELD(k, cfg, char *), value);
 }
 

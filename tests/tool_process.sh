@@ -122,4 +122,18 @@ head -c 3000 /dev/urandom > "$tmp/random.bin"
 "$SMIME_TOOL" inspect "$tmp/random.bin" >/dev/null 2>&1
 is $? 0 "inspect of random bytes is exit 0 (any readable file)"
 
+# A FIFO where a file is expected must not hang the load (fuzz finding F2).
+mkfifo "$tmp/fifo"
+printf 'Rules %s\n' "$tmp/fifo" > "$tmp/fifo.conf"
+timeout 20 "$SMIME_TOOL" process -c "$tmp/fifo.conf" --from a@b --rcpt c@d -i "$tmp/plain.eml" -o "$tmp/out" 2> "$tmp/err"
+is $? 2 "a FIFO named as the rules file is a config error, not a hang"
+grep -q "fifo.conf:1: Rules: expected a regular file or a directory" "$tmp/err"
+ok $? "and the error says what was expected" || diag "$(cat "$tmp/err")"
+mkdir "$tmp/crls" "$tmp/certs"
+mkfifo "$tmp/crls/pipe.crl" "$tmp/certs/pipe.pem"
+printf 'CRLFile %s\nCertDirectory %s\n' "$tmp/crls" "$tmp/certs" > "$tmp/fifodir.conf"
+timeout 20 "$SMIME_TOOL" process -c "$tmp/fifodir.conf" --from a@b --rcpt c@d -i "$tmp/plain.eml" -o "$tmp/out" 2>/dev/null
+st=$?
+[ "$st" -ne 124 ]; ok $? "a FIFO inside CRLFile or CertDirectory does not hang the load (exit $st)"
+
 done_testing
