@@ -142,7 +142,8 @@ int milter_authres_stamp(const milter_config *cfg, const milter_msg *m,
 	note_inner(cfg, inner, note);
 	if (note->len > 0)
 		l->note = (const char *)note->data;
-	else if (!too_large && unopened_encryption(facts))
+	else if (!too_large && l->new_cipher == NULL &&
+		 unopened_encryption(facts))
 		l->note = "encrypted content: signatures inside it are not "
 			  "verified";
 	if (too_large) {

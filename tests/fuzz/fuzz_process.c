@@ -21,8 +21,8 @@
  * FUZZ_VERBOSE=1 in the environment prints each log line and edit list.
  *
  * Checks: only resource errors fail; the log line is one line without
- * control characters (values come from the message); every header edit
- * has a printable name and a value folded only as "\n" + blank; a
+ * ASCII control characters (values come from the message); every header
+ * edit has a printable name and a value folded only as "\n" + blank; a
  * reject or tempfail carries its reply; apply writes the result.
  */
 #include "fuzz.h"
@@ -172,13 +172,15 @@ static int add_rcpts(milter_msg *m)
 	return rc;
 }
 
-/* A header value: printable, folded only as "\n" + blank (libmilter's
- * convention: the MTA turns "\n" into its line end). */
+/* A header value: no ASCII control character but the tab (8-bit bytes
+ * of the original header pass through), folded only as "\n" + blank
+ * (libmilter's convention: the MTA turns "\n" into its line end). */
 static void check_folded(const char *name, const char *v)
 {
 	for (const char *p = v; *p; p++) {
-		bool good = *p == '\n' ? p[1] == '\t' || p[1] == ' '
-				       : (*p >= 0x20 && *p <= 0x7e) || *p == '\t';
+		unsigned char c = (unsigned char)*p;
+		bool good = c == '\n' ? p[1] == '\t' || p[1] == ' '
+				      : (c >= 0x20 && c != 0x7f) || c == '\t';
 
 		if (!good) {
 			fprintf(stderr, "header %s: byte 0x%02x at %zu of '%s'\n",
@@ -190,8 +192,10 @@ static void check_folded(const char *name, const char *v)
 
 static void check_result(const smime_edits *e, const smime_buf *logline)
 {
+	/* One line without ASCII control characters (bytes from 0x80 up are
+	 * UTF-8 addresses and headers, passed through as they came). */
 	for (size_t i = 0; i < logline->len; i++)
-		fuzz_check(logline->data[i] >= 0x20 && logline->data[i] < 0x7f);
+		fuzz_check(logline->data[i] >= 0x20 && logline->data[i] != 0x7f);
 	for (size_t i = 0; i < e->n; i++) {
 		const smime_edit *ed = &e->v[i];
 
