@@ -39,7 +39,9 @@ for r in bob:bob@example.net mobile:m@mobile.example.org; do
 done
 
 # --- what a Windows Mobile 5 device sends: RC2-40 -------------------------
-printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nSent from my Windows Mobile phone.\r\n' >"$K/inner.txt"
+printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nSent from my Windows Mobile phone.\r\nDoor code %s\r\n' \
+	"$(openssl rand -hex 12)" >"$K/inner.txt"
+evidence_secret "$K/inner.txt"
 wm5() { # wm5 CERT TO OUT
 	{
 		printf 'X-Mailer: Microsoft Windows Mobile 5.0\r\nMessage-ID: <%s@legacy.example>\r\n' "$RANDOM$RANDOM"

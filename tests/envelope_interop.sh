@@ -33,6 +33,7 @@ cleanup() {
 	for r in $RCPTS; do
 		[ -d "$T/gnupg-$r" ] && gpgconf --homedir "$T/gnupg-$r" --kill gpg-agent 2>/dev/null
 	done
+	evidence_keep "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -76,6 +77,7 @@ done
 	done
 	printf 'Gr\303\274\303\237e.\r\n'
 } > "$T/inner.eml"
+evidence_secret "$T/inner.eml"
 
 # --- inputs ---------------------------------------------------------------
 encrypt() { # encrypt NAME OPENSSL-CIPHER PADDING [EXTRA...]

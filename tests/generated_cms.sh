@@ -14,7 +14,7 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || bail "$PY not installed"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/generated_cms.XXXXXX") || bail "mktemp failed"
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'evidence_keep "$tmp"; rm -rf "$tmp"' EXIT INT TERM
 LEGACY="-provider legacy -provider default"
 
 rnd() { # a random file name in the temp dir

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'evidence_keep "$tmp"; rm -rf "$tmp"' EXIT
 mkdir -m 700 "$tmp/ks"
 mkdir "$tmp/certs"
 

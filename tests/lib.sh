@@ -28,3 +28,53 @@ done_testing() {
 : "${SMIME_MILTER:=$top_builddir/milter/smime-milter}"
 : "${CORPUS_DIR:=$top_srcdir/../shared/corpus}"
 [ -d "$CORPUS_DIR" ] || bail "corpus not found at $CORPUS_DIR (configure --with-corpus=DIR)"
+
+# ---- evidence for tests/secrets_in_logs.sh -------------------------------
+# Each shell test leaves what the programs logged, and the secrets it made
+# (private keys, passphrases, the plaintext it had encrypted), in
+# $SMIME_EVIDENCE/NAME/{logs,secrets}/.  The last test of the suite greps
+# every log for every secret.  smime-tool runs through tests/logged_tool,
+# which copies its stderr (the log line, errors) there as it goes.
+: "${SMIME_EVIDENCE:=$top_builddir/tests/evidence}"
+EVIDENCE_DIR=$SMIME_EVIDENCE/$(basename "$0" .sh)
+rm -rf "$EVIDENCE_DIR"
+if mkdir -p "$EVIDENCE_DIR/logs" "$EVIDENCE_DIR/secrets" 2>/dev/null &&
+   [ -x "$top_srcdir/tests/logged_tool" ] && [ -z "${SMIME_TOOL_REAL-}" ]; then
+	SMIME_TOOL_REAL=$SMIME_TOOL
+	SMIME_TOOL_LOG=$EVIDENCE_DIR/logs/smime-tool.stderr
+	SMIME_TOOL=$top_srcdir/tests/logged_tool
+	export SMIME_TOOL SMIME_TOOL_REAL SMIME_TOOL_LOG
+fi
+
+# evidence_secret FILE...: FILE holds a secret (a key, a passphrase, the
+# plaintext of an encrypted message) that must never reach a log.
+evidence_secret() {
+	local f
+	for f in "$@"; do
+		[ -f "$f" ] && cp "$f" "$EVIDENCE_DIR/secrets/$(date +%s%N)-${f##*/}" 2>/dev/null
+	done
+	return 0
+}
+
+# evidence_keep DIR...: before a test removes its temp dir, keep its logs
+# (*.log, maillog, *.err, *.stderr) and every private key, PKCS#12 file
+# and passphrase file in it.
+evidence_keep() {
+	local d f n=0
+	for d in "$@"; do
+		[ -d "$d" ] || continue
+		while IFS= read -r -d '' f; do
+			n=$((n + 1))
+			case ${f##*/} in
+			*.log | maillog | *.err | *.stderr | err)
+				cp "$f" "$EVIDENCE_DIR/logs/$n-${f##*/}" 2>/dev/null ;;
+			*.p12 | *.pass | *.key)
+				cp "$f" "$EVIDENCE_DIR/secrets/$n-${f##*/}" 2>/dev/null ;;
+			*.pem)
+				grep -q 'PRIVATE KEY-----' "$f" 2>/dev/null &&
+					cp "$f" "$EVIDENCE_DIR/secrets/$n-${f##*/}" 2>/dev/null ;;
+			esac
+		done < <(find "$d" -type f -size -20M -print0 2>/dev/null)
+	done
+	return 0
+}

@@ -15,6 +15,7 @@ cleanup() {
 	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
 	sleep 0.2
 	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	evidence_keep "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT

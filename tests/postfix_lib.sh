@@ -461,6 +461,7 @@ pf_stop() {
 pf_cleanup() {
 	pf_stop
 	if [ -n "${PF_DIR-}" ] && [ -d "$PF_DIR" ]; then
+		evidence_keep "$PF_DIR"
 		if [ "${PF_KEEP-0}" = 1 ]; then
 			echo "# kept $PF_DIR for inspection" >&2
 		else

@@ -11,7 +11,7 @@ for tool in openssl cmsutil certutil pk12util python3; do
 	command -v $tool >/dev/null || bail "$tool not installed"
 done
 T=$(mktemp -d "${TMPDIR:-/tmp}/reencrypt_process.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+trap 'evidence_keep "$T"; rm -rf "$T"' EXIT
 C=$CORPUS_DIR
 OC=$C/openssl/smime-certs
 LEGACY="-provider legacy -provider default"
@@ -32,6 +32,14 @@ for r in alice bob mallory carol mobile; do
 	case $r in mobile) a=m@mobile.example.org ;; *) a=$r@example.org ;; esac
 	issue $r $a
 	[ $r = carol ] && continue # carol's certificate is nowhere the gateway looks
+	if [ $r = mobile ]; then # as PKCS#12, its passphrase a secret to look for in the logs
+		openssl rand -base64 18 > "$T/ks/$r.pass"
+		chmod 600 "$T/ks/$r.pass"
+		openssl pkcs12 -export -in "$T/$r.pem" -inkey "$T/$r.key" -out "$T/ks/$r.p12" \
+			-passout "file:$T/ks/$r.pass" || bail "pkcs12 $r"
+		chmod 600 "$T/ks/$r.p12"
+		continue
+	fi
 	cp "$T/$r.pem" "$T/ks/$r.crt"
 	cp "$T/$r.key" "$T/ks/$r.key"
 	chmod 600 "$T/ks/$r.key"
@@ -39,7 +47,9 @@ done
 # a certificate that names alice's issuer and serial but holds another key
 issue forged alice@example.org "$(openssl x509 -in "$T/alice.pem" -noout -serial | sed 's/serial=/0x/')"
 
-printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nThe inner entity, carried over byte for byte.\r\nSecond line.\r\n' > "$T/inner.txt"
+printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nThe inner entity, carried over byte for byte.\r\nSecond line: %s\r\n' \
+	"$(openssl rand -hex 12)" > "$T/inner.txt"
+evidence_secret "$T/inner.txt"
 # encrypt OUT CIPHER-OPTION CERT... : an S/MIME message
 encrypt() {
 	local out=$1 opt=$2; shift 2

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'evidence_keep "$tmp"; rm -rf "$tmp"' EXIT
 C=$CORPUS_DIR
 RC2="$C/openssl-generated/env-rc2-40.eml"          # From sender@example.org
 DES3="$C/openssl-generated/env-des3.eml"

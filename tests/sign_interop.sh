@@ -34,6 +34,7 @@ done
 T=$(mktemp -d "${TMPDIR:-/tmp}/sign_interop.XXXXXX")
 cleanup() {
 	[ -d "$T/gnupg" ] && gpgconf --homedir "$T/gnupg" --kill gpg-agent 2>/dev/null
+	evidence_keep "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT

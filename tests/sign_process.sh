@@ -13,7 +13,7 @@ DATA=$top_srcdir/tests/data/cms
 command -v openssl >/dev/null || bail "openssl not installed"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sign_process.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+trap 'evidence_keep "$tmp"; rm -rf "$tmp"' EXIT
 mkdir -m 700 "$tmp/ks"
 for u in alice bob; do
 	cp "$DATA/$u.pem" "$tmp/ks/$u.crt"

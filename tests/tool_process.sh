@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'evidence_keep "$tmp"; rm -rf "$tmp"' EXIT
 C=$CORPUS_DIR
 
 conf() { # conf NAME [LINE...]: writes a config file

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d)
-trap 'gpgconf --homedir "$tmp/gnupg" --kill all >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+trap 'gpgconf --homedir "$tmp/gnupg" --kill all >/dev/null 2>&1; evidence_keep "$tmp"; rm -rf "$tmp"' EXIT
 P=$tmp/pki
 mkdir -p "$P"
 cd "$tmp" || bail "no temp dir"

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'evidence_keep "$tmp"; rm -rf "$tmp"' EXIT
 C=$CORPUS_DIR
 AT=2026-12-01T00:00:00Z
 PASS_MSG="$C/mozilla-nss/smime/alice.dsig.SHA256.multipart.eml"
