@@ -52,7 +52,8 @@ static int collect_from(const smime_headers *h, facts_store *s)
 			return SMIME_E_NOMEM;
 		}
 		s->from = grown;
-		memcpy(s->from + s->nfrom, list, n * sizeof(*list));
+		if (n > 0) /* a From: without a mailbox gives list == NULL */
+			memcpy(s->from + s->nfrom, list, n * sizeof(*list));
 		s->nfrom += n;
 		free(list);
 	}
