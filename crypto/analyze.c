@@ -4,7 +4,8 @@
  *
  * The walk goes through the MIME tree; at a multipart/signed it records a
  * `signed` layer (read from the signature part) and descends into the
- * signed first part; at an application/pkcs7-mime entity it reads the
+ * signed first part (an S/MIME multipart/signed that is not exactly those
+ * two parts is a signed layer that cannot be read); at an application/pkcs7-mime entity it reads the
  * ContentInfo, and for opaque SignedData it parses the encapsulated
  * content as a new MIME entity and descends into it.  Encrypted layers end
  * the walk below them (no keys here).  message/rfc822 attachments are a
@@ -88,6 +89,25 @@ static bool is_pkcs7_signature(const smime_part *p)
 {
 	return is_type(p, "application", "pkcs7-signature") ||
 	       is_type(p, "application", "x-pkcs7-signature");
+}
+
+/* A multipart/signed that announces an S/MIME signature: its protocol
+ * parameter, or a pkcs7-signature part after the first. */
+static bool is_smime_signed(const smime_part *p)
+{
+	const char *proto;
+
+	if (!is_type(p, "multipart", "signed"))
+		return false;
+	proto = smime_part_param(p, "protocol");
+	if (proto != NULL &&
+	    (smime_ascii_casecmp(proto, "application/pkcs7-signature") == 0 ||
+	     smime_ascii_casecmp(proto, "application/x-pkcs7-signature") == 0))
+		return true;
+	for (size_t i = 1; i < p->nchildren; i++)
+		if (is_pkcs7_signature(&p->children[i]))
+			return true;
+	return false;
 }
 
 /* The IMAP-style number of an entity inside a layer: base + partnum. */
@@ -277,6 +297,47 @@ static int walk_signed(walker *w, const unsigned char *buf,
 	return walk_entity(w, buf, &p->children[0], level + 1, base);
 }
 
+/* The number walk_signed gives the first part of multipart p, also
+ * when p has no parts at all. */
+static void first_part_name(const char *base, const smime_part *p,
+			    char *out, size_t outlen)
+{
+	const char *dot = p->partnum[0] ? "." : "";
+	int n = *base ? snprintf(out, outlen, "%s.%s%s1", base, p->partnum, dot)
+		      : snprintf(out, outlen, "%s%s1", p->partnum, dot);
+
+	if (n < 0 || (size_t)n >= outlen)
+		snprintf(out, outlen, "%s", p->partnum); /* cannot happen: 32
+							   * levels at most */
+}
+
+/*
+ * An S/MIME multipart/signed that is not exactly [content, signature]
+ * (RFC 1847 section 2.1, RFC 8551 section 3.5.3): the signature part is
+ * missing, there are two of them, or no parts at all.  The signature
+ * structure has errors, so the layer is signed and unreadable (neutral
+ * malformed), not unsigned; the first part is still walked for the
+ * layers inside it.
+ */
+static int walk_broken_signed(walker *w, const unsigned char *buf,
+			      const smime_part *p, unsigned level,
+			      const char *base)
+{
+	char part[sizeof(((smime_layer *)0)->part)];
+	smime_layer *l;
+	int rc;
+
+	first_part_name(base, p, part, sizeof(part));
+	rc = add_layer(w, SMIME_KIND_SIGNED, part, level, &l);
+	if (rc < 0)
+		return rc;
+	l->error = SMIME_E_PARSE;
+	rc = verdict_unreadable(w, l);
+	if (rc < 0 || p->nchildren == 0)
+		return rc;
+	return walk_entity(w, buf, &p->children[0], level + 1, base);
+}
+
 static int walk_entity(walker *w, const unsigned char *buf,
 		       const smime_part *p, unsigned level, const char *base)
 {
@@ -289,9 +350,14 @@ static int walk_entity(walker *w, const unsigned char *buf,
 		w->facts->truncated = true;
 		return SMIME_OK;
 	}
-	if (is_type(p, "multipart", "signed") && p->nchildren >= 2 &&
-	    is_pkcs7_signature(&p->children[1]))
-		return walk_signed(w, buf, p, level, base);
+	if (is_smime_signed(p)) {
+		if (p->nchildren >= 2 && is_pkcs7_signature(&p->children[1]) &&
+		    (p->nchildren == 2 || p->truncated))
+			return walk_signed(w, buf, p, level, base);
+		/* A multipart a limit left unsplit is not broken. */
+		if (!p->truncated)
+			return walk_broken_signed(w, buf, p, level, base);
+	}
 	if (is_pkcs7_mime(p)) {
 		part_name(base, p, true, part, sizeof(part));
 		return read_entity_cms(w, buf, p, announced_kind(p), part,

@@ -535,11 +535,16 @@ static int read_cipher(asn1_node node, const char *eci, bool auth,
 	params = smime_asn1_path_fmt(
 		&q, "%s.contentEncryptionAlgorithm.parameters", eci);
 	if (strcmp(info->cipher_oid, OID_RC2_CBC) == 0) {
+		/* RC2 whose parameters cannot be read is still RC2, of an
+		 * unknown effective size: rc2-cbc, weak (SPEC section 6), never
+		 * an unknown and so "strong" cipher. */
 		ret = rc2_bits(node, params, &bits);
 		if (ret < 0)
-			return ret;
+			bits = 0;
 		info->cipher = smime_cipher_by_oid(info->cipher_oid, bits);
 		info->eff_bits = bits;
+		if (ret < 0)
+			return ret;
 		info->key_bits = 0; /* the key length is inside the key */
 		return auth ? SMIME_E_UNSUPPORTED : 0;
 	}

@@ -291,8 +291,11 @@ int smime_mime_parse(const unsigned char *buf, size_t len,
 		return SMIME_E_NOMEM;
 	root->end = len;
 	if (top_headers != NULL) {
-		ret = smime_headers_copy(top_headers, c.lim.max_headers,
-					 &root->headers, &trunc);
+		/* The caller's list is whole and already in memory: max_headers
+		 * bounds scanning header text in buf, and cutting this list
+		 * would only hide the message's own Content-Type (or From)
+		 * behind 1000 other fields. */
+		ret = smime_headers_copy(top_headers, 0, &root->headers, &trunc);
 		if (ret < 0)
 			goto cleanup;
 	}

@@ -160,7 +160,9 @@ void smime_address_list_free(char **addrs, size_t n);
  * max_depth: a multipart at depth >= max_depth is not split (so 16 allows
  * 16 nested multiparts); nesting beyond 32 is never split, because part
  * numbers are 64 bytes.  max_line counts a whole header field, name and
- * continuation lines included; a longer field is dropped.
+ * continuation lines included; a longer field is dropped.  max_headers
+ * and max_line bound header text scanned in the buffer; a top_headers
+ * list the caller passes to smime_mime_parse is taken whole.
  */
 #define SMIME_MIME_MAX_DEPTH 16      /* multipart nesting (MaxNesting) */
 #define SMIME_MIME_MAX_HEADERS 1000  /* header fields per entity */

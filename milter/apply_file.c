@@ -100,6 +100,52 @@ static bool item_is(const unsigned char *msg, const item *it, const char *name)
 	       strncasecmp((const char *)msg + it->orig->start, name, len) == 0;
 }
 
+static bool is_delete(const smime_edit *ed)
+{
+	return ed->op == SMIME_EDIT_DELETE ||
+	       (ed->op == SMIME_EDIT_CHANGE && ed->value == NULL);
+}
+
+/* The end of the run of edits from i on that delete instances of one
+ * field in strictly decreasing order (how the message path removes every
+ * incoming X-SMIME-* or forged A-R field: last first). */
+static size_t delete_run(const smime_edits *e, size_t i)
+{
+	size_t j = i + 1;
+
+	while (j < e->n && is_delete(&e->v[j]) &&
+	       strcasecmp(e->v[j].name, e->v[i].name) == 0 &&
+	       e->v[j].index < e->v[j - 1].index)
+		j++;
+	return j;
+}
+
+/*
+ * Applies a run of deletes in one pass over the list.  Deleting a later
+ * instance leaves the numbers of the earlier ones as they were, so the
+ * run deletes exactly the instances it names, counted in the list as it
+ * was before the run: the same as one edit at a time, without n passes
+ * over a header of 100,000 fields.  Instance 0 names nothing.
+ */
+static void apply_deletes(const unsigned char *msg, item *v, size_t *n,
+			  const smime_edit *run, size_t nrun)
+{
+	size_t next = nrun, out = 0; /* run[next - 1]: the lowest to go */
+	unsigned seen = 0;
+
+	if (next > 0 && run[next - 1].index == 0)
+		next--;
+	for (size_t j = 0; j < *n; j++) {
+		if (next > 0 && item_is(msg, &v[j], run[0].name) &&
+		    ++seen == run[next - 1].index) {
+			next--;
+			continue;
+		}
+		v[out++] = v[j];
+	}
+	*n = out;
+}
+
 /*
  * Applies the edits in order to the list of items, as libmilter does to
  * the MTA's header list: an INSERT index and a CHANGE/DELETE instance
@@ -108,10 +154,17 @@ static bool item_is(const unsigned char *msg, const item *it, const char *name)
 static void apply_edits(const unsigned char *msg, item *v, size_t *n,
 			const smime_edits *e)
 {
-	for (size_t i = 0; i < e->n; i++) {
+	for (size_t i = 0; i < e->n;) {
 		const smime_edit *ed = &e->v[i];
 		unsigned seen = 0;
 
+		if (is_delete(ed)) {
+			size_t end = delete_run(e, i);
+			apply_deletes(msg, v, n, ed, end - i);
+			i = end;
+			continue;
+		}
+		i++;
 		if (ed->op == SMIME_EDIT_INSERT) {
 			size_t at = ed->index > *n ? *n : ed->index;
 			memmove(v + at + 1, v + at, (*n - at) * sizeof(*v));
@@ -122,12 +175,7 @@ static void apply_edits(const unsigned char *msg, item *v, size_t *n,
 		for (size_t j = 0; j < *n; j++) {
 			if (!item_is(msg, &v[j], ed->name) || ++seen != ed->index)
 				continue;
-			if (ed->op == SMIME_EDIT_CHANGE && ed->value != NULL) {
-				v[j] = (item){NULL, ed->name, ed->value};
-			} else {
-				memmove(v + j, v + j + 1, (*n - j - 1) * sizeof(*v));
-				(*n)--;
-			}
+			v[j] = (item){NULL, ed->name, ed->value};
 			break;
 		}
 	}

@@ -140,6 +140,9 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 				  &note);
 	if (rc < 0)
 		goto cleanup;
+	/* smime-milter(8): passing a nesting limit is logged, not hidden. */
+	if (facts.truncated && l.note == NULL)
+		l.note = "a nesting or MIME limit stopped the analysis";
 	if (cfg->dry_run) {
 		/* Log the decision, change nothing. */
 		smime_edits_free(edits);

@@ -640,6 +640,43 @@ static void test_bad_recipient_keeps_cipher(void)
 	smime_buf_free(&der);
 }
 
+/* RC2 parameters that do not decode (not a SEQUENCE; no IV): the layer
+ * is an error, but the cipher is RC2 of unknown size, rc2-cbc, which
+ * SPEC section 6 calls weak, never an unknown "strong" OID. */
+static void test_bad_rc2_params(void)
+{
+	/* rc2-cbc OID, then RC2CBCParameter SEQUENCE { 160, OCTET STRING } */
+	static const unsigned char rc2[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+					    0x03, 0x02, 0x30, 0x0e, 0x02, 0x02,
+					    0x00, 0xa0, 0x04, 0x08};
+	static const struct {
+		size_t at;
+		unsigned char tag;
+		const char *what;
+	} bad[] = {
+		{8, 0x31, "RC2 parameters that are a SET, not a SEQUENCE"},
+		{14, 0x02, "RC2 parameters whose IV is no OCTET STRING"},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		smime_buf der = load("env-rc2-40.der");
+		smime_cms_info info;
+		unsigned char *p = der.len ? memmem(der.data, der.len, rc2,
+						    sizeof(rc2))
+					   : NULL;
+
+		if (ok(p != NULL, "env-rc2-40 carries version 160 and an IV")) {
+			p[bad[i].at] = bad[i].tag;
+			is_long(smime_cms_read(der.data, der.len, NULL, &info),
+				SMIME_E_PARSE, "%s: malformed", bad[i].what);
+			is_str(info.cipher ? info.cipher->name : NULL, "rc2-cbc",
+			       "%s: rc2-cbc", bad[i].what);
+			smime_cms_info_free(&info);
+		}
+		smime_buf_free(&der);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Hostile input                                                        */
 /* ------------------------------------------------------------------ */
@@ -839,6 +876,7 @@ int main(void)
 	test_raw_and_pem();
 	test_cipher_container();
 	test_bad_recipient_keeps_cipher();
+	test_bad_rc2_params();
 	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
 		test_truncations(hostile[i]);
 	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)

@@ -347,21 +347,26 @@ static void test_top_headers(void)
 		       "multipart/mixed; boundary=b", "top headers copied");
 	}
 	smime_mime_free(r);
-	/* More top fields than max_headers: the kept ones may miss the
-	 * real type, so the tree stops at the top. */
+	/* More top fields than max_headers: the caller's list is whole, so
+	 * it is taken whole and a Content-Type behind the first max_headers
+	 * fields still rules (max_headers bounds scanning buf only). */
 	{
 		smime_mime_limits lim;
+		smime_headers many = SMIME_HEADERS_INIT;
 
 		smime_mime_limits_default(&lim);
 		lim.max_headers = 1;
-		smime_headers_add(&h, "Subject", 7, "x", 1);
+		smime_headers_add(&many, "Subject", 7, "x", 1);
+		smime_headers_add(&many, "Content-Type", 12,
+				  "multipart/mixed; boundary=b", 27);
 		r = NULL;
-		smime_mime_parse((const unsigned char *)body, strlen(body), &h,
-				 &lim, &r);
-		ok(r != NULL && r->truncated && r->nchildren == 0 &&
-			   r->headers.n == 1,
-		   "too many top headers: truncated, no descent");
+		smime_mime_parse((const unsigned char *)body, strlen(body),
+				 &many, &lim, &r);
+		ok(r != NULL && !r->truncated && r->nchildren == 1 &&
+			   r->headers.n == 2,
+		   "top headers past max_headers: all kept, the type found");
 		smime_mime_free(r);
+		smime_headers_free(&many);
 	}
 	smime_headers_free(&h);
 	/* A non-multipart top entity has no children. */

@@ -399,6 +399,81 @@ static void test_revocation(void)
 	smime_trust_free(none);
 }
 
+/* msg with its first pkcs7-signature part repeated before the close
+ * delimiter: content, signature, signature. */
+static int two_signatures(const smime_buf *msg, smime_buf *out)
+{
+	static const char bnd[] = "--" "----757E07C1F47E20215B5C7692C9D3A872";
+	const char *m = (const char *)msg->data, *first, *sig, *close;
+
+	first = m ? strstr(m, bnd) : NULL; /* the Content-Type has 4 dashes */
+	sig = first ? strstr(first + 1, bnd) : NULL;
+	close = sig ? strstr(sig + 1, bnd) : NULL;
+	if (close == NULL || strncmp(close + strlen(bnd), "--", 2) != 0)
+		return -1;
+	if (smime_buf_append(out, m, (size_t)(close - m)) < 0 ||
+	    smime_buf_append(out, sig, (size_t)(close - sig)) < 0 ||
+	    smime_buf_puts(out, close) < 0)
+		return -1;
+	return 0;
+}
+
+/* An S/MIME multipart/signed is exactly [content, pkcs7-signature]
+ * (RFC 1847 2.1, RFC 8551 3.5.3): anything else is a signed layer that
+ * cannot be read, neutral/malformed, never unsigned and never a verdict
+ * on one of two signatures. */
+static void test_broken_multipart_signed(void)
+{
+	static const char *const one_part =
+		"From: a@example.org\r\nContent-Type: multipart/signed; "
+		"protocol=\"application/pkcs7-signature\"; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n";
+	static const char *const no_parts =
+		"From: a@example.org\r\nContent-Type: multipart/signed; "
+		"protocol=\"application/x-pkcs7-signature\"; boundary=b\r\n\r\n"
+		"no delimiter at all\r\n";
+	static const char *const pgp =
+		"From: a@example.org\r\nContent-Type: multipart/signed; "
+		"protocol=\"application/pgp-signature\"; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n";
+	smime_trust *ossl = load_default("smroot-cert.pem", NULL);
+	smime_buf msg = SMIME_BUF_INIT, two = SMIME_BUF_INIT;
+	smime_facts f;
+
+	smime_buf_puts(&msg, one_part);
+	analyze_mem(&msg, ossl, NOW, &f);
+	ok(f.nlayers == 1 && f.layers[0].kind == SMIME_KIND_SIGNED &&
+		   strcmp(f.layers[0].part, "1") == 0,
+	   "multipart/signed without its signature part: a signed layer, part 1");
+	is_str(rr(verdict(&f, 0, 0)), "neutral/malformed",
+	       "multipart/signed without its signature part is malformed");
+	smime_facts_free(&f);
+	smime_buf_reset(&msg);
+	smime_buf_puts(&msg, no_parts);
+	analyze_mem(&msg, ossl, NOW, &f);
+	is_str(rr(verdict(&f, 0, 0)), "neutral/malformed",
+	       "multipart/signed with no parts at all is malformed");
+	smime_facts_free(&f);
+	smime_buf_reset(&msg);
+	smime_buf_puts(&msg, pgp);
+	analyze_mem(&msg, ossl, NOW, &f);
+	is_long((long)f.nlayers, 0, "a PGP multipart/signed is not ours");
+	smime_facts_free(&f);
+	smime_buf_reset(&msg);
+	if (ok(read_file("sig-sha256-detached.eml", &msg) == 0 &&
+		       two_signatures(&msg, &two) == 0,
+	       "sig-sha256-detached.eml with its signature part twice")) {
+		analyze_mem(&two, ossl, NOW, &f);
+		is_str(rr(verdict(&f, 0, 0)), "neutral/malformed",
+		       "two signature parts are malformed, not the first one's "
+		       "verdict");
+		smime_facts_free(&f);
+	}
+	smime_buf_free(&msg);
+	smime_buf_free(&two);
+	smime_trust_free(ossl);
+}
+
 static void test_no_trust(void)
 {
 	smime_facts f;
@@ -470,6 +545,7 @@ int main(void)
 	test_addresses();
 	test_revocation();
 	test_no_trust();
+	test_broken_multipart_signed();
 	test_threads();
 	smime_global_deinit();
 	return tap_done();

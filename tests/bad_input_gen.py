@@ -1,0 +1,471 @@
+#!/usr/bin/env python3
+"""bad_input_gen.py - writes the inputs of tests/bad_input_matrix.sh.
+
+    bad_input_gen.py DIR
+
+Makes, in DIR (the test's temp dir), with openssl and fresh keys:
+  ca.pem                  the trust anchor (TrustAnchorFile)
+  ks/alice.crt, .key      the recipient key the gateway holds (KeyStore)
+  signer.pem/.key         a signer whose certificate chains to ca.pem
+  forged.pem              alice's issuer and serial on another key
+  inner.txt               the plaintext of the encrypted inputs (those the
+                          re-encryption rows open, and those that fail)
+  in/NAME.eml             one message per input name
+
+Real CMS comes from `openssl cms`; the broken ones are real CMS whose
+DER was then changed here (a small DER/BER reader and writer: tag,
+length and content, indefinite lengths kept as they came).  Big inputs
+(10 MB, 100,000 fields, 10,000 RecipientInfos) are made at run time so
+that nothing big is committed.  Standard library only.
+"""
+import base64
+import os
+import subprocess
+import sys
+
+if len(sys.argv) != 2:
+    sys.exit("usage: bad_input_gen.py DIR")
+OUT = sys.argv[1]
+IN = os.path.join(OUT, "in")
+LEGACY = ["-provider", "legacy", "-provider", "default"]
+
+
+def path(*p):
+    return os.path.join(OUT, *p)
+
+
+def run(*cmd, stdin=None):
+    r = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        sys.exit("bad_input_gen: %s failed: %s" %
+                 (" ".join(cmd), r.stderr.decode(errors="replace")))
+    return r.stdout
+
+
+# --- keys ------------------------------------------------------------------
+
+def make_keys():
+    os.makedirs(path("ks"), mode=0o700, exist_ok=True)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+        "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "30",
+        "-subj", "/O=Bad Input/CN=Bad Input CA",
+        "-addext", "basicConstraints=critical,CA:TRUE")
+    with open(path("ext.cnf"), "w") as f:
+        f.write("[alice]\nsubjectAltName=email:alice@example.org\n"
+                "keyUsage=keyEncipherment,digitalSignature\n"
+                "[signer]\nsubjectAltName=email:signer@example.org\n"
+                "keyUsage=digitalSignature\nextendedKeyUsage=emailProtection\n")
+
+    def issue(name, sect, serial):
+        run("openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes",
+            "-keyout", path(name + ".key"), "-out", path(name + ".csr"),
+            "-subj", "/O=Bad Input/CN=" + name)
+        run("openssl", "x509", "-req", "-in", path(name + ".csr"),
+            "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+            "-set_serial", serial, "-days", "30", "-extfile",
+            path("ext.cnf"), "-extensions", sect, "-out",
+            path(name + ".pem"))
+
+    issue("alice", "alice", "0x7a01")
+    issue("signer", "signer", "0x5e02")
+    # a certificate with alice's issuer and serial on another key: what
+    # is encrypted to it names alice but does not open with her key
+    issue("forged", "alice", "0x7a01")
+    with open(path("alice.pem"), "rb") as f:
+        crt = f.read()
+    with open(path("alice.key"), "rb") as f:
+        key = f.read()
+    with open(path("ks", "alice.crt"), "wb") as f:
+        f.write(crt)
+    fd = os.open(path("ks", "alice.key"), os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, key)
+    os.close(fd)
+
+
+# --- DER / BER ---------------------------------------------------------------
+
+class Node:
+    """One TLV: tag byte, and children (constructed) or value bytes."""
+
+    def __init__(self, tag, value=b"", children=None, indef=False):
+        self.tag = tag
+        self.value = value
+        self.children = children
+        self.indef = indef
+        self.fake_len = None  # length octets written instead of the real
+
+    def __getitem__(self, i):
+        return self.children[i]
+
+
+def parse_one(b, i):
+    tag = b[i]
+    if tag & 0x1f == 0x1f:
+        raise ValueError("multi-byte tags are not needed here")
+    l = b[i + 1]
+    j = i + 2
+    indef = False
+    if l == 0x80:
+        indef = True
+    elif l & 0x80:
+        n = l & 0x7f
+        l = int.from_bytes(b[j:j + n], "big")
+        j += n
+    if tag & 0x20:
+        kids = []
+        if indef:
+            while b[j:j + 2] != b"\0\0":
+                k, j = parse_one(b, j)
+                kids.append(k)
+            return Node(tag, children=kids, indef=True), j + 2
+        end = j + l
+        while j < end:
+            k, j = parse_one(b, j)
+            kids.append(k)
+        return Node(tag, children=kids), end
+    return Node(tag, value=b[j:j + l]), j + l
+
+
+def parse(b):
+    return parse_one(b, 0)[0]
+
+
+def enc_len(n):
+    if n < 0x80:
+        return bytes([n])
+    nb = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(nb)]) + nb
+
+
+def encode(n):
+    if n.children is not None:
+        content = b"".join(encode(c) for c in n.children)
+    else:
+        content = n.value
+    if n.indef:
+        return bytes([n.tag, 0x80]) + content + b"\0\0"
+    ln = n.fake_len if n.fake_len is not None else enc_len(len(content))
+    return bytes([n.tag]) + ln + content
+
+
+def oid(text):
+    arcs = [int(x) for x in text.split(".")]
+    out = bytes([40 * arcs[0] + arcs[1]])
+    for a in arcs[2:]:
+        chunk = [a & 0x7f]
+        a >>= 7
+        while a:
+            chunk.append(0x80 | (a & 0x7f))
+            a >>= 7
+        out += bytes(reversed(chunk))
+    return Node(0x06, value=out)
+
+
+def integer(v):
+    return Node(0x02, value=v.to_bytes(max(1, (v.bit_length() + 8) // 8),
+                                       "big"))
+
+
+# --- CMS from openssl -----------------------------------------------------------
+
+def plaintext(extra=b""):
+    return (b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+            b"Bad input matrix: the plaintext of every encrypted input.\r\n"
+            + extra)
+
+
+def encrypt(cipher, certs, content=None, stream=False):
+    args = ["openssl", "cms", "-encrypt", "-binary", "-outform", "DER",
+            "-" + cipher] + LEGACY
+    if stream:
+        args.append("-stream")
+    return run(*args, *[path(c + ".pem") for c in certs],
+               stdin=content if content is not None else plaintext())
+
+
+def sign(content, opaque=False, stream=False, certfile=None):
+    args = ["openssl", "cms", "-sign", "-binary", "-outform", "DER",
+            "-signer", path("signer.pem"), "-inkey", path("signer.key"),
+            "-md", "sha256"]
+    if opaque:
+        args.append("-nodetach")
+    if stream:
+        args.append("-stream")
+    if certfile:
+        args += ["-certfile", certfile]
+    return run(*args, stdin=content)
+
+
+# --- messages ----------------------------------------------------------------------
+
+def b64(der, width=76):
+    s = base64.b64encode(der)
+    return b"".join(s[i:i + width] + b"\r\n" for i in range(0, len(s), width))
+
+
+ENV_HDR = (b"From: carol@legacy.example\r\nTo: alice@example.org\r\n"
+           b"Subject: bad input\r\nMIME-Version: 1.0\r\n")
+SIG_HDR = (b"From: signer@example.org\r\nTo: alice@example.org\r\n"
+           b"Subject: bad input\r\nMIME-Version: 1.0\r\n")
+
+
+def p7m_entity(body, smime_type=b"enveloped-data"):
+    return (b"Content-Type: application/pkcs7-mime; smime-type=" + smime_type
+            + b"; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n"
+            b"Content-Disposition: attachment; filename=smime.p7m\r\n\r\n"
+            + body)
+
+
+def env_msg(der=None, body=None, smime_type=b"enveloped-data", extra=b""):
+    if body is None:
+        body = b64(der)
+    return ENV_HDR + extra + p7m_entity(body, smime_type)
+
+
+SIGNED_CONTENT = (b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+                  b"Signed text of the bad input matrix.\r\n")
+
+
+def signed_msg(sig_der=None, sig_body=None, content=SIGNED_CONTENT,
+               micalg=b"sha-256", parts=None, close=True, extra=b""):
+    """multipart/signed; parts replaces the [content, signature] list."""
+    if sig_body is None and sig_der is not None:
+        sig_body = b64(sig_der)
+    sigpart = (b"Content-Type: application/pkcs7-signature; name=smime.p7s\r\n"
+               b"Content-Transfer-Encoding: base64\r\n"
+               b"Content-Disposition: attachment; filename=smime.p7s\r\n\r\n"
+               + (sig_body or b""))
+    if parts is None:
+        parts = [content, sigpart]
+    else:
+        parts = [content if p == "content" else sigpart if p == "sig" else p
+                 for p in parts]
+    bnd = b"----=_bad_input_boundary"
+    body = b"This is an S/MIME signed message\r\n\r\n"
+    for p in parts:  # the line end before a delimiter is the delimiter's
+        body += b"--" + bnd + b"\r\n" + p + b"\r\n"
+    if close:
+        body += b"--" + bnd + b"--\r\n"
+    return (SIG_HDR + extra + b"Content-Type: multipart/signed; "
+            b"protocol=\"application/pkcs7-signature\"; micalg=" + micalg
+            + b"; boundary=\"" + bnd + b"\"\r\n\r\n" + body)
+
+
+def opaque_msg(der):
+    return SIG_HDR + p7m_entity(b64(der), b"signed-data")
+
+
+def nested_msg(levels, inner_entity):
+    """levels nested multipart/mixed, inner_entity in the innermost."""
+    out = inner_entity
+    for i in reversed(range(levels)):
+        bnd = b"nest-%d" % i
+        out = (b"Content-Type: multipart/mixed; boundary=\"" + bnd
+               + b"\"\r\n\r\n--" + bnd + b"\r\n" + out + b"\r\n--" + bnd
+               + b"--\r\n")
+    return ENV_HDR + out
+
+
+# --- the inputs ----------------------------------------------------------------------
+
+def write(name, data):
+    with open(os.path.join(IN, name + ".eml"), "wb") as f:
+        f.write(data)
+
+
+def eci(ci):
+    """EnvelopedData's encryptedContentInfo (AuthEnvelopedData's too)."""
+    ed = ci[1][0]
+    k = 1
+    while ed[k].tag != 0x31:  # skip version, originatorInfo
+        k += 1
+    return ed[k + 1]
+
+
+def recipient_infos(ci):
+    ed = ci[1][0]
+    return next(c for c in ed.children if c.tag == 0x31)
+
+
+def signer_info(ci):
+    return ci[1][0].children[-1][0]
+
+
+def main():
+    os.makedirs(IN, exist_ok=True)
+    make_keys()
+    with open(path("inner.txt"), "wb") as f:
+        f.write(plaintext())
+
+    rc2 = encrypt("rc2-40", ["alice"])
+    rc2_ber = encrypt("rc2-40", ["alice"], stream=True)
+    gcm = encrypt("aes-128-gcm", ["alice"])
+    sig = sign(SIGNED_CONTENT)
+    sig_ber = sign(SIGNED_CONTENT, stream=True)
+    opaque_ber = sign(SIGNED_CONTENT, opaque=True, stream=True)
+
+    # the twins the mutations start from
+    write("env-rc2", env_msg(rc2))
+    write("sig-good", signed_msg(sig))
+
+    # -- base64 -------------------------------------------------------------
+    body = b64(rc2)
+    write("b64-trunc-env", env_msg(body=body[:len(body) // 2 - 3]))
+    write("b64-invalid-env", env_msg(body=body[:200] + b"!*%$\r\n" + body[200:]))
+    sbody = b64(sig)
+    write("b64-trunc-sig", signed_msg(sig_body=sbody[:len(sbody) // 2 - 3]))
+    write("b64-invalid-sig",
+          signed_msg(sig_body=sbody[:300] + b"@@##~~\r\n" + sbody[300:]))
+
+    # -- DER ------------------------------------------------------------------------
+    junk = bytes((i * 167 + 13) % 256 for i in range(700))
+    write("der-garbage-env", env_msg(junk))
+    write("der-garbage-sig", signed_msg(junk))
+    write("der-trunc-env", env_msg(rc2[:len(rc2) // 2]))
+    write("der-trunc-sig", signed_msg(sig[:len(sig) // 2]))
+    ci = parse(rc2)
+    ci.fake_len = enc_len(len(rc2) + 1000)  # claims 1000 bytes more
+    write("der-overlong-env", env_msg(encode(ci)))
+    ci = parse(rc2)
+    ci.fake_len = b"\x84\xff\xff\xff\xff"
+    write("der-hugelen-env", env_msg(encode(ci)))
+    ci = parse(rc2)
+    eci(ci)[2].fake_len = b"\x84\xff\xff\xff\xff"  # encryptedContent
+    write("der-hugelen-content", env_msg(encode(ci)))
+    ci = parse(sig)
+    ci[1][0][3].fake_len = b"\x84\xff\xff\xff\xff"  # certificates
+    write("der-hugelen-sig", signed_msg(encode(ci)))
+
+    # -- indefinite-length BER (openssl -stream) -----------------------------
+    write("ber-env", env_msg(rc2_ber))
+    write("ber-sig", signed_msg(sig_ber))
+    write("ber-opaque", opaque_msg(opaque_ber))
+    write("ber-noeoc-env", env_msg(rc2_ber[:-2]))
+    write("ber-noeoc-sig", signed_msg(sig_ber[:-2]))
+
+    # -- MIME structure ------------------------------------------------------------
+    write("nest-1000", nested_msg(1000, p7m_entity(b64(rc2))))
+    filler = b"".join(b"X-Filler-%d: header field number %d\r\n" % (i, i)
+                      for i in range(100000))
+    write("headers-100k", signed_msg(sig, extra=filler))
+    forged = b"".join(b"X-SMIME-Tag: forged-%d\r\n" % i for i in range(50000))
+    forged += b"".join(b"Authentication-Results: mx.test; smime=pass "
+                       b"body.smime-identifier=forged%d@example.org\r\n" % i
+                       for i in range(50000))
+    write("headers-100k-forged", env_msg(rc2, extra=forged))
+    write("header-10mb", signed_msg(sig, extra=b"X-Long: " + b"a" * (10 << 20)
+                                    + b"\r\n"))
+    big_hdr = (b"Content-Type: text/plain; x-pad=\"" + b"b" * (10 << 20)
+               + b"\"\r\n\r\nbody\r\n")
+    write("part-header-10mb", signed_msg(sign(big_hdr), content=big_hdr))
+    write("boundary-unclosed", signed_msg(sig, close=False))
+    write("msigned-no-sigpart", signed_msg(sig, parts=["content"]))
+    write("msigned-two-sigparts", signed_msg(sig, parts=["content", "sig",
+                                                         "sig"]))
+    write("msigned-no-parts", signed_msg(sig, parts=[]))
+    write("micalg-mismatch", signed_msg(sig, micalg=b"sha-512"))
+
+    # -- unknown OIDs ---------------------------------------------------------
+    ci = parse(rc2)
+    eci(ci)[1].children[0] = oid("1.3.6.1.4.1.55555.1.1")
+    write("oid-cipher-env", env_msg(encode(ci)))
+    ci = parse(sig)
+    si = signer_info(ci)
+    si[2].children[0] = oid("1.3.6.1.4.1.55555.2.1")      # digestAlgorithm
+    ci[1][0][1][0].children[0] = oid("1.3.6.1.4.1.55555.2.1")
+    write("oid-digest-sig", signed_msg(encode(ci)))
+    ci = parse(sig)
+    si = signer_info(ci)
+    si[4].children[0] = oid("1.3.6.1.4.1.55555.3.1")      # signatureAlgorithm
+    write("oid-sigalg-sig", signed_msg(encode(ci)))
+    ci = parse(rc2)
+    ci.children[0] = oid("1.2.840.113549.1.7.99")
+    write("oid-ctype-env", env_msg(encode(ci)))
+    ci = parse(sig)
+    ci[1][0][2].children[0] = oid("1.3.6.1.4.1.55555.4.1")  # eContentType
+    write("oid-econtent-sig", signed_msg(encode(ci)))
+
+    # -- RC2 parameters (RFC 3370 RC2CBCParameter) ---------------------------
+    def rc2_params(params):
+        ci = parse(rc2)
+        alg = eci(ci)[1]
+        if params is None:
+            del alg.children[1:]
+        else:
+            alg.children[1] = params
+        return encode(ci)
+
+    iv = parse(rc2)
+    iv = eci(iv)[1][1][1].value  # SEQUENCE { version, iv }
+    write("rc2-version-env", env_msg(rc2_params(
+        Node(0x30, children=[integer(99), Node(0x04, value=iv)]))))
+    write("rc2-noiv-env", env_msg(rc2_params(
+        Node(0x30, children=[integer(160)]))))
+    write("rc2-notseq-env", env_msg(rc2_params(integer(160))))
+
+    # -- encryptedContent ----------------------------------------------------------
+    ci = parse(rc2)
+    del eci(ci).children[2]
+    write("content-absent-env", env_msg(encode(ci)))
+    ci = parse(rc2)
+    eci(ci)[2].value = b""
+    write("content-empty-env", env_msg(encode(ci)))
+
+    # -- decryption failures -----------------------------------------------------
+    ci = parse(gcm)
+    mac = ci[1][0].children[-1]
+    mac.value = mac.value[:-1] + bytes([mac.value[-1] ^ 0x01])
+    write("gcm-bad-tag", env_msg(encode(ci), smime_type=b"authEnveloped-data"))
+    write("gcm-good", env_msg(gcm, smime_type=b"authEnveloped-data"))
+    write("gcm-wrong-key", env_msg(encrypt("aes-128-gcm", ["forged"]),
+                                   smime_type=b"authEnveloped-data"))
+    write("wrong-key-env", env_msg(encrypt("rc2-40", ["forged"])))
+    ci = parse(rc2)
+    ek = recipient_infos(ci)[0].children[-1]
+    ek.value = ek.value[:100] + bytes([ek.value[100] ^ 0x40]) + ek.value[101:]
+    write("bad-enckey-env", env_msg(encode(ci)))
+    ci = parse(rc2)
+    ct = eci(ci)[2]
+    # flipping the second-to-last block's last byte flips the padding
+    # length byte p (1..8) into p ^ 0xff: never valid padding
+    v = bytearray(ct.value)
+    v[-9] ^= 0xff
+    ct.value = bytes(v)
+    write("bad-padding-env", env_msg(encode(ci)))
+    ci = parse(rc2)
+    eci(ci)[2].value = eci(ci)[2].value[:-3]
+    write("ragged-content-env", env_msg(encode(ci)))
+
+    # -- limits ---------------------------------------------------------------------------
+    ci = parse(rc2)
+    ris = recipient_infos(ci)
+    ris.children = ris.children * 10000
+    write("ri-10000-env", env_msg(encode(ci)))
+    ci = parse(sig)
+    certs = ci[1][0][3]
+    certs.children = certs.children * 10000
+    write("certs-10000-sig", signed_msg(encode(ci)))
+    write("ri-2-env", env_msg(encrypt("rc2-40", ["alice", "signer"])))
+    write("ri-3-env", env_msg(encrypt("rc2-40", ["alice", "signer",
+                                                 "forged"])))
+    write("certs-2-sig", signed_msg(sign(SIGNED_CONTENT,
+                                         certfile=path("ca.pem"))))
+    with open(path("two.pem"), "wb") as f:
+        for c in ("ca.pem", "alice.pem"):
+            with open(path(c), "rb") as g:
+                f.write(g.read())
+    write("certs-3-sig", signed_msg(sign(SIGNED_CONTENT,
+                                         certfile=path("two.pem"))))
+    write("nest-3-env", nested_msg(3, p7m_entity(b64(rc2))))
+    write("nest-4-env", nested_msg(4, p7m_entity(b64(rc2))))
+    small = encrypt("rc2-40", ["alice"])
+    big = encrypt("rc2-40", ["alice"], content=plaintext(b"y" * 1500))
+    write("size-under-env", env_msg(small))
+    write("size-over-env", env_msg(big))
+    write("size-over-sig", signed_msg(sign(plaintext(b"z" * 1500)),
+                                      content=plaintext(b"z" * 1500)))
+
+
+if __name__ == "__main__":
+    main()
