@@ -27,6 +27,7 @@ struct smime_body {
 	size_t size;       /* bytes appended so far */
 	void *map;         /* current read-only mapping, or NULL */
 	size_t map_len;
+	int err;           /* errno of the last failed file operation */
 };
 
 int smime_body_new(size_t mem_limit, const char *tmpdir, smime_body **out)
@@ -88,17 +89,21 @@ static int body_spill(smime_body *b)
 		goto cleanup;
 	fd = mkostemp((char *)path.data, O_CLOEXEC);
 	if (fd < 0) {
+		b->err = errno;
 		ret = SMIME_E_IO;
 		goto cleanup;
 	}
 	/* Unlink first: from here on a crash leaves nothing on disk. */
 	if (unlink((char *)path.data) != 0 || fchmod(fd, 0600) != 0) {
+		b->err = errno;
 		ret = SMIME_E_IO;
 		goto cleanup;
 	}
 	ret = write_all(fd, b->mem.data, b->mem.len);
-	if (ret < 0)
+	if (ret < 0) {
+		b->err = errno; /* ENOSPC: the disk is full */
 		goto cleanup;
+	}
 	b->fd = fd;
 	fd = -1;
 	smime_buf_free(&b->mem);
@@ -127,9 +132,11 @@ int smime_body_append(smime_body *b, const void *p, size_t n)
 		if (ret < 0)
 			return ret;
 	}
-	if (b->fd >= 0)
+	if (b->fd >= 0) {
 		ret = write_all(b->fd, p, n);
-	else
+		if (ret < 0)
+			b->err = errno;
+	} else
 		ret = smime_buf_append(&b->mem, p, n);
 	if (ret < 0)
 		return ret;
@@ -153,8 +160,10 @@ int smime_body_view(smime_body *b, const unsigned char **data, size_t *len)
 	}
 	if (b->map == NULL) {
 		m = mmap(NULL, b->size, PROT_READ, MAP_PRIVATE, b->fd, 0);
-		if (m == MAP_FAILED)
+		if (m == MAP_FAILED) {
+			b->err = errno;
 			return SMIME_E_IO;
+		}
 		b->map = m;
 		b->map_len = b->size;
 	}
@@ -171,6 +180,11 @@ size_t smime_body_size(const smime_body *b)
 bool smime_body_spilled(const smime_body *b)
 {
 	return b != NULL && b->fd >= 0;
+}
+
+int smime_body_errno(const smime_body *b)
+{
+	return b != NULL ? b->err : 0;
 }
 
 void smime_body_free(smime_body *b)

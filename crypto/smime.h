@@ -95,6 +95,9 @@ int smime_body_append(smime_body *b, const void *p, size_t n);
 int smime_body_view(smime_body *b, const unsigned char **data, size_t *len);
 size_t smime_body_size(const smime_body *b);
 bool smime_body_spilled(const smime_body *b);
+/* Why the last SMIME_E_IO happened: the errno of the failed file
+ * operation (ENOSPC when TempDirectory is full), 0 when none failed. */
+int smime_body_errno(const smime_body *b);
 void smime_body_free(smime_body *b);
 
 /* ------------------------------------------------------------------ */

@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -99,17 +100,19 @@ static const char *onerr_name(milter_onerr e)
 					  : "tempfail";
 }
 
-/* A resource failure before end of message: log why, drop the message
- * and answer as On-InternalError says (DryRun: accept). */
-static sfsistat internal_error(SMFICTX *ctx, conn *c, const char *what,
-			       int err)
+/* A resource failure before end of message: log why (with the system's
+ * reason when there is one), drop the message and answer as
+ * On-InternalError says (DryRun: accept). */
+static sfsistat internal_error_why(SMFICTX *ctx, conn *c, const char *what,
+				   int err, const char *why)
 {
 	milter_onerr action = c && c->cfg ? c->cfg->on_internal_error
 					  : MILTER_ONERR_TEMPFAIL;
 	bool dry = c && c->cfg && c->cfg->dry_run;
 
-	milter_log(LOG_ERR, qid_of(c), "internal error: %s: %s; %s%s", what,
-		   smime_strerror(err), dry ? "DryRun, would " : "",
+	milter_log(LOG_ERR, qid_of(c), "internal error: %s: %s%s%s%s; %s%s",
+		   what, smime_strerror(err), why ? " (" : "", why ? why : "",
+		   why ? ")" : "", dry ? "DryRun, would " : "",
 		   onerr_name(action));
 	if (c != NULL) {
 		milter_msg_free(c->msg);
@@ -128,6 +131,12 @@ static sfsistat internal_error(SMFICTX *ctx, conn *c, const char *what,
 			      "S/MIME gateway busy, try again later");
 		return SMFIS_TEMPFAIL;
 	}
+}
+
+static sfsistat internal_error(SMFICTX *ctx, conn *c, const char *what,
+			       int err)
+{
+	return internal_error_why(ctx, c, what, err, NULL);
 }
 
 /* "<addr>" -> "addr" (blanks around trimmed); anything else as is. */
@@ -328,6 +337,20 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/* The body store failed: when a file operation did, say which directory
+ * and how ("No space left on device" is what the operator must see). */
+static sfsistat body_error(SMFICTX *ctx, conn *c, int rc)
+{
+	char why[PATH_MAX + 160], ebuf[128];
+	int e = smime_body_errno(c->msg->body);
+
+	if (e == 0)
+		return internal_error(ctx, c, "body", rc);
+	snprintf(why, sizeof why, "spill file in TempDirectory %s: %s",
+		 c->cfg->temp_directory, strerror_r(e, ebuf, sizeof ebuf));
+	return internal_error_why(ctx, c, "body", rc, why);
+}
+
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	conn *c = smfi_getpriv(ctx);
@@ -337,7 +360,7 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 		return internal_error(ctx, c, "body", SMIME_E_ARG);
 	rc = smime_body_append(c->msg->body, chunk, len);
 	if (rc < 0)
-		return internal_error(ctx, c, "body", rc);
+		return body_error(ctx, c, rc);
 	return SMFIS_CONTINUE;
 }
 

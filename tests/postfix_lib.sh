@@ -26,8 +26,15 @@
 #                                        the trace lines the sink and
 #                                        Postfix added, CRLF line ends
 #   pf_normalise FILE OUT                OUT = FILE as SMTP carries it
-#   pf_stop                              stop Postfix, the sink and the
-#                                        milter; 0 when none is left
+#   pf_upstream_init                     a second instance in $PF_DIR/up
+#   pf_upstream_start [BIND_IP]          start it: it queues what it gets
+#                                        on $PF_UP_PORT and relays it to the
+#                                        first one from BIND_IP, retrying
+#                                        within seconds (pf_upstream_queued,
+#                                        pf_upstream_flush, pf_upstream_stop)
+#   pf_stop                              stop Postfix (both instances), the
+#                                        sink and the milter; 0 when none
+#                                        is left
 #   pf_cleanup                           the EXIT trap: pf_stop, then remove
 #                                        the temp dir unless PF_KEEP=1
 #
@@ -212,9 +219,15 @@ milter_default_action = tempfail
 milter_protocol = 6
 EOF
 	fi
-	cat >"$PF_CONF/master.cf" <<EOF
+	pf_write_master "$PF_PORT" >"$PF_CONF/master.cf"
+}
+
+# pf_write_master PORT: the master.cf of a private instance whose smtpd
+# listens on 127.0.0.1:PORT (every service unchrooted).
+pf_write_master() {
+	cat <<EOF
 # service type private unpriv chroot wakeup maxproc command
-127.0.0.1:$PF_PORT inet n - n - - smtpd
+127.0.0.1:$1 inet n - n - - smtpd
 pickup     unix  n - n 60 1 pickup
 cleanup    unix  n - n -  0 cleanup
 qmgr       unix  n - n 300 1 qmgr
@@ -257,6 +270,111 @@ pf_start() {
 		cat "$PF_DIR/postfix-start.log" "$PF_MAILLOG" >&2 2>/dev/null
 		return 1
 	fi
+}
+
+# ---- a second instance: the upstream that queues and retries ------------
+# It lives in $PF_DIR/up (its own config, queue and data directories,
+# maillog and master), accepts any mail from loopback on
+# 127.0.0.1:$PF_UP_PORT without a milter, and relays all of it to the
+# instance above (127.0.0.1:$PF_PORT).  A message the next hop tempfails
+# stays in its queue and is retried within a few seconds.
+
+pf_upstream_init() {
+	PF_UP_DIR=$PF_DIR/up
+	PF_UP_CONF=$PF_UP_DIR/etc
+	PF_UP_MAILLOG=$PF_UP_DIR/maillog
+	mkdir -p "$PF_UP_CONF" "$PF_UP_DIR/spool" "$PF_UP_DIR/data" || return 1
+	chown postfix "$PF_UP_DIR/data"
+	# Not one of pf_init's three, which nothing holds yet.
+	PF_UP_PORT=$PF_PORT
+	while [ "$PF_UP_PORT" = "$PF_PORT" ] || [ "$PF_UP_PORT" = "$PF_SINK_PORT" ] ||
+	      [ "$PF_UP_PORT" = "$PF_MILTER_PORT" ]; do
+		PF_UP_PORT=$(pf_free_ports 1) || return 1
+	done
+	export PF_UP_DIR PF_UP_CONF PF_UP_MAILLOG PF_UP_PORT
+}
+
+# pf_upstream_start [BIND_IP]: its SMTP client connects from BIND_IP
+# (default 127.0.0.2, outside InternalHosts: the mail is inbound).
+pf_upstream_start() {
+	local bind=${1:-127.0.0.2}
+	cat >"$PF_UP_CONF/main.cf" <<EOF
+# Private upstream written by tests/postfix_lib.sh (pf_upstream_start).
+compatibility_level = 3.6
+queue_directory = $PF_UP_DIR/spool
+data_directory = $PF_UP_DIR/data
+mail_owner = postfix
+setgid_group = postdrop
+# Not $PF_MYHOSTNAME: the next hop would see a mail loop to itself.
+myhostname = upstream.test
+mydomain = test
+myorigin = \$myhostname
+mydestination =
+relay_domains =
+local_recipient_maps =
+alias_maps =
+alias_database =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions =
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+default_transport = smtp:[127.0.0.1]:$PF_PORT
+relay_transport = smtp:[127.0.0.1]:$PF_PORT
+smtp_bind_address = $bind
+message_size_limit = 52428800
+local_header_rewrite_clients =
+message_drop_headers =
+smtp_line_length_limit = 0
+disable_mime_output_conversion = yes
+maillog_file = $PF_UP_MAILLOG
+maillog_file_prefixes = $PF_DIR
+# Retry a tempfailed message within seconds, and never give up on the
+# next hop as a whole because some of its sessions failed.
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 3s
+default_destination_concurrency_failed_cohort_limit = 1000
+# A session whose milter died tempfails every later MAIL FROM (Postfix
+# connects milters per SMTP session), and smtpd sleeps a second per error
+# after ten: a cached session would burn the queue on it.  One message,
+# one session.
+smtp_connection_cache_on_demand = no
+biff = no
+EOF
+	pf_write_master "$PF_UP_PORT" >"$PF_UP_CONF/master.cf"
+	if ! postfix -c "$PF_UP_CONF" start >>"$PF_UP_DIR/postfix-start.log" 2>&1 ||
+	   ! pf_wait_for 15 pf_port_listening "$PF_UP_PORT"; then
+		echo "postfix_lib: postfix -c $PF_UP_CONF start failed:" >&2
+		cat "$PF_UP_DIR/postfix-start.log" "$PF_UP_MAILLOG" >&2 2>/dev/null
+		return 1
+	fi
+}
+
+pf_upstream_running() {
+	local pid
+	pid=$(tr -d ' ' <"$PF_UP_DIR/spool/pid/master.pid" 2>/dev/null) || return 1
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# The number of messages in the upstream's queue.
+pf_upstream_queued() {
+	postqueue -c "$PF_UP_CONF" -j 2>/dev/null | grep -c queue_id
+}
+
+# Retry every deferred message now.
+pf_upstream_flush() {
+	postqueue -c "$PF_UP_CONF" -f >/dev/null 2>&1
+}
+
+# Stops the upstream's master; 0 when it is gone (or never ran).
+pf_upstream_stop() {
+	[ -n "${PF_UP_DIR-}" ] && [ -d "$PF_UP_DIR" ] || return 0
+	pf_upstream_running || return 0
+	postfix -c "$PF_UP_CONF" stop >>"$PF_UP_DIR/postfix-stop.log" 2>&1
+	pf_wait_for 20 eval '! pf_upstream_running'
 }
 
 # The message as SMTP carries it: CRLF line ends, a final CRLF.
@@ -437,6 +555,7 @@ pf_stop_milter() {
 pf_stop() {
 	local rc=0 p
 	[ -n "${PF_DIR-}" ] && [ -d "$PF_DIR" ] || return 0
+	pf_upstream_stop || rc=1
 	if pf_master_running; then
 		postfix -c "$PF_CONF" stop >>"$PF_DIR/postfix-stop.log" 2>&1
 		pf_wait_for 20 eval '! pf_master_running' || rc=1

@@ -6,6 +6,7 @@
 #include "tap.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,8 +184,11 @@ static void test_body_spill(const char *dir)
 	ok(smime_body_new(4, "/nonexistent-dir-for-smime-test", &b) == 0,
 	   "body_new with a missing tmpdir");
 	ok(smime_body_append(b, "abc", 3) == 0, "in-memory append needs no tmpdir");
+	ok(smime_body_errno(b) == 0, "no errno before a file operation failed");
 	is_long(smime_body_append(b, "defg", 4), SMIME_E_IO,
 		"spill into a missing tmpdir is SMIME_E_IO");
+	is_long(smime_body_errno(b), ENOENT,
+		"smime_body_errno says why: ENOENT for a missing tmpdir");
 	smime_body_free(b);
 }
 
