@@ -18,6 +18,7 @@ import json
 import os
 import re
 import subprocess
+import concurrent.futures
 import sys
 import tempfile
 
@@ -131,8 +132,9 @@ def main():
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         trust = make_trust(sets, tmp)
-        for path, tset, want, note in rows:
-            got = verdicts(path, trust[tset], at)
+        with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+            results = list(pool.map(lambda r: verdicts(r[0], trust[r[1]], at), rows))
+        for (path, tset, want, note), got in zip(rows, results):
             if "--print" in sys.argv:
                 print(" | ".join([path, tset, got, note]))
                 continue
