@@ -39,15 +39,18 @@ cleanup() {
 trap cleanup EXIT
 
 # --- the key store, and a key database per recipient for each peer -------
+p12_export() { # p12_export NAME: NAME's key and certificate as $T/NAME.p12
+	openssl pkcs12 -export -in "$DATA/$1.pem" -inkey "$DATA/$1.key" -out "$T/$1.p12" \
+		-passout pass:interop -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES \
+		-macalg sha1
+}
 mkdir -m 700 "$T/ks"
 for r in $RCPTS; do
 	cp "$DATA/$r.pem" "$T/ks/$r.crt"
 	cp "$DATA/$r.key" "$T/ks/$r.key"
 	chmod 600 "$T/ks/$r.key"
 	# gpgsm 2.2 reads only the old PKCS#12 encryption (NOTES.md)
-	openssl pkcs12 -export -in "$DATA/$r.pem" -inkey "$DATA/$r.key" -out "$T/$r.p12" \
-		-passout pass:interop -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES \
-		-macalg sha1 || bail "pkcs12 export $r"
+	p12_export "$r" || bail "pkcs12 export $r"
 	mkdir "$T/nss-$r"
 	certutil -N -d "sql:$T/nss-$r" --empty-password || bail "certutil -N"
 	certutil -A -d "sql:$T/nss-$r" -n ca -t "C,C,C" -i "$DATA/ca.pem" || bail "certutil -A"
@@ -56,8 +59,7 @@ for r in $RCPTS; do
 	mkdir -m 700 "$G"
 	echo allow-loopback-pinentry > "$G/gpg-agent.conf"
 	GNUPGHOME=$G gpgsm --batch --import "$DATA/ca.pem" 2>/dev/null
-	echo interop | GNUPGHOME=$G gpgsm --batch --pinentry-mode loopback \
-		--passphrase-fd 0 --import "$T/$r.p12" 2>/dev/null || bail "gpgsm import $r"
+	gpgsm_import_p12 "$G" interop "$T/$r.p12" p12_export "$r" || bail "gpgsm import $r"
 done
 # the sender's NSS database: every recipient certificate, for cmsutil -E
 mkdir "$T/nss-all"

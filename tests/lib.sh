@@ -78,3 +78,26 @@ evidence_keep() {
 	done
 	return 0
 }
+
+# gpgsm_import_p12 GNUPGHOME PASSPHRASE P12 REMAKE...: imports a PKCS#12
+# file into gpgsm.  gpgsm 2.2.40 fails on a small share of the files
+# `openssl pkcs12 -export` makes, depending only on the random salt
+# ('error at "bag.encryptedData", offset 49': a kept failing file fails
+# every time, a fresh export of the same key imports), which made the
+# interop tests fail about one run in a hundred.  So when the import
+# fails, REMAKE (the export command) writes P12 anew with a new salt, up
+# to three tries; each failure is a TAP diagnostic.  Returns gpgsm's
+# status.
+gpgsm_import_p12() {
+	local home=$1 pass=$2 p12=$3 try rc=1
+	shift 3
+	for try in 1 2 3; do
+		echo "$pass" | GNUPGHOME=$home gpgsm --batch --pinentry-mode loopback \
+			--passphrase-fd 0 --import "$p12" >"$home/import.err" 2>&1
+		rc=$?
+		[ "$rc" -ne 0 ] || return 0
+		diag "gpgsm --import $p12, try $try: $(tail -n 3 "$home/import.err" | tr '\n' ' ')"
+		"$@" || return 1
+	done
+	return "$rc"
+}

@@ -119,18 +119,20 @@ process "$RULES_SPEC" "$KS" "$T/rc2.eml" --rcpt alice@example.org
 cmp -s "$out" "$T/rc2-first.eml"; ok $((! $?)) "two runs give different ciphertext (fresh key and IV)"
 
 # NSS and gpgsm read the PKCS#1 v1.5 CBC result
+alice_p12() {
+	openssl pkcs12 -export -in "$T/alice.pem" -inkey "$T/alice.key" -out "$T/alice.p12" -passout pass:x \
+		-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1
+}
 mkdir "$T/nss"
 certutil -N -d "sql:$T/nss" --empty-password && certutil -A -d "sql:$T/nss" -n ca -t "C,C,C" -i "$T/ca.pem" &&
-	openssl pkcs12 -export -in "$T/alice.pem" -inkey "$T/alice.key" -out "$T/alice.p12" -passout pass:x \
-		-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 &&
-	pk12util -i "$T/alice.p12" -d "sql:$T/nss" -W x >/dev/null || bail "NSS database"
+	alice_p12 && pk12util -i "$T/alice.p12" -d "sql:$T/nss" -W x >/dev/null || bail "NSS database"
 sed '1,/^\r\{0,1\}$/d' "$T/rc2-first.eml" | openssl base64 -d > "$T/first.der"
 cmsutil -D -i "$T/first.der" -d "sql:$T/nss" -o "$T/dec" 2>"$T/err" && cmp -s "$T/dec" "$T/inner.txt"
 ok $? "NSS cmsutil -D gives alice the byte-identical inner entity" || diag "$(cat "$T/err")"
 if command -v gpgsm >/dev/null; then
 	G=$T/gnupg; mkdir -m 700 "$G"; echo allow-loopback-pinentry > "$G/gpg-agent.conf"
 	GNUPGHOME=$G gpgsm --batch --import "$T/ca.pem" 2>/dev/null
-	echo x | GNUPGHOME=$G gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --import "$T/alice.p12" 2>/dev/null
+	gpgsm_import_p12 "$G" x "$T/alice.p12" alice_p12 || diag "gpgsm could not import alice.p12"
 	echo x | GNUPGHOME=$G gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 \
 		--output "$T/dec" --decrypt "$T/first.der" 2>"$T/err"
 	cmp -s "$T/dec" "$T/inner.txt"; ok $? "gpgsm --decrypt gives alice the byte-identical inner entity" || diag "$(cat "$T/err")"

@@ -305,12 +305,14 @@ export GNUPGHOME=$tmp/gnupg
 mkdir -m 700 "$GNUPGHOME"
 echo allow-loopback-pinentry > "$GNUPGHOME/gpg-agent.conf"
 echo disable-crl-checks > "$GNUPGHOME/gpgsm.conf"
-quiet openssl pkcs12 -export -in "$P/alice.pem" -inkey "$P/alice.key" -certfile "$P/inter.pem" \
-	-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 -out "$P/alice-legacy.p12" \
-	-passout pass:test || bail "legacy p12"
+legacy_p12() {
+	quiet openssl pkcs12 -export -in "$P/alice.pem" -inkey "$P/alice.key" -certfile "$P/inter.pem" \
+		-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 -out "$P/alice-legacy.p12" \
+		-passout pass:test
+}
+legacy_p12 || bail "legacy p12"
 quiet gpgsm --batch --import "$P/root.pem" "$P/inter.pem" || bail "gpgsm import CAs"
-echo test | quiet gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 \
-	--import "$P/alice-legacy.p12" || bail "gpgsm import key"
+gpgsm_import_p12 "$GNUPGHOME" test "$P/alice-legacy.p12" legacy_p12 || bail "gpgsm import key"
 fpr=$(openssl x509 -in "$P/root.pem" -noout -fingerprint -sha1 | sed 's/.*=//')
 echo "$fpr S relax" > "$GNUPGHOME/trustlist.txt"
 echo test | quiet gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 \
