@@ -168,17 +168,18 @@ pf_milter_start() {
 	fi
 }
 
-pf_write_config() {
-	local milter=$1
-	cat >"$PF_CONF/main.cf" <<EOF
-# Private test instance written by tests/postfix_lib.sh; nothing here is
-# shared with the system Postfix.
+# pf_main_cf DIR HOSTNAME MYNETWORKS NEXTHOP_PORT MAILLOG: the main.cf lines
+# every private instance shares (its own queue, data and log inside DIR,
+# loopback only, no DNS, every message relayed to 127.0.0.1:NEXTHOP_PORT,
+# and nothing changed in transit but Postfix's own Received: line).
+pf_main_cf() {
+	cat <<EOF
 compatibility_level = 3.6
-queue_directory = $PF_DIR/spool
-data_directory = $PF_DIR/data
+queue_directory = $1/spool
+data_directory = $1/data
 mail_owner = postfix
 setgid_group = postdrop
-myhostname = $PF_MYHOSTNAME
+myhostname = $2
 mydomain = test
 myorigin = \$myhostname
 mydestination =
@@ -188,14 +189,13 @@ alias_maps =
 alias_database =
 inet_interfaces = loopback-only
 inet_protocols = ipv4
-# 127.0.0.1 (outbound, in InternalHosts) and 127.0.0.2 (inbound) may relay
-mynetworks = 127.0.0.1/32, 127.0.0.2/32
+mynetworks = $3
 smtpd_relay_restrictions = permit_mynetworks, reject
 smtpd_recipient_restrictions =
 smtpd_peername_lookup = no
 smtp_dns_support_level = disabled
-default_transport = smtp:[127.0.0.1]:$PF_SINK_PORT
-relay_transport = smtp:[127.0.0.1]:$PF_SINK_PORT
+default_transport = smtp:[127.0.0.1]:$4
+relay_transport = smtp:[127.0.0.1]:$4
 message_size_limit = 52428800
 # Postfix must change nothing but add its Received: header.
 local_header_rewrite_clients =
@@ -203,14 +203,25 @@ message_drop_headers =
 smtp_line_length_limit = 0
 disable_mime_output_conversion = yes
 # Logs stay inside the temp dir.
-maillog_file = $PF_MAILLOG
+maillog_file = $5
 maillog_file_prefixes = $PF_DIR
-# Retry quickly when the sink was not ready.
+# Retry quickly when the next hop was not ready.
 queue_run_delay = 1s
 minimal_backoff_time = 1s
-maximal_backoff_time = 2s
 biff = no
 EOF
+}
+
+pf_write_config() {
+	local milter=$1
+	{
+		echo "# Private test instance written by tests/postfix_lib.sh; nothing here is"
+		echo "# shared with the system Postfix."
+		# 127.0.0.1 (outbound, in InternalHosts) and 127.0.0.2 (inbound) may relay
+		pf_main_cf "$PF_DIR" "$PF_MYHOSTNAME" "127.0.0.1/32, 127.0.0.2/32" \
+			"$PF_SINK_PORT" "$PF_MAILLOG"
+		echo "maximal_backoff_time = 2s"
+	} >"$PF_CONF/main.cf"
 	if [ -n "$milter" ]; then
 		cat >>"$PF_CONF/main.cf" <<EOF
 # A milter that is down must stop mail (tempfail), never be bypassed.
@@ -298,43 +309,14 @@ pf_upstream_init() {
 # (default 127.0.0.2, outside InternalHosts: the mail is inbound).
 pf_upstream_start() {
 	local bind=${1:-127.0.0.2}
-	cat >"$PF_UP_CONF/main.cf" <<EOF
-# Private upstream written by tests/postfix_lib.sh (pf_upstream_start).
-compatibility_level = 3.6
-queue_directory = $PF_UP_DIR/spool
-data_directory = $PF_UP_DIR/data
-mail_owner = postfix
-setgid_group = postdrop
-# Not $PF_MYHOSTNAME: the next hop would see a mail loop to itself.
-myhostname = upstream.test
-mydomain = test
-myorigin = \$myhostname
-mydestination =
-relay_domains =
-local_recipient_maps =
-alias_maps =
-alias_database =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
-smtpd_recipient_restrictions =
-smtpd_peername_lookup = no
-smtp_dns_support_level = disabled
-default_transport = smtp:[127.0.0.1]:$PF_PORT
-relay_transport = smtp:[127.0.0.1]:$PF_PORT
+	{
+		echo "# Private upstream written by tests/postfix_lib.sh (pf_upstream_start)."
+		# Not $PF_MYHOSTNAME: the next hop would see a mail loop to itself.
+		pf_main_cf "$PF_UP_DIR" upstream.test 127.0.0.0/8 "$PF_PORT" "$PF_UP_MAILLOG"
+		cat <<EOF
 smtp_bind_address = $bind
-message_size_limit = 52428800
-local_header_rewrite_clients =
-message_drop_headers =
-smtp_line_length_limit = 0
-disable_mime_output_conversion = yes
-maillog_file = $PF_UP_MAILLOG
-maillog_file_prefixes = $PF_DIR
 # Retry a tempfailed message within seconds, and never give up on the
 # next hop as a whole because some of its sessions failed.
-queue_run_delay = 1s
-minimal_backoff_time = 1s
 maximal_backoff_time = 3s
 default_destination_concurrency_failed_cohort_limit = 1000
 # A session whose milter died tempfails every later MAIL FROM (Postfix
@@ -342,8 +324,8 @@ default_destination_concurrency_failed_cohort_limit = 1000
 # after ten: a cached session would burn the queue on it.  One message,
 # one session.
 smtp_connection_cache_on_demand = no
-biff = no
 EOF
+	} >"$PF_UP_CONF/main.cf"
 	pf_write_master "$PF_UP_PORT" >"$PF_UP_CONF/master.cf"
 	if ! postfix -c "$PF_UP_CONF" start >>"$PF_UP_DIR/postfix-start.log" 2>&1 ||
 	   ! pf_wait_for 15 pf_port_listening "$PF_UP_PORT"; then
