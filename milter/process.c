@@ -69,13 +69,42 @@ void milter_internal_error(const milter_config *cfg, smime_edits *edits)
 	}
 }
 
+/* The analysis, and what the log line says of it: kind=, cipher= and
+ * strength= of the weakest layer, or reason=too-large over MaxCryptoSize
+ * (not analysed at all: say so instead of guessing). */
+static int classify(const milter_config *cfg, const milter_msg *m,
+		    const unsigned char *body, size_t bodylen,
+		    smime_facts *facts, milter_logline *l)
+{
+	smime_analyze_opts opts = cfg->analyze;
+	const smime_layer *weakest;
+	int rc;
+
+	if (bodylen > cfg->max_crypto_size) {
+		l->reason = "too-large";
+		return 0;
+	}
+	opts.now = m->now ? m->now : time(NULL);
+	rc = smime_analyze(body, bodylen, &m->headers, &opts, facts);
+	if (rc < 0)
+		return rc;
+	l->kind = facts->nlayers ? smime_kind_name(facts->layers[0].kind)
+				 : "none";
+	weakest = smime_facts_weakest(facts);
+	if (weakest != NULL) {
+		l->cipher = weakest->cms.cipher ? weakest->cms.cipher->name
+					       : weakest->cms.cipher_oid;
+		l->strength = smime_strength_name(weakest->strength);
+	}
+	return 0;
+}
+
 int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 		   smime_buf *logline)
 {
 	smime_facts facts = {0}, inner = {0};
 	smime_buf note = SMIME_BUF_INIT;
 	milter_logline l = {0};
-	const smime_layer *weakest;
 	const rules_action *reencrypt = NULL, *sign = NULL;
 	const unsigned char *body;
 	size_t bodylen;
@@ -101,24 +130,9 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 	l.dir = outbound ? "outbound" : "inbound";
 	l.from = from;
 	l.mailer = mailer;
-	if (bodylen > cfg->max_crypto_size) {
-		/* Not analysed at all: say so instead of guessing. */
-		l.reason = "too-large";
-	} else {
-		smime_analyze_opts opts = cfg->analyze;
-		opts.now = m->now ? m->now : time(NULL);
-		rc = smime_analyze(body, bodylen, &m->headers, &opts, &facts);
-		if (rc < 0)
-			goto cleanup;
-		l.kind = facts.nlayers ? smime_kind_name(facts.layers[0].kind)
-				       : "none";
-		weakest = smime_facts_weakest(&facts);
-		if (weakest != NULL) {
-			l.cipher = weakest->cms.cipher ? weakest->cms.cipher->name
-						       : weakest->cms.cipher_oid;
-			l.strength = smime_strength_name(weakest->strength);
-		}
-	}
+	rc = classify(cfg, m, body, bodylen, &facts, &l);
+	if (rc < 0)
+		goto cleanup;
 	rc = milter_policy_apply(cfg, m, outbound, &facts, body, bodylen, edits,
 				 &l.action, &reencrypt, &sign);
 	if (rc < 0)

@@ -220,7 +220,8 @@ is "$out" "$T/missing.conf: cannot open: No such file or directory" "-n: missing
 # ---- instance A: the protocol ----
 start a "$T/a.conf"
 apid=$pid
-is "$(stat -c %a "$T/a.sock")" 600 "SocketMode applies to the local socket"
+is "$(stat -c %a "$T/a.sock" 2>&1)" 600 "SocketMode applies to the local socket" ||
+	{ ls -la "$T"; cat "$T/a.log"; } 2>&1 | sed 's/^/#   /'
 A="MT_SOCK=unix:$T/a.sock"
 
 out=$(drive "$A" MT_QID=QA1)
@@ -468,7 +469,8 @@ for try in 1 2 3 4 5; do
 done
 dpid=$pid
 (exec 3<>"/dev/tcp/::1/$port6") 2>/dev/null
-ok $? "an inet6:PORT@::1 socket accepts connections"
+ok $? "an inet6:PORT@::1 socket accepts connections" ||
+	{ echo "port $port6, try $try:"; cat "$T/d.log"; } 2>&1 | sed 's/^/#   /'
 
 # ---- SIGTERM and SIGINT ----
 t0=$(date +%s)
