@@ -275,10 +275,17 @@ pf_start() {
 		cat "$PF_DIR/sink.log" >&2
 		return 1
 	fi
-	if ! postfix -c "$PF_CONF" start >>"$PF_DIR/postfix-start.log" 2>&1 ||
-	   ! pf_wait_for 15 pf_port_listening "$PF_PORT"; then
-		echo "postfix_lib: postfix -c $PF_CONF start failed:" >&2
-		cat "$PF_DIR/postfix-start.log" "$PF_MAILLOG" >&2 2>/dev/null
+	pf_start_instance "$PF_CONF" "$PF_DIR" "$PF_PORT" "$PF_MAILLOG"
+}
+
+# pf_start_instance CONF DIR PORT MAILLOG: starts the Postfix of CONF and
+# waits until it listens on PORT; on failure shows DIR/postfix-start.log
+# and MAILLOG.
+pf_start_instance() {
+	if ! postfix -c "$1" start >>"$2/postfix-start.log" 2>&1 ||
+	   ! pf_wait_for 15 pf_port_listening "$3"; then
+		echo "postfix_lib: postfix -c $1 start failed:" >&2
+		cat "$2/postfix-start.log" "$4" >&2 2>/dev/null
 		return 1
 	fi
 }
@@ -327,12 +334,7 @@ smtp_connection_cache_on_demand = no
 EOF
 	} >"$PF_UP_CONF/main.cf"
 	pf_write_master "$PF_UP_PORT" >"$PF_UP_CONF/master.cf"
-	if ! postfix -c "$PF_UP_CONF" start >>"$PF_UP_DIR/postfix-start.log" 2>&1 ||
-	   ! pf_wait_for 15 pf_port_listening "$PF_UP_PORT"; then
-		echo "postfix_lib: postfix -c $PF_UP_CONF start failed:" >&2
-		cat "$PF_UP_DIR/postfix-start.log" "$PF_UP_MAILLOG" >&2 2>/dev/null
-		return 1
-	fi
+	pf_start_instance "$PF_UP_CONF" "$PF_UP_DIR" "$PF_UP_PORT" "$PF_UP_MAILLOG"
 }
 
 pf_upstream_running() {
