@@ -77,9 +77,25 @@ static bool login_may_open(const milter_config *cfg, const char *login,
 	       milter_login_may_use(cfg->login_map, login, in->name);
 }
 
-static bool is_ktri(const smime_cms_info *info, size_t ri)
+/*
+ * A key is tried on at most KEY_TRIES of the key-transport RecipientInfos
+ * that name its certificate.  More than one is rare but real (a CA that
+ * reused a serial number, a sender holding a renewed certificate); an
+ * envelope that names one certificate a thousand times (MaxRecipientInfos)
+ * must not cost a thousand private-key operations per key.
+ */
+#define KEY_TRIES 4
+
+/* The first key-transport RecipientInfo from index ri on that names
+ * certificate c, or info->nrecipients. */
+static size_t naming_ri(const smime_cms_info *info, const smime_cert *c,
+			size_t ri)
 {
-	return info->recipients[ri].type == SMIME_RI_KTRI;
+	for (; ri < info->nrecipients; ri++)
+		if (info->recipients[ri].type == SMIME_RI_KTRI &&
+		    smime_cert_names_recipient(c, &info->recipients[ri]))
+			break;
+	return ri;
 }
 
 static bool any_agreement(const smime_cms_info *info)
@@ -99,18 +115,18 @@ typedef struct opened {
 	bool tried; /* some RecipientInfo named a key we may use */
 } opened;
 
-/* Tries key on every key-transport RecipientInfo naming it.  0 (opened or
- * not) or a resource error. */
+/* Tries key on the RecipientInfos naming it (KEY_TRIES of them at most).
+ * 0 (opened or not) or a resource error. */
 static int try_key(const smime_envelope *env, const smime_key *k, opened *o)
 {
 	const smime_cms_info *info = smime_envelope_info(env);
+	const smime_cert *c = smime_key_cert(k);
+	size_t ri = naming_ri(info, c, 0);
 
-	for (size_t ri = 0; ri < info->nrecipients && o->ck == NULL; ri++) {
+	for (size_t n = 0;
+	     n < KEY_TRIES && ri < info->nrecipients && o->ck == NULL;
+	     n++, ri = naming_ri(info, c, ri + 1)) {
 		int rc;
-		if (!is_ktri(info, ri) ||
-		    !smime_cert_names_recipient(smime_key_cert(k),
-						&info->recipients[ri]))
-			continue;
 		o->tried = true;
 		rc = smime_envelope_open_ri(env, ri, k, &o->ck);
 		if (rc < 0 && smime_err_is_resource(rc))
@@ -158,16 +174,13 @@ static int inbound_wrap(const milter_config *cfg, const smime_envelope *env,
 		const smime_cert *c = smime_key_cert(k);
 		if (!cert_belongs(c, rcpt))
 			continue;
-		for (size_t ri = 0; ri < info->nrecipients; ri++) {
-			int rc;
-			if (!is_ktri(info, ri) ||
-			    !smime_cert_names_recipient(c,
-							&info->recipients[ri]))
-				continue;
-			rc = (k == o->key && ri == o->ri)
-				     ? 0
-				     : smime_envelope_check_ri(env, ri, k,
-							       o->ck);
+		for (size_t n = 0, ri = naming_ri(info, c, 0);
+		     n < KEY_TRIES && ri < info->nrecipients;
+		     n++, ri = naming_ri(info, c, ri + 1)) {
+			int rc = (k == o->key && ri == o->ri)
+					 ? 0
+					 : smime_envelope_check_ri(env, ri, k,
+								   o->ck);
 			if (rc < 0 && smime_err_is_resource(rc))
 				return rc;
 			if (rc == 0 &&
@@ -188,21 +201,18 @@ static bool outbound_cert(const milter_config *cfg, const milter_msg *m,
 			  bool in_keystore, smime_seal_recipient *out)
 {
 	const smime_cms_info *info = smime_envelope_info(env);
+	size_t ri = naming_ri(info, c, 0);
 
-	for (size_t ri = 0; ri < info->nrecipients; ri++) {
-		if (!is_ktri(info, ri) ||
-		    !smime_cert_names_recipient(c, &info->recipients[ri]))
-			continue;
-		if (!in_keystore &&
-		    !milter_anchors_trust(cfg->anchors, c, cfg->certdir,
-					  m->now ? m->now : time(NULL)))
-			return false;
-		if (smime_envelope_keytrans(env, ri, &out->kt) != 0)
-			return false;
-		out->cert = c;
-		return true;
-	}
-	return false;
+	if (ri == info->nrecipients)
+		return false;
+	if (!in_keystore &&
+	    !milter_anchors_trust(cfg->anchors, c, cfg->certdir,
+				  m->now ? m->now : time(NULL)))
+		return false;
+	if (smime_envelope_keytrans(env, ri, &out->kt) != 0)
+		return false;
+	out->cert = c;
+	return true;
 }
 
 static bool outbound_wrap(const milter_config *cfg, const milter_msg *m,

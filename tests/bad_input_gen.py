@@ -425,6 +425,20 @@ def main():
     ek = recipient_infos(ci)[0].children[-1]
     ek.value = ek.value[:100] + bytes([ek.value[100] ^ 0x40]) + ek.value[101:]
     write("bad-enckey-env", env_msg(encode(ci)))
+    # alice's RecipientInfo after broken copies of it: a key is tried on
+    # up to 4 RecipientInfos naming it (3 broken, then the good one
+    # opens), not on more (4 broken: the fifth is not tried), and 1,000
+    # broken copies (MaxRecipientInfos) cost 4 private-key operations
+    bad_ri = recipient_infos(ci)[0]
+    ci = parse(rc2)
+    ris = recipient_infos(ci)
+    good = ris.children
+    ris.children = [bad_ri] * 3 + good
+    write("ri-4th-good-env", env_msg(encode(ci)))
+    ris.children = [bad_ri] * 4 + good
+    write("ri-5th-good-env", env_msg(encode(ci)))
+    ris.children = [bad_ri] * 1000
+    write("ri-1000-bad-env", env_msg(encode(ci)))
     ci = parse(rc2)
     ct = eci(ci)[2]
     # flipping the second-to-last block's last byte flips the padding

@@ -229,6 +229,9 @@ row wrong-key-env          wrong-key-env      base   0 -          "$RC2; action=
 row wrong-key-env/re       wrong-key-env      re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
 row bad-enckey-env         bad-enckey-env     base   0 -          "$RC2; action=none"       "$L_RC2 $NE"                       same
 row bad-enckey-env/re      bad-enckey-env     re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
+row ri-4th-good-env/re     ri-4th-good-env    re     0 -          "$RC2; $RE"               "$L_RC2 $L_RE"                     new
+row ri-5th-good-env/re     ri-5th-good-env    re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
+row ri-1000-bad-env/re     ri-1000-bad-env    re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
 row bad-padding-env        bad-padding-env    base   0 -          "$RC2; action=none"       "$L_RC2 $NE"                       same
 row bad-padding-env/re     bad-padding-env    re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
 row ragged-content-env/re  ragged-content-env re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
@@ -266,7 +269,8 @@ same_voice() { # same_voice WHAT NAME...: header and log of every NAME equal
 	ok $bad "$what"
 }
 same_voice "RC2: wrong key, corrupt encrypted key, bad padding, ragged and empty content give one header and one log line" \
-	wrong-key-env/re bad-enckey-env/re bad-padding-env/re ragged-content-env/re content-empty-env/re
+	wrong-key-env/re bad-enckey-env/re bad-padding-env/re ragged-content-env/re content-empty-env/re \
+	ri-5th-good-env/re ri-1000-bad-env/re
 same_voice "AES-GCM: a wrong tag and a wrong key give one header and one log line" \
 	gcm-bad-tag/re gcm-wrong-key/re
 n=0
