@@ -197,9 +197,9 @@ static int unwrap_oaep(gnutls_privkey_t key, const smime_keytrans *kt,
 		       const size_t *lens, size_t nlens,
 		       smime_content_key **out)
 {
-	gcry_sexp_t skey = NULL, data = NULL, plain = NULL, val = NULL;
-	const char *v;
-	size_t vlen = 0;
+	gcry_sexp_t skey = NULL, data = NULL, plain = NULL;
+	const char *v, *tok;
+	size_t vlen = 0, toklen = 0;
 	int ret;
 
 	ret = private_sexp(key, &skey);
@@ -212,9 +212,13 @@ static int unwrap_oaep(gnutls_privkey_t key, const smime_keytrans *kt,
 		ret = SMIME_E_CRYPTO;
 		goto cleanup;
 	}
-	/* With (flags oaep) the result is (value PLAINTEXT). */
-	val = gcry_sexp_find_token(plain, "value", 0);
-	v = val != NULL ? gcry_sexp_nth_data(val, 1, &vlen) : NULL;
+	/* With (flags oaep) the result is (value PLAINTEXT).  Read it in
+	 * place: gcry_sexp_find_token would copy the content key into
+	 * memory that gcry_sexp_release does not wipe. */
+	tok = gcry_sexp_nth_data(plain, 0, &toklen);
+	v = tok != NULL && toklen == 5 && memcmp(tok, "value", 5) == 0
+		    ? gcry_sexp_nth_data(plain, 1, &vlen)
+		    : NULL;
 	if (v == NULL || !len_allowed(vlen, lens, nlens)) {
 		ret = SMIME_E_CRYPTO;
 		goto cleanup;
@@ -226,7 +230,6 @@ cleanup:
 	gcry_sexp_release(skey);
 	gcry_sexp_release(data);
 	gcry_sexp_release(plain);
-	gcry_sexp_release(val);
 	return ret;
 }
 
