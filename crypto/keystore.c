@@ -76,10 +76,34 @@ static int entry_path(loader *l, const char *stem, const char *ext,
 	return smime_buf_printf(path, "%s/%s%s", l->dir, stem, ext);
 }
 
+const char *smime_keystore_unsafe_mode(unsigned mode)
+{
+	if (mode & (S_IRGRP | S_IROTH))
+		return "readable";
+	if (mode & (S_IWGRP | S_IWOTH))
+		return "writable";
+	return NULL;
+}
+
+/* Whether a secret file of this mode is unsafe; if so, says why. */
+static bool unsafe(loader *l, const char *path, const char *what,
+		   unsigned mode)
+{
+	const char *how = smime_keystore_unsafe_mode(mode);
+
+	if (how == NULL)
+		return false;
+	smime_diag(l->diags, path,
+		   "%s %s by group or others (mode %04o); chmod 600", what, how,
+		   mode & 07777);
+	l->problems++;
+	return true;
+}
+
 /*
- * Opens and reads a file of the entry.  Secrets must not be readable by
- * group or others; the mode is taken from the open descriptor, so the
- * file checked is the file read.
+ * Opens and reads a file of the entry.  Secrets must not be readable or
+ * writable by group or others; the mode is taken from the open
+ * descriptor, so the file checked is the file read.
  */
 static int read_entry_file(loader *l, const char *path, bool secret,
 			   const char *what, smime_buf *content)
@@ -96,13 +120,8 @@ static int read_entry_file(loader *l, const char *path, bool secret,
 		close(fd);
 		return problem(l, path, "not a regular file", NULL);
 	}
-	if (secret && (st.st_mode & (S_IRGRP | S_IROTH))) {
+	if (secret && unsafe(l, path, what, st.st_mode)) {
 		close(fd);
-		smime_diag(l->diags, path,
-			   "%s readable by group or others (mode %04o); "
-			   "chmod 600",
-			   what, (unsigned)(st.st_mode & 07777));
-		l->problems++;
 		return SMIME_E_PARSE;
 	}
 	ret = smime_fd_read(fd, content);
@@ -401,7 +420,8 @@ static int load_uri(loader *l, const char *name)
 /*
  * An unsafe secret is the first thing an operator must hear about, before
  * any complaint about what the entry lacks: every private key, PKCS#12 and
- * passphrase file of the entry readable by group or others is named.
+ * passphrase file of the entry readable or writable by group or others is
+ * named.
  */
 static int check_secret_modes(loader *l, const struct stem *s)
 {
@@ -421,14 +441,8 @@ static int check_secret_modes(loader *l, const struct stem *s)
 			break;
 		}
 		if (stat((char *)path.data, &st) == 0 &&
-		    (st.st_mode & (S_IRGRP | S_IROTH))) {
-			smime_diag(l->diags, (char *)path.data,
-				   "%s readable by group or others (mode %04o); "
-				   "chmod 600",
-				   sec[i].what, (unsigned)(st.st_mode & 07777));
-			l->problems++;
+		    unsafe(l, (char *)path.data, sec[i].what, st.st_mode))
 			ret = SMIME_E_PARSE;
-		}
 	}
 	smime_buf_free(&path);
 	return ret;

@@ -814,7 +814,8 @@ typedef struct smime_keystore smime_keystore;
 /*
  * Loads every entry of the directory.  Each problem is appended to diags
  * (may be NULL) as one "PATH: message\n" line naming the file: a private
- * key, .p12 or .pass file readable by group or others, a certificate
+ * key, .p12 or .pass file readable or writable by group or others (see
+ * smime_keystore_unsafe_mode), a certificate
  * that does not belong to its key, a missing half of a pair, an
  * unreadable or malformed file, a PKCS#11 entry.  Any problem makes the
  * whole load fail (SMIME_E_PARSE, or SMIME_E_IO when the directory
@@ -823,6 +824,12 @@ typedef struct smime_keystore smime_keystore;
  */
 int smime_keystore_load(const char *dir, smime_buf *diags,
 			smime_keystore **out);
+/*
+ * Why a private key, .p12 or .pass file of this st_mode is unsafe:
+ * "readable" (by group or others: the secret leaks), "writable" (a
+ * stranger can put a key or passphrase of theirs in its place), or NULL.
+ */
+const char *smime_keystore_unsafe_mode(unsigned mode);
 void smime_keystore_free(smime_keystore *ks);
 size_t smime_keystore_count(const smime_keystore *ks);
 /* Entries in NAME order. */

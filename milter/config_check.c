@@ -311,10 +311,11 @@ static void key_entry(const char *path, const char *name, void *arg)
 	}
 	if (!S_ISREG(st.st_mode))
 		return;
-	if ((secret || pass) && (st.st_mode & (S_IRGRP | S_IROTH))) {
+	if ((secret || pass) && smime_keystore_unsafe_mode(st.st_mode)) {
 		problem(wk->diags, wk->count, path,
-			"%s readable by group or others (mode %04o); chmod 600",
+			"%s %s by group or others (mode %04o); chmod 600",
 			pass ? "passphrase" : "private key",
+			smime_keystore_unsafe_mode(st.st_mode),
 			(unsigned)(st.st_mode & 07777));
 		return;
 	}

@@ -133,19 +133,21 @@ kill -0 "$PID" 2>/dev/null; ok $? "the daemon still runs after the reload"
 kill -TERM "$PID"; wait "$PID" 2>/dev/null; PID=
 
 # --- unsafe key files: the daemon refuses to start ------------------------
-refuses() { # refuses MODE FILE WHAT
-	local mode=$1 file=$2 what=$3 st
+refuses() { # refuses MODE FILE WHAT [HOW]: HOW is readable (default) or writable
+	local mode=$1 file=$2 what=$3 how=${4:-readable} st
 	rm -f "$T/run/milter.sock"
 	chmod "$mode" "$T/ks/$file"
 	out=$(timeout 20 "$SMIME_MILTER" -f -c "$T/good.conf" 2>&1); st=$?
 	chmod 600 "$T/ks/$file"
 	is "$st" 1 "a $what of mode $mode: the daemon refuses to start (exit 1)"
-	case $out in *"$T/ks/$file: "*"readable by group or others (mode $mode); chmod 600"*) r=0 ;; *) r=1 ;; esac
+	case $out in *"$T/ks/$file: "*"$how by group or others (mode $mode); chmod 600"*) r=0 ;; *) r=1 ;; esac
 	ok $r "a $what of mode $mode: the error names the file, the mode and the fix" || diag "$out"
 	[ ! -S "$T/run/milter.sock" ]; ok $? "a $what of mode $mode: no socket was left listening"
 }
 refuses 0640 gw.key "private key readable by its group"
 refuses 0604 gw.key "private key readable by others"
+refuses 0620 gw.key "private key writable by its group" writable
+refuses 0602 gw.key "private key writable by others" writable
 openssl rand -base64 18 >"$T/ks/p.pass"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/p.key" -out "$T/p.crt" -subj "/CN=p" \
 	-days 30 2>/dev/null && openssl pkcs12 -export -in "$T/p.crt" -inkey "$T/p.key" \
@@ -155,6 +157,7 @@ chown nobody:nogroup "$T/ks/p.p12" "$T/ks/p.pass"
 chmod 600 "$T/ks/p.p12" "$T/ks/p.pass"
 refuses 0644 p.pass "passphrase file"
 refuses 0640 p.p12 "PKCS#12 file"
+refuses 0602 p.pass "passphrase file writable by others" writable
 
 # a key only root can read would break the first reload after the drop
 chown root "$T/ks/gw.key"

@@ -621,6 +621,15 @@ static void test_checks(void)
 	ok(diags.data && strstr((const char *)diags.data, want) != NULL,
 	   "load: unsafe .pass message");
 	chmod(path, 0600);
+	chmod(path, 0620);
+	snprintf(want, sizeof want,
+		 "%s: passphrase writable by group or others (mode 0620); "
+		 "chmod 600\n",
+		 path);
+	is_long(check_text(text, &diags), -1, "load: a 0620 .pass is refused");
+	ok(diags.data && strstr((const char *)diags.data, want) != NULL,
+	   "load: group-writable .pass message");
+	chmod(path, 0600);
 	is_long(check_text(text, &diags), 0,
 		"check: a key store of a PEM pair and a PKCS#12 loads");
 

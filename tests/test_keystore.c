@@ -255,7 +255,7 @@ static void test_good_store(void)
 	smime_buf_free(&diags);
 }
 
-/* Secrets that group or others may read. */
+/* Secrets that group or others may read or write. */
 static void test_refused_modes(void)
 {
 	char dir[300];
@@ -285,6 +285,27 @@ static void test_refused_modes(void)
 	expect_refused(dir, "nss-bob.pass",
 		       "passphrase readable by group or others",
 		       "passphrase mode 0640");
+
+	/* Writable by group or others: a stranger's key could take its
+	 * place. */
+	new_dir(dir, sizeof(dir));
+	put_pem(dir, CMS_DATA_DIR, "alice", "alice");
+	set_mode(dir, "alice.key", 0620);
+	expect_refused(dir, "alice.key", "private key writable by group or "
+					 "others (mode 0620)",
+		       "key mode 0620");
+
+	new_dir(dir, sizeof(dir));
+	put_p12(dir, "nss-bob", 0602);
+	expect_refused(dir, "nss-bob.p12", "writable by group or others",
+		       "PKCS#12 mode 0602");
+
+	new_dir(dir, sizeof(dir));
+	put_p12(dir, "nss-bob", 0600);
+	set_mode(dir, "nss-bob.pass", 0620);
+	expect_refused(dir, "nss-bob.pass",
+		       "passphrase writable by group or others",
+		       "passphrase mode 0620");
 }
 
 /* Entries whose files do not make a key. */
