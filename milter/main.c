@@ -182,11 +182,19 @@ static int prepare_socket(const milter_config *cfg)
 	struct passwd *pw;
 	struct group *gr;
 	const char *colon;
+	struct stat st;
 	char *user;
 
 	if (strncmp(cfg->socket, "local:", 6) != 0)
 		return 0;
 	path = cfg->socket + 6;
+	/* What libmilter just bound, not what a symlink put there points
+	 * to: chmod and chown run as root. */
+	if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "smime-milter: %s: not the socket just made\n",
+			path);
+		return -1;
+	}
 	if (chmod(path, cfg->socket_mode) != 0) {
 		fprintf(stderr, "smime-milter: %s: chmod: %s\n", path,
 			strerror(errno));
@@ -200,8 +208,8 @@ static int prepare_socket(const milter_config *cfg)
 	pw = user ? getpwnam(user) : NULL;
 	gr = colon ? getgrnam(colon + 1) : NULL;
 	free(user);
-	if (pw == NULL || chown(path, pw->pw_uid,
-				gr ? gr->gr_gid : pw->pw_gid) != 0) {
+	if (pw == NULL || lchown(path, pw->pw_uid,
+				 gr ? gr->gr_gid : pw->pw_gid) != 0) {
 		fprintf(stderr, "smime-milter: %s: chown to %s failed\n", path,
 			cfg->user_id);
 		return -1;
@@ -276,12 +284,18 @@ static int daemonize(void)
 	return 0;
 }
 
+/* Written as root, so a symlink planted in its place is not followed. */
 static int write_pid_file(const char *path)
 {
-	FILE *fp = fopen(path, "w");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		      0644);
+	FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
 
-	if (fp == NULL)
+	if (fp == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	fprintf(fp, "%ld\n", (long)getpid());
 	return fclose(fp) == 0 ? 0 : -1;
 }

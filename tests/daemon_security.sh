@@ -167,4 +167,17 @@ is "$st" 1 "a key UserID cannot read: the daemon refuses to start"
 case $out in *"$T/ks/gw.key"*) r=0 ;; *) r=1 ;; esac
 ok $r "a key UserID cannot read: the error names the file" || diag "$out"
 
+# --- a symlink planted as the pid file (run/ belongs to UserID, and the
+# daemon writes the pid file as root): not followed ------------------------
+echo "root's file" >"$T/victim"
+chmod 600 "$T/victim"
+rm -f "$T/run/milter.sock" "$T/run/milter.pid"
+ln -s "$T/victim" "$T/run/milter.pid"
+out=$(timeout 20 "$SMIME_MILTER" -f -c "$T/good.conf" 2>&1); st=$?
+is "$st" 1 "a symlink as PidFile: the daemon refuses to start (exit 1)"
+is "$(cat "$T/victim")" "root's file" "a symlink as PidFile: the file it points to is untouched"
+case $out in *"$T/run/milter.pid"*) r=0 ;; *) r=1 ;; esac
+ok $r "a symlink as PidFile: the error names the pid file" || diag "$out"
+rm -f "$T/run/milter.pid"
+
 done_testing
