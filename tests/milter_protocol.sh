@@ -150,14 +150,19 @@ drive() {
 }
 
 # wait_log FILE PATTERN [COUNT]: waits up to 10 s for COUNT matching lines.
+# FILE may not exist yet: the background job that creates it by its
+# redirection may not have run (a missing file once ended the wait at
+# once, as if `[ "" -lt 1 ]` were false, and failed checks 12 and 56
+# under load).
 wait_log() {
-	local i=0
-	while [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -lt "${3:-1}" ]; do
+	local i=0 n
+	for (( ; ; )); do
+		n=$(grep -c -- "$2" "$1" 2>/dev/null)
+		[ "${n:-0}" -ge "${3:-1}" ] && return 0
 		i=$((i + 1))
 		[ $i -gt 100 ] && return 1
 		sleep 0.1
 	done
-	return 0
 }
 
 # logline FILE QID: the message's log line without the syslog tag and ms=.
