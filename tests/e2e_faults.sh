@@ -201,7 +201,11 @@ kill_round() {
 	ok $? "$name: the milter restarted on the same port" ||
 		{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "the milter did not restart"; }
 	# Postfix noticed: give it a moment to log, then name what it saw.
+	# After a kill in end of message, wait for that session's own error:
+	# the first one logged may be another session's (seen under load).
 	pf_wait_for 10 eval "tail -n +$((before + 1)) \"\$PF_MAILLOG\" | grep -q -E \"\$MILTER_ERR\""
+	[ "$mode" != eom ] ||
+		pf_wait_for 10 eval "tail -n +$((before + 1)) \"\$PF_MAILLOG\" | grep -E \"\$MILTER_ERR\" | grep -q SMFIC_BODYEOB"
 	errs=$(tail -n +$((before + 1)) "$PF_MAILLOG" | grep -E "$MILTER_ERR")
 	KILL_PHASES=$(echo "$errs" | sed -n 's/.*can.t \(read\|send\) \(SMFI[A-Z_]*\).*/\2/p' |
 		sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')
