@@ -385,9 +385,10 @@ static int analyze_raw(walker *w, const unsigned char *buf, size_t len)
 	smime_buf der = SMIME_BUF_INIT;
 	int rc;
 
-	if (len > 0 && buf[0] == 0x30)
-		return read_cms(w, buf, len, SMIME_KIND_OTHER, "TEXT", 0, NULL);
-	rc = smime_cms_from_pem(buf, len, &der);
+	/* Raw DER is copied too, so that the facts never point into the
+	 * caller's buffer (which may be decrypted content, freed soon). */
+	rc = len > 0 && buf[0] == 0x30 ? smime_buf_append(&der, buf, len)
+				       : smime_cms_from_pem(buf, len, &der);
 	if (rc < 0) {
 		smime_layer *l;
 		if (smime_err_is_resource(rc))

@@ -29,6 +29,14 @@ void smime_wipe(void *p, size_t n)
 		wipe_memset(p, 0, n);
 }
 
+void smime_str_free(char *s)
+{
+	if (s != NULL) {
+		smime_wipe(s, strlen(s));
+		free(s);
+	}
+}
+
 /* Makes room for at least need more bytes plus the terminating NUL.
  * Growth is geometric so appending byte by byte stays linear; the old
  * block is wiped before it goes back to malloc. */

@@ -164,7 +164,7 @@ static int oaep_mgf(asn1_node prm, smime_recipient *r)
 	else if (ret == 0)
 		ret = digest_at(mgf, "", "sha1", &r->oaep_mgf_hash);
 cleanup:
-	asn1_delete_structure(&mgf);
+	smime_asn1_free(&mgf);
 	free(oid);
 	return ret;
 }
@@ -203,8 +203,8 @@ static int read_oaep(asn1_node node, const char *alg, smime_recipient *r)
 				l > 0;
 	}
 cleanup:
-	asn1_delete_structure(&prm);
-	asn1_delete_structure(&label);
+	smime_asn1_free(&prm);
+	smime_asn1_free(&label);
 	return ret;
 }
 
@@ -295,7 +295,7 @@ done:
 		ret = smime_buf_steal(&b, out);
 cleanup:
 	smime_buf_free(&b);
-	asn1_delete_structure(&w);
+	smime_asn1_free(&w);
 	free(wrap_oid);
 	return ret;
 }
@@ -488,7 +488,7 @@ static int rc2_bits(asn1_node node, const char *params, unsigned *bits)
 	    smime_asn1_present(prm, "params.rc2ParameterVersion"))
 		ret = read_small_int(prm, "params.rc2ParameterVersion",
 				     &version);
-	asn1_delete_structure(&prm);
+	smime_asn1_free(&prm);
 	*bits = smime_rc2_effective_bits(version);
 	return ret;
 }
@@ -513,7 +513,7 @@ static int check_params(asn1_node node, const char *params,
 		if (ret == 0 && (icv < 12 || icv > 16))
 			ret = SMIME_E_PARSE;
 	}
-	asn1_delete_structure(&prm);
+	smime_asn1_free(&prm);
 	return ret;
 }
 
@@ -585,6 +585,6 @@ int smime_cms_read_enveloped(const unsigned char *der, size_t len,
 	if (ret == 0)
 		ret = cret;
 cleanup:
-	asn1_delete_structure(&node);
+	smime_asn1_free(&node);
 	return ret;
 }

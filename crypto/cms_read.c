@@ -80,9 +80,15 @@ const char *smime_asn1_path_fmt(smime_asn1_path *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(p->s, sizeof(p->s), fmt, ap);
 	va_end(ap);
+	/* "" would name the root node; no element is called "?". */
 	if (n < 0 || (size_t)n >= sizeof(p->s))
-		p->s[0] = '\0';
+		strcpy(p->s, "?");
 	return p->s;
+}
+
+void smime_asn1_free(asn1_node *node)
+{
+	asn1_delete_structure2(node, ASN1_DELETE_FLAG_ZEROIZE);
 }
 
 int smime_asn1_read(asn1_node node, const char *name, unsigned char **out,
@@ -159,7 +165,7 @@ int smime_asn1_decode(const char *type, const unsigned char *der,
 	r = asn1_der_decoding2(&node, der, &used,
 			       ASN1_DECODE_FLAG_ALLOW_PADDING, NULL);
 	if (r != ASN1_SUCCESS) {
-		asn1_delete_structure(&node);
+		smime_asn1_free(&node);
 		return smime_asn1_err(r);
 	}
 	if (used < 0 || (size_t)used > len)
@@ -170,7 +176,7 @@ int smime_asn1_decode(const char *type, const unsigned char *der,
 	*out = node;
 	return 0;
 bad:
-	asn1_delete_structure(&node);
+	smime_asn1_free(&node);
 	return SMIME_E_PARSE;
 }
 
@@ -372,7 +378,7 @@ int smime_cms_read(const unsigned char *der, size_t len,
 	if (ret < 0)
 		goto cleanup;
 	/* The outer tree holds a copy of the content: free it first. */
-	asn1_delete_structure(&ci);
+	smime_asn1_free(&ci);
 	if (info->kind == SMIME_KIND_SIGNED)
 		ret = smime_cms_read_signed(inner, innerlen, limits, info);
 	else
@@ -380,7 +386,7 @@ int smime_cms_read(const unsigned char *der, size_t len,
 			inner, innerlen, info->kind == SMIME_KIND_AUTH_ENVELOPED,
 			limits, info);
 cleanup:
-	asn1_delete_structure(&ci);
+	smime_asn1_free(&ci);
 	return ret;
 }
 

@@ -356,7 +356,7 @@ static int read_econtent(const unsigned char *der, size_t len,
 	ret = smime_asn1_decode("SmimeCMS.OctetString", der, len, true, &os);
 	if (ret == 0)
 		ret = smime_asn1_read(os, "", &v, &n);
-	asn1_delete_structure(&os);
+	smime_asn1_free(&os);
 	if (ret == 0 && n > 0)
 		ret = smime_buf_append(out, v, n);
 	if (v != NULL) {
@@ -428,12 +428,12 @@ int smime_cms_read_signed(const unsigned char *der, size_t len,
 	if (ret < 0)
 		goto cleanup;
 	/* The tree holds a copy of the eContent: free it first. */
-	asn1_delete_structure(&node);
+	smime_asn1_free(&node);
 	cert_cache_free(&certs);
 	if (ec != NULL)
 		ret = read_econtent(ec, eclen, &info->econtent);
 cleanup:
-	asn1_delete_structure(&node);
+	smime_asn1_free(&node);
 	cert_cache_free(&certs);
 	return ret;
 }

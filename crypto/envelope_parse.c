@@ -88,7 +88,7 @@ static int read_params(asn1_node node, const char *eci, smime_envelope *env)
 	if (ret == 0)
 		ret = smime_asn1_read(prm, iv, &env->iv, &env->iv_len);
 cleanup:
-	asn1_delete_structure(&prm);
+	smime_asn1_free(&prm);
 	return ret;
 }
 
@@ -146,7 +146,7 @@ static int read_aad(asn1_node node, const unsigned char *der, size_t len,
 	ret = smime_asn1_err(asn1_der_coding(attrs, "", env->aad, &n, NULL));
 	env->aad_len = ret == 0 ? (size_t)n : 0;
 cleanup:
-	asn1_delete_structure(&attrs);
+	smime_asn1_free(&attrs);
 	free(copy);
 	return ret;
 }
@@ -169,8 +169,8 @@ static int read_label(asn1_node node, const char *ktri,
 				 "SmimeCMS.OAEPLabel", &label);
 	if (ret == 0)
 		ret = smime_asn1_read(label, "", &ri->label, &ri->label_len);
-	asn1_delete_structure(&prm);
-	asn1_delete_structure(&label);
+	smime_asn1_free(&prm);
+	smime_asn1_free(&label);
 	return ret;
 }
 
@@ -226,7 +226,7 @@ static int decode_inner(const unsigned char *der, size_t len, bool auth,
 	ret = smime_asn1_decode("SmimeCMS.ContentInfo", der, len, true, &ci);
 	if (ret == 0)
 		ret = smime_asn1_inner(ci, der, len, "content", inner, innerlen);
-	asn1_delete_structure(&ci);
+	smime_asn1_free(&ci);
 	if (ret < 0)
 		return ret;
 	return smime_asn1_decode(auth ? "SmimeCMS.AuthEnvelopedData"
@@ -286,7 +286,7 @@ int smime_envelope_parse(const unsigned char *der, size_t len,
 	*out = env;
 	env = NULL;
 cleanup:
-	asn1_delete_structure(&node);
+	smime_asn1_free(&node);
 	smime_envelope_free(env);
 	return ret;
 }

@@ -103,7 +103,7 @@ static int hash_algid_der(const char *hash, smime_buf *out)
 		ret = wr(n, "parameters", NULL, 0);
 	if (ret == 0)
 		ret = encode(n, out);
-	asn1_delete_structure(&n);
+	smime_asn1_free(&n);
 	return ret;
 }
 
@@ -154,7 +154,7 @@ static int oaep_params_der(const smime_keytrans *kt, smime_buf *out)
 			ret = wr(l, "", kt->oaep_label, (int)kt->oaep_label_len);
 		if (ret == 0)
 			ret = encode(l, &tmp);
-		asn1_delete_structure(&l);
+		smime_asn1_free(&l);
 		if (ret == 0)
 			ret = wr(n, "pSourceFunc.algorithm", OID_PSPECIFIED, 1);
 		if (ret == 0)
@@ -164,7 +164,7 @@ static int oaep_params_der(const smime_keytrans *kt, smime_buf *out)
 	if (ret == 0)
 		ret = encode(n, out);
 	smime_buf_free(&tmp);
-	asn1_delete_structure(&n);
+	smime_asn1_free(&n);
 	return ret;
 }
 
@@ -200,7 +200,7 @@ static int content_params_der(const smime_content_params *p, smime_buf *out)
 	}
 	if (ret == 0)
 		ret = encode(n, out);
-	asn1_delete_structure(&n);
+	smime_asn1_free(&n);
 	return ret;
 }
 
@@ -370,7 +370,7 @@ static int write_inner(const smime_content_params *p,
 	}
 	if (ret == 0)
 		ret = encode(node, out);
-	asn1_delete_structure(&node);
+	smime_asn1_free(&node);
 	return ret;
 }
 
@@ -388,7 +388,7 @@ static int write_content_info(bool auth, const smime_buf *inner,
 		ret = wr(ci, "content", inner->data, (int)inner->len);
 	if (ret == 0)
 		ret = encode(ci, out);
-	asn1_delete_structure(&ci);
+	smime_asn1_free(&ci);
 	return ret;
 }
 

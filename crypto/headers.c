@@ -84,8 +84,8 @@ void smime_headers_free(smime_headers *h)
 	if (h == NULL)
 		return;
 	for (i = 0; i < h->n; i++) {
-		free(h->v[i].name);
-		free(h->v[i].value);
+		smime_str_free(h->v[i].name);
+		smime_str_free(h->v[i].value);
 	}
 	free(h->v);
 	h->v = NULL;

@@ -84,12 +84,15 @@ int smime_asn1_read_iasn(asn1_node node, const char *name, char **issuer,
 			 unsigned char **issuer_der, size_t *issuer_der_len,
 			 char **serial_hex);
 /* Appends printf output to a path buffer for libtasn1 element names;
- * the result is "" (which names nothing) if it would not fit. */
+ * the result is "?" (which names nothing) if it would not fit. */
 typedef struct smime_asn1_path {
 	char s[256];
 } smime_asn1_path;
 const char *smime_asn1_path_fmt(smime_asn1_path *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Deletes a libtasn1 tree and zeroes its values on the way: trees hold
+ * content keys being wrapped and content the gateway decrypted. */
+void smime_asn1_free(asn1_node *node);
 
 /* The readers of the content types (cms_enveloped.c, cms_signed.c): der
  * is the inner structure, info already has content_type_oid. */

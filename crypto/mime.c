@@ -318,8 +318,8 @@ static void part_free_fields(smime_part *p)
 		part_free_fields(&p->children[i]);
 	free(p->children);
 	smime_headers_free(&p->headers);
-	free(p->type);
-	free(p->subtype);
+	smime_str_free(p->type);
+	smime_str_free(p->subtype);
 	smime_params_free(p->params, p->nparams);
 }
 

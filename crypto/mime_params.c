@@ -87,8 +87,8 @@ static void raw_free(struct raw_list *l)
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
-		free(l->v[i].name);
-		free(l->v[i].value);
+		smime_str_free(l->v[i].name);
+		smime_str_free(l->v[i].value);
 	}
 	free(l->v);
 }
@@ -205,21 +205,21 @@ static int read_params(const char *s, size_t n, size_t i, struct raw_list *l)
 		i += tl;
 		skip_cfws(s, n, &i);
 		if (i >= n || s[i] != '=') {
-			free(name);
+			smime_str_free(name);
 			continue;
 		}
 		i++;
 		skip_cfws(s, n, &i);
 		value = read_value(s, n, &i);
 		if (value == NULL) {
-			free(name);
+			smime_str_free(name);
 			return SMIME_E_NOMEM;
 		}
 		lower(name);
 		ret = raw_push(l, name, value);
 		if (ret < 0) {
-			free(name);
-			free(value);
+			smime_str_free(name);
+			smime_str_free(value);
 			return ret;
 		}
 	}
@@ -329,8 +329,8 @@ void smime_params_free(smime_param *params, size_t n)
 	if (params == NULL)
 		return;
 	for (i = 0; i < n; i++) {
-		free(params[i].name);
-		free(params[i].value);
+		smime_str_free(params[i].name);
+		smime_str_free(params[i].value);
 	}
 	free(params);
 }
@@ -366,8 +366,8 @@ done:
 	return 0;
 cleanup:
 	for (i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].value);
+		smime_str_free(v[i].name);
+		smime_str_free(v[i].value);
 	}
 	free(v);
 	return ret;

@@ -184,7 +184,7 @@ static int simple_der(const char *type, const void *value, int len,
 		ret = wr(n, "", value, len);
 	if (ret == 0)
 		ret = encode(n, "", out);
-	asn1_delete_structure(&n);
+	smime_asn1_free(&n);
 	return ret;
 }
 
@@ -250,7 +250,7 @@ static int signing_time_der(time_t t, smime_buf *out)
 	}
 	if (ret == 0)
 		ret = encode(n, "", out);
-	asn1_delete_structure(&n);
+	smime_asn1_free(&n);
 	return ret;
 }
 
@@ -276,7 +276,7 @@ static int capabilities_der(smime_buf *out)
 	}
 	if (ret == 0)
 		ret = encode(n, "", out);
-	asn1_delete_structure(&n);
+	smime_asn1_free(&n);
 	return ret;
 }
 
@@ -314,7 +314,7 @@ static int signing_cert_der(const smime_cert *cert, smime_buf *out)
 		ret = wr(n, "policies", NULL, 0);
 	if (ret == 0)
 		ret = encode(n, "", out);
-	asn1_delete_structure(&n);
+	smime_asn1_free(&n);
 	return ret;
 }
 
@@ -406,8 +406,8 @@ static int pss_params_der(const plan *p, smime_buf *out)
 		ret = wr(n, "saltLength", salt, 0);
 	if (ret == 0)
 		ret = encode(n, "", out);
-	asn1_delete_structure(&h);
-	asn1_delete_structure(&n);
+	smime_asn1_free(&h);
+	smime_asn1_free(&n);
 	smime_buf_free(&hash);
 	return ret;
 }
@@ -558,7 +558,7 @@ static int write_signed_data(const smime_key *key, const plan *p,
 		ret = write_signer_info(sd, key, p, md, mdlen, when);
 	if (ret == 0)
 		ret = encode(sd, "", out);
-	asn1_delete_structure(&sd);
+	smime_asn1_free(&sd);
 	return ret;
 }
 
@@ -601,7 +601,7 @@ cleanup:
 		der->len = old;
 		der->data[old] = '\0';
 	}
-	asn1_delete_structure(&ci);
+	smime_asn1_free(&ci);
 	smime_buf_free(&sd);
 	return ret;
 }

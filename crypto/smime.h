@@ -55,6 +55,10 @@ void smime_global_deinit(void);
 
 /* Overwrite n bytes in a way the compiler cannot drop. */
 void smime_wipe(void *p, size_t n);
+/* Wipes a NUL-terminated string, then frees it (NULL is fine).  For
+ * the field names, values and parameters the MIME code keeps: they may
+ * come from content the gateway decrypted. */
+void smime_str_free(char *s);
 
 /* A growable byte string (Postfix's vstring idea).  data is always
  * NUL-terminated after len bytes, so text can be used as a C string. */

@@ -171,7 +171,7 @@ typedef struct sd_ctx {
 
 static void ctx_free(sd_ctx *c)
 {
-	asn1_delete_structure(&c->sd);
+	smime_asn1_free(&c->sd);
 	free(c->econtent_type);
 	smime_strv_free(c->digests, c->ndigests);
 	for (size_t i = 0; i < c->npool; i++)
@@ -282,7 +282,7 @@ static int read_econtent(sd_ctx *c)
 		smime_wipe(v, n);
 		free(v);
 	}
-	asn1_delete_structure(&os);
+	smime_asn1_free(&os);
 	return ret;
 }
 
@@ -304,7 +304,7 @@ static int ctx_open(sd_ctx *c)
 		ret = smime_asn1_inner(ci, c->req->der, c->req->der_len,
 				       "content", &c->der, &c->len);
 	free(ct);
-	asn1_delete_structure(&ci);
+	smime_asn1_free(&ci);
 	if (ret == 0)
 		ret = smime_asn1_decode("SmimeCMS.SignedData", c->der, c->len,
 					true, &c->sd);

@@ -99,7 +99,7 @@ static int read_signing_time(const unsigned char *der, size_t len,
 	if (ret == 0)
 		v->has_signing_time = true;
 	free(value);
-	asn1_delete_structure(&t);
+	smime_asn1_free(&t);
 	return ret;
 }
 
@@ -116,7 +116,7 @@ static int check_content_type(const unsigned char *der, size_t len,
 	if (ret == 0 && (econtent_type == NULL || strcmp(oid, econtent_type)))
 		ret = SMIME_E_PARSE;
 	free(oid);
-	asn1_delete_structure(&t);
+	smime_asn1_free(&t);
 	return ret;
 }
 
@@ -130,7 +130,7 @@ static int read_message_digest(const unsigned char *der, size_t len,
 	if (ret == 0)
 		ret = smime_asn1_read(t, "", &v->message_digest,
 				      &v->message_digest_len);
-	asn1_delete_structure(&t);
+	smime_asn1_free(&t);
 	return ret;
 }
 
@@ -401,8 +401,8 @@ static int read_pss_params(const smime_signer_view *v, pss_params *pp)
 	free(mgf_oid);
 	free(mp);
 	free(salt);
-	asn1_delete_structure(&n);
-	asn1_delete_structure(&mgf);
+	smime_asn1_free(&n);
+	smime_asn1_free(&mgf);
 	return ret;
 }
 
