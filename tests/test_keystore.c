@@ -255,17 +255,42 @@ static void test_good_store(void)
 	smime_buf_free(&diags);
 }
 
-/* Secrets that group or others may read or write. */
+/* Secrets that group or others may read, or write (a stranger's key or
+ * passphrase could take their place). */
 static void test_refused_modes(void)
 {
-	char dir[300];
+	static const struct {
+		bool p12;	  /* nss-bob.p12 + .pass, else alice.crt + .key */
+		const char *file; /* the file given the mode */
+		mode_t mode;
+		const char *want;
+	} cases[] = {
+		{false, "alice.key", 0644,
+		 "private key readable by group or others (mode 0644)"},
+		{true, "nss-bob.p12", 0604,
+		 "private key readable by group or others (mode 0604)"},
+		{true, "nss-bob.pass", 0640,
+		 "passphrase readable by group or others (mode 0640)"},
+		{false, "alice.key", 0620,
+		 "private key writable by group or others (mode 0620)"},
+		{true, "nss-bob.p12", 0602,
+		 "private key writable by group or others (mode 0602)"},
+		{true, "nss-bob.pass", 0620,
+		 "passphrase writable by group or others (mode 0620)"},
+	};
+	char dir[300], what[64];
 
-	new_dir(dir, sizeof(dir));
-	put_pem(dir, CMS_DATA_DIR, "alice", "alice");
-	set_mode(dir, "alice.key", 0644);
-	expect_refused(dir, "alice.key", "private key readable by group or "
-					 "others (mode 0644)",
-		       "key mode 0644");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		new_dir(dir, sizeof(dir));
+		if (cases[i].p12)
+			put_p12(dir, "nss-bob", 0600);
+		else
+			put_pem(dir, CMS_DATA_DIR, "alice", "alice");
+		set_mode(dir, cases[i].file, cases[i].mode);
+		snprintf(what, sizeof(what), "%s mode %04o", cases[i].file,
+			 (unsigned)cases[i].mode);
+		expect_refused(dir, cases[i].file, cases[i].want, what);
+	}
 
 	new_dir(dir, sizeof(dir));
 	put_pem(dir, CMS_DATA_DIR, "alice", "alice");
@@ -273,39 +298,6 @@ static void test_refused_modes(void)
 	set_mode(dir, "bob.key", 0640);
 	expect_refused(dir, "bob.key", "readable by group or others",
 		       "one bad key among good ones");
-
-	new_dir(dir, sizeof(dir));
-	put_p12(dir, "nss-bob", 0604);
-	expect_refused(dir, "nss-bob.p12", "readable by group or others",
-		       "PKCS#12 mode 0604");
-
-	new_dir(dir, sizeof(dir));
-	put_p12(dir, "nss-bob", 0600);
-	set_mode(dir, "nss-bob.pass", 0640);
-	expect_refused(dir, "nss-bob.pass",
-		       "passphrase readable by group or others",
-		       "passphrase mode 0640");
-
-	/* Writable by group or others: a stranger's key could take its
-	 * place. */
-	new_dir(dir, sizeof(dir));
-	put_pem(dir, CMS_DATA_DIR, "alice", "alice");
-	set_mode(dir, "alice.key", 0620);
-	expect_refused(dir, "alice.key", "private key writable by group or "
-					 "others (mode 0620)",
-		       "key mode 0620");
-
-	new_dir(dir, sizeof(dir));
-	put_p12(dir, "nss-bob", 0602);
-	expect_refused(dir, "nss-bob.p12", "writable by group or others",
-		       "PKCS#12 mode 0602");
-
-	new_dir(dir, sizeof(dir));
-	put_p12(dir, "nss-bob", 0600);
-	set_mode(dir, "nss-bob.pass", 0620);
-	expect_refused(dir, "nss-bob.pass",
-		       "passphrase writable by group or others",
-		       "passphrase mode 0620");
 }
 
 /* Entries whose files do not make a key. */
