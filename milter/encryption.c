@@ -188,41 +188,54 @@ static const smime_part *find_part(const smime_part *p, const char *num)
 }
 
 /*
- * Puts the new entity in place of the old one's exact bytes [start, end)
- * of the body.  The edit list's body starts as a copy of the original; the
- * analysis lists sibling entities in document order, so every earlier
- * splice lies before this one and shifts it by the growth so far.
+ * What re-encrypting nested entities shares from one layer to the next:
+ * the body parsed once, and how much of the original body the new one
+ * holds so far.  Parsing or copying the whole body once per entity made
+ * a message of 4,000 small encrypted parts take 42 s (quadratic).
  */
-static int splice(const unsigned char *body, size_t bodylen,
-		  const smime_part *p, const smime_buf *entity,
-		  smime_edits *edits)
+typedef struct nested {
+	bool parsed;
+	int parse_rc;
+	smime_part *root;
+	size_t copied; /* original bytes [0, copied) are in edits->body */
+} nested;
+
+/*
+ * Puts the new entity in place of the old one's exact bytes [start, end)
+ * of the body: what lies between the previous entity and this one, then
+ * the entity.  The analysis lists sibling entities in document order;
+ * splice_finish adds the rest of the body after the last one.
+ */
+static int splice(const unsigned char *body, const smime_part *p,
+		  const smime_buf *entity, smime_edits *edits, nested *n)
 {
-	smime_buf out = SMIME_BUF_INIT;
-	size_t start, end;
 	int rc;
 
 	if (!edits->replace_body) {
 		smime_buf_reset(&edits->body);
-		if (smime_buf_append(&edits->body, body, bodylen) < 0)
-			return SMIME_E_NOMEM;
+		n->copied = 0;
 	}
-	/* Earlier splices moved everything after them by the same amount,
-	 * up or down. */
-	start = p->start + edits->body.len - bodylen;
-	end = p->end + edits->body.len - bodylen;
-	if (end > edits->body.len || start > end)
+	if (p->start < n->copied || p->end < p->start)
 		return SMIME_E_ARG;
-	if ((rc = smime_buf_append(&out, edits->body.data, start)) < 0 ||
-	    (rc = smime_buf_append(&out, entity->data, entity->len)) < 0 ||
-	    (rc = smime_buf_append(&out, edits->body.data + end,
-				   edits->body.len - end)) < 0) {
-		smime_buf_free(&out);
+	if ((rc = smime_buf_append(&edits->body, body + n->copied,
+				   p->start - n->copied)) < 0 ||
+	    (rc = smime_buf_append(&edits->body, entity->data, entity->len)) < 0)
 		return rc;
-	}
-	smime_buf_free(&edits->body);
-	edits->body = out;
+	n->copied = p->end;
 	edits->replace_body = true;
 	return SMIME_OK;
+}
+
+/* After the last entity: the rest of the original body. */
+static int splice_finish(const unsigned char *body, size_t bodylen,
+			 smime_edits *edits, const nested *n)
+{
+	if (n->copied == 0)
+		return SMIME_OK;
+	if (n->copied > bodylen)
+		return SMIME_E_ARG;
+	return smime_buf_append(&edits->body, body + n->copied,
+				bodylen - n->copied);
 }
 
 /* The entity in the body's own line ends, without a final line end (the
@@ -248,9 +261,8 @@ static int reencrypt_nested(const milter_config *cfg, const milter_msg *m,
 			    bool outbound, const unsigned char *body,
 			    size_t bodylen, const char *num,
 			    const smime_cipher_info *ci, smime_edits *edits,
-			    outcome *o)
+			    outcome *o, nested *n)
 {
-	smime_part *root = NULL;
 	const smime_part *p;
 	smime_buf der = SMIME_BUF_INIT, newder = SMIME_BUF_INIT;
 	smime_buf ent = SMIME_BUF_INIT;
@@ -258,11 +270,15 @@ static int reencrypt_nested(const milter_config *cfg, const milter_msg *m,
 				   : SMIME_KIND_ENVELOPED;
 	int rc;
 
-	rc = smime_mime_parse(body, bodylen, &m->headers, &cfg->analyze.mime,
-			      &root);
+	if (!n->parsed) {
+		n->parse_rc = smime_mime_parse(body, bodylen, &m->headers,
+					       &cfg->analyze.mime, &n->root);
+		n->parsed = true;
+	}
+	rc = n->parse_rc;
 	if (rc < 0)
 		goto cleanup;
-	p = find_part(root, num);
+	p = find_part(n->root, num);
 	rc = p ? smime_part_decode(body, p, &der) : SMIME_E_PARSE;
 	if (rc < 0) {
 		if (!smime_err_is_resource(rc)) {
@@ -282,13 +298,12 @@ static int reencrypt_nested(const milter_config *cfg, const milter_msg *m,
 			 memmem(body, bodylen, "\r\n", 2) != NULL, &ent);
 	/* Complete: only now does the body change. */
 	if (rc == 0)
-		rc = splice(body, bodylen, p, &ent, edits);
+		rc = splice(body, p, &ent, edits, n);
 	if (rc == 0) {
 		o->action = "reencrypted";
 		o->new_cipher = ci->name;
 	}
 cleanup:
-	smime_mime_free(root);
 	smime_buf_free(&der);
 	smime_buf_free(&newder);
 	smime_buf_free(&ent);
@@ -299,14 +314,15 @@ cleanup:
 static int decide(const milter_config *cfg, const milter_msg *m,
 		  bool outbound, const smime_facts *f, size_t i,
 		  const unsigned char *body, size_t bodylen,
-		  const smime_cipher_info *ci, smime_edits *edits, outcome *o)
+		  const smime_cipher_info *ci, smime_edits *edits, outcome *o,
+		  nested *n)
 {
 	o->action = "kept";
 	if (under_signature(f, i))
 		o->reason = "under-signature";
 	else if (!is_top(&f->layers[i]))
 		return reencrypt_nested(cfg, m, outbound, body, bodylen,
-					f->layers[i].part, ci, edits, o);
+					f->layers[i].part, ci, edits, o, n);
 	else
 		return reencrypt_top(cfg, m, outbound, body, bodylen, ci,
 				     edits, o);
@@ -325,6 +341,7 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 	bool transform = ci != NULL && edits->verdict == SMIME_VERDICT_ACCEPT;
 	const char *base = plain_action(l->action);
 	smime_buf v = SMIME_BUF_INIT;
+	nested n = {0};
 	unsigned at = 0;
 	int rc = SMIME_OK;
 
@@ -340,7 +357,7 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 			continue;
 		if (transform)
 			rc = decide(cfg, m, outbound, facts, i, body, bodylen,
-				    ci, edits, &o);
+				    ci, edits, &o, &n);
 		if (rc == 0)
 			rc = header_value(&facts->layers[i], &o, &v);
 		if (rc == 0)
@@ -357,6 +374,9 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 				l->reason = o.reason;
 		}
 	}
+	if (rc == 0)
+		rc = splice_finish(body, bodylen, edits, &n);
+	smime_mime_free(n.root);
 	smime_buf_free(&v);
 	return rc;
 }
