@@ -10,11 +10,11 @@
  * whenever libgcrypt lacks it (FIPS mode), go through nettle's
  * arctwo_set_key_ekb(), which GnuTLS already brings.
  *
- * Promises: decryption checks the padding or the tag before anything is
- * handed out, and every failure is SMIME_E_CRYPTO with the buffer wiped,
- * whatever went wrong; the padding check runs over the whole last block
- * without branching on secret bytes.
+ * Promises: CBC decryption never fails on what the key revealed (SPEC
+ * section 8 step 3: the padding is removed, never checked); GCM says
+ * whether the tag verified and leaves the wiping to its caller.
  */
+#include "ct.h"
 #include "keys_internal.h"
 
 #include <gcrypt.h>
@@ -75,39 +75,17 @@ static int rc2_cbc_encrypt(const smime_content_key *ck, unsigned ekb,
 	return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* Constant-time helpers                                                */
-/* ------------------------------------------------------------------ */
-
-/* 1 when a < b, for a, b < 2^31, without a branch. */
-static uint32_t ct_lt(uint32_t a, uint32_t b)
-{
-	return (a - b) >> 31;
-}
-
-/* 1 when two bytes are equal. */
-static uint32_t ct_eq8(uint8_t a, uint8_t b)
-{
-	return ((uint32_t)(a ^ b) - 1) >> 31;
-}
-
 /*
- * PKCS#7 padding: the last byte p must be 1..block and the last p bytes
- * all equal p.  Every byte of the last block is looked at, whatever p.
+ * PKCS#7 padding, SPEC section 8 step 3: never a failure.  As many bytes
+ * go as the last byte says, or one block when it says 0 or more than a
+ * block; chosen with a mask, so the time does not say which.
  */
-static int unpad(const unsigned char *d, size_t len, size_t block,
-		 size_t *out)
+static size_t unpad(const unsigned char *d, size_t len, size_t block)
 {
-	uint8_t pad = d[len - 1];
-	uint32_t good = (1 - ct_eq8(pad, 0)) & (1 - ct_lt((uint32_t)block, pad));
+	uint32_t pad = d[len - 1];
+	uint32_t odd = ct_zero_mask(pad) | ct_lt_mask((uint32_t)block, pad);
 
-	for (size_t i = 0; i < block; i++) {
-		uint32_t in_pad = ct_lt((uint32_t)i, pad);
-
-		good &= (1 - in_pad) | ct_eq8(d[len - 1 - i], pad);
-	}
-	*out = len - (good ? pad : 0);
-	return good ? 0 : SMIME_E_CRYPTO;
+	return len - ct_select(odd, (uint32_t)block, pad);
 }
 
 /* ------------------------------------------------------------------ */
@@ -162,7 +140,10 @@ static int cbc_run(const smime_content_params *p, const smime_content_key *ck,
 	int algo = c->gcry_algo, ret;
 
 	if (is_rc2(c)) {
-		algo = rc2_gcry_algo(ck, p->eff_bits);
+		/* Decryption always through nettle: which library runs
+		 * must not depend on the length of a key that may be a
+		 * substitute (SPEC section 8 step 2). */
+		algo = enc ? rc2_gcry_algo(ck, p->eff_bits) : 0;
 		if (p->eff_bits < 1 || p->eff_bits > 1024)
 			return SMIME_E_CRYPTO;
 	} else if (ck->len != c->key_len) {
@@ -227,32 +208,32 @@ static int gcm_run(const smime_content_params *p, const smime_content_key *ck,
 int smime_content_decrypt(const smime_content_params *p,
 			  const smime_content_key *ck,
 			  const unsigned char *tag, size_t tag_len,
-			  unsigned char *data, size_t *len)
+			  unsigned char *data, size_t *len, bool *authentic)
 {
 	size_t block, n = *len;
 	int ret;
 
+	*authentic = false;
 	if (p->cipher->aead) {
 		ret = gcm_run(p, ck, false, data, n, (unsigned char *)tag,
 			      tag_len);
-	} else {
-		block = block_len(p->cipher);
-		if (block == 0 || n == 0 || n % block != 0 ||
-		    p->iv_len != block)
-			ret = SMIME_E_CRYPTO;
-		else
-			ret = cbc_run(p, ck, false, data, n);
-		if (ret == 0)
-			ret = unpad(data, n, block, &n);
+		*authentic = ret == 0;
+		return ret == SMIME_E_NOMEM ? ret : 0;
 	}
-	if (ret < 0) {
-		/* One outcome for every failure; nothing decrypted stays. */
-		smime_wipe(data, *len);
-		*len = 0;
-		return ret == SMIME_E_NOMEM ? ret : SMIME_E_CRYPTO;
-	}
-	*len = n;
+	block = block_len(p->cipher);
+	if (block == 0 || n == 0 || n % block != 0 || p->iv_len != block)
+		return SMIME_E_ARG; /* public: smime_envelope_usable says */
+	ret = cbc_run(p, ck, false, data, n);
+	if (ret < 0)
+		return ret;
+	*len = unpad(data, n, block);
+	*authentic = true;
 	return 0;
+}
+
+size_t smime_cipher_block_len(const smime_cipher_info *c)
+{
+	return c->aead ? 0 : block_len(c);
 }
 
 int smime_content_encrypt(const smime_content_params *p,

@@ -9,6 +9,7 @@
 
 #include "internal.h"
 
+#include <gcrypt.h>
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -91,16 +92,45 @@ struct smime_content_key {
 
 int smime_content_key_new(size_t len, smime_content_key **out);
 
+/* The longest content key (RC2 keys end at 128 bytes). */
+#define SMIME_CK_MAX 128
+/* The bytes of the secret a key store makes for each key at load time,
+ * for the substitute keys of implicit rejection. */
+#define SMIME_KEY_SECRET_LEN 32
+
+/* One unwrap's input (SPEC section 8 step 2). */
+typedef struct smime_unwrap_in {
+	gnutls_privkey_t key;
+	const unsigned char *secret; /* SMIME_KEY_SECRET_LEN bytes */
+	const smime_keytrans *kt;
+	const unsigned char *enc; /* the encrypted key */
+	size_t enc_len;
+	const size_t *lens; /* the key lengths the content cipher allows */
+	size_t nlens;
+} smime_unwrap_in;
+
 /*
- * Decrypts an encrypted content key.  lens lists the acceptable key
- * lengths (PKCS#1 v1.5: each is tried in constant time, all of them
- * always); OAEP returns whatever length the padding holds, which must
- * be one of lens.  Every failure is SMIME_E_CRYPTO.
+ * Unwraps in->enc into out, a content key of SMIME_CK_MAX bytes' room:
+ * the key it holds when the padding is right and its length is one of
+ * lens, otherwise the substitute of in->lens[0] bytes.  Without a branch
+ * on which.  Negative only for a resource error or a caller error (the
+ * caller checked the public conditions first: smime_envelope_usable).
  */
-int smime_rsa_unwrap(gnutls_privkey_t key, const smime_keytrans *kt,
-		     const unsigned char *enc, size_t enc_len,
-		     const size_t *lens, size_t nlens,
-		     smime_content_key **out);
+int smime_rsa_unwrap(const smime_unwrap_in *in, smime_content_key *out);
+/* One unwrap of smime_envelope_open (step 2), into out of SMIME_CK_MAX
+ * bytes' room; and its step 3, the content decrypted with a key and
+ * appended to out (nothing appended when *authentic is false for GCM).
+ * Apart for the tests, which look at the keys themselves. */
+int smime_envelope_unwrap(const smime_envelope *env, const smime_unwrap *u,
+			  smime_content_key *out);
+int smime_envelope_decrypt_with(const smime_envelope *env,
+				const smime_content_key *key, smime_buf *out,
+				bool *authentic);
+/* The RSA private key as a libgcrypt S-expression (secure memory). */
+int smime_rsa_private_sexp(gnutls_privkey_t key, gcry_sexp_t *out);
+/* The key's implicit-rejection secret (keystore.c). */
+const unsigned char *smime_key_secret(const smime_key *k);
+
 /* Encrypts ck for the certificate's RSA key into out (appended). */
 int smime_rsa_wrap(const smime_cert *cert, const smime_keytrans *kt,
 		   const smime_content_key *ck, smime_buf *out);
@@ -120,13 +150,17 @@ typedef struct smime_content_params {
 	size_t aad_len;
 } smime_content_params;
 
-/* Decrypts data[0..*len) in place; on success *len is the plaintext's
- * length.  tag is the GCM tag.  Every failure is SMIME_E_CRYPTO, and
- * then the data is wiped and *len is 0. */
+/* Decrypts data[0..*len) in place.  CBC: the padding is removed as SPEC
+ * section 8 step 3 says, never checked, and *authentic is true.  GCM:
+ * *authentic says whether the tag verified (the caller wipes what was
+ * decrypted when it did not).  Negative only for a resource error or a
+ * length the caller should have refused (smime_envelope_usable). */
 int smime_content_decrypt(const smime_content_params *p,
 			  const smime_content_key *ck,
 			  const unsigned char *tag, size_t tag_len,
-			  unsigned char *data, size_t *len);
+			  unsigned char *data, size_t *len, bool *authentic);
+/* The block of a CBC cipher (8 or 16); 0 for GCM. */
+size_t smime_cipher_block_len(const smime_cipher_info *c);
 /* Encrypts in place (adding PKCS#7 padding for CBC); for GCM the tag of
  * p->icv_len bytes goes to tag. */
 int smime_content_encrypt(const smime_content_params *p,

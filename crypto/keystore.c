@@ -29,6 +29,9 @@ struct smime_key {
 	gnutls_privkey_t key;
 	gnutls_x509_crt_t *chain; /* the issuers after the certificate */
 	unsigned nchain;
+	/* Random, made at load time, in secure memory: the substitute keys
+	 * of implicit rejection derive from it (SPEC section 8 step 2). */
+	unsigned char *secret;
 };
 
 struct smime_keystore {
@@ -146,6 +149,9 @@ static void key_free(smime_key *k)
 	for (unsigned i = 0; i < k->nchain; i++)
 		gnutls_x509_crt_deinit(k->chain[i]);
 	gnutls_free(k->chain);
+	if (k->secret != NULL)
+		smime_wipe(k->secret, SMIME_KEY_SECRET_LEN);
+	gcry_free(k->secret);
 	free(k);
 }
 
@@ -186,6 +192,12 @@ static int add_key(loader *l, const char *name, const char *crt_path,
 	}
 	k->key = key;
 	key = NULL;
+	k->secret = gcry_malloc_secure(SMIME_KEY_SECRET_LEN);
+	if (k->secret == NULL) {
+		ret = SMIME_E_NOMEM;
+		goto fail;
+	}
+	gcry_randomize(k->secret, SMIME_KEY_SECRET_LEN, GCRY_STRONG_RANDOM);
 	if (!key_matches(k->key, list[0])) {
 		ret = problem(l, crt_path,
 			      "the certificate does not belong to the private "
@@ -635,6 +647,11 @@ const smime_key *smime_keystore_find_recipient(const smime_keystore *ks,
 const smime_cert *smime_key_cert(const smime_key *k)
 {
 	return k != NULL ? k->cert : NULL;
+}
+
+const unsigned char *smime_key_secret(const smime_key *k)
+{
+	return k->secret;
 }
 
 bool smime_key_can_oaep(const smime_key *k)

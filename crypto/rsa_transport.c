@@ -1,21 +1,17 @@
 /*
  * rsa_transport.c - RSA key transport of the content-encryption key
  * (RFC 5652 section 6.2.1, RFC 8017): PKCS#1 v1.5 and RSAES-OAEP, both
- * ways, and the content keys themselves.
+ * ways: wrapping here, unwrapping in rsa_unwrap.c; and the content keys
+ * themselves.
  *
- * PKCS#1 v1.5 decryption goes through gnutls_privkey_decrypt_data2, which
- * runs in constant time for a plaintext of known length.  A content key
- * whose length the cipher does not fix (RC2) is tried at every candidate
- * length, always all of them, so the time taken does not say which one
- * held.  GnuTLS 3.7 has no OAEP, so OAEP goes through libgcrypt with the
- * key's parameters exported from GnuTLS into secure memory and wiped
- * right after (NOTES.md).  libgcrypt's OAEP uses one hash for both the
- * label hash and MGF1: other combinations are refused as unsupported,
- * which is public information, never a decryption outcome.
+ * GnuTLS 3.7 has no OAEP, so OAEP goes through libgcrypt with the key's
+ * parameters exported from GnuTLS into secure memory and wiped right
+ * after (NOTES.md).  libgcrypt's OAEP uses one hash for both the label
+ * hash and MGF1: other combinations are refused as unsupported, which is
+ * public information, never a decryption outcome.
  *
- * Promises: every decryption failure is SMIME_E_CRYPTO, whatever went
- * wrong, and leaves no key material behind; content keys live in
- * libgcrypt secure memory and are wiped when freed.
+ * Promises: content keys live in libgcrypt secure memory and are wiped
+ * when freed.
  */
 #include "keys_internal.h"
 
@@ -23,14 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CONTENT_KEY 128 /* RC2 keys end at 128 bytes */
-
 int smime_content_key_new(size_t len, smime_content_key **out)
 {
 	smime_content_key *ck;
 
 	*out = NULL;
-	if (len == 0 || len > MAX_CONTENT_KEY)
+	if (len == 0 || len > SMIME_CK_MAX)
 		return SMIME_E_ARG;
 	ck = calloc(1, sizeof(*ck));
 	if (ck == NULL)
@@ -104,7 +98,7 @@ static int datum_to_mpi(gnutls_datum_t *d, gcry_mpi_t *out)
  * (PKCS#1's) coefficient is q^-1 mod p: swapping p and q makes them the
  * same number.
  */
-static int private_sexp(gnutls_privkey_t key, gcry_sexp_t *out)
+int smime_rsa_private_sexp(gnutls_privkey_t key, gcry_sexp_t *out)
 {
 	gnutls_datum_t d[8]; /* n e d p q u e1 e2 */
 	gcry_mpi_t m[6] = {NULL};
@@ -178,113 +172,6 @@ static int oaep_sexp(const char *kind, const smime_keytrans *kt,
 				      v);
 	smime_buf_free(&fmt);
 	return ret != 0 ? SMIME_E_CRYPTO : 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Unwrapping                                                           */
-/* ------------------------------------------------------------------ */
-
-static bool len_allowed(size_t len, const size_t *lens, size_t nlens)
-{
-	for (size_t i = 0; i < nlens; i++)
-		if (lens[i] == len)
-			return true;
-	return false;
-}
-
-static int unwrap_oaep(gnutls_privkey_t key, const smime_keytrans *kt,
-		       const unsigned char *enc, size_t enc_len,
-		       const size_t *lens, size_t nlens,
-		       smime_content_key **out)
-{
-	gcry_sexp_t skey = NULL, data = NULL, plain = NULL;
-	const char *v, *tok;
-	size_t vlen = 0, toklen = 0;
-	int ret;
-
-	ret = private_sexp(key, &skey);
-	if (ret == 0)
-		ret = oaep_sexp("enc-val", kt, "(rsa(a%b))", enc, enc_len,
-				&data);
-	if (ret < 0)
-		goto cleanup;
-	if (gcry_pk_decrypt(&plain, data, skey) != 0) {
-		ret = SMIME_E_CRYPTO;
-		goto cleanup;
-	}
-	/* With (flags oaep) the result is (value PLAINTEXT).  Read it in
-	 * place: gcry_sexp_find_token would copy the content key into
-	 * memory that gcry_sexp_release does not wipe. */
-	tok = gcry_sexp_nth_data(plain, 0, &toklen);
-	v = tok != NULL && toklen == 5 && memcmp(tok, "value", 5) == 0
-		    ? gcry_sexp_nth_data(plain, 1, &vlen)
-		    : NULL;
-	if (v == NULL || !len_allowed(vlen, lens, nlens)) {
-		ret = SMIME_E_CRYPTO;
-		goto cleanup;
-	}
-	ret = smime_content_key_new(vlen, out);
-	if (ret == 0)
-		memcpy((*out)->key, v, vlen);
-cleanup:
-	gcry_sexp_release(skey);
-	gcry_sexp_release(data);
-	gcry_sexp_release(plain);
-	return ret;
-}
-
-/*
- * PKCS#1 v1.5: one constant-time decryption per candidate length, all of
- * them always; at most one can succeed, because the padding fixes the
- * length.
- */
-static int unwrap_pkcs1(gnutls_privkey_t key, const unsigned char *enc,
-			size_t enc_len, const size_t *lens, size_t nlens,
-			smime_content_key **out)
-{
-	smime_content_key *try[8] = {NULL};
-	gnutls_datum_t ct = {(unsigned char *)enc, (unsigned)enc_len};
-	size_t hit = nlens;
-	int ret = 0;
-
-	*out = NULL;
-	if (nlens == 0 || nlens > sizeof(try) / sizeof(try[0]))
-		return SMIME_E_ARG;
-	for (size_t i = 0; i < nlens && ret == 0; i++)
-		ret = smime_content_key_new(lens[i], &try[i]);
-	for (size_t i = 0; i < nlens && ret == 0; i++) {
-		int r = gnutls_privkey_decrypt_data2(key, 0, &ct, try[i]->key,
-						     try[i]->len);
-
-		/* Remember the hit; look at nothing else until all ran. */
-		if (r == 0)
-			hit = i;
-	}
-	if (ret == 0 && hit == nlens)
-		ret = SMIME_E_CRYPTO;
-	for (size_t i = 0; i < nlens; i++) {
-		if (ret == 0 && i == hit)
-			*out = try[i];
-		else
-			smime_content_key_free(try[i]);
-	}
-	return ret;
-}
-
-int smime_rsa_unwrap(gnutls_privkey_t key, const smime_keytrans *kt,
-		     const unsigned char *enc, size_t enc_len,
-		     const size_t *lens, size_t nlens,
-		     smime_content_key **out)
-{
-	*out = NULL;
-	if (gnutls_privkey_get_pk_algorithm(key, NULL) != GNUTLS_PK_RSA ||
-	    !smime_keytrans_supported(kt))
-		return SMIME_E_UNSUPPORTED;
-	if (enc == NULL || enc_len == 0 || enc_len > 65536)
-		return SMIME_E_CRYPTO;
-	if (kt->oaep)
-		return unwrap_oaep(key, kt, enc, enc_len, lens, nlens, out);
-	return unwrap_pkcs1(key, enc, enc_len, lens, nlens, out);
 }
 
 /* ------------------------------------------------------------------ */

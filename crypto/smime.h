@@ -887,19 +887,10 @@ const smime_cert *smime_certdir_find_recipient(const smime_certdir *cd,
 /* ------------------------------------------------------------------ */
 
 /*
- * Results of opening besides 0 and the resource errors:
- * SMIME_E_CRYPTO  every decryption failure, whatever its cause (wrong
- *                 key, bad key padding, bad content padding, bad GCM
- *                 tag, a key of the wrong length): one code, no
- *                 plaintext left anywhere, so no padding oracle.
- * SMIME_E_KEY_AGREEMENT  the RecipientInfo is KeyAgreeRecipientInfo or
- *                 KEKRecipientInfo: parsed, not opened yet
- *                 (reason=key-agreement).
- * SMIME_E_NOTFOUND  no RecipientInfo names the key's certificate.
- * SMIME_E_UNSUPPORTED  something public rules the key out: a password or
- *                 other RecipientInfo, a non-RSA key for key transport,
- *                 OAEP whose MGF1 hash differs from its hash, an RC2
- *                 effective size with no known parameter version.
+ * SMIME_E_KEY_AGREEMENT: a RecipientInfo of a kind or scheme this build
+ * cannot use with the key it names (kari, kekri, password, OAEP it cannot
+ * compute or with a key it cannot export).  SMIME_E_NOTFOUND: nothing
+ * names what was looked for.
  */
 #define SMIME_E_KEY_AGREEMENT (-8)
 #define SMIME_E_NOTFOUND (-9)
@@ -927,30 +918,57 @@ typedef struct smime_content_key smime_content_key;
 void smime_content_key_free(smime_content_key *ck);
 
 /*
- * Opens RecipientInfo ri with key: RSA PKCS#1 v1.5 in constant time
- * (gnutls_privkey_decrypt_data2) or RSAES-OAEP (libgcrypt).  Does not
- * check that ri names the key (smime_cert_names_recipient does): the
- * caller decides which key it may use (SPEC section 8).
+ * Opening follows SPEC section 8, so that nothing a sender can observe
+ * depends on what a private key revealed.
+ *
+ * Step 1, public: the caller picks the RecipientInfos to unwrap from the
+ * message and the configuration alone, with these three functions.
  */
-int smime_envelope_open_ri(const smime_envelope *env, size_t ri,
-			   const smime_key *key, smime_content_key **ck);
-/* Opens the first RecipientInfo naming key's certificate that opens. */
-int smime_envelope_open_key(const smime_envelope *env, const smime_key *key,
-			    smime_content_key **ck, size_t *ri);
-/* The inbound proof of SPEC section 8: 0 when RecipientInfo ri opens
- * with key to exactly ck, else SMIME_E_CRYPTO (or the results above). */
-int smime_envelope_check_ri(const smime_envelope *env, size_t ri,
-			    const smime_key *key,
-			    const smime_content_key *ck);
+/* The first RecipientInfo naming certificate c (issuer and serial, or
+ * SKI), or info->nrecipients when none does.  Only the first counts. */
+size_t smime_envelope_find_ri(const smime_envelope *env, const smime_cert *c);
+/* 0 when key can unwrap RecipientInfo ri; SMIME_E_KEY_AGREEMENT when its
+ * kind or scheme cannot be used with that key. */
+int smime_envelope_usable(const smime_envelope *env, size_t ri,
+			  const smime_key *key);
+/* 0 when the content can be opened and sealed again with target (NULL:
+ * not sealed again): SMIME_E_UNSUPPORTED for a cipher or parameters
+ * this build cannot decrypt, or CBC content and a target that is not a
+ * CBC cipher with a block at least as long; SMIME_E_PARSE for content
+ * absent, empty or not a multiple of the block, or a wrong IV or tag
+ * length. */
+int smime_envelope_content_check(const smime_envelope *env,
+				 const smime_cipher_info *target);
+
+/* One unwrap: RecipientInfo ri with key (which step 1 found usable). */
+typedef struct smime_unwrap {
+	size_t ri;
+	const smime_key *key;
+} smime_unwrap;
+
+/* What opening did, for the debug counters (added to, never reset). */
+typedef struct smime_open_stats {
+	unsigned long unwraps;   /* private-key unwraps */
+	unsigned long decrypted; /* ciphertext bytes decrypted */
+} smime_open_stats;
+
 /*
- * Decrypts the content with ck into out (appended; the inner entity as it
- * was encrypted): CBC with its PKCS#7 padding checked, or GCM with the
- * authenticated attributes as AAD and the tag checked.  RC2 honours the
- * effective key bits of its parameter whatever the key length.  On any
- * failure SMIME_E_CRYPTO and out is wiped back to its old length.
+ * Steps 2-4: unwraps every RecipientInfo of v, always all of them; a
+ * failed unwrap (bad PKCS#1 or OAEP padding, a key length the cipher
+ * cannot use, any library error) yields a substitute key, chosen without
+ * a branch.  Decrypts the content with the first key into out (appended:
+ * the inner entity as it was encrypted), removing CBC padding as the last
+ * byte says (one block when it says 0 or more than a block), never
+ * failing on it.  *same is true when every key was the same (constant
+ * time) and, for AuthEnvelopedData, the tag verified; then out holds the
+ * plaintext.  Otherwise nothing is appended (what was decrypted is
+ * wiped).  Returns 0 whatever the keys gave; negative only on resource
+ * errors or a pair step 1 should have refused (SMIME_E_ARG).  stats may
+ * be NULL.
  */
-int smime_envelope_decrypt(const smime_envelope *env,
-			   const smime_content_key *ck, smime_buf *out);
+int smime_envelope_open(const smime_envelope *env, const smime_unwrap *v,
+			size_t n, smime_buf *out, smime_open_stats *stats,
+			bool *same);
 
 /*
  * How a RecipientInfo wraps the content key: the form of its identifier
@@ -966,7 +984,7 @@ typedef struct smime_keytrans {
 } smime_keytrans;
 
 /* The form and algorithm of key-transport RecipientInfo ri (views into
- * env); SMIME_E_KEY_AGREEMENT / SMIME_E_UNSUPPORTED for other kinds. */
+ * env); SMIME_E_KEY_AGREEMENT for other kinds. */
 int smime_envelope_keytrans(const smime_envelope *env, size_t ri,
 			    smime_keytrans *kt);
 

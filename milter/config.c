@@ -91,6 +91,10 @@ static const cfg_key keys[] = {
 	 OFF(max_recipient_infos), 0, NULL},
 	{"MaxCertificates", T(uint), "100", 1, 10000, OFF(max_certificates), 0,
 	 NULL},
+	{"MaxKeyOperations", T(uint), "16", 0, 10000, OFF(max_key_operations),
+	 0, NULL},
+	{"ReencryptOutbound", T(bool), "no", 0, 0, OFF(reencrypt_outbound), 0,
+	 NULL},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -13,13 +13,16 @@
  * action: without `reencrypt`, the Rules' outcome for the message
  * (rejected, quarantined, tagged, else none).  With `reencrypt` and a
  * message that is delivered as is (verdict accept): reencrypted, or kept
- * with a reason.  Only the top-level entity is re-encrypted; an entity
- * under a signature is kept (under-signature), a nested one that is not
- * under a signature is kept too (nested: splicing a new entity into the
- * MIME tree is not done yet).  A message over MaxCryptoSize was not
- * analysed, so it gets no header and the log says action=kept
- * reason=too-large.  Reject, tempfail, discard and quarantine win over
- * reencrypt: that message is not delivered as it stands.
+ * with a reason (reencrypt.c decides, in SPEC section 8's order).  The
+ * top-level entity is replaced with its Content-* fields; an entity nested
+ * in a plain multipart is re-encrypted in place; an entity under a
+ * signature is kept (under-signature).  MaxKeyOperations is spent over all
+ * entities of the message together.  Only the first 32 entities get a
+ * field of their own (our fields stay under 32 KB); the log line counts
+ * them all (entities=).  A message over MaxCryptoSize was not analysed,
+ * so it gets no header and the log says action=kept reason=too-large.
+ * Reject, tempfail, discard and quarantine win over reencrypt: that
+ * message is not delivered as it stands.
  *
  * Promises: the body and the Content-* fields are only replaced once the
  * new ContentInfo is complete; otherwise the message keeps its exact
@@ -31,11 +34,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* X-SMIME-Encryption fields one message gets at most. */
+#define MAX_FIELDS 32
+
 typedef struct outcome {
 	const char *action;
 	const char *new_cipher;
 	const char *reason;
-	smime_facts *inner; /* the decrypted content's analysis, or NULL */
 } outcome;
 
 static bool is_encrypted(const smime_layer *l)
@@ -118,11 +123,12 @@ static int content_type(smime_kind kind, smime_buf *out)
 }
 
 /* Re-encrypts the top-level entity; fills o. */
-static int reencrypt_top(const milter_config *cfg, const milter_msg *m,
-			 bool outbound, const unsigned char *body,
-			 size_t bodylen, const smime_cipher_info *ci,
-			 smime_edits *edits, outcome *o)
+static int reencrypt_top(reencrypt_ctx *x, const unsigned char *body,
+			 size_t bodylen, smime_edits *edits, outcome *o)
 {
+	const milter_config *cfg = x->cfg;
+	const milter_msg *m = x->m;
+	const smime_cipher_info *ci = x->cipher;
 	smime_part *root = NULL;
 	smime_buf der = SMIME_BUF_INIT, newder = SMIME_BUF_INIT;
 	smime_buf p7m = SMIME_BUF_INIT, ct = SMIME_BUF_INIT;
@@ -142,8 +148,7 @@ static int reencrypt_top(const milter_config *cfg, const milter_msg *m,
 		}
 		goto cleanup;
 	}
-	rc = milter_reencrypt_der(cfg, m, outbound, der.data, der.len, ci->id,
-				  &newder, &o->reason, o->inner);
+	rc = milter_reencrypt_der(x, der.data, der.len, &newder, &o->reason);
 	if (rc < 0 || o->reason != NULL) {
 		o->action = "kept";
 		goto cleanup;
@@ -257,12 +262,11 @@ static int entity_text(smime_kind kind, const smime_buf *der, bool crlf,
 }
 
 /* Re-encrypts an entity nested in a plain multipart, in place. */
-static int reencrypt_nested(const milter_config *cfg, const milter_msg *m,
-			    bool outbound, const unsigned char *body,
-			    size_t bodylen, const char *num,
-			    const smime_cipher_info *ci, smime_edits *edits,
+static int reencrypt_nested(reencrypt_ctx *x, const unsigned char *body,
+			    size_t bodylen, const char *num, smime_edits *edits,
 			    outcome *o, nested *n)
 {
+	const smime_cipher_info *ci = x->cipher;
 	const smime_part *p;
 	smime_buf der = SMIME_BUF_INIT, newder = SMIME_BUF_INIT;
 	smime_buf ent = SMIME_BUF_INIT;
@@ -271,8 +275,8 @@ static int reencrypt_nested(const milter_config *cfg, const milter_msg *m,
 	int rc;
 
 	if (!n->parsed) {
-		n->parse_rc = smime_mime_parse(body, bodylen, &m->headers,
-					       &cfg->analyze.mime, &n->root);
+		n->parse_rc = smime_mime_parse(body, bodylen, &x->m->headers,
+					       &x->cfg->analyze.mime, &n->root);
 		n->parsed = true;
 	}
 	rc = n->parse_rc;
@@ -288,8 +292,7 @@ static int reencrypt_nested(const milter_config *cfg, const milter_msg *m,
 		}
 		goto cleanup;
 	}
-	rc = milter_reencrypt_der(cfg, m, outbound, der.data, der.len, ci->id,
-				  &newder, &o->reason, o->inner);
+	rc = milter_reencrypt_der(x, der.data, der.len, &newder, &o->reason);
 	if (rc < 0 || o->reason != NULL) {
 		o->action = "kept";
 		goto cleanup;
@@ -311,21 +314,18 @@ cleanup:
 }
 
 /* The outcome for encrypted layer i when re-encryption was asked for. */
-static int decide(const milter_config *cfg, const milter_msg *m,
-		  bool outbound, const smime_facts *f, size_t i,
-		  const unsigned char *body, size_t bodylen,
-		  const smime_cipher_info *ci, smime_edits *edits, outcome *o,
-		  nested *n)
+static int decide(reencrypt_ctx *x, const smime_facts *f, size_t i,
+		  const unsigned char *body, size_t bodylen, smime_edits *edits,
+		  outcome *o, nested *n)
 {
 	o->action = "kept";
 	if (under_signature(f, i))
 		o->reason = "under-signature";
 	else if (!is_top(&f->layers[i]))
-		return reencrypt_nested(cfg, m, outbound, body, bodylen,
-					f->layers[i].part, ci, edits, o, n);
+		return reencrypt_nested(x, body, bodylen, f->layers[i].part,
+					edits, o, n);
 	else
-		return reencrypt_top(cfg, m, outbound, body, bodylen, ci,
-				     edits, o);
+		return reencrypt_top(x, body, bodylen, edits, o);
 	return SMIME_OK;
 }
 
@@ -340,6 +340,8 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 		reencrypt ? smime_cipher_by_name(reencrypt->arg) : NULL;
 	bool transform = ci != NULL && edits->verdict == SMIME_VERDICT_ACCEPT;
 	const char *base = plain_action(l->action);
+	reencrypt_ctx x = {cfg, m, outbound, ci, cfg->max_key_operations,
+			   {0, 0}, inner};
 	smime_buf v = SMIME_BUF_INIT;
 	nested n = {0};
 	unsigned at = 0;
@@ -352,15 +354,18 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 		return SMIME_OK;
 	}
 	for (size_t i = 0; i < facts->nlayers && rc == 0; i++) {
-		outcome o = {base, NULL, NULL, inner};
+		outcome o = {base, NULL, NULL};
 		if (!is_encrypted(&facts->layers[i]))
 			continue;
 		if (transform)
-			rc = decide(cfg, m, outbound, facts, i, body, bodylen,
-				    ci, edits, &o, &n);
-		if (rc == 0)
+			rc = decide(&x, facts, i, body, bodylen, edits, &o, &n);
+		l->entities++;
+		/* Our fields stay under 32 KB (SPEC 4, MaxSignatures): the
+		 * first MAX_FIELDS entities get one each, the log counts
+		 * them all. */
+		if (rc == 0 && at < MAX_FIELDS)
 			rc = header_value(&facts->layers[i], &o, &v);
-		if (rc == 0)
+		if (rc == 0 && at < MAX_FIELDS)
 			rc = smime_edits_header(edits, SMIME_EDIT_INSERT, at++,
 						"X-SMIME-Encryption",
 						(const char *)v.data);
@@ -376,6 +381,7 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 	}
 	if (rc == 0)
 		rc = splice_finish(body, bodylen, edits, &n);
+	l->debug = x.stats;
 	smime_mime_free(n.root);
 	smime_buf_free(&v);
 	return rc;

@@ -78,5 +78,15 @@ void milter_log(int prio, const char *qid, const char *fmt, ...)
 
 void milter_log_line(int prio, const char *line)
 {
+	const char *nl;
+
+	/* Each '\n'-separated line on its own (the debug counters). */
+	while ((nl = strchr(line, '\n')) != NULL) {
+		char *one = strndup(line, (size_t)(nl - line));
+		if (one != NULL)
+			emit(prio, one);
+		free(one);
+		line = nl + 1;
+	}
 	emit(prio, line);
 }

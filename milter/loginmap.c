@@ -184,3 +184,18 @@ bool milter_login_may_use(const milter_loginmap *map, const char *login,
 			return true;
 	return false;
 }
+
+bool milter_login_is_exactly(const milter_loginmap *map, const char *login,
+			     const char *addr)
+{
+	if (login == NULL || *login == '\0' || addr == NULL)
+		return false;
+	if (strcasecmp(login, addr) == 0)
+		return true;
+	for (size_t i = 0; map != NULL && i < map->n; i++)
+		if (strcmp(map->v[i].login, login) == 0 &&
+		    strpbrk(map->v[i].glob, "*?[\\") == NULL &&
+		    strcasecmp(map->v[i].glob, addr) == 0)
+			return true;
+	return false;
+}

@@ -131,6 +131,8 @@ int milter_logline_format(const milter_logline *l, smime_buf *out)
 		rc = put_field(out, "result", l->result);
 	if (rc == 0)
 		rc = put_field(out, "reason", l->reason);
+	if (rc == 0 && l->entities > 1)
+		rc = smime_buf_printf(out, " entities=%lu", l->entities);
 	if (rc == 0)
 		rc = put_field(out, "mailer", l->mailer);
 	if (rc == 0 && l->note)

@@ -66,6 +66,8 @@ typedef struct milter_config {
 	unsigned max_nesting;
 	unsigned max_recipient_infos;
 	unsigned max_certificates;
+	unsigned max_key_operations; /* unwraps per message (SPEC 8) */
+	bool reencrypt_outbound;
 
 	/* derived once at load time */
 	smime_analyze_opts analyze;
@@ -123,6 +125,10 @@ void milter_loginmap_free(milter_loginmap *map);
  * matches, or, without a map (NULL), addr equals the login. */
 bool milter_login_may_use(const milter_loginmap *map, const char *login,
 			  const char *addr);
+/* Whether the login is addr, or a line of the login names addr without a
+ * wildcard (SPEC section 8, outbound re-encryption).  Case-insensitive. */
+bool milter_login_is_exactly(const milter_loginmap *map, const char *login,
+			     const char *addr);
 
 typedef struct milter_anchors milter_anchors;
 int milter_anchors_load(const char *file, milter_anchors **out,
@@ -190,10 +196,13 @@ typedef struct milter_logline {
 	const char *signer;
 	const char *result;
 	const char *reason;
+	unsigned long entities; /* encrypted entities; logged when > 1 */
 	const char *mailer;
 	const char *note;   /* free text after the SPEC keys, e.g. that a
 			     * signature verified only over bare-LF content */
 	long ms;
+	/* Not in the SPEC line: the debug counters (SMIME_DEBUG_COUNTERS). */
+	smime_open_stats debug;
 } milter_logline;
 
 /* "QUEUEID: dir=... from=<...> ..." with values quoted where they hold

@@ -1,8 +1,8 @@
 /*
- * reencrypt.c - opens one EnvelopedData or AuthEnvelopedData with a
- * KeyStore key and seals its content again, with a fresh key and the
- * rule's cipher, for the message's envelope recipients only (SPEC
- * section 8).
+ * reencrypt.c - opens one EnvelopedData or AuthEnvelopedData with
+ * KeyStore keys and seals its content again, with a fresh key and the
+ * rule's cipher, for the message's envelope recipients only, in the order
+ * of SPEC section 8 that keeps the gateway from being an oracle.
  *
  * Whose certificate is whose: a certificate belongs to an address when it
  * carries that address, when its KeyStore entry NAME is the address, or
@@ -10,24 +10,26 @@
  * CertDirectory), all ignoring ASCII case.  The last two let an operator
  * use certificates that carry no e-mail address at all.
  *
- * Which key may open (never an oracle):
- *   inbound   a key belonging to an envelope recipient;
- *   outbound  a key belonging to an address the authenticated login may
- *             use (SenderLoginMap); unauthenticated clients open nothing.
- * Who gets the new content key: every envelope recipient, or the message
- * is kept (unknown-recipient):
- *   inbound   the gateway opened that recipient's own RecipientInfo, with
- *             a key of that recipient, to the same content key;
- *   outbound  a certificate of that recipient names an original
- *             RecipientInfo and sits in KeyStore or chains to a trust
- *             anchor.
- * Each new RecipientInfo keeps the original's identifier form and key
- * transport (PKCS#1 v1.5 or OAEP with its parameters).  RecipientInfos
- * of anyone else are dropped.
+ * Step 1 (plan(), no private key touched) decides from the message and
+ * the configuration alone which RecipientInfos are unwrapped, or keeps
+ * the entity with a public reason:
+ *   inbound   every envelope recipient has a KeyStore key whose
+ *             certificate a RecipientInfo names (the first one naming
+ *             it counts, no other); one unwrap per distinct key, and the
+ *             new copy is wrapped for exactly those certificates;
+ *   outbound  only with ReencryptOutbound: the KeyStore key of the single
+ *             From address, when the login is that address or names it
+ *             without a wildcard in SenderLoginMap; every envelope
+ *             recipient has a certificate (KeyStore, or CertDirectory
+ *             chaining to a trust anchor) that a RecipientInfo names.
+ * plus the content checks of crypto/ and MaxKeyOperations.  Steps 2-4
+ * are smime_envelope_open(); after it the only reason is decrypt-failed,
+ * whatever went wrong, a resource failure included.  Each new
+ * RecipientInfo keeps the original's identifier form and key transport.
  *
- * Promises: one reason word for every decryption failure; the plaintext
- * and the content key are wiped before return on every path; nothing is
- * appended to out unless the whole seal succeeded.
+ * Promises: the plaintext is wiped before return on every path; nothing
+ * is appended to out unless the whole seal succeeded; the signatures
+ * inside (inner) are analysed only for a copy that is re-encrypted.
  */
 #include "reencrypt.h"
 
@@ -63,43 +65,77 @@ static bool cert_belongs(const smime_cert *c, const char *addr)
 	return file_is(in->file, addr);
 }
 
-/* Whether the login may use any identity of the key's certificate. */
-static bool login_may_open(const milter_config *cfg, const char *login,
-			   const smime_key *k)
-{
-	const smime_cert_info *in = smime_cert_get_info(smime_key_cert(k));
+/* What step 1 decided: the unwraps, and whom the new copy is for. */
+typedef struct plan {
+	smime_unwrap *pairs;
+	size_t npairs;
+	smime_seal_recipient *rcpts;
+	size_t nrcpts;
+} plan;
 
-	for (size_t i = 0; i < in->naddresses; i++)
-		if (milter_login_may_use(cfg->login_map, login,
-					 in->addresses[i]))
+static int plan_alloc(plan *p, size_t n)
+{
+	p->pairs = calloc(n + 1, sizeof(*p->pairs));
+	p->rcpts = calloc(n + 1, sizeof(*p->rcpts));
+	return p->pairs && p->rcpts ? SMIME_OK : SMIME_E_NOMEM;
+}
+
+static void plan_free(plan *p)
+{
+	free(p->pairs);
+	free(p->rcpts);
+}
+
+/* Adds a certificate to wrap for, once; false when its RecipientInfo
+ * does not say how (not key transport). */
+static bool add_rcpt(plan *p, const smime_envelope *env, size_t ri,
+		     const smime_cert *c)
+{
+	smime_seal_recipient sr = {c, {0}};
+
+	for (size_t i = 0; i < p->nrcpts; i++)
+		if (p->rcpts[i].cert == c)
 			return true;
-	return in->name != NULL &&
-	       milter_login_may_use(cfg->login_map, login, in->name);
+	if (smime_envelope_keytrans(env, ri, &sr.kt) != 0)
+		return false;
+	p->rcpts[p->nrcpts++] = sr;
+	return true;
 }
 
-/*
- * A key is tried on at most KEY_TRIES of the key-transport RecipientInfos
- * that name its certificate.  More than one is rare but real (a CA that
- * reused a serial number, a sender holding a renewed certificate); an
- * envelope that names one certificate a thousand times (MaxRecipientInfos)
- * must not cost a thousand private-key operations per key.
- */
-#define KEY_TRIES 4
-
-/* The first key-transport RecipientInfo from index ri on that names
- * certificate c, or info->nrecipients. */
-static size_t naming_ri(const smime_cms_info *info, const smime_cert *c,
-			size_t ri)
+static void add_pair(plan *p, size_t ri, const smime_key *k)
 {
-	for (; ri < info->nrecipients; ri++)
-		if (info->recipients[ri].type == SMIME_RI_KTRI &&
-		    smime_cert_names_recipient(c, &info->recipients[ri]))
-			break;
-	return ri;
+	for (size_t i = 0; i < p->npairs; i++)
+		if (p->pairs[i].key == k)
+			return;
+	p->pairs[p->npairs].ri = ri;
+	p->pairs[p->npairs++].key = k;
 }
 
-static bool any_agreement(const smime_cms_info *info)
+/* The first KeyStore key of addr whose certificate a RecipientInfo
+ * names; NULL when none. */
+static const smime_key *named_key(const milter_config *cfg,
+				  const smime_envelope *env, const char *addr,
+				  size_t *ri)
 {
+	size_t n = smime_envelope_info(env)->nrecipients;
+
+	for (size_t i = 0; i < smime_keystore_count(cfg->keystore); i++) {
+		const smime_key *k = smime_keystore_at(cfg->keystore, i);
+		const smime_cert *c = smime_key_cert(k);
+
+		if (cert_belongs(c, addr) &&
+		    (*ri = smime_envelope_find_ri(env, c)) < n)
+			return k;
+	}
+	return NULL;
+}
+
+/* Whether some RecipientInfo is key agreement or KEK: with no recipient
+ * proven, that is the likelier reason than no-key (key-agreement). */
+static bool any_agreement(const smime_envelope *env)
+{
+	const smime_cms_info *info = smime_envelope_info(env);
+
 	for (size_t i = 0; i < info->nrecipients; i++)
 		if (info->recipients[i].type == SMIME_RI_KARI ||
 		    info->recipients[i].type == SMIME_RI_KEKRI)
@@ -107,236 +143,193 @@ static bool any_agreement(const smime_cms_info *info)
 	return false;
 }
 
-/* What opening found. */
-typedef struct opened {
-	smime_content_key *ck;
-	const smime_key *key;
-	size_t ri;
-	bool tried; /* some RecipientInfo named a key we may use */
-} opened;
-
-/* Tries key on the RecipientInfos naming it (KEY_TRIES of them at most).
- * 0 (opened or not) or a resource error. */
-static int try_key(const smime_envelope *env, const smime_key *k, opened *o)
+static const char *plan_inbound(const reencrypt_ctx *x,
+				const smime_envelope *env, plan *p)
 {
-	const smime_cms_info *info = smime_envelope_info(env);
-	const smime_cert *c = smime_key_cert(k);
-	size_t ri = naming_ri(info, c, 0);
+	size_t proven = 0;
 
-	for (size_t n = 0;
-	     n < KEY_TRIES && ri < info->nrecipients && o->ck == NULL;
-	     n++, ri = naming_ri(info, c, ri + 1)) {
-		int rc;
-		o->tried = true;
-		rc = smime_envelope_open_ri(env, ri, k, &o->ck);
-		if (rc < 0 && smime_err_is_resource(rc))
-			return rc;
-		if (rc == 0) {
-			o->key = k;
-			o->ri = ri;
-		}
-	}
-	return SMIME_OK;
-}
+	for (size_t r = 0; r < x->m->nrcpts; r++) {
+		size_t ri;
+		const smime_key *k =
+			named_key(x->cfg, env, x->m->rcpts[r], &ri);
 
-static int open_envelope(const milter_config *cfg, const milter_msg *m,
-			 bool outbound, const smime_envelope *env, opened *o)
-{
-	size_t nkeys = smime_keystore_count(cfg->keystore);
-	int rc = SMIME_OK;
-
-	for (size_t i = 0; i < nkeys && o->ck == NULL && rc == 0; i++) {
-		const smime_key *k = smime_keystore_at(cfg->keystore, i);
-		bool may = false;
-		if (outbound) {
-			may = login_may_open(cfg, m->auth_user, k);
-		} else {
-			for (size_t r = 0; r < m->nrcpts && !may; r++)
-				may = cert_belongs(smime_key_cert(k),
-						   m->rcpts[r]);
-		}
-		if (may)
-			rc = try_key(env, k, o);
-	}
-	return rc;
-}
-
-/* The proof for one inbound recipient: a key of theirs opens their own
- * RecipientInfo to the content key.  *found stays false otherwise. */
-static int inbound_wrap(const milter_config *cfg, const smime_envelope *env,
-			const opened *o, const char *rcpt,
-			smime_seal_recipient *out, bool *found)
-{
-	const smime_cms_info *info = smime_envelope_info(env);
-
-	for (size_t i = 0; i < smime_keystore_count(cfg->keystore); i++) {
-		const smime_key *k = smime_keystore_at(cfg->keystore, i);
-		const smime_cert *c = smime_key_cert(k);
-		if (!cert_belongs(c, rcpt))
+		if (k == NULL)
 			continue;
-		for (size_t n = 0, ri = naming_ri(info, c, 0);
-		     n < KEY_TRIES && ri < info->nrecipients;
-		     n++, ri = naming_ri(info, c, ri + 1)) {
-			int rc = (k == o->key && ri == o->ri)
-					 ? 0
-					 : smime_envelope_check_ri(env, ri, k,
-								   o->ck);
-			if (rc < 0 && smime_err_is_resource(rc))
-				return rc;
-			if (rc == 0 &&
-			    smime_envelope_keytrans(env, ri, &out->kt) == 0) {
-				out->cert = c;
-				*found = true;
-				return SMIME_OK;
-			}
-		}
+		proven++;
+		add_pair(p, ri, k);
+		if (!add_rcpt(p, env, ri, smime_key_cert(k)))
+			return "key-agreement";
 	}
+	if (proven == 0)
+		return any_agreement(env) ? "key-agreement" : "no-key";
+	return proven < x->m->nrcpts ? "unknown-recipient" : NULL;
+}
+
+/* The single From mailbox, or NULL (none, several, or several fields). */
+static int single_from(const milter_msg *m, char **out)
+{
+	char **list = NULL;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	if (smime_headers_count(&m->headers, "From") != 1)
+		return SMIME_OK;
+	rc = smime_address_list(smime_headers_get(&m->headers, "From", 0),
+				&list, &n);
+	if (rc < 0)
+		return smime_err_is_resource(rc) ? rc : SMIME_OK;
+	if (n == 1) {
+		*out = list[0];
+		list[0] = NULL;
+	}
+	smime_address_list_free(list, n);
 	return SMIME_OK;
 }
 
-/* Whether certificate c of an outbound recipient may be wrapped for, and
- * the RecipientInfo it names. */
-static bool outbound_cert(const milter_config *cfg, const milter_msg *m,
-			  const smime_envelope *env, const smime_cert *c,
-			  bool in_keystore, smime_seal_recipient *out)
+/* An outbound recipient's certificate that a RecipientInfo names. */
+static bool outbound_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
+			  const char *rcpt, plan *p)
 {
-	const smime_cms_info *info = smime_envelope_info(env);
-	size_t ri = naming_ri(info, c, 0);
+	const milter_config *cfg = x->cfg;
+	size_t n = smime_envelope_info(env)->nrecipients, ri;
 
-	if (ri == info->nrecipients)
-		return false;
-	if (!in_keystore &&
-	    !milter_anchors_trust(cfg->anchors, c, cfg->certdir,
-				  m->now ? m->now : time(NULL)))
-		return false;
-	if (smime_envelope_keytrans(env, ri, &out->kt) != 0)
-		return false;
-	out->cert = c;
-	return true;
-}
+	const smime_key *k = named_key(cfg, env, rcpt, &ri);
 
-static bool outbound_wrap(const milter_config *cfg, const milter_msg *m,
-			  const smime_envelope *env, const char *rcpt,
-			  smime_seal_recipient *out)
-{
-	for (size_t i = 0; i < smime_keystore_count(cfg->keystore); i++) {
-		const smime_cert *c =
-			smime_key_cert(smime_keystore_at(cfg->keystore, i));
-		if (cert_belongs(c, rcpt) &&
-		    outbound_cert(cfg, m, env, c, true, out))
-			return true;
-	}
+	if (k != NULL)
+		return add_rcpt(p, env, ri, smime_key_cert(k));
 	for (size_t i = 0; i < smime_certdir_count(cfg->certdir); i++) {
 		const smime_cert *c = smime_certdir_at(cfg->certdir, i);
 		if (cert_belongs(c, rcpt) &&
-		    outbound_cert(cfg, m, env, c, false, out))
+		    (ri = smime_envelope_find_ri(env, c)) < n &&
+		    milter_anchors_trust(cfg->anchors, c, cfg->certdir,
+					 x->m->now ? x->m->now : time(NULL)) &&
+		    add_rcpt(p, env, ri, c))
 			return true;
 	}
 	return false;
 }
 
-/* One seal recipient per envelope recipient (duplicates merged); *reason
- * is set when anyone cannot be wrapped for. */
-static int collect_recipients(const milter_config *cfg, const milter_msg *m,
-			      bool outbound, const smime_envelope *env,
-			      const opened *o, smime_seal_recipient *v,
-			      size_t *n, const char **reason)
+static int plan_outbound(const reencrypt_ctx *x, const smime_envelope *env,
+			 plan *p, const char **reason)
 {
-	*n = 0;
-	for (size_t r = 0; r < m->nrcpts; r++) {
-		smime_seal_recipient sr;
-		bool found = false, dup = false;
-		memset(&sr, 0, sizeof(sr));
-		if (outbound) {
-			found = outbound_wrap(cfg, m, env, m->rcpts[r], &sr);
-		} else {
-			int rc = inbound_wrap(cfg, env, o, m->rcpts[r], &sr,
-					      &found);
-			if (rc < 0)
-				return rc;
-		}
-		if (!found) {
+	const smime_key *k;
+	char *from = NULL;
+	size_t ri;
+	int rc;
+
+	rc = single_from(x->m, &from);
+	if (rc < 0)
+		return rc;
+	*reason = "no-key";
+	if (from == NULL ||
+	    !milter_login_is_exactly(x->cfg->login_map, x->m->auth_user, from) ||
+	    (k = named_key(x->cfg, env, from, &ri)) == NULL)
+		goto done;
+	add_pair(p, ri, k);
+	*reason = NULL;
+	for (size_t r = 0; r < x->m->nrcpts && *reason == NULL; r++)
+		if (!outbound_rcpt(x, env, x->m->rcpts[r], p))
 			*reason = "unknown-recipient";
-			return SMIME_OK;
-		}
-		for (size_t i = 0; i < *n; i++)
-			dup = dup || v[i].cert == sr.cert;
-		if (!dup)
-			v[(*n)++] = sr;
+done:
+	free(from);
+	return SMIME_OK;
+}
+
+/* Step 1: the public decision.  *reason is set when the entity is kept. */
+static int plan_open(reencrypt_ctx *x, const smime_envelope *env, plan *p,
+		     const char **reason)
+{
+	int rc = plan_alloc(p, x->m->nrcpts);
+
+	if (rc < 0)
+		return rc;
+	if (x->outbound)
+		rc = plan_outbound(x, env, p, reason);
+	else
+		*reason = plan_inbound(x, env, p);
+	if (rc < 0 || *reason != NULL)
+		return rc;
+	for (size_t i = 0; i < p->npairs && *reason == NULL; i++)
+		if (smime_envelope_usable(env, p->pairs[i].ri, p->pairs[i].key) !=
+		    0)
+			*reason = "key-agreement";
+	if (*reason == NULL) {
+		rc = smime_envelope_content_check(env, x->cipher);
+		if (rc == SMIME_E_UNSUPPORTED)
+			*reason = "unsupported-cipher";
+		else if (rc < 0)
+			*reason = "malformed";
+	}
+	if (*reason == NULL && p->npairs > x->ops_left)
+		*reason = "too-many-operations";
+	if (*reason == NULL)
+		x->ops_left -= (unsigned)p->npairs;
+	return SMIME_OK;
+}
+
+/* Steps 2-4, then the seal; 0 with *ok false for decrypt-failed. */
+static int open_and_seal(reencrypt_ctx *x, const smime_envelope *env,
+			 const plan *p, smime_buf *out, bool *ok)
+{
+	smime_buf plain = SMIME_BUF_INIT;
+	int rc;
+
+	rc = smime_envelope_open(env, p->pairs, p->npairs, &plain, &x->stats,
+				 ok);
+	if (rc == 0 && *ok && x->inner != NULL) {
+		/* Signatures inside: always logged, stamped on request. */
+		smime_analyze_opts opts = x->cfg->analyze;
+		opts.now = x->m->now;
+		opts.addr_headers = &x->m->headers;
+		smime_facts_free(x->inner);
+		rc = smime_analyze(plain.data, plain.len, NULL, &opts,
+				   x->inner);
+	}
+	if (rc == 0 && *ok)
+		rc = smime_envelope_seal(x->cipher->id, plain.data, plain.len,
+					 p->rcpts, p->nrcpts, out);
+	smime_buf_free(&plain); /* wipes the plaintext */
+	if (rc < 0) {
+		/* After a private key was used, even a resource failure
+		 * reads decrypt-failed (SPEC section 8, step 4). */
+		*ok = false;
+		if (x->inner != NULL)
+			smime_facts_free(x->inner);
 	}
 	return SMIME_OK;
 }
 
-int milter_reencrypt_der(const milter_config *cfg, const milter_msg *m,
-			 bool outbound, const unsigned char *der, size_t len,
-			 smime_cipher_id cipher, smime_buf *out,
-			 const char **reason, smime_facts *inner)
+int milter_reencrypt_der(reencrypt_ctx *x, const unsigned char *der,
+			 size_t len, smime_buf *out, const char **reason)
 {
 	smime_envelope *env = NULL;
-	smime_buf plain = SMIME_BUF_INIT;
-	smime_seal_recipient *rcpts = NULL;
-	opened o = {0};
-	size_t n = 0;
+	plan p = {0};
+	bool ok = false;
 	int rc;
 
 	*reason = NULL;
-	rc = smime_envelope_parse(der, len, &cfg->analyze.cms, &env);
+	if (x->outbound && !x->cfg->reencrypt_outbound) {
+		*reason = "outbound-disabled";
+		return SMIME_OK;
+	}
+	rc = smime_envelope_parse(der, len, &x->cfg->analyze.cms, &env);
 	if (rc < 0) {
 		if (!smime_err_is_resource(rc)) {
-			*reason = "malformed";
+			*reason = rc == SMIME_E_UNSUPPORTED ? "unsupported-cipher"
+							    : "malformed";
 			rc = SMIME_OK;
 		}
 		goto cleanup;
 	}
-	if (!outbound || (m->auth_user != NULL && *m->auth_user != '\0'))
-		rc = open_envelope(cfg, m, outbound, env, &o);
-	if (rc < 0)
-		goto cleanup;
-	if (o.ck == NULL) {
-		*reason = o.tried                          ? "decrypt-failed"
-			  : any_agreement(smime_envelope_info(env)) ? "key-agreement"
-								 : "no-key";
-		goto cleanup;
-	}
-	rc = smime_envelope_decrypt(env, o.ck, &plain);
-	if (rc < 0) {
-		if (!smime_err_is_resource(rc)) {
-			*reason = "decrypt-failed";
-			rc = SMIME_OK;
-		}
-		goto cleanup;
-	}
-	if (inner != NULL) {
-		/* Signatures inside: always logged, stamped on request. */
-		smime_analyze_opts opts = cfg->analyze;
-		opts.now = m->now;
-		opts.addr_headers = &m->headers;
-		smime_facts_free(inner);
-		rc = smime_analyze(plain.data, plain.len, NULL, &opts, inner);
-		if (rc < 0)
-			goto cleanup;
-	}
-	rcpts = calloc(m->nrcpts + 1, sizeof(*rcpts));
-	if (rcpts == NULL) {
-		rc = SMIME_E_NOMEM;
-		goto cleanup;
-	}
-	rc = collect_recipients(cfg, m, outbound, env, &o, rcpts, &n, reason);
+	rc = plan_open(x, env, &p, reason);
 	if (rc < 0 || *reason != NULL)
 		goto cleanup;
-	if (n == 0) {
-		*reason = "unknown-recipient";
-		goto cleanup;
-	}
-	rc = smime_envelope_seal(cipher, plain.data, plain.len, rcpts, n, out);
-	if (rc < 0 && !smime_err_is_resource(rc)) {
-		*reason = "unsupported";
-		rc = SMIME_OK;
-	}
+	rc = open_and_seal(x, env, &p, out, &ok);
+	if (rc == 0 && !ok)
+		*reason = "decrypt-failed";
 cleanup:
-	free(rcpts);
-	smime_buf_free(&plain); /* wipes the plaintext */
-	smime_content_key_free(o.ck);
+	plan_free(&p);
 	smime_envelope_free(env);
 	return rc;
 }

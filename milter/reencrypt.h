@@ -8,21 +8,33 @@
 
 #include "milter.h"
 
+/* One message's re-encryption: what every entity shares. */
+typedef struct reencrypt_ctx {
+	const milter_config *cfg;
+	const milter_msg *m;
+	bool outbound;
+	const smime_cipher_info *cipher; /* the rule's new cipher */
+	unsigned ops_left;       /* MaxKeyOperations not yet spent */
+	smime_open_stats stats;  /* for the debug counters */
+	smime_facts *inner;      /* the decrypted content's analysis, or
+				  * NULL when not wanted */
+} reencrypt_ctx;
+
 /*
  * Re-encrypts the ContentInfo der (EnvelopedData or AuthEnvelopedData)
- * with cipher for the message's envelope recipients, as SPEC section 8
- * allows.  Returns 0 with the new ContentInfo appended to out and *reason
- * NULL, or 0 with *reason set ("no-key", "key-agreement",
- * "unknown-recipient", "decrypt-failed", "malformed", "unsupported") and
- * out untouched when the original must be kept, or a negative resource
- * error.  Every decryption failure is "decrypt-failed", whatever its
- * cause.  Plaintext and keys are wiped before return.  When the content
- * was decrypted, inner (when not NULL) gets its analysis: the signatures
- * inside, verified against the message's From and Sender.
+ * with x->cipher for the message's envelope recipients, as SPEC section 8
+ * allows and in its order.  Returns 0 with the new ContentInfo appended
+ * to out and *reason NULL, or 0 with *reason set and out untouched when
+ * the original must be kept: before any private-key operation "no-key",
+ * "unknown-recipient", "key-agreement", "unsupported-cipher",
+ * "malformed", "too-many-operations" or "outbound-disabled"; after one,
+ * only "decrypt-failed".  Negative only for a resource error before any
+ * private key was used.  Plaintext and keys are wiped before return.
+ * When the copy is re-encrypted, x->inner (when not NULL) gets the
+ * plaintext's analysis: the signatures inside, verified against the
+ * message's From and Sender.
  */
-int milter_reencrypt_der(const milter_config *cfg, const milter_msg *m,
-			 bool outbound, const unsigned char *der, size_t len,
-			 smime_cipher_id cipher, smime_buf *out,
-			 const char **reason, smime_facts *inner);
+int milter_reencrypt_der(reencrypt_ctx *x, const unsigned char *der,
+			 size_t len, smime_buf *out, const char **reason);
 
 #endif

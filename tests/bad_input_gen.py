@@ -256,6 +256,14 @@ def opaque_msg(der):
     return SIG_HDR + p7m_entity(b64(der), b"signed-data")
 
 
+def mixed_msg(entities):
+    """one multipart/mixed holding every entity of the list"""
+    bnd = b"mixed-boundary"
+    body = b"".join(b"--" + bnd + b"\r\n" + e + b"\r\n" for e in entities)
+    return (ENV_HDR + b"Content-Type: multipart/mixed; boundary=\"" + bnd
+            + b"\"\r\n\r\n" + body + b"--" + bnd + b"--\r\n")
+
+
 def nested_msg(levels, inner_entity):
     """levels nested multipart/mixed, inner_entity in the innermost."""
     out = inner_entity
@@ -425,10 +433,9 @@ def main():
     ek = recipient_infos(ci)[0].children[-1]
     ek.value = ek.value[:100] + bytes([ek.value[100] ^ 0x40]) + ek.value[101:]
     write("bad-enckey-env", env_msg(encode(ci)))
-    # alice's RecipientInfo after broken copies of it: a key is tried on
-    # up to 4 RecipientInfos naming it (3 broken, then the good one
-    # opens), not on more (4 broken: the fifth is not tried), and 1,000
-    # broken copies (MaxRecipientInfos) cost 4 private-key operations
+    # alice's RecipientInfo after broken copies of it: only the first
+    # RecipientInfo naming her certificate is unwrapped (SPEC section 8),
+    # so each of these opens to a substitute key, whatever follows
     bad_ri = recipient_infos(ci)[0]
     ci = parse(rc2)
     ris = recipient_infos(ci)
@@ -439,6 +446,10 @@ def main():
     write("ri-5th-good-env", env_msg(encode(ci)))
     ris.children = [bad_ri] * 1000
     write("ri-1000-bad-env", env_msg(encode(ci)))
+    # F3: 400 small parts, each with four RecipientInfos naming alice's
+    # (public) certificate: MaxKeyOperations bounds the private-key work
+    ris.children = [bad_ri] * 3 + good
+    write("keyops-400-env", mixed_msg([p7m_entity(b64(encode(ci)))] * 400))
     ci = parse(rc2)
     ct = eci(ci)[2]
     # flipping the second-to-last block's last byte flips the padding
@@ -461,8 +472,10 @@ def main():
     certs.children = certs.children * 10000
     write("certs-10000-sig", signed_msg(encode(ci)))
     write("ri-2-env", env_msg(encrypt("rc2-40", ["alice", "signer"])))
+    # not "forged": it names alice too, and DER sorts the SET, so which
+    # RecipientInfo naming her came first would be chance
     write("ri-3-env", env_msg(encrypt("rc2-40", ["alice", "signer",
-                                                 "forged"])))
+                                                 "ca"])))
     write("certs-2-sig", signed_msg(sign(SIGNED_CONTENT,
                                          certfile=path("ca.pem"))))
     with open(path("two.pem"), "wb") as f:

@@ -69,6 +69,11 @@ field() {
 		{ exit }
 		END { flush(); print (out == "" ? "-" : out) }'
 }
+# The first base64 line of FILE's first smime.p7m entity.
+first_b64() {
+	tr -d '\r' < "$1" | awk '/filename=smime.p7m/ { f = 1; next }
+		f && /^$/ { g = 1; next } g { print; exit }'
+}
 decrypts_for_alice() {
 	openssl cms -decrypt $LEGACY -in "$1" -recip "$T/alice.pem" -inkey "$T/alice.key" \
 		-binary -out "$T/dec" 2>/dev/null && cmp -s "$T/dec" "$T/inner.txt"
@@ -135,8 +140,25 @@ row() {
 	new)
 		decrypts_for_alice "$out"
 		ok $? "$name: re-encrypted, alice's key opens it to the original plaintext" ;;
+	garbled) # re-encrypted from a substitute key (SPEC section 8 step 2)
+		openssl cms -decrypt $LEGACY -in "$out" -recip "$T/alice.pem" \
+			-inkey "$T/alice.key" -binary -out "$T/dec" 2>/dev/null &&
+			! cmp -s "$T/dec" "$T/inner.txt"
+		ok $? "$name: re-encrypted, alice's key opens it, not to the original plaintext" ;;
+	garbled16) # 16 of 400 entities re-encrypted, 384 kept as they came
+		is "$(tr -d '\r' < "$out" | grep -c -F -x -- "$(first_b64 "$in")")" 384 \
+			"$name: 16 entities re-encrypted, the other 384 unchanged" ;;
 	*) fail "$name: unknown output check $want_out" ;;
 	esac
+}
+
+# ms_below NAME LIMIT: the log line of row NAME says ms= under LIMIT (the
+# issue's bound for 2 cores; the tool's own measure, not the wall clock).
+ms_below() {
+	local ms
+	ms=$(sed -n 's/.* ms=\([0-9]*\).*/\1/p' "$T/out/${1//\//_}.err" | head -n 1)
+	[ -n "$ms" ] && [ "$ms" -lt "$2" ]
+	ok $? "$1: ms=${ms:-?} in the log line, under $2"
 }
 
 # --- expected values used by many rows ----------------------------------------
@@ -158,6 +180,13 @@ DF='action=kept; reason="decrypt-failed"'
 L_DF="action=kept reason=decrypt-failed $NE"
 RE='action=reencrypted; new-cipher=aes-256-cbc'
 L_RE='action=reencrypted new-cipher=aes-256-cbc'
+UC='action=kept; reason="unsupported-cipher"'
+L_UC="action=kept reason=unsupported-cipher $NE"
+MF='action=kept; reason="malformed"'
+L_MF="action=kept reason=malformed $NE"
+KEYOPS=$(for i in $(seq 1 16); do printf '%s | ' "$RC2; $RE; part=$i"; done
+	for i in $(seq 17 32); do printf '%s | ' "$RC2; action=kept; reason=\"too-many-operations\"; part=$i"; done)
+KEYOPS=${KEYOPS% | }
 
 # --- the matrix ------------------------------------------------------------------
 # row NAME                 INPUT              CONF   EXIT A-R      X-SMIME-Encryption      LOG (after from=<...>)           OUTPUT
@@ -202,7 +231,7 @@ row msigned-no-parts       msigned-no-parts   base   0 "$MAL"     -             
 row micalg-mismatch        micalg-mismatch    base   0 "$PASS"    -                         "$L_PASS"                          same
 # unknown OIDs
 row oid-cipher-env         oid-cipher-env     base   0 -          "cipher=1.3.6.1.4.1.55555.1.1; strength=strong; action=none" "kind=enveloped cipher=1.3.6.1.4.1.55555.1.1 strength=strong $NE" same
-row oid-cipher-env/re      oid-cipher-env     re     0 -          "cipher=1.3.6.1.4.1.55555.1.1; strength=strong; action=kept; reason=\"malformed\"" "kind=enveloped cipher=1.3.6.1.4.1.55555.1.1 strength=strong action=kept reason=malformed $NE" same
+row oid-cipher-env/re      oid-cipher-env     re     0 -          "cipher=1.3.6.1.4.1.55555.1.1; strength=strong; action=kept; reason=\"unsupported-cipher\"" "kind=enveloped cipher=1.3.6.1.4.1.55555.1.1 strength=strong action=kept reason=unsupported-cipher $NE" same
 row oid-digest-sig         oid-digest-sig     base   0 "$UNSUP"   -                         "kind=signed signer=signer@example.org result=neutral reason=unsupported-algorithm" same
 row oid-sigalg-sig         oid-sigalg-sig     base   0 "$UNSUP"   -                         "kind=signed signer=signer@example.org result=neutral reason=unsupported-algorithm" same
 row oid-ctype-env          oid-ctype-env      base   0 -          -                         "kind=other"                       same
@@ -210,7 +239,7 @@ row oid-econtent-sig       oid-econtent-sig   base   0 "smime=neutral reason=\"m
 # RC2 parameters: an unknown version reaches decryption; no IV, or no
 # SEQUENCE, does not parse; RC2 of unknown size is rc2-cbc, weak
 row rc2-version-env        rc2-version-env    base   0 -          "cipher=rc2-cbc; strength=weak; action=none" "kind=enveloped cipher=rc2-cbc strength=weak $NE" same
-row rc2-version-env/re     rc2-version-env    re     0 -          "cipher=rc2-cbc; strength=weak; $DF" "kind=enveloped cipher=rc2-cbc strength=weak $L_DF" same
+row rc2-version-env/re     rc2-version-env    re     0 -          "cipher=rc2-cbc; strength=weak; $UC" "kind=enveloped cipher=rc2-cbc strength=weak $L_UC" same
 row rc2-noiv-env           rc2-noiv-env       base   0 -          "cipher=rc2-cbc; strength=weak; action=none" "kind=enveloped cipher=rc2-cbc strength=weak $NE" same
 row rc2-noiv-env/re        rc2-noiv-env       re     0 -          "cipher=rc2-cbc; strength=weak; action=kept; reason=\"malformed\"" "kind=enveloped cipher=rc2-cbc strength=weak action=kept reason=malformed $NE" same
 row rc2-notseq-env         rc2-notseq-env     base   0 -          "cipher=rc2-cbc; strength=weak; action=none" "kind=enveloped cipher=rc2-cbc strength=weak $NE" same
@@ -219,22 +248,27 @@ row rc2-notseq-env/re      rc2-notseq-env     re     0 -          "cipher=rc2-cb
 row content-absent-env     content-absent-env base   0 -          "$RC2; action=none"       "$L_RC2 $NE"                       same
 row content-absent-env/re  content-absent-env re     0 -          "$RC2; action=kept; reason=\"malformed\"" "$L_RC2 action=kept reason=malformed $NE" same
 row content-empty-env      content-empty-env  base   0 -          "$RC2; action=none"       "$L_RC2 $NE"                       same
-row content-empty-env/re   content-empty-env  re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
+row content-empty-env/re   content-empty-env  re     0 -          "$RC2; $MF"               "$L_RC2 $L_MF"                     same
 # decryption failures with a key the gateway holds: one voice
 row gcm-good/re            gcm-good           re     0 -          "$GCM; $RE"               "$L_GCM $L_RE"                     new
 row gcm-bad-tag            gcm-bad-tag        base   0 -          "$GCM; action=none"       "$L_GCM $NE"                       same
 row gcm-bad-tag/re         gcm-bad-tag        re     0 -          "$GCM; $DF"               "$L_GCM $L_DF"                     same
 row gcm-wrong-key/re       gcm-wrong-key      re     0 -          "$GCM; $DF"               "$L_GCM $L_DF"                     same
 row wrong-key-env          wrong-key-env      base   0 -          "$RC2; action=none"       "$L_RC2 $NE"                       same
-row wrong-key-env/re       wrong-key-env      re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
+row wrong-key-env/re       wrong-key-env      re     0 -          "$RC2; $RE"               "$L_RC2 $L_RE"                     garbled
 row bad-enckey-env         bad-enckey-env     base   0 -          "$RC2; action=none"       "$L_RC2 $NE"                       same
-row bad-enckey-env/re      bad-enckey-env     re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
-row ri-4th-good-env/re     ri-4th-good-env    re     0 -          "$RC2; $RE"               "$L_RC2 $L_RE"                     new
-row ri-5th-good-env/re     ri-5th-good-env    re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
-row ri-1000-bad-env/re     ri-1000-bad-env    re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
+row bad-enckey-env/re      bad-enckey-env     re     0 -          "$RC2; $RE"               "$L_RC2 $L_RE"                     garbled
+row ri-4th-good-env/re     ri-4th-good-env    re     0 -          "$RC2; $RE"               "$L_RC2 $L_RE"                     garbled
+row ri-5th-good-env/re     ri-5th-good-env    re     0 -          "$RC2; $RE"               "$L_RC2 $L_RE"                     garbled
+row ri-1000-bad-env/re     ri-1000-bad-env    re     0 -          "$RC2; $RE"               "$L_RC2 $L_RE"                     garbled
 row bad-padding-env        bad-padding-env    base   0 -          "$RC2; action=none"       "$L_RC2 $NE"                       same
-row bad-padding-env/re     bad-padding-env    re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
-row ragged-content-env/re  ragged-content-env re     0 -          "$RC2; $DF"               "$L_RC2 $L_DF"                     same
+row bad-padding-env/re     bad-padding-env    re     0 -          "$RC2; $RE"               "$L_RC2 $L_RE"                     garbled
+row ragged-content-env/re  ragged-content-env re     0 -          "$RC2; $MF"               "$L_RC2 $L_MF"                     same
+# F3: 400 parts, four RecipientInfos naming alice in each: MaxKeyOperations
+# (16) unwraps, one per part, the rest kept before any private-key work;
+# 32 X-SMIME-Encryption fields, the log counts all 400
+row keyops-400-env/re      keyops-400-env     re     0 -          "$KEYOPS"                 "$L_RC2 $L_RE entities=400"        garbled16
+ms_below keyops-400-env/re 1500
 # 10,000 RecipientInfos (MaxRecipientInfos 1000): the cipher is read first,
 # the limit stops the rest; 10,000 certificates (MaxCertificates 100)
 row ri-10000-env           ri-10000-env       base   0 -          "$RC2; action=none"       "$L_RC2 $NE"                       same
@@ -268,20 +302,28 @@ same_voice() { # same_voice WHAT NAME...: header and log of every NAME equal
 	done
 	ok $bad "$what"
 }
-same_voice "RC2: wrong key, corrupt encrypted key, bad padding, ragged and empty content give one header and one log line" \
-	wrong-key-env/re bad-enckey-env/re bad-padding-env/re ragged-content-env/re content-empty-env/re \
-	ri-5th-good-env/re ri-1000-bad-env/re
+# Once a private key touched sender data, what the sender sees does not
+# depend on what it revealed: with one proven recipient and a CBC cipher
+# every outcome is reencrypted (SPEC section 8 steps 2-4).
+same_voice "RC2: good, a wrong key, a corrupt encrypted key, bad padding and broken RecipientInfos before alice's give one header and one log line" \
+	env-rc2/re wrong-key-env/re bad-enckey-env/re bad-padding-env/re \
+	ri-4th-good-env/re ri-5th-good-env/re ri-1000-bad-env/re
 same_voice "AES-GCM: a wrong tag and a wrong key give one header and one log line" \
 	gcm-bad-tag/re gcm-wrong-key/re
+same_voice "ragged and empty content are malformed, decided before any key" \
+	ragged-content-env/re content-empty-env/re
+# The new copy's length does not depend on what step 3 removed.
+body_len() { tail -n +$(($(ours_lines "$1") + 1)) "$1" | wc -c; }
+is "$(body_len "$T/out/bad-padding-env_re.eml")" "$(body_len "$T/out/env-rc2_re.eml")" \
+	"good and bad padding: re-encrypted copies of one length"
 n=0
-for c in wrong-key-env/re bad-enckey-env/re bad-padding-env/re ragged-content-env/re \
-	content-empty-env/re gcm-bad-tag/re gcm-wrong-key/re rc2-version-env/re; do
+for c in gcm-bad-tag/re gcm-wrong-key/re; do
 	case ${XEOF[$c]}/${LOGOF[$c]} in
 	*"; $DF/"*" $L_DF") ;;
 	*) n=$((n + 1)); diag "$c: ${XEOF[$c]} / ${LOGOF[$c]}" ;;
 	esac
 done
-is "$n" 0 "every decryption failure, RC2 of unknown size included, says kept decrypt-failed and nothing more"
+is "$n" 0 "a GCM tag that fails says kept decrypt-failed and nothing more"
 
 [ "$nrows" -ge 40 ]
 ok $? "the matrix holds $nrows cases (at least 40)"

@@ -66,30 +66,33 @@ out:
 	return ret;
 }
 
+/* Opens env the way the milter does (SPEC section 8): with the first
+ * key of ks whose certificate a RecipientInfo names, through the first
+ * RecipientInfo naming it. */
 static int open_any(const smime_keystore *ks, const smime_envelope *env,
 		    smime_buf *out)
 {
-	const smime_cms_info *info = smime_envelope_info(env);
-	int best = SMIME_E_NOTFOUND;
+	size_t n = smime_envelope_info(env)->nrecipients;
 
-	for (size_t i = 0; i < info->nrecipients; i++) {
-		const smime_key *k;
-		size_t pos = 0;
+	for (size_t i = 0; i < smime_keystore_count(ks); i++) {
+		const smime_key *k = smime_keystore_at(ks, i);
+		smime_unwrap u = {smime_envelope_find_ri(env, smime_key_cert(k)),
+				  k};
+		bool same = false;
+		int ret;
 
-		while ((k = smime_keystore_find_recipient(
-				ks, &info->recipients[i], &pos)) != NULL) {
-			smime_content_key *ck = NULL;
-			int ret = smime_envelope_open_ri(env, i, k, &ck);
-
-			if (ret == 0)
-				ret = smime_envelope_decrypt(env, ck, out);
-			smime_content_key_free(ck);
-			if (ret == 0)
-				return 0;
-			best = ret;
-		}
+		if (u.ri >= n)
+			continue;
+		ret = smime_envelope_usable(env, u.ri, k);
+		if (ret == 0)
+			ret = smime_envelope_content_check(env, NULL);
+		if (ret == 0)
+			ret = smime_envelope_open(env, &u, 1, out, NULL, &same);
+		if (ret == 0)
+			return same ? 0 : SMIME_E_CRYPTO;
+		return ret;
 	}
-	return best;
+	return SMIME_E_NOTFOUND;
 }
 
 /* The certificate a RecipientInfo names: the key store's, else CERTDIR's. */

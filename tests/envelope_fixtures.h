@@ -117,32 +117,50 @@ static smime_keystore *make_keystore(const char *tmpdir)
 	return ks;
 }
 
-/* Opens env with whichever key of ks a RecipientInfo names. */
+/*
+ * Opens env with key the one way the milter does (SPEC section 8): the
+ * first RecipientInfo naming key's certificate, the public checks, then
+ * smime_envelope_open with that one unwrap.  0 with the plaintext in out;
+ * SMIME_E_NOTFOUND when no RecipientInfo names the key, a step-1 error,
+ * or SMIME_E_CRYPTO when smime_envelope_open said the keys or the tag
+ * did not agree.
+ */
+__attribute__((unused)) static int open_with(const smime_envelope *env,
+					     const smime_key *key,
+					     smime_buf *out, size_t *ri_out)
+{
+	smime_unwrap u = {smime_envelope_find_ri(env, smime_key_cert(key)),
+			  key};
+	bool same = false;
+	int ret;
+
+	if (u.ri >= smime_envelope_info(env)->nrecipients)
+		return SMIME_E_NOTFOUND;
+	ret = smime_envelope_usable(env, u.ri, key);
+	if (ret == 0)
+		ret = smime_envelope_content_check(env, NULL);
+	if (ret == 0)
+		ret = smime_envelope_open(env, &u, 1, out, NULL, &same);
+	if (ret == 0 && !same)
+		ret = SMIME_E_CRYPTO;
+	if (ret == 0 && ri_out != NULL)
+		*ri_out = u.ri;
+	return ret;
+}
+
+/* Opens env with the first key of ks that a RecipientInfo names. */
 __attribute__((unused)) static int open_any(const smime_keystore *ks, const smime_envelope *env,
 		    smime_buf *out, size_t *ri_out)
 {
-	const smime_cms_info *info = smime_envelope_info(env);
 	int best = SMIME_E_NOTFOUND;
 
-	for (size_t i = 0; i < info->nrecipients; i++) {
-		size_t pos = 0;
-		const smime_key *k;
+	for (size_t i = 0; i < smime_keystore_count(ks); i++) {
+		int ret = open_with(env, smime_keystore_at(ks, i), out, ri_out);
 
-		while ((k = smime_keystore_find_recipient(
-				ks, &info->recipients[i], &pos)) != NULL) {
-			smime_content_key *ck = NULL;
-			int ret = smime_envelope_open_ri(env, i, k, &ck);
-
-			if (ret == 0)
-				ret = smime_envelope_decrypt(env, ck, out);
-			smime_content_key_free(ck);
-			if (ret == 0) {
-				if (ri_out)
-					*ri_out = i;
-				return 0;
-			}
+		if (ret == 0)
+			return 0;
+		if (ret != SMIME_E_NOTFOUND)
 			best = ret;
-		}
 	}
 	return best;
 }

@@ -10,8 +10,9 @@
  * Set up once, in a private temporary directory: a key store holding
  * alice and bob of tests/data/cms (0600 copies; the CMS fixtures there
  * are encrypted to alice), a rules file that reencrypts weak and legacy
- * ciphers, tags, and signs outbound mail from example.org, and a config
- * naming them and tests/fuzz/trust-anchors.pem.
+ * ciphers to CBC ciphers and AES-128-GCM to AES-256-GCM, tags, and signs
+ * outbound mail from example.org, and a config naming them and
+ * tests/fuzz/trust-anchors.pem, with ReencryptOutbound on.
  *
  * The input is a whole message.  Its To and Cc addresses are the
  * envelope recipients (so a seed addressed to alice gets decrypted); an
@@ -44,7 +45,8 @@ static const char rules_text[] =
 	"when cipher weak and to *@mobile.example.org then reencrypt "
 	"des-ede3-cbc, tag legacy-mobile\n"
 	"when cipher weak then reencrypt aes-256-cbc, tag\n"
-	"when cipher legacy then reencrypt aes-128-gcm\n"
+	"when cipher aes-128-gcm then reencrypt aes-256-gcm\n"
+	"when cipher legacy then reencrypt aes-128-cbc\n"
 	"when header X-Mailer \"*Windows Mobile*\" then tag legacy-mobile\n"
 	"when outbound and from *@example.org then sign\n"
 	"when inbound and signature fail then tag bad-signature\n";
@@ -131,7 +133,8 @@ static milter_config *set_up(void)
 		 "KeyStore %s/ks\n"
 		 "Rules %s/rules\n"
 		 "TempDirectory %s\n"
-		 "StampInnerSignatures yes\n",
+		 "StampInnerSignatures yes\n"
+		 "ReencryptOutbound yes\n",
 		 FUZZ_DIR, dir, dir, dir);
 	snprintf(path, sizeof(path), "%s/smime-milter.conf", dir);
 	if (write_text(path, conf) != 0)

@@ -1,0 +1,258 @@
+/*
+ * rsa_unwrap.c - SPEC section 8 step 2 for RSA key transport: every
+ * unwrap yields a content key, the one the RecipientInfo holds or, on any
+ * failure, a substitute (implicit rejection), chosen with masks, never a
+ * branch on what the private key revealed.
+ *
+ * The substitute is HMAC-SHA-256 under a secret the key store made for
+ * this key at load time, over the encrypted key: the same RecipientInfo
+ * always gives the same substitute, and nobody without the secret can
+ * tell it from a real key.  It takes the first length the content
+ * cipher allows.
+ *
+ * PKCS#1 v1.5 makes one gnutls_privkey_decrypt_data2() call per allowed
+ * length, always all of them (GnuTLS computes its result without a
+ * branch); at most one can succeed, because the padding fixes the length.
+ * RSAES-OAEP (which GnuTLS 3.7 lacks) is a raw RSA decryption through
+ * libgcrypt, with blinding, and the RFC 8017 7.1.2 decoding done here
+ * over every byte whatever it finds.  Two details are outside this
+ * module's control: the length of the number libgcrypt returns drops
+ * leading zero bytes, and a PKCS#11 token times its own operations.
+ */
+#include "ct.h"
+#include "keys_internal.h"
+
+#include <gcrypt.h>
+#include <string.h>
+
+#define HMAC_LEN 32
+
+/* The substitute: HMAC-SHA-256(secret, i || enc) for i = 0..3, always
+ * all four blocks (SMIME_CK_MAX bytes). */
+static int substitute(const unsigned char *secret, const unsigned char *enc,
+		      size_t enc_len, unsigned char *out)
+{
+	for (unsigned char i = 0; i < SMIME_CK_MAX / HMAC_LEN; i++) {
+		gcry_mac_hd_t h = NULL;
+		size_t len = HMAC_LEN;
+		gcry_error_t e = gcry_mac_open(&h, GCRY_MAC_HMAC_SHA256,
+					       GCRY_MAC_FLAG_SECURE, NULL);
+
+		if (e == 0)
+			e = gcry_mac_setkey(h, secret, SMIME_KEY_SECRET_LEN);
+		if (e == 0)
+			e = gcry_mac_write(h, &i, 1);
+		if (e == 0)
+			e = gcry_mac_write(h, enc, enc_len);
+		if (e == 0)
+			e = gcry_mac_read(h, out + (size_t)i * HMAC_LEN, &len);
+		gcry_mac_close(h);
+		if (e != 0)
+			return SMIME_E_NOMEM;
+	}
+	return 0;
+}
+
+/* Puts the substitute where good is 0, and the length with it. */
+static void settle(smime_content_key *out, const unsigned char *sub,
+		   size_t sub_len, uint32_t good)
+{
+	ct_copy_masked(out->key, sub, SMIME_CK_MAX, ~good);
+	out->len = ct_select(good, (uint32_t)out->len, (uint32_t)sub_len);
+}
+
+/* PKCS#1 v1.5: every allowed length, all of them, selected with masks. */
+static int unwrap_pkcs1(const smime_unwrap_in *in, unsigned char *scratch,
+			smime_content_key *out, uint32_t *good)
+{
+	gnutls_datum_t ct = {(unsigned char *)in->enc, (unsigned)in->enc_len};
+
+	*good = 0;
+	out->len = 0;
+	for (size_t i = 0; i < in->nlens; i++) {
+		uint32_t hit;
+		int r;
+
+		memset(scratch, 0, SMIME_CK_MAX);
+		r = gnutls_privkey_decrypt_data2(in->key, 0, &ct, scratch,
+						 in->lens[i]);
+		hit = ct_zero_mask((uint32_t)r);
+		ct_copy_masked(out->key, scratch, SMIME_CK_MAX, hit);
+		out->len |= (size_t)(in->lens[i] & hit);
+		*good |= hit;
+	}
+	return 0;
+}
+
+/* MGF1 (RFC 8017 B.2.1) with hash algo: mask of n bytes into out. */
+static int mgf1(int algo, const unsigned char *seed, size_t seed_len,
+		unsigned char *out, size_t n)
+{
+	size_t hlen = gcry_md_get_algo_dlen(algo), done = 0;
+	unsigned char digest[64];
+	gcry_md_hd_t h = NULL;
+
+	if (hlen == 0 || hlen > sizeof(digest) ||
+	    gcry_md_open(&h, algo, GCRY_MD_FLAG_SECURE) != 0)
+		return SMIME_E_NOMEM;
+	for (uint32_t counter = 0; done < n; counter++) {
+		unsigned char c[4] = {(unsigned char)(counter >> 24),
+				      (unsigned char)(counter >> 16),
+				      (unsigned char)(counter >> 8),
+				      (unsigned char)counter};
+		size_t take = n - done < hlen ? n - done : hlen;
+
+		gcry_md_reset(h);
+		gcry_md_write(h, seed, seed_len);
+		gcry_md_write(h, c, 4);
+		memcpy(digest, gcry_md_read(h, algo), hlen);
+		memcpy(out + done, digest, take);
+		done += take;
+	}
+	gcry_md_close(h);
+	smime_wipe(digest, sizeof(digest));
+	return 0;
+}
+
+/* The raw RSA decryption of enc, right-aligned in em[0..k).  A
+ * ciphertext libgcrypt refuses (public information) leaves em zero,
+ * which the decoding rejects like any other. */
+static int rsa_raw(gnutls_privkey_t key, const unsigned char *enc,
+		   size_t enc_len, unsigned char *em, size_t k)
+{
+	gcry_sexp_t skey = NULL, data = NULL, plain = NULL;
+	const char *v = NULL;
+	size_t vlen = 0;
+	int ret;
+
+	memset(em, 0, k);
+	ret = smime_rsa_private_sexp(key, &skey);
+	if (ret < 0)
+		return ret;
+	if (gcry_sexp_build(&data, NULL, "(enc-val(flags raw)(rsa(a%b)))",
+			    (int)enc_len, enc) != 0)
+		ret = SMIME_E_NOMEM;
+	else if (gcry_pk_decrypt(&plain, data, skey) == 0)
+		v = gcry_sexp_nth_data(plain, 1, &vlen);
+	if (v != NULL && vlen <= k)
+		memcpy(em + (k - vlen), v, vlen);
+	else if (v != NULL) /* a sign byte in front: keep the low k */
+		memcpy(em, v + (vlen - k), k);
+	if (v != NULL)
+		smime_wipe((void *)v, vlen);
+	gcry_sexp_release(skey);
+	gcry_sexp_release(data);
+	gcry_sexp_release(plain);
+	return ret;
+}
+
+/* RFC 8017 7.1.2 step 3 over em[0..k) in place; every byte is looked at.
+ * Leaves the candidate keys at the end of DB in out, masked by good. */
+static int oaep_decode(const smime_unwrap_in *in, int algo, unsigned char *em,
+		       unsigned char *mask, size_t k, smime_content_key *out,
+		       uint32_t *good)
+{
+	size_t hlen = gcry_md_get_algo_dlen(algo), dblen = k - hlen - 1;
+	unsigned char lhash[64], seed[64];
+	unsigned char *db = em + 1 + hlen;
+	uint32_t found = 0, bad = 0, idx = 0;
+	int ret;
+
+	gcry_md_hash_buffer(algo, lhash,
+			    in->kt->oaep_label ? in->kt->oaep_label : lhash,
+			    in->kt->oaep_label_len);
+	ret = mgf1(algo, db, dblen, seed, hlen);
+	for (size_t i = 0; ret == 0 && i < hlen; i++)
+		seed[i] ^= em[1 + i];
+	if (ret == 0)
+		ret = mgf1(algo, seed, hlen, mask, dblen); /* dbMask */
+	for (size_t i = 0; ret == 0 && i < dblen; i++)
+		db[i] = (unsigned char)(db[i] ^ mask[i]);
+	smime_wipe(seed, sizeof(seed));
+	if (ret < 0)
+		return ret;
+	*good = ct_zero_mask(em[0]) & ct_mem_eq_mask(db, lhash, hlen);
+	for (size_t i = hlen; i < dblen; i++) {
+		uint32_t zero = ct_zero_mask(db[i]), one = ct_eq_mask(db[i], 1);
+
+		idx |= ~found & one & (uint32_t)i;
+		bad |= ~found & ~zero & ~one;
+		found |= ~zero;
+	}
+	*good &= found & ~bad;
+	out->len = 0;
+	for (size_t i = 0; i < in->nlens; i++) {
+		size_t len = in->lens[i];
+		uint32_t hit;
+
+		if (len > dblen - hlen - 1) /* public: cannot fit */
+			continue;
+		hit = *good & ct_eq_mask((uint32_t)(dblen - idx - 1),
+					 (uint32_t)len);
+		ct_copy_masked(out->key, db + dblen - len, len, hit);
+		out->len |= (size_t)(len & hit);
+	}
+	*good &= ct_zero_mask((uint32_t)out->len) ^ 0xffffffffu;
+	return 0;
+}
+
+static int unwrap_oaep(const smime_unwrap_in *in, smime_content_key *out,
+		       uint32_t *good)
+{
+	int algo = gcry_md_map_name(in->kt->oaep_hash ? in->kt->oaep_hash
+						      : "sha1");
+	unsigned bits = 0;
+	size_t hlen = gcry_md_get_algo_dlen(algo), k;
+	unsigned char *em;
+	int ret;
+
+	*good = 0;
+	out->len = 0;
+	if (gnutls_privkey_get_pk_algorithm(in->key, &bits) != GNUTLS_PK_RSA ||
+	    hlen == 0 || hlen > 64)
+		return SMIME_E_ARG;
+	k = (bits + 7) / 8;
+	if (k < 2 * hlen + 2) /* public: no OAEP message fits */
+		return 0;
+	em = gcry_malloc_secure(2 * k);
+	if (em == NULL)
+		return SMIME_E_NOMEM;
+	ret = rsa_raw(in->key, in->enc, in->enc_len, em, k);
+	if (ret == 0)
+		ret = oaep_decode(in, algo, em, em + k, k, out, good);
+	smime_wipe(em, 2 * k);
+	gcry_free(em);
+	return ret;
+}
+
+int smime_rsa_unwrap(const smime_unwrap_in *in, smime_content_key *out)
+{
+	unsigned char *sub = gcry_malloc_secure(SMIME_CK_MAX);
+	unsigned char *scratch = gcry_malloc_secure(SMIME_CK_MAX);
+	uint32_t good = 0;
+	int ret = 0;
+
+	if (sub == NULL || scratch == NULL) {
+		ret = SMIME_E_NOMEM;
+		goto cleanup;
+	}
+	if (in->nlens == 0 || in->lens[0] == 0 || in->lens[0] > SMIME_CK_MAX) {
+		ret = SMIME_E_ARG;
+		goto cleanup;
+	}
+	memset(out->key, 0, SMIME_CK_MAX);
+	ret = substitute(in->secret, in->enc, in->enc_len, sub);
+	if (ret == 0)
+		ret = in->kt->oaep ? unwrap_oaep(in, out, &good)
+				   : unwrap_pkcs1(in, scratch, out, &good);
+	if (ret == 0)
+		settle(out, sub, in->lens[0], good);
+cleanup:
+	if (sub != NULL)
+		smime_wipe(sub, SMIME_CK_MAX);
+	if (scratch != NULL)
+		smime_wipe(scratch, SMIME_CK_MAX);
+	gcry_free(sub);
+	gcry_free(scratch);
+	return ret;
+}
