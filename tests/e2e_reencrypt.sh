@@ -27,15 +27,7 @@ LEGACY="-provider legacy -provider default"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$K/ca.key" -out "$K/ca.pem" \
 	-subj "/CN=E2E Reencrypt CA" -days 30 2>/dev/null || bail "CA"
 for r in bob:bob@example.net mobile:m@mobile.example.org; do
-	n=${r%%:*} a=${r#*:}
-	openssl req -newkey rsa:2048 -nodes -keyout "$K/$n.key" -out "$K/$n.csr" \
-		-subj "/CN=$n" 2>/dev/null || bail "req $n"
-	printf 'subjectAltName=email:%s\n' "$a" >"$K/$n.ext"
-	openssl x509 -req -in "$K/$n.csr" -CA "$K/ca.pem" -CAkey "$K/ca.key" \
-		-set_serial "0x$(openssl rand -hex 8)" -days 30 -extfile "$K/$n.ext" \
-		-out "$K/$n.pem" 2>/dev/null || bail "x509 $n"
-	cp "$K/$n.pem" "$PF_DIR/ks/$n.crt"
-	install -m 600 "$K/$n.key" "$PF_DIR/ks/$n.key"
+	keystore_issue "$K" "$PF_DIR/ks" "${r%%:*}" "${r#*:}" || bail "key for ${r#*:}"
 done
 
 # --- what a Windows Mobile 5 device sends: RC2-40 -------------------------
