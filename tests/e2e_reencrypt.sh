@@ -62,6 +62,7 @@ Rules $rules
 KeyStore $PF_DIR/ks
 EOF2
 
+unset SMIME_DEBUG_COUNTERS # off by default: checked at the end
 pf_milter_start "$SMIME_MILTER" "$conf" 2>"$PF_DIR/start.err" ||
 	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "the milter did not start"; }
 pf_start "inet:127.0.0.1:$PF_MILTER_PORT" 2>"$PF_DIR/start.err" ||
@@ -98,6 +99,9 @@ check() {
 }
 check "$K/to-bob.eml" bob@example.net bob aes-256-cbc
 check "$K/to-mobile.eml" m@mobile.example.org mobile des-ede3-cbc
+# tests/e2e_oracle.sh turns them on with SMIME_DEBUG_COUNTERS=1
+! grep ' debug unwraps=' "$PF_MILTER_LOG" >/dev/null
+ok $? "without SMIME_DEBUG_COUNTERS the log has no debug counters"
 
 pf_stop
 ok $? "Postfix, smtp-sink and the milter stopped"
