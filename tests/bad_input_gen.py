@@ -23,10 +23,9 @@ import os
 import subprocess
 import sys
 
-if len(sys.argv) != 2:
-    sys.exit("usage: bad_input_gen.py DIR")
-OUT = sys.argv[1]
-IN = os.path.join(OUT, "in")
+# Set from the command line in main(): tests/e2e_oracle.py imports the
+# DER helpers below without running anything.
+OUT = IN = None
 LEGACY = ["-provider", "legacy", "-provider", "default"]
 
 
@@ -301,6 +300,11 @@ def signer_info(ci):
 
 
 def main():
+    global OUT, IN
+    if len(sys.argv) != 2:
+        sys.exit("usage: bad_input_gen.py DIR")
+    OUT = sys.argv[1]
+    IN = os.path.join(OUT, "in")
     os.makedirs(IN, exist_ok=True)
     make_keys()
     with open(path("inner.txt"), "wb") as f:

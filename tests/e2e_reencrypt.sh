@@ -27,15 +27,7 @@ LEGACY="-provider legacy -provider default"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$K/ca.key" -out "$K/ca.pem" \
 	-subj "/CN=E2E Reencrypt CA" -days 30 2>/dev/null || bail "CA"
 for r in bob:bob@example.net mobile:m@mobile.example.org; do
-	n=${r%%:*} a=${r#*:}
-	openssl req -newkey rsa:2048 -nodes -keyout "$K/$n.key" -out "$K/$n.csr" \
-		-subj "/CN=$n" 2>/dev/null || bail "req $n"
-	printf 'subjectAltName=email:%s\n' "$a" >"$K/$n.ext"
-	openssl x509 -req -in "$K/$n.csr" -CA "$K/ca.pem" -CAkey "$K/ca.key" \
-		-set_serial "0x$(openssl rand -hex 8)" -days 30 -extfile "$K/$n.ext" \
-		-out "$K/$n.pem" 2>/dev/null || bail "x509 $n"
-	cp "$K/$n.pem" "$PF_DIR/ks/$n.crt"
-	install -m 600 "$K/$n.key" "$PF_DIR/ks/$n.key"
+	keystore_issue "$K" "$PF_DIR/ks" "${r%%:*}" "${r#*:}" || bail "key for ${r#*:}"
 done
 
 # --- what a Windows Mobile 5 device sends: RC2-40 -------------------------
@@ -70,6 +62,7 @@ Rules $rules
 KeyStore $PF_DIR/ks
 EOF2
 
+unset SMIME_DEBUG_COUNTERS # off by default: checked at the end
 pf_milter_start "$SMIME_MILTER" "$conf" 2>"$PF_DIR/start.err" ||
 	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "the milter did not start"; }
 pf_start "inet:127.0.0.1:$PF_MILTER_PORT" 2>"$PF_DIR/start.err" ||
@@ -106,6 +99,9 @@ check() {
 }
 check "$K/to-bob.eml" bob@example.net bob aes-256-cbc
 check "$K/to-mobile.eml" m@mobile.example.org mobile des-ede3-cbc
+# tests/e2e_oracle.sh turns them on with SMIME_DEBUG_COUNTERS=1
+! grep ' debug unwraps=' "$PF_MILTER_LOG" >/dev/null
+ok $? "without SMIME_DEBUG_COUNTERS the log has no debug counters"
 
 pf_stop
 ok $? "Postfix, smtp-sink and the milter stopped"

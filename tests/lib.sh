@@ -79,6 +79,21 @@ evidence_keep() {
 	return 0
 }
 
+# keystore_issue DIR KEYSTORE NAME ADDR: a fresh RSA-2048 key DIR/NAME.key
+# and a certificate DIR/NAME.pem for the e-mail address ADDR (CN=NAME,
+# random serial, 30 days) issued by DIR/ca.pem with DIR/ca.key, both put
+# in the milter's KEYSTORE as NAME.crt and NAME.key (mode 0600).
+keystore_issue() {
+	local d=$1 ks=$2 n=$3
+	printf 'subjectAltName=email:%s\n' "$4" >"$d/$n.ext"
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/$n.key" -out "$d/$n.csr" \
+		-subj "/CN=$n" 2>/dev/null &&
+		openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+			-set_serial "0x$(openssl rand -hex 8)" -days 30 -extfile "$d/$n.ext" \
+			-out "$d/$n.pem" 2>/dev/null &&
+		cp "$d/$n.pem" "$ks/$n.crt" && install -m 600 "$d/$n.key" "$ks/$n.key"
+}
+
 # gpgsm_import_p12 GNUPGHOME PASSPHRASE P12 REMAKE...: imports a PKCS#12
 # file into gpgsm.  gpgsm 2.2.40 fails on a small share of the files
 # `openssl pkcs12 -export` makes, depending only on the random salt

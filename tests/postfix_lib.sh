@@ -15,6 +15,8 @@
 #                                        it listens on $PF_MILTER_PORT
 #   pf_start [MILTER]                    start smtp-sink and Postfix, with
 #                                        smtpd_milters = MILTER when given
+#                                        (PF_SINK_OPTS: more smtp-sink
+#                                        options, e.g. -N for no DSN)
 #   pf_send FILE FROM TO IP              send FILE as it is over SMTP from
 #                                        client address IP; prints the
 #                                        queue id; the transcript stays in
@@ -267,7 +269,8 @@ EOF
 pf_start() {
 	local milter=${1-}
 	pf_write_config "$milter"
-	(cd "$PF_DIR" && exec smtp-sink -u postfix -d "$PF_SINK_DIR/%H%M%S." \
+	# shellcheck disable=SC2086 # options, split on purpose
+	(cd "$PF_DIR" && exec smtp-sink ${PF_SINK_OPTS-} -u postfix -d "$PF_SINK_DIR/%H%M%S." \
 		"127.0.0.1:$PF_SINK_PORT" 64) 2>>"$PF_DIR/sink.log" &
 	PF_SINK_PID=$!
 	if ! pf_wait_for 10 pf_port_listening "$PF_SINK_PORT"; then
