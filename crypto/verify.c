@@ -11,7 +11,8 @@
  *     trust anchors; none anywhere is permerror no-certificate;
  *  3. the signature over the content, checked with that certificate
  *     alone, so an unknown CA can never look like a forged signature
- *     (NOTES.md).  Detached content is tried in its canonical CRLF
+ *     (NOTES.md), after its key passed SPEC section 7's limits
+ *     (verify_key.c).  Detached content is tried in its canonical CRLF
  *     form, then with bare LF line ends (some signers hash that; lf_form
  *     says so).  verify_sig.c checks the signature from the digests of
  *     verify_content.c, which hashes each form once per digest for the
@@ -408,8 +409,9 @@ static int cert_names(gnutls_x509_crt_t crt, smime_sigcheck *out)
 	return 0;
 }
 
-/* The signer's key for the signature; NULL with SMIME_E_UNSUPPORTED for
- * a key that cannot be imported. */
+/* The signer's key for the signature, once it passed SPEC section 7's
+ * limits; NULL with SMIME_E_UNSUPPORTED for a key that cannot be
+ * imported or is refused. */
 static int signer_key(gnutls_x509_crt_t crt, gnutls_pubkey_t *pub)
 {
 	int r;
@@ -419,7 +421,7 @@ static int signer_key(gnutls_x509_crt_t crt, gnutls_pubkey_t *pub)
 	r = gnutls_pubkey_import_x509(*pub, crt, 0);
 	r = r == GNUTLS_E_MEMORY_ERROR ? SMIME_E_NOMEM
 	    : r < 0		       ? SMIME_E_UNSUPPORTED
-				       : 0;
+				       : smime_verify_key_check(*pub);
 	if (r < 0) {
 		gnutls_pubkey_deinit(*pub);
 		*pub = NULL;

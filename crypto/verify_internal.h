@@ -104,6 +104,13 @@ int smime_content_digest(smime_content *c, int k,
 			 gnutls_digest_algorithm_t alg,
 			 const unsigned char **md, unsigned *mdlen);
 
+/* --- verify_key.c: public keys refused before any use --- */
+
+/* SPEC section 7: 0 for a key the verifier may use; SMIME_E_UNSUPPORTED
+ * for an RSA key whose exponent is even, 1 or longer than 256 bits, or
+ * whose modulus is longer than 16384 bits; SMIME_E_NOMEM. */
+int smime_verify_key_check(gnutls_pubkey_t pub);
+
 /* --- verify_sig.c: one SignerInfo's signature --- */
 
 typedef struct smime_signer_view {

@@ -146,8 +146,11 @@ SIGNER='body.smime-identifier=signer@example.org body.smime-part=1 body.smime-se
 PASS="smime=pass $SIGNER"
 MAL='smime=neutral reason="malformed" body.smime-part=1'
 UNSUP="smime=neutral reason=\"unsupported-algorithm\" $SIGNER"
+BAD="smime=fail reason=\"bad-signature\" $SIGNER"
 L_PASS="kind=signed signer=signer@example.org result=pass"
 L_MAL="kind=signed result=neutral reason=malformed"
+L_UNSUP="kind=signed signer=signer@example.org result=neutral reason=unsupported-algorithm"
+L_BAD="kind=signed signer=signer@example.org result=fail reason=bad-signature"
 RC2="cipher=rc2-40-cbc; strength=weak"
 L_RC2="kind=enveloped cipher=rc2-40-cbc strength=weak"
 UNK="cipher=unknown; strength=strong"
@@ -203,10 +206,21 @@ row micalg-mismatch        micalg-mismatch    base   0 "$PASS"    -             
 # unknown OIDs
 row oid-cipher-env         oid-cipher-env     base   0 -          "cipher=1.3.6.1.4.1.55555.1.1; strength=strong; action=none" "kind=enveloped cipher=1.3.6.1.4.1.55555.1.1 strength=strong $NE" same
 row oid-cipher-env/re      oid-cipher-env     re     0 -          "cipher=1.3.6.1.4.1.55555.1.1; strength=strong; action=kept; reason=\"malformed\"" "kind=enveloped cipher=1.3.6.1.4.1.55555.1.1 strength=strong action=kept reason=malformed $NE" same
-row oid-digest-sig         oid-digest-sig     base   0 "$UNSUP"   -                         "kind=signed signer=signer@example.org result=neutral reason=unsupported-algorithm" same
-row oid-sigalg-sig         oid-sigalg-sig     base   0 "$UNSUP"   -                         "kind=signed signer=signer@example.org result=neutral reason=unsupported-algorithm" same
+row oid-digest-sig         oid-digest-sig     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+row oid-sigalg-sig         oid-sigalg-sig     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
 row oid-ctype-env          oid-ctype-env      base   0 -          -                         "kind=other"                       same
 row oid-econtent-sig       oid-econtent-sig   base   0 "smime=neutral reason=\"malformed\" $SIGNER" - "kind=signed signer=signer@example.org result=neutral reason=malformed" same
+# RSA signer keys (SPEC section 7): refused before any exponentiation
+# when the exponent is even, 1 or over 256 bits, or the modulus over
+# 16384 bits; their neighbours are checked (a bogus key: bad-signature),
+# and a real key with exponent 3 passes
+row rsa-e3                 rsa-e3             base   0 "smime=pass ${SIGNER/5e02/5e03}" - "$L_PASS"            same
+row rsa-e-even             rsa-e-even         base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+row rsa-e-1                rsa-e-1            base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+row rsa-e-256bit           rsa-e-256bit       base   0 "$BAD"     -                         "$L_BAD"                           same
+row rsa-e-257bit           rsa-e-257bit       base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+row rsa-n-16384bit         rsa-n-16384bit     base   0 "$BAD"     -                         "$L_BAD"                           same
+row rsa-n-16385bit         rsa-n-16385bit     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
 # RC2 parameters: an unknown version reaches decryption; no IV, or no
 # SEQUENCE, does not parse; RC2 of unknown size is rc2-cbc, weak
 row rc2-version-env        rc2-version-env    base   0 -          "cipher=rc2-cbc; strength=weak; action=none" "kind=enveloped cipher=rc2-cbc strength=weak $NE" same
