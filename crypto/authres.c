@@ -47,6 +47,8 @@ int smime_authres_collect(const smime_facts *facts, smime_resinfo **out,
 	*n = 0;
 	for (size_t i = 0; i < facts->nlayers; i++)
 		total += facts->layers[i].nchecks;
+	if (facts->unchecked_signatures > 0)
+		total++;
 	if (total == 0)
 		return 0;
 	v = calloc(total, sizeof(*v));
@@ -72,6 +74,12 @@ int smime_authres_collect(const smime_facts *facts, smime_resinfo **out,
 				v[k].serial = c->cert_serial;
 			}
 		}
+	}
+	if (facts->unchecked_signatures > 0) {
+		/* One resinfo stands for every signature MaxSignatures left
+		 * unchecked (SPEC section 4). */
+		v[k].result = SMIME_RESULT_NEUTRAL;
+		v[k].reason = SMIME_REASON_TOO_MANY_SIGNATURES;
 	}
 	*out = v;
 	*n = total;

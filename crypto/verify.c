@@ -64,6 +64,8 @@ static const struct {
 	[SMIME_REASON_UNSUPPORTED_ALGORITHM] = {"unsupported-algorithm",
 						SMIME_RESULT_NEUTRAL},
 	[SMIME_REASON_TOO_LARGE] = {"too-large", SMIME_RESULT_NEUTRAL},
+	[SMIME_REASON_TOO_MANY_SIGNATURES] = {"too-many-signatures",
+					      SMIME_RESULT_NEUTRAL},
 	[SMIME_REASON_CRL_UNAVAILABLE] = {"crl-unavailable",
 					  SMIME_RESULT_TEMPERROR},
 	[SMIME_REASON_RESOURCE] = {"resource", SMIME_RESULT_TEMPERROR},
@@ -71,7 +73,8 @@ static const struct {
 					 SMIME_RESULT_PERMERROR},
 };
 
-/* Which reason decides when several are found (see smime.h). */
+/* Which reason decides when several are found (see smime.h); the
+ * too-many-signatures resinfo is never a verdict's own. */
 static const smime_reason precedence[] = {
 	SMIME_REASON_MALFORMED,     SMIME_REASON_UNSUPPORTED_ALGORITHM,
 	SMIME_REASON_TOO_LARGE,     SMIME_REASON_NO_CERTIFICATE,
@@ -563,17 +566,20 @@ cleanup:
 }
 
 int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
-			smime_sigcheck **out, size_t *nout)
+			smime_sigcheck **out, size_t *nout, size_t *nleft)
 {
 	sd_ctx c;
 	smime_sigcheck *v = NULL;
 	int n = 0, ret;
+	size_t k;
 
 	if (trust == NULL || req == NULL || out == NULL || nout == NULL ||
 	    req->der == NULL)
 		return SMIME_E_ARG;
 	*out = NULL;
 	*nout = 0;
+	if (nleft != NULL)
+		*nleft = 0;
 	memset(&c, 0, sizeof(c));
 	c.trust = trust;
 	c.req = req;
@@ -599,19 +605,26 @@ int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
 		ret = 0;
 		goto cleanup;
 	}
-	v = calloc((size_t)n, sizeof(*v));
+	/* MaxSignatures: the signers after the first max_signers are only
+	 * counted; nothing of theirs is read, let alone hashed. */
+	k = req->max_signers > 0 && req->max_signers < (size_t)n
+		    ? req->max_signers
+		    : (size_t)n;
+	v = calloc(k, sizeof(*v));
 	if (v == NULL) {
 		ret = SMIME_E_NOMEM;
 		goto cleanup;
 	}
-	for (int i = 0; i < n && ret == 0; i++)
-		ret = check_signer(&c, i, &v[i]);
+	for (size_t i = 0; i < k && ret == 0; i++)
+		ret = check_signer(&c, (int)i, &v[i]);
 	if (ret < 0) {
-		smime_sigchecks_free(v, (size_t)n);
+		smime_sigchecks_free(v, k);
 		goto cleanup;
 	}
 	*out = v;
-	*nout = (size_t)n;
+	*nout = k;
+	if (nleft != NULL)
+		*nleft = (size_t)n - k;
 cleanup:
 	ctx_free(&c);
 	return ret;

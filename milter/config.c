@@ -91,6 +91,8 @@ static const cfg_key keys[] = {
 	 OFF(max_recipient_infos), 0, NULL},
 	{"MaxCertificates", T(uint), "100", 1, 10000, OFF(max_certificates), 0,
 	 NULL},
+	{"MaxSignatures", T(uint), "100", 1, 10000, OFF(max_signatures), 0,
+	 NULL},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -142,6 +144,7 @@ static void derive(milter_config *cfg)
 	cfg->analyze.mime.max_depth = cfg->max_nesting;
 	cfg->analyze.cms.max_recipients = cfg->max_recipient_infos;
 	cfg->analyze.cms.max_certificates = cfg->max_certificates;
+	cfg->analyze.max_signatures = cfg->max_signatures;
 }
 
 int milter_config_defaults(milter_config **out)

@@ -66,6 +66,7 @@ typedef struct milter_config {
 	unsigned max_nesting;
 	unsigned max_recipient_infos;
 	unsigned max_certificates;
+	unsigned max_signatures;
 
 	/* derived once at load time */
 	smime_analyze_opts analyze;

@@ -282,7 +282,7 @@ static void test_collect(void)
 		 .reason = SMIME_REASON_MALFORMED},
 	};
 	smime_layer layers[3];
-	smime_facts f = {layers, 3, false};
+	smime_facts f = {.layers = layers, .nlayers = 3};
 	smime_resinfo *v = NULL;
 	size_t n = 0;
 
@@ -311,6 +311,19 @@ static void test_collect(void)
 			   strcmp(v[2].part, "2") == 0,
 		   "an unreadable layer gets its verdict without identifiers");
 	}
+	free(v);
+	v = NULL;
+	f.unchecked_signatures = 5;
+	is_long(smime_authres_collect(&f, &v, &n), 0,
+		"collecting with unchecked signatures works");
+	is_long((long)n, 4,
+		"signatures MaxSignatures left unchecked add one resinfo");
+	if (n == 4)
+		ok(v[3].result == SMIME_RESULT_NEUTRAL &&
+			   v[3].reason == SMIME_REASON_TOO_MANY_SIGNATURES &&
+			   v[3].part == NULL && v[3].issuer == NULL &&
+			   v[3].identifier == NULL,
+		   "it comes last: neutral, too-many-signatures, no properties");
 	free(v);
 }
 
