@@ -707,8 +707,14 @@ int smime_authres_collect(const smime_facts *facts, smime_resinfo **out,
  * 998.  A property longer than 77 (a long issuer DN) gets a line of its
  * own and is not broken inside; only one that would reach 998 is folded
  * at its own spaces, and one that still cannot fit is left out (an issuer
- * together with its serial).  n == 0 is SMIME_E_ARG.
+ * together with its serial).  The whole field, "Authentication-Results: "
+ * and CRLF line ends counted, stays within SMIME_AUTHRES_MAX: the
+ * resinfos that would pass it are left out and one last resinfo,
+ * smime=neutral reason="too-many-signatures", stands for them (and for
+ * any too-many-signatures resinfo in v, which is written once, last).
+ * n == 0 is SMIME_E_ARG.
  */
+#define SMIME_AUTHRES_MAX (24 * 1024)
 int smime_authres_format(const char *authserv_id, const smime_resinfo *v,
 			 size_t n, smime_buf *out);
 
