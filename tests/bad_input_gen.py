@@ -570,6 +570,7 @@ def main():
     write("size-over-sig", signed_msg(sign(plaintext(b"z" * 1500)),
                                       content=plaintext(b"z" * 1500)))
     rsa_key_limits(sig)
+    many_signers(sig)
 
 
 def rsa_key_limits(sig):
@@ -589,6 +590,39 @@ def rsa_key_limits(sig):
     write("rsa-e-257bit", rekeyed(n2k, (1 << 256) | 1))
     write("rsa-n-16384bit", rekeyed(rsa_number(16384, 2), 65537))
     write("rsa-n-16385bit", rekeyed(rsa_number(16385, 3), 65537))
+
+
+def many_signers(sig):
+    """The work and header space a sender can cause with many signers
+    (issue 12): F4a, F4b and F5 of the hostile review."""
+    si = signer_info(parse(sig))
+
+    # F4a: 2 layers of 100 SignerInfos, no signed attributes, whose
+    # certificate has an exponent as long as its 8192-bit modulus; each
+    # signature is below the modulus, so checking it would be a full
+    # 8192-bit exponentiation (~90 ms)
+    big = with_rsa_key("signer.pem", rsa_number(8192, 4),
+                       rsa_number(8192, 5, top=0b10))
+    f4a = with_signers(sig, [bare_signer(si, b"\x40" + filler(1023, 6))]
+                       * 100, certs=[big])
+    write("f4a-exp8192", nested_signed([f4a, f4a]))
+    # F4b: 16 nested layers of 100 signers over ~9 MB of text; every
+    # messageDigest is wrong, so each signer would hash its layer twice
+    # (CRLF, then bare LF)
+    text = (b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+            + (b"F4b filler line " + b"f" * 58 + b"\r\n") * 120000)
+    f4b = with_signers(sig, [si] * 100)
+    write("f4b-16x100", nested_signed([f4b] * 16, content=text))
+    # F5: 4 nested layers of 100 small SignerInfos naming a certificate
+    # that is not there, under a long issuer name: 400 resinfos of ~190
+    # bytes were an A-R field over libmilter's 65,535
+    issuer = name(("2.5.4.10", "Bad Input"),
+                  ("2.5.4.3", "Bad Input issuing CA with a name long enough "
+                   "for a line of its own"))
+    f5 = [with_signers(sig, [bare_signer(si, filler(8, i), 0x1000 * k + i,
+                                         issuer) for i in range(100)],
+                       certs=[]) for k in range(1, 5)]
+    write("f5-400", nested_signed(f5))
 
 
 if __name__ == "__main__":
