@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bad_input_gen.py - writes the inputs of tests/bad_input_matrix.sh.
 
-    bad_input_gen.py DIR
+    bad_input_gen.py DIR [NAME...]
 
 Makes, in DIR (the test's temp dir), with openssl and fresh keys:
   ca.pem                  the trust anchor (TrustAnchorFile)
@@ -11,7 +11,9 @@ Makes, in DIR (the test's temp dir), with openssl and fresh keys:
   forged.pem              alice's issuer and serial on another key
   inner.txt               the plaintext of the encrypted inputs (those the
                           re-encryption rows open, and those that fail)
-  in/NAME.eml             one message per input name
+  in/NAME.eml             one message per input name (only the NAMEs
+                          given, when some are: tests/e2e_verify.sh
+                          takes f5-400)
 
 Real CMS comes from `openssl cms`; the broken ones are real CMS whose
 DER was then changed here (a small DER/BER reader and writer: tag,
@@ -29,9 +31,10 @@ import os
 import subprocess
 import sys
 
-if len(sys.argv) != 2:
-    sys.exit("usage: bad_input_gen.py DIR")
+if len(sys.argv) < 2:
+    sys.exit("usage: bad_input_gen.py DIR [NAME...]")
 OUT = sys.argv[1]
+ONLY = set(sys.argv[2:])
 IN = os.path.join(OUT, "in")
 LEGACY = ["-provider", "legacy", "-provider", "default"]
 
@@ -324,6 +327,8 @@ def nested_msg(levels, inner_entity):
 # --- the inputs ----------------------------------------------------------------------
 
 def write(name, data):
+    if ONLY and name not in ONLY:
+        return
     with open(os.path.join(IN, name + ".eml"), "wb") as f:
         f.write(data)
 
