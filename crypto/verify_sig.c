@@ -120,16 +120,16 @@ static int check_content_type(const unsigned char *der, size_t len,
 	return ret;
 }
 
-static int read_message_digest(const unsigned char *der, size_t len,
-			       smime_signer_view *v)
+/* A messageDigest value: its OCTET STRING content, malloc'd. */
+static int decode_digest(const unsigned char *der, size_t len,
+			 unsigned char **md, size_t *n)
 {
 	asn1_node t = NULL;
 	int ret;
 
 	ret = smime_asn1_decode("SmimeCMS.MessageDigest", der, len, false, &t);
 	if (ret == 0)
-		ret = smime_asn1_read(t, "", &v->message_digest,
-				      &v->message_digest_len);
+		ret = smime_asn1_read(t, "", md, n);
 	smime_asn1_free(&t);
 	return ret;
 }
@@ -175,7 +175,8 @@ static int read_attr(asn1_node sd, const char *base, int k,
 	if (ret == 0 && bit == 1)
 		ret = check_content_type(val, vlen, econtent_type);
 	else if (ret == 0 && bit == 2)
-		ret = read_message_digest(val, vlen, v);
+		ret = decode_digest(val, vlen, &v->message_digest,
+				    &v->message_digest_len);
 	else if (ret == 0 && bit == 4)
 		ret = read_signing_time(val, vlen, v);
 	free(val);
@@ -224,20 +225,15 @@ static int read_attrs(asn1_node sd, const unsigned char *der, size_t len,
 static int keep_gnutls_digest(const unsigned char *der, size_t len,
 			      smime_signer_view *v)
 {
-	asn1_node t = NULL;
 	unsigned char *md = NULL;
 	size_t n = 0;
-	int ret;
+	int ret = decode_digest(der, len, &md, &n);
 
-	ret = smime_asn1_decode("SmimeCMS.MessageDigest", der, len, false, &t);
-	if (ret == 0)
-		ret = smime_asn1_read(t, "", &md, &n);
 	if (ret == 0 && n <= 64)
 		ret = smime_buf_putc(&v->gnutls_digests, (int)n);
 	if (ret == 0 && n <= 64)
 		ret = smime_buf_append(&v->gnutls_digests, md, n);
 	free(md);
-	smime_asn1_free(&t);
 	return ret;
 }
 
