@@ -14,9 +14,9 @@
  *     (NOTES.md), after its key passed SPEC section 7's limits
  *     (verify_key.c).  Detached content is tried in its canonical CRLF
  *     form, then with bare LF line ends (some signers hash that; lf_form
- *     says so).  verify_sig.c checks the signature from the digests of
- *     verify_content.c, which hashes each form once per digest for the
- *     whole layer, not once per signer;
+ *     says so).  verify_signature.c checks the signature from the
+ *     digests of verify_content.c, which hashes each form once per
+ *     digest for the whole layer, not once per signer;
  *  4. the certificate (verify_chain.c) and the digest strength.
  * Every problem found sets its reason bit; the fixed order of
  * SMIME_REASON precedence (smime.h, smime_sigcheck) then picks the one

@@ -111,7 +111,7 @@ int smime_content_digest(smime_content *c, int k,
  * whose modulus is longer than 16384 bits; SMIME_E_NOMEM. */
 int smime_verify_key_check(gnutls_pubkey_t pub);
 
-/* --- verify_sig.c: one SignerInfo's signature --- */
+/* --- verify_sig.c: one SignerInfo as the verifier reads it --- */
 
 typedef struct smime_signer_view {
 	int index;                 /* 0-based SignerInfo index */
@@ -156,13 +156,16 @@ int smime_signer_view_read(asn1_node sd, const unsigned char *der,
 			   size_t len, const char *econtent_type, int index,
 			   smime_signer_view *v);
 
+/* --- verify_signature.c: whether its signature matches --- */
+
 /*
  * The signature of SignerInfo v with the signer's key pub over form k of
  * the content: with signed attributes, messageDigest against the
  * content's digest, then the signature over the attributes; without, the
  * signature over the content's digest.  Digests come from c, so the
  * signers of one layer share them.  RSASSA-PSS follows the salt of its
- * parameters (GnuTLS ignores it, NOTES.md).  0 match, SMIME_E_CRYPTO
+ * parameters (GnuTLS ignores it, NOTES.md), which restricts pub to them.
+ * 0 match, SMIME_E_CRYPTO
  * mismatch, SMIME_E_UNSUPPORTED for an algorithm or parameters we cannot
  * compute, SMIME_E_PARSE, SMIME_E_NOMEM.
  */
