@@ -21,6 +21,12 @@
  * verdicts go into layer->checks; a signed layer that could not be read
  * gets one neutral/malformed verdict.  From and Sender of the message are
  * the addresses the signer's certificate must carry.
+ *
+ * MaxSignatures (opts->max_signatures) bounds the verdicts of the whole
+ * walk, outermost layer first: once it is reached, the SignerInfos after
+ * it are counted in facts->unchecked_signatures and not checked, so a
+ * sender cannot buy more than that many signature checks with one
+ * message, however he spreads signers over layers (issue 12, F4).
  */
 #include "internal.h"
 
@@ -33,6 +39,7 @@ typedef struct walker {
 	const char *addrs[2]; /* From and Sender addr-specs */
 	size_t naddrs;
 	time_t now;
+	size_t verdicts; /* given so far, against MaxSignatures */
 } walker;
 
 /* The signed content of a multipart/signed: a view into the buffer. */
@@ -144,11 +151,26 @@ static bool is_signed_kind(smime_kind k)
 	return k == SMIME_KIND_SIGNED || k == SMIME_KIND_OPAQUE_SIGNED;
 }
 
-/* A signed layer that could not be read still gets a verdict. */
+/* What is left of MaxSignatures. */
+static size_t verdicts_left(const walker *w)
+{
+	size_t max = w->opts->max_signatures ? w->opts->max_signatures
+					     : SMIME_MAX_SIGNATURES;
+
+	return w->verdicts < max ? max - w->verdicts : 0;
+}
+
+/* A signed layer that could not be read still gets a verdict, while
+ * MaxSignatures allows one. */
 static int verdict_unreadable(walker *w, smime_layer *l)
 {
 	if (w->opts->trust == NULL || !is_signed_kind(l->kind))
 		return SMIME_OK;
+	if (verdicts_left(w) == 0) {
+		w->facts->unchecked_signatures++;
+		return SMIME_OK;
+	}
+	w->verdicts++;
 	l->checks = calloc(1, sizeof(*l->checks));
 	if (l->checks == NULL)
 		return SMIME_E_NOMEM;
@@ -168,18 +190,28 @@ static int verify_layer(walker *w, smime_layer *l, const unsigned char *der,
 		.addresses = w->addrs,
 		.naddresses = w->naddrs,
 		.now = w->now,
+		.max_signers = verdicts_left(w),
 	};
+	size_t left = 0;
+	int rc;
 
 	if (w->opts->trust == NULL || !is_signed_kind(l->kind))
 		return SMIME_OK;
 	if (l->error != 0)
 		return verdict_unreadable(w, l);
+	if (req.max_signers == 0) {
+		w->facts->unchecked_signatures += l->cms.nsigners;
+		return SMIME_OK;
+	}
 	if (content != NULL) {
 		req.content = content->p;
 		req.content_len = content->n;
 	}
-	return smime_verify_signed(w->opts->trust, &req, &l->checks,
-				   &l->nchecks);
+	rc = smime_verify_signed(w->opts->trust, &req, &l->checks,
+				 &l->nchecks, &left);
+	w->verdicts += l->nchecks;
+	w->facts->unchecked_signatures += left;
+	return rc;
 }
 
 static void set_strength(walker *w, smime_layer *l)
@@ -378,6 +410,7 @@ void smime_analyze_opts_default(smime_analyze_opts *o)
 	smime_cms_limits_default(&o->cms);
 	o->weak_ciphers = SMIME_WEAK_DEFAULT;
 	o->max_nesting = SMIME_MIME_MAX_DEPTH;
+	o->max_signatures = SMIME_MAX_SIGNATURES;
 }
 
 static int analyze_raw(walker *w, const unsigned char *buf, size_t len)

@@ -19,6 +19,19 @@
  * FWS, which unfolding removes); one that cannot be folded under
  * LINE_HARD is left out.
  *
+ * The whole field, name and CRLF line ends counted, stays within
+ * SMIME_AUTHRES_MAX (24 KB): the fields the milter adds to one message
+ * must stay under 32 KB together (SPEC section 4), since Sendmail refuses
+ * a header over 32 KB and libmilter a field over 65,535 bytes, and 400
+ * signers once made a 74 KB field the milter could not add, so that
+ * every retry of the message was tempfailed (issue 12, F5).  The other
+ * 8 KB are for the rest: up to 32 X-SMIME-Encryption fields of about
+ * 200 bytes, X-SMIME-Tag, and the fields signing or re-encryption
+ * change.  The resinfos that would pass the budget are left out, and one
+ * last resinfo, smime=neutral reason="too-many-signatures", stands for
+ * them and for the signatures MaxSignatures left unchecked: a resinfo
+ * with that reason anywhere in the input is written once, last.
+ *
  * Reading promises: any byte string gives an answer and never a crash;
  * comments, quoted strings, folding and an authres-version are
  * understood; a resinfo without a readable method name is ignored.
@@ -32,6 +45,8 @@
 #define LINE_SOFT 77  /* under 78 */
 #define LINE_HARD 997 /* under 998 */
 #define FOLD "\n\t"
+/* The too-many-signatures resinfo on the wire: CRLF, tab, its text. */
+#define TOO_MANY_WIRE (3 + sizeof("smime=neutral reason=\"too-many-signatures\"") - 1)
 
 /* ------------------------------------------------------------------ */
 /* Collecting                                                           */
@@ -47,6 +62,8 @@ int smime_authres_collect(const smime_facts *facts, smime_resinfo **out,
 	*n = 0;
 	for (size_t i = 0; i < facts->nlayers; i++)
 		total += facts->layers[i].nchecks;
+	if (facts->unchecked_signatures > 0)
+		total++;
 	if (total == 0)
 		return 0;
 	v = calloc(total, sizeof(*v));
@@ -72,6 +89,12 @@ int smime_authres_collect(const smime_facts *facts, smime_resinfo **out,
 				v[k].serial = c->cert_serial;
 			}
 		}
+	}
+	if (facts->unchecked_signatures > 0) {
+		/* One resinfo stands for every signature MaxSignatures left
+		 * unchecked (SPEC section 4). */
+		v[k].result = SMIME_RESULT_NEUTRAL;
+		v[k].reason = SMIME_REASON_TOO_MANY_SIGNATURES;
 	}
 	*out = v;
 	*n = total;
@@ -218,8 +241,16 @@ static bool fits_hard(const smime_buf *tok)
 
 typedef struct layout {
 	smime_buf *out;
-	size_t col; /* characters on the current line */
+	size_t col;   /* characters on the current line */
+	size_t folds; /* line breaks so far: each a CRLF on the wire */
 } layout;
+
+/* The field's size as a message carries it: name, value with CRLF line
+ * ends, final CRLF. */
+static size_t wire_size(const layout *l)
+{
+	return strlen(HEADER_NAME) + l->out->len + l->folds + 2;
+}
 
 /* Places one token after a blank, or on a new line; a token too long for
  * a line of its own is folded before its own blanks. */
@@ -235,6 +266,7 @@ static int place(layout *l, const unsigned char *tok, size_t n,
 	}
 	ret = smime_buf_puts(l->out, FOLD);
 	l->col = 1;
+	l->folds++;
 	/* A value stays whole on a line of its own even past LINE_SOFT:
 	 * parsers that do not unfold (python-authres keeps the line break in
 	 * the value) would see a different issuer.  Only a token that could
@@ -253,6 +285,7 @@ static int place(layout *l, const unsigned char *tok, size_t n,
 		if (tok[i] == ' ' && l->col + (j - i) > LINE_SOFT) {
 			ret = smime_buf_putc(l->out, '\n');
 			l->col = 0;
+			l->folds++;
 		}
 		if (ret == 0)
 			ret = smime_buf_append(l->out, tok + i, j - i);
@@ -305,11 +338,74 @@ static int resinfo_tokens(const smime_resinfo *r, bool last, smime_buf *toks)
 	return ret;
 }
 
+/* Lays one resinfo out, its first token on a new line. */
+static int place_resinfo(layout *l, const smime_resinfo *r, bool last,
+			 smime_buf *toks)
+{
+	int ret;
+
+	smime_buf_reset(toks);
+	ret = resinfo_tokens(r, last, toks);
+	for (size_t pos = 0; ret == 0 && pos < toks->len;) {
+		const unsigned char *tok = toks->data + pos;
+		size_t tl = strlen((const char *)tok);
+
+		ret = place(l, tok, tl,
+			    strncmp((const char *)tok, "smime=", 6) == 0);
+		pos += tl + 1;
+	}
+	return ret;
+}
+
+static bool is_too_many(const smime_resinfo *r)
+{
+	return r->reason == SMIME_REASON_TOO_MANY_SIGNATURES;
+}
+
+/* Lays out the resinfos that fit the budget, each with room left for a
+ * too-many-signatures resinfo after it unless it ends the field; *more
+ * says whether that resinfo is due (asked for, or some did not fit). */
+static int place_all(layout *l, const smime_resinfo *v, size_t n,
+		     smime_buf *toks, bool *more)
+{
+	size_t end = n;
+	int ret = 0;
+
+	while (end > 0 && is_too_many(&v[end - 1]))
+		end--;
+	*more = end < n;
+	for (size_t i = 0; i < end; i++)
+		*more = *more || is_too_many(&v[i]);
+	for (size_t i = 0; i < end && ret == 0; i++) {
+		layout saved = *l;
+		size_t len = l->out->len;
+		bool last = i + 1 == end && !*more;
+
+		if (is_too_many(&v[i]))
+			continue;
+		ret = place_resinfo(l, &v[i], last, toks);
+		if (ret == 0 && wire_size(l) + (last ? 0 : TOO_MANY_WIRE) >
+					SMIME_AUTHRES_MAX) {
+			*l = saved;
+			l->out->len = len;
+			l->out->data[len] = '\0';
+			*more = true;
+			break;
+		}
+	}
+	return ret;
+}
+
 int smime_authres_format(const char *authserv_id, const smime_resinfo *v,
 			 size_t n, smime_buf *out)
 {
+	static const smime_resinfo too_many = {
+		.result = SMIME_RESULT_NEUTRAL,
+		.reason = SMIME_REASON_TOO_MANY_SIGNATURES,
+	};
 	smime_buf toks = SMIME_BUF_INIT;
-	layout l = {out, strlen(HEADER_NAME)};
+	layout l = {out, strlen(HEADER_NAME), 0};
+	bool more = false;
 	int ret;
 
 	if (authserv_id == NULL || *authserv_id == '\0' || v == NULL ||
@@ -322,17 +418,10 @@ int smime_authres_format(const char *authserv_id, const smime_resinfo *v,
 	l.col += out->len;
 	if (ret == 0 && l.col > LINE_HARD)
 		ret = SMIME_E_ARG; /* an authserv-id no header can carry */
-	for (size_t i = 0; i < n && ret == 0; i++)
-		ret = resinfo_tokens(&v[i], i + 1 == n, &toks);
-	/* Lay the tokens out; the first of each resinfo on a new line. */
-	for (size_t pos = 0; ret == 0 && pos < toks.len;) {
-		const unsigned char *tok = toks.data + pos;
-		size_t tl = strlen((const char *)tok);
-
-		ret = place(&l, tok, tl,
-			    strncmp((const char *)tok, "smime=", 6) == 0);
-		pos += tl + 1;
-	}
+	if (ret == 0)
+		ret = place_all(&l, v, n, &toks, &more);
+	if (ret == 0 && more)
+		ret = place_resinfo(&l, &too_many, true, &toks);
 	smime_buf_free(&toks);
 	if (ret < 0)
 		smime_buf_reset(out);

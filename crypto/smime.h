@@ -501,6 +501,10 @@ typedef enum {
 	SMIME_REASON_MALFORMED,        /* neutral ... */
 	SMIME_REASON_UNSUPPORTED_ALGORITHM,
 	SMIME_REASON_TOO_LARGE,        /* ... neutral */
+	SMIME_REASON_TOO_MANY_SIGNATURES, /* neutral: never a verdict's own;
+					   * the one resinfo that stands for
+					   * the signatures MaxSignatures or
+					   * the A-R budget left out */
 	SMIME_REASON_CRL_UNAVAILABLE,  /* temperror ... */
 	SMIME_REASON_RESOURCE,         /* ... temperror */
 	SMIME_REASON_NO_CERTIFICATE,   /* permerror */
@@ -571,19 +575,24 @@ typedef struct smime_verify_req {
 	const char *const *addresses;
 	size_t naddresses;
 	time_t now; /* the clock for validity and CRL checks */
+	/* Check only the first max_signers SignerInfos (0: every one): what
+	 * is left of MaxSignatures for the message. */
+	size_t max_signers;
 } smime_verify_req;
 
 /*
  * Verifies every SignerInfo of a SignedData: the signature over the
  * content, the chain to a trust anchor, validity at signing time and now,
  * revocation, key usage, the From/Sender address and algorithm strength.
- * *out gets one smime_sigcheck per SignerInfo, in order; a SignedData
- * that cannot be read gets a single neutral/malformed entry, one without
- * any SignerInfo (certs-only) none.  Bad input is a verdict, never an
- * error: fails only on resource errors (SMIME_E_NOMEM).
+ * *out gets one smime_sigcheck per SignerInfo checked, in order: the
+ * first req->max_signers of them, and *nleft (may be NULL) the number
+ * left unchecked after those.  A SignedData that cannot be read gets a
+ * single neutral/malformed entry, one without any SignerInfo
+ * (certs-only) none.  Bad input is a verdict, never an error: fails only
+ * on resource errors (SMIME_E_NOMEM).
  */
 int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
-			smime_sigcheck **out, size_t *nout);
+			smime_sigcheck **out, size_t *nout, size_t *nleft);
 void smime_sigchecks_free(smime_sigcheck *v, size_t n);
 
 /* ------------------------------------------------------------------ */
@@ -625,7 +634,13 @@ typedef struct smime_analyze_opts {
 	 * own header; the message's header when the entity is content the
 	 * gateway decrypted. */
 	const smime_headers *addr_headers;
+	/* MaxSignatures: verdicts given in one analysis, all layers
+	 * together (0: SMIME_MAX_SIGNATURES).  The signatures after them
+	 * are not checked, only counted (smime_facts). */
+	unsigned max_signatures;
 } smime_analyze_opts;
+
+#define SMIME_MAX_SIGNATURES 100 /* MaxSignatures default */
 
 void smime_analyze_opts_default(smime_analyze_opts *o);
 
@@ -633,6 +648,9 @@ typedef struct smime_facts {
 	smime_layer *layers;
 	size_t nlayers;
 	bool truncated; /* a limit stopped the walk */
+	/* Signatures found once max_signatures verdicts were given, not
+	 * checked (a signed layer that cannot be read counts one). */
+	size_t unchecked_signatures;
 } smime_facts;
 
 /*
@@ -669,8 +687,10 @@ typedef struct smime_resinfo {
 
 /*
  * The resinfos of every verified signed layer, outermost layer first, one
- * per smime_sigcheck.  The strings are views into facts.  *n is 0 when
- * nothing was verified (then there is no header to write).
+ * per smime_sigcheck, then, when facts->unchecked_signatures is not 0,
+ * one `neutral` resinfo with reason too-many-signatures that stands for
+ * them.  The strings are views into facts.  *n is 0 when nothing was
+ * verified (then there is no header to write).
  */
 int smime_authres_collect(const smime_facts *facts, smime_resinfo **out,
 			  size_t *n);
@@ -687,8 +707,14 @@ int smime_authres_collect(const smime_facts *facts, smime_resinfo **out,
  * 998.  A property longer than 77 (a long issuer DN) gets a line of its
  * own and is not broken inside; only one that would reach 998 is folded
  * at its own spaces, and one that still cannot fit is left out (an issuer
- * together with its serial).  n == 0 is SMIME_E_ARG.
+ * together with its serial).  The whole field, "Authentication-Results: "
+ * and CRLF line ends counted, stays within SMIME_AUTHRES_MAX: the
+ * resinfos that would pass it are left out and one last resinfo,
+ * smime=neutral reason="too-many-signatures", stands for them (and for
+ * any too-many-signatures resinfo in v, which is written once, last).
+ * n == 0 is SMIME_E_ARG.
  */
+#define SMIME_AUTHRES_MAX (24 * 1024)
 int smime_authres_format(const char *authserv_id, const smime_resinfo *v,
 			 size_t n, smime_buf *out);
 

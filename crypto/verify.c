@@ -11,10 +11,12 @@
  *     trust anchors; none anywhere is permerror no-certificate;
  *  3. the signature over the content, checked with that certificate
  *     alone, so an unknown CA can never look like a forged signature
- *     (NOTES.md): gnutls_pkcs7_verify_direct, or verify_sig.c for
- *     RSASSA-PSS.  Detached content is tried in its canonical CRLF form,
- *     then with bare LF line ends (some signers hash that; lf_form says
- *     so);
+ *     (NOTES.md), after its key passed SPEC section 7's limits
+ *     (verify_key.c).  Detached content is tried in its canonical CRLF
+ *     form, then with bare LF line ends (some signers hash that; lf_form
+ *     says so).  verify_signature.c checks the signature from the
+ *     digests of verify_content.c, which hashes each form once per
+ *     digest for the whole layer, not once per signer;
  *  4. the certificate (verify_chain.c) and the digest strength.
  * Every problem found sets its reason bit; the fixed order of
  * SMIME_REASON precedence (smime.h, smime_sigcheck) then picks the one
@@ -62,6 +64,8 @@ static const struct {
 	[SMIME_REASON_UNSUPPORTED_ALGORITHM] = {"unsupported-algorithm",
 						SMIME_RESULT_NEUTRAL},
 	[SMIME_REASON_TOO_LARGE] = {"too-large", SMIME_RESULT_NEUTRAL},
+	[SMIME_REASON_TOO_MANY_SIGNATURES] = {"too-many-signatures",
+					      SMIME_RESULT_NEUTRAL},
 	[SMIME_REASON_CRL_UNAVAILABLE] = {"crl-unavailable",
 					  SMIME_RESULT_TEMPERROR},
 	[SMIME_REASON_RESOURCE] = {"resource", SMIME_RESULT_TEMPERROR},
@@ -69,7 +73,8 @@ static const struct {
 					 SMIME_RESULT_PERMERROR},
 };
 
-/* Which reason decides when several are found (see smime.h). */
+/* Which reason decides when several are found (see smime.h); the
+ * too-many-signatures resinfo is never a verdict's own. */
 static const smime_reason precedence[] = {
 	SMIME_REASON_MALFORMED,     SMIME_REASON_UNSUPPORTED_ALGORITHM,
 	SMIME_REASON_TOO_LARGE,     SMIME_REASON_NO_CERTIFICATE,
@@ -160,13 +165,8 @@ typedef struct sd_ctx {
 	gnutls_pkcs7_t p7; /* NULL when GnuTLS cannot read the structure */
 	smime_buf econtent;
 	bool has_econtent;
-	/* detached content: the canonical and the bare-LF form, made when
-	 * first needed; views point at the caller's bytes when a form is
-	 * those bytes already */
-	smime_buf crlf, lf;
-	const unsigned char *form[2];
-	size_t form_len[2];
-	bool made[2];
+	smime_content content; /* the signed bytes, their forms and digests,
+				* shared by every signer */
 } sd_ctx;
 
 static void ctx_free(sd_ctx *c)
@@ -180,9 +180,8 @@ static void ctx_free(sd_ctx *c)
 	free(c->pool);
 	if (c->p7 != NULL)
 		gnutls_pkcs7_deinit(c->p7);
+	smime_content_free(&c->content);
 	smime_buf_free(&c->econtent); /* plaintext of an opaque message */
-	smime_buf_free(&c->crlf);
-	smime_buf_free(&c->lf);
 }
 
 static int read_digests(sd_ctx *c)
@@ -319,8 +318,14 @@ static int ctx_open(sd_ctx *c)
 		ret = read_econtent(c);
 	if (ret < 0)
 		return ret;
-	/* GnuTLS reads the same bytes for gnutls_pkcs7_verify_direct; when
-	 * it cannot, the non-PSS signers are malformed for us too. */
+	if (c->req->content != NULL)
+		smime_content_init(&c->content, c->req->content,
+				   c->req->content_len, true);
+	else
+		smime_content_init(&c->content, c->econtent.data,
+				   c->econtent.len, false);
+	/* GnuTLS's PKCS#7 parser gates the non-PSS signers (try_forms):
+	 * when it cannot read the bytes, they are malformed for us too. */
 	if (c->req->der_len > UINT_MAX || gnutls_pkcs7_init(&c->p7) < 0)
 		return SMIME_E_NOMEM;
 	d.data = (unsigned char *)c->req->der;
@@ -329,56 +334,6 @@ static int ctx_open(sd_ctx *c)
 		gnutls_pkcs7_deinit(c->p7);
 		c->p7 = NULL;
 	}
-	return 0;
-}
-
-/* Whether the bytes are already in the form: no line end but CRLF
- * (crlf) or no CR at all (lf). */
-static bool already(const unsigned char *p, size_t n, bool crlf)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (!crlf && p[i] == '\r')
-			return false;
-		if (crlf && p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n'))
-			return false;
-		if (crlf && p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			return false;
-	}
-	return true;
-}
-
-/* Content form k (0: canonical CRLF, 1: bare LF) of the signed bytes. */
-static int content_form(sd_ctx *c, int k, const unsigned char **p,
-			size_t *n)
-{
-	const smime_verify_req *r = c->req;
-	int ret = 0;
-
-	if (r->content == NULL) {
-		*p = c->econtent.data;
-		*n = c->econtent.len;
-		return 0;
-	}
-	if (!c->made[k]) {
-		smime_buf *b = k == 0 ? &c->crlf : &c->lf;
-
-		if (already(r->content, r->content_len, k == 0)) {
-			c->form[k] = r->content;
-			c->form_len[k] = r->content_len;
-		} else {
-			ret = k == 0 ? smime_canon_crlf(r->content,
-							r->content_len, b)
-				     : smime_canon_lf(r->content,
-						      r->content_len, b);
-			c->form[k] = b->data;
-			c->form_len[k] = b->len;
-		}
-		if (ret < 0)
-			return ret;
-		c->made[k] = true;
-	}
-	*p = c->form[k];
-	*n = c->form_len[k];
 	return 0;
 }
 
@@ -457,76 +412,72 @@ static int cert_names(gnutls_x509_crt_t crt, smime_sigcheck *out)
 	return 0;
 }
 
-/* Whether the certificate's public key can be imported at all.  GnuTLS
- * 3.7.9's gnutls_x509_crt_verify_data2 (under gnutls_pkcs7_verify_direct)
- * leaks its gnutls_pubkey_t when the import fails, so a certificate with a
- * broken key never gets that far: a sender could grow the daemon's memory
- * with every message otherwise. */
-static int key_imports(gnutls_x509_crt_t crt)
+/* The signer's key for the signature, once it passed SPEC section 7's
+ * limits; NULL with SMIME_E_UNSUPPORTED for a key that cannot be
+ * imported or is refused. */
+static int signer_key(gnutls_x509_crt_t crt, gnutls_pubkey_t *pub)
 {
-	gnutls_pubkey_t pub;
 	int r;
 
-	if (gnutls_pubkey_init(&pub) < 0)
+	if (gnutls_pubkey_init(pub) < 0)
 		return SMIME_E_NOMEM;
-	r = gnutls_pubkey_import_x509(pub, crt, 0);
-	gnutls_pubkey_deinit(pub);
-	if (r == GNUTLS_E_MEMORY_ERROR)
-		return SMIME_E_NOMEM;
-	return r < 0 ? SMIME_E_UNSUPPORTED : 0;
+	r = gnutls_pubkey_import_x509(*pub, crt, 0);
+	r = r == GNUTLS_E_MEMORY_ERROR ? SMIME_E_NOMEM
+	    : r < 0		       ? SMIME_E_UNSUPPORTED
+				       : smime_verify_key_check(*pub);
+	if (r < 0) {
+		gnutls_pubkey_deinit(*pub);
+		*pub = NULL;
+	}
+	return r;
 }
 
-/* The signature over one form of the content: 0 match, SMIME_E_CRYPTO
- * mismatch, SMIME_E_UNSUPPORTED, SMIME_E_PARSE, SMIME_E_NOMEM. */
-static int signature_once(const sd_ctx *c, const smime_signer_view *v,
-			  gnutls_x509_crt_t crt, const unsigned char *p,
-			  size_t n)
+/* The signature over each form of the content until one matches: 0,
+ * SMIME_E_CRYPTO, SMIME_E_UNSUPPORTED, SMIME_E_PARSE, SMIME_E_NOMEM. */
+static int try_forms(sd_ctx *c, const smime_signer_view *v,
+		     gnutls_x509_crt_t crt, smime_sigcheck *out)
 {
-	gnutls_datum_t d;
-	int r;
+	gnutls_pubkey_t pub = NULL;
+	const unsigned char *p, *p0 = NULL;
+	size_t n, n0 = 0;
+	int ret;
 
-	if (strcmp(v->sig_oid, OID_RSASSA_PSS) == 0)
-		return smime_verify_pss(v, crt, p, n, c->trust->vflags);
-	if (c->p7 == NULL || n > UINT_MAX)
+	/* GnuTLS's own PKCS#7 parser must read the SignedData, as when it
+	 * verified the non-PSS signatures itself: what it refuses stays
+	 * malformed. */
+	if (strcmp(v->sig_oid, OID_RSASSA_PSS) != 0 && c->p7 == NULL)
 		return SMIME_E_PARSE;
-	r = key_imports(crt);
-	if (r < 0)
-		return r;
-	d.data = (unsigned char *)p;
-	d.size = (unsigned)n;
-	r = gnutls_pkcs7_verify_direct(c->p7, crt, (unsigned)v->index, &d,
-				       c->trust->vflags);
-	/* GnuTLS 3.7.9 returns certificate status bits (a positive value,
-	 * GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE for a keyUsage without
-	 * digitalSignature) after the signature verified; the certificate
-	 * is judged by verify_chain.c. */
-	if (r >= 0)
-		return 0;
-	switch (r) {
-	case GNUTLS_E_PK_SIG_VERIFY_FAILED:
-		return SMIME_E_CRYPTO;
-	case GNUTLS_E_MEMORY_ERROR:
-		return SMIME_E_NOMEM;
-	case GNUTLS_E_UNKNOWN_ALGORITHM:
-	case GNUTLS_E_UNKNOWN_HASH_ALGORITHM:
-	case GNUTLS_E_UNKNOWN_PK_ALGORITHM:
-	case GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM:
-	case GNUTLS_E_INSUFFICIENT_SECURITY:
-	case GNUTLS_E_UNIMPLEMENTED_FEATURE:
-	case GNUTLS_E_ECC_UNSUPPORTED_CURVE:
-		return SMIME_E_UNSUPPORTED;
-	default:
-		return SMIME_E_PARSE;
+	ret = signer_key(crt, &pub);
+	if (ret < 0)
+		return ret;
+	ret = SMIME_E_CRYPTO;
+	for (int k = 0; k < smime_content_forms(&c->content) &&
+			ret == SMIME_E_CRYPTO;
+	     k++) {
+		int r = smime_content_form(&c->content, k, &p, &n);
+
+		if (r < 0) {
+			ret = r;
+			break;
+		}
+		if (k == 1 && same_bytes(p, n, p0, n0))
+			break; /* no other form to try */
+		p0 = p;
+		n0 = n;
+		ret = smime_verify_signature(v, pub, &c->content, k,
+					     c->trust->vflags);
+		if (ret == 0)
+			out->lf_form = k == 1;
 	}
+	gnutls_pubkey_deinit(pub);
+	return ret;
 }
 
 /* The signature, over the canonical form and then the bare-LF form. */
 static int check_signature(sd_ctx *c, const smime_signer_view *v,
 			   gnutls_x509_crt_t crt, smime_sigcheck *out)
 {
-	const unsigned char *p, *p0 = NULL;
-	size_t n, n0 = 0;
-	int ret = SMIME_E_CRYPTO;
+	int ret;
 
 	if (c->req->content == NULL && !c->has_econtent) {
 		/* A detached signature without its content: nothing to
@@ -534,20 +485,7 @@ static int check_signature(sd_ctx *c, const smime_signer_view *v,
 		out->problems |= BIT(MALFORMED);
 		return 0;
 	}
-	for (int k = 0; k < 2 && ret == SMIME_E_CRYPTO; k++) {
-		int r = content_form(c, k, &p, &n);
-
-		if (r < 0)
-			return r;
-		if (k == 1 && (c->req->content == NULL ||
-			       same_bytes(p, n, p0, n0)))
-			break; /* no other form to try */
-		p0 = p;
-		n0 = n;
-		ret = signature_once(c, v, crt, p, n);
-		if (ret == 0)
-			out->lf_form = k == 1;
-	}
+	ret = try_forms(c, v, crt, out);
 	switch (ret) {
 	case 0:
 		return 0;
@@ -628,17 +566,20 @@ cleanup:
 }
 
 int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
-			smime_sigcheck **out, size_t *nout)
+			smime_sigcheck **out, size_t *nout, size_t *nleft)
 {
 	sd_ctx c;
 	smime_sigcheck *v = NULL;
 	int n = 0, ret;
+	size_t k;
 
 	if (trust == NULL || req == NULL || out == NULL || nout == NULL ||
 	    req->der == NULL)
 		return SMIME_E_ARG;
 	*out = NULL;
 	*nout = 0;
+	if (nleft != NULL)
+		*nleft = 0;
 	memset(&c, 0, sizeof(c));
 	c.trust = trust;
 	c.req = req;
@@ -664,19 +605,26 @@ int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
 		ret = 0;
 		goto cleanup;
 	}
-	v = calloc((size_t)n, sizeof(*v));
+	/* MaxSignatures: the signers after the first max_signers are only
+	 * counted; nothing of theirs is read, let alone hashed. */
+	k = req->max_signers > 0 && req->max_signers < (size_t)n
+		    ? req->max_signers
+		    : (size_t)n;
+	v = calloc(k, sizeof(*v));
 	if (v == NULL) {
 		ret = SMIME_E_NOMEM;
 		goto cleanup;
 	}
-	for (int i = 0; i < n && ret == 0; i++)
-		ret = check_signer(&c, i, &v[i]);
+	for (size_t i = 0; i < k && ret == 0; i++)
+		ret = check_signer(&c, (int)i, &v[i]);
 	if (ret < 0) {
-		smime_sigchecks_free(v, (size_t)n);
+		smime_sigchecks_free(v, k);
 		goto cleanup;
 	}
 	*out = v;
-	*nout = (size_t)n;
+	*nout = k;
+	if (nleft != NULL)
+		*nleft = (size_t)n - k;
 cleanup:
 	ctx_free(&c);
 	return ret;

@@ -63,7 +63,55 @@ void smime_strv_free(char **v, size_t n);
 /* RFC 8550 section 3: local part exact, domain case-insensitive. */
 bool smime_address_equal(const char *a, const char *b);
 
-/* --- verify_sig.c: one SignerInfo's signature --- */
+/* --- verify_content.c: the signed content and its digests --- */
+
+#define SMIME_CONTENT_SLOTS 48 /* (form, digest) pairs: every digest
+				* GnuTLS has, in both forms */
+
+typedef struct smime_content_digest_slot {
+	int form;
+	gnutls_digest_algorithm_t alg;
+	unsigned char md[64];
+} smime_content_digest_slot;
+
+typedef struct smime_content {
+	const unsigned char *data; /* the signed bytes as they came */
+	size_t len;
+	bool detached; /* two forms (CRLF, then bare LF); else one */
+	smime_buf crlf, lf;
+	const unsigned char *form[2];
+	size_t form_len[2];
+	bool made[2];
+	smime_content_digest_slot slot[SMIME_CONTENT_SLOTS];
+	size_t nslots;
+} smime_content;
+
+/* The content of one layer: detached (a multipart/signed first part,
+ * tried as CRLF and as bare LF) or not (an eContent, one form).  The
+ * bytes must outlive c. */
+void smime_content_init(smime_content *c, const unsigned char *p, size_t n,
+			bool detached);
+void smime_content_free(smime_content *c);
+/* How many forms there are to try: 2 for detached content, else 1. */
+int smime_content_forms(const smime_content *c);
+/* Form k (0: canonical CRLF, 1: bare LF), made once. */
+int smime_content_form(smime_content *c, int k, const unsigned char **p,
+		       size_t *n);
+/* The digest of form k with alg, computed once per (form, alg): a view
+ * valid as long as c.  SMIME_E_UNSUPPORTED for a digest GnuTLS cannot
+ * compute. */
+int smime_content_digest(smime_content *c, int k,
+			 gnutls_digest_algorithm_t alg,
+			 const unsigned char **md, unsigned *mdlen);
+
+/* --- verify_key.c: public keys refused before any use --- */
+
+/* SPEC section 7: 0 for a key the verifier may use; SMIME_E_UNSUPPORTED
+ * for an RSA key whose exponent is even, 1 or longer than 256 bits, or
+ * whose modulus is longer than 16384 bits; SMIME_E_NOMEM. */
+int smime_verify_key_check(gnutls_pubkey_t pub);
+
+/* --- verify_sig.c: one SignerInfo as the verifier reads it --- */
 
 typedef struct smime_signer_view {
 	int index;                 /* 0-based SignerInfo index */
@@ -81,6 +129,12 @@ typedef struct smime_signer_view {
 	bool has_signing_time;
 	time_t signing_time;
 	uint32_t problems; /* malformed / unsupported found while reading */
+	/* The signed attributes as gnutls_pkcs7_verify_direct() judged
+	 * them (verify_sig.c scan_like_gnutls): refused before any digest
+	 * was compared, else every messageDigest value, each as one length
+	 * byte and the value (longer ones could never match). */
+	bool attrs_refused;
+	smime_buf gnutls_digests;
 	/* the SignerIdentifier */
 	bool by_ski;
 	unsigned char *sid_issuer; /* raw DN */
@@ -102,11 +156,20 @@ int smime_signer_view_read(asn1_node sd, const unsigned char *der,
 			   size_t len, const char *econtent_type, int index,
 			   smime_signer_view *v);
 
-/* Verifies a signature ourselves: RSASSA-PSS with the parameters' salt
- * (GnuTLS ignores it, NOTES.md).  0 match, SMIME_E_CRYPTO mismatch,
- * SMIME_E_UNSUPPORTED for parameters we cannot honour, SMIME_E_NOMEM. */
-int smime_verify_pss(const smime_signer_view *v, gnutls_x509_crt_t crt,
-		     const unsigned char *content, size_t content_len,
-		     unsigned vflags);
+/* --- verify_signature.c: whether its signature matches --- */
+
+/*
+ * The signature of SignerInfo v with the signer's key pub over form k of
+ * the content: with signed attributes, messageDigest against the
+ * content's digest, then the signature over the attributes; without, the
+ * signature over the content's digest.  Digests come from c, so the
+ * signers of one layer share them.  RSASSA-PSS follows the salt of its
+ * parameters (GnuTLS ignores it, NOTES.md), which restricts pub to them.
+ * 0 match, SMIME_E_CRYPTO
+ * mismatch, SMIME_E_UNSUPPORTED for an algorithm or parameters we cannot
+ * compute, SMIME_E_PARSE, SMIME_E_NOMEM.
+ */
+int smime_verify_signature(const smime_signer_view *v, gnutls_pubkey_t pub,
+			   smime_content *c, int k, unsigned vflags);
 
 #endif

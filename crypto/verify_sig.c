@@ -3,8 +3,8 @@
  * algorithms, signature, and the signed attributes checked against RFC
  * 5652 section 5.3/11 (contentType present once with one value equal to
  * the eContentType, messageDigest present once with one value, at most
- * one signingTime that decodes); and the RSASSA-PSS verification GnuTLS
- * does not get right (NOTES.md: it ignores the saltLength parameter).
+ * one signingTime that decodes).  The signature itself is checked by
+ * verify_signature.c.
  *
  * Promises: structure problems never fail a call, they are recorded as
  * SMIME_REASON_MALFORMED or SMIME_REASON_UNSUPPORTED_ALGORITHM in
@@ -22,7 +22,6 @@
 #define OID_CONTENT_TYPE "1.2.840.113549.1.9.3"
 #define OID_MESSAGE_DIGEST "1.2.840.113549.1.9.4"
 #define OID_SIGNING_TIME "1.2.840.113549.1.9.5"
-#define OID_MGF1 "1.2.840.113549.1.1.8"
 #define OID_SHA1 "1.3.14.3.2.26"
 
 /* Attribute lists are short; this bounds a hostile one. */
@@ -39,6 +38,7 @@ void smime_signer_view_free(smime_signer_view *v)
 	free(v->sid_serial);
 	free(v->sid_ski);
 	free(v->signature);
+	smime_buf_free(&v->gnutls_digests);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -120,16 +120,16 @@ static int check_content_type(const unsigned char *der, size_t len,
 	return ret;
 }
 
-static int read_message_digest(const unsigned char *der, size_t len,
-			       smime_signer_view *v)
+/* A messageDigest value: its OCTET STRING content, malloc'd. */
+static int decode_digest(const unsigned char *der, size_t len,
+			 unsigned char **md, size_t *n)
 {
 	asn1_node t = NULL;
 	int ret;
 
 	ret = smime_asn1_decode("SmimeCMS.MessageDigest", der, len, false, &t);
 	if (ret == 0)
-		ret = smime_asn1_read(t, "", &v->message_digest,
-				      &v->message_digest_len);
+		ret = smime_asn1_read(t, "", md, n);
 	smime_asn1_free(&t);
 	return ret;
 }
@@ -175,7 +175,8 @@ static int read_attr(asn1_node sd, const char *base, int k,
 	if (ret == 0 && bit == 1)
 		ret = check_content_type(val, vlen, econtent_type);
 	else if (ret == 0 && bit == 2)
-		ret = read_message_digest(val, vlen, v);
+		ret = decode_digest(val, vlen, &v->message_digest,
+				    &v->message_digest_len);
 	else if (ret == 0 && bit == 4)
 		ret = read_signing_time(val, vlen, v);
 	free(val);
@@ -217,6 +218,84 @@ static int read_attrs(asn1_node sd, const unsigned char *der, size_t len,
 	if (ret == 0 && (seen & 3) != 3)
 		ret = SMIME_E_PARSE;
 	return ret;
+}
+
+/* One messageDigest value for gnutls_digests: its OCTET STRING content
+ * (SMIME_E_PARSE when it is none). */
+static int keep_gnutls_digest(const unsigned char *der, size_t len,
+			      smime_signer_view *v)
+{
+	unsigned char *md = NULL;
+	size_t n = 0;
+	int ret = decode_digest(der, len, &md, &n);
+
+	if (ret == 0 && n <= 64)
+		ret = smime_buf_putc(&v->gnutls_digests, (int)n);
+	if (ret == 0 && n <= 64)
+		ret = smime_buf_append(&v->gnutls_digests, md, n);
+	free(md);
+	return ret;
+}
+
+/*
+ * The signed attributes as gnutls_pkcs7_verify_direct() read them before
+ * comparing digests (lib/x509/pkcs7.c, verify_hash_attr), so that our own
+ * verification keeps its verdicts: a second contentType, one unlike the
+ * eContentType, or a messageDigest that is no OCTET STRING refuses the
+ * signature (malformed); an attribute without a value ends the list; any
+ * messageDigest value may match.  RFC 5652's stricter reading is
+ * read_attrs's.
+ */
+static int scan_like_gnutls(asn1_node sd, const char *base,
+			    const char *econtent_type, smime_signer_view *v)
+{
+	smime_asn1_path p;
+	unsigned char *val = NULL;
+	char *oid = NULL;
+	size_t vlen;
+	int n = 0, nvals, ncts = 0, ret;
+
+	smime_asn1_path_fmt(&p, "%s.signedAttrs", base);
+	ret = smime_asn1_err(asn1_number_of_elements(sd, p.s, &n));
+	for (int k = 1; ret == 0 && !v->attrs_refused && k <= n &&
+			k <= MAX_ATTRS;
+	     k++) {
+		nvals = 0;
+		ret = smime_asn1_read_oid(
+			sd, smime_asn1_path_fmt(&p, "%s.signedAttrs.?%d.attrType",
+						base, k),
+			&oid);
+		if (ret == 0)
+			ret = smime_asn1_err(asn1_number_of_elements(
+				sd,
+				smime_asn1_path_fmt(
+					&p, "%s.signedAttrs.?%d.attrValues",
+					base, k),
+				&nvals));
+		if (ret < 0 || nvals == 0)
+			break;
+		ret = smime_asn1_read(
+			sd,
+			smime_asn1_path_fmt(&p, "%s.signedAttrs.?%d.attrValues.?1",
+					    base, k),
+			&val, &vlen);
+		if (ret == 0 && strcmp(oid, OID_MESSAGE_DIGEST) == 0)
+			ret = keep_gnutls_digest(val, vlen, v);
+		else if (ret == 0 && strcmp(oid, OID_CONTENT_TYPE) == 0)
+			ret = ncts++ > 0 ? SMIME_E_PARSE
+					 : check_content_type(val, vlen,
+							      econtent_type);
+		if (ret < 0 && ret != SMIME_E_NOMEM) {
+			v->attrs_refused = true;
+			ret = 0;
+		}
+		free(oid);
+		free(val);
+		oid = NULL;
+		val = NULL;
+	}
+	free(oid);
+	return ret == SMIME_E_NOMEM ? ret : 0;
 }
 
 /* RFC 5652 11.1-11.3: contentType, messageDigest and signingTime MUST
@@ -314,6 +393,12 @@ int smime_signer_view_read(asn1_node sd, const unsigned char *der,
 		if (ret == SMIME_E_NOMEM)
 			return ret;
 	}
+	if (smime_asn1_present(
+		    sd, smime_asn1_path_fmt(&p, "%s.signedAttrs", base.s))) {
+		ret = scan_like_gnutls(sd, base.s, econtent_type, v);
+		if (ret < 0)
+			return ret;
+	}
 	ret = read_attrs(sd, der, len, base.s, econtent_type, v);
 	if (ret == 0)
 		ret = check_unsigned(sd, base.s);
@@ -322,165 +407,4 @@ int smime_signer_view_read(asn1_node sd, const unsigned char *der,
 	if (ret < 0)
 		v->problems |= SMIME_REASON_BIT(SMIME_REASON_MALFORMED);
 	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* RSASSA-PSS                                                           */
-/* ------------------------------------------------------------------ */
-
-typedef struct pss_params {
-	gnutls_digest_algorithm_t hash, mgf_hash;
-	unsigned long salt;
-} pss_params;
-
-static int pss_hash(asn1_node n, const char *name,
-		    gnutls_digest_algorithm_t *out)
-{
-	char *oid = NULL;
-	int ret;
-
-	if (!smime_asn1_present(n, name)) {
-		*out = GNUTLS_DIG_SHA1; /* RFC 4055 default */
-		return 0;
-	}
-	ret = smime_asn1_read_oid(n, name, &oid);
-	if (ret == 0)
-		*out = gnutls_oid_to_digest(oid);
-	free(oid);
-	return ret;
-}
-
-static int read_pss_params(const smime_signer_view *v, pss_params *pp)
-{
-	asn1_node n = NULL, mgf = NULL;
-	unsigned char *mp = NULL, *salt = NULL;
-	size_t mplen, slen;
-	char *mgf_oid = NULL;
-	int ret;
-
-	pp->salt = 20;
-	pp->mgf_hash = GNUTLS_DIG_SHA1;
-	if (v->sig_params == NULL)
-		return SMIME_E_PARSE; /* the parameters are required */
-	ret = smime_asn1_decode("SmimeCMS.RSASSA-PSS-params", v->sig_params,
-				v->sig_params_len, false, &n);
-	if (ret == 0)
-		ret = pss_hash(n, "hashAlgorithm.algorithm", &pp->hash);
-	if (ret == 0 && smime_asn1_present(n, "maskGenAlgorithm")) {
-		ret = smime_asn1_read_oid(n, "maskGenAlgorithm.algorithm",
-					  &mgf_oid);
-		if (ret == 0 && strcmp(mgf_oid, OID_MGF1) != 0)
-			ret = SMIME_E_UNSUPPORTED;
-		if (ret == 0)
-			ret = smime_asn1_read(n, "maskGenAlgorithm.parameters",
-					      &mp, &mplen);
-		if (ret == 0)
-			ret = smime_asn1_decode("SmimeCMS.AlgorithmIdentifier",
-						mp, mplen, false, &mgf);
-		if (ret == 0)
-			ret = pss_hash(mgf, "algorithm", &pp->mgf_hash);
-	}
-	if (ret == 0 && smime_asn1_present(n, "saltLength")) {
-		ret = smime_asn1_read(n, "saltLength", &salt, &slen);
-		if (ret == 0 && (slen == 0 || slen > 2 || (salt[0] & 0x80)))
-			ret = SMIME_E_UNSUPPORTED; /* negative or absurd */
-		if (ret == 0)
-			pp->salt = slen == 1 ? salt[0]
-					     : ((unsigned long)salt[0] << 8) |
-						       salt[1];
-	}
-	if (ret == 0 && smime_asn1_present(n, "trailerField")) {
-		unsigned char *tf = NULL;
-		size_t tflen;
-
-		ret = smime_asn1_read(n, "trailerField", &tf, &tflen);
-		if (ret == 0 && (tflen != 1 || tf[0] != 1))
-			ret = SMIME_E_UNSUPPORTED; /* RFC 4055: always 1 */
-		free(tf);
-	}
-	free(mgf_oid);
-	free(mp);
-	free(salt);
-	smime_asn1_free(&n);
-	smime_asn1_free(&mgf);
-	return ret;
-}
-
-/* messageDigest against the content (RFC 5652 5.4). */
-static int check_digest(const smime_signer_view *v,
-			const unsigned char *content, size_t len)
-{
-	gnutls_digest_algorithm_t d = gnutls_oid_to_digest(v->digest_oid);
-	unsigned char md[64];
-	unsigned mdlen;
-
-	if (d == GNUTLS_DIG_UNKNOWN)
-		return SMIME_E_UNSUPPORTED;
-	mdlen = gnutls_hash_get_len(d);
-	if (mdlen == 0 || mdlen > sizeof(md))
-		return SMIME_E_UNSUPPORTED;
-	if (gnutls_hash_fast(d, content, len, md) < 0)
-		return SMIME_E_UNSUPPORTED;
-	if (v->message_digest_len != mdlen ||
-	    memcmp(md, v->message_digest, v->message_digest_len) != 0)
-		return SMIME_E_CRYPTO;
-	return 0;
-}
-
-int smime_verify_pss(const smime_signer_view *v, gnutls_x509_crt_t crt,
-		     const unsigned char *content, size_t content_len,
-		     unsigned vflags)
-{
-	gnutls_pubkey_t pub = NULL;
-	gnutls_x509_spki_t spki = NULL;
-	gnutls_datum_t data, sig;
-	pss_params pp;
-	int r, ret;
-
-	ret = read_pss_params(v, &pp);
-	if (ret < 0)
-		return ret == SMIME_E_NOMEM ? ret : SMIME_E_UNSUPPORTED;
-	/* GnuTLS's PSS always uses MGF1 with the message hash. */
-	if (pp.hash == GNUTLS_DIG_UNKNOWN || pp.hash != pp.mgf_hash)
-		return SMIME_E_UNSUPPORTED;
-	if (v->has_attrs) {
-		ret = check_digest(v, content, content_len);
-		if (ret < 0)
-			return ret;
-		data.data = v->attrs_der;
-		data.size = (unsigned)v->attrs_len;
-	} else {
-		if (content_len > UINT_MAX)
-			return SMIME_E_LIMIT;
-		data.data = (unsigned char *)content;
-		data.size = (unsigned)content_len;
-	}
-	sig.data = v->signature;
-	sig.size = (unsigned)v->signature_len;
-	if (gnutls_pubkey_init(&pub) < 0 || gnutls_x509_spki_init(&spki) < 0) {
-		ret = SMIME_E_NOMEM;
-		goto cleanup;
-	}
-	ret = SMIME_E_UNSUPPORTED;
-	if (gnutls_pubkey_import_x509(pub, crt, 0) < 0)
-		goto cleanup;
-	/* The salt of the parameters, through an RSA-PSS key view of the
-	 * certificate's RSA key. */
-	gnutls_x509_spki_set_rsa_pss_params(spki, pp.hash,
-					    (unsigned)pp.salt);
-	if (gnutls_pubkey_set_spki(pub, spki, 0) < 0)
-		goto cleanup;
-	r = gnutls_pubkey_verify_data2(
-		pub, gnutls_pk_to_sign(GNUTLS_PK_RSA_PSS, pp.hash), vflags,
-		&data, &sig);
-	if (r == GNUTLS_E_PK_SIG_VERIFY_FAILED)
-		ret = SMIME_E_CRYPTO;
-	else if (r == GNUTLS_E_MEMORY_ERROR)
-		ret = SMIME_E_NOMEM;
-	else if (r >= 0)
-		ret = 0;
-cleanup:
-	gnutls_x509_spki_deinit(spki);
-	gnutls_pubkey_deinit(pub);
-	return ret;
 }

@@ -8,6 +8,9 @@
  * CHANGE name the index-th (1-based) instance of a field name,
  * case-insensitive; CHANGE without a value deletes, as smfi_chgheader.  Fields the edits do not touch, and the
  * body unless it is replaced, are written as the exact original bytes.
+ * Every edit is written: our fields are bounded so that an MTA takes them
+ * too, and the milter leaves out only a finding field the MTA refuses
+ * (callbacks.c), so both back ends give a message the same answer.
  */
 #include "milter.h"
 

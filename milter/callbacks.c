@@ -13,8 +13,13 @@
  *   happened before;
  * - a resource failure maps through On-InternalError and is logged with
  *   its reason; DryRun logs what would have happened and changes nothing;
- * - the edit list is applied whole: a failure after the message was
- *   partly changed tempfails it rather than let a half-edited copy pass.
+ * - the edit list is applied as smime-tool applies it to a file, with
+ *   one exception for the MTA (apply_edits): a field of ours that only
+ *   adds a finding (Authentication-Results, X-SMIME-Encryption,
+ *   X-SMIME-Tag) and that the MTA refuses is logged and left out, never a
+ *   tempfail; any other refused change (a removal, a Content-* field, the
+ *   new body) tempfails the message rather than let a half-edited copy
+ *   pass.
  */
 #include "callbacks.h"
 
@@ -25,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <syslog.h>
 
@@ -467,6 +473,25 @@ static const char *verdict_name(smime_verdict v)
 	return (unsigned)v < sizeof names / sizeof names[0] ? names[v] : "?";
 }
 
+/*
+ * Whether a refused edit may be left out: the insertion of a field that
+ * only adds one of our findings to the message.  Its size is bounded
+ * (the A-R field to 24 KB, all of ours to under 32 KB, SPEC section 4),
+ * so that libmilter, Postfix and Sendmail take it; should the MTA refuse
+ * it even so (an action it did not grant, a field it will not carry), the
+ * message is the input's finding, not a failure, and must not be
+ * tempfailed on every retry while smime-tool accepts it (issue 12, F5).
+ * It then goes without that field: no verdict of ours rather than a
+ * false one.
+ */
+static bool may_leave_out(const smime_edit *e)
+{
+	return e->op == SMIME_EDIT_INSERT &&
+	       (strcasecmp(e->name, "Authentication-Results") == 0 ||
+		strcasecmp(e->name, "X-SMIME-Encryption") == 0 ||
+		strcasecmp(e->name, "X-SMIME-Tag") == 0);
+}
+
 static sfsistat apply_edits(SMFICTX *ctx, conn *c, const smime_edits *e)
 {
 	const char *qid = qid_of(c);
@@ -486,15 +511,27 @@ static sfsistat apply_edits(SMFICTX *ctx, conn *c, const smime_edits *e)
 		return SMFIS_CONTINUE;
 	}
 	for (i = 0; i < e->n; i++) {
-		if (apply_header_edit(ctx, &e->v[i]) != MI_SUCCESS)
+		if (apply_header_edit(ctx, &e->v[i]) == MI_SUCCESS)
+			continue;
+		if (!may_leave_out(&e->v[i]))
 			goto failed;
+		milter_log(LOG_WARNING, qid,
+			   "the MTA refused our %s field (%zu bytes; edit %zu of "
+			   "%zu); the message goes on without it",
+			   e->v[i].name, e->v[i].value ? strlen(e->v[i].value) : 0,
+			   i + 1, e->n);
 	}
 	if (e->replace_body && apply_body(ctx, &e->body) != MI_SUCCESS)
 		goto failed;
 	return apply_verdict(ctx, e);
 failed:
-	/* Part of the message may be changed already: never let such a
-	 * copy through, whatever On-InternalError says. */
+	/* A removal (a forged finding stays otherwise), a Content-* field or
+	 * the new body: the copy would be half-edited, with a forged verdict
+	 * or a body its header does not describe, and the MTA may hold part
+	 * of a new body.  Never let it through, whatever On-InternalError
+	 * says; only a retry gives a whole copy.  These edits are small and
+	 * fixed, so the input cannot cause this: a refusal here comes from
+	 * the MTA or the connection. */
 	milter_log(LOG_ERR, qid,
 		   "the MTA refused a change (edit %zu of %zu%s); tempfail", i,
 		   e->n, i == e->n ? ", new body" : "");

@@ -95,6 +95,8 @@ static const cfg_key keys[] = {
 	 0, NULL},
 	{"ReencryptOutbound", T(bool), "no", 0, 0, OFF(reencrypt_outbound), 0,
 	 NULL},
+	{"MaxSignatures", T(uint), "100", 1, 10000, OFF(max_signatures), 0,
+	 NULL},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -146,6 +148,7 @@ static void derive(milter_config *cfg)
 	cfg->analyze.mime.max_depth = cfg->max_nesting;
 	cfg->analyze.cms.max_recipients = cfg->max_recipient_infos;
 	cfg->analyze.cms.max_certificates = cfg->max_certificates;
+	cfg->analyze.max_signatures = cfg->max_signatures;
 }
 
 int milter_config_defaults(milter_config **out)

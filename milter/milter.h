@@ -68,6 +68,7 @@ typedef struct milter_config {
 	unsigned max_certificates;
 	unsigned max_key_operations; /* unwraps per message (SPEC 8) */
 	bool reencrypt_outbound;
+	unsigned max_signatures;
 
 	/* derived once at load time */
 	smime_analyze_opts analyze;

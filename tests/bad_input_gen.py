@@ -1,24 +1,32 @@
 #!/usr/bin/env python3
 """bad_input_gen.py - writes the inputs of tests/bad_input_matrix.sh.
 
-    bad_input_gen.py DIR
+    bad_input_gen.py DIR [NAME...]
 
 Makes, in DIR (the test's temp dir), with openssl and fresh keys:
   ca.pem                  the trust anchor (TrustAnchorFile)
   ks/alice.crt, .key      the recipient key the gateway holds (KeyStore)
   signer.pem/.key         a signer whose certificate chains to ca.pem
+  rsa3.pem/.key           the same with the RSA public exponent 3
   forged.pem              alice's issuer and serial on another key
   inner.txt               the plaintext of the encrypted inputs (those the
                           re-encryption rows open, and those that fail)
-  in/NAME.eml             one message per input name
+  in/NAME.eml             one message per input name (only the NAMEs
+                          given, when some are: tests/e2e_verify.sh
+                          takes f5-400)
 
 Real CMS comes from `openssl cms`; the broken ones are real CMS whose
 DER was then changed here (a small DER/BER reader and writer: tag,
-length and content, indefinite lengths kept as they came).  Big inputs
-(10 MB, 100,000 fields, 10,000 RecipientInfos) are made at run time so
-that nothing big is committed.  Standard library only.
+length and content, indefinite lengths kept as they came).  Signer
+certificates with RSA keys openssl cannot make (an exponent as long as
+an 8192-bit modulus, an even one) are signer.pem with another
+SubjectPublicKeyInfo, signed again by the CA.  Big inputs (10 MB,
+100,000 fields, 10,000 RecipientInfos, 16 layers of 100 signers) are
+made at run time so that nothing big is committed.  Standard library
+only.
 """
 import base64
+import copy
 import os
 import subprocess
 import sys
@@ -26,6 +34,7 @@ import sys
 # Set from the command line in main(): tests/e2e_oracle.py imports the
 # DER helpers below without running anything.
 OUT = IN = None
+ONLY = set()
 LEGACY = ["-provider", "legacy", "-provider", "default"]
 
 
@@ -56,10 +65,10 @@ def make_keys():
                 "[signer]\nsubjectAltName=email:signer@example.org\n"
                 "keyUsage=digitalSignature\nextendedKeyUsage=emailProtection\n")
 
-    def issue(name, sect, serial):
-        run("openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes",
-            "-keyout", path(name + ".key"), "-out", path(name + ".csr"),
-            "-subj", "/O=Bad Input/CN=" + name)
+    def issue(name, sect, serial, keyopts=()):
+        run("openssl", "req", "-new", "-newkey", "rsa:2048", *keyopts,
+            "-nodes", "-keyout", path(name + ".key"), "-out",
+            path(name + ".csr"), "-subj", "/O=Bad Input/CN=" + name)
         run("openssl", "x509", "-req", "-in", path(name + ".csr"),
             "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
             "-set_serial", serial, "-days", "30", "-extfile",
@@ -68,6 +77,7 @@ def make_keys():
 
     issue("alice", "alice", "0x7a01")
     issue("signer", "signer", "0x5e02")
+    issue("rsa3", "signer", "0x5e03", ["-pkeyopt", "rsa_keygen_pubexp:3"])
     # a certificate with alice's issuer and serial on another key: what
     # is encrypted to it names alice but does not open with her key
     issue("forged", "alice", "0x7a01")
@@ -166,6 +176,42 @@ def integer(v):
                                        "big"))
 
 
+# --- certificates with chosen RSA keys ----------------------------------------
+
+def cert_der(name):
+    return run("openssl", "x509", "-in", path(name), "-outform", "DER")
+
+
+def filler(n, seed):
+    """n bytes that look random, the same on every run."""
+    out = b""
+    while len(out) < n:
+        out += bytes((i * 131 + seed * 29 + (i >> 8) * 7) % 256
+                     for i in range(len(out), len(out) + 256))
+    return out[:n]
+
+
+def rsa_number(bits, seed, top=0b11):
+    """An odd number of exactly bits bits whose two top bits are top."""
+    v = int.from_bytes(filler((bits + 7) // 8, seed), "big")
+    v &= (1 << (bits - 2)) - 1
+    return v | (top << (bits - 2)) | 1
+
+
+def with_rsa_key(name, n, e):
+    """Certificate name (PEM) with the RSA key (n, e) instead of its own,
+    signed again by the CA: the chain holds, only the key differs."""
+    crt = parse(cert_der(name))
+    tbs = crt[0]
+    spki = tbs[6 if tbs[0].tag == 0xa0 else 5]
+    rsakey = Node(0x30, children=[integer(n), integer(e)])
+    spki.children[1] = Node(0x03, value=b"\0" + encode(rsakey))
+    sig = run("openssl", "dgst", "-sha256", "-sign", path("ca.key"),
+              stdin=encode(tbs))
+    crt.children[2] = Node(0x03, value=b"\0" + sig)
+    return encode(crt)
+
+
 # --- CMS from openssl -----------------------------------------------------------
 
 def plaintext(extra=b""):
@@ -183,9 +229,9 @@ def encrypt(cipher, certs, content=None, stream=False):
                stdin=content if content is not None else plaintext())
 
 
-def sign(content, opaque=False, stream=False, certfile=None):
+def sign(content, opaque=False, stream=False, certfile=None, who="signer"):
     args = ["openssl", "cms", "-sign", "-binary", "-outform", "DER",
-            "-signer", path("signer.pem"), "-inkey", path("signer.key"),
+            "-signer", path(who + ".pem"), "-inkey", path(who + ".key"),
             "-md", "sha256"]
     if opaque:
         args.append("-nodetach")
@@ -227,8 +273,10 @@ SIGNED_CONTENT = (b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
 
 
 def signed_msg(sig_der=None, sig_body=None, content=SIGNED_CONTENT,
-               micalg=b"sha-256", parts=None, close=True, extra=b""):
-    """multipart/signed; parts replaces the [content, signature] list."""
+               micalg=b"sha-256", parts=None, close=True, extra=b"",
+               hdr=SIG_HDR, bnd=b"----=_bad_input_boundary"):
+    """multipart/signed; parts replaces the [content, signature] list;
+    hdr=b"" makes an entity to nest in another."""
     if sig_body is None and sig_der is not None:
         sig_body = b64(sig_der)
     sigpart = (b"Content-Type: application/pkcs7-signature; name=smime.p7s\r\n"
@@ -240,15 +288,24 @@ def signed_msg(sig_der=None, sig_body=None, content=SIGNED_CONTENT,
     else:
         parts = [content if p == "content" else sigpart if p == "sig" else p
                  for p in parts]
-    bnd = b"----=_bad_input_boundary"
     body = b"This is an S/MIME signed message\r\n\r\n"
     for p in parts:  # the line end before a delimiter is the delimiter's
         body += b"--" + bnd + b"\r\n" + p + b"\r\n"
     if close:
         body += b"--" + bnd + b"--\r\n"
-    return (SIG_HDR + extra + b"Content-Type: multipart/signed; "
+    return (hdr + extra + b"Content-Type: multipart/signed; "
             b"protocol=\"application/pkcs7-signature\"; micalg=" + micalg
             + b"; boundary=\"" + bnd + b"\"\r\n\r\n" + body)
+
+
+def nested_signed(sigs, content=SIGNED_CONTENT):
+    """len(sigs) multipart/signed layers, sigs[0] the outermost's
+    SignedData, each layer signing the next."""
+    for i in reversed(range(len(sigs))):
+        hdr = SIG_HDR if i == 0 else b""
+        content = signed_msg(sigs[i], content=content, hdr=hdr,
+                             bnd=b"----=_layer_%d" % i)
+    return content
 
 
 def opaque_msg(der):
@@ -277,6 +334,8 @@ def nested_msg(levels, inner_entity):
 # --- the inputs ----------------------------------------------------------------------
 
 def write(name, data):
+    if ONLY and name not in ONLY:
+        return
     with open(os.path.join(IN, name + ".eml"), "wb") as f:
         f.write(data)
 
@@ -299,11 +358,48 @@ def signer_info(ci):
     return ci[1][0].children[-1][0]
 
 
+def with_signers(sig_der, signers, certs=None):
+    """The SignedData sig_der with the SignerInfos signers (Nodes) and,
+    when certs is given, those certificates (DER) instead of its own."""
+    ci = parse(sig_der)
+    sd = ci[1][0]
+    sd.children[-1].children = signers
+    k = next(i for i, c in enumerate(sd.children) if c.tag == 0xa0)
+    if certs is None:
+        pass
+    elif certs:
+        sd.children[k].children = [parse(c) for c in certs]
+    else:
+        del sd.children[k]
+    return encode(ci)
+
+
+def bare_signer(si, signature, serial=None, issuer=None):
+    """A copy of SignerInfo si without signed attributes, with another
+    signature value and, when given, another issuer and serial."""
+    si = copy.deepcopy(si)
+    si.children = [c for c in si.children if c.tag != 0xa0]
+    si[-1].value = signature
+    if serial is not None:
+        si[1].children[1] = integer(serial)
+    if issuer is not None:
+        si[1].children[0] = issuer
+    return si
+
+
+def name(*rdns):
+    """An X.501 Name of (OID, UTF8String) RDNs, in DER order."""
+    return Node(0x30, children=[
+        Node(0x31, children=[Node(0x30, children=[
+            oid(o), Node(0x0c, value=v.encode())])]) for o, v in rdns])
+
+
 def main():
-    global OUT, IN
-    if len(sys.argv) != 2:
-        sys.exit("usage: bad_input_gen.py DIR")
+    global OUT, IN, ONLY
+    if len(sys.argv) < 2:
+        sys.exit("usage: bad_input_gen.py DIR [NAME...]")
     OUT = sys.argv[1]
+    ONLY = set(sys.argv[2:])
     IN = os.path.join(OUT, "in")
     os.makedirs(IN, exist_ok=True)
     make_keys()
@@ -496,6 +592,60 @@ def main():
     write("size-over-env", env_msg(big))
     write("size-over-sig", signed_msg(sign(plaintext(b"z" * 1500)),
                                       content=plaintext(b"z" * 1500)))
+    rsa_key_limits(sig)
+    many_signers(sig)
+
+
+def rsa_key_limits(sig):
+    """Signer certificates whose RSA keys SPEC section 7 refuses before
+    any modular exponentiation, and their neighbours it still checks."""
+    si = signer_info(parse(sig))
+
+    def rekeyed(n, e):  # sig, its signer certificate with key (n, e)
+        return signed_msg(with_signers(
+            sig, [si], certs=[with_rsa_key("signer.pem", n, e)]))
+
+    n2k = rsa_number(2048, 1)
+    write("rsa-e3", signed_msg(sign(SIGNED_CONTENT, who="rsa3")))
+    write("rsa-e-even", rekeyed(n2k, 65536))
+    write("rsa-e-1", rekeyed(n2k, 1))
+    write("rsa-e-256bit", rekeyed(n2k, (1 << 255) | 1))
+    write("rsa-e-257bit", rekeyed(n2k, (1 << 256) | 1))
+    write("rsa-n-16384bit", rekeyed(rsa_number(16384, 2), 65537))
+    write("rsa-n-16385bit", rekeyed(rsa_number(16385, 3), 65537))
+
+
+def many_signers(sig):
+    """The work and header space a sender can cause with many signers
+    (issue 12): F4a, F4b and F5 of the hostile review."""
+    si = signer_info(parse(sig))
+
+    # F4a: 2 layers of 100 SignerInfos, no signed attributes, whose
+    # certificate has an exponent as long as its 8192-bit modulus; each
+    # signature is below the modulus, so checking it would be a full
+    # 8192-bit exponentiation (~90 ms)
+    big = with_rsa_key("signer.pem", rsa_number(8192, 4),
+                       rsa_number(8192, 5, top=0b10))
+    f4a = with_signers(sig, [bare_signer(si, b"\x40" + filler(1023, 6))]
+                       * 100, certs=[big])
+    write("f4a-exp8192", nested_signed([f4a, f4a]))
+    # F4b: 16 nested layers of 100 signers over ~9 MB of text; every
+    # messageDigest is wrong, so each signer would hash its layer twice
+    # (CRLF, then bare LF)
+    text = (b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+            + (b"F4b filler line " + b"f" * 58 + b"\r\n") * 120000)
+    f4b = with_signers(sig, [si] * 100)
+    write("f4b-16x100", nested_signed([f4b] * 16, content=text))
+    # F5: 4 nested layers of 100 small SignerInfos naming a certificate
+    # that is not there, under a long issuer name: 400 resinfos of ~190
+    # bytes were an A-R field over libmilter's 65,535
+    issuer = name(("2.5.4.10", "Bad Input"),
+                  ("2.5.4.3", "Bad Input issuing CA with a name long enough "
+                   "for a line of its own"))
+    f5 = [with_signers(sig, [bare_signer(si, filler(8, i), 0x1000 * k + i,
+                                         issuer) for i in range(100)],
+                       certs=[]) for k in range(1, 5)]
+    write("f5-400", nested_signed(f5))
 
 
 if __name__ == "__main__":

@@ -113,7 +113,8 @@ for key in Socket AuthservID TrustAnchorFile CRLFile KeyStore CertDirectory Rule
 	InternalHosts OutboundDaemonNames WeakCiphers On-InternalError UserID PidFile \
 	SocketMode SyslogFacility DryRun WeakDigests MinRSABits StampInnerSignatures \
 	SenderLoginMap SignUnauthenticated SignDigest SignRSAPadding BodyMemoryLimit \
-	TempDirectory MaxCryptoSize MaxNesting MaxRecipientInfos MaxCertificates; do
+	TempDirectory MaxCryptoSize MaxNesting MaxRecipientInfos MaxCertificates \
+	MaxSignatures; do
 	grep -q -E "^#${key}[[:space:]]" "$example" || missing="$missing $key"
 done
 is "${missing:-none}" none "contrib/smime-milter.conf documents every configuration key"

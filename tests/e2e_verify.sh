@@ -4,7 +4,9 @@
 # Authentication-Results field in the SPEC section 7 form; a forged A-R
 # carrying our authserv-id is gone; the rule `when inbound and signature
 # fail then reject` refuses a broken signature at SMTP time and lets an
-# unknown-CA signature through.
+# unknown-CA signature through.  400 SignerInfos in 83 KB (issue 12, F5),
+# whose 77 KB A-R field libmilter refused so that every retry got 451,
+# are delivered with a bounded field that ends in too-many-signatures.
 #
 # Needs root (a real Postfix).  Not root means FAIL, never a skip.
 [ -n "${BASH_VERSION-}" ] || exec bash "$0" "$@"
@@ -88,6 +90,48 @@ if sink=$(pf_wait_delivered "$qid" 60 2>"$PF_DIR/err"); then
 	ok $? "and stamps it smime=policy reason=untrusted"
 else
 	fail "the unknown-CA message is delivered"
+fi
+
+# F5: 4 layers x 100 SignerInfos naming absent certificates, made at run
+# time by the bad-input matrix's generator.
+if python3 "$top_srcdir/tests/bad_input_gen.py" "$PF_DIR/gen" f5-400 >"$PF_DIR/gen.err" 2>&1; then
+	qid=$(pf_send "$PF_DIR/gen/in/f5-400.eml" signer@example.org bob@example.net 127.0.0.2)
+	ok $? "400 signers: accepted, not 451" || diag "reply: $(pf_last_reply)"
+	if sink=$(pf_wait_delivered "$qid" 60 2>"$PF_DIR/err"); then
+		"$PF_PY" - "$sink" >"$PF_DIR/f5.txt" 2>&1 <<'EOF'
+import email, re, sys
+import authres
+raw = open(sys.argv[1], "rb").read()
+head = raw.split(b"\r\n\r\n", 1)[0].replace(b"\r\n", b"\n")
+ours = re.findall(rb"^Authentication-Results: mx\.test;.*(?:\n[ \t].*)*", head, re.M)
+print("fields", len(ours))
+# the field as it travelled: name, value, CRLF line ends
+print("bytes", len(ours[0].replace(b"\n", b"\r\n")) + 2)
+value = ours[0].split(b": ", 1)[1].decode("ascii")
+h = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + value)
+print("resinfos", len(h.results))
+print("last", h.results[-1].method, h.results[-1].result, h.results[-1].reason)
+print("others", sorted(set((r.method, r.result, r.reason) for r in h.results[:-1])))
+EOF
+		grep -q '^fields 1$' "$PF_DIR/f5.txt"
+		ok $? "400 signers: one A-R field of ours arrives" || sed 's/^/#   /' "$PF_DIR/f5.txt"
+		b=$(sed -n 's/^bytes //p' "$PF_DIR/f5.txt")
+		[ "${b:-99999}" -lt 32768 ]
+		ok $? "400 signers: the A-R field is under 32 KB (${b:-?} bytes with its CRLFs)"
+		grep -q '^last smime neutral too-many-signatures$' "$PF_DIR/f5.txt"
+		ok $? "400 signers: it ends with smime=neutral reason=\"too-many-signatures\"" ||
+			sed 's/^/#   /' "$PF_DIR/f5.txt"
+		grep -q '^resinfos 101$' "$PF_DIR/f5.txt" &&
+			grep -q "^others \[('smime', 'permerror', 'no-certificate')\]$" "$PF_DIR/f5.txt"
+		ok $? "400 signers: MaxSignatures 100 checked, each permerror no-certificate" ||
+			sed 's/^/#   /' "$PF_DIR/f5.txt"
+	else
+		fail "400 signers: delivered"
+		sed 's/^/#   /' "$PF_DIR/err"
+	fi
+else
+	fail "bad_input_gen.py made the 400-signer message"
+	sed 's/^/#   /' "$PF_DIR/gen.err"
 fi
 
 pf_stop

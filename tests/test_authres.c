@@ -266,6 +266,97 @@ static void test_python_every_result(void)
 	smime_buf_free(&want);
 }
 
+/* The field's size as a message carries it (CRLF line ends). */
+static size_t wire_size(const char *value)
+{
+	size_t n = HDR_LEN + strlen(value) + 2;
+
+	for (const char *p = value; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+static size_t count(const char *s, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = s; (p = strstr(p, what)) != NULL; p++)
+		n++;
+	return n;
+}
+
+#define TOO_MANY "smime=neutral reason=\"too-many-signatures\""
+
+static void test_budget(void)
+{
+	static const smime_resinfo tm = {
+		.result = SMIME_RESULT_NEUTRAL,
+		.reason = SMIME_REASON_TOO_MANY_SIGNATURES,
+	};
+	enum { N = 400 };
+	smime_resinfo *v = calloc(N + 1, sizeof(*v));
+	char serials[N][8];
+	smime_buf out = SMIME_BUF_INIT, cut = SMIME_BUF_INIT;
+	size_t k, end;
+	char *py;
+
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < N; i++) {
+		snprintf(serials[i], sizeof(serials[i]), "%zx", 0x1000 + i);
+		v[i] = (smime_resinfo){
+			SMIME_RESULT_PERMERROR, SMIME_REASON_NO_CERTIFICATE,
+			NULL, "1.1.1", serials[i],
+			"CN=Bad Input issuing CA with a name long enough for a "
+			"line of its own,O=Bad Input"};
+	}
+	/* 400 resinfos of about 190 bytes: the 74 KB field of F5. */
+	is_long(smime_authres_format("mx.example.org", v, N, &out), 0,
+		"400 resinfos: formatted");
+	ok(wire_size((char *)out.data) <= SMIME_AUTHRES_MAX,
+	   "the field stays within SMIME_AUTHRES_MAX (24 KB), name and CRLFs "
+	   "counted (%zu bytes)", wire_size((char *)out.data));
+	ok(wire_size((char *)out.data) > SMIME_AUTHRES_MAX - 400,
+	   "and uses it: no resinfo that fits is left out");
+	is_long((long)count((char *)out.data, TOO_MANY), 1,
+		"one too-many-signatures resinfo");
+	end = strlen((char *)out.data) - strlen(TOO_MANY);
+	ok(strcmp((char *)out.data + end, TOO_MANY) == 0 &&
+		   strncmp((char *)out.data + end - 3, ";\n\t", 3) == 0,
+	   "it ends the field, on a line of its own");
+	/* What came before are the first k resinfos, whole. */
+	k = count((char *)out.data, "smime=") - 1;
+	ok(k > 100 && k < N, "%zu of 400 resinfos fit", k);
+	v[k] = tm;
+	smime_authres_format("mx.example.org", v, k + 1, &cut);
+	is_str((char *)out.data, (char *)cut.data,
+	       "the first resinfos, whole, then the too-many-signatures one");
+	py = python_parse((char *)out.data);
+	ok(py != NULL && count(py, "\nsmime permerror no-certificate") == k &&
+		   count(py, "\nsmime neutral too-many-signatures\n") == 1,
+	   "python3-authres reads every resinfo of the cut field");
+	free(py);
+
+	/* A field that fits is left as it is; a too-many-signatures
+	 * resinfo given anywhere is written once, last. */
+	v[0] = spec_example;
+	v[1] = tm;
+	v[2] = spec_example;
+	v[3] = tm;
+	smime_authres_format("mx.example.org", v, 4, &out);
+	v[1] = spec_example;
+	v[2] = tm;
+	smime_authres_format("mx.example.org", v, 3, &cut);
+	is_str((char *)out.data, (char *)cut.data,
+	       "too-many-signatures resinfos in the list: one, at the end");
+	smime_authres_format("mx.example.org", v, 2, &cut);
+	ok(count((char *)cut.data, TOO_MANY) == 0,
+	   "without one, and within the budget, none is added");
+	smime_buf_free(&out);
+	smime_buf_free(&cut);
+	free(v);
+}
+
 static void test_collect(void)
 {
 	smime_signer signers[2] = {
@@ -282,7 +373,7 @@ static void test_collect(void)
 		 .reason = SMIME_REASON_MALFORMED},
 	};
 	smime_layer layers[3];
-	smime_facts f = {layers, 3, false};
+	smime_facts f = {.layers = layers, .nlayers = 3};
 	smime_resinfo *v = NULL;
 	size_t n = 0;
 
@@ -311,6 +402,19 @@ static void test_collect(void)
 			   strcmp(v[2].part, "2") == 0,
 		   "an unreadable layer gets its verdict without identifiers");
 	}
+	free(v);
+	v = NULL;
+	f.unchecked_signatures = 5;
+	is_long(smime_authres_collect(&f, &v, &n), 0,
+		"collecting with unchecked signatures works");
+	is_long((long)n, 4,
+		"signatures MaxSignatures left unchecked add one resinfo");
+	if (n == 4)
+		ok(v[3].result == SMIME_RESULT_NEUTRAL &&
+			   v[3].reason == SMIME_REASON_TOO_MANY_SIGNATURES &&
+			   v[3].part == NULL && v[3].issuer == NULL &&
+			   v[3].identifier == NULL,
+		   "it comes last: neutral, too-many-signatures, no properties");
 	free(v);
 }
 
@@ -412,6 +516,7 @@ int main(void)
 	test_long_values();
 	test_python_every_result();
 	test_collect();
+	test_budget();
 	test_forged();
 	return tap_done();
 }

@@ -153,9 +153,11 @@ static void test_defaults(void)
 	is_long(cfg->max_nesting, 16, "default MaxNesting");
 	is_long(cfg->max_recipient_infos, 1000, "default MaxRecipientInfos");
 	is_long(cfg->max_certificates, 100, "default MaxCertificates");
+	is_long(cfg->max_signatures, 100, "default MaxSignatures");
 	ok(cfg->analyze.max_nesting == 16 && cfg->analyze.mime.max_depth == 16 &&
 		   cfg->analyze.cms.max_recipients == 1000 &&
 		   cfg->analyze.cms.max_certificates == 100 &&
+		   cfg->analyze.max_signatures == 100 &&
 		   cfg->analyze.weak_ciphers == SMIME_WEAK_DEFAULT,
 	   "defaults: analyze options derived");
 	is_long(cfg->refs, 1, "defaults: one reference");
@@ -208,7 +210,8 @@ static void test_every_key(void)
 		 "MaxCryptoSize 2M\n"
 		 "MaxNesting 8\n"
 		 "MaxRecipientInfos 50\n"
-		 "MaxCertificates 20\n",
+		 "MaxCertificates 20\n"
+		 "MaxSignatures 7\n",
 		 tmpdir, tmpdir, tmpdir, tmpdir);
 	cfg = load_text(text, &diags);
 	ok(cfg != NULL, "every key: loads");
@@ -271,9 +274,11 @@ static void test_every_key(void)
 	is_long(cfg->max_nesting, 8, "MaxNesting");
 	is_long(cfg->max_recipient_infos, 50, "MaxRecipientInfos");
 	is_long(cfg->max_certificates, 20, "MaxCertificates");
+	is_long(cfg->max_signatures, 7, "MaxSignatures");
 	ok(cfg->analyze.max_nesting == 8 && cfg->analyze.mime.max_depth == 8 &&
 		   cfg->analyze.cms.max_recipients == 50 &&
 		   cfg->analyze.cms.max_certificates == 20 &&
+		   cfg->analyze.max_signatures == 7 &&
 		   cfg->analyze.weak_ciphers == cfg->weak_ciphers,
 	   "analyze options follow the file");
 	milter_config_unref(cfg);
@@ -389,6 +394,10 @@ static void test_errors(void)
 		   "%s:1: MaxNesting: expected a number from 1 to 64, got "
 		   "'65'\n",
 		   "number above its bound");
+	load_fails("MaxSignatures 0\n",
+		   "%s:1: MaxSignatures: expected a number from 1 to 10000, "
+		   "got '0'\n",
+		   "MaxSignatures 0 would stamp nothing: refused");
 	load_fails("MinRSABits 2k\n",
 		   "%s:1: MinRSABits: expected a number from 512 to 16384, got "
 		   "'2k'\n",

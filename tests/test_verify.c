@@ -275,6 +275,82 @@ static void test_signature(void)
 	smime_trust_free(nss);
 }
 
+/* Analyses a file with MaxSignatures max. */
+static int analyze_max(const char *name, const smime_trust *t,
+		       unsigned max, smime_facts *f)
+{
+	smime_buf msg = SMIME_BUF_INIT;
+	smime_analyze_opts o;
+	int ret = read_file(name, &msg);
+
+	memset(f, 0, sizeof(*f));
+	smime_analyze_opts_default(&o);
+	o.trust = t;
+	o.now = NOW;
+	o.max_signatures = max;
+	if (ret == 0)
+		ret = smime_analyze(msg.data, msg.len, NULL, &o, f);
+	smime_buf_free(&msg);
+	return ret;
+}
+
+static void test_max_signatures(void)
+{
+	static const char broken[] =
+		"From: a@example.org\r\n"
+		"Content-Type: multipart/mixed; boundary=m\r\n\r\n"
+		"--m\r\nContent-Type: multipart/signed; "
+		"protocol=\"application/pkcs7-signature\"; boundary=s\r\n\r\n"
+		"--s\r\n\r\none\r\n--s--\r\n"
+		"--m\r\nContent-Type: multipart/signed; "
+		"protocol=\"application/pkcs7-signature\"; boundary=t\r\n\r\n"
+		"--t\r\n\r\ntwo\r\n--t--\r\n--m--\r\n";
+	smime_trust *ossl = load_default("smroot-cert.pem", NULL);
+	smime_trust *nss = load_default("nss-testca.pem", NULL);
+	smime_buf msg = SMIME_BUF_INIT;
+	smime_analyze_opts o;
+	smime_facts f;
+
+	smime_analyze_opts_default(&o);
+	is_long(o.max_signatures, 100, "MaxSignatures defaults to 100");
+
+	analyze_max("sig-sha256-2signers.eml", ossl, 1, &f);
+	is_long(f.nlayers ? (long)f.layers[0].nchecks : -1, 1,
+		"MaxSignatures 1: one of two SignerInfos gets a verdict");
+	is_str(rr(verdict(&f, 0, 0)), "policy/address-mismatch",
+	       "the first one, judged as always");
+	is_long((long)f.unchecked_signatures, 1,
+		"the other is counted as unchecked");
+	smime_facts_free(&f);
+
+	analyze_max("sig-sha256-2signers.eml", ossl, 2, &f);
+	ok(f.nlayers && f.layers[0].nchecks == 2 && f.unchecked_signatures == 0,
+	   "MaxSignatures 2: both checked, none left over");
+	smime_facts_free(&f);
+
+	analyze_max("alice.plain.dsig.SHA256.multipart.dave.dsig.SHA256.multipart"
+		    ".eml", nss, 1, &f);
+	ok(f.nlayers == 2 && f.layers[0].nchecks == 1 &&
+		   f.layers[1].nchecks == 0 && f.unchecked_signatures == 1,
+	   "the bound holds across layers: the inner signer is not checked");
+	smime_facts_free(&f);
+
+	smime_buf_puts(&msg, broken);
+	o.trust = ossl;
+	o.now = NOW;
+	o.max_signatures = 1;
+	memset(&f, 0, sizeof(f));
+	is_long(smime_analyze(msg.data, msg.len, NULL, &o, &f), 0,
+		"two unreadable signed layers: analysed");
+	ok(f.nlayers == 2 && f.layers[0].nchecks == 1 &&
+		   f.layers[1].nchecks == 0 && f.unchecked_signatures == 1,
+	   "an unreadable layer past MaxSignatures is counted, not stamped");
+	smime_facts_free(&f);
+	smime_buf_free(&msg);
+	smime_trust_free(ossl);
+	smime_trust_free(nss);
+}
+
 static void test_time_and_strength(void)
 {
 	smime_trust *nss = load_default("nss-testca.pem", NULL);
@@ -541,6 +617,7 @@ int main(void)
 	test_names();
 	test_trust_load();
 	test_signature();
+	test_max_signatures();
 	test_time_and_strength();
 	test_addresses();
 	test_revocation();
