@@ -329,6 +329,16 @@ static int decide(reencrypt_ctx *x, const smime_facts *f, size_t i,
 	return SMIME_OK;
 }
 
+/* MaxSignatures less the verdicts the outer layers took. */
+static size_t sigs_left(const milter_config *cfg, const smime_facts *f)
+{
+	size_t left = cfg->max_signatures;
+
+	for (size_t i = 0; i < f->nlayers; i++)
+		left -= f->layers[i].nchecks <= left ? f->layers[i].nchecks : left;
+	return left;
+}
+
 int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 			    bool outbound, const smime_facts *facts,
 			    const unsigned char *body, size_t bodylen,
@@ -341,7 +351,7 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 	bool transform = ci != NULL && edits->verdict == SMIME_VERDICT_ACCEPT;
 	const char *base = plain_action(l->action);
 	reencrypt_ctx x = {cfg, m, outbound, ci, cfg->max_key_operations,
-			   {0, 0}, inner};
+			   sigs_left(cfg, facts), {0, 0}, inner};
 	smime_buf v = SMIME_BUF_INIT;
 	nested n = {0};
 	unsigned at = 0;

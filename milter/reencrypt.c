@@ -268,6 +268,36 @@ static int plan_open(reencrypt_ctx *x, const smime_envelope *env, plan *p,
 	return SMIME_OK;
 }
 
+/* Signatures inside: always logged, stamped on request.  MaxSignatures
+ * counts them with the outer layers' (SPEC 4: all layers together). */
+static int analyze_inner(reencrypt_ctx *x, const smime_buf *plain)
+{
+	smime_analyze_opts opts = x->cfg->analyze;
+	int rc;
+
+	opts.now = x->m->now;
+	opts.addr_headers = &x->m->headers;
+	if (x->sigs_left == 0)
+		opts.trust = NULL; /* found, not checked */
+	else
+		opts.max_signatures = (unsigned)x->sigs_left;
+	smime_facts_free(x->inner);
+	rc = smime_analyze(plain->data, plain->len, NULL, &opts, x->inner);
+	for (size_t i = 0; rc == 0 && i < x->inner->nlayers; i++) {
+		const smime_layer *l = &x->inner->layers[i];
+		bool signed_kind = l->kind == SMIME_KIND_SIGNED ||
+				   l->kind == SMIME_KIND_OPAQUE_SIGNED;
+
+		if (opts.trust == NULL && x->cfg->analyze.trust != NULL &&
+		    signed_kind) /* the too-many-signatures resinfo */
+			x->inner->unchecked_signatures +=
+				l->cms.nsigners ? l->cms.nsigners : 1;
+		x->sigs_left -= l->nchecks <= x->sigs_left ? l->nchecks
+							   : x->sigs_left;
+	}
+	return rc;
+}
+
 /* Steps 2-4, then the seal; 0 with *ok false for decrypt-failed. */
 static int open_and_seal(reencrypt_ctx *x, const smime_envelope *env,
 			 const plan *p, smime_buf *out, bool *ok)
@@ -277,15 +307,8 @@ static int open_and_seal(reencrypt_ctx *x, const smime_envelope *env,
 
 	rc = smime_envelope_open(env, p->pairs, p->npairs, &plain, &x->stats,
 				 ok);
-	if (rc == 0 && *ok && x->inner != NULL) {
-		/* Signatures inside: always logged, stamped on request. */
-		smime_analyze_opts opts = x->cfg->analyze;
-		opts.now = x->m->now;
-		opts.addr_headers = &x->m->headers;
-		smime_facts_free(x->inner);
-		rc = smime_analyze(plain.data, plain.len, NULL, &opts,
-				   x->inner);
-	}
+	if (rc == 0 && *ok && x->inner != NULL)
+		rc = analyze_inner(x, &plain);
 	if (rc == 0 && *ok)
 		rc = smime_envelope_seal(x->cipher->id, plain.data, plain.len,
 					 p->rcpts, p->nrcpts, out);

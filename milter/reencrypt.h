@@ -15,6 +15,8 @@ typedef struct reencrypt_ctx {
 	bool outbound;
 	const smime_cipher_info *cipher; /* the rule's new cipher */
 	unsigned ops_left;       /* MaxKeyOperations not yet spent */
+	size_t sigs_left;        /* MaxSignatures not yet spent, the outer
+				  * layers' verdicts taken off */
 	smime_open_stats stats;  /* for the debug counters */
 	smime_facts *inner;      /* the decrypted content's analysis, or
 				  * NULL when not wanted */

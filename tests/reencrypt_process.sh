@@ -455,6 +455,34 @@ ok $r "with StampInnerSignatures the log says it was stamped" || diag "$err"
 grep -A3 '^Authentication-Results:' "$out" | tr -d '\n\t' | grep -q 'smime=policy .*body.smime-serial='
 ok $? "and the Authentication-Results field carries the inner signature's resinfo" ||
 	diag "$(grep -A3 '^Authentication-Results:' "$out")"
+# MaxSignatures counts inner and outer signatures together (SPEC 4): a
+# signed part beside the signed-then-encrypted one takes the only verdict
+{
+	printf 'From: rsa1@example.org\r\nTo: rsa1@example.org\r\nSubject: two\r\n'
+	printf 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="two"\r\n\r\n'
+	printf -- '--two\r\n'
+	sed -n '/^Content-Type:/,$p' "$C/openssl-generated/sig-sha256-detached.eml" | sed 's/\r*$/\r/'
+	printf -- '\r\n--two\r\n'
+	sed -n '/^Content-Type:/,$p' "$SE" | sed 's/\r*$/\r/'
+	printf -- '\r\n--two--\r\n'
+} > "$T/outer-inner.eml"
+ar_count() { sed -n '/^Authentication-Results:/,/^[^ \t]/p' "$1" | grep -o 'smime=' | wc -l; }
+process "when cipher weak then reencrypt aes-256-cbc" "KeyStore $T/ks3
+StampInnerSignatures yes" "$T/outer-inner.eml" --rcpt rsa1@example.org
+is "$(ar_count "$out")" 2 "a signed part and a signed-then-encrypted one: two resinfos stamped"
+process "when cipher weak then reencrypt aes-256-cbc" "KeyStore $T/ks3
+StampInnerSignatures yes
+MaxSignatures 2" "$T/outer-inner.eml" --rcpt rsa1@example.org
+is "$(ar_count "$out")" 2 "MaxSignatures 2: both verdicts given"
+process "when cipher weak then reencrypt aes-256-cbc" "KeyStore $T/ks3
+StampInnerSignatures yes
+MaxSignatures 1" "$T/outer-inner.eml" --rcpt rsa1@example.org
+sed -n '/^Authentication-Results:/,/^[^ \t]/p' "$out" | tr -d '\r\n\t' | grep -q 'smime=.*; *smime=neutral reason="too-many-signatures"'
+ok $? "MaxSignatures 1: the outer signature took it, the inner one is counted in too-many-signatures" ||
+	diag "$(sed -n '/^Authentication-Results:/,/^[^ \t]/p' "$out")"
+case $hdr in *action=reencrypted*) pass "and the entity is still re-encrypted" ;;
+	*) fail "and the entity is still re-encrypted"; diag "$hdr" ;; esac
+
 # The decrypted body says "This is a test message for the S/MIME corpus".
 grep -q -F "test message for the S/MIME corpus" "$T"/err*
 ok $((! $?)) "no decrypted text reaches the log"
