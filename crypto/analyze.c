@@ -63,6 +63,8 @@ static int add_layer(walker *w, smime_kind kind, const char *part,
 	*out = &v[f->nlayers++];
 	memset(*out, 0, sizeof(**out));
 	(*out)->kind = kind;
+	/* What is not read is never counted strong (SPEC 7) */
+	(*out)->strength = SMIME_STRENGTH_UNKNOWN;
 	(*out)->level = level;
 	snprintf((*out)->part, sizeof((*out)->part), "%s", part);
 	return SMIME_OK;
@@ -222,7 +224,7 @@ static void set_strength(walker *w, smime_layer *l)
 	l->strength = l->cms.cipher
 			      ? smime_cipher_strength(l->cms.cipher->id,
 						      w->opts->weak_ciphers)
-			      : SMIME_STRENGTH_STRONG;
+			      : SMIME_STRENGTH_UNKNOWN;
 }
 
 /* Reads one ContentInfo into a new layer; descends into opaque content. */
@@ -511,6 +513,21 @@ void smime_facts_free(smime_facts *facts)
 	memset(facts, 0, sizeof(*facts));
 }
 
+const smime_layer *smime_facts_first_encrypted(const smime_facts *facts)
+{
+	for (size_t i = 0; i < facts->nlayers; i++)
+		if (facts->layers[i].kind == SMIME_KIND_ENVELOPED ||
+		    facts->layers[i].kind == SMIME_KIND_AUTH_ENVELOPED)
+			return &facts->layers[i];
+	return NULL;
+}
+
+/* weak before legacy before unknown before strong */
+static int weakness(smime_strength s)
+{
+	return s == SMIME_STRENGTH_UNKNOWN ? 1 : s == SMIME_STRENGTH_STRONG ? 0 : (int)s + 1;
+}
+
 const smime_layer *smime_facts_weakest(const smime_facts *facts)
 {
 	const smime_layer *best = NULL;
@@ -520,7 +537,7 @@ const smime_layer *smime_facts_weakest(const smime_facts *facts)
 		if (l->kind != SMIME_KIND_ENVELOPED &&
 		    l->kind != SMIME_KIND_AUTH_ENVELOPED)
 			continue;
-		if (best == NULL || l->strength > best->strength)
+		if (best == NULL || weakness(l->strength) > weakness(best->strength))
 			best = l;
 	}
 	return best;

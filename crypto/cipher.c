@@ -28,6 +28,7 @@
 #define OID_DES_CBC "1.3.14.3.2.7"
 #define OID_DES_EDE3_CBC "1.2.840.113549.3.7"
 #define OID_AES "2.16.840.1.101.3.4.1."
+#define OID_CHACHA_POLY "1.2.840.113549.1.9.16.3.18"
 
 /*
  * RC2: libgcrypt's effective bits always equal 8 * key length, so the
@@ -38,31 +39,43 @@
  */
 static const smime_cipher_info cipher_table[] = {
 	{SMIME_CIPHER_RC2_40_CBC, "rc2-40-cbc", OID_RC2_CBC,
-	 GCRY_CIPHER_RFC2268_40, GCRY_CIPHER_MODE_CBC, 5, 8, 40, false},
+	 GCRY_CIPHER_RFC2268_40, GCRY_CIPHER_MODE_CBC, 5, 8, 40, false, true},
 	{SMIME_CIPHER_RC2_64_CBC, "rc2-64-cbc", OID_RC2_CBC,
-	 GCRY_CIPHER_RFC2268_128, GCRY_CIPHER_MODE_CBC, 8, 8, 64, false},
+	 GCRY_CIPHER_RFC2268_128, GCRY_CIPHER_MODE_CBC, 8, 8, 64, false, true},
 	{SMIME_CIPHER_RC2_128_CBC, "rc2-128-cbc", OID_RC2_CBC,
-	 GCRY_CIPHER_RFC2268_128, GCRY_CIPHER_MODE_CBC, 16, 8, 128, false},
+	 GCRY_CIPHER_RFC2268_128, GCRY_CIPHER_MODE_CBC, 16, 8, 128, false, true},
 	{SMIME_CIPHER_RC2_CBC, "rc2-cbc", OID_RC2_CBC, 0, GCRY_CIPHER_MODE_CBC,
-	 0, 8, 0, false},
+	 0, 8, 0, false, true},
 	{SMIME_CIPHER_DES_CBC, "des-cbc", OID_DES_CBC, GCRY_CIPHER_DES,
-	 GCRY_CIPHER_MODE_CBC, 8, 8, 64, false},
+	 GCRY_CIPHER_MODE_CBC, 8, 8, 64, false, true},
 	{SMIME_CIPHER_DES_EDE3_CBC, "des-ede3-cbc", OID_DES_EDE3_CBC,
-	 GCRY_CIPHER_3DES, GCRY_CIPHER_MODE_CBC, 24, 8, 192, false},
+	 GCRY_CIPHER_3DES, GCRY_CIPHER_MODE_CBC, 24, 8, 192, false, true},
 	{SMIME_CIPHER_AES_128_CBC, "aes-128-cbc", OID_AES "2", GCRY_CIPHER_AES128,
-	 GCRY_CIPHER_MODE_CBC, 16, 16, 128, false},
+	 GCRY_CIPHER_MODE_CBC, 16, 16, 128, false, true},
 	{SMIME_CIPHER_AES_192_CBC, "aes-192-cbc", OID_AES "22",
-	 GCRY_CIPHER_AES192, GCRY_CIPHER_MODE_CBC, 24, 16, 192, false},
+	 GCRY_CIPHER_AES192, GCRY_CIPHER_MODE_CBC, 24, 16, 192, false, true},
 	{SMIME_CIPHER_AES_256_CBC, "aes-256-cbc", OID_AES "42",
-	 GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_CBC, 32, 16, 256, false},
+	 GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_CBC, 32, 16, 256, false, true},
 	/* GCM: 12-byte nonce is the RFC 5084 recommendation; the message's
 	 * GCMParameters carry the actual nonce and ICV length. */
 	{SMIME_CIPHER_AES_128_GCM, "aes-128-gcm", OID_AES "6", GCRY_CIPHER_AES128,
-	 GCRY_CIPHER_MODE_GCM, 16, 12, 128, true},
+	 GCRY_CIPHER_MODE_GCM, 16, 12, 128, true, true},
 	{SMIME_CIPHER_AES_192_GCM, "aes-192-gcm", OID_AES "26",
-	 GCRY_CIPHER_AES192, GCRY_CIPHER_MODE_GCM, 24, 12, 192, true},
+	 GCRY_CIPHER_AES192, GCRY_CIPHER_MODE_GCM, 24, 12, 192, true, true},
 	{SMIME_CIPHER_AES_256_GCM, "aes-256-gcm", OID_AES "46",
-	 GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, 32, 12, 256, true},
+	 GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, 32, 12, 256, true, true},
+	/* CCM (RFC 5084) and ChaCha20-Poly1305 (RFC 8103): read and opened
+	 * for reencrypt, never written, because no peer we test against
+	 * (OpenSSL 3.0, NSS, gpgsm) reads them. */
+	{SMIME_CIPHER_AES_128_CCM, "aes-128-ccm", OID_AES "7", GCRY_CIPHER_AES128,
+	 GCRY_CIPHER_MODE_CCM, 16, 12, 128, true, false},
+	{SMIME_CIPHER_AES_192_CCM, "aes-192-ccm", OID_AES "27",
+	 GCRY_CIPHER_AES192, GCRY_CIPHER_MODE_CCM, 24, 12, 192, true, false},
+	{SMIME_CIPHER_AES_256_CCM, "aes-256-ccm", OID_AES "47",
+	 GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_CCM, 32, 12, 256, true, false},
+	{SMIME_CIPHER_CHACHA20_POLY1305, "chacha20-poly1305", OID_CHACHA_POLY,
+	 GCRY_CIPHER_CHACHA20, GCRY_CIPHER_MODE_POLY1305, 32, 12, 256, true,
+	 false},
 };
 
 #define NCIPHERS (sizeof(cipher_table) / sizeof(cipher_table[0]))
@@ -135,11 +148,11 @@ smime_strength smime_cipher_strength(smime_cipher_id id, uint32_t weak_set)
 	 * whatever WeakCiphers says. */
 	if (id == SMIME_CIPHER_RC2_CBC)
 		return SMIME_STRENGTH_WEAK;
-	/* An unknown algorithm cannot be judged or re-encrypted; calling it
-	 * weak would make "cipher weak" rules reject mail we cannot
-	 * classify.  The layer still reports its OID. */
+	/* An unknown algorithm cannot be judged: it is neither weak nor
+	 * strong (SPEC 7), and `cipher unknown` names it.  The layer still
+	 * reports its OID. */
 	if (id == SMIME_CIPHER_UNKNOWN)
-		return SMIME_STRENGTH_STRONG;
+		return SMIME_STRENGTH_UNKNOWN;
 	if ((unsigned)id < 32 && (weak_set & SMIME_CIPHER_BIT(id)))
 		return SMIME_STRENGTH_WEAK;
 	if (id == SMIME_CIPHER_DES_EDE3_CBC)
@@ -156,8 +169,53 @@ const char *smime_strength_name(smime_strength s)
 		return "legacy";
 	case SMIME_STRENGTH_WEAK:
 		return "weak";
+	case SMIME_STRENGTH_UNKNOWN:
+		return "unknown";
 	}
 	return "unknown";
+}
+
+const char *smime_cipher_params_type(const smime_cipher_info *c)
+{
+	switch (c->gcry_mode) {
+	case GCRY_CIPHER_MODE_GCM:
+		return "SmimeCMS.GCMParameters";
+	case GCRY_CIPHER_MODE_CCM:
+		return "SmimeCMS.CCMParameters";
+	case GCRY_CIPHER_MODE_POLY1305:
+		return "SmimeCMS.AEADChaCha20Poly1305Nonce";
+	default:
+		break;
+	}
+	if (c->id >= SMIME_CIPHER_RC2_40_CBC && c->id <= SMIME_CIPHER_RC2_CBC)
+		return "SmimeCMS.RC2CBCParameterChoice";
+	return "SmimeCMS.CBCParameter";
+}
+
+bool smime_aead_icv_ok(const smime_cipher_info *c, long icv)
+{
+	switch (c->gcry_mode) {
+	case GCRY_CIPHER_MODE_GCM: /* RFC 5084 section 3.2 */
+		return icv >= 12 && icv <= 16;
+	case GCRY_CIPHER_MODE_CCM: /* RFC 5084 section 3.1 */
+		return icv >= 4 && icv <= 16 && icv % 2 == 0;
+	case GCRY_CIPHER_MODE_POLY1305: /* RFC 8103: always 16 */
+		return icv == 16;
+	default:
+		return false;
+	}
+}
+
+bool smime_aead_nonce_ok(const smime_cipher_info *c, size_t len)
+{
+	switch (c->gcry_mode) {
+	case GCRY_CIPHER_MODE_CCM: /* RFC 5084 section 3.1 */
+		return len >= 7 && len <= 13;
+	case GCRY_CIPHER_MODE_POLY1305: /* RFC 8103 section 3 */
+		return len == 12;
+	default:
+		return len > 0 && len <= 64;
+	}
 }
 
 const char *smime_kind_name(smime_kind k)

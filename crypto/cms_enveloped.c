@@ -12,6 +12,8 @@
  */
 #include "internal.h"
 
+#include <gcrypt.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,25 +496,23 @@ static int rc2_bits(asn1_node node, const char *params, unsigned *bits)
 }
 
 /* The parameters of the known non-RC2 ciphers must decode: an IV for
- * CBC, GCMParameters with an ICV of 12 to 16 bytes for GCM. */
+ * CBC; for an AEAD cipher its nonce and a tag length it allows
+ * (smime_aead_icv_ok). */
 static int check_params(asn1_node node, const char *params,
 			const smime_cipher_info *c)
 {
+	const char *type = smime_cipher_params_type(c);
 	asn1_node prm = NULL;
-	long icv = 12;
+	long icv = c->gcry_mode == GCRY_CIPHER_MODE_POLY1305 ? 16 : 12;
 	int ret;
 
-	ret = decode_params(node, params,
-			    c->aead ? "SmimeCMS.GCMParameters"
-				    : "SmimeCMS.CBCParameter",
-			    &prm);
+	ret = decode_params(node, params, type, &prm);
 	if (ret == 0 && prm == NULL)
 		ret = SMIME_E_PARSE;
-	if (ret == 0 && c->aead) {
+	if (ret == 0 && c->aead && c->gcry_mode != GCRY_CIPHER_MODE_POLY1305)
 		ret = read_small_int(prm, "aes-ICVlen", &icv);
-		if (ret == 0 && (icv < 12 || icv > 16))
-			ret = SMIME_E_PARSE;
-	}
+	if (ret == 0 && c->aead && !smime_aead_icv_ok(c, icv))
+		ret = SMIME_E_PARSE;
 	smime_asn1_free(&prm);
 	return ret;
 }

@@ -1,7 +1,8 @@
 /*
  * content_cipher.c - the content ciphers of SPEC section 6 at work:
- * RC2/DES/3DES/AES in CBC with PKCS#7 padding (EnvelopedData), AES-GCM
- * with authenticated attributes and a tag (AuthEnvelopedData).
+ * RC2/DES/3DES/AES in CBC with PKCS#7 padding (EnvelopedData); AES-GCM,
+ * AES-CCM and ChaCha20-Poly1305 with authenticated attributes and a tag
+ * (AuthEnvelopedData).
  *
  * libgcrypt does the work, in secure-memory cipher handles.  RC2 is the
  * exception: libgcrypt's effective key bits are always 8 x the key
@@ -177,22 +178,39 @@ static size_t block_len(const smime_cipher_info *c)
 	return is_rc2(c) ? RC2_BLOCK : gcry_cipher_get_algo_blklen(c->gcry_algo);
 }
 
-static int gcm_run(const smime_content_params *p, const smime_content_key *ck,
-		   bool enc, unsigned char *data, size_t n, unsigned char *tag,
-		   size_t tag_len)
+/* CCM needs every length before the AAD (libgcrypt's rule). */
+static gcry_error_t ccm_lengths(gcry_cipher_hd_t h,
+				const smime_content_params *p, size_t n,
+				size_t tag_len)
+{
+	uint64_t lens[3] = {n, p->aad_len, tag_len};
+
+	if (p->cipher->gcry_mode != GCRY_CIPHER_MODE_CCM)
+		return 0;
+	return gcry_cipher_ctl(h, GCRYCTL_SET_CCM_LENGTHS, lens, sizeof(lens));
+}
+
+/* GCM, CCM or ChaCha20-Poly1305 (RFC 5084, RFC 8103) over data[0..n) in
+ * place, the authenticated attributes as the AAD. */
+static int aead_run(const smime_content_params *p, const smime_content_key *ck,
+		    bool enc, unsigned char *data, size_t n, unsigned char *tag,
+		    size_t tag_len)
 {
 	gcry_cipher_hd_t h = NULL;
 	gcry_error_t e;
 	int ret;
 
-	if (ck->len != p->cipher->key_len || p->iv_len == 0 ||
-	    tag_len != p->icv_len || tag_len < 12 || tag_len > 16)
+	if (ck->len != p->cipher->key_len ||
+	    !smime_aead_nonce_ok(p->cipher, p->iv_len) ||
+	    tag_len != p->icv_len || !smime_aead_icv_ok(p->cipher, (long)tag_len))
 		return SMIME_E_CRYPTO;
-	ret = gcry_open_key(p->cipher->gcry_algo, GCRY_CIPHER_MODE_GCM, ck,
+	ret = gcry_open_key(p->cipher->gcry_algo, p->cipher->gcry_mode, ck,
 			    false, &h);
 	if (ret < 0)
 		return ret == SMIME_E_UNSUPPORTED ? ret : SMIME_E_CRYPTO;
 	e = gcry_cipher_setiv(h, p->iv, p->iv_len);
+	if (e == 0)
+		e = ccm_lengths(h, p, n, tag_len);
 	if (e == 0 && p->aad_len > 0)
 		e = gcry_cipher_authenticate(h, p->aad, p->aad_len);
 	if (e == 0)
@@ -215,7 +233,7 @@ int smime_content_decrypt(const smime_content_params *p,
 
 	*authentic = false;
 	if (p->cipher->aead) {
-		ret = gcm_run(p, ck, false, data, n, (unsigned char *)tag,
+		ret = aead_run(p, ck, false, data, n, (unsigned char *)tag,
 			      tag_len);
 		*authentic = ret == 0;
 		return ret == SMIME_E_NOMEM ? ret : 0;
@@ -244,7 +262,7 @@ int smime_content_encrypt(const smime_content_params *p,
 	int ret;
 
 	if (p->cipher->aead)
-		return gcm_run(p, ck, true, buf->data, buf->len, tag,
+		return aead_run(p, ck, true, buf->data, buf->len, tag,
 			       p->icv_len);
 	block = block_len(p->cipher);
 	if (block == 0 || block > 255 || p->iv_len != block)

@@ -117,13 +117,16 @@ int smime_envelope_content_check(const smime_envelope *env,
 		return SMIME_E_UNSUPPORTED;
 	c = env->info.cipher;
 	n = env->ciphertext.len;
+	if (target != NULL && !target->writable)
+		return SMIME_E_UNSUPPORTED;
 	/* RC2 with an effective size no parameter version names */
 	if (is_rc2(c) && (env->info.eff_bits < 1 || env->info.eff_bits > 1024))
 		return SMIME_E_UNSUPPORTED;
 	if (c->aead) {
-		if (env->iv_len == 0 || env->mac_len != env->params.icv_len)
+		if (!smime_aead_nonce_ok(c, env->iv_len) ||
+		    env->mac_len != env->params.icv_len)
 			return SMIME_E_PARSE;
-		return 0; /* GCM content may be empty */
+		return 0; /* AEAD content may be empty */
 	}
 	block = smime_cipher_block_len(c);
 	if (block == 0 || env->iv_len != block || n == 0 || n % block != 0)

@@ -14,6 +14,7 @@
  */
 #include "keys_internal.h"
 
+#include <gcrypt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,23 +52,20 @@ static int decode_any(asn1_node node, const char *name, const char *type,
 	return ret;
 }
 
-/* The IV (CBC, RC2 in either parameter form) or the GCM nonce and ICV
- * length. */
+/* The IV (CBC, RC2 in either parameter form), or the AEAD nonce and ICV
+ * length (GCM and CCM parameters; ChaCha20-Poly1305's parameter is the
+ * nonce itself, its tag 16 bytes). */
 static int read_params(asn1_node node, const char *eci, smime_envelope *env)
 {
 	const smime_cipher_info *c = env->info.cipher;
+	const char *type = smime_cipher_params_type(c), *iv = "";
+	bool chacha = c->gcry_mode == GCRY_CIPHER_MODE_POLY1305;
 	smime_asn1_path p;
 	asn1_node prm = NULL;
-	const char *type, *iv = "";
 	char alt[ASN1_MAX_NAME_SIZE + 1];
 	int l = sizeof(alt), ret;
-	long icv = 12;
+	long icv = chacha ? 16 : 12;
 
-	if (c->id >= SMIME_CIPHER_RC2_40_CBC && c->id <= SMIME_CIPHER_RC2_CBC)
-		type = "SmimeCMS.RC2CBCParameterChoice";
-	else
-		type = c->aead ? "SmimeCMS.GCMParameters"
-			       : "SmimeCMS.CBCParameter";
 	ret = decode_any(node,
 			 smime_asn1_path_fmt(
 				 &p, "%s.contentEncryptionAlgorithm.parameters",
@@ -78,13 +76,14 @@ static int read_params(asn1_node node, const char *eci, smime_envelope *env)
 	if (strcmp(type, "SmimeCMS.RC2CBCParameterChoice") == 0) {
 		ret = smime_asn1_err(asn1_read_value(prm, "", alt, &l));
 		iv = strcmp(alt, "iv") == 0 ? "iv" : "params.iv";
-	} else if (c->aead) {
+	} else if (c->aead && !chacha) {
 		iv = "aes-nonce";
 		ret = read_small_int(prm, "aes-ICVlen", &icv);
-		if (ret == 0 && (icv < 12 || icv > 16))
-			ret = SMIME_E_PARSE;
-		env->params.icv_len = (size_t)icv;
 	}
+	if (ret == 0 && c->aead && !smime_aead_icv_ok(c, icv))
+		ret = SMIME_E_PARSE;
+	if (c->aead)
+		env->params.icv_len = (size_t)icv;
 	if (ret == 0)
 		ret = smime_asn1_read(prm, iv, &env->iv, &env->iv_len);
 cleanup:

@@ -407,8 +407,9 @@ static void des_parity(unsigned char *k, size_t n)
 static int check_args(const smime_cipher_info *c, size_t len,
 		      const smime_seal_recipient *rcpts, size_t n)
 {
-	if (c == NULL || c->key_len == 0)
-		return SMIME_E_UNSUPPORTED; /* unknown, or odd-size rc2-cbc */
+	if (c == NULL || c->key_len == 0 || !c->writable)
+		return SMIME_E_UNSUPPORTED; /* unknown, odd-size rc2-cbc, or
+					     * read-only (CCM, ChaCha20) */
 	if (rcpts == NULL || n == 0 || len > INT_MAX / 2)
 		return len > INT_MAX / 2 ? SMIME_E_LIMIT : SMIME_E_ARG;
 	for (size_t i = 0; i < n; i++)

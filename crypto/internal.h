@@ -15,6 +15,16 @@ extern const asn1_static_node smime_cms_asn1_tab[];
 /* The parsed definitions, created once by smime_global_init(). */
 asn1_node smime_cms_definitions(void);
 
+/* --- content ciphers (cipher.c) --- */
+/* The cms.asn type of a cipher's parameters ("SmimeCMS.GCMParameters"). */
+const char *smime_cipher_params_type(const smime_cipher_info *c);
+/* Whether an AEAD cipher takes a tag of icv bytes (GCM 12-16, CCM 4-16
+ * even, ChaCha20-Poly1305 16). */
+bool smime_aead_icv_ok(const smime_cipher_info *c, long icv);
+/* Whether an AEAD nonce of len bytes suits the cipher (CCM 7-13,
+ * ChaCha20-Poly1305 12, GCM 1-64). */
+bool smime_aead_nonce_ok(const smime_cipher_info *c, size_t len);
+
 /* --- OID names and identifier printing (cms_names.c) --- */
 typedef enum {
 	SMIME_OID_ANY = 0,

@@ -288,7 +288,11 @@ typedef enum {
 	SMIME_CIPHER_AES_256_CBC,
 	SMIME_CIPHER_AES_128_GCM,
 	SMIME_CIPHER_AES_192_GCM,
-	SMIME_CIPHER_AES_256_GCM
+	SMIME_CIPHER_AES_256_GCM,
+	SMIME_CIPHER_AES_128_CCM, /* RFC 5084; read, not written */
+	SMIME_CIPHER_AES_192_CCM,
+	SMIME_CIPHER_AES_256_CCM,
+	SMIME_CIPHER_CHACHA20_POLY1305 /* RFC 8103; read, not written */
 } smime_cipher_id;
 
 typedef struct smime_cipher_info {
@@ -300,7 +304,10 @@ typedef struct smime_cipher_info {
 	size_t key_len;    /* bytes of key (0: taken from the message) */
 	size_t iv_len;     /* bytes of IV or GCM nonce */
 	unsigned eff_bits; /* effective key bits (RC2); key_len * 8 otherwise */
-	bool aead;         /* GCM: only inside AuthEnvelopedData */
+	bool aead;         /* GCM, CCM, ChaCha20-Poly1305: only inside
+			    * AuthEnvelopedData */
+	bool writable;     /* this build can seal with it (a peer that
+			    * reads it exists: not CCM, not ChaCha20) */
 } smime_cipher_info;
 
 const smime_cipher_info *smime_cipher_by_id(smime_cipher_id id);
@@ -318,7 +325,9 @@ unsigned smime_rc2_effective_bits(long version);
 typedef enum {
 	SMIME_STRENGTH_STRONG = 0,
 	SMIME_STRENGTH_LEGACY,
-	SMIME_STRENGTH_WEAK
+	SMIME_STRENGTH_WEAK,
+	SMIME_STRENGTH_UNKNOWN /* a cipher this build cannot name: never
+				* counted strong (SPEC 7) */
 } smime_strength;
 
 #define SMIME_CIPHER_BIT(id) (1u << (unsigned)(id))
@@ -669,6 +678,8 @@ void smime_facts_free(smime_facts *facts);
 
 /* The first encrypted layer with the weakest strength, or NULL. */
 const smime_layer *smime_facts_weakest(const smime_facts *facts);
+/* The first encrypted layer in analysis order, or NULL. */
+const smime_layer *smime_facts_first_encrypted(const smime_facts *facts);
 
 /* ------------------------------------------------------------------ */
 /* Authentication-Results (RFC 8601, RFC 7281; SPEC section 7)         */

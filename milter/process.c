@@ -83,14 +83,14 @@ void milter_internal_error(const milter_config *cfg, smime_edits *edits)
 }
 
 /* The analysis, and what the log line says of it: kind=, cipher= and
- * strength= of the weakest layer, or reason=too-large over MaxCryptoSize
+ * strength= of the first encrypted entity as it arrived (SPEC 7), or reason=too-large over MaxCryptoSize
  * (not analysed at all: say so instead of guessing). */
 static int classify(const milter_config *cfg, const milter_msg *m,
 		    const unsigned char *body, size_t bodylen,
 		    smime_facts *facts, milter_logline *l)
 {
 	smime_analyze_opts opts = cfg->analyze;
-	const smime_layer *weakest;
+	const smime_layer *first;
 	int rc;
 
 	if (bodylen > cfg->max_crypto_size) {
@@ -103,11 +103,11 @@ static int classify(const milter_config *cfg, const milter_msg *m,
 		return rc;
 	l->kind = facts->nlayers ? smime_kind_name(facts->layers[0].kind)
 				 : "none";
-	weakest = smime_facts_weakest(facts);
-	if (weakest != NULL) {
-		l->cipher = weakest->cms.cipher ? weakest->cms.cipher->name
-					       : weakest->cms.cipher_oid;
-		l->strength = smime_strength_name(weakest->strength);
+	first = smime_facts_first_encrypted(facts);
+	if (first != NULL) {
+		l->cipher = first->cms.cipher ? first->cms.cipher->name
+					     : first->cms.cipher_oid;
+		l->strength = smime_strength_name(first->strength);
 	}
 	return 0;
 }

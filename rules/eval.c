@@ -13,7 +13,7 @@
  *  - header: any instance, name compared case-insensitively;
  *  - signed: a signature was found, or any signature result is known;
  *  - signature none: no signature result at all;
- *  - cipher weak|legacy|strong: an entity of that strength, else an
+ *  - cipher weak|legacy|strong|unknown: an entity of that strength, else an
  *    entity with that cipher name;
  *  - size > N: strictly larger.
  * Missing facts (NULL client address, sender, list entries) match

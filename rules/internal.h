@@ -164,7 +164,8 @@ typedef enum arg_kind {
 	ARG_GLOB,
 	ARG_HEADER,  /* NAME GLOB */
 	ARG_RESULT,
-	ARG_CIPHER,  /* cipher name, rc2-cbc, weak, legacy or strong */
+	ARG_CIPHER,  /* cipher name, rc2-cbc, weak, legacy, strong or
+		      * unknown */
 	ARG_SIZE,
 	ARG_OPT_KEY,    /* sign [KEYNAME] */
 	ARG_CIPHER_OUT, /* reencrypt CIPHER */
@@ -187,6 +188,8 @@ const rules_word *rules_find_action(const char *word);
 /* The SPEC section 6 cipher names, NULL-terminated. */
 extern const char *const rules_cipher_names[];
 bool rules_is_cipher(const char *word);
+/* A cipher this build can seal with (reencrypt, encrypt). */
+bool rules_is_write_cipher(const char *word);
 bool rules_is_result(const char *word);
 bool rules_is_strength(const char *word);
 

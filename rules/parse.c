@@ -20,9 +20,11 @@
 	"outbound, inbound, authenticated, client-ip, from, sender, to, " \
 	"all-to, header, signed, signature, encrypted, cipher or size"
 #define CIPHER_WORDS                                                      \
-	"weak, legacy, strong, rc2-40-cbc, rc2-64-cbc, rc2-128-cbc, "     \
-	"rc2-cbc, des-cbc, des-ede3-cbc, aes-128-cbc, aes-192-cbc, "      \
-	"aes-256-cbc, aes-128-gcm, aes-192-gcm or aes-256-gcm"
+	"weak, legacy, strong, unknown, rc2-40-cbc, rc2-64-cbc, "         \
+	"rc2-128-cbc, rc2-cbc, des-cbc, des-ede3-cbc, aes-128-cbc, "      \
+	"aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm, "            \
+	"aes-256-gcm, aes-128-ccm, aes-192-ccm, aes-256-ccm or "          \
+	"chacha20-poly1305"
 #define RESULT_WORDS \
 	"pass, fail, policy, neutral, temperror, permerror or none"
 

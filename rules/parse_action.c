@@ -80,6 +80,14 @@ static int parse_cipher(rules_parser *ps, const rules_line *l, size_t *i,
 					      : "a cipher name");
 	if (t == NULL)
 		return -1;
+	if (rules_is_cipher(t->text) && !rules_is_write_cipher(t->text)) {
+		rules_perr(ps, t, 0, "cipher %s for %s is read but not written "
+				     "by this build (no S/MIME peer here reads "
+				     "it): expected %s" OUT_CIPHERS,
+			   rules_show(t->text, b), name,
+			   auto_ok ? "auto or " : "");
+		return -1;
+	}
 	if (!rules_is_cipher(t->text) &&
 	    !(auto_ok && rules_strcaseeq(t->text, "auto"))) {
 		rules_perr(ps, t, 0, "unknown cipher %s for %s: expected %s"

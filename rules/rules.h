@@ -199,7 +199,7 @@ typedef struct rules_header_fact {
 typedef struct rules_entity_fact {
 	const char *cipher;   /* SPEC section 6 name, "rc2-cbc", or NULL
 			       * when the cipher is unknown */
-	const char *strength; /* "weak", "legacy" or "strong" */
+	const char *strength; /* "weak", "legacy", "strong" or "unknown" */
 } rules_entity_fact;
 
 /*

@@ -183,8 +183,8 @@ L_UNSUP="kind=signed signer=signer@example.org result=neutral reason=unsupported
 L_BAD="kind=signed signer=signer@example.org result=fail reason=bad-signature"
 RC2="cipher=rc2-40-cbc; strength=weak"
 L_RC2="kind=enveloped cipher=rc2-40-cbc strength=weak"
-UNK="cipher=unknown; strength=strong"
-L_UNK="kind=enveloped strength=strong"
+UNK="cipher=unknown; strength=unknown"
+L_UNK="kind=enveloped strength=unknown"
 GCM="cipher=aes-128-gcm; strength=strong"
 L_GCM="kind=authEnveloped cipher=aes-128-gcm strength=strong"
 DF='action=kept; reason="decrypt-failed"'
@@ -256,8 +256,8 @@ row msigned-two-sigparts   msigned-two-sigparts base 0 "$MAL"     -             
 row msigned-no-parts       msigned-no-parts   base   0 "$MAL"     -                         "$L_MAL"                           same
 row micalg-mismatch        micalg-mismatch    base   0 "$PASS"    -                         "$L_PASS"                          same
 # unknown OIDs
-row oid-cipher-env         oid-cipher-env     base   0 -          "cipher=1.3.6.1.4.1.55555.1.1; strength=strong; action=none" "kind=enveloped cipher=1.3.6.1.4.1.55555.1.1 strength=strong $NE" same
-row oid-cipher-env/re      oid-cipher-env     re     0 -          "cipher=1.3.6.1.4.1.55555.1.1; strength=strong; action=kept; reason=\"unsupported-cipher\"" "kind=enveloped cipher=1.3.6.1.4.1.55555.1.1 strength=strong action=kept reason=unsupported-cipher $NE" same
+row oid-cipher-env         oid-cipher-env     base   0 -          "cipher=1.3.6.1.4.1.55555.1.1; strength=unknown; action=none" "kind=enveloped cipher=1.3.6.1.4.1.55555.1.1 strength=unknown $NE" same
+row oid-cipher-env/re      oid-cipher-env     re     0 -          "cipher=1.3.6.1.4.1.55555.1.1; strength=unknown; action=kept; reason=\"unsupported-cipher\"" "kind=enveloped cipher=1.3.6.1.4.1.55555.1.1 strength=unknown action=kept reason=unsupported-cipher $NE" same
 row oid-digest-sig         oid-digest-sig     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
 row oid-sigalg-sig         oid-sigalg-sig     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
 row oid-ctype-env          oid-ctype-env      base   0 -          -                         "kind=other"                       same
@@ -335,7 +335,9 @@ row size-over-sig/1K       size-over-sig      size1k 0 'smime=neutral reason="to
 # field libmilter refused; bounded by MaxSignatures, or by the 24 KB budget.
 row F4a/exp8192            f4a-exp8192        base   0 "$(repeat 100 "$UNSUP"); $TM" - "$L_UNSUP"           same 3000
 row F4b/16x100             f4b-16x100         base   0 "$(repeat 100 "$BAD"); $TM" -   "$L_BAD $NL"          same 6000
-row F4b/16x100-all         f4b-16x100         sig1600 0 "glob:$(repeat 100 "$BAD"); ${BAD/part=1/part=1.1}; *; $TM" - "$L_BAD $NL" same 6000
+# (every one of the 1,600 checked: about 2.3 s on 2 idle cores; the limit
+# here is a hang guard, since a loaded CI machine doubles it)
+row F4b/16x100-all         f4b-16x100         sig1600 0 "glob:$(repeat 100 "$BAD"); ${BAD/part=1/part=1.1}; *; $TM" - "$L_BAD $NL" same 30000
 row F5/400                 f5-400             base   0 "$F5_LAYER1$TM" -                   "$L_F5"                            same
 row F5/400-all             f5-400             sig1600 0 "glob:$F5_LAYER1$(f5_resinfo 1.1 0x2000); *; $TM" - "$L_F5" same
 n=$(field "$T/out/F5_400-all.eml" Authentication-Results | grep -o 'smime=permerror' | wc -l)

@@ -179,7 +179,7 @@ static void test_crypto_facts(void)
 	static const rules_entity_fact two[] = {{"aes-256-cbc", "strong"},
 						 {"des-ede3-cbc", "legacy"}};
 	static const rules_entity_fact odd[] = {{"rc2-cbc", "weak"},
-						 {NULL, "strong"}};
+						 {NULL, "unknown"}};
 	rules_facts plain = base(), sig = base(), bad = base(), nores = base(),
 		    weak = base(), mixed = base(), oddf = base();
 
@@ -218,6 +218,10 @@ static void test_crypto_facts(void)
 	truth("cipher rc2-cbc", &oddf, &weak, "rc2 of an odd key size");
 	ok(fires("cipher aes-128-cbc", &oddf) == 0,
 	   "an entity with an unknown cipher matches no cipher name");
+	truth("cipher unknown", &oddf, &mixed,
+	      "cipher unknown: an entity whose cipher this build cannot name");
+	ok(fires("cipher strong", &oddf) == 0,
+	   "an unknown cipher is never counted strong");
 }
 
 static void test_size(void)

@@ -89,6 +89,8 @@ static const char *const valid[] = {
 	"when cipher weak then reencrypt aes-256-cbc, tag",
 	"when cipher legacy then tag legacy",
 	"when cipher strong then accept",
+	"when cipher unknown then quarantine",
+	"when cipher chacha20-poly1305 and not cipher aes-256-ccm then tag",
 	"when cipher rc2-40-cbc then reencrypt aes-128-cbc",
 	"when cipher rc2-cbc then tag odd-rc2",
 	"when size > 10M then accept",
@@ -133,6 +135,12 @@ struct bad {
 	"rc2-40-cbc, rc2-64-cbc, rc2-128-cbc, des-cbc, des-ede3-cbc, "    \
 	"aes-128-cbc, aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm " \
 	"or aes-256-gcm"
+#define CIPHER_LIST                                                       \
+	"weak, legacy, strong, unknown, rc2-40-cbc, rc2-64-cbc, "         \
+	"rc2-128-cbc, rc2-cbc, des-cbc, des-ede3-cbc, aes-128-cbc, "      \
+	"aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm, "            \
+	"aes-256-gcm, aes-128-ccm, aes-192-ccm, aes-256-ccm or "          \
+	"chacha20-poly1305"
 #define ACTION_LIST                                                       \
 	"expected sign, reencrypt, encrypt, tag, reject, tempfail, "      \
 	"quarantine, discard or accept"
@@ -181,10 +189,15 @@ static const struct bad malformed[] = {
 	 "t.rules:1:16: expected a CIDR after 'client-ip', got 'then' "
 	 "(quote it to mean the word)"},
 	{"when cipher rc2-41-cbc then tag",
-	 "t.rules:1:13: unknown cipher 'rc2-41-cbc': expected weak, legacy, "
-	 "strong, rc2-40-cbc, rc2-64-cbc, rc2-128-cbc, rc2-cbc, des-cbc, "
-	 "des-ede3-cbc, aes-128-cbc, aes-192-cbc, aes-256-cbc, aes-128-gcm, "
-	 "aes-192-gcm or aes-256-gcm"},
+	 "t.rules:1:13: unknown cipher 'rc2-41-cbc': expected " CIPHER_LIST},
+	{"when cipher weak then reencrypt chacha20-poly1305",
+	 "t.rules:1:33: cipher 'chacha20-poly1305' for reencrypt is read but "
+	 "not written by this build (no S/MIME peer here reads it): expected "
+	 OUT_CIPHERS},
+	{"when cipher weak then reencrypt aes-128-ccm",
+	 "t.rules:1:33: cipher 'aes-128-ccm' for reencrypt is read but not "
+	 "written by this build (no S/MIME peer here reads it): expected "
+	 OUT_CIPHERS},
 	{"when cipher weak then reencrypt aes256",
 	 "t.rules:1:33: unknown cipher 'aes256' for reencrypt: "
 	 "expected " OUT_CIPHERS},
@@ -292,10 +305,7 @@ static const struct bad malformed[] = {
 	 "printable text"},
 	{"when foo and cipher bar then explode",
 	 "t.rules:1:6: unknown condition 'foo': " COND_LIST "\n"
-	 "t.rules:1:21: unknown cipher 'bar': expected weak, legacy, strong, "
-	 "rc2-40-cbc, rc2-64-cbc, rc2-128-cbc, rc2-cbc, des-cbc, "
-	 "des-ede3-cbc, aes-128-cbc, aes-192-cbc, aes-256-cbc, aes-128-gcm, "
-	 "aes-192-gcm or aes-256-gcm\n"
+	 "t.rules:1:21: unknown cipher 'bar': expected " CIPHER_LIST "\n"
 	 "t.rules:1:30: unknown action 'explode': " ACTION_LIST},
 	{"when outbound \\\n  and frm x then tag",
 	 "t.rules:2:7: unknown condition 'frm': " COND_LIST},
