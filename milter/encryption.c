@@ -77,12 +77,23 @@ static const char *plain_action(const char *policy_action)
 	return "none";
 }
 
+/* An unknown cipher's OID is its name, up to MAX_OID characters: a
+ * sender-made OID of any length must not grow our fields past 32 KB. */
+#define MAX_OID 64
+
+const char *milter_cipher_label(const smime_layer *l)
+{
+	const char *oid = l->cms.cipher_oid;
+
+	if (l->cms.cipher != NULL)
+		return l->cms.cipher->name;
+	return oid != NULL && strlen(oid) <= MAX_OID ? oid : "unknown";
+}
+
 static int header_value(const smime_layer *l, const outcome *o,
 			smime_buf *v)
 {
-	const char *cipher = l->cms.cipher      ? l->cms.cipher->name
-			     : l->cms.cipher_oid ? l->cms.cipher_oid
-						 : "unknown";
+	const char *cipher = milter_cipher_label(l);
 	int rc;
 
 	smime_buf_reset(v);

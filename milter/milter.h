@@ -254,6 +254,10 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 			    smime_edits *edits, milter_logline *l,
 			    smime_facts *inner);
 
+/* The name of a layer's content cipher in our fields and the log: the
+ * SPEC 6 name, else its OID (up to 64 characters), else "unknown". */
+const char *milter_cipher_label(const smime_layer *l);
+
 /*
  * The `sign` action (signing.c; sign is the rules result's, NULL when
  * none): signs outbound mail for a From address the login may use

@@ -105,8 +105,8 @@ static int classify(const milter_config *cfg, const milter_msg *m,
 				 : "none";
 	first = smime_facts_first_encrypted(facts);
 	if (first != NULL) {
-		l->cipher = first->cms.cipher ? first->cms.cipher->name
-					     : first->cms.cipher_oid;
+		if (first->cms.cipher != NULL || first->cms.cipher_oid != NULL)
+			l->cipher = milter_cipher_label(first);
 		l->strength = smime_strength_name(first->strength);
 	}
 	return 0;

@@ -478,6 +478,9 @@ def main():
     ci = parse(rc2)
     eci(ci)[1].children[0] = oid("1.3.6.1.4.1.55555.1.1")
     write("oid-cipher-env", env_msg(encode(ci)))
+    # an OID of 300 arcs: our fields and the log name it "unknown"
+    eci(ci)[1].children[0] = oid("1.3.6.1.4.1.55555" + ".7" * 300)
+    write("oid-cipher-long-env", env_msg(encode(ci)))
     ci = parse(sig)
     si = signer_info(ci)
     si[2].children[0] = oid("1.3.6.1.4.1.55555.2.1")      # digestAlgorithm

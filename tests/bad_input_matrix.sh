@@ -258,6 +258,7 @@ row micalg-mismatch        micalg-mismatch    base   0 "$PASS"    -             
 # unknown OIDs
 row oid-cipher-env         oid-cipher-env     base   0 -          "cipher=1.3.6.1.4.1.55555.1.1; strength=unknown; action=none" "kind=enveloped cipher=1.3.6.1.4.1.55555.1.1 strength=unknown $NE" same
 row oid-cipher-env/re      oid-cipher-env     re     0 -          "cipher=1.3.6.1.4.1.55555.1.1; strength=unknown; action=kept; reason=\"unsupported-cipher\"" "kind=enveloped cipher=1.3.6.1.4.1.55555.1.1 strength=unknown action=kept reason=unsupported-cipher $NE" same
+row oid-cipher-long-env    oid-cipher-long-env base  0 -          "cipher=unknown; strength=unknown; action=none" "kind=enveloped cipher=unknown strength=unknown $NE" same
 row oid-digest-sig         oid-digest-sig     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
 row oid-sigalg-sig         oid-sigalg-sig     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
 row oid-ctype-env          oid-ctype-env      base   0 -          -                         "kind=other"                       same
