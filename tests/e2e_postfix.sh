@@ -21,6 +21,7 @@
 
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/postfix_lib.sh"
+need_corpus
 
 pf_require_root || bail "e2e_postfix needs root to run a private Postfix (run make check as root)"
 pf_require_tools || bail "e2e_postfix: a test peer is missing (see above)"

@@ -2,6 +2,7 @@
 # `smime-tool process` (the milter's code path) on real corpus messages,
 # not only on hand-built facts.
 . "$(dirname "$0")/lib.sh"
+need_corpus
 
 tmp=$(mktemp -d)
 trap 'evidence_keep "$tmp"; rm -rf "$tmp"' EXIT

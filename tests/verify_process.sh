@@ -3,6 +3,7 @@
 # forged ones it removes, the log line's signer/result/reason, the rules'
 # `signature RESULT` condition, and --at driving the clock.
 . "$(dirname "$0")/lib.sh"
+need_corpus
 
 tmp=$(mktemp -d)
 trap 'evidence_keep "$tmp"; rm -rf "$tmp"' EXIT
