@@ -11,6 +11,7 @@
 
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/postfix_lib.sh"
+need_corpus
 
 pf_require_root || bail "e2e_rules needs root to run a private Postfix (run make check as root)"
 pf_require_tools || bail "e2e_rules: a test peer is missing (see above)"

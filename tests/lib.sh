@@ -5,6 +5,8 @@ tap_fail=0
 ok() { # ok CONDITION-STATUS NAME...
 	local st=$1; shift
 	tap_n=$((tap_n + 1))
+	# Inside a corpus_needs block whose file this run lacks: SKIP.
+	if [ -n "${tap_skip-}" ]; then echo "ok $tap_n - $* # SKIP $tap_skip"; return 0; fi
 	if [ "$st" -eq 0 ]; then echo "ok $tap_n - $*"; else echo "not ok $tap_n - $*"; tap_fail=$((tap_fail + 1)); fi
 	return "$st"
 }
@@ -12,7 +14,7 @@ pass() { ok 0 "$@"; }
 fail() { ok 1 "$@"; }
 is() { # is GOT WANT NAME...
 	local got=$1 want=$2; shift 2
-	if [ "$got" = "$want" ]; then ok 0 "$@"; else ok 1 "$@"; printf '#   got:      %s\n#   expected: %s\n' "$got" "$want"; return 1; fi
+	if [ "$got" = "$want" ]; then ok 0 "$@"; else ok 1 "$@" || { printf '#   got:      %s\n#   expected: %s\n' "$got" "$want"; return 1; }; fi
 }
 diag() { printf '# %s\n' "$*"; }
 bail() { echo "Bail out! $*"; exit 1; }
@@ -26,8 +28,66 @@ done_testing() {
 : "${top_builddir:=$top_srcdir}"
 : "${SMIME_TOOL:=$top_builddir/milter/smime-tool}"
 : "${SMIME_MILTER:=$top_builddir/milter/smime-milter}"
-: "${CORPUS_DIR:=$top_srcdir/../shared/corpus}"
-[ -d "$CORPUS_DIR" ] || bail "corpus not found at $CORPUS_DIR (configure --with-corpus=DIR)"
+
+# ---- the corpus -----------------------------------------------------------
+# The tests read the S/MIME corpus in tests/corpus (CORPUS_DIR).  The shared
+# corpus's folders it leaves out (no licence, tests/corpus/README) come from
+# FULL_CORPUS_DIR, a full copy of it (configure --with-corpus=DIR); without
+# one, the checks that need them SKIP.  Only tests that read the corpus look
+# for it (need_corpus).
+: "${CORPUS_DIR:=$top_srcdir/tests/corpus}"
+: "${FULL_CORPUS_DIR:=}"
+CORPUS_LEFT_OUT="hiraoka-smime-mail-samples protected-headers"
+export CORPUS_DIR FULL_CORPUS_DIR CORPUS_LEFT_OUT
+# The Python tests import tests/corpus_lib.py: no __pycache__ in the sources.
+export PYTHONDONTWRITEBYTECODE=1
+# Where corpus puts the files this run lacks, for corpus_absent to spot.
+CORPUS_ABSENT="/nonexistent/configure --with-corpus"
+
+need_corpus() {
+	[ -f "$CORPUS_DIR/CATALOG.md" ] || bail "corpus not found at $CORPUS_DIR"
+}
+
+# corpus REL: the path of corpus file REL (relative to the corpus root).
+corpus() {
+	case " $CORPUS_LEFT_OUT " in
+	*" ${1%%/*} "*) printf '%s/%s\n' "${FULL_CORPUS_DIR:-$CORPUS_ABSENT}" "$1" ;;
+	*) printf '%s/%s\n' "$CORPUS_DIR" "$1" ;;
+	esac
+}
+
+# corpus_absent FILE...: true when a FILE (a path from corpus) is in a
+# folder this run does not have; corpus_why then says so, for skip.
+corpus_absent() {
+	local f
+	for f; do
+		case $f in
+		"$CORPUS_ABSENT"/*)
+			f=${f#"$CORPUS_ABSENT"/}
+			corpus_why="needs ${f%%/*}/, left out of tests/corpus (no licence): configure --with-corpus=DIR"
+			return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# skip REASON NAME...: a check that cannot run here; TAP counts it as SKIP,
+# never as a pass.
+skip() {
+	local tap_skip=$1; shift
+	ok 0 "$@"
+}
+
+# corpus_needs FILE... / corpus_needs_end: when a FILE is in a folder this
+# run lacks, every check in between reports SKIP under its own name, with the
+# reason, whatever it found: its commands still run (on a file that is not
+# there), so keep waits and bail-outs out of such a block.
+corpus_needs() {
+	tap_skip=
+	if corpus_absent "$@"; then tap_skip=$corpus_why; fi
+	return 0
+}
+corpus_needs_end() { tap_skip=; }
 
 # ---- evidence for tests/secrets_in_logs.sh -------------------------------
 # Each shell test leaves what the programs logged, and the secrets it made

@@ -4,6 +4,7 @@
 # mapping, SIGHUP reloads (good, broken, in bursts, with a message in
 # flight), SIGTERM, and the -n / -V command line.
 . "$(dirname "$0")/lib.sh"
+need_corpus
 
 command -v miltertest >/dev/null 2>&1 ||
 	bail "miltertest not found (Debian package miltertest)"

@@ -6,6 +6,7 @@
 # entity; every case the gateway cannot prove (SPEC section 8) is kept
 # and says why.
 . "$(dirname "$0")/lib.sh"
+need_corpus
 
 for tool in openssl cmsutil certutil pk12util python3; do
 	command -v $tool >/dev/null || bail "$tool not installed"

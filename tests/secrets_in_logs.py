@@ -9,7 +9,8 @@ test's).  It reads:
            evidence_keep (tests/lib.sh) under EVIDENCE/*/secrets/: private
            keys, PKCS#12 files, passphrase files, the plaintext the tests
            had encrypted; and every private key and passphrase file of
-           tests/data and of the corpus;
+           tests/data and of the corpus (tests/corpus_lib.py: tests/corpus and
+           the folders --with-corpus adds);
   logs     EVIDENCE/*/logs/* (the milter's stderr, Postfix's maillog,
            smime-tool's stderr through tests/logged_tool, other *.log/*.err)
            and the TAP logs tests/*.log of this build (unit tests too).
@@ -36,6 +37,8 @@ import re
 import subprocess
 import sys
 import tempfile
+
+import corpus_lib
 
 n = 0
 failed = 0
@@ -211,7 +214,6 @@ def classify(path):
 def main():
     builddir = os.environ.get("top_builddir", ".")
     srcdir = os.environ.get("top_srcdir", ".")
-    corpus = os.environ.get("CORPUS_DIR", os.path.join(srcdir, "..", "shared", "corpus"))
     evidence = os.environ.get("SMIME_EVIDENCE", os.path.join(builddir, "tests", "evidence"))
     me = os.environ.get("SELF_LOG", "")
 
@@ -219,7 +221,7 @@ def main():
     kinds = {"key": 0, "p12": 0, "pass": 0, "plain": 0}
     secret_files = glob.glob(os.path.join(evidence, "*", "secrets", "*"))
     static = []
-    for root in (os.path.join(srcdir, "tests", "data"), corpus):
+    for root in [os.path.join(srcdir, "tests", "data")] + corpus_lib.roots():
         for dirpath, _, files in os.walk(root):
             for f in files:
                 p = os.path.join(dirpath, f)

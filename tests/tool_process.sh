@@ -2,6 +2,7 @@
 # direction, the SPEC section 7 log line, byte-exact output of unchanged
 # mail, exit statuses, and On-InternalError on a resource failure.
 . "$(dirname "$0")/lib.sh"
+need_corpus
 
 tmp=$(mktemp -d)
 trap 'evidence_keep "$tmp"; rm -rf "$tmp"' EXIT
