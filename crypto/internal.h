@@ -110,4 +110,12 @@ int smime_ascii_ncasecmp(const char *a, const char *b, size_t n);
 /* Duplicate n bytes as a NUL-terminated string; NULL on ENOMEM. */
 char *smime_strndup(const char *s, size_t n);
 
+/* --- The author addresses a signer must match (authors.c) --- */
+/* SPEC section 7: *from gets the mailbox of the one From field when it
+ * holds exactly one, *sender that of the one Sender field likewise;
+ * each stays NULL otherwise, and both do when there are two From
+ * fields.  malloc'd addr-specs; fails only on resource errors. */
+int smime_message_authors(const smime_headers *h, char **from,
+			  char **sender);
+
 #endif

@@ -626,8 +626,9 @@ typedef struct smime_analyze_opts {
 	uint32_t weak_ciphers; /* WeakCiphers as cipher bits */
 	unsigned max_nesting;  /* MaxNesting: S/MIME layers analysed */
 	/* Verification: with trust set, every signed layer is verified
-	 * (smime_verify_signed) against the From and Sender of the message,
-	 * at time now (0: the current time). */
+	 * (smime_verify_signed) against the author addresses of the message
+	 * (SPEC section 7: the single From mailbox, the Sender mailbox), at
+	 * time now (0: the current time). */
 	const smime_trust *trust;
 	time_t now;
 	/* Where From and Sender come from: NULL for the analysed entity's

@@ -421,7 +421,7 @@ static void expect_from(const smime_trust *t, const char *from,
 
 	if (ret == 0)
 		ret = analyze_mem(&msg, t, NOW, &f);
-	is_long(ret, 0, "From %s: analysed", from);
+	is_long(ret, 0, "analysed (%s)", why);
 	is_str(rr(verdict(&f, 0, 0)), want, "%s", why);
 	smime_facts_free(&f);
 	smime_buf_free(&msg);
@@ -449,6 +449,48 @@ static void test_addresses(void)
 	is_str(rr(verdict(&f, 1, 0)), "policy/address-mismatch",
 	       "the inner signer (Alice) does not match From: Dave");
 	smime_facts_free(&f);
+	smime_trust_free(nss);
+}
+
+/* SPEC 7 (issue 13, F7): the signer must match the single From mailbox
+ * or the Sender mailbox.  The signer of this message is Alice. */
+static void test_two_authors(void)
+{
+	smime_trust *nss = load_default("nss-testca.pem", NULL);
+
+	expect_from(nss, "Alice@example.com, boss@example.com", NULL,
+		    "policy/address-mismatch",
+		    "two From mailboxes without Sender leave no author, even "
+		    "when the first is the signer");
+	expect_from(nss, "boss@example.com, Alice@example.com", NULL,
+		    "policy/address-mismatch",
+		    "two From mailboxes without Sender: the second is no "
+		    "author either");
+	expect_from(nss, "team: Alice@example.com, boss@example.com;", NULL,
+		    "policy/address-mismatch",
+		    "a group of two From mailboxes leaves no author");
+	expect_from(nss, "Alice@example.com\r\nFrom: boss@example.com", NULL,
+		    "policy/address-mismatch",
+		    "two From fields leave no author, even when the first is "
+		    "the signer");
+	expect_from(nss, "Alice@example.com\r\nFrom: boss@example.com",
+		    "Alice@example.com", "policy/address-mismatch",
+		    "two From fields leave no author, whatever Sender says");
+	expect_from(nss, "boss@example.com, Alice@example.com",
+		    "Alice@example.com", "pass",
+		    "two From mailboxes with a Sender: the Sender is the author");
+	expect_from(nss, "Alice@example.com, boss@example.com",
+		    "boss@example.com", "policy/address-mismatch",
+		    "two From mailboxes with a Sender: only the Sender counts");
+	expect_from(nss, "list@example.net",
+		    "Alice@example.com, boss@example.com",
+		    "policy/address-mismatch",
+		    "a Sender with two mailboxes names no author");
+	expect_from(nss, "Alice@example.com",
+		    "list@example.net\r\nSender: boss@example.com", "pass",
+		    "two Sender fields name no Sender; the single From does");
+	expect_from(nss, "undisclosed:;", "Alice@example.com", "pass",
+		    "a From without a mailbox: the Sender is the author");
 	smime_trust_free(nss);
 }
 
@@ -620,6 +662,7 @@ int main(void)
 	test_max_signatures();
 	test_time_and_strength();
 	test_addresses();
+	test_two_authors();
 	test_revocation();
 	test_no_trust();
 	test_broken_multipart_signed();

@@ -122,6 +122,51 @@ grep -q '^X-SMIME-Tag: no-sig' "$tmp/out"; ok $? "'signature none' holds for uns
 CONF=$(conf unk "$SMROOT" "Rules $tmp/sig.rules") run "$PASS_MSG"
 is "$st" 0 "an unknown-CA signature passes the 'signature fail' reject rule"
 
+# F7 (issue 13): two authors, one verdict.  SPEC 7: the signer must match
+# the single From mailbox or the Sender mailbox.  Real signatures: NSS's
+# (Alice) with its From rewritten, and one made here by mallory.
+reauthor() { # reauthor OUT HEADER-LINE...: PASS_MSG with these instead of its From
+	local out=$1; shift
+	{
+		sed -n '1,/^From: /{/^From: /!p}' "$PASS_MSG"
+		for h in "$@"; do printf '%s\r\n' "$h"; done
+		sed '1,/^From: /d' "$PASS_MSG"
+	} > "$out"
+}
+verdict() { ar | grep -o 'smime=[a-z]*\( reason="[a-z-]*"\)\?' | head -1; }
+reauthor "$tmp/a1.eml" "From: Alice@example.com, boss@example.com"
+run "$tmp/a1.eml"
+is "$(verdict)" 'smime=policy reason="address-mismatch"' \
+	"From with two mailboxes and no Sender: no author, address-mismatch"
+reauthor "$tmp/a2.eml" "From: Alice@example.com" "From: boss@example.com"
+run "$tmp/a2.eml"
+is "$(verdict)" 'smime=policy reason="address-mismatch"' \
+	"two From fields: no author, address-mismatch"
+reauthor "$tmp/a3.eml" "From: boss@example.com, Alice@example.com" "Sender: Alice@example.com"
+run "$tmp/a3.eml"
+is "$(verdict)" 'smime=pass' "two From mailboxes and Sender: the signer as Sender passes"
+mkdir "$tmp/pki"
+test_ca "$tmp/pki" && issue_cert "$tmp/pki" mallory "subjectAltName=email:mallory@example.org" ||
+	bail "openssl: test CA and mallory's certificate"
+cat "$ALL" "$tmp/pki/ca.pem" > "$tmp/trust-own.pem"
+OWN=$(conf own "$tmp/trust-own.pem")
+NOW=@$(date +%s) # the certificates made here are valid from now on
+signed_mail "$tmp/pki" mallory "$tmp/m1.eml" "From: mallory@example.org" "To: boss@example.org" &&
+signed_mail "$tmp/pki" mallory "$tmp/m2.eml" "From: mallory@example.org, boss@example.org" \
+	"To: staff@example.org" &&
+signed_mail "$tmp/pki" mallory "$tmp/m3.eml" "From: mallory@example.org" "From: boss@example.org" \
+	"To: staff@example.org" || bail "openssl cms -sign"
+CONF=$OWN AT_TIME=$NOW run "$tmp/m1.eml"
+is "$(verdict)" 'smime=pass' "mallory's own mail, signed by mallory, passes"
+CONF=$OWN AT_TIME=$NOW run "$tmp/m2.eml"
+is "$(verdict)" 'smime=policy reason="address-mismatch"' \
+	"From: mallory, boss signed by mallory is address-mismatch"
+case $err in *" signer=mallory@example.org result=policy reason=address-mismatch "*) r=0 ;; *) r=1 ;; esac
+ok $r "and the log line says so" || diag "$err"
+CONF=$OWN AT_TIME=$NOW run "$tmp/m3.eml"
+is "$(verdict)" 'smime=policy reason="address-mismatch"' \
+	"From: mallory and From: boss signed by mallory is address-mismatch"
+
 # Too large to verify: neutral too-large for a signed top entity.
 CONF=$(conf big "$ALL" "MaxCryptoSize 1M") run "$exp_msg"
 case $(ar) in *'smime=neutral reason="too-large"'*) r=0 ;; *) r=1 ;; esac
