@@ -220,6 +220,48 @@ static void test_crypto_facts(void)
 	   "an entity with an unknown cipher matches no cipher name");
 }
 
+/* signer GLOB: the identifiers of passing signatures (SPEC section 5). */
+static void test_signer(void)
+{
+	static const char *const mallory_boss[] = {"mallory@example.org",
+						   "boss@example.org"};
+	static const char *const by_mallory[] = {"mallory@example.org"};
+	static const char *const by_boss[] = {"Boss@Example.ORG"};
+	static const char *const by_both[] = {"mallory@example.org",
+					      "boss@example.org"};
+	rules_facts forged = base(), good = base(), both = base(),
+		    unsigned_ = base();
+
+	forged.from = mallory_boss;
+	forged.nfrom = 2;
+	forged.signers = by_mallory;
+	forged.nsigners = 1;
+	good.from = mallory_boss + 1;
+	good.nfrom = 1;
+	good.signers = by_boss;
+	good.nsigners = 1;
+	both.signers = by_both;
+	both.nsigners = 2;
+	unsigned_.from = mallory_boss + 1;
+	unsigned_.nfrom = 1;
+	truth("signer boss@example.org", &good, &forged,
+	      "a passing signature by the address, not by another");
+	truth("signer *@example.org", &forged, &unsigned_,
+	      "no passing signature matches no signer");
+	truth("signer boss@example.org", &both, &unsigned_,
+	      "any of several passing signers");
+	ok(fires("from boss@example.org and not signer boss@example.org",
+		 &forged) == 1 &&
+		   fires("from boss@example.org and not signer "
+			 "boss@example.org",
+			 &unsigned_) == 1 &&
+		   fires("from boss@example.org and not signer "
+			 "boss@example.org",
+			 &good) == 0,
+	   "'mail from the boss must be signed by the boss': mallory's "
+	   "co-authored and the unsigned message match, the boss's does not");
+}
+
 static void test_size(void)
 {
 	rules_facts big = base(), edge = base(), huge = base();
@@ -455,6 +497,7 @@ int main(void)
 	test_addresses();
 	test_headers();
 	test_crypto_facts();
+	test_signer();
 	test_size();
 	test_conjunction();
 	test_precedence();
