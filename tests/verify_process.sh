@@ -150,7 +150,7 @@ test_ca "$tmp/pki" && issue_cert "$tmp/pki" mallory "subjectAltName=email:mallor
 	bail "openssl: test CA and mallory's certificate"
 cat "$ALL" "$tmp/pki/ca.pem" > "$tmp/trust-own.pem"
 OWN=$(conf own "$tmp/trust-own.pem")
-NOW=@$(date +%s) # the certificates made here are valid from now on
+NOW=@$(($(date +%s) + 300)) # after every certificate this test makes
 signed_mail "$tmp/pki" mallory "$tmp/m1.eml" "From: mallory@example.org" "To: boss@example.org" &&
 signed_mail "$tmp/pki" mallory "$tmp/m2.eml" "From: mallory@example.org, boss@example.org" \
 	"To: staff@example.org" &&
@@ -166,6 +166,39 @@ ok $r "and the log line says so" || diag "$err"
 CONF=$OWN AT_TIME=$NOW run "$tmp/m3.eml"
 is "$(verdict)" 'smime=policy reason="address-mismatch"' \
 	"From: mallory and From: boss signed by mallory is address-mismatch"
+
+# Internationalised addresses (issue 13, 3a; RFC 8398/8550): an
+# SmtpUTF8Mailbox, and an A-label rfc822Name for a U-label From.
+issue_cert "$tmp/pki" loks "subjectAltName=@san" "[san]" \
+	"otherName.1=1.3.6.1.5.5.7.8.9;FORMAT:UTF8,UTF8:lõks@näide.ee" &&
+	issue_cert "$tmp/pki" user "subjectAltName=email:user@xn--nide-loa.ee" ||
+	bail "openssl: certificates with internationalised names"
+signed_mail "$tmp/pki" loks "$tmp/u1.eml" "From: lõks@näide.ee" "To: r@example.org" &&
+	signed_mail "$tmp/pki" user "$tmp/u2.eml" "From: user@näide.ee" "To: r@example.org" &&
+	signed_mail "$tmp/pki" user "$tmp/u3.eml" "From: user@NÄIDE.ee" "To: r@example.org" &&
+	signed_mail "$tmp/pki" loks "$tmp/u4.eml" "From: Lõks@näide.ee" "To: r@example.org" ||
+	bail "openssl cms -sign"
+authres_parses() {
+	/usr/bin/python3 -c '
+import authres, email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+h = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + m["Authentication-Results"])
+sys.exit(0 if [r.method for r in h.results] == ["smime"] else 1)' "$tmp/out" 2>/dev/null
+}
+CONF=$OWN AT_TIME=$NOW run "$tmp/u1.eml"
+is "$(verdict)" 'smime=pass' "an SmtpUTF8Mailbox certificate passes for its From: lõks@näide.ee"
+case $err in *" signer=lõks@näide.ee result=pass "*) r=0 ;; *) r=1 ;; esac
+ok $r "the log line names the UTF-8 signer" || diag "$err"
+authres_parses; ok $? "python3-authres parses its Authentication-Results" || diag "$(ar)"
+case $(ar) in *smime-identifier*) r=1 ;; *) r=0 ;; esac
+ok $r "a non-ASCII identifier is left out of the ASCII field, never mangled" || diag "$(ar)"
+CONF=$OWN AT_TIME=$NOW run "$tmp/u2.eml"
+is "$(verdict)" 'smime=pass' "an A-label rfc822Name passes for the U-label From: user@näide.ee"
+CONF=$OWN AT_TIME=$NOW run "$tmp/u3.eml"
+is "$(verdict)" 'smime=pass' "and for From: user@NÄIDE.ee (domain case-insensitive)"
+CONF=$OWN AT_TIME=$NOW run "$tmp/u4.eml"
+is "$(verdict)" 'smime=policy reason="address-mismatch"' \
+	"the local part compares exactly: Lõks is not lõks"
 
 # Too large to verify: neutral too-large for a signed top entity.
 CONF=$(conf big "$ALL" "MaxCryptoSize 1M") run "$exp_msg"
