@@ -43,7 +43,8 @@ int smime_hex_lower(const unsigned char *p, size_t n, char **out);
 void smime_serial_trim(const unsigned char **p, size_t *n);
 /* Lowercase hex of a trimmed serial ("3a9f01c2"). */
 int smime_serial_hex(const unsigned char *p, size_t n, char **out);
-/* An X.501 Name (DER) as an RFC 4514 string ("CN=Example CA,O=Example"). */
+/* An X.501 Name (DER) as an RFC 4514 string ("CN=Example CA,O=Example"),
+ * bytes other than printable ASCII as \XX hex pairs ("CN=N\C3\A4ide"). */
 int smime_dn_to_string(const unsigned char *der, size_t len, char **out);
 
 /* --- libtasn1 helpers (cms_read.c) --- */

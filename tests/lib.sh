@@ -79,10 +79,11 @@ evidence_keep() {
 	return 0
 }
 
-# test_ca DIR: a throwaway CA, DIR/ca.pem with DIR/ca.key (30 days).
+# test_ca DIR [SUBJECT]: a throwaway CA, DIR/ca.pem with DIR/ca.key (30
+# days); SUBJECT in openssl's /CN=.../O=... form, UTF-8 allowed.
 test_ca() {
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1/ca.key" -out "$1/ca.pem" \
-		-subj "/CN=Test CA $(basename "$0" .sh)" -days 30 \
+		-utf8 -subj "${2:-/CN=Test CA $(basename "$0" .sh)}" -days 30 \
 		-addext basicConstraints=critical,CA:TRUE \
 		-addext keyUsage=keyCertSign,cRLSign 2>/dev/null
 }

@@ -200,6 +200,29 @@ CONF=$OWN AT_TIME=$NOW run "$tmp/u4.eml"
 is "$(verdict)" 'smime=policy reason="address-mismatch"' \
 	"the local part compares exactly: Lõks is not lõks"
 
+# Non-ASCII in the issuer DN (issue 13, 3b): RFC 4514 \XX escapes keep
+# the value exact and the field ASCII.
+mkdir "$tmp/pki-idn"
+test_ca "$tmp/pki-idn" "/CN=Näide CA/O=Tëst" &&
+	issue_cert "$tmp/pki-idn" kati "subjectAltName=email:kati@example.org" ||
+	bail "openssl: a CA with a UTF-8 name"
+signed_mail "$tmp/pki-idn" kati "$tmp/i1.eml" "From: kati@example.org" || bail "openssl cms -sign"
+cat "$ALL" "$tmp/pki-idn/ca.pem" > "$tmp/trust-idn.pem"
+CONF=$(conf idn "$tmp/trust-idn.pem") AT_TIME=$NOW run "$tmp/i1.eml"
+is "$(verdict)" 'smime=pass' "a certificate from a CA with a UTF-8 name passes"
+# python3-authres hands a quoted-string over with its quoted-pairs as
+# written ("\\C3"): undo them as RFC 5322 says.
+issuer=$(/usr/bin/python3 -c '
+import authres, email, re, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+h = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + m["Authentication-Results"])
+v = [p.value for p in h.results[0].properties if p.name == "smime-issuer"][0]
+print(re.sub(r"\\(.)", r"\1", v))' "$tmp/out")
+is "$issuer" 'O=T\C3\ABst,CN=N\C3\A4ide CA' \
+	"python3-authres reads the issuer with its non-ASCII bytes as RFC 4514 \\XX escapes"
+ar | LC_ALL=C grep -q '[^ -~]'; ok $((! $?)) \
+	"the Authentication-Results field is ASCII" || diag "$(ar)"
+
 # Too large to verify: neutral too-large for a signed top entity.
 CONF=$(conf big "$ALL" "MaxCryptoSize 1M") run "$exp_msg"
 case $(ar) in *'smime=neutral reason="too-large"'*) r=0 ;; *) r=1 ;; esac
