@@ -89,10 +89,10 @@ int smime_buf_steal(smime_buf *b, char **out);
  * p, of at most n bytes; 0 when the bytes there are not one (overlong
  * forms, surrogates and code points past U+10FFFF are not). */
 size_t smime_utf8_len(const unsigned char *p, size_t n);
-/* Whether the sequence of len bytes at p is a control character that
- * could split or disguise a line: C0, DEL, C1 (NEL among them), U+2028
- * or U+2029. */
-bool smime_utf8_is_control(const unsigned char *p, size_t len);
+/* The same, 0 too when the character is a control character that could
+ * split or disguise a line: C0, DEL, C1 (NEL among them), U+2028 or
+ * U+2029.  The blank is printable. */
+size_t smime_utf8_printable(const unsigned char *p, size_t n);
 /* Whether n bytes are well-formed UTF-8 without control characters. */
 bool smime_utf8_text(const char *s, size_t n);
 

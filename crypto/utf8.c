@@ -9,7 +9,7 @@
  *
  * Promises: smime_utf8_len accepts exactly the sequences of RFC 3629
  * section 4 (no overlong forms, no surrogates, nothing past U+10FFFF);
- * a control character is C0 (below U+0020), DEL, C1 (U+0080 to U+009F,
+ * smime_utf8_printable those that are no control character, which is C0 (below U+0020), DEL, C1 (U+0080 to U+009F,
  * NEL among them) or the line and paragraph separators U+2028 and
  * U+2029, which some readers also take for a line end.
  */
@@ -56,7 +56,9 @@ size_t smime_utf8_len(const unsigned char *p, size_t n)
 	return len;
 }
 
-bool smime_utf8_is_control(const unsigned char *p, size_t len)
+/* Whether the well-formed sequence of len bytes at p is a control
+ * character. */
+static bool is_control(const unsigned char *p, size_t len)
 {
 	if (len == 1)
 		return p[0] < 0x20 || p[0] == 0x7f;
@@ -66,13 +68,20 @@ bool smime_utf8_is_control(const unsigned char *p, size_t len)
 	       (p[2] == 0xa8 || p[2] == 0xa9);
 }
 
+size_t smime_utf8_printable(const unsigned char *p, size_t n)
+{
+	size_t k = smime_utf8_len(p, n);
+
+	return k > 0 && !is_control(p, k) ? k : 0;
+}
+
 bool smime_utf8_text(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	for (size_t i = 0, k; i < n; i += k) {
-		k = smime_utf8_len(p + i, n - i);
-		if (k == 0 || smime_utf8_is_control(p + i, k))
+		k = smime_utf8_printable(p + i, n - i);
+		if (k == 0)
 			return false;
 	}
 	return true;
