@@ -176,7 +176,8 @@ issue_cert "$tmp/pki" loks "subjectAltName=@san" "[san]" \
 signed_mail "$tmp/pki" loks "$tmp/u1.eml" "From: lõks@näide.ee" "To: r@example.org" &&
 	signed_mail "$tmp/pki" user "$tmp/u2.eml" "From: user@näide.ee" "To: r@example.org" &&
 	signed_mail "$tmp/pki" user "$tmp/u3.eml" "From: user@NÄIDE.ee" "To: r@example.org" &&
-	signed_mail "$tmp/pki" loks "$tmp/u4.eml" "From: Lõks@näide.ee" "To: r@example.org" ||
+	signed_mail "$tmp/pki" loks "$tmp/u4.eml" "From: Lõks@näide.ee" "To: r@example.org" &&
+	signed_mail "$tmp/pki" loks "$tmp/u5.eml" "From: Lõks <lõks@näide.ee>" "To: r@example.org" ||
 	bail "openssl cms -sign"
 authres_parses() {
 	/usr/bin/python3 -c '
@@ -199,6 +200,8 @@ is "$(verdict)" 'smime=pass' "and for From: user@NÄIDE.ee (domain case-insensit
 CONF=$OWN AT_TIME=$NOW run "$tmp/u4.eml"
 is "$(verdict)" 'smime=policy reason="address-mismatch"' \
 	"the local part compares exactly: Lõks is not lõks"
+CONF=$OWN AT_TIME=$NOW run "$tmp/u5.eml"
+is "$(verdict)" 'smime=pass' "and with a display name: From: Lõks <lõks@näide.ee>"
 
 # Non-ASCII in the issuer DN (issue 13, 3b): RFC 4514 \XX escapes keep
 # the value exact and the field ASCII.
