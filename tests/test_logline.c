@@ -27,6 +27,34 @@ static void formats(const milter_logline *l, const char *want,
 	smime_buf_free(&out);
 }
 
+/* Characters that could split or disguise a line, and bytes that are
+ * not UTF-8, in a value. */
+static void test_escapes(void)
+{
+	static const struct {
+		const char *mailer, *want, *why;
+	} v[] = {
+		{"a\xc2\x85" "b\xe2\x80\xa8" "c\xe2\x80\xa9" "d",
+		 "Q11: dir=inbound mailer=\"a\\xc2\\x85b\\xe2\\x80\\xa8"
+		 "c\\xe2\\x80\\xa9d\"",
+		 "C1 controls (NEL) and the line and paragraph separators are "
+		 "escaped like C0: no reader can take them for a line end"},
+		{"a\xff" "b\xc3" "c\xed\xa0\x80" "d\xc0\xaf",
+		 "Q11: dir=inbound mailer=\"a\\xffb\\xc3c\\xed\\xa0\\x80"
+		 "d\\xc0\\xaf\"",
+		 "bytes that are not UTF-8 (a lone lead byte, a surrogate, an "
+		 "overlong form) are escaped, so the line stays UTF-8"},
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		milter_logline l = {.queue_id = "Q11",
+				    .dir = "inbound",
+				    .mailer = v[i].mailer,
+				    .ms = -1};
+		formats(&l, v[i].want, v[i].why);
+	}
+}
+
 /* What milter_log() writes to standard error (the -f mode) for text. */
 static char *logged(const char *text)
 {
@@ -152,26 +180,6 @@ int main(void)
 		"mailer=\"K\xc3\xa4ttem\xc3\xa4il 2\"",
 		"internationalised addresses and text keep their UTF-8");
 
-	l = (milter_logline){.queue_id = "Q11",
-			     .dir = "inbound",
-			     .mailer = "a\xc2\x85" "b\xe2\x80\xa8" "c\xe2\x80\xa9" "d",
-			     .ms = -1};
-	formats(&l,
-		"Q11: dir=inbound mailer=\"a\\xc2\\x85b\\xe2\\x80\\xa8"
-		"c\\xe2\\x80\\xa9d\"",
-		"C1 controls (NEL) and the line and paragraph separators are "
-		"escaped like C0: no reader can take them for a line end");
-
-	l = (milter_logline){.queue_id = "Q12",
-			     .dir = "inbound",
-			     .mailer = "a\xff" "b\xc3" "c\xed\xa0\x80" "d\xc0\xaf",
-			     .ms = -1};
-	formats(&l,
-		"Q12: dir=inbound mailer=\"a\\xffb\\xc3c\\xed\\xa0\\x80"
-		"d\\xc0\\xaf\"",
-		"bytes that are not UTF-8 (a lone lead byte, a surrogate, an "
-		"overlong form) are escaped, so the line stays UTF-8");
-
 	l = (milter_logline){.queue_id = "Q 8\n", .dir = "inbound", .ms = -1};
 	formats(&l, "Q?8?: dir=inbound",
 		"a queue id with blanks or line ends cannot break the line");
@@ -183,6 +191,7 @@ int main(void)
 	is_str((const char *)out.data, "prefix Q9: dir=inbound",
 	       "appends to what the buffer holds");
 	smime_buf_free(&out);
+	test_escapes();
 	test_log_text();
 	return tap_done();
 }

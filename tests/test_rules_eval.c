@@ -220,44 +220,40 @@ static void test_crypto_facts(void)
 	   "an entity with an unknown cipher matches no cipher name");
 }
 
+/* base() with these From mailboxes and passing signers. */
+static rules_facts signed_by(const char *const *from, size_t nfrom,
+			     const char *const *signers, size_t nsigners)
+{
+	rules_facts f = base();
+
+	f.from = from;
+	f.nfrom = nfrom;
+	f.signers = signers;
+	f.nsigners = nsigners;
+	return f;
+}
+
 /* signer GLOB: the identifiers of passing signatures (SPEC section 5). */
 static void test_signer(void)
 {
 	static const char *const mallory_boss[] = {"mallory@example.org",
 						   "boss@example.org"};
-	static const char *const by_mallory[] = {"mallory@example.org"};
 	static const char *const by_boss[] = {"Boss@Example.ORG"};
-	static const char *const by_both[] = {"mallory@example.org",
-					      "boss@example.org"};
-	rules_facts forged = base(), good = base(), both = base(),
-		    unsigned_ = base();
+	const char *boss_rule =
+		"from boss@example.org and not signer boss@example.org";
+	rules_facts forged = signed_by(mallory_boss, 2, mallory_boss, 1),
+		    good = signed_by(mallory_boss + 1, 1, by_boss, 1),
+		    both = signed_by(from_alice, 1, mallory_boss, 2),
+		    unsigned_ = signed_by(mallory_boss + 1, 1, NULL, 0);
 
-	forged.from = mallory_boss;
-	forged.nfrom = 2;
-	forged.signers = by_mallory;
-	forged.nsigners = 1;
-	good.from = mallory_boss + 1;
-	good.nfrom = 1;
-	good.signers = by_boss;
-	good.nsigners = 1;
-	both.signers = by_both;
-	both.nsigners = 2;
-	unsigned_.from = mallory_boss + 1;
-	unsigned_.nfrom = 1;
 	truth("signer boss@example.org", &good, &forged,
 	      "a passing signature by the address, not by another");
 	truth("signer *@example.org", &forged, &unsigned_,
 	      "no passing signature matches no signer");
 	truth("signer boss@example.org", &both, &unsigned_,
 	      "any of several passing signers");
-	ok(fires("from boss@example.org and not signer boss@example.org",
-		 &forged) == 1 &&
-		   fires("from boss@example.org and not signer "
-			 "boss@example.org",
-			 &unsigned_) == 1 &&
-		   fires("from boss@example.org and not signer "
-			 "boss@example.org",
-			 &good) == 0,
+	ok(fires(boss_rule, &forged) == 1 && fires(boss_rule, &unsigned_) == 1 &&
+		   fires(boss_rule, &good) == 0,
 	   "'mail from the boss must be signed by the boss': mallory's "
 	   "co-authored and the unsigned message match, the boss's does not");
 }
