@@ -19,7 +19,8 @@
  * the first part's exact original bytes (its start to end offsets; the
  * verifier canonicalises them), for opaque SignedData its eContent.  The
  * verdicts go into layer->checks; a signed layer that could not be read
- * gets one neutral/malformed verdict.  From and Sender of the message are
+ * gets one neutral/malformed verdict.  The author addresses of the
+ * message (authors.c: the single From mailbox, the Sender mailbox) are
  * the addresses the signer's certificate must carry.
  *
  * MaxSignatures (opts->max_signatures) bounds the verdicts of the whole
@@ -440,27 +441,6 @@ cleanup:
 	return rc;
 }
 
-/* The first mailbox of From and of Sender, for the certificate address
- * check (RFC 8550 section 3); a header that does not parse is none. */
-static int find_addresses(const smime_headers *h, char **from, char **sender)
-{
-	const char *names[2] = {"From", "Sender"};
-	char **out[2] = {from, sender};
-
-	for (int i = 0; i < 2; i++) {
-		const char *v = smime_headers_get(h, names[i], 0);
-		int rc;
-
-		*out[i] = NULL;
-		if (v == NULL)
-			continue;
-		rc = smime_address_first(v, out[i]);
-		if (rc < 0 && smime_err_is_resource(rc))
-			return rc;
-	}
-	return SMIME_OK;
-}
-
 int smime_analyze(const unsigned char *buf, size_t len,
 		  const smime_headers *top_headers,
 		  const smime_analyze_opts *opts, smime_facts *facts)
@@ -486,9 +466,10 @@ int smime_analyze(const unsigned char *buf, size_t len,
 	if (rc < 0)
 		return rc;
 	if (opts->trust != NULL)
-		rc = find_addresses(opts->addr_headers ? opts->addr_headers
-						       : &root->headers,
-				    &from, &sender);
+		rc = smime_message_authors(opts->addr_headers
+						   ? opts->addr_headers
+						   : &root->headers,
+					   &from, &sender);
 	if (from != NULL)
 		w.addrs[w.naddrs++] = from;
 	if (sender != NULL)

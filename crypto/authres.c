@@ -9,7 +9,10 @@
  * body.smime-serial and body.smime-issuer (serial and issuer together or
  * neither).  A value that is not an RFC 2045 token is a quoted-string;
  * the identifier is local-part@domain with the local part quoted when it
- * is not a dot-atom (RFC 8601 pvalue).  Folding
+ * is not a dot-atom (RFC 8601 pvalue).  The field is ASCII, as RFC 8601
+ * has it and parsers such as python3-authres expect: an identifier with
+ * non-ASCII characters (an SmtpUTF8Mailbox, RFC 8398) is left out rather
+ * than mangled; the log line and the rules still see it.  Folding
  * replaces a blank between two properties by "\n\t".  Lines, counted
  * from the start of the header name, stay within LINE_SOFT where the
  * tokens allow: a property longer than that (a long issuer DN) gets a
@@ -136,6 +139,15 @@ static bool is_dot_atom(const char *s, size_t n)
 		if (s[i] == '.' ? s[i + 1] == '.' : !is_atext((unsigned char)s[i]))
 			return false;
 	}
+	return true;
+}
+
+/* Printable ASCII and blanks only. */
+static bool is_ascii_text(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
 	return true;
 }
 
@@ -307,7 +319,8 @@ static int resinfo_tokens(const smime_resinfo *r, bool last, smime_buf *toks)
 	ret = smime_buf_printf(toks, "smime=%s", smime_result_name(r->result));
 	if (ret == 0 && r->result != SMIME_RESULT_PASS && reason != NULL)
 		ret = smime_buf_printf(toks, "%creason=\"%s\"", 0, reason);
-	if (ret == 0 && r->identifier != NULL && *r->identifier) {
+	if (ret == 0 && r->identifier != NULL && *r->identifier &&
+	    is_ascii_text(r->identifier)) {
 		ret = make_prop(&a, "body.smime-identifier", r->identifier,
 				true, false);
 		if (ret == 0 && fits_hard(&a))

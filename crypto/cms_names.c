@@ -248,6 +248,25 @@ int smime_serial_hex(const unsigned char *p, size_t n, char **out)
 	return smime_hex_lower(p, n, out);
 }
 
+/* GnuTLS's RFC 4514 string with every byte that is not printable ASCII
+ * written as a \XX hex pair (RFC 4514 section 2.4 allows it for any
+ * character): the value stays exact, and ASCII wherever it goes (the
+ * A-R field, the log line, smime-tool's output). */
+static int dn_escape(const unsigned char *p, size_t n, char **out)
+{
+	smime_buf b = SMIME_BUF_INIT;
+	int ret = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = p[i] < 0x20 || p[i] > 0x7e
+			      ? smime_buf_printf(&b, "\\%02X", p[i])
+			      : smime_buf_putc(&b, p[i]);
+	if (ret == 0)
+		ret = smime_buf_steal(&b, out);
+	smime_buf_free(&b);
+	return ret;
+}
+
 int smime_dn_to_string(const unsigned char *der, size_t len, char **out)
 {
 	gnutls_x509_dn_t dn = NULL;
@@ -281,8 +300,7 @@ int smime_dn_to_string(const unsigned char *der, size_t len, char **out)
 		ret = SMIME_E_PARSE;
 		goto cleanup;
 	}
-	*out = smime_strndup((const char *)str.data, str.size);
-	ret = *out != NULL ? 0 : SMIME_E_NOMEM;
+	ret = dn_escape(str.data, str.size, out);
 cleanup:
 	gnutls_free(str.data);
 	gnutls_x509_dn_deinit(dn);

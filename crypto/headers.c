@@ -360,7 +360,7 @@ static int take_angle(const char *s, size_t n, size_t *i, smime_buf *b)
 			ret = take_quoted(s, n, i, b);
 			if (ret < 0)
 				return ret;
-		} else if (s[*i] > ' ') {
+		} else if ((unsigned char)s[*i] > ' ') {
 			ret = smime_buf_putc(b, s[*i]);
 			if (ret < 0)
 				return ret;

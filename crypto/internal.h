@@ -53,7 +53,8 @@ int smime_hex_lower(const unsigned char *p, size_t n, char **out);
 void smime_serial_trim(const unsigned char **p, size_t *n);
 /* Lowercase hex of a trimmed serial ("3a9f01c2"). */
 int smime_serial_hex(const unsigned char *p, size_t n, char **out);
-/* An X.501 Name (DER) as an RFC 4514 string ("CN=Example CA,O=Example"). */
+/* An X.501 Name (DER) as an RFC 4514 string ("CN=Example CA,O=Example"),
+ * bytes other than printable ASCII as \XX hex pairs ("CN=N\C3\A4ide"). */
 int smime_dn_to_string(const unsigned char *der, size_t len, char **out);
 
 /* --- libtasn1 helpers (cms_read.c) --- */
@@ -119,5 +120,13 @@ int smime_ascii_ncasecmp(const char *a, const char *b, size_t n);
 
 /* Duplicate n bytes as a NUL-terminated string; NULL on ENOMEM. */
 char *smime_strndup(const char *s, size_t n);
+
+/* --- The author addresses a signer must match (authors.c) --- */
+/* SPEC section 7: *from gets the mailbox of the one From field when it
+ * holds exactly one, *sender that of the one Sender field likewise;
+ * each stays NULL otherwise, and both do when there are two From
+ * fields.  malloc'd addr-specs; fails only on resource errors. */
+int smime_message_authors(const smime_headers *h, char **from,
+			  char **sender);
 
 #endif

@@ -82,6 +82,21 @@ void smime_buf_free(smime_buf *b);    /* wipes, then frees */
 int smime_buf_steal(smime_buf *b, char **out);
 
 /* ------------------------------------------------------------------ */
+/* UTF-8 (RFC 3629): internationalised addresses, header values, logs   */
+/* ------------------------------------------------------------------ */
+
+/* The length (1 to 4) of the well-formed UTF-8 sequence that starts at
+ * p, of at most n bytes; 0 when the bytes there are not one (overlong
+ * forms, surrogates and code points past U+10FFFF are not). */
+size_t smime_utf8_len(const unsigned char *p, size_t n);
+/* The same, 0 too when the character is a control character that could
+ * split or disguise a line: C0, DEL, C1 (NEL among them), U+2028 or
+ * U+2029.  The blank is printable. */
+size_t smime_utf8_printable(const unsigned char *p, size_t n);
+/* Whether n bytes are well-formed UTF-8 without control characters. */
+bool smime_utf8_text(const char *s, size_t n);
+
+/* ------------------------------------------------------------------ */
 /* Body store                                                           */
 /* ------------------------------------------------------------------ */
 
@@ -635,8 +650,9 @@ typedef struct smime_analyze_opts {
 	uint32_t weak_ciphers; /* WeakCiphers as cipher bits */
 	unsigned max_nesting;  /* MaxNesting: S/MIME layers analysed */
 	/* Verification: with trust set, every signed layer is verified
-	 * (smime_verify_signed) against the From and Sender of the message,
-	 * at time now (0: the current time). */
+	 * (smime_verify_signed) against the author addresses of the message
+	 * (SPEC section 7: the single From mailbox, the Sender mailbox), at
+	 * time now (0: the current time). */
 	const smime_trust *trust;
 	time_t now;
 	/* Where From and Sender come from: NULL for the analysed entity's

@@ -275,10 +275,19 @@ static int check_address(const smime_chain_input *in, uint32_t *pr,
 	ret = smime_cert_addresses(in->signer, &addrs, &n);
 	if (ret < 0)
 		return ret;
-	for (size_t i = 0; i < n && match == NULL; i++)
-		for (size_t j = 0; j < in->naddresses && match == NULL; j++)
-			if (smime_address_equal(addrs[i], in->addresses[j]))
+	for (size_t i = 0; i < n && match == NULL && ret == 0; i++)
+		for (size_t j = 0; j < in->naddresses && match == NULL; j++) {
+			ret = smime_address_equal(addrs[i], in->addresses[j]);
+			if (ret < 0)
+				break;
+			if (ret == 1)
 				match = addrs[i];
+			ret = 0;
+		}
+	if (ret < 0) {
+		smime_strv_free(addrs, n);
+		return ret;
+	}
 	if (match == NULL)
 		*pr |= BIT(ADDRESS_MISMATCH);
 	if (match == NULL && n > 0)

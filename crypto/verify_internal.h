@@ -55,13 +55,16 @@ int smime_chain_check(const smime_chain_input *in, uint32_t *problems,
 
 /* --- verify_names.c: certificate e-mail addresses --- */
 
-/* Every e-mail address of a certificate (SAN rfc822Name, then subject
- * emailAddress), printable ASCII only, malloc'd array of malloc'd
- * strings. */
+/* Every e-mail address of a certificate (SAN rfc822Name and
+ * SmtpUTF8Mailbox, then subject emailAddress): rfc822Name and
+ * emailAddress printable ASCII only, SmtpUTF8Mailbox UTF-8 without
+ * blanks or control characters; malloc'd array of malloc'd strings. */
 int smime_cert_addresses(gnutls_x509_crt_t crt, char ***out, size_t *n);
 void smime_strv_free(char **v, size_t n);
-/* RFC 8550 section 3: local part exact, domain case-insensitive. */
-bool smime_address_equal(const char *a, const char *b);
+/* RFC 8550 section 3, RFC 8398 section 5: local part exact, domain
+ * case-insensitive with IDNA A-labels and U-labels alike.  1 equal, 0
+ * not, SMIME_E_NOMEM. */
+int smime_address_equal(const char *a, const char *b);
 
 /* --- verify_content.c: the signed content and its digests --- */
 

@@ -4,9 +4,13 @@
  *
  * Promises: every line names its message (the queue id, or NOQUEUE);
  * a line is written with one write(2) so lines from concurrent threads
- * never interleave; control characters in the text become '?' so no
- * caller can split or forge a line.  Callers never pass key material or
- * message content: this module cannot tell, so it is their rule.
+ * never interleave; every byte of a control character in the text (C0,
+ * DEL, C1 such as NEL, U+2028, U+2029) and every byte that is not part of
+ * well-formed UTF-8 becomes '?', on the way to syslog as on the way to
+ * standard error, so no caller can split or forge a line and UTF-8
+ * letters (an internationalised sender) are kept.  Callers never pass
+ * key material or message content: this module cannot tell, so it is
+ * their rule.
  */
 #include "milter.h"
 
@@ -28,24 +32,38 @@ void milter_log_open(int facility, bool to_stderr)
 	}
 }
 
+/* The text with what could split or disguise a line made '?'. */
+static int sanitise(const char *text, smime_buf *out)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t n = strlen(text), k;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i += k) {
+		k = smime_utf8_printable(p + i, n - i);
+		if (k > 0) {
+			rc = smime_buf_append(out, p + i, k);
+		} else {
+			k = 1;
+			rc = smime_buf_putc(out, '?');
+		}
+	}
+	return rc;
+}
+
 static void emit(int prio, const char *text)
 {
 	smime_buf line = SMIME_BUF_INIT;
-	const unsigned char *p;
 	ssize_t n;
 	size_t off;
 
 	if (!log_stderr) {
-		syslog(prio, "%s", text);
-		return;
-	}
-	if (smime_buf_printf(&line, "smime-milter[%ld]: ", (long)getpid()) < 0)
+		if (sanitise(text, &line) == 0)
+			syslog(prio, "%s", line.data ? (char *)line.data : "");
 		goto cleanup;
-	for (p = (const unsigned char *)text; *p != '\0'; p++)
-		if (smime_buf_putc(&line, *p < ' ' || *p == 0x7f ? '?' : *p) <
-		    0)
-			goto cleanup;
-	if (smime_buf_putc(&line, '\n') < 0)
+	}
+	if (smime_buf_printf(&line, "smime-milter[%ld]: ", (long)getpid()) < 0 ||
+	    sanitise(text, &line) < 0 || smime_buf_putc(&line, '\n') < 0)
 		goto cleanup;
 	for (off = 0; off < line.len; off += (size_t)n) {
 		n = write(STDERR_FILENO, line.data + off, line.len - off);

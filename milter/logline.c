@@ -5,10 +5,15 @@
  *
  * Promises: keys appear in SPEC order and only when their field is set
  * (ms only when >= 0); a value is written bare unless it is empty or
- * holds a blank, a double quote, a backslash or a control character, in
- * which case it is double-quoted with \" \\ \t \n \r and \xHH escapes.
- * So one message is always exactly one line that `smime-tool report`
- * can split on blanks, whatever the sender put in its headers.
+ * holds a blank, a double quote, a backslash, a control character or a
+ * byte that is not UTF-8, in which case it is double-quoted with \" \\
+ * \t \n \r and \xHH escapes.  Well-formed UTF-8 is kept, so an
+ * internationalised sender (RFC 6532) keeps its letters; control
+ * characters are C0, DEL, C1 (NEL among them), U+2028 and U+2029
+ * (smime_utf8_printable), each of whose bytes is escaped, and so is
+ * every byte that is not part of well-formed UTF-8, so the line stays
+ * UTF-8.  So one message is always exactly one line that `smime-tool
+ * report` can split on blanks, whatever the sender put in its headers.
  */
 #include "milter.h"
 
@@ -16,47 +21,59 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The length of the character at p that may be written as it is, or 0
+ * when its bytes must be escaped (a control character, not UTF-8). */
+static size_t plain_len(const unsigned char *p)
+{
+	return smime_utf8_printable(p, strnlen((const char *)p, 4));
+}
+
 static bool needs_quotes(const char *v)
 {
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)v;
+	size_t k;
 
-	if (*v == '\0')
+	if (*p == '\0')
 		return true;
-	for (p = (const unsigned char *)v; *p != '\0'; p++)
-		if (*p <= ' ' || *p == 0x7f || *p == '"' || *p == '\\')
+	for (; *p != '\0'; p += k) {
+		k = plain_len(p);
+		if (k == 0 || *p == ' ' || *p == '"' || *p == '\\')
 			return true;
+	}
 	return false;
+}
+
+/* One character, or one byte that cannot be written as it is. */
+static int put_char(smime_buf *out, const unsigned char *p, size_t *k)
+{
+	*k = plain_len(p);
+	if (*k > 0 && *p != '"' && *p != '\\')
+		return smime_buf_append(out, p, *k);
+	*k = 1;
+	switch (*p) {
+	case '"':
+		return smime_buf_puts(out, "\\\"");
+	case '\\':
+		return smime_buf_puts(out, "\\\\");
+	case '\t':
+		return smime_buf_puts(out, "\\t");
+	case '\n':
+		return smime_buf_puts(out, "\\n");
+	case '\r':
+		return smime_buf_puts(out, "\\r");
+	default:
+		return smime_buf_printf(out, "\\x%02x", *p);
+	}
 }
 
 static int put_quoted(smime_buf *out, const char *v)
 {
 	const unsigned char *p;
+	size_t k = 0;
 	int rc = smime_buf_putc(out, '"');
 
-	for (p = (const unsigned char *)v; *p != '\0' && rc == 0; p++) {
-		switch (*p) {
-		case '"':
-			rc = smime_buf_puts(out, "\\\"");
-			break;
-		case '\\':
-			rc = smime_buf_puts(out, "\\\\");
-			break;
-		case '\t':
-			rc = smime_buf_puts(out, "\\t");
-			break;
-		case '\n':
-			rc = smime_buf_puts(out, "\\n");
-			break;
-		case '\r':
-			rc = smime_buf_puts(out, "\\r");
-			break;
-		default:
-			if (*p < ' ' || *p == 0x7f)
-				rc = smime_buf_printf(out, "\\x%02x", *p);
-			else
-				rc = smime_buf_putc(out, *p);
-		}
-	}
+	for (p = (const unsigned char *)v; *p != '\0' && rc == 0; p += k)
+		rc = put_char(out, p, &k);
 	if (rc == 0)
 		rc = smime_buf_putc(out, '"');
 	return rc;

@@ -6,6 +6,9 @@
  * X-SMIME-Tag per distinct label, and the verdict with its SMTP reply.
  * Incoming X-SMIME-Tag and X-SMIME-Encryption fields are always removed
  * first (SPEC section 7), so nobody upstream can forge our findings.
+ * The facts are those of the message as it arrived: signatures inside
+ * content the gateway decrypts are found only after the Rules ran, so
+ * they never drive a rule (SPEC sections 5 and 8).
  */
 #include "milter.h"
 
@@ -21,6 +24,7 @@ typedef struct facts_store {
 	char **unfolded;
 	rules_entity_fact *enc;
 	const char **results;
+	const char **signers; /* views of the verdicts' identifiers */
 } facts_store;
 
 static void facts_store_free(facts_store *s)
@@ -32,6 +36,7 @@ static void facts_store_free(facts_store *s)
 	free(s->headers);
 	free(s->enc);
 	free(s->results);
+	free(s->signers);
 }
 
 /* Every mailbox of every From field. */
@@ -85,16 +90,23 @@ static int collect_layers(const smime_facts *facts, facts_store *s)
 		nchecks += facts->layers[i].nchecks;
 	s->enc = calloc(facts->nlayers + 1, sizeof(*s->enc));
 	s->results = calloc(nchecks + 1, sizeof(*s->results));
-	if (s->enc == NULL || s->results == NULL)
+	s->signers = calloc(nchecks + 1, sizeof(*s->signers));
+	if (s->enc == NULL || s->results == NULL || s->signers == NULL)
 		return SMIME_E_NOMEM;
 	for (size_t i = 0; i < facts->nlayers; i++) {
 		const smime_layer *l = &facts->layers[i];
 		if (l->kind == SMIME_KIND_SIGNED ||
 		    l->kind == SMIME_KIND_OPAQUE_SIGNED)
 			s->f.is_signed = true;
-		for (size_t k = 0; k < l->nchecks; k++)
+		for (size_t k = 0; k < l->nchecks; k++) {
+			const smime_sigcheck *c = &l->checks[k];
+
 			s->results[s->f.nsignature_results++] =
-				smime_result_name(l->checks[k].result);
+				smime_result_name(c->result);
+			if (c->result == SMIME_RESULT_PASS &&
+			    c->identifier != NULL)
+				s->signers[s->f.nsigners++] = c->identifier;
+		}
 		if (l->kind != SMIME_KIND_ENVELOPED &&
 		    l->kind != SMIME_KIND_AUTH_ENVELOPED)
 			continue;
@@ -105,6 +117,7 @@ static int collect_layers(const smime_facts *facts, facts_store *s)
 	}
 	s->f.encrypted = s->enc;
 	s->f.signature_results = s->results;
+	s->f.signers = s->signers;
 	return SMIME_OK;
 }
 

@@ -13,6 +13,7 @@
  *  - header: any instance, name compared case-insensitively;
  *  - signed: a signature was found, or any signature result is known;
  *  - signature none: no signature result at all;
+ *  - signer: the identifier of any signature whose result is pass;
  *  - cipher weak|legacy|strong|unknown: an entity of that strength, else an
  *    entity with that cipher name;
  *  - size > N: strictly larger.
@@ -108,6 +109,8 @@ static bool cond_true(const rules_cond *c, const rules_facts *f)
 			f->nsignature_results > 0);
 	case COND_SIGNATURE:
 		return signature_true(c, f);
+	case COND_SIGNER:
+		return any_glob(c->arg, f->signers, f->nsigners);
 	case COND_ENCRYPTED:
 		return f->encrypted != NULL && f->nencrypted > 0;
 	case COND_CIPHER:

@@ -24,6 +24,7 @@ static const rules_word conds[] = {
 	{"header", COND_HEADER, ARG_HEADER},
 	{"signed", COND_SIGNED, ARG_NONE},
 	{"signature", COND_SIGNATURE, ARG_RESULT},
+	{"signer", COND_SIGNER, ARG_GLOB},
 	{"encrypted", COND_ENCRYPTED, ARG_NONE},
 	{"cipher", COND_CIPHER, ARG_CIPHER},
 	{"size", COND_SIZE, ARG_SIZE},

@@ -18,7 +18,8 @@
 
 #define COND_WORDS                                                        \
 	"outbound, inbound, authenticated, client-ip, from, sender, to, " \
-	"all-to, header, signed, signature, encrypted, cipher or size"
+	"all-to, header, signed, signature, signer, encrypted, cipher or "  \
+	"size"
 #define CIPHER_WORDS                                                      \
 	"weak, legacy, strong, unknown, rc2-40-cbc, rc2-64-cbc, "         \
 	"rc2-128-cbc, rc2-cbc, des-cbc, des-ede3-cbc, aes-128-cbc, "      \

@@ -224,6 +224,11 @@ typedef struct rules_facts {
 	 * "fail", "policy", "neutral", "temperror", "permerror". */
 	const char *const *signature_results;
 	size_t nsignature_results;
+	/* The signer address (A-R body.smime-identifier) of every signature
+	 * whose result is pass, at the layers reached without decrypting:
+	 * findings from decrypted content never drive a rule. */
+	const char *const *signers;
+	size_t nsigners;
 	const rules_entity_fact *encrypted; /* every encrypted entity */
 	size_t nencrypted;
 	uint64_t size; /* header and body as received, CRLF line ends */

@@ -139,19 +139,54 @@ evidence_keep() {
 	return 0
 }
 
-# keystore_issue DIR KEYSTORE NAME ADDR: a fresh RSA-2048 key DIR/NAME.key
-# and a certificate DIR/NAME.pem for the e-mail address ADDR (CN=NAME,
-# random serial, 30 days) issued by DIR/ca.pem with DIR/ca.key, both put
-# in the milter's KEYSTORE as NAME.crt and NAME.key (mode 0600).
-keystore_issue() {
-	local d=$1 ks=$2 n=$3
-	printf 'subjectAltName=email:%s\n' "$4" >"$d/$n.ext"
+# test_ca DIR [SUBJECT]: a throwaway CA, DIR/ca.pem with DIR/ca.key (30
+# days); SUBJECT in openssl's /CN=.../O=... form, UTF-8 allowed.
+test_ca() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1/ca.key" -out "$1/ca.pem" \
+		-utf8 -subj "${2:-/CN=Test CA $(basename "$0" .sh)}" -days 30 \
+		-addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=keyCertSign,cRLSign 2>/dev/null
+}
+
+# issue_cert DIR NAME EXT-LINE...: a fresh RSA-2048 key DIR/NAME.key and
+# a certificate DIR/NAME.pem (CN=NAME, random serial, 30 days) issued by
+# DIR/ca.pem with DIR/ca.key, with the extensions of the EXT-LINEs
+# (openssl's config syntax), e.g. "subjectAltName=email:a@example.org".
+# An SmtpUTF8Mailbox (RFC 8398) needs a section, since a comma ends a
+# name in the one-line form: "subjectAltName=@san" "[san]"
+# "otherName.1=1.3.6.1.5.5.7.8.9;FORMAT:UTF8,UTF8:ADDRESS".
+issue_cert() {
+	local d=$1 n=$2
+	shift 2
+	printf '%s\n' "$@" >"$d/$n.ext"
 	openssl req -newkey rsa:2048 -nodes -keyout "$d/$n.key" -out "$d/$n.csr" \
 		-subj "/CN=$n" 2>/dev/null &&
 		openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
 			-set_serial "0x$(openssl rand -hex 8)" -days 30 -extfile "$d/$n.ext" \
-			-out "$d/$n.pem" 2>/dev/null &&
+			-out "$d/$n.pem" 2>/dev/null
+}
+
+# keystore_issue DIR KEYSTORE NAME ADDR: issue_cert for the e-mail address
+# ADDR, both put in the milter's KEYSTORE as NAME.crt and NAME.key (mode
+# 0600).
+keystore_issue() {
+	local d=$1 ks=$2 n=$3
+	issue_cert "$d" "$n" "subjectAltName=email:$4" &&
 		cp "$d/$n.pem" "$ks/$n.crt" && install -m 600 "$d/$n.key" "$ks/$n.key"
+}
+
+# signed_mail DIR NAME OUT HEADER...: OUT is a message with the HEADER
+# lines (e.g. "From: a@example.org") on top of a detached signature
+# (openssl cms -sign) by DIR/NAME.pem over a short text.
+signed_mail() {
+	local d=$1 n=$2 out=$3 h
+	shift 3
+	{
+		for h in "$@"; do printf '%s\r\n' "$h"; done
+		printf 'Subject: signed by %s\r\n' "$n"
+		printf 'Signed text of %s.\n' "$n" |
+			openssl cms -sign -signer "$d/$n.pem" -inkey "$d/$n.key" -crlfeol
+	} >"$out"
 }
 
 # gpgsm_import_p12 GNUPGHOME PASSPHRASE P12 REMAKE...: imports a PKCS#12

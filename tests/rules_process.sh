@@ -21,7 +21,8 @@ process() {
 	local rules=$1 file=$2; shift 2
 	n=$((n + 1))
 	printf '%s\n' "$rules" > "$tmp/$n.rules"
-	printf 'Rules %s\nSocket local:%s\n' "$tmp/$n.rules" "$tmp/milter.sock" > "$tmp/$n.conf"
+	printf 'Rules %s\nSocket local:%s\n%s\n' "$tmp/$n.rules" "$tmp/milter.sock" \
+		"${CONF_EXTRA-}" > "$tmp/$n.conf"
 	"$SMIME_TOOL" process -c "$tmp/$n.conf" --from env@sender.example \
 		--rcpt rcpt@example.org "$@" -i "$file" -o "$tmp/out" 2> "$tmp/err"
 	st=$?
@@ -92,6 +93,48 @@ holds "not encrypted" "$PLAIN"
 fails "not inbound" "$PLAIN"
 holds "inbound and cipher weak and to rcpt@*" "$RC2"
 fails "inbound and cipher weak and outbound" "$RC2"
+
+# signer GLOB (SPEC 5): the address of a passing signature.  Mail signed
+# here by mallory and by the boss, verified against the CA made here.
+P=$tmp/pki
+mkdir "$P" && mkdir -m 700 "$P/ks"
+test_ca "$P" && issue_cert "$P" mallory "subjectAltName=email:mallory@example.org" &&
+	issue_cert "$P" boss "subjectAltName=email:boss@example.org" &&
+	keystore_issue "$P" "$P/ks" rcpt rcpt@example.org || bail "openssl: CA and certificates"
+signed_mail "$P" mallory "$P/mallory.eml" "From: mallory@example.org" "To: rcpt@example.org" &&
+	signed_mail "$P" mallory "$P/two-authors.eml" "From: mallory@example.org, boss@example.org" \
+		"To: rcpt@example.org" &&
+	signed_mail "$P" boss "$P/boss.eml" "From: boss@example.org" "To: rcpt@example.org" &&
+	signed_mail "$P" boss "$P/inner.eml" ||
+	bail "openssl cms -sign"
+# Signed by the boss, then RC2-40 encrypted to a KeyStore key: only
+# re-encryption sees that signature, after the Rules.
+openssl cms -encrypt -rc2-40 -provider legacy -provider default -in "$P/inner.eml" \
+	-from boss@example.org -to rcpt@example.org -subject sealed "$P/rcpt.pem" \
+	> "$P/sealed.eml" 2>/dev/null || bail "openssl cms -encrypt"
+NOW=@$(date +%s) # the certificates made here are valid from now on
+CONF_EXTRA="TrustAnchorFile $P/ca.pem
+KeyStore $P/ks
+StampInnerSignatures yes"
+holds "signer mallory@example.org" "$P/mallory.eml" --at "$NOW"
+holds "signer *@EXAMPLE.org" "$P/boss.eml" --at "$NOW"
+fails "signer mallory@example.org" "$P/boss.eml" --at "$NOW"
+fails "signer *" "$P/two-authors.eml" --at "$NOW"
+fails "signer *" "$PLAIN"
+holds "not signer boss@example.org" "$P/two-authors.eml" --at "$NOW"
+BOSS_RULE='when from boss@example.org and not signer boss@example.org then reject "5.7.1 mail from the boss must be signed by the boss"'
+process "$BOSS_RULE" "$P/two-authors.eml" --at "$NOW"
+is "$st" 1 "From: mallory, boss signed by mallory is rejected by the boss rule" || diag "$err"
+process "$BOSS_RULE" "$P/boss.eml" --at "$NOW"
+is "$st" 0 "the boss's own signed mail is accepted" || diag "$err"
+process "$BOSS_RULE" "$PLAIN" --at "$NOW"
+is "$st" 0 "mail that is not from the boss is not concerned" || diag "$err"
+process "when cipher weak then reencrypt aes-256-cbc
+when signer boss@example.org then tag t" "$P/sealed.eml" --at "$NOW"
+case $out in *"smime=pass body.smime-identifier=boss@example.org"*) r=0 ;; *) r=1 ;; esac
+ok $r "re-encryption opens the sealed message and stamps the boss's inner signature" || diag "$err"
+! tagged; ok $? "a signature found in decrypted content never drives 'signer'" || diag "$err"
+CONF_EXTRA=
 
 # Actions and their exit statuses (SPEC section 3).
 process 'when cipher weak then reject "5.7.1 weak S/MIME encryption refused"' "$RC2"

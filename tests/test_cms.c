@@ -5,6 +5,7 @@
  * nesting and absurd lengths must give an error or a sane result, never a
  * crash (this runs under ASan/UBSan in CI).
  */
+#include "internal.h" /* smime_dn_to_string */
 #include "smime.h"
 #include "tap.h"
 
@@ -853,6 +854,34 @@ static void test_nesting_and_lengths(void)
 	free(msg);
 }
 
+/* Issue 13, 3b: an issuer DN prints as RFC 4514 with every byte that is
+ * not printable ASCII as a \XX hex pair, so it stays exact and ASCII. */
+static void test_dn_escapes(void)
+{
+	/* Name: CN=Näide CA (UTF8String) */
+	static const unsigned char utf8[] = {
+		0x30, 0x14, 0x31, 0x12, 0x30, 0x10, 0x06, 0x03, 0x55, 0x04,
+		0x03, 0x0c, 0x09, 'N', 0xc3, 0xa4, 'i', 'd', 'e', ' ', 'C', 'A'};
+	/* Name: CN=A<LF>B, O=x\,y (a special GnuTLS escapes itself) */
+	static const unsigned char ctl[] = {
+		0x30, 0x1c, 0x31, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x04,
+		0x0a, 0x0c, 0x03, 'x', ',', 'y', 0x31, 0x0c, 0x30, 0x0a, 0x06,
+		0x03, 0x55, 0x04, 0x03, 0x0c, 0x03, 'A', '\n', 'B'};
+	char *s = NULL;
+
+	is_long(smime_dn_to_string(utf8, sizeof(utf8), &s), 0,
+		"a DN with UTF-8 prints");
+	is_str(s, "CN=N\\C3\\A4ide CA",
+	       "non-ASCII bytes become RFC 4514 \\XX hex pairs");
+	free(s);
+	s = NULL;
+	is_long(smime_dn_to_string(ctl, sizeof(ctl), &s), 0,
+		"a DN with a control character prints");
+	is_str(s, "CN=A\\0AB,O=x\\,y",
+	       "a control character becomes \\0A; GnuTLS's own escapes stay");
+	free(s);
+}
+
 int main(void)
 {
 	static const char *const hostile[] = {
@@ -883,6 +912,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
 		test_bit_flips(hostile[i], 400);
 	test_nesting_and_lengths();
+	test_dn_escapes();
 	smime_global_deinit();
 	return tap_done();
 }

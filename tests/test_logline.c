@@ -2,12 +2,16 @@
  * test_logline.c - the per-message log line (SPEC section 7) is exactly
  * what `smime-tool report` and operators' log parsers expect: keys in
  * SPEC order, NULL fields left out, values quoted and escaped so that one
- * message is always one line.
+ * message is always one line; and log.c writes any text as one line.
  */
 #include "milter.h"
 #include "tap.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <unistd.h>
 
 /* Formats l into a fresh buffer and compares with want. */
 static void formats(const milter_logline *l, const char *want,
@@ -21,6 +25,74 @@ static void formats(const milter_logline *l, const char *want,
 	ok(out.data == NULL || memchr(out.data, '\n', out.len) == NULL,
 	   "%s: one line", name);
 	smime_buf_free(&out);
+}
+
+/* Characters that could split or disguise a line, and bytes that are
+ * not UTF-8, in a value. */
+static void test_escapes(void)
+{
+	static const struct {
+		const char *mailer, *want, *why;
+	} v[] = {
+		{"a\xc2\x85" "b\xe2\x80\xa8" "c\xe2\x80\xa9" "d",
+		 "Q11: dir=inbound mailer=\"a\\xc2\\x85b\\xe2\\x80\\xa8"
+		 "c\\xe2\\x80\\xa9d\"",
+		 "C1 controls (NEL) and the line and paragraph separators are "
+		 "escaped like C0: no reader can take them for a line end"},
+		{"a\xff" "b\xc3" "c\xed\xa0\x80" "d\xc0\xaf",
+		 "Q11: dir=inbound mailer=\"a\\xffb\\xc3c\\xed\\xa0\\x80"
+		 "d\\xc0\\xaf\"",
+		 "bytes that are not UTF-8 (a lone lead byte, a surrogate, an "
+		 "overlong form) are escaped, so the line stays UTF-8"},
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		milter_logline l = {.queue_id = "Q11",
+				    .dir = "inbound",
+				    .mailer = v[i].mailer,
+				    .ms = -1};
+		formats(&l, v[i].want, v[i].why);
+	}
+}
+
+/* What milter_log() writes to standard error (the -f mode) for text. */
+static char *logged(const char *text)
+{
+	char path[] = "/tmp/test_logline.XXXXXX", *buf = calloc(1, 512);
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	ssize_t n = -1;
+
+	if (fd >= 0 && saved >= 0 && buf != NULL &&
+	    dup2(fd, STDERR_FILENO) >= 0) {
+		milter_log_open(LOG_MAIL, true);
+		milter_log(LOG_INFO, "Q1", "%s", text);
+		dup2(saved, STDERR_FILENO);
+		n = pread(fd, buf, 511, 0);
+	}
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+	if (saved >= 0)
+		close(saved);
+	if (n < 0 && buf != NULL)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* log.c: every line is one line and stays UTF-8, whatever the text. */
+static void test_log_text(void)
+{
+	char *got = logged("l\xc3\xb5ks a\nb\xc2\x85" "c\xe2\x80\xa8" "d\xff" "e");
+	char want[128];
+
+	snprintf(want, sizeof(want),
+		 "smime-milter[%ld]: Q1: l\xc3\xb5ks a?b??c???d?e\n",
+		 (long)getpid());
+	is_str(got, want,
+	       "log.c keeps UTF-8 letters and makes each byte of a control "
+	       "character (LF, NEL, U+2028) or of no UTF-8 a '?'");
+	free(got);
 }
 
 int main(void)
@@ -96,6 +168,18 @@ int main(void)
 	formats(&l, "Q7: dir=inbound mailer=Outlook-\xc3\xbc/16.0",
 		"UTF-8 without blanks stays bare");
 
+	l = (milter_logline){.queue_id = "Q10",
+			     .dir = "inbound",
+			     .from = "l\xc3\xb5ks@n\xc3\xa4ide.ee",
+			     .signer = "l\xc3\xb5ks@n\xc3\xa4ide.ee",
+			     .mailer = "K\xc3\xa4ttem\xc3\xa4il 2",
+			     .ms = -1};
+	formats(&l,
+		"Q10: dir=inbound from=<l\xc3\xb5ks@n\xc3\xa4ide.ee> "
+		"signer=l\xc3\xb5ks@n\xc3\xa4ide.ee "
+		"mailer=\"K\xc3\xa4ttem\xc3\xa4il 2\"",
+		"internationalised addresses and text keep their UTF-8");
+
 	l = (milter_logline){.queue_id = "Q 8\n", .dir = "inbound", .ms = -1};
 	formats(&l, "Q?8?: dir=inbound",
 		"a queue id with blanks or line ends cannot break the line");
@@ -107,5 +191,7 @@ int main(void)
 	is_str((const char *)out.data, "prefix Q9: dir=inbound",
 	       "appends to what the buffer holds");
 	smime_buf_free(&out);
+	test_escapes();
+	test_log_text();
 	return tap_done();
 }

@@ -136,6 +136,11 @@ static void test_address(void)
 		{"Name\n <folded@example.org>", "folded@example.org"},
 		{"kim@example.org (unclosed comment", "kim@example.org"},
 		{"\"Tricky <not@this.org>\" <real@example.org>", "real@example.org"},
+		/* RFC 6532: UTF-8 in angle brackets is kept whole (issue 13) */
+		{"L\xc3\xb5ks <l\xc3\xb5ks@n\xc3\xa4ide.ee>",
+		 "l\xc3\xb5ks@n\xc3\xa4ide.ee"},
+		{"<\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a>",
+		 "\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a"},
 	};
 	static const char *none[] = {"", "Just A Name", "undisclosed-recipients:;",
 				     "<>", "(only a comment)"};

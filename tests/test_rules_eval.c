@@ -224,6 +224,44 @@ static void test_crypto_facts(void)
 	   "an unknown cipher is never counted strong");
 }
 
+/* base() with these From mailboxes and passing signers. */
+static rules_facts signed_by(const char *const *from, size_t nfrom,
+			     const char *const *signers, size_t nsigners)
+{
+	rules_facts f = base();
+
+	f.from = from;
+	f.nfrom = nfrom;
+	f.signers = signers;
+	f.nsigners = nsigners;
+	return f;
+}
+
+/* signer GLOB: the identifiers of passing signatures (SPEC section 5). */
+static void test_signer(void)
+{
+	static const char *const mallory_boss[] = {"mallory@example.org",
+						   "boss@example.org"};
+	static const char *const by_boss[] = {"Boss@Example.ORG"};
+	const char *boss_rule =
+		"from boss@example.org and not signer boss@example.org";
+	rules_facts forged = signed_by(mallory_boss, 2, mallory_boss, 1),
+		    good = signed_by(mallory_boss + 1, 1, by_boss, 1),
+		    both = signed_by(from_alice, 1, mallory_boss, 2),
+		    unsigned_ = signed_by(mallory_boss + 1, 1, NULL, 0);
+
+	truth("signer boss@example.org", &good, &forged,
+	      "a passing signature by the address, not by another");
+	truth("signer *@example.org", &forged, &unsigned_,
+	      "no passing signature matches no signer");
+	truth("signer boss@example.org", &both, &unsigned_,
+	      "any of several passing signers");
+	ok(fires(boss_rule, &forged) == 1 && fires(boss_rule, &unsigned_) == 1 &&
+		   fires(boss_rule, &good) == 0,
+	   "'mail from the boss must be signed by the boss': mallory's "
+	   "co-authored and the unsigned message match, the boss's does not");
+}
+
 static void test_size(void)
 {
 	rules_facts big = base(), edge = base(), huge = base();
@@ -459,6 +497,7 @@ int main(void)
 	test_addresses();
 	test_headers();
 	test_crypto_facts();
+	test_signer();
 	test_size();
 	test_conjunction();
 	test_precedence();

@@ -120,6 +120,9 @@ static const char *const valid[] = {
 	"when inbound then tag,tag b",
 	"when inbound then reject \"5.7.1 50% of it; see <http://x/>\"",
 	"when size > 17592186044415M then tag largest-in-m",
+	"when from boss@example.org and not signer boss@example.org "
+	"then reject",
+	"when SIGNER \"*@[a-z]*.example.org\" then tag signed-here",
 };
 
 struct bad {
@@ -129,8 +132,8 @@ struct bad {
 
 #define COND_LIST                                                         \
 	"expected outbound, inbound, authenticated, client-ip, from, "    \
-	"sender, to, all-to, header, signed, signature, encrypted, cipher " \
-	"or size"
+	"sender, to, all-to, header, signed, signature, signer, encrypted, " \
+	"cipher or size"
 #define OUT_CIPHERS                                                       \
 	"rc2-40-cbc, rc2-64-cbc, rc2-128-cbc, des-cbc, des-ede3-cbc, "    \
 	"aes-128-cbc, aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm " \
@@ -157,6 +160,15 @@ static const struct bad malformed[] = {
 	{"when from [z-a]* then tag",
 	 "t.rules:1:12: bad glob '[z-a]*': reversed range in '[...]': "
 	 "expected the lower character first, as in a-z"},
+	{"when signer [z-a]* then tag",
+	 "t.rules:1:14: bad glob '[z-a]*': reversed range in '[...]': "
+	 "expected the lower character first, as in a-z"},
+	{"when not signer then tag",
+	 "t.rules:1:17: expected a glob after 'signer', got 'then' "
+	 "(quote it to mean the word)"},
+	{"when signer",
+	 "t.rules:1:12: expected a glob after 'signer', got the end of the "
+	 "rule"},
 	{"then tag",
 	 "t.rules:1:1: expected 'when' at the start of a rule, got 'then'"},
 	{"when",

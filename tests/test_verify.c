@@ -3,10 +3,12 @@
  * verify.c/verify_sig.c/verify_chain.c, through smime_analyze() as the
  * milter calls them, on copies of corpus messages (tests/data/verify,
  * see its README).  The clock is fixed with opts.now, so the results do
- * not change as the certificates age.
+ * not change as the certificates age.  The certificate names and their
+ * comparison with From (verify_names.c) are tested directly too.
  */
 #include "smime.h"
 #include "tap.h"
+#include "verify_internal.h" /* the names of a certificate */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,7 +423,7 @@ static void expect_from(const smime_trust *t, const char *from,
 
 	if (ret == 0)
 		ret = analyze_mem(&msg, t, NOW, &f);
-	is_long(ret, 0, "From %s: analysed", from);
+	is_long(ret, 0, "analysed (%s)", why);
 	is_str(rr(verdict(&f, 0, 0)), want, "%s", why);
 	smime_facts_free(&f);
 	smime_buf_free(&msg);
@@ -450,6 +452,105 @@ static void test_addresses(void)
 	       "the inner signer (Alice) does not match From: Dave");
 	smime_facts_free(&f);
 	smime_trust_free(nss);
+}
+
+/* SPEC 7 (issue 13, F7): the signer must match the single From mailbox
+ * or the Sender mailbox.  The signer of this message is Alice. */
+static void test_two_authors(void)
+{
+	smime_trust *nss = load_default("nss-testca.pem", NULL);
+
+	expect_from(nss, "Alice@example.com, boss@example.com", NULL,
+		    "policy/address-mismatch",
+		    "two From mailboxes without Sender leave no author, even "
+		    "when the first is the signer");
+	expect_from(nss, "boss@example.com, Alice@example.com", NULL,
+		    "policy/address-mismatch",
+		    "two From mailboxes without Sender: the second is no "
+		    "author either");
+	expect_from(nss, "team: Alice@example.com, boss@example.com;", NULL,
+		    "policy/address-mismatch",
+		    "a group of two From mailboxes leaves no author");
+	expect_from(nss, "Alice@example.com\r\nFrom: boss@example.com", NULL,
+		    "policy/address-mismatch",
+		    "two From fields leave no author, even when the first is "
+		    "the signer");
+	expect_from(nss, "Alice@example.com\r\nFrom: boss@example.com",
+		    "Alice@example.com", "policy/address-mismatch",
+		    "two From fields leave no author, whatever Sender says");
+	expect_from(nss, "boss@example.com, Alice@example.com",
+		    "Alice@example.com", "pass",
+		    "two From mailboxes with a Sender: the Sender is the author");
+	expect_from(nss, "Alice@example.com, boss@example.com",
+		    "boss@example.com", "policy/address-mismatch",
+		    "two From mailboxes with a Sender: only the Sender counts");
+	expect_from(nss, "list@example.net",
+		    "Alice@example.com, boss@example.com",
+		    "policy/address-mismatch",
+		    "a Sender with two mailboxes names no author");
+	expect_from(nss, "Alice@example.com",
+		    "list@example.net\r\nSender: boss@example.com", "pass",
+		    "two Sender fields name no Sender; the single From does");
+	expect_from(nss, "undisclosed:;", "Alice@example.com", "pass",
+		    "a From without a mailbox: the Sender is the author");
+	smime_trust_free(nss);
+}
+
+/* RFC 8398/8550 (issue 13, 3a): the names a certificate vouches for
+ * include SmtpUTF8Mailbox, and domains compare as IDNA A- and U-labels
+ * alike, case-insensitively; the local part compares exactly. */
+static void test_idn_names(void)
+{
+	static const struct {
+		const char *cert, *from;
+		int want;
+		const char *why;
+	} cmp[] = {
+		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "l\xc3\xb5ks@n\xc3\xa4ide.ee", 1,
+		 "an SmtpUTF8Mailbox equals the same From"},
+		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "l\xc3\xb5ks@N\xc3\x84IDE.ee", 1,
+		 "a U-label domain compares case-insensitively"},
+		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "l\xc3\xb5ks@xn--nide-loa.ee", 1,
+		 "a U-label domain equals its A-label"},
+		{"user@xn--nide-loa.ee", "user@n\xc3\xa4ide.ee", 1,
+		 "an A-label rfc822Name equals a U-label From"},
+		{"user@XN--NIDE-LOA.EE", "user@N\xc3\x84IDE.ee", 1,
+		 "A-label and U-label, both in capitals"},
+		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "L\xc3\xb5ks@n\xc3\xa4ide.ee", 0,
+		 "the local part compares exactly"},
+		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "l\xc3\xb5ks@naide.ee", 0,
+		 "another domain is another domain"},
+		{"user@xn--nide-loa.ee", "user@n\xc3\xa3ide.ee", 0,
+		 "an A-label differs from another U-label"},
+		{"a@fa\xc3\x9f.de", "a@fass.de", 0,
+		 "IDNA2008: sharp s is not ss"},
+		{"a@xn--fa-hia.de", "a@FA\xc3\x9f.de", 1,
+		 "IDNA2008: sharp s is its own A-label"},
+		{"a@\xff.example", "a@\xff.example", 1,
+		 "a domain that is no IDN still equals itself"},
+	};
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t pem = {NULL, 0};
+	char **names = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(cmp) / sizeof(cmp[0]); i++)
+		is_long(smime_address_equal(cmp[i].cert, cmp[i].from),
+			cmp[i].want, "%s", cmp[i].why);
+	if (gnutls_load_file(path("idn-names.pem"), &pem) < 0 ||
+	    gnutls_x509_crt_init(&crt) < 0 ||
+	    gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM) < 0 ||
+	    smime_cert_addresses(crt, &names, &n) < 0)
+		n = 0;
+	is_long((long)n, 2, "idn-names.pem vouches for two addresses");
+	is_str(n > 0 ? names[0] : "", "l\xc3\xb5ks@n\xc3\xa4ide.ee",
+	       "the SmtpUTF8Mailbox, UTF-8 kept");
+	is_str(n > 1 ? names[1] : "", "user@xn--nide-loa.ee",
+	       "the rfc822Name; SmtpUTF8Mailbox values with a control "
+	       "character, invalid UTF-8 or another string type are refused");
+	smime_strv_free(names, n);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_free(pem.data);
 }
 
 static void test_revocation(void)
@@ -620,6 +721,8 @@ int main(void)
 	test_max_signatures();
 	test_time_and_strength();
 	test_addresses();
+	test_two_authors();
+	test_idn_names();
 	test_revocation();
 	test_no_trust();
 	test_broken_multipart_signed();

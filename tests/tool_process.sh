@@ -32,6 +32,16 @@ cmp -s "$tmp/plain.eml" "$tmp/out"; ok $? "an unchanged LF-only message is writt
 case $err in NOQUEUE:\ dir=inbound\ from=\<alice@example.org\>\ kind=none\ mailer=\"Test\ Mailer\ 1.0\"\ ms=*) r=0 ;; *) r=1 ;; esac
 ok $r "the log line names direction, From, kind=none and the quoted mailer in SPEC order" || diag "$err"
 
+# Issue 13, 3c: an internationalised sender keeps its letters in the log
+# line, and nothing in a header can split or forge the line.
+printf 'From: L\303\265ks <l\303\265ks@n\303\244ide.ee>\nTo: bob@example.org\nSubject: t\nX-Mailer: M\303\244iler\302\205X: \342\200\250Y\377\n\nHello\n' > "$tmp/utf8.eml"
+run "$tmp/utf8.eml"
+case $err in *" from=<lõks@näide.ee> "*) r=0 ;; *) r=1 ;; esac
+ok $r "the log line keeps a UTF-8 From address whole" || diag "$err"
+case $err in *' mailer="Mäiler\xc2\x85X: \xe2\x80\xa8Y\xff" '*) r=0 ;; *) r=1 ;; esac
+ok $r "NEL, U+2028 and a byte that is not UTF-8 are escaped, the letters kept" || diag "$err"
+is "$(printf '%s\n' "$err" | wc -l)" 1 "the log line stays one line"
+
 run "$tmp/plain.eml" --client-ip 127.0.0.1
 case $err in *dir=outbound*) r=0 ;; *) r=1 ;; esac
 ok $r "a client in the default InternalHosts is outbound"

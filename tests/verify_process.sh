@@ -38,6 +38,20 @@ v = m.get_all("Authentication-Results") or []
 print(" ".join(" ".join(v[0].split()).split()) if v else "")
 EOF
 }
+authres() { # authres [PROPERTY]: what python3-authres reads in the output's
+	# A-R field: every method=result, or PROPERTY of the first resinfo with
+	# its quoted-pairs undone (python3-authres keeps them as written)
+	/usr/bin/python3 - "$tmp/out" "${1-}" <<'EOF' 2>/dev/null
+import authres, email, re, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+h = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + m["Authentication-Results"])
+if sys.argv[2]:
+    v = [p.value for p in h.results[0].properties if p.name == sys.argv[2]][0]
+    print(re.sub(r"\\(.)", r"\1", v))
+else:
+    print(" ".join("%s=%s" % (r.method, r.result) for r in h.results))
+EOF
+}
 
 run "$PASS_MSG"
 is "$st" 0 "a signed message is accepted"
@@ -45,12 +59,7 @@ is "$(ar)" 'mx.test; smime=pass body.smime-identifier=Alice@example.com body.smi
 	"a good signature is stamped smime=pass with identifier, part, serial and issuer"
 head -1 "$tmp/out" | grep -q '^Authentication-Results: mx.test;'
 ok $? "the Authentication-Results field is added at the top"
-/usr/bin/python3 -c '
-import authres, email, sys
-m = email.message_from_binary_file(open(sys.argv[1], "rb"))
-h = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + m["Authentication-Results"])
-sys.exit(0 if [(r.method, r.result) for r in h.results] == [("smime", "pass")] else 1)' "$tmp/out"
-ok $? "python3-authres parses the field we wrote"
+is "$(authres)" "smime=pass" "python3-authres parses the field we wrote"
 awk 'length($0) > 998 { bad = 1 } END { exit bad }' "$tmp/out"
 ok $? "no header line reaches 998 characters"
 case $err in *" kind=signed signer=Alice@example.com result=pass "*) r=0 ;; *) r=1 ;; esac
@@ -126,6 +135,96 @@ grep -q '^X-SMIME-Tag: no-sig' "$tmp/out"; ok $? "'signature none' holds for uns
 corpus_needs_end
 CONF=$(conf unk "$SMROOT" "Rules $tmp/sig.rules") run "$PASS_MSG"
 is "$st" 0 "an unknown-CA signature passes the 'signature fail' reject rule"
+
+# F7 (issue 13): two authors, one verdict.  SPEC 7: the signer must match
+# the single From mailbox or the Sender mailbox.  Real signatures: NSS's
+# (Alice) with its From rewritten, and one made here by mallory.
+reauthor() { # reauthor OUT HEADER-LINE...: PASS_MSG with these instead of its From
+	local out=$1; shift
+	{
+		sed -n '1,/^From: /{/^From: /!p}' "$PASS_MSG"
+		for h in "$@"; do printf '%s\r\n' "$h"; done
+		sed '1,/^From: /d' "$PASS_MSG"
+	} > "$out"
+}
+verdict() { ar | grep -o 'smime=[a-z]*\( reason="[a-z-]*"\)\?' | head -1; }
+reauthor "$tmp/a1.eml" "From: Alice@example.com, boss@example.com"
+run "$tmp/a1.eml"
+is "$(verdict)" 'smime=policy reason="address-mismatch"' \
+	"From with two mailboxes and no Sender: no author, address-mismatch"
+reauthor "$tmp/a2.eml" "From: Alice@example.com" "From: boss@example.com"
+run "$tmp/a2.eml"
+is "$(verdict)" 'smime=policy reason="address-mismatch"' \
+	"two From fields: no author, address-mismatch"
+reauthor "$tmp/a3.eml" "From: boss@example.com, Alice@example.com" "Sender: Alice@example.com"
+run "$tmp/a3.eml"
+is "$(verdict)" 'smime=pass' "two From mailboxes and Sender: the signer as Sender passes"
+mkdir "$tmp/pki"
+test_ca "$tmp/pki" && issue_cert "$tmp/pki" mallory "subjectAltName=email:mallory@example.org" ||
+	bail "openssl: test CA and mallory's certificate"
+cat "$ALL" "$tmp/pki/ca.pem" > "$tmp/trust-own.pem"
+OWN=$(conf own "$tmp/trust-own.pem")
+NOW=@$(($(date +%s) + 300)) # after every certificate this test makes
+signed_mail "$tmp/pki" mallory "$tmp/m1.eml" "From: mallory@example.org" "To: boss@example.org" &&
+signed_mail "$tmp/pki" mallory "$tmp/m2.eml" "From: mallory@example.org, boss@example.org" \
+	"To: staff@example.org" &&
+signed_mail "$tmp/pki" mallory "$tmp/m3.eml" "From: mallory@example.org" "From: boss@example.org" \
+	"To: staff@example.org" || bail "openssl cms -sign"
+CONF=$OWN AT_TIME=$NOW run "$tmp/m1.eml"
+is "$(verdict)" 'smime=pass' "mallory's own mail, signed by mallory, passes"
+CONF=$OWN AT_TIME=$NOW run "$tmp/m2.eml"
+is "$(verdict)" 'smime=policy reason="address-mismatch"' \
+	"From: mallory, boss signed by mallory is address-mismatch"
+case $err in *" signer=mallory@example.org result=policy reason=address-mismatch "*) r=0 ;; *) r=1 ;; esac
+ok $r "and the log line says so" || diag "$err"
+CONF=$OWN AT_TIME=$NOW run "$tmp/m3.eml"
+is "$(verdict)" 'smime=policy reason="address-mismatch"' \
+	"From: mallory and From: boss signed by mallory is address-mismatch"
+
+# Internationalised addresses (issue 13, 3a; RFC 8398/8550): an
+# SmtpUTF8Mailbox, and an A-label rfc822Name for a U-label From.
+issue_cert "$tmp/pki" loks "subjectAltName=@san" "[san]" \
+	"otherName.1=1.3.6.1.5.5.7.8.9;FORMAT:UTF8,UTF8:lõks@näide.ee" &&
+	issue_cert "$tmp/pki" user "subjectAltName=email:user@xn--nide-loa.ee" ||
+	bail "openssl: certificates with internationalised names"
+signed_mail "$tmp/pki" loks "$tmp/u1.eml" "From: lõks@näide.ee" "To: r@example.org" &&
+	signed_mail "$tmp/pki" user "$tmp/u2.eml" "From: user@näide.ee" "To: r@example.org" &&
+	signed_mail "$tmp/pki" user "$tmp/u3.eml" "From: user@NÄIDE.ee" "To: r@example.org" &&
+	signed_mail "$tmp/pki" loks "$tmp/u4.eml" "From: Lõks@näide.ee" "To: r@example.org" &&
+	signed_mail "$tmp/pki" loks "$tmp/u5.eml" "From: Lõks <lõks@näide.ee>" "To: r@example.org" ||
+	bail "openssl cms -sign"
+CONF=$OWN AT_TIME=$NOW run "$tmp/u1.eml"
+is "$(verdict)" 'smime=pass' "an SmtpUTF8Mailbox certificate passes for its From: lõks@näide.ee"
+case $err in *" signer=lõks@näide.ee result=pass "*) r=0 ;; *) r=1 ;; esac
+ok $r "the log line names the UTF-8 signer" || diag "$err"
+is "$(authres)" "smime=pass" "python3-authres parses its Authentication-Results" || diag "$(ar)"
+case $(ar) in *smime-identifier*) r=1 ;; *) r=0 ;; esac
+ok $r "a non-ASCII identifier is left out of the ASCII field, never mangled" || diag "$(ar)"
+CONF=$OWN AT_TIME=$NOW run "$tmp/u2.eml"
+is "$(verdict)" 'smime=pass' "an A-label rfc822Name passes for the U-label From: user@näide.ee"
+CONF=$OWN AT_TIME=$NOW run "$tmp/u3.eml"
+is "$(verdict)" 'smime=pass' "and for From: user@NÄIDE.ee (domain case-insensitive)"
+CONF=$OWN AT_TIME=$NOW run "$tmp/u4.eml"
+is "$(verdict)" 'smime=policy reason="address-mismatch"' \
+	"the local part compares exactly: Lõks is not lõks"
+CONF=$OWN AT_TIME=$NOW run "$tmp/u5.eml"
+is "$(verdict)" 'smime=pass' "and with a display name: From: Lõks <lõks@näide.ee>"
+
+# Non-ASCII in the issuer DN (issue 13, 3b): RFC 4514 \XX escapes keep
+# the value exact and the field ASCII.
+mkdir "$tmp/pki-idn"
+test_ca "$tmp/pki-idn" "/CN=Näide CA/O=Tëst" &&
+	issue_cert "$tmp/pki-idn" kati "subjectAltName=email:kati@example.org" ||
+	bail "openssl: a CA with a UTF-8 name"
+signed_mail "$tmp/pki-idn" kati "$tmp/i1.eml" "From: kati@example.org" || bail "openssl cms -sign"
+cat "$ALL" "$tmp/pki-idn/ca.pem" > "$tmp/trust-idn.pem"
+CONF=$(conf idn "$tmp/trust-idn.pem") AT_TIME=$NOW run "$tmp/i1.eml"
+is "$(verdict)" 'smime=pass' "a certificate from a CA with a UTF-8 name passes"
+issuer=$(authres smime-issuer)
+is "$issuer" 'O=T\C3\ABst,CN=N\C3\A4ide CA' \
+	"python3-authres reads the issuer with its non-ASCII bytes as RFC 4514 \\XX escapes"
+ar | LC_ALL=C grep -q '[^ -~]'; ok $((! $?)) \
+	"the Authentication-Results field is ASCII" || diag "$(ar)"
 
 # Too large to verify: neutral too-large for a signed top entity.
 CONF=$(conf big "$ALL" "MaxCryptoSize 1M") run "$exp_msg"
