@@ -5,7 +5,10 @@
  * Per SignerInfo, independently (each gets its own verdict; nothing
  * carries over from one signer to the next, so no "last one wins"):
  *  1. the SignerInfo's structure and signed attributes (verify_sig.c);
- *     its digest must be listed in digestAlgorithms;
+ *     its digest must be listed in digestAlgorithms, and a hash its
+ *     signatureAlgorithm names must be the same (verify_signature.c):
+ *     the hash the signature is computed with is the one WeakDigests
+ *     judges, and a signature whose hash cannot be named is not checked;
  *  2. the signer's certificate, by issuer and serial or by subject key
  *     identifier, among the SignedData's certificates, then among the
  *     trust anchors; none anywhere is permerror no-certificate;
@@ -17,7 +20,7 @@
  *     says so).  verify_signature.c checks the signature from the
  *     digests of verify_content.c, which hashes each form once per
  *     digest for the whole layer, not once per signer;
- *  4. the certificate (verify_chain.c) and the digest strength.
+ *  4. the certificate (verify_chain.c).
  * Every problem found sets its reason bit; the fixed order of
  * SMIME_REASON precedence (smime.h, smime_sigcheck) then picks the one
  * result and reason.
@@ -511,11 +514,36 @@ static bool digest_listed(const sd_ctx *c, const char *oid)
 	return false;
 }
 
+/*
+ * The hash the signature was computed with (verify_signature.c), judged
+ * for WeakDigests (SPEC section 7, issue 13 F2: digestAlgorithm alone is
+ * a label anyone can change).  *usable says whether the signature can be
+ * checked with it.
+ */
+static int check_hash(const sd_ctx *c, const smime_signer_view *v,
+		      smime_sigcheck *out, bool *usable)
+{
+	gnutls_digest_algorithm_t hash;
+	int ret = smime_signature_hash(v, &hash);
+
+	*usable = ret == 0;
+	if (ret == SMIME_E_NOMEM)
+		return ret;
+	if (ret == SMIME_E_PARSE)
+		out->problems |= BIT(MALFORMED);
+	else if (ret < 0)
+		out->problems |= BIT(UNSUPPORTED_ALGORITHM);
+	if (hash != GNUTLS_DIG_UNKNOWN &&
+	    smime_trust_digest_weak(c->trust, hash))
+		out->problems |= BIT(WEAK_DIGEST);
+	return 0;
+}
+
 static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 {
 	smime_signer_view v;
 	gnutls_x509_crt_t crt;
-	gnutls_digest_algorithm_t dig;
+	bool hash_usable;
 	int ret;
 
 	ret = smime_signer_view_read(c->sd, c->der, c->len, c->econtent_type,
@@ -532,18 +560,17 @@ static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 	out->signing_time = v.signing_time;
 	if (!digest_listed(c, v.digest_oid))
 		out->problems |= BIT(MALFORMED); /* RFC 5652 5.1 */
-	dig = gnutls_oid_to_digest(v.digest_oid);
-	if (dig == GNUTLS_DIG_UNKNOWN)
-		out->problems |= BIT(UNSUPPORTED_ALGORITHM);
-	else if (smime_trust_digest_weak(c->trust, dig))
-		out->problems |= BIT(WEAK_DIGEST);
+	ret = check_hash(c, &v, out, &hash_usable);
+	if (ret < 0)
+		goto cleanup;
 	crt = find_cert(c, &v);
 	if (crt == NULL) {
 		out->problems |= BIT(NO_CERTIFICATE);
 		goto cleanup;
 	}
 	ret = cert_names(crt, out);
-	if (ret == 0)
+	/* A signature whose hash cannot be named is not checked at all. */
+	if (ret == 0 && hash_usable)
 		ret = check_signature(c, &v, crt, out);
 	if (ret == 0) {
 		smime_chain_input in = {

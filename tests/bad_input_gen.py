@@ -229,10 +229,13 @@ def encrypt(cipher, certs, content=None, stream=False):
                stdin=content if content is not None else plaintext())
 
 
-def sign(content, opaque=False, stream=False, certfile=None, who="signer"):
+def sign(content, opaque=False, stream=False, certfile=None, who="signer",
+         md="sha256", attrs=True):
     args = ["openssl", "cms", "-sign", "-binary", "-outform", "DER",
             "-signer", path(who + ".pem"), "-inkey", path(who + ".key"),
-            "-md", "sha256"]
+            "-md", md] + LEGACY
+    if not attrs:
+        args.append("-noattr")
     if opaque:
         args.append("-nodetach")
     if stream:
@@ -594,6 +597,7 @@ def main():
                                       content=plaintext(b"z" * 1500)))
     rsa_key_limits(sig)
     many_signers(sig)
+    digest_labels()
 
 
 def rsa_key_limits(sig):
@@ -646,6 +650,45 @@ def many_signers(sig):
                                          issuer) for i in range(100)],
                        certs=[]) for k in range(1, 5)]
     write("f5-400", nested_signed(f5))
+
+
+# --- the hash a signature was computed with (issue 13) -----------------------
+
+OID_SHA256 = "2.16.840.1.101.3.4.2.1"
+OID_SHA1_RSA = "1.2.840.113549.1.1.5"
+OID_MD5_RSA = "1.2.840.113549.1.1.4"
+
+
+def relabel(sig_der, digest=None, sigalg=None):
+    """sig_der with its SignerInfo's digestAlgorithm (and the SignedData's
+    digestAlgorithms set) and signatureAlgorithm set to other OIDs.  None
+    of them is signed: anyone on the way can change them."""
+    ci = parse(sig_der)
+    si = signer_info(ci)
+    if digest is not None:
+        si[2].children[0] = oid(digest)
+        ci[1][0][1][0].children[0] = oid(digest)
+    if sigalg is not None:
+        si[4 if si[3].tag == 0xa0 else 3].children[0] = oid(sigalg)
+    return encode(ci)
+
+
+def digest_labels():
+    """F2: SHA-1 and MD5 signatures whose digestAlgorithm says sha256.
+    With a signatureAlgorithm that names the hash it was computed with,
+    a verifier that judges WeakDigests by digestAlgorithm passes them."""
+    def msg(md, digest=None, sigalg=None, attrs=True):
+        return signed_msg(relabel(sign(SIGNED_CONTENT, md=md, attrs=attrs),
+                                  digest, sigalg))
+
+    write("f2-sha1-sigalg", msg("sha1", sigalg=OID_SHA1_RSA))
+    write("f2-sha1-as-sha256", msg("sha1", OID_SHA256, OID_SHA1_RSA))
+    write("f2-sha1-as-sha256-noattr", msg("sha1", OID_SHA256, OID_SHA1_RSA,
+                                          attrs=False))
+    write("f2-md5-as-sha256", msg("md5", OID_SHA256, OID_MD5_RSA))
+    # rsaEncryption takes its hash from digestAlgorithm: the signature
+    # (a SHA-1 DigestInfo) does not match as a SHA-256 one
+    write("f2-sha1-as-sha256-rsaenc", msg("sha1", OID_SHA256))
 
 
 if __name__ == "__main__":

@@ -177,10 +177,14 @@ PASS="smime=pass $SIGNER"
 MAL='smime=neutral reason="malformed" body.smime-part=1'
 UNSUP="smime=neutral reason=\"unsupported-algorithm\" $SIGNER"
 BAD="smime=fail reason=\"bad-signature\" $SIGNER"
+WEAK="smime=policy reason=\"weak-digest\" $SIGNER"
+MALS="smime=neutral reason=\"malformed\" $SIGNER"
 L_PASS="kind=signed signer=signer@example.org result=pass"
 L_MAL="kind=signed result=neutral reason=malformed"
 L_UNSUP="kind=signed signer=signer@example.org result=neutral reason=unsupported-algorithm"
 L_BAD="kind=signed signer=signer@example.org result=fail reason=bad-signature"
+L_WEAK="kind=signed signer=signer@example.org result=policy reason=weak-digest"
+L_MALS="kind=signed signer=signer@example.org result=neutral reason=malformed"
 RC2="cipher=rc2-40-cbc; strength=weak"
 L_RC2="kind=enveloped cipher=rc2-40-cbc strength=weak"
 UNK="cipher=unknown; strength=strong"
@@ -273,6 +277,15 @@ row rsa-e-256bit           rsa-e-256bit       base   0 "$BAD"     -             
 row rsa-e-257bit           rsa-e-257bit       base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
 row rsa-n-16384bit         rsa-n-16384bit     base   0 "$BAD"     -                         "$L_BAD"                           same
 row rsa-n-16385bit         rsa-n-16385bit     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+# F2 (issue 13): WeakDigests judges the hash the signature was computed
+# with.  A SHA-1 or MD5 signature relabelled sha256 in digestAlgorithm,
+# whose signatureAlgorithm names the real hash, is malformed (the two
+# disagree), not pass; relabelled under rsaEncryption it does not verify
+row f2-sha1-sigalg         f2-sha1-sigalg     base   0 "$WEAK"    -                         "$L_WEAK"                          same
+row f2-sha1-as-sha256      f2-sha1-as-sha256  base   0 "$MALS"    -                         "$L_MALS"                          same
+row f2-sha1-as-sha256-noattr f2-sha1-as-sha256-noattr base 0 "$MALS" -                      "$L_MALS"                          same
+row f2-md5-as-sha256       f2-md5-as-sha256   base   0 "$MALS"    -                         "$L_MALS"                          same
+row f2-sha1-as-sha256-rsaenc f2-sha1-as-sha256-rsaenc base 0 "$BAD" -                       "$L_BAD"                           same
 # RC2 parameters: an unknown version reaches decryption; no IV, or no
 # SEQUENCE, does not parse; RC2 of unknown size is rc2-cbc, weak
 row rc2-version-env        rc2-version-env    base   0 -          "cipher=rc2-cbc; strength=weak; action=none" "kind=enveloped cipher=rc2-cbc strength=weak $NE" same
