@@ -165,7 +165,9 @@ int smime_signer_view_read(asn1_node sd, const unsigned char *der,
  * else (rsaEncryption and other bare public-key OIDs) digestAlgorithm's.
  * Neither field is signed, so a sender can relabel either: 0 with *hash
  * when both name the same hash; SMIME_E_PARSE (malformed) when they
- * disagree; SMIME_E_UNSUPPORTED when either is unknown; SMIME_E_NOMEM.
+ * disagree; SMIME_E_UNSUPPORTED when either is unknown, or when it is a
+ * hash the gateway cannot compute (MD2; *hash still names it, so it can
+ * be judged weak); SMIME_E_NOMEM.
  */
 int smime_signature_hash(const smime_signer_view *v,
 			 gnutls_digest_algorithm_t *hash);

@@ -31,6 +31,8 @@ import os
 import subprocess
 import sys
 
+from md2 import md2
+
 # Set from the command line in main(): tests/e2e_oracle.py imports the
 # DER helpers below without running anything.
 OUT = IN = None
@@ -598,6 +600,7 @@ def main():
     rsa_key_limits(sig)
     many_signers(sig)
     digest_labels()
+    uncomputable()
 
 
 def rsa_key_limits(sig):
@@ -689,6 +692,56 @@ def digest_labels():
     # rsaEncryption takes its hash from digestAlgorithm: the signature
     # (a SHA-1 DigestInfo) does not match as a SHA-256 one
     write("f2-sha1-as-sha256-rsaenc", msg("sha1", OID_SHA256))
+
+
+OID_MD2 = "1.2.840.113549.2.2"
+OID_MD2_RSA = "1.2.840.113549.1.1.2"
+OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+
+
+def md2_signed(content, sigalg=None, attrs=True, who="signer"):
+    """A valid RSA signature over content with MD2, as 1990s clients made
+    them: openssl's SignedData with the digests and the signature redone
+    (messageDigest, then a PKCS#1 v1.5 signature of the MD2 DigestInfo
+    made with `openssl pkeyutl -sign`, which pads the bytes it is given)."""
+    ci = parse(sign(content, attrs=attrs, who=who))
+    si = signer_info(ci)
+    si[2].children[0] = oid(OID_MD2)
+    ci[1][0][1][0].children[0] = oid(OID_MD2)
+    if sigalg is not None:
+        si[4 if attrs else 3].children[0] = oid(sigalg)
+    signed = content
+    if attrs:
+        for a in si[3].children:
+            if encode(a[0]) == encode(oid(OID_MESSAGE_DIGEST)):
+                a[1].children = [Node(0x04, value=md2(content))]
+        si[3].children.sort(key=encode)  # DER orders a SET OF
+        signed = b"\x31" + encode(si[3])[1:]
+    info = encode(Node(0x30, children=[
+        Node(0x30, children=[oid(OID_MD2), Node(0x05)]),
+        Node(0x04, value=md2(signed))]))
+    si.children[-1].value = run("openssl", "pkeyutl", "-sign", "-inkey",
+                                path(who + ".key"), stdin=info)
+    # valid: the certificate's key recovers the DigestInfo
+    pub = run("openssl", "x509", "-in", path(who + ".pem"), "-pubkey",
+              "-noout")
+    with open(path(who + ".pub"), "wb") as f:
+        f.write(pub)
+    if run("openssl", "pkeyutl", "-verifyrecover", "-pubin", "-inkey",
+           path(who + ".pub"), stdin=si.children[-1].value) != info:
+        sys.exit("bad_input_gen: the MD2 signature does not verify")
+    return encode(ci)
+
+
+def uncomputable():
+    """Issue 13: valid signatures with digests the gateway cannot compute
+    (MD2 from 1996, MD4) are unsupported-algorithm, never forged."""
+    write("md2-sig", signed_msg(md2_signed(SIGNED_CONTENT)))
+    write("md2-noattr-sig", signed_msg(md2_signed(SIGNED_CONTENT,
+                                                  attrs=False)))
+    write("md2-sigalg-sig", signed_msg(md2_signed(SIGNED_CONTENT,
+                                                  OID_MD2_RSA)))
+    write("md4-sig", signed_msg(sign(SIGNED_CONTENT, md="md4")))
 
 
 if __name__ == "__main__":

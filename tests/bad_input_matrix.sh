@@ -286,6 +286,12 @@ row f2-sha1-as-sha256      f2-sha1-as-sha256  base   0 "$MALS"    -             
 row f2-sha1-as-sha256-noattr f2-sha1-as-sha256-noattr base 0 "$MALS" -                      "$L_MALS"                          same
 row f2-md5-as-sha256       f2-md5-as-sha256   base   0 "$MALS"    -                         "$L_MALS"                          same
 row f2-sha1-as-sha256-rsaenc f2-sha1-as-sha256-rsaenc base 0 "$BAD" -                       "$L_BAD"                           same
+# Digests the gateway cannot compute (MD2, MD4): valid signatures that are
+# unsupported-algorithm, never bad-signature (issue 13)
+row md2-sig                md2-sig            base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+row md2-noattr-sig         md2-noattr-sig     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+row md2-sigalg-sig         md2-sigalg-sig     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+row md4-sig                md4-sig            base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
 # RC2 parameters: an unknown version reaches decryption; no IV, or no
 # SEQUENCE, does not parse; RC2 of unknown size is rc2-cbc, weak
 row rc2-version-env        rc2-version-env    base   0 -          "cipher=rc2-cbc; strength=weak; action=none" "kind=enveloped cipher=rc2-cbc strength=weak $NE" same
