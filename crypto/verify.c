@@ -33,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OID_SIGNED_DATA "1.2.840.113549.1.7.2"
 #define OID_RSASSA_PSS "1.2.840.113549.1.1.10"
 #define MAX_POOL 10000  /* the caller enforces MaxCertificates first */
 #define MAX_SIGNERS 1000
@@ -158,6 +157,9 @@ typedef struct sd_ctx {
 	const smime_trust *trust;
 	const smime_verify_req *req;
 	asn1_node sd;
+	const unsigned char *ci; /* the ContentInfo: req's, or fixed */
+	size_t ci_len;
+	smime_buf fixed; /* req's with empty SETs made readable */
 	const unsigned char *der; /* the SignedData inside the ContentInfo */
 	size_t len;
 	char *econtent_type;
@@ -185,6 +187,7 @@ static void ctx_free(sd_ctx *c)
 		gnutls_pkcs7_deinit(c->p7);
 	smime_content_free(&c->content);
 	smime_buf_free(&c->econtent); /* plaintext of an opaque message */
+	smime_buf_free(&c->fixed);
 }
 
 static int read_digests(sd_ctx *c)
@@ -288,28 +291,45 @@ static int read_econtent(sd_ctx *c)
 	return ret;
 }
 
-/* Reads the ContentInfo; SMIME_E_PARSE when it is no SignedData. */
-static int ctx_open(sd_ctx *c)
+/* The SignedData of c->ci decoded into c->sd, c->der and c->len its
+ * bytes. */
+static int decode_ci(sd_ctx *c)
 {
-	asn1_node ci = NULL;
-	char *ct = NULL;
-	gnutls_datum_t d;
-	int ret;
+	int ret = smime_cms_signed_data(c->ci, c->ci_len, &c->der, &c->len);
 
-	ret = smime_asn1_decode("SmimeCMS.ContentInfo", c->req->der,
-				c->req->der_len, true, &ci);
-	if (ret == 0)
-		ret = smime_asn1_read_oid(ci, "contentType", &ct);
-	if (ret == 0 && strcmp(ct, OID_SIGNED_DATA) != 0)
-		ret = SMIME_E_PARSE;
-	if (ret == 0)
-		ret = smime_asn1_inner(ci, c->req->der, c->req->der_len,
-				       "content", &c->der, &c->len);
-	free(ct);
-	smime_asn1_free(&ci);
 	if (ret == 0)
 		ret = smime_asn1_decode("SmimeCMS.SignedData", c->der, c->len,
 					true, &c->sd);
+	return ret;
+}
+
+/* The request's SignedData, and when it does not decode, a second try
+ * with its empty SETs of indefinite length made readable
+ * (cms_empty_sets.c); the GnuTLS parser then reads that copy too. */
+static int decode_signed_data(sd_ctx *c)
+{
+	int ret;
+
+	c->ci = c->req->der;
+	c->ci_len = c->req->der_len;
+	ret = decode_ci(c);
+	if (ret != SMIME_E_PARSE)
+		return ret;
+	ret = smime_cms_fix_empty_sets(c->ci, c->ci_len, &c->fixed);
+	if (ret <= 0)
+		return ret < 0 ? ret : SMIME_E_PARSE;
+	c->ci = c->fixed.data;
+	c->ci_len = c->fixed.len;
+	return decode_ci(c);
+}
+
+/* Reads the ContentInfo; SMIME_E_PARSE when it is no SignedData. */
+static int ctx_open(sd_ctx *c)
+{
+	gnutls_datum_t d;
+	int ret;
+
+	ret = decode_signed_data(c);
 	if (ret == 0)
 		ret = smime_asn1_read_oid(c->sd, "encapContentInfo.eContentType",
 					  &c->econtent_type);
@@ -329,10 +349,10 @@ static int ctx_open(sd_ctx *c)
 				   c->econtent.len, false);
 	/* GnuTLS's PKCS#7 parser gates the non-PSS signers (try_forms):
 	 * when it cannot read the bytes, they are malformed for us too. */
-	if (c->req->der_len > UINT_MAX || gnutls_pkcs7_init(&c->p7) < 0)
+	if (c->ci_len > UINT_MAX || gnutls_pkcs7_init(&c->p7) < 0)
 		return SMIME_E_NOMEM;
-	d.data = (unsigned char *)c->req->der;
-	d.size = (unsigned)c->req->der_len;
+	d.data = (unsigned char *)c->ci;
+	d.size = (unsigned)c->ci_len;
 	if (gnutls_pkcs7_import(c->p7, &d, GNUTLS_X509_FMT_DER) < 0) {
 		gnutls_pkcs7_deinit(c->p7);
 		c->p7 = NULL;

@@ -601,6 +601,7 @@ def main():
     many_signers(sig)
     digest_labels()
     uncomputable()
+    empty_sets()
 
 
 def rsa_key_limits(sig):
@@ -742,6 +743,35 @@ def uncomputable():
     write("md2-sigalg-sig", signed_msg(md2_signed(SIGNED_CONTENT,
                                                   OID_MD2_RSA)))
     write("md4-sig", signed_msg(sign(SIGNED_CONTENT, md="md4")))
+
+
+def with_empty_set(sig_der, tag, indef):
+    """sig_der with an empty certificates [0] (tag 0xa0: its certificate
+    gone) or crls [1] (0xa1: added) SET, of definite or indefinite
+    length: valid BER either way (RFC 5652 5.1)."""
+    ci = parse(sig_der)
+    sd = ci[1][0]
+    empty = Node(tag, children=[], indef=indef)
+    k = next((i for i, c in enumerate(sd.children) if c.tag == tag), None)
+    if k is None:
+        sd.children.insert(len(sd.children) - 1, empty)  # before signerInfos
+    else:
+        sd.children[k] = empty
+    return encode(ci)
+
+
+def empty_sets():
+    """Issue 13: empty certificates and crls SETs, as streaming encoders
+    write them (indefinite length) and as DER does."""
+    ber = sign(SIGNED_CONTENT, stream=True)
+    ber_opaque = sign(SIGNED_CONTENT, opaque=True, stream=True)
+    der = sign(SIGNED_CONTENT)
+    write("empty-crls-ber-sig", signed_msg(with_empty_set(ber, 0xa1, True)))
+    write("empty-certs-ber-sig", signed_msg(with_empty_set(ber, 0xa0, True)))
+    write("empty-crls-ber-opaque",
+          opaque_msg(with_empty_set(ber_opaque, 0xa1, True)))
+    write("empty-crls-der-sig", signed_msg(with_empty_set(der, 0xa1, False)))
+    write("empty-certs-der-sig", signed_msg(with_empty_set(der, 0xa0, False)))
 
 
 if __name__ == "__main__":

@@ -179,12 +179,14 @@ UNSUP="smime=neutral reason=\"unsupported-algorithm\" $SIGNER"
 BAD="smime=fail reason=\"bad-signature\" $SIGNER"
 WEAK="smime=policy reason=\"weak-digest\" $SIGNER"
 MALS="smime=neutral reason=\"malformed\" $SIGNER"
+NOCERT="smime=permerror reason=\"no-certificate\" ${SIGNER#* }"
 L_PASS="kind=signed signer=signer@example.org result=pass"
 L_MAL="kind=signed result=neutral reason=malformed"
 L_UNSUP="kind=signed signer=signer@example.org result=neutral reason=unsupported-algorithm"
 L_BAD="kind=signed signer=signer@example.org result=fail reason=bad-signature"
 L_WEAK="kind=signed signer=signer@example.org result=policy reason=weak-digest"
 L_MALS="kind=signed signer=signer@example.org result=neutral reason=malformed"
+L_NOCERT="kind=signed result=permerror reason=no-certificate"
 RC2="cipher=rc2-40-cbc; strength=weak"
 L_RC2="kind=enveloped cipher=rc2-40-cbc strength=weak"
 UNK="cipher=unknown; strength=strong"
@@ -292,6 +294,13 @@ row md2-sig                md2-sig            base   0 "$UNSUP"   -             
 row md2-noattr-sig         md2-noattr-sig     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
 row md2-sigalg-sig         md2-sigalg-sig     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
 row md4-sig                md4-sig            base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+# Empty certificates [0] and crls [1] SETs are valid BER, indefinite length
+# too (issue 13): they parse; without its certificate the signer has none
+row empty-crls-ber-sig     empty-crls-ber-sig base   0 "$PASS"    -                         "$L_PASS"                          same
+row empty-certs-ber-sig    empty-certs-ber-sig base  0 "$NOCERT"  -                         "$L_NOCERT"                        same
+row empty-crls-ber-opaque  empty-crls-ber-opaque base 0 "smime=pass ${SIGNER/part=1/part=TEXT}" - "kind=opaque-signed signer=signer@example.org result=pass" same
+row empty-crls-der-sig     empty-crls-der-sig base   0 "$PASS"    -                         "$L_PASS"                          same
+row empty-certs-der-sig    empty-certs-der-sig base  0 "$NOCERT"  -                         "$L_NOCERT"                        same
 # RC2 parameters: an unknown version reaches decryption; no IV, or no
 # SEQUENCE, does not parse; RC2 of unknown size is rc2-cbc, weak
 row rc2-version-env        rc2-version-env    base   0 -          "cipher=rc2-cbc; strength=weak; action=none" "kind=enveloped cipher=rc2-cbc strength=weak $NE" same
