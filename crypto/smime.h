@@ -460,7 +460,7 @@ typedef struct smime_trust_config {
 					  * "sha224", "sha256", "sha384",
 					  * "sha512") */
 	size_t nweak_digests;
-	unsigned min_rsa_bits; /* MinRSABits; 0 means 2048 */
+	unsigned min_rsa_bits; /* MinRSABits (RSA and DSA keys); 0: 2048 */
 } smime_trust_config;
 
 /* Loads a trust store.  Every problem (unreadable file, no certificate

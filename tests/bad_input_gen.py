@@ -55,6 +55,19 @@ def run(*cmd, stdin=None):
 
 # --- keys ------------------------------------------------------------------
 
+def issue(name, sect, serial, keyopts=(), newkey="rsa:2048"):
+    """name.key and name.pem, a certificate the CA issued, with the
+    extensions of ext.cnf section sect."""
+    run("openssl", "req", "-new", "-newkey", newkey, *keyopts,
+        "-nodes", "-keyout", path(name + ".key"), "-out",
+        path(name + ".csr"), "-subj", "/O=Bad Input/CN=" + name)
+    run("openssl", "x509", "-req", "-in", path(name + ".csr"),
+        "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+        "-set_serial", serial, "-days", "30", "-extfile",
+        path("ext.cnf"), "-extensions", sect, "-out",
+        path(name + ".pem"))
+
+
 def make_keys():
     os.makedirs(path("ks"), mode=0o700, exist_ok=True)
     run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
@@ -66,16 +79,6 @@ def make_keys():
                 "keyUsage=keyEncipherment,digitalSignature\n"
                 "[signer]\nsubjectAltName=email:signer@example.org\n"
                 "keyUsage=digitalSignature\nextendedKeyUsage=emailProtection\n")
-
-    def issue(name, sect, serial, keyopts=()):
-        run("openssl", "req", "-new", "-newkey", "rsa:2048", *keyopts,
-            "-nodes", "-keyout", path(name + ".key"), "-out",
-            path(name + ".csr"), "-subj", "/O=Bad Input/CN=" + name)
-        run("openssl", "x509", "-req", "-in", path(name + ".csr"),
-            "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
-            "-set_serial", serial, "-days", "30", "-extfile",
-            path("ext.cnf"), "-extensions", sect, "-out",
-            path(name + ".pem"))
 
     issue("alice", "alice", "0x7a01")
     issue("signer", "signer", "0x5e02")
@@ -602,6 +605,7 @@ def main():
     digest_labels()
     uncomputable()
     empty_sets()
+    dsa_signers()
 
 
 def rsa_key_limits(sig):
@@ -772,6 +776,18 @@ def empty_sets():
           opaque_msg(with_empty_set(ber_opaque, 0xa1, True)))
     write("empty-crls-der-sig", signed_msg(with_empty_set(der, 0xa1, False)))
     write("empty-certs-der-sig", signed_msg(with_empty_set(der, 0xa0, False)))
+
+
+def dsa_signers():
+    """Issue 13: DSA signer keys are held to MinRSABits like RSA ones.
+    Signers dsa1024 and dsa2048 (serials 5e04, 5e05) sign the content."""
+    for bits, serial in ((1024, "0x5e04"), (2048, "0x5e05")):
+        name = "dsa%d" % bits
+        run("openssl", "genpkey", "-genparam", "-algorithm", "DSA",
+            "-pkeyopt", "dsa_paramgen_bits:%d" % bits, "-out",
+            path(name + ".par"))
+        issue(name, "signer", serial, newkey="dsa:" + path(name + ".par"))
+        write(name + "-sig", signed_msg(sign(SIGNED_CONTENT, who=name)))
 
 
 if __name__ == "__main__":

@@ -301,6 +301,9 @@ row empty-certs-ber-sig    empty-certs-ber-sig base  0 "$NOCERT"  -             
 row empty-crls-ber-opaque  empty-crls-ber-opaque base 0 "smime=pass ${SIGNER/part=1/part=TEXT}" - "kind=opaque-signed signer=signer@example.org result=pass" same
 row empty-crls-der-sig     empty-crls-der-sig base   0 "$PASS"    -                         "$L_PASS"                          same
 row empty-certs-der-sig    empty-certs-der-sig base  0 "$NOCERT"  -                         "$L_NOCERT"                        same
+# DSA signer keys are held to MinRSABits (2048) too (issue 13)
+row dsa1024-sig            dsa1024-sig        base   0 "smime=policy reason=\"weak-key\" ${SIGNER/5e02/5e04}" - "kind=signed signer=signer@example.org result=policy reason=weak-key" same
+row dsa2048-sig            dsa2048-sig        base   0 "smime=pass ${SIGNER/5e02/5e05}" - "$L_PASS"            same
 # RC2 parameters: an unknown version reaches decryption; no IV, or no
 # SEQUENCE, does not parse; RC2 of unknown size is rc2-cbc, weak
 row rc2-version-env        rc2-version-env    base   0 -          "cipher=rc2-cbc; strength=weak; action=none" "kind=enveloped cipher=rc2-cbc strength=weak $NE" same
