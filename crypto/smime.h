@@ -342,11 +342,13 @@ typedef enum {
 	SMIME_KIND_OPAQUE_SIGNED,  /* SignedData with encapsulated content */
 	SMIME_KIND_ENVELOPED,      /* EnvelopedData */
 	SMIME_KIND_AUTH_ENVELOPED, /* AuthEnvelopedData */
-	SMIME_KIND_OTHER           /* another CMS content type */
+	SMIME_KIND_OTHER,          /* another CMS content type */
+	SMIME_KIND_CERTS_ONLY      /* SignedData without SignerInfos (RFC 8551
+				    * 3.6): certificates, no signature */
 } smime_kind;
 
-/* "signed", "opaque-signed", "enveloped", "authEnveloped", "none",
- * "other". */
+/* "signed", "opaque-signed", "certs-only", "enveloped", "authEnveloped",
+ * "none", "other". */
 const char *smime_kind_name(smime_kind k);
 
 typedef enum {
@@ -403,7 +405,8 @@ typedef struct smime_cms_limits {
 void smime_cms_limits_default(smime_cms_limits *l);
 
 typedef struct smime_cms_info {
-	smime_kind kind; /* SIGNED means SignedData without eContent */
+	smime_kind kind; /* SIGNED means SignedData without eContent,
+			  * CERTS_ONLY one without SignerInfos */
 	char *content_type_oid;
 	/* EnvelopedData / AuthEnvelopedData */
 	const smime_cipher_info *cipher; /* NULL when the OID is unknown */

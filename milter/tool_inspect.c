@@ -163,7 +163,8 @@ static void json_layer(FILE *o, const smime_layer *l)
 		}
 		fputc(']', o);
 	}
-	if (l->kind == SMIME_KIND_SIGNED || l->kind == SMIME_KIND_OPAQUE_SIGNED) {
+	if (l->kind == SMIME_KIND_SIGNED || l->kind == SMIME_KIND_OPAQUE_SIGNED ||
+	    l->kind == SMIME_KIND_CERTS_ONLY) {
 		fputs(",\"signers\":[", o);
 		for (size_t i = 0; i < l->cms.nsigners; i++) {
 			if (i)

@@ -606,6 +606,7 @@ def main():
     uncomputable()
     empty_sets()
     dsa_signers()
+    kinds()
 
 
 def rsa_key_limits(sig):
@@ -788,6 +789,34 @@ def dsa_signers():
             path(name + ".par"))
         issue(name, "signer", serial, newkey="dsa:" + path(name + ".par"))
         write(name + "-sig", signed_msg(sign(SIGNED_CONTENT, who=name)))
+
+
+def certs_only_msg(der):
+    return SIG_HDR + (
+        b"Content-Type: application/pkcs7-mime; smime-type=certs-only; "
+        b"name=smime.p7c\r\nContent-Transfer-Encoding: base64\r\n"
+        b"Content-Disposition: attachment; filename=smime.p7c\r\n\r\n"
+        + b64(der))
+
+
+def kinds():
+    """Issue 13: what a layer is called.  A SignedData without SignerInfos
+    is certs-only (RFC 8551 3.6), as openssl crl2pkcs7 makes it and as a
+    streaming encoder would (empty SETs of indefinite length); a
+    signed-data pkcs7-mime entity is opaque-signed even when it carries
+    no eContent or its SignedData does not decode."""
+    certs = run("openssl", "crl2pkcs7", "-nocrl", "-certfile",
+                path("signer.pem"), "-outform", "DER")
+    write("certs-only", certs_only_msg(certs))
+    ci = parse(certs)
+    sd = ci[1][0]
+    ci.indef = ci[1].indef = sd.indef = True
+    sd[1].indef = sd.children[-1].indef = True  # digestAlgorithms, signerInfos
+    write("certs-only-ber", certs_only_msg(encode(ci)))
+    write("opaque-detached", opaque_msg(sign(SIGNED_CONTENT)))
+    ci = parse(sign(SIGNED_CONTENT, opaque=True))
+    ci[1][0].children[0] = Node(0x04, value=b"\x01")  # version: no INTEGER
+    write("opaque-garbled", opaque_msg(encode(ci)))
 
 
 if __name__ == "__main__":

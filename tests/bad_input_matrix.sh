@@ -304,6 +304,13 @@ row empty-certs-der-sig    empty-certs-der-sig base  0 "$NOCERT"  -             
 # DSA signer keys are held to MinRSABits (2048) too (issue 13)
 row dsa1024-sig            dsa1024-sig        base   0 "smime=policy reason=\"weak-key\" ${SIGNER/5e02/5e04}" - "kind=signed signer=signer@example.org result=policy reason=weak-key" same
 row dsa2048-sig            dsa2048-sig        base   0 "smime=pass ${SIGNER/5e02/5e05}" - "$L_PASS"            same
+# Kinds (issue 13): a SignedData without SignerInfos is certs-only, with no
+# signature and so no A-R; a signed-data pkcs7-mime entity is opaque-signed
+# whether or not it verifies (no eContent, a SignedData that does not decode)
+row certs-only             certs-only         base   0 -          -                         "kind=certs-only"                  same
+row certs-only-ber         certs-only-ber     base   0 -          -                         "kind=certs-only"                  same
+row opaque-detached        opaque-detached    base   0 "${MALS/part=1/part=TEXT}" -         "kind=opaque-signed signer=signer@example.org result=neutral reason=malformed" same
+row opaque-garbled         opaque-garbled     base   0 "${MAL/part=1/part=TEXT}" -          "kind=opaque-signed result=neutral reason=malformed" same
 # RC2 parameters: an unknown version reaches decryption; no IV, or no
 # SEQUENCE, does not parse; RC2 of unknown size is rc2-cbc, weak
 row rc2-version-env        rc2-version-env    base   0 -          "cipher=rc2-cbc; strength=weak; action=none" "kind=enveloped cipher=rc2-cbc strength=weak $NE" same

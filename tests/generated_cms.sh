@@ -171,6 +171,52 @@ for mode in detached opaque; do
 	is "$(jv "$f" layers.0.signers.0.sig_alg)" rsaEncryption "$mode: signature algorithm"
 done
 
+# --- kinds: certs-only, and opaque-signed whatever it holds (issue 13) ----
+# p7m FILE SMIME-TYPE DER: a message whose body is that pkcs7-mime entity
+p7m() {
+	{ printf 'From: signer@example.org\r\nTo: rcpt@example.org\r\n'
+	  printf 'Subject: generated\r\nMIME-Version: 1.0\r\n'
+	  printf 'Content-Type: application/pkcs7-mime; smime-type=%s; name=smime.p7m\r\n' "$2"
+	  printf 'Content-Transfer-Encoding: base64\r\n\r\n'
+	  base64 -w 76 "$3" | sed 's/$/\r/'; } > "$1"
+}
+der=$(rnd)
+if openssl crl2pkcs7 -nocrl -certfile "$signer.pem" -outform DER -out "$der" 2>/dev/null; then
+	f=$(rnd)
+	p7m "$f" certs-only "$der"
+	inspect "$f"
+	is "$?" 0 "certs-only: inspect exits 0"
+	is "$(jv "$f" kind)" certs-only "certs-only: message kind"
+	is "$(jv "$f" layers.0.kind)" certs-only "certs-only: layer kind"
+	is "$(jv "$f" layers.0.certificates)" 1 "certs-only: one certificate"
+	is "$(jv "$f" "layers.0.signers.#")" 0 "certs-only: no signer"
+	"$SMIME_TOOL" inspect "$f" > "$f.txt" 2>&1
+	is "$(sed -n 2p "$f.txt")" "layer 0 part=TEXT kind=certs-only" \
+		"certs-only: the text form names the kind"
+	"$SMIME_TOOL" inspect --json --trust "$ca.pem" "$f" > "$f.json" 2>&1
+	"$PY" -c 'import json, sys; d = json.load(open(sys.argv[1]))
+sys.exit("authentication_results" in d or "verdict" in d["layers"][0])' "$f.json"
+	ok $? "certs-only: no signature, so no verdict and no Authentication-Results"
+	f=$(rnd)
+	p7m "$f" signed-data "$der"
+	inspect "$f"
+	is "$(jv "$f" kind)" certs-only "certs-only: also when announced as signed-data"
+else
+	fail "openssl crl2pkcs7 makes a certs-only SignedData"
+fi
+if openssl cms -sign -binary -in "$msg" -outform DER -out "$der" \
+	-signer "$signer.pem" -inkey "$signer.key" 2>/dev/null; then
+	f=$(rnd)
+	p7m "$f" signed-data "$der"
+	inspect "$f"
+	is "$(jv "$f" kind)" opaque-signed "signed-data without eContent: opaque-signed"
+	"$SMIME_TOOL" inspect "$f" > "$f.txt" 2>&1
+	is "$(sed -n 1p "$f.txt")" "$f: kind=opaque-signed" \
+		"signed-data without eContent: the text form says opaque-signed"
+else
+	fail "openssl cms -sign (DER, detached)"
+fi
+
 # --- plain mail is not S/MIME -------------------------------------------
 f=$(rnd)
 printf 'From: a@example.org\r\nTo: b@example.org\r\nSubject: plain\r\n\r\nNo S/MIME here.\r\n' > "$f"
