@@ -182,6 +182,7 @@ static int verdict_unreadable(walker *w, smime_layer *l)
 	l->checks->problems = SMIME_REASON_BIT(SMIME_REASON_MALFORMED);
 	l->checks->result = SMIME_RESULT_NEUTRAL;
 	l->checks->reason = SMIME_REASON_MALFORMED;
+	l->checks->match = SMIME_SIGMATCH_BAD;
 	return SMIME_OK;
 }
 
@@ -443,6 +444,7 @@ void smime_analyze_opts_default(smime_analyze_opts *o)
 static int analyze_raw(walker *w, const unsigned char *buf, size_t len)
 {
 	smime_buf der = SMIME_BUF_INIT;
+	signed_bytes content = {w->opts->content, w->opts->content_len};
 	int rc;
 
 	/* Raw DER is copied too, so that the facts never point into the
@@ -458,8 +460,8 @@ static int analyze_raw(walker *w, const unsigned char *buf, size_t len)
 			l->error = SMIME_E_PARSE;
 		goto cleanup;
 	}
-	rc = read_cms(w, der.data, der.len, SMIME_KIND_OTHER, "TEXT", 0, NULL,
-		      false);
+	rc = read_cms(w, der.data, der.len, SMIME_KIND_OTHER, "TEXT", 0,
+		      content.p != NULL ? &content : NULL, false);
 	keep_der(w, 0, &der);
 cleanup:
 	smime_buf_free(&der);
@@ -506,7 +508,8 @@ int smime_analyze(const unsigned char *buf, size_t len,
 	w.opts = opts;
 	w.facts = facts;
 	w.now = opts->now ? opts->now : time(NULL);
-	if (top_headers == NULL && smime_cms_looks_raw(buf, len))
+	if (top_headers == NULL &&
+	    (opts->content != NULL || smime_cms_looks_raw(buf, len)))
 		return analyze_raw(&w, buf, len);
 	rc = smime_mime_parse(buf, len, top_headers, &opts->mime, &root);
 	if (rc < 0)

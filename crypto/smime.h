@@ -527,6 +527,24 @@ smime_result smime_reason_result(smime_reason r);
 int smime_result_by_name(const char *name, smime_result *out);
 
 /*
+ * Whether a SignerInfo's signature matches its content, whatever the trust
+ * in its signer (smime-tool inspect --content, SPEC section 3).
+ */
+typedef enum {
+	SMIME_SIGMATCH_UNCHECKED = 0, /* not checked: no content to check it
+				       * against */
+	SMIME_SIGMATCH_OK,            /* it matches */
+	SMIME_SIGMATCH_BAD,           /* it does not, or the SignerInfo
+				       * contradicts itself (malformed) */
+	SMIME_SIGMATCH_UNSUPPORTED    /* it cannot be checked here: an
+				       * algorithm or key the gateway does not
+				       * use, or no certificate for the signer */
+} smime_sigmatch;
+
+/* "ok", "bad", "unsupported"; NULL for SMIME_SIGMATCH_UNCHECKED. */
+const char *smime_sigmatch_name(smime_sigmatch m);
+
+/*
  * The verdict on one SignerInfo.  result and reason follow SPEC section
  * 7; problems holds the bit of every reason found, so logs and tests can
  * see all of them although the header carries one.  When several checks
@@ -546,6 +564,7 @@ typedef struct smime_sigcheck {
 	smime_result result;
 	smime_reason reason;    /* SMIME_REASON_NONE for pass */
 	uint32_t problems;      /* SMIME_REASON_BIT set */
+	smime_sigmatch match;   /* the signature alone */
 	bool lf_form;           /* detached content verified only in its
 				 * bare-LF form (a signer that did not
 				 * canonicalise) */
@@ -641,6 +660,12 @@ typedef struct smime_analyze_opts {
 	 * together (0: SMIME_MAX_SIGNATURES).  The signatures after them
 	 * are not checked, only counted (smime_facts). */
 	unsigned max_signatures;
+	/* The content a detached SignedData signs, when the buffer is one
+	 * (smime-tool inspect --content): the buffer is then read as a raw
+	 * CMS file whatever it looks like, and verified against this
+	 * content as a multipart/signed's first part is.  NULL: none. */
+	const unsigned char *content;
+	size_t content_len;
 } smime_analyze_opts;
 
 #define SMIME_MAX_SIGNATURES 100 /* MaxSignatures default */

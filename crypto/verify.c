@@ -106,6 +106,13 @@ smime_result smime_reason_result(smime_reason r)
 						: SMIME_RESULT_NONE;
 }
 
+const char *smime_sigmatch_name(smime_sigmatch m)
+{
+	static const char *const names[] = {NULL, "ok", "bad", "unsupported"};
+
+	return (unsigned)m < sizeof(names) / sizeof(names[0]) ? names[m] : NULL;
+}
+
 int smime_result_by_name(const char *name, smime_result *out)
 {
 	for (size_t i = 0; name != NULL &&
@@ -511,16 +518,20 @@ static int check_signature(sd_ctx *c, const smime_signer_view *v,
 	ret = try_forms(c, v, crt, out);
 	switch (ret) {
 	case 0:
+		out->match = SMIME_SIGMATCH_OK;
 		return 0;
 	case SMIME_E_NOMEM:
 		return ret;
 	case SMIME_E_CRYPTO:
+		out->match = SMIME_SIGMATCH_BAD;
 		out->problems |= BIT(BAD_SIGNATURE);
 		return 0;
 	case SMIME_E_UNSUPPORTED:
+		out->match = SMIME_SIGMATCH_UNSUPPORTED;
 		out->problems |= BIT(UNSUPPORTED_ALGORITHM);
 		return 0;
 	default:
+		out->match = SMIME_SIGMATCH_BAD;
 		out->problems |= BIT(MALFORMED);
 		return 0;
 	}
@@ -549,10 +560,13 @@ static int check_hash(const sd_ctx *c, const smime_signer_view *v,
 	*usable = ret == 0;
 	if (ret == SMIME_E_NOMEM)
 		return ret;
-	if (ret == SMIME_E_PARSE)
+	if (ret == SMIME_E_PARSE) {
 		out->problems |= BIT(MALFORMED);
-	else if (ret < 0)
+		out->match = SMIME_SIGMATCH_BAD;
+	} else if (ret < 0) {
 		out->problems |= BIT(UNSUPPORTED_ALGORITHM);
+		out->match = SMIME_SIGMATCH_UNSUPPORTED;
+	}
 	if (hash != GNUTLS_DIG_UNKNOWN &&
 	    smime_trust_digest_weak(c->trust, hash))
 		out->problems |= BIT(WEAK_DIGEST);
@@ -571,6 +585,7 @@ static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 	if (ret < 0) {
 		if (ret != SMIME_E_NOMEM) {
 			out->problems |= BIT(MALFORMED);
+			out->match = SMIME_SIGMATCH_BAD;
 			ret = 0;
 		}
 		goto cleanup;
@@ -586,6 +601,8 @@ static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 	crt = find_cert(c, &v);
 	if (crt == NULL) {
 		out->problems |= BIT(NO_CERTIFICATE);
+		if (hash_usable)
+			out->match = SMIME_SIGMATCH_UNSUPPORTED;
 		goto cleanup;
 	}
 	ret = cert_names(crt, out);
@@ -646,6 +663,7 @@ int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
 			goto cleanup;
 		}
 		v->problems = BIT(MALFORMED);
+		v->match = SMIME_SIGMATCH_BAD;
 		decide(v);
 		*out = v;
 		*nout = 1;
