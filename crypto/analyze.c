@@ -8,8 +8,10 @@
  * two parts is a signed layer that cannot be read); at an application/pkcs7-mime entity it reads the
  * ContentInfo, and for opaque SignedData it parses the encapsulated
  * content as a new MIME entity and descends into it.  Encrypted layers end
- * the walk below them (no keys here).  message/rfc822 attachments are a
- * different message and are not entered.
+ * the walk below them (no keys here), and so does a certs-only SignedData
+ * (no SignerInfo: certificates, no signature, no content RFC 8551 3.6
+ * knows of).  message/rfc822 attachments are a different message and are
+ * not entered.  layer_kind() says what each layer is called.
  *
  * Bad input never fails the analysis: a layer that cannot be decoded
  * carries its error and the walk goes on.  Only resource errors fail.
@@ -146,6 +148,8 @@ static smime_kind announced_kind(const smime_part *p)
 		return SMIME_KIND_AUTH_ENVELOPED;
 	if (smime_ascii_casecmp(t, "signed-data") == 0)
 		return SMIME_KIND_OPAQUE_SIGNED;
+	if (smime_ascii_casecmp(t, "certs-only") == 0)
+		return SMIME_KIND_CERTS_ONLY;
 	return SMIME_KIND_OTHER;
 }
 
@@ -181,6 +185,7 @@ static int verdict_unreadable(walker *w, smime_layer *l)
 	l->checks->problems = SMIME_REASON_BIT(SMIME_REASON_MALFORMED);
 	l->checks->result = SMIME_RESULT_NEUTRAL;
 	l->checks->reason = SMIME_REASON_MALFORMED;
+	l->checks->match = SMIME_SIGMATCH_BAD;
 	return SMIME_OK;
 }
 
@@ -228,10 +233,34 @@ static void set_strength(walker *w, smime_layer *l)
 			      : SMIME_STRENGTH_UNKNOWN;
 }
 
-/* Reads one ContentInfo into a new layer; descends into opaque content. */
+/*
+ * The kind of layer l, from what its DER is and where it sits (SPEC 3): a
+ * SignedData is `signed` as a multipart/signed signature, `opaque-signed`
+ * as a pkcs7-mime entity whatever it holds (no eContent, or not even
+ * decoding: a sender cannot make it look detached), and what its
+ * structure says in a raw CMS file; without SignerInfos it is
+ * `certs-only` anywhere, and so is an unreadable entity announced as
+ * such.  DER that is no ContentInfo takes what the MIME type announced.
+ */
+static smime_kind layer_kind(const smime_layer *l, smime_kind fallback,
+			     bool detached, bool p7m)
+{
+	smime_kind k = l->cms.kind != SMIME_KIND_NONE ? l->cms.kind : fallback;
+
+	if (k != SMIME_KIND_SIGNED && k != SMIME_KIND_OPAQUE_SIGNED)
+		return k;
+	if (detached)
+		return SMIME_KIND_SIGNED;
+	if (p7m && l->error != 0 && fallback == SMIME_KIND_CERTS_ONLY)
+		return SMIME_KIND_CERTS_ONLY;
+	return p7m ? SMIME_KIND_OPAQUE_SIGNED : k;
+}
+
+/* Reads one ContentInfo into a new layer (p7m: from a pkcs7-mime entity);
+ * descends into opaque content. */
 static int read_cms(walker *w, const unsigned char *der, size_t len,
 		    smime_kind fallback, const char *part, unsigned level,
-		    const signed_bytes *detached)
+		    const signed_bytes *detached, bool p7m)
 {
 	smime_layer *l;
 	size_t idx;
@@ -247,11 +276,7 @@ static int read_cms(walker *w, const unsigned char *der, size_t len,
 			return rc;
 		l->error = rc;
 	}
-	if (l->cms.kind != SMIME_KIND_NONE)
-		l->kind = l->cms.kind;
-	if (detached != NULL && (l->kind == SMIME_KIND_OPAQUE_SIGNED ||
-				 l->kind == SMIME_KIND_SIGNED))
-		l->kind = SMIME_KIND_SIGNED;
+	l->kind = layer_kind(l, fallback, detached != NULL, p7m);
 	set_strength(w, l);
 	rc = verify_layer(w, l, der, len, detached);
 	if (rc < 0)
@@ -286,6 +311,8 @@ static void keep_der(walker *w, size_t idx, smime_buf *der)
 	}
 }
 
+/* detached: the signed content of a multipart/signed whose signature p
+ * is; NULL for a pkcs7-mime entity. */
 static int read_entity_cms(walker *w, const unsigned char *buf,
 			   const smime_part *p, smime_kind fallback,
 			   const char *part, unsigned level,
@@ -309,7 +336,8 @@ static int read_entity_cms(walker *w, const unsigned char *buf,
 		goto cleanup;
 	}
 	idx = w->facts->nlayers;
-	rc = read_cms(w, der.data, der.len, fallback, part, level, detached);
+	rc = read_cms(w, der.data, der.len, fallback, part, level, detached,
+		      detached == NULL);
 	keep_der(w, idx, &der);
 cleanup:
 	smime_buf_free(&der);
@@ -419,6 +447,7 @@ void smime_analyze_opts_default(smime_analyze_opts *o)
 static int analyze_raw(walker *w, const unsigned char *buf, size_t len)
 {
 	smime_buf der = SMIME_BUF_INIT;
+	signed_bytes content = {w->opts->content, w->opts->content_len};
 	int rc;
 
 	/* Raw DER is copied too, so that the facts never point into the
@@ -434,7 +463,8 @@ static int analyze_raw(walker *w, const unsigned char *buf, size_t len)
 			l->error = SMIME_E_PARSE;
 		goto cleanup;
 	}
-	rc = read_cms(w, der.data, der.len, SMIME_KIND_OTHER, "TEXT", 0, NULL);
+	rc = read_cms(w, der.data, der.len, SMIME_KIND_OTHER, "TEXT", 0,
+		      content.p != NULL ? &content : NULL, false);
 	keep_der(w, 0, &der);
 cleanup:
 	smime_buf_free(&der);
@@ -460,7 +490,8 @@ int smime_analyze(const unsigned char *buf, size_t len,
 	w.opts = opts;
 	w.facts = facts;
 	w.now = opts->now ? opts->now : time(NULL);
-	if (top_headers == NULL && smime_cms_looks_raw(buf, len))
+	if (top_headers == NULL &&
+	    (opts->content != NULL || smime_cms_looks_raw(buf, len)))
 		return analyze_raw(&w, buf, len);
 	rc = smime_mime_parse(buf, len, top_headers, &opts->mime, &root);
 	if (rc < 0)

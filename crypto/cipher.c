@@ -227,6 +227,8 @@ const char *smime_kind_name(smime_kind k)
 		return "signed";
 	case SMIME_KIND_OPAQUE_SIGNED:
 		return "opaque-signed";
+	case SMIME_KIND_CERTS_ONLY:
+		return "certs-only";
 	case SMIME_KIND_ENVELOPED:
 		return "enveloped";
 	case SMIME_KIND_AUTH_ENVELOPED:

@@ -333,25 +333,35 @@ void smime_cms_limits_default(smime_cms_limits *l)
 	l->max_certificates = DEFAULT_MAX_CERTIFICATES;
 }
 
-int smime_cms_read(const unsigned char *der, size_t len,
-		   const smime_cms_limits *limits, smime_cms_info *info)
+int smime_cms_signed_data(const unsigned char *der, size_t len,
+			  const unsigned char **sd, size_t *sdlen)
 {
-	smime_cms_limits deflimits;
+	asn1_node ci = NULL;
+	char *ct = NULL;
+	int ret;
+
+	ret = smime_asn1_decode("SmimeCMS.ContentInfo", der, len, true, &ci);
+	if (ret == 0)
+		ret = smime_asn1_read_oid(ci, "contentType", &ct);
+	if (ret == 0 && strcmp(ct, OID_SIGNED_DATA) != 0)
+		ret = SMIME_E_PARSE;
+	if (ret == 0)
+		ret = smime_asn1_inner(ci, der, len, "content", sd, sdlen);
+	free(ct);
+	smime_asn1_free(&ci);
+	return ret;
+}
+
+static int read_content_info(const unsigned char *der, size_t len,
+			     const smime_cms_limits *limits,
+			     smime_cms_info *info)
+{
 	asn1_node ci = NULL;
 	const unsigned char *inner;
 	size_t innerlen;
 	const char *ct;
 	int ret;
 
-	if (info == NULL)
-		return SMIME_E_ARG;
-	memset(info, 0, sizeof(*info));
-	if (der == NULL)
-		return SMIME_E_ARG;
-	if (limits == NULL) {
-		smime_cms_limits_default(&deflimits);
-		limits = &deflimits;
-	}
 	/* Trailing zero bytes are block padding some encoders leave. */
 	ret = smime_asn1_decode("SmimeCMS.ContentInfo", der, len, true, &ci);
 	if (ret < 0)
@@ -387,6 +397,39 @@ int smime_cms_read(const unsigned char *der, size_t len,
 			limits, info);
 cleanup:
 	smime_asn1_free(&ci);
+	return ret;
+}
+
+int smime_cms_read(const unsigned char *der, size_t len,
+		   const smime_cms_limits *limits, smime_cms_info *info)
+{
+	smime_cms_limits deflimits;
+	smime_buf fixed = SMIME_BUF_INIT;
+	int ret;
+
+	if (info == NULL)
+		return SMIME_E_ARG;
+	memset(info, 0, sizeof(*info));
+	if (der == NULL)
+		return SMIME_E_ARG;
+	if (limits == NULL) {
+		smime_cms_limits_default(&deflimits);
+		limits = &deflimits;
+	}
+	ret = read_content_info(der, len, limits, info);
+	if (ret != SMIME_E_PARSE)
+		return ret;
+	/* A second try with empty SETs of indefinite length made readable
+	 * (cms_empty_sets.c).  Only a SignedData is rewritten, and its info
+	 * keeps no view into the bytes, so the copy goes once read. */
+	ret = smime_cms_fix_empty_sets(der, len, &fixed);
+	if (ret > 0) {
+		smime_cms_info_free(info);
+		ret = read_content_info(fixed.data, fixed.len, limits, info);
+	} else if (ret == 0) {
+		ret = SMIME_E_PARSE;
+	}
+	smime_buf_free(&fixed);
 	return ret;
 }
 

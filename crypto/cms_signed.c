@@ -1,6 +1,7 @@
 /*
  * cms_signed.c - reads SignedData (RFC 5652 section 5) without verifying
- * it: opaque or detached, the encapsulated content, the certificate
+ * it: opaque, detached or certs-only (no SignerInfo), the encapsulated
+ * content, the certificate
  * count, and per SignerInfo the signer's identifier, digest and signature
  * algorithm, whether signed attributes are present, and the e-mail
  * address of the signer's certificate when the SignedData carries it.
@@ -366,6 +367,27 @@ static int read_econtent(const unsigned char *der, size_t len,
 	return ret;
 }
 
+/* What the SignedData is: certs-only without SignerInfos (RFC 8551 3.6),
+ * else opaque with an eContent (*ec its encoding), else detached;
+ * *nsigners the SignerInfos. */
+static int read_kind(asn1_node node, const unsigned char *der, size_t len,
+		     smime_cms_info *info, const unsigned char **ec,
+		     size_t *eclen, int *nsigners)
+{
+	int ret;
+
+	ret = smime_asn1_err(
+		asn1_number_of_elements(node, "signerInfos", nsigners));
+	if (ret == 0 && smime_asn1_present(node, "encapContentInfo.eContent")) {
+		info->kind = SMIME_KIND_OPAQUE_SIGNED;
+		ret = smime_asn1_inner(node, der, len,
+				       "encapContentInfo.eContent", ec, eclen);
+	}
+	if (ret == 0 && *nsigners == 0)
+		info->kind = SMIME_KIND_CERTS_ONLY;
+	return ret;
+}
+
 int smime_cms_read_signed(const unsigned char *der, size_t len,
 			  const smime_cms_limits *lim, smime_cms_info *info)
 {
@@ -373,7 +395,7 @@ int smime_cms_read_signed(const unsigned char *der, size_t len,
 	struct cert_cache certs = {NULL, 0, false};
 	const unsigned char *ec = NULL;
 	size_t eclen = 0;
-	int n = 0, ret;
+	int n = 0, nsigners = 0, ret;
 
 	/* Detached until an eContent shows up. */
 	info->kind = SMIME_KIND_SIGNED;
@@ -382,15 +404,10 @@ int smime_cms_read_signed(const unsigned char *der, size_t len,
 		goto cleanup;
 	ret = smime_asn1_read_oid(node, "encapContentInfo.eContentType",
 				  &info->econtent_type_oid);
+	if (ret == 0)
+		ret = read_kind(node, der, len, info, &ec, &eclen, &nsigners);
 	if (ret < 0)
 		goto cleanup;
-	if (smime_asn1_present(node, "encapContentInfo.eContent")) {
-		info->kind = SMIME_KIND_OPAQUE_SIGNED;
-		ret = smime_asn1_inner(node, der, len,
-				       "encapContentInfo.eContent", &ec, &eclen);
-		if (ret < 0)
-			goto cleanup;
-	}
 	if (smime_asn1_present(node, "certificates")) {
 		ret = smime_asn1_err(
 			asn1_number_of_elements(node, "certificates", &n));
@@ -402,10 +419,7 @@ int smime_cms_read_signed(const unsigned char *der, size_t len,
 			goto cleanup;
 		}
 	}
-	n = 0;
-	ret = smime_asn1_err(asn1_number_of_elements(node, "signerInfos", &n));
-	if (ret < 0)
-		goto cleanup;
+	n = nsigners;
 	/* libtasn1 finds "signerInfos.?i" by walking the set, so reading n
 	 * signers costs n * n: bound n.  A signer normally brings its
 	 * certificate, so MaxCertificates is the natural bound. */

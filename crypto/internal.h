@@ -114,6 +114,20 @@ int smime_cms_read_signed(const unsigned char *der, size_t len,
 			  const smime_cms_limits *limits,
 			  smime_cms_info *info);
 
+/* The SignedData inside a ContentInfo (DER or BER): a view into der, with
+ * the end-of-contents octets an indefinite-length [0] may leave behind;
+ * SMIME_E_PARSE when der is no SignedData ContentInfo. */
+int smime_cms_signed_data(const unsigned char *der, size_t len,
+			  const unsigned char **sd, size_t *sdlen);
+/* A SignedData ContentInfo whose SignedData has a field that is an empty
+ * SET of indefinite length (A1 80 00 00), which libtasn1 and GnuTLS
+ * cannot read, copied into out with those fields of definite length
+ * (cms_empty_sets.c): 1 when out holds that copy, 0 when der has no such
+ * field or is no SignedData (out untouched), SMIME_E_NOMEM.  For a
+ * second try once the SignedData did not decode. */
+int smime_cms_fix_empty_sets(const unsigned char *der, size_t len,
+			     smime_buf *out);
+
 /* Case-insensitive ASCII comparison helpers. */
 int smime_ascii_casecmp(const char *a, const char *b);
 int smime_ascii_ncasecmp(const char *a, const char *b, size_t n);

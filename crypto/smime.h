@@ -366,11 +366,13 @@ typedef enum {
 	SMIME_KIND_OPAQUE_SIGNED,  /* SignedData with encapsulated content */
 	SMIME_KIND_ENVELOPED,      /* EnvelopedData */
 	SMIME_KIND_AUTH_ENVELOPED, /* AuthEnvelopedData */
-	SMIME_KIND_OTHER           /* another CMS content type */
+	SMIME_KIND_OTHER,          /* another CMS content type */
+	SMIME_KIND_CERTS_ONLY      /* SignedData without SignerInfos (RFC 8551
+				    * 3.6): certificates, no signature */
 } smime_kind;
 
-/* "signed", "opaque-signed", "enveloped", "authEnveloped", "none",
- * "other". */
+/* "signed", "opaque-signed", "certs-only", "enveloped", "authEnveloped",
+ * "none", "other". */
 const char *smime_kind_name(smime_kind k);
 
 typedef enum {
@@ -427,7 +429,8 @@ typedef struct smime_cms_limits {
 void smime_cms_limits_default(smime_cms_limits *l);
 
 typedef struct smime_cms_info {
-	smime_kind kind; /* SIGNED means SignedData without eContent */
+	smime_kind kind; /* SIGNED means SignedData without eContent,
+			  * CERTS_ONLY one without SignerInfos */
 	char *content_type_oid;
 	/* EnvelopedData / AuthEnvelopedData */
 	const smime_cipher_info *cipher; /* NULL when the OID is unknown */
@@ -484,7 +487,7 @@ typedef struct smime_trust_config {
 					  * "sha224", "sha256", "sha384",
 					  * "sha512") */
 	size_t nweak_digests;
-	unsigned min_rsa_bits; /* MinRSABits; 0 means 2048 */
+	unsigned min_rsa_bits; /* MinRSABits (RSA and DSA keys); 0: 2048 */
 } smime_trust_config;
 
 /* Loads a trust store.  Every problem (unreadable file, no certificate
@@ -548,6 +551,24 @@ smime_result smime_reason_result(smime_reason r);
 int smime_result_by_name(const char *name, smime_result *out);
 
 /*
+ * Whether a SignerInfo's signature matches its content, whatever the trust
+ * in its signer (smime-tool inspect --content, SPEC section 3).
+ */
+typedef enum {
+	SMIME_SIGMATCH_UNCHECKED = 0, /* not checked: no content to check it
+				       * against */
+	SMIME_SIGMATCH_OK,            /* it matches */
+	SMIME_SIGMATCH_BAD,           /* it does not, or the SignerInfo
+				       * contradicts itself (malformed) */
+	SMIME_SIGMATCH_UNSUPPORTED    /* it cannot be checked here: an
+				       * algorithm or key the gateway does not
+				       * use, or no certificate for the signer */
+} smime_sigmatch;
+
+/* "ok", "bad", "unsupported"; NULL for SMIME_SIGMATCH_UNCHECKED. */
+const char *smime_sigmatch_name(smime_sigmatch m);
+
+/*
  * The verdict on one SignerInfo.  result and reason follow SPEC section
  * 7; problems holds the bit of every reason found, so logs and tests can
  * see all of them although the header carries one.  When several checks
@@ -567,6 +588,7 @@ typedef struct smime_sigcheck {
 	smime_result result;
 	smime_reason reason;    /* SMIME_REASON_NONE for pass */
 	uint32_t problems;      /* SMIME_REASON_BIT set */
+	smime_sigmatch match;   /* the signature alone */
 	bool lf_form;           /* detached content verified only in its
 				 * bare-LF form (a signer that did not
 				 * canonicalise) */
@@ -663,6 +685,12 @@ typedef struct smime_analyze_opts {
 	 * together (0: SMIME_MAX_SIGNATURES).  The signatures after them
 	 * are not checked, only counted (smime_facts). */
 	unsigned max_signatures;
+	/* The content a detached SignedData signs, when the buffer is one
+	 * (smime-tool inspect --content): the buffer is then read as a raw
+	 * CMS file whatever it looks like, and verified against this
+	 * content as a multipart/signed's first part is.  NULL: none. */
+	const unsigned char *content;
+	size_t content_len;
 } smime_analyze_opts;
 
 #define SMIME_MAX_SIGNATURES 100 /* MaxSignatures default */

@@ -5,7 +5,10 @@
  * Per SignerInfo, independently (each gets its own verdict; nothing
  * carries over from one signer to the next, so no "last one wins"):
  *  1. the SignerInfo's structure and signed attributes (verify_sig.c);
- *     its digest must be listed in digestAlgorithms;
+ *     its digest must be listed in digestAlgorithms, and a hash its
+ *     signatureAlgorithm names must be the same (verify_signature.c):
+ *     the hash the signature is computed with is the one WeakDigests
+ *     judges, and a signature whose hash cannot be named is not checked;
  *  2. the signer's certificate, by issuer and serial or by subject key
  *     identifier, among the SignedData's certificates, then among the
  *     trust anchors; none anywhere is permerror no-certificate;
@@ -17,7 +20,7 @@
  *     says so).  verify_signature.c checks the signature from the
  *     digests of verify_content.c, which hashes each form once per
  *     digest for the whole layer, not once per signer;
- *  4. the certificate (verify_chain.c) and the digest strength.
+ *  4. the certificate (verify_chain.c).
  * Every problem found sets its reason bit; the fixed order of
  * SMIME_REASON precedence (smime.h, smime_sigcheck) then picks the one
  * result and reason.
@@ -30,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OID_SIGNED_DATA "1.2.840.113549.1.7.2"
 #define OID_RSASSA_PSS "1.2.840.113549.1.1.10"
 #define MAX_POOL 10000  /* the caller enforces MaxCertificates first */
 #define MAX_SIGNERS 1000
@@ -104,6 +106,13 @@ smime_result smime_reason_result(smime_reason r)
 						: SMIME_RESULT_NONE;
 }
 
+const char *smime_sigmatch_name(smime_sigmatch m)
+{
+	static const char *const names[] = {NULL, "ok", "bad", "unsupported"};
+
+	return (unsigned)m < sizeof(names) / sizeof(names[0]) ? names[m] : NULL;
+}
+
 int smime_result_by_name(const char *name, smime_result *out)
 {
 	for (size_t i = 0; name != NULL &&
@@ -155,6 +164,9 @@ typedef struct sd_ctx {
 	const smime_trust *trust;
 	const smime_verify_req *req;
 	asn1_node sd;
+	const unsigned char *ci; /* the ContentInfo: req's, or fixed */
+	size_t ci_len;
+	smime_buf fixed; /* req's with empty SETs made readable */
 	const unsigned char *der; /* the SignedData inside the ContentInfo */
 	size_t len;
 	char *econtent_type;
@@ -182,6 +194,7 @@ static void ctx_free(sd_ctx *c)
 		gnutls_pkcs7_deinit(c->p7);
 	smime_content_free(&c->content);
 	smime_buf_free(&c->econtent); /* plaintext of an opaque message */
+	smime_buf_free(&c->fixed);
 }
 
 static int read_digests(sd_ctx *c)
@@ -285,28 +298,45 @@ static int read_econtent(sd_ctx *c)
 	return ret;
 }
 
-/* Reads the ContentInfo; SMIME_E_PARSE when it is no SignedData. */
-static int ctx_open(sd_ctx *c)
+/* The SignedData of c->ci decoded into c->sd, c->der and c->len its
+ * bytes. */
+static int decode_ci(sd_ctx *c)
 {
-	asn1_node ci = NULL;
-	char *ct = NULL;
-	gnutls_datum_t d;
-	int ret;
+	int ret = smime_cms_signed_data(c->ci, c->ci_len, &c->der, &c->len);
 
-	ret = smime_asn1_decode("SmimeCMS.ContentInfo", c->req->der,
-				c->req->der_len, true, &ci);
-	if (ret == 0)
-		ret = smime_asn1_read_oid(ci, "contentType", &ct);
-	if (ret == 0 && strcmp(ct, OID_SIGNED_DATA) != 0)
-		ret = SMIME_E_PARSE;
-	if (ret == 0)
-		ret = smime_asn1_inner(ci, c->req->der, c->req->der_len,
-				       "content", &c->der, &c->len);
-	free(ct);
-	smime_asn1_free(&ci);
 	if (ret == 0)
 		ret = smime_asn1_decode("SmimeCMS.SignedData", c->der, c->len,
 					true, &c->sd);
+	return ret;
+}
+
+/* The request's SignedData, and when it does not decode, a second try
+ * with its empty SETs of indefinite length made readable
+ * (cms_empty_sets.c); the GnuTLS parser then reads that copy too. */
+static int decode_signed_data(sd_ctx *c)
+{
+	int ret;
+
+	c->ci = c->req->der;
+	c->ci_len = c->req->der_len;
+	ret = decode_ci(c);
+	if (ret != SMIME_E_PARSE)
+		return ret;
+	ret = smime_cms_fix_empty_sets(c->ci, c->ci_len, &c->fixed);
+	if (ret <= 0)
+		return ret < 0 ? ret : SMIME_E_PARSE;
+	c->ci = c->fixed.data;
+	c->ci_len = c->fixed.len;
+	return decode_ci(c);
+}
+
+/* Reads the ContentInfo; SMIME_E_PARSE when it is no SignedData. */
+static int ctx_open(sd_ctx *c)
+{
+	gnutls_datum_t d;
+	int ret;
+
+	ret = decode_signed_data(c);
 	if (ret == 0)
 		ret = smime_asn1_read_oid(c->sd, "encapContentInfo.eContentType",
 					  &c->econtent_type);
@@ -326,10 +356,10 @@ static int ctx_open(sd_ctx *c)
 				   c->econtent.len, false);
 	/* GnuTLS's PKCS#7 parser gates the non-PSS signers (try_forms):
 	 * when it cannot read the bytes, they are malformed for us too. */
-	if (c->req->der_len > UINT_MAX || gnutls_pkcs7_init(&c->p7) < 0)
+	if (c->ci_len > UINT_MAX || gnutls_pkcs7_init(&c->p7) < 0)
 		return SMIME_E_NOMEM;
-	d.data = (unsigned char *)c->req->der;
-	d.size = (unsigned)c->req->der_len;
+	d.data = (unsigned char *)c->ci;
+	d.size = (unsigned)c->ci_len;
 	if (gnutls_pkcs7_import(c->p7, &d, GNUTLS_X509_FMT_DER) < 0) {
 		gnutls_pkcs7_deinit(c->p7);
 		c->p7 = NULL;
@@ -488,16 +518,20 @@ static int check_signature(sd_ctx *c, const smime_signer_view *v,
 	ret = try_forms(c, v, crt, out);
 	switch (ret) {
 	case 0:
+		out->match = SMIME_SIGMATCH_OK;
 		return 0;
 	case SMIME_E_NOMEM:
 		return ret;
 	case SMIME_E_CRYPTO:
+		out->match = SMIME_SIGMATCH_BAD;
 		out->problems |= BIT(BAD_SIGNATURE);
 		return 0;
 	case SMIME_E_UNSUPPORTED:
+		out->match = SMIME_SIGMATCH_UNSUPPORTED;
 		out->problems |= BIT(UNSUPPORTED_ALGORITHM);
 		return 0;
 	default:
+		out->match = SMIME_SIGMATCH_BAD;
 		out->problems |= BIT(MALFORMED);
 		return 0;
 	}
@@ -511,11 +545,39 @@ static bool digest_listed(const sd_ctx *c, const char *oid)
 	return false;
 }
 
+/*
+ * The hash the signature was computed with (verify_signature.c), judged
+ * for WeakDigests (SPEC section 7, issue 13 F2: digestAlgorithm alone is
+ * a label anyone can change).  *usable says whether the signature can be
+ * checked with it.
+ */
+static int check_hash(const sd_ctx *c, const smime_signer_view *v,
+		      smime_sigcheck *out, bool *usable)
+{
+	gnutls_digest_algorithm_t hash;
+	int ret = smime_signature_hash(v, &hash);
+
+	*usable = ret == 0;
+	if (ret == SMIME_E_NOMEM)
+		return ret;
+	if (ret == SMIME_E_PARSE) {
+		out->problems |= BIT(MALFORMED);
+		out->match = SMIME_SIGMATCH_BAD;
+	} else if (ret < 0) {
+		out->problems |= BIT(UNSUPPORTED_ALGORITHM);
+		out->match = SMIME_SIGMATCH_UNSUPPORTED;
+	}
+	if (hash != GNUTLS_DIG_UNKNOWN &&
+	    smime_trust_digest_weak(c->trust, hash))
+		out->problems |= BIT(WEAK_DIGEST);
+	return 0;
+}
+
 static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 {
 	smime_signer_view v;
 	gnutls_x509_crt_t crt;
-	gnutls_digest_algorithm_t dig;
+	bool hash_usable;
 	int ret;
 
 	ret = smime_signer_view_read(c->sd, c->der, c->len, c->econtent_type,
@@ -523,6 +585,7 @@ static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 	if (ret < 0) {
 		if (ret != SMIME_E_NOMEM) {
 			out->problems |= BIT(MALFORMED);
+			out->match = SMIME_SIGMATCH_BAD;
 			ret = 0;
 		}
 		goto cleanup;
@@ -532,18 +595,19 @@ static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 	out->signing_time = v.signing_time;
 	if (!digest_listed(c, v.digest_oid))
 		out->problems |= BIT(MALFORMED); /* RFC 5652 5.1 */
-	dig = gnutls_oid_to_digest(v.digest_oid);
-	if (dig == GNUTLS_DIG_UNKNOWN)
-		out->problems |= BIT(UNSUPPORTED_ALGORITHM);
-	else if (smime_trust_digest_weak(c->trust, dig))
-		out->problems |= BIT(WEAK_DIGEST);
+	ret = check_hash(c, &v, out, &hash_usable);
+	if (ret < 0)
+		goto cleanup;
 	crt = find_cert(c, &v);
 	if (crt == NULL) {
 		out->problems |= BIT(NO_CERTIFICATE);
+		if (hash_usable)
+			out->match = SMIME_SIGMATCH_UNSUPPORTED;
 		goto cleanup;
 	}
 	ret = cert_names(crt, out);
-	if (ret == 0)
+	/* A signature whose hash cannot be named is not checked at all. */
+	if (ret == 0 && hash_usable)
 		ret = check_signature(c, &v, crt, out);
 	if (ret == 0) {
 		smime_chain_input in = {
@@ -599,6 +663,7 @@ int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
 			goto cleanup;
 		}
 		v->problems = BIT(MALFORMED);
+		v->match = SMIME_SIGMATCH_BAD;
 		decide(v);
 		*out = v;
 		*nout = 1;

@@ -2,7 +2,7 @@
  * verify_chain.c - everything about the signer's certificate once the
  * signature itself is settled: the chain to a trust anchor, validity at
  * signing time and now, revocation by the configured CRLs, key usage and
- * extended key usage, the RSA key size, the digests of the chain's
+ * extended key usage, the RSA or DSA key size, the digests of the chain's
  * signatures, and the From/Sender address (SPEC section 7).
  *
  * How: the path is built here, from the signer through the SignedData's
@@ -245,7 +245,10 @@ static uint32_t check_strength(const smime_chain_input *in, const path *p)
 	int pk = gnutls_x509_crt_get_pk_algorithm(in->signer, &bits);
 	uint32_t pr = 0;
 
-	if ((pk == GNUTLS_PK_RSA || pk == GNUTLS_PK_RSA_PSS) &&
+	/* MinRSABits holds DSA keys too: their modulus p compares with
+	 * RSA's n (NIST SP 800-57: 2048 bits both for 112-bit strength). */
+	if ((pk == GNUTLS_PK_RSA || pk == GNUTLS_PK_RSA_PSS ||
+	     pk == GNUTLS_PK_DSA) &&
 	    bits < in->trust->min_rsa_bits)
 		pr |= BIT(WEAK_KEY);
 	/* The signatures of the path (an untrusted self-signed top's own

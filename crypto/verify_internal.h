@@ -162,6 +162,20 @@ int smime_signer_view_read(asn1_node sd, const unsigned char *der,
 /* --- verify_signature.c: whether its signature matches --- */
 
 /*
+ * The hash the signature of SignerInfo v is computed with, the one SPEC
+ * section 7 judges for WeakDigests: the hash its signatureAlgorithm names
+ * (sha1WithRSAEncryption, ecdsa-with-SHA256, the RSASSA-PSS parameters),
+ * else (rsaEncryption and other bare public-key OIDs) digestAlgorithm's.
+ * Neither field is signed, so a sender can relabel either: 0 with *hash
+ * when both name the same hash; SMIME_E_PARSE (malformed) when they
+ * disagree; SMIME_E_UNSUPPORTED when either is unknown, or when it is a
+ * hash the gateway cannot compute (MD2; *hash still names it, so it can
+ * be judged weak); SMIME_E_NOMEM.
+ */
+int smime_signature_hash(const smime_signer_view *v,
+			 gnutls_digest_algorithm_t *hash);
+
+/*
  * The signature of SignerInfo v with the signer's key pub over form k of
  * the content: with signed attributes, messageDigest against the
  * content's digest, then the signature over the attributes; without, the

@@ -276,7 +276,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: smime-tool process -c FILE --from ADDR --rcpt ADDR ... [-i IN] [-o OUT]\n"
-		"       smime-tool inspect [--json] FILE\n"
+		"       smime-tool inspect [--json] [--content FILE] FILE\n"
 		"       smime-tool keys -c FILE [--at TIME]\n"
 		"       smime-tool -V\n");
 	return TOOL_EXIT_USAGE;

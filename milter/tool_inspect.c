@@ -10,6 +10,13 @@
  * all problems found, identifier and whether only the bare-LF form
  * verified; the JSON gains the Authentication-Results value.  --trust ""
  * verifies with no trust anchors at all (every chain untrusted).
+ *
+ * With --content FILE (SPEC section 3), the file inspected is a DER or
+ * PEM SignedData detached over that content, and each signer also says
+ * whether its signature matches it (signature=ok, bad or unsupported),
+ * with no trust judgement unless --trust asks for one.  The content is
+ * compared as the milter compares a multipart/signed's first part: with
+ * CRLF line ends, then with bare LF ones.
  */
 #include "tool.h"
 
@@ -96,6 +103,24 @@ static void json_recipient(FILE *o, const smime_recipient *r)
 	fputc('}', o);
 }
 
+/* What a verdict shows: whether the signature matches (--content), the
+ * result and reason (--trust). */
+typedef struct shown {
+	bool match, verdict;
+} shown;
+
+static void json_match(FILE *o, const shown *w, const smime_sigcheck *c)
+{
+	const char *m = smime_sigmatch_name(c->match);
+
+	if (!w->match)
+		return;
+	fputs(",\"signature\":", o);
+	json_str(o, m ? m : "unsupported");
+	if (!w->verdict) /* else json_check says it */
+		fprintf(o, ",\"lf_form\":%s", c->lf_form ? "true" : "false");
+}
+
 static void json_check(FILE *o, const smime_sigcheck *c)
 {
 	bool first = true;
@@ -119,7 +144,7 @@ static void json_check(FILE *o, const smime_sigcheck *c)
 }
 
 static void json_signer(FILE *o, const smime_signer *s,
-			const smime_sigcheck *c)
+			const smime_sigcheck *c, const shown *w)
 {
 	fputs("{\"address\":", o);
 	json_str(o, s->address);
@@ -137,11 +162,13 @@ static void json_signer(FILE *o, const smime_signer *s,
 		s->has_signed_attrs ? "true" : "false",
 		digest_is_weak(s->digest) ? "true" : "false");
 	if (c != NULL)
+		json_match(o, w, c);
+	if (c != NULL && w->verdict)
 		json_check(o, c);
 	fputc('}', o);
 }
 
-static void json_layer(FILE *o, const smime_layer *l)
+static void json_layer(FILE *o, const smime_layer *l, const shown *w)
 {
 	fprintf(o, "{\"level\":%u,\"part\":", l->level);
 	json_str(o, l->part);
@@ -163,19 +190,22 @@ static void json_layer(FILE *o, const smime_layer *l)
 		}
 		fputc(']', o);
 	}
-	if (l->kind == SMIME_KIND_SIGNED || l->kind == SMIME_KIND_OPAQUE_SIGNED) {
+	if (l->kind == SMIME_KIND_SIGNED || l->kind == SMIME_KIND_OPAQUE_SIGNED ||
+	    l->kind == SMIME_KIND_CERTS_ONLY) {
 		fputs(",\"signers\":[", o);
 		for (size_t i = 0; i < l->cms.nsigners; i++) {
 			if (i)
 				fputc(',', o);
 			json_signer(o, &l->cms.signers[i],
-				    i < l->nchecks ? &l->checks[i] : NULL);
+				    i < l->nchecks ? &l->checks[i] : NULL, w);
 		}
 		fprintf(o, "],\"certificates\":%zu", l->cms.ncertificates);
 		/* A signed layer that could not be read: its one verdict. */
 		if (l->nchecks > l->cms.nsigners) {
 			fputs(",\"verdict\":{\"layer\":true", o);
-			json_check(o, &l->checks[l->nchecks - 1]);
+			json_match(o, w, &l->checks[l->nchecks - 1]);
+			if (w->verdict)
+				json_check(o, &l->checks[l->nchecks - 1]);
 			fputc('}', o);
 		}
 	}
@@ -189,7 +219,7 @@ static void json_layer(FILE *o, const smime_layer *l)
 }
 
 static void print_json(FILE *o, const char *file, const smime_facts *f,
-		       const char *authres)
+		       const char *authres, const shown *w)
 {
 	fputs("{\"file\":", o);
 	json_str(o, file);
@@ -199,7 +229,7 @@ static void print_json(FILE *o, const char *file, const smime_facts *f,
 	for (size_t i = 0; i < f->nlayers; i++) {
 		if (i)
 			fputc(',', o);
-		json_layer(o, &f->layers[i]);
+		json_layer(o, &f->layers[i], w);
 	}
 	fputc(']', o);
 	if (authres != NULL) {
@@ -209,16 +239,22 @@ static void print_json(FILE *o, const char *file, const smime_facts *f,
 	fputs("}\n", o);
 }
 
-static void text_check(FILE *o, const smime_sigcheck *c)
+static void text_check(FILE *o, const smime_sigcheck *c, const shown *w)
 {
-	fprintf(o, " result=%s", smime_result_name(c->result));
-	if (c->reason != SMIME_REASON_NONE)
-		fprintf(o, " reason=%s", smime_reason_name(c->reason));
+	const char *m = smime_sigmatch_name(c->match);
+
+	if (w->match)
+		fprintf(o, " signature=%s", m ? m : "unsupported");
+	if (w->verdict) {
+		fprintf(o, " result=%s", smime_result_name(c->result));
+		if (c->reason != SMIME_REASON_NONE)
+			fprintf(o, " reason=%s", smime_reason_name(c->reason));
+	}
 	if (c->lf_form)
 		fputs(" lf-form", o);
 }
 
-static void text_layer(FILE *o, const smime_layer *l)
+static void text_layer(FILE *o, const smime_layer *l, const shown *w)
 {
 	fprintf(o, "layer %u part=%s kind=%s", l->level, l->part,
 		smime_kind_name(l->kind));
@@ -266,36 +302,36 @@ static void text_layer(FILE *o, const smime_layer *l)
 		if (digest_is_weak(s->digest))
 			fputs(" weak-digest", o);
 		if (i < l->nchecks)
-			text_check(o, &l->checks[i]);
+			text_check(o, &l->checks[i], w);
 		fputc('\n', o);
 	}
 	if (l->nchecks > l->cms.nsigners) {
 		fputs("  verdict", o);
-		text_check(o, &l->checks[l->nchecks - 1]);
+		text_check(o, &l->checks[l->nchecks - 1], w);
 		fputc('\n', o);
 	}
 }
 
 static void print_text(FILE *o, const char *file, const smime_facts *f,
-		       const char *authres)
+		       const char *authres, const shown *w)
 {
 	fprintf(o, "%s: kind=%s%s\n", file,
 		f->nlayers ? smime_kind_name(f->layers[0].kind) : "none",
 		f->truncated ? " (truncated: a limit stopped the analysis)" : "");
 	for (size_t i = 0; i < f->nlayers; i++)
-		text_layer(o, &f->layers[i]);
+		text_layer(o, &f->layers[i], w);
 	if (authres != NULL)
 		fprintf(o, "Authentication-Results: %s\n", authres);
 }
 
 #define INSPECT_USAGE                                                        \
-	"usage: smime-tool inspect [--json] [--trust FILE [--crl PATH]\n"    \
-	"       [--at TIME] [--weak-digests LIST] [--min-rsa-bits N]\n"     \
-	"       [--authserv-id ID]] FILE\n"
+	"usage: smime-tool inspect [--json] [--content FILE]\n"              \
+	"       [--trust FILE [--crl PATH] [--at TIME]] [--weak-digests LIST]\n" \
+	"       [--min-rsa-bits N] [--authserv-id ID] FILE\n"
 
 typedef struct inspect_args {
 	bool json;
-	const char *trust, *crl, *at, *weak, *authserv_id;
+	const char *trust, *crl, *at, *weak, *authserv_id, *content;
 	unsigned min_rsa_bits;
 } inspect_args;
 
@@ -309,6 +345,7 @@ static int parse_args(int argc, char **argv, inspect_args *a)
 		{"weak-digests", required_argument, NULL, 'w'},
 		{"min-rsa-bits", required_argument, NULL, 'm'},
 		{"authserv-id", required_argument, NULL, 'A'},
+		{"content", required_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0}};
 	char *end;
 	int c;
@@ -324,6 +361,7 @@ static int parse_args(int argc, char **argv, inspect_args *a)
 		case 'T': a->at = optarg; break;
 		case 'w': a->weak = optarg; break;
 		case 'A': a->authserv_id = optarg; break;
+		case 'C': a->content = optarg; break;
 		case 'm':
 			a->min_rsa_bits = (unsigned)strtoul(optarg, &end, 10);
 			if (*end != '\0' || a->min_rsa_bits == 0)
@@ -339,7 +377,9 @@ static int parse_args(int argc, char **argv, inspect_args *a)
 	return 0;
 }
 
-/* The trust store of --trust/--crl/--weak-digests/--min-rsa-bits. */
+/* The trust store of --trust/--crl/--weak-digests/--min-rsa-bits; with
+ * --content alone, one without anchors: the signatures are checked, and
+ * the verdicts not shown. */
 static int load_trust(const inspect_args *a, smime_trust **out)
 {
 	smime_trust_config tc = {0};
@@ -353,7 +393,7 @@ static int load_trust(const inspect_args *a, smime_trust **out)
 	for (char *w = strtok_r(words, ", ", &save);
 	     w != NULL && tc.nweak_digests < 16; w = strtok_r(NULL, ", ", &save))
 		list[tc.nweak_digests++] = w;
-	tc.anchor_file = *a->trust ? a->trust : NULL;
+	tc.anchor_file = a->trust != NULL && *a->trust ? a->trust : NULL;
 	tc.crl_path = a->crl;
 	tc.weak_digests = list;
 	tc.min_rsa_bits = a->min_rsa_bits;
@@ -379,13 +419,30 @@ static int authres_value(const inspect_args *a, const smime_facts *f,
 	return rc;
 }
 
+/* FILE, and the content of --content; false after saying why not. */
+static bool read_inputs(const inspect_args *a, const char *file,
+			smime_buf *data, smime_buf *content)
+{
+	const char *bad = NULL;
+
+	if (tool_read_file(file, data) < 0)
+		bad = file;
+	else if (a->content != NULL && tool_read_file(a->content, content) < 0)
+		bad = a->content;
+	if (bad != NULL)
+		fprintf(stderr, "smime-tool: %s: %m\n", bad);
+	return bad == NULL;
+}
+
 int tool_inspect(int argc, char **argv)
 {
-	smime_buf data = SMIME_BUF_INIT, ar = SMIME_BUF_INIT;
+	smime_buf data = SMIME_BUF_INIT, ar = SMIME_BUF_INIT,
+		  content = SMIME_BUF_INIT;
 	smime_facts facts = {0};
 	smime_analyze_opts opts;
 	smime_trust *trust = NULL;
 	inspect_args a;
+	shown w;
 	const char *file;
 	int rc, status = TOOL_EXIT_ACCEPT;
 
@@ -399,18 +456,25 @@ int tool_inspect(int argc, char **argv)
 		fprintf(stderr, "smime-tool: --at %s: expected RFC 3339 time or @EPOCH\n", a.at);
 		return TOOL_EXIT_USAGE;
 	}
-	if (a.trust != NULL) {
+	w.match = a.content != NULL;
+	w.verdict = a.trust != NULL;
+	if (w.match || w.verdict) {
 		if (load_trust(&a, &trust) < 0)
 			return TOOL_EXIT_USAGE;
 		opts.trust = trust;
 	}
-	if (tool_read_file(file, &data) < 0) {
-		fprintf(stderr, "smime-tool: %s: %m\n", file);
+	if (!read_inputs(&a, file, &data, &content)) {
 		status = TOOL_EXIT_USAGE;
 		goto cleanup;
 	}
+	if (w.match) {
+		/* an empty file is content too, just none to look at */
+		opts.content = content.data ? content.data
+					    : (const unsigned char *)"";
+		opts.content_len = content.len;
+	}
 	rc = smime_analyze(data.data, data.len, NULL, &opts, &facts);
-	if (rc == 0 && trust != NULL)
+	if (rc == 0 && w.verdict)
 		rc = authres_value(&a, &facts, &ar);
 	if (rc < 0) {
 		fprintf(stderr, "smime-tool: %s: %s\n", file, smime_strerror(rc));
@@ -418,13 +482,16 @@ int tool_inspect(int argc, char **argv)
 		goto cleanup;
 	}
 	if (a.json)
-		print_json(stdout, file, &facts, ar.len ? (char *)ar.data : NULL);
+		print_json(stdout, file, &facts, ar.len ? (char *)ar.data : NULL,
+			   &w);
 	else
-		print_text(stdout, file, &facts, ar.len ? (char *)ar.data : NULL);
+		print_text(stdout, file, &facts, ar.len ? (char *)ar.data : NULL,
+			   &w);
 cleanup:
 	smime_facts_free(&facts);
 	smime_trust_free(trust);
 	smime_buf_free(&data);
+	smime_buf_free(&content);
 	smime_buf_free(&ar);
 	return status;
 }

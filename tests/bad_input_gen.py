@@ -31,6 +31,8 @@ import os
 import subprocess
 import sys
 
+from md2 import md2
+
 # Set from the command line in main(): tests/e2e_oracle.py imports the
 # DER helpers below without running anything.
 OUT = IN = None
@@ -53,6 +55,19 @@ def run(*cmd, stdin=None):
 
 # --- keys ------------------------------------------------------------------
 
+def issue(name, sect, serial, keyopts=(), newkey="rsa:2048"):
+    """name.key and name.pem, a certificate the CA issued, with the
+    extensions of ext.cnf section sect."""
+    run("openssl", "req", "-new", "-newkey", newkey, *keyopts,
+        "-nodes", "-keyout", path(name + ".key"), "-out",
+        path(name + ".csr"), "-subj", "/O=Bad Input/CN=" + name)
+    run("openssl", "x509", "-req", "-in", path(name + ".csr"),
+        "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+        "-set_serial", serial, "-days", "30", "-extfile",
+        path("ext.cnf"), "-extensions", sect, "-out",
+        path(name + ".pem"))
+
+
 def make_keys():
     os.makedirs(path("ks"), mode=0o700, exist_ok=True)
     run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
@@ -64,16 +79,6 @@ def make_keys():
                 "keyUsage=keyEncipherment,digitalSignature\n"
                 "[signer]\nsubjectAltName=email:signer@example.org\n"
                 "keyUsage=digitalSignature\nextendedKeyUsage=emailProtection\n")
-
-    def issue(name, sect, serial, keyopts=()):
-        run("openssl", "req", "-new", "-newkey", "rsa:2048", *keyopts,
-            "-nodes", "-keyout", path(name + ".key"), "-out",
-            path(name + ".csr"), "-subj", "/O=Bad Input/CN=" + name)
-        run("openssl", "x509", "-req", "-in", path(name + ".csr"),
-            "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
-            "-set_serial", serial, "-days", "30", "-extfile",
-            path("ext.cnf"), "-extensions", sect, "-out",
-            path(name + ".pem"))
 
     issue("alice", "alice", "0x7a01")
     issue("signer", "signer", "0x5e02")
@@ -229,10 +234,13 @@ def encrypt(cipher, certs, content=None, stream=False):
                stdin=content if content is not None else plaintext())
 
 
-def sign(content, opaque=False, stream=False, certfile=None, who="signer"):
+def sign(content, opaque=False, stream=False, certfile=None, who="signer",
+         md="sha256", attrs=True):
     args = ["openssl", "cms", "-sign", "-binary", "-outform", "DER",
             "-signer", path(who + ".pem"), "-inkey", path(who + ".key"),
-            "-md", "sha256"]
+            "-md", md] + LEGACY
+    if not attrs:
+        args.append("-noattr")
     if opaque:
         args.append("-nodetach")
     if stream:
@@ -597,6 +605,11 @@ def main():
                                       content=plaintext(b"z" * 1500)))
     rsa_key_limits(sig)
     many_signers(sig)
+    digest_labels()
+    uncomputable()
+    empty_sets()
+    dsa_signers()
+    kinds()
 
 
 def rsa_key_limits(sig):
@@ -649,6 +662,164 @@ def many_signers(sig):
                                          issuer) for i in range(100)],
                        certs=[]) for k in range(1, 5)]
     write("f5-400", nested_signed(f5))
+
+
+# --- the hash a signature was computed with (issue 13) -----------------------
+
+OID_SHA256 = "2.16.840.1.101.3.4.2.1"
+OID_SHA1_RSA = "1.2.840.113549.1.1.5"
+OID_MD5_RSA = "1.2.840.113549.1.1.4"
+
+
+def relabel(sig_der, digest=None, sigalg=None):
+    """sig_der with its SignerInfo's digestAlgorithm (and the SignedData's
+    digestAlgorithms set) and signatureAlgorithm set to other OIDs.  None
+    of them is signed: anyone on the way can change them."""
+    ci = parse(sig_der)
+    si = signer_info(ci)
+    if digest is not None:
+        si[2].children[0] = oid(digest)
+        ci[1][0][1][0].children[0] = oid(digest)
+    if sigalg is not None:
+        si[4 if si[3].tag == 0xa0 else 3].children[0] = oid(sigalg)
+    return encode(ci)
+
+
+def digest_labels():
+    """F2: SHA-1 and MD5 signatures whose digestAlgorithm says sha256.
+    With a signatureAlgorithm that names the hash it was computed with,
+    a verifier that judges WeakDigests by digestAlgorithm passes them."""
+    def msg(md, digest=None, sigalg=None, attrs=True):
+        return signed_msg(relabel(sign(SIGNED_CONTENT, md=md, attrs=attrs),
+                                  digest, sigalg))
+
+    write("f2-sha1-sigalg", msg("sha1", sigalg=OID_SHA1_RSA))
+    write("f2-sha1-as-sha256", msg("sha1", OID_SHA256, OID_SHA1_RSA))
+    write("f2-sha1-as-sha256-noattr", msg("sha1", OID_SHA256, OID_SHA1_RSA,
+                                          attrs=False))
+    write("f2-md5-as-sha256", msg("md5", OID_SHA256, OID_MD5_RSA))
+    # rsaEncryption takes its hash from digestAlgorithm: the signature
+    # (a SHA-1 DigestInfo) does not match as a SHA-256 one
+    write("f2-sha1-as-sha256-rsaenc", msg("sha1", OID_SHA256))
+
+
+OID_MD2 = "1.2.840.113549.2.2"
+OID_MD2_RSA = "1.2.840.113549.1.1.2"
+OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+
+
+def md2_signed(content, sigalg=None, attrs=True, who="signer"):
+    """A valid RSA signature over content with MD2, as 1990s clients made
+    them: openssl's SignedData with the digests and the signature redone
+    (messageDigest, then a PKCS#1 v1.5 signature of the MD2 DigestInfo
+    made with `openssl pkeyutl -sign`, which pads the bytes it is given)."""
+    ci = parse(sign(content, attrs=attrs, who=who))
+    si = signer_info(ci)
+    si[2].children[0] = oid(OID_MD2)
+    ci[1][0][1][0].children[0] = oid(OID_MD2)
+    if sigalg is not None:
+        si[4 if attrs else 3].children[0] = oid(sigalg)
+    signed = content
+    if attrs:
+        for a in si[3].children:
+            if encode(a[0]) == encode(oid(OID_MESSAGE_DIGEST)):
+                a[1].children = [Node(0x04, value=md2(content))]
+        si[3].children.sort(key=encode)  # DER orders a SET OF
+        signed = b"\x31" + encode(si[3])[1:]
+    info = encode(Node(0x30, children=[
+        Node(0x30, children=[oid(OID_MD2), Node(0x05)]),
+        Node(0x04, value=md2(signed))]))
+    si.children[-1].value = run("openssl", "pkeyutl", "-sign", "-inkey",
+                                path(who + ".key"), stdin=info)
+    # valid: the certificate's key recovers the DigestInfo
+    pub = run("openssl", "x509", "-in", path(who + ".pem"), "-pubkey",
+              "-noout")
+    with open(path(who + ".pub"), "wb") as f:
+        f.write(pub)
+    if run("openssl", "pkeyutl", "-verifyrecover", "-pubin", "-inkey",
+           path(who + ".pub"), stdin=si.children[-1].value) != info:
+        sys.exit("bad_input_gen: the MD2 signature does not verify")
+    return encode(ci)
+
+
+def uncomputable():
+    """Issue 13: valid signatures with digests the gateway cannot compute
+    (MD2 from 1996, MD4) are unsupported-algorithm, never forged."""
+    write("md2-sig", signed_msg(md2_signed(SIGNED_CONTENT)))
+    write("md2-noattr-sig", signed_msg(md2_signed(SIGNED_CONTENT,
+                                                  attrs=False)))
+    write("md2-sigalg-sig", signed_msg(md2_signed(SIGNED_CONTENT,
+                                                  OID_MD2_RSA)))
+    write("md4-sig", signed_msg(sign(SIGNED_CONTENT, md="md4")))
+
+
+def with_empty_set(sig_der, tag, indef):
+    """sig_der with an empty certificates [0] (tag 0xa0: its certificate
+    gone) or crls [1] (0xa1: added) SET, of definite or indefinite
+    length: valid BER either way (RFC 5652 5.1)."""
+    ci = parse(sig_der)
+    sd = ci[1][0]
+    empty = Node(tag, children=[], indef=indef)
+    k = next((i for i, c in enumerate(sd.children) if c.tag == tag), None)
+    if k is None:
+        sd.children.insert(len(sd.children) - 1, empty)  # before signerInfos
+    else:
+        sd.children[k] = empty
+    return encode(ci)
+
+
+def empty_sets():
+    """Issue 13: empty certificates and crls SETs, as streaming encoders
+    write them (indefinite length) and as DER does."""
+    ber = sign(SIGNED_CONTENT, stream=True)
+    ber_opaque = sign(SIGNED_CONTENT, opaque=True, stream=True)
+    der = sign(SIGNED_CONTENT)
+    write("empty-crls-ber-sig", signed_msg(with_empty_set(ber, 0xa1, True)))
+    write("empty-certs-ber-sig", signed_msg(with_empty_set(ber, 0xa0, True)))
+    write("empty-crls-ber-opaque",
+          opaque_msg(with_empty_set(ber_opaque, 0xa1, True)))
+    write("empty-crls-der-sig", signed_msg(with_empty_set(der, 0xa1, False)))
+    write("empty-certs-der-sig", signed_msg(with_empty_set(der, 0xa0, False)))
+
+
+def dsa_signers():
+    """Issue 13: DSA signer keys are held to MinRSABits like RSA ones.
+    Signers dsa1024 and dsa2048 (serials 5e04, 5e05) sign the content."""
+    for bits, serial in ((1024, "0x5e04"), (2048, "0x5e05")):
+        name = "dsa%d" % bits
+        run("openssl", "genpkey", "-genparam", "-algorithm", "DSA",
+            "-pkeyopt", "dsa_paramgen_bits:%d" % bits, "-out",
+            path(name + ".par"))
+        issue(name, "signer", serial, newkey="dsa:" + path(name + ".par"))
+        write(name + "-sig", signed_msg(sign(SIGNED_CONTENT, who=name)))
+
+
+def certs_only_msg(der):
+    return SIG_HDR + (
+        b"Content-Type: application/pkcs7-mime; smime-type=certs-only; "
+        b"name=smime.p7c\r\nContent-Transfer-Encoding: base64\r\n"
+        b"Content-Disposition: attachment; filename=smime.p7c\r\n\r\n"
+        + b64(der))
+
+
+def kinds():
+    """Issue 13: what a layer is called.  A SignedData without SignerInfos
+    is certs-only (RFC 8551 3.6), as openssl crl2pkcs7 makes it and as a
+    streaming encoder would (empty SETs of indefinite length); a
+    signed-data pkcs7-mime entity is opaque-signed even when it carries
+    no eContent or its SignedData does not decode."""
+    certs = run("openssl", "crl2pkcs7", "-nocrl", "-certfile",
+                path("signer.pem"), "-outform", "DER")
+    write("certs-only", certs_only_msg(certs))
+    ci = parse(certs)
+    sd = ci[1][0]
+    ci.indef = ci[1].indef = sd.indef = True
+    sd[1].indef = sd.children[-1].indef = True  # digestAlgorithms, signerInfos
+    write("certs-only-ber", certs_only_msg(encode(ci)))
+    write("opaque-detached", opaque_msg(sign(SIGNED_CONTENT)))
+    ci = parse(sign(SIGNED_CONTENT, opaque=True))
+    ci[1][0].children[0] = Node(0x04, value=b"\x01")  # version: no INTEGER
+    write("opaque-garbled", opaque_msg(encode(ci)))
 
 
 if __name__ == "__main__":

@@ -177,10 +177,16 @@ PASS="smime=pass $SIGNER"
 MAL='smime=neutral reason="malformed" body.smime-part=1'
 UNSUP="smime=neutral reason=\"unsupported-algorithm\" $SIGNER"
 BAD="smime=fail reason=\"bad-signature\" $SIGNER"
+WEAK="smime=policy reason=\"weak-digest\" $SIGNER"
+MALS="smime=neutral reason=\"malformed\" $SIGNER"
+NOCERT="smime=permerror reason=\"no-certificate\" ${SIGNER#* }"
 L_PASS="kind=signed signer=signer@example.org result=pass"
 L_MAL="kind=signed result=neutral reason=malformed"
 L_UNSUP="kind=signed signer=signer@example.org result=neutral reason=unsupported-algorithm"
 L_BAD="kind=signed signer=signer@example.org result=fail reason=bad-signature"
+L_WEAK="kind=signed signer=signer@example.org result=policy reason=weak-digest"
+L_MALS="kind=signed signer=signer@example.org result=neutral reason=malformed"
+L_NOCERT="kind=signed result=permerror reason=no-certificate"
 RC2="cipher=rc2-40-cbc; strength=weak"
 L_RC2="kind=enveloped cipher=rc2-40-cbc strength=weak"
 UNK="cipher=unknown; strength=unknown"
@@ -274,6 +280,38 @@ row rsa-e-256bit           rsa-e-256bit       base   0 "$BAD"     -             
 row rsa-e-257bit           rsa-e-257bit       base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
 row rsa-n-16384bit         rsa-n-16384bit     base   0 "$BAD"     -                         "$L_BAD"                           same
 row rsa-n-16385bit         rsa-n-16385bit     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+# F2 (issue 13): WeakDigests judges the hash the signature was computed
+# with.  A SHA-1 or MD5 signature relabelled sha256 in digestAlgorithm,
+# whose signatureAlgorithm names the real hash, is malformed (the two
+# disagree), not pass; relabelled under rsaEncryption it does not verify
+row f2-sha1-sigalg         f2-sha1-sigalg     base   0 "$WEAK"    -                         "$L_WEAK"                          same
+row f2-sha1-as-sha256      f2-sha1-as-sha256  base   0 "$MALS"    -                         "$L_MALS"                          same
+row f2-sha1-as-sha256-noattr f2-sha1-as-sha256-noattr base 0 "$MALS" -                      "$L_MALS"                          same
+row f2-md5-as-sha256       f2-md5-as-sha256   base   0 "$MALS"    -                         "$L_MALS"                          same
+row f2-sha1-as-sha256-rsaenc f2-sha1-as-sha256-rsaenc base 0 "$BAD" -                       "$L_BAD"                           same
+# Digests the gateway cannot compute (MD2, MD4): valid signatures that are
+# unsupported-algorithm, never bad-signature (issue 13)
+row md2-sig                md2-sig            base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+row md2-noattr-sig         md2-noattr-sig     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+row md2-sigalg-sig         md2-sigalg-sig     base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+row md4-sig                md4-sig            base   0 "$UNSUP"   -                         "$L_UNSUP"                         same
+# Empty certificates [0] and crls [1] SETs are valid BER, indefinite length
+# too (issue 13): they parse; without its certificate the signer has none
+row empty-crls-ber-sig     empty-crls-ber-sig base   0 "$PASS"    -                         "$L_PASS"                          same
+row empty-certs-ber-sig    empty-certs-ber-sig base  0 "$NOCERT"  -                         "$L_NOCERT"                        same
+row empty-crls-ber-opaque  empty-crls-ber-opaque base 0 "smime=pass ${SIGNER/part=1/part=TEXT}" - "kind=opaque-signed signer=signer@example.org result=pass" same
+row empty-crls-der-sig     empty-crls-der-sig base   0 "$PASS"    -                         "$L_PASS"                          same
+row empty-certs-der-sig    empty-certs-der-sig base  0 "$NOCERT"  -                         "$L_NOCERT"                        same
+# DSA signer keys are held to MinRSABits (2048) too (issue 13)
+row dsa1024-sig            dsa1024-sig        base   0 "smime=policy reason=\"weak-key\" ${SIGNER/5e02/5e04}" - "kind=signed signer=signer@example.org result=policy reason=weak-key" same
+row dsa2048-sig            dsa2048-sig        base   0 "smime=pass ${SIGNER/5e02/5e05}" - "$L_PASS"            same
+# Kinds (issue 13): a SignedData without SignerInfos is certs-only, with no
+# signature and so no A-R; a signed-data pkcs7-mime entity is opaque-signed
+# whether or not it verifies (no eContent, a SignedData that does not decode)
+row certs-only             certs-only         base   0 -          -                         "kind=certs-only"                  same
+row certs-only-ber         certs-only-ber     base   0 -          -                         "kind=certs-only"                  same
+row opaque-detached        opaque-detached    base   0 "${MALS/part=1/part=TEXT}" -         "kind=opaque-signed signer=signer@example.org result=neutral reason=malformed" same
+row opaque-garbled         opaque-garbled     base   0 "${MAL/part=1/part=TEXT}" -          "kind=opaque-signed result=neutral reason=malformed" same
 # RC2 parameters: an unknown version reaches decryption; no IV, or no
 # SEQUENCE, does not parse; RC2 of unknown size is rc2-cbc, weak
 row rc2-version-env        rc2-version-env    base   0 -          "cipher=rc2-cbc; strength=weak; action=none" "kind=enveloped cipher=rc2-cbc strength=weak $NE" same

@@ -171,6 +171,107 @@ for mode in detached opaque; do
 	is "$(jv "$f" layers.0.signers.0.sig_alg)" rsaEncryption "$mode: signature algorithm"
 done
 
+# --- kinds: certs-only, and opaque-signed whatever it holds (issue 13) ----
+# p7m FILE SMIME-TYPE DER: a message whose body is that pkcs7-mime entity
+p7m() {
+	{ printf 'From: signer@example.org\r\nTo: rcpt@example.org\r\n'
+	  printf 'Subject: generated\r\nMIME-Version: 1.0\r\n'
+	  printf 'Content-Type: application/pkcs7-mime; smime-type=%s; name=smime.p7m\r\n' "$2"
+	  printf 'Content-Transfer-Encoding: base64\r\n\r\n'
+	  base64 -w 76 "$3" | sed 's/$/\r/'; } > "$1"
+}
+der=$(rnd)
+if openssl crl2pkcs7 -nocrl -certfile "$signer.pem" -outform DER -out "$der" 2>/dev/null; then
+	f=$(rnd)
+	p7m "$f" certs-only "$der"
+	inspect "$f"
+	is "$?" 0 "certs-only: inspect exits 0"
+	is "$(jv "$f" kind)" certs-only "certs-only: message kind"
+	is "$(jv "$f" layers.0.kind)" certs-only "certs-only: layer kind"
+	is "$(jv "$f" layers.0.certificates)" 1 "certs-only: one certificate"
+	is "$(jv "$f" "layers.0.signers.#")" 0 "certs-only: no signer"
+	"$SMIME_TOOL" inspect "$f" > "$f.txt" 2>&1
+	is "$(sed -n 2p "$f.txt")" "layer 0 part=TEXT kind=certs-only" \
+		"certs-only: the text form names the kind"
+	"$SMIME_TOOL" inspect --json --trust "$ca.pem" "$f" > "$f.json" 2>&1
+	"$PY" -c 'import json, sys; d = json.load(open(sys.argv[1]))
+sys.exit("authentication_results" in d or "verdict" in d["layers"][0])' "$f.json"
+	ok $? "certs-only: no signature, so no verdict and no Authentication-Results"
+	f=$(rnd)
+	p7m "$f" signed-data "$der"
+	inspect "$f"
+	is "$(jv "$f" kind)" certs-only "certs-only: also when announced as signed-data"
+else
+	fail "openssl crl2pkcs7 makes a certs-only SignedData"
+fi
+if openssl cms -sign -binary -in "$msg" -outform DER -out "$der" \
+	-signer "$signer.pem" -inkey "$signer.key" 2>/dev/null; then
+	f=$(rnd)
+	p7m "$f" signed-data "$der"
+	inspect "$f"
+	is "$(jv "$f" kind)" opaque-signed "signed-data without eContent: opaque-signed"
+	"$SMIME_TOOL" inspect "$f" > "$f.txt" 2>&1
+	is "$(sed -n 1p "$f.txt")" "$f: kind=opaque-signed" \
+		"signed-data without eContent: the text form says opaque-signed"
+else
+	fail "openssl cms -sign (DER, detached)"
+fi
+
+# --- inspect --content: does a detached signature match? (SPEC 3) -----------
+# A detached SignedData (DER and PEM) over $msg: ok; over changed content:
+# bad; made with MD2 or under an unknown signature OID: unsupported.  No
+# trust judgement without --trust, both with it.
+sigder=$(rnd) sigpem=$(rnd) other=$(rnd)
+openssl cms -sign -in "$msg" -outform DER -out "$sigder" \
+	-signer "$signer.pem" -inkey "$signer.key" 2>/dev/null &&
+openssl cms -sign -in "$msg" -outform PEM -out "$sigpem" \
+	-signer "$signer.pem" -inkey "$signer.key" 2>/dev/null ||
+	fail "openssl cms -sign (detached, DER and PEM)"
+sed 's/Generated/Changed/' "$msg" > "$other"
+# signature_word CONTENT SIG [OPTION...]: the signature= of the text form
+signature_word() {
+	local content=$1 sig=$2; shift 2
+	"$SMIME_TOOL" inspect "$@" --content "$content" "$sig" 2> /dev/null |
+		sed -n 's/^  signer .* signature=\([a-z]*\).*/\1/p'
+}
+is "$(signature_word "$msg" "$sigder")" ok "--content: a DER detached signature over the content: ok"
+is "$(signature_word "$msg" "$sigpem")" ok "--content: a PEM one: ok"
+is "$(signature_word "$other" "$sigder")" bad "--content: over changed content: bad"
+"$SMIME_TOOL" inspect --content "$msg" "$sigder" > "$sigder.txt" 2>&1
+is "$?" 0 "--content: inspect exits 0"
+grep -q ' result=' "$sigder.txt"
+ok "$((1 - $?))" "--content without --trust: no trust judgement"
+is "$(signature_word "$msg" "$sigder" --trust "$ca.pem")" ok "--content --trust: the signature still ok"
+"$SMIME_TOOL" inspect --content "$msg" --trust "$ca.pem" "$sigder" 2>&1 |
+	grep -q '^  signer .* signature=ok result=policy reason=address-mismatch$'
+ok $? "--content --trust: the verdict over the content too (no From to match)"
+"$SMIME_TOOL" inspect --json --content "$other" "$sigder" > "$sigder.json" 2>&1
+"$PY" -c 'import json, sys; s = json.load(open(sys.argv[1]))["layers"][0]["signers"][0]
+sys.exit(s.get("signature") != "bad" or "result" in s)' "$sigder.json"
+ok $? "--content --json: \"signature\":\"bad\", no result"
+# made here: MD2 (tests/md2.py), and an unknown signatureAlgorithm
+gen() { # gen md2|oid: bad_input_gen.py's signature over $msg by $signer, DER
+	"$PY" -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+import bad_input_gen as g
+g.OUT = sys.argv[2]
+content = open(sys.argv[4], "rb").read()
+if sys.argv[5] == "md2":
+    der = g.md2_signed(content, who=sys.argv[3])
+else:
+    der = g.relabel(g.sign(content, who=sys.argv[3]),
+                    sigalg="1.3.6.1.4.1.55555.3.1")
+sys.stdout.buffer.write(der)' "$top_srcdir/tests" "$tmp" "$(basename "$signer")" "$msg" "$1"
+}
+md2sig=$(rnd) oidsig=$(rnd)
+gen md2 > "$md2sig" || fail "an MD2 signature made with tests/md2.py"
+gen oid > "$oidsig" || fail "a signature under an unknown OID"
+is "$(signature_word "$msg" "$md2sig")" unsupported "--content: an MD2 signature: unsupported"
+is "$(signature_word "$msg" "$oidsig")" unsupported "--content: an unknown signature algorithm: unsupported"
+"$SMIME_TOOL" inspect --content "$tmp/nonexistent" "$sigder" > /dev/null 2>&1
+is "$?" 2 "--content: an unreadable content file is exit 2"
+
 # --- plain mail is not S/MIME -------------------------------------------
 f=$(rnd)
 printf 'From: a@example.org\r\nTo: b@example.org\r\nSubject: plain\r\n\r\nNo S/MIME here.\r\n' > "$f"

@@ -169,6 +169,8 @@ static void test_cipher_table(void)
 	is_str(smime_kind_name(SMIME_KIND_AUTH_ENVELOPED), "authEnveloped",
 	       "kind name authEnveloped");
 	is_str(smime_kind_name(SMIME_KIND_NONE), "none", "kind name none");
+	is_str(smime_kind_name(SMIME_KIND_CERTS_ONLY), "certs-only",
+	       "kind name certs-only (SPEC 3)");
 }
 
 /* One ktri to alice by issuer and serial, PKCS#1 v1.5. */
