@@ -27,8 +27,8 @@ typedef enum {
 
 /*
  * The loaded configuration.  Immutable once loaded: a reload builds a new
- * one and swaps the pointer; each connection pins the one it started with
- * through the reference count.
+ * one and swaps the pointer; each message pins the one current at its MAIL
+ * FROM through the reference count.
  */
 typedef struct milter_config {
 	int refs; /* atomic; see milter_config_ref/unref */
