@@ -415,6 +415,61 @@ is "$(cipher_of "$T/part2.eml")" "aes-256-cbc" "the nested entity now uses aes-2
 tail -c 20 "$out" | grep -q "epilogue"
 ok $? "the epilogue after the closing boundary is kept"
 
+# Issue 13, F10: the re-encrypted nested entity keeps its own fields
+# (Content-ID for cid: links, Content-Description, the file name) and
+# replaces only Content-Type and Content-Transfer-Encoding.
+{
+	printf 'From: carol@legacy.example\r\nTo: alice@example.org\r\nSubject: cid\r\n'
+	printf 'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="rel"\r\n\r\n'
+	printf -- '--rel\r\nContent-Type: text/html\r\n\r\n<img src="cid:part2.abc@legacy.example">\r\n--rel\r\n'
+	printf 'Content-ID: <part2.abc@legacy.example>\r\n'
+	printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data;\r\n\tname="Q3 report.p7m"\r\n'
+	printf 'Content-Description: the\r\n quarterly report\r\n'
+	printf 'Content-Transfer-Encoding: base64\r\n'
+	printf 'Content-Disposition: attachment; filename="Q3 report.p7m"\r\n'
+	printf 'X-Attachment-Id: f_abc123\r\n\r\n'
+	sed '1,/^\r\{0,1\}$/d' "$T/rc2.eml" | sed 's/\r*$/\r/'
+	printf '\r\n--rel--\r\n'
+} > "$T/cid.eml"
+process "$RULES_SPEC" "$KS" "$T/cid.eml" --rcpt alice@example.org
+is "$(printf '%s' "$hdr" | tr -d '\r')" \
+	"X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=reencrypted; new-cipher=aes-256-cbc; part=2" \
+	"F10: the nested RC2-40 entity with a Content-ID is re-encrypted (part=2)"
+/usr/bin/python3 - "$out" "$T/cid-part2.eml" <<'PY' > "$T/cid.check"
+import email, sys
+p = email.message_from_binary_file(open(sys.argv[1], "rb")).get_payload()[1]
+open(sys.argv[2], "wb").write(p.as_bytes())
+u = lambda v: " ".join(str(v).split())
+for k in ("Content-ID", "Content-Description", "Content-Disposition", "X-Attachment-Id"):
+    print("%s: %s" % (k, u(p.get(k))))
+print("type:", p.get_content_type(), p.get_param("smime-type"), p.get_param("name"))
+print("cte:", p.get("Content-Transfer-Encoding"), "fields:", len(p.keys()))
+PY
+is "$(cat "$T/cid.check")" "Content-ID: <part2.abc@legacy.example>
+Content-Description: the quarterly report
+Content-Disposition: attachment; filename=\"Q3 report.p7m\"
+X-Attachment-Id: f_abc123
+type: application/pkcs7-mime enveloped-data Q3 report.p7m
+cte: base64 fields: 6" \
+	"F10: Content-ID, Content-Description, Content-Disposition and other fields stay; Content-Type keeps name="
+decrypts "$T/cid-part2.eml" "$T/alice.pem" "$T/alice.key"
+ok $? "F10: alice decrypts the re-encrypted entity to the original inner entity"
+
+# A name in RFC 2231 sections (UTF-8) and no Content-Disposition: the name
+# comes back as RFC 2231 sections, and the default disposition is added.
+sed -e 's/^\tname="Q3 report.p7m"\r$/\tname*0*=UTF-8'"''"'%E2%82%AC%20report;\r\n\tname*1=".p7m"\r/' \
+	-e '/^Content-Disposition:/d' "$T/cid.eml" > "$T/cid-2231.eml"
+process "$RULES_SPEC" "$KS" "$T/cid-2231.eml" --rcpt alice@example.org
+/usr/bin/python3 - "$out" <<'PY' > "$T/cid.check"
+import email, email.policy, sys
+p = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default).get_payload()[1]
+print(p.get_param("name"), "|", p.get("Content-Disposition"), "|", p.get("Content-ID"))
+PY
+is "$(cat "$T/cid.check")" "€ report.p7m | attachment; filename=\"smime.p7m\" | <part2.abc@legacy.example>" \
+	"F10: an RFC 2231 UTF-8 name is kept (as RFC 2231), a missing Content-Disposition is added"
+awk '/^--rel/ { n++ } n == 2 && length($0) > 78 { bad = 1 } END { exit bad }' "$out"
+ok $? "F10: no line of the re-encrypted entity passes 78 characters"
+
 # Three encrypted siblings between plain parts: each re-encrypted in its
 # place (the new body is built once, in document order), the rest kept.
 {
