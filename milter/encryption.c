@@ -372,8 +372,7 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 
 	if (transform && too_large) {
 		l->action = "kept";
-		if (l->reason == NULL)
-			l->reason = "too-large";
+		l->action_reason = "too-large";
 		return SMIME_OK;
 	}
 	for (size_t i = 0; i < facts->nlayers && rc == 0; i++) {
@@ -398,8 +397,8 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 			 * reason the original was kept. */
 			l->action = o.action;
 			l->new_cipher = o.new_cipher;
-			if (o.reason != NULL && l->reason == NULL)
-				l->reason = o.reason;
+			if (o.new_cipher != NULL || l->action_reason == NULL)
+				l->action_reason = o.reason;
 		}
 	}
 	if (rc == 0)

@@ -4,7 +4,7 @@
 # outbound) is signed with alice's KeyStore key on its way to smtp-sink,
 # and the sink copy verifies with `openssl cms -verify -purpose
 # smimesign`; the same message sent from 127.0.0.2 (inbound) arrives
-# unsigned and the milter logs action=kept reason=inbound.  A reload
+# unsigned and the milter logs sign=kept sign-reason=inbound.  A reload
 # between two messages of one SMTP session reaches the second (issue 13,
 # F9).
 #
@@ -68,8 +68,8 @@ if sink=$(pf_wait_delivered "$qid" 60 2>"$PF_DIR/err"); then
 		sed 's/^/#   /' "$PF_DIR/verify.err"
 	grep -q "Content-Transfer-Encoding: quoted-printable" "$PF_DIR/content"
 	ok $? "the 8bit body travelled quoted-printable inside the signature"
-	grep -q "$qid: dir=outbound .* action=signed" "$PF_MILTER_LOG"
-	ok $? "the milter logs action=signed" || diag "$(grep "$qid" "$PF_MILTER_LOG" | head -3)"
+	grep -q "$qid: dir=outbound .* sign=signed" "$PF_MILTER_LOG"
+	ok $? "the milter logs sign=signed" || diag "$(grep "$qid" "$PF_MILTER_LOG" | head -3)"
 else
 	fail "outbound mail is signed (not delivered)"
 	sed 's/^/#   /' "$PF_DIR/err"
@@ -96,8 +96,8 @@ ok $? "inbound mail from 127.0.0.2 is accepted" || diag "reply: $(pf_last_reply)
 if sink=$(pf_wait_delivered "$qid" 60 2>"$PF_DIR/err"); then
 	! grep -qi 'multipart/signed' "$sink"
 	ok $? "inbound mail is not signed"
-	grep -q "$qid: dir=inbound .* action=kept reason=inbound" "$PF_MILTER_LOG"
-	ok $? "the milter logs action=kept reason=inbound" ||
+	grep -q "$qid: dir=inbound .* sign=kept sign-reason=inbound" "$PF_MILTER_LOG"
+	ok $? "the milter logs sign=kept sign-reason=inbound" ||
 		diag "$(grep "$qid" "$PF_MILTER_LOG" | head -3)"
 else
 	fail "inbound mail is delivered unsigned (not delivered)"
@@ -143,7 +143,7 @@ if s1=$(pf_wait_delivered "$q1" 60 2>"$PF_DIR/err") && s2=$(pf_wait_delivered "$
 	ok $? "F9: one SMTP session: the first message is signed with alice's key"
 	! grep -qi 'multipart/signed' "$s2"
 	ok $? "F9: after her key was removed and SIGHUP, the second message of the same session is not signed"
-	grep -q "$q2: dir=outbound .*no-key" "$PF_MILTER_LOG"
+	grep -q "$q2: dir=outbound .* sign=kept sign-reason=no-key" "$PF_MILTER_LOG"
 	ok $? "F9: and its log line says no-key" || diag "$(grep "$q2" "$PF_MILTER_LOG" | head -3)"
 else
 	fail "F9: two messages in one session are delivered"

@@ -266,8 +266,8 @@ is "$(grep -v '^X-SMIME-Encryption:' "$out" | cksum)" "$(cksum < "$E3O")" "a kep
 process "$RULES_SPEC" "$KS" "$T/rc2-two.eml" --rcpt alice@example.org --rcpt carol@example.org
 is "$hdr" 'X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=kept; reason="unknown-recipient"' \
 	"two envelope recipients, one without a certificate: kept (unknown-recipient)"
-case $err in *'action=kept'*'reason=unknown-recipient'*) pass "and the log says action=kept reason=unknown-recipient" ;;
-	*) fail "and the log says action=kept reason=unknown-recipient"; diag "$err" ;; esac
+case $err in *' action=kept action-reason=unknown-recipient '*) pass "and the log says action=kept action-reason=unknown-recipient" ;;
+	*) fail "and the log says action=kept action-reason=unknown-recipient"; diag "$err" ;; esac
 
 # the insider oracle: a captured message for bob, mallory's RecipientInfo
 # (wrapping another content key) added, sent to bob and mallory
@@ -321,6 +321,10 @@ decrypts "$out" "$T/mallory.pem" "$T/mallory.key"; ok $((! $?)) "and mallory can
 process "when encrypted then reencrypt aes-256-cbc" "$KS" "$C/openssl-generated/env-then-sig-sha256.eml" --rcpt rsa1@example.org
 is "$hdr" 'X-SMIME-Encryption: cipher=aes-128-cbc; strength=strong; action=kept; reason="under-signature"; part=1' \
 	"an encrypted entity under a signature is kept (under-signature, part=1)"
+# Issue 13: the log line keeps the encryption outcome's reason apart from
+# the signature's (SPEC section 7: action-reason; reason belongs to result)
+case $err in *' action=kept action-reason=under-signature '*'result='*' reason='*) r=0 ;; *) r=1 ;; esac
+ok $r "the log line keeps action-reason=under-signature next to the signature's result and reason" || diag "$err"
 process "when encrypted then reencrypt aes-256-cbc" "$KS" "$C/openssl-generated/env-aes128-ecdh.eml" --rcpt alice@example.org
 is "$hdr" 'X-SMIME-Encryption: cipher=aes-128-cbc; strength=strong; action=kept; reason="key-agreement"' \
 	"only key agreement: kept (key-agreement)"
@@ -332,8 +336,8 @@ is "$hdr" 'X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=kept; re
 	"inbound: bob's key is not used for mail to alice (no-key)"
 process 'when to *@example.org then reencrypt aes-256-cbc' "KeyStore $T/ks3
 MaxCryptoSize 1K" "$E3" $ALL3
-case $err in *'action=kept'*'reason=too-large'*) pass "over MaxCryptoSize: the log says action=kept reason=too-large" ;;
-	*) fail "over MaxCryptoSize: the log says action=kept reason=too-large"; diag "$err" ;; esac
+case $err in *' action=kept action-reason=too-large '*) pass "over MaxCryptoSize: the log says action=kept action-reason=too-large" ;;
+	*) fail "over MaxCryptoSize: the log says action=kept action-reason=too-large"; diag "$err" ;; esac
 
 # MaxKeyOperations: decided before any private-key operation; the debug
 # counters (SMIME_DEBUG_COUNTERS=1) show the unwraps and bytes decrypted
