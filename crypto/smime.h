@@ -66,9 +66,11 @@ typedef struct smime_buf {
 	unsigned char *data;
 	size_t len;
 	size_t cap;
+	bool secret; /* smime_buf_secret(): every block out of core dumps */
+	bool paged;  /* data is pages of its own, marked MADV_DONTDUMP */
 } smime_buf;
 
-#define SMIME_BUF_INIT {NULL, 0, 0}
+#define SMIME_BUF_INIT {NULL, 0, 0, false, false}
 
 int smime_buf_append(smime_buf *b, const void *p, size_t n);
 int smime_buf_puts(smime_buf *b, const char *s);
@@ -77,6 +79,11 @@ int smime_buf_printf(smime_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void smime_buf_reset(smime_buf *b);   /* len = 0, keeps memory */
 void smime_buf_free(smime_buf *b);    /* wipes, then frees */
+/* Marks b as holding secrets (plaintext, key material): its blocks, the
+ * current one too, are pages of their own kept out of core dumps
+ * (MADV_DONTDUMP; blocks of 64 KB or more always are).  SMIME_E_NOMEM
+ * when the current block cannot be moved; b stays as it was then. */
+int smime_buf_secret(smime_buf *b);
 /* Hands the data over as a malloc'd C string (never NULL on success);
  * the buffer is left empty. */
 int smime_buf_steal(smime_buf *b, char **out);
