@@ -620,7 +620,7 @@ case $err in *'inner signature'*|*signer=*|*result=*) fail "F6: decrypt-failed: 
 # Inner findings never drive a rule (SPEC sections 5 and 8): carol signs
 # (her certificate carries carol@example.org, the From address; the test
 # CA is trusted), then encrypts to alice.  Only the unencrypted copy may
-# make `signature pass`, `signed` or `not signature none` true.
+# make `signer`, `signature pass`, `signed` or `not signature none` true.
 openssl cms -sign -binary -in "$T/inner.txt" -signer "$T/carol.pem" -inkey "$T/carol.key" \
 	-from carol@example.org -to alice@example.org -subject "signed by carol" \
 	-out "$T/carol-signed.eml" 2>"$T/err" || bail "sign as carol: $(cat "$T/err")"
@@ -629,6 +629,7 @@ openssl cms -encrypt -binary -in "$T/carol-entity.eml" -rc2-40 $LEGACY -from car
 	-to alice@example.org -subject "signed then encrypted" -out "$T/carol-se.eml" "$T/alice.pem" \
 	2>"$T/err" || bail "encrypt carol's signed message: $(cat "$T/err")"
 SIG_RULES='when cipher weak then reencrypt aes-256-cbc
+when signer carol@example.org then tag sig-signer
 when signature pass then tag sig-pass
 when signed then tag sig-signed
 when not signature none then tag sig-some'
@@ -636,8 +637,9 @@ SIG_CONF="KeyStore $T/ks
 TrustAnchorFile $T/ca.pem
 StampInnerSignatures yes"
 process "$SIG_RULES" "$SIG_CONF" "$T/carol-signed.eml" --rcpt alice@example.org
-is "$(grep '^X-SMIME-Tag:' "$out" | sort | tr -d '\r' | tr '\n' ' ')" "X-SMIME-Tag: sig-pass X-SMIME-Tag: sig-signed X-SMIME-Tag: sig-some " \
-	"F6 control: carol's signature outside encryption passes and makes all three rules true"
+is "$(grep '^X-SMIME-Tag:' "$out" | sort | tr -d '\r' | tr '\n' ' ')" \
+	"X-SMIME-Tag: sig-pass X-SMIME-Tag: sig-signed X-SMIME-Tag: sig-signer X-SMIME-Tag: sig-some " \
+	"F6 control: carol's signature outside encryption passes and makes all four rules true"
 process "$SIG_RULES" "$SIG_CONF" "$T/carol-se.eml" --rcpt alice@example.org
 is "$hdr" "X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=reencrypted; new-cipher=aes-256-cbc" \
 	"F6: carol's signed-then-encrypted message to alice: re-encrypted"
