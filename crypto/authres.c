@@ -1,7 +1,7 @@
 /*
  * authres.c - the Authentication-Results header (RFC 8601 syntax, RFC
- * 7281 smime method, SPEC section 7): writing our value, and reading an
- * incoming one far enough to know whether it forges ours.
+ * 7281 smime method, SPEC section 7): collecting the resinfos and writing
+ * our value.
  *
  * Writing promises: one resinfo per verdict, outermost layer first, each
  * starting on its own line; "smime=RESULT", then reason="..." unless the
@@ -35,9 +35,7 @@
  * them and for the signatures MaxSignatures left unchecked: a resinfo
  * with that reason anywhere in the input is written once, last.
  *
- * Reading promises: any byte string gives an answer and never a crash;
- * comments, quoted strings, folding and an authres-version are
- * understood; a resinfo without a readable method name is ignored.
+ * Reading an incoming value is authres_read.c.
  */
 #include "internal.h"
 
@@ -439,127 +437,4 @@ int smime_authres_format(const char *authserv_id, const smime_resinfo *v,
 	if (ret < 0)
 		smime_buf_reset(out);
 	return ret;
-}
-
-/* ------------------------------------------------------------------ */
-/* Reading                                                              */
-/* ------------------------------------------------------------------ */
-
-/* Skips blanks, line ends and (nested) comments. */
-static const char *skip_cfws(const char *p)
-{
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		if (*p != '(')
-			return p;
-		for (int depth = 0; *p; p++) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == '(')
-				depth++;
-			else if (*p == ')' && --depth == 0) {
-				p++;
-				break;
-			}
-		}
-	}
-}
-
-/* A quoted-string's end (past the closing quote, or the string's end). */
-static const char *skip_quoted(const char *p)
-{
-	for (p++; *p && *p != '"'; p++)
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-	return *p ? p + 1 : p;
-}
-
-/* The next ';' outside quoted strings and comments, or NULL. */
-static const char *next_semicolon(const char *p)
-{
-	while (*p) {
-		if (*p == '"') {
-			p = skip_quoted(p);
-		} else if (*p == '(') {
-			const char *q = skip_cfws(p);
-			p = q > p ? q : p + 1;
-		} else if (*p == ';') {
-			return p;
-		} else {
-			p++;
-		}
-	}
-	return NULL;
-}
-
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-/* Compares the authserv-id at p (token or quoted-string) with ours,
- * case-insensitively; *end is past it. */
-static bool id_matches(const char *p, const char *ours, const char **end)
-{
-	const char *q = p;
-	size_t i = 0;
-	bool same = true;
-
-	if (*p == '"') {
-		for (q = p + 1; *q && *q != '"'; q++, i++) {
-			if (*q == '\\' && q[1] != '\0')
-				q++;
-			if (ours[i] == '\0' || lower(*q) != lower(ours[i]))
-				same = false;
-			if (ours[i] == '\0')
-				i--; /* stay at the end */
-		}
-		*end = *q ? q + 1 : q;
-		return same && ours[i] == '\0' && i > 0;
-	}
-	while (*q && !is_tspecial((unsigned char)*q) &&
-	       (unsigned char)*q > 0x20 && (unsigned char)*q < 0x7f)
-		q++;
-	*end = q;
-	return (size_t)(q - p) == strlen(ours) && q > p &&
-	       smime_ascii_ncasecmp(p, ours, (size_t)(q - p)) == 0;
-}
-
-int smime_authres_inspect(const char *value, const char *authserv_id,
-			  smime_authres_info *out)
-{
-	const char *p, *end;
-
-	if (out == NULL)
-		return SMIME_E_ARG;
-	memset(out, 0, sizeof(*out));
-	if (value == NULL || authserv_id == NULL || *authserv_id == '\0')
-		return 0;
-	p = skip_cfws(value);
-	out->ours = id_matches(p, authserv_id, &end);
-	/* Each resinfo starts after a ';': the method is the word before
-	 * '=', '/' (a version) or a blank. */
-	for (p = next_semicolon(end); p != NULL; p = next_semicolon(p)) {
-		const char *m = skip_cfws(p + 1), *e = m;
-
-		while (*e && (is_atext((unsigned char)*e) || *e == '.') &&
-		       *e != '=' && *e != '/')
-			e++;
-		if (e - m == 5 && smime_ascii_ncasecmp(m, "smime", 5) == 0)
-			out->has_smime = true;
-		else if (e > m &&
-			 !(e - m == 4 && smime_ascii_ncasecmp(m, "none", 4) == 0))
-			out->has_other = true;
-		p = e > p ? e : p + 1;
-	}
-	return 0;
-}
-
-bool smime_authres_is_forged(const char *value, const char *authserv_id)
-{
-	smime_authres_info info;
-
-	return smime_authres_inspect(value, authserv_id, &info) == 0 &&
-	       info.ours && info.has_smime;
 }

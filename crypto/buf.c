@@ -5,8 +5,21 @@
  *
  * Promises: a smime_buf's data is NUL-terminated after len bytes whenever
  * data is not NULL; growth never loses the old contents on failure; every
- * block a smime_buf gives back to malloc is wiped first, because buffers
- * carry decrypted content and key material.
+ * block a smime_buf gives back is wiped first, because buffers carry
+ * decrypted content and key material.
+ *
+ * Core dumps (issue 13): a block of PAGED_MIN bytes or more, and every
+ * block of a buffer marked with smime_buf_secret(), is pages of its own
+ * (an anonymous mmap) marked MADV_DONTDUMP, so a core dump, should one be
+ * written despite the daemon turning them off, leaves it out.  That is
+ * page-granular on purpose: madvise works on whole pages, and marking the
+ * pages of small malloc blocks would split the heap's mappings and leave
+ * the neighbours of a block in or out by chance.  So large buffers
+ * (decrypted content, decoded bodies, DER) and the buffers known to hold
+ * secrets (the plaintext re-encryption decrypts, key and passphrase files)
+ * are excluded; small copies elsewhere are not, and count on the daemon
+ * being non-dumpable with RLIMIT_CORE 0 (milter/main.c).  The mark is
+ * best effort: a kernel without MADV_DONTDUMP still gets wiped pages.
  */
 #include "internal.h"
 
@@ -15,6 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Blocks at least this large are pages of their own, out of core dumps. */
+#define PAGED_MIN ((size_t)64 * 1024)
 
 /*
  * A volatile function pointer: the compiler cannot prove it still points
@@ -37,13 +55,47 @@ void smime_str_free(char *s)
 	}
 }
 
+/* A block of at least *cap bytes: whole pages marked MADV_DONTDUMP when
+ * paged (*cap rounded up to them), else malloc's.  NULL when out of
+ * memory. */
+static unsigned char *block_alloc(size_t *cap, bool paged)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (!paged)
+		return malloc(*cap);
+	if (*cap > SIZE_MAX - page)
+		return NULL;
+	*cap = (*cap + page - 1) / page * page;
+	p = mmap(NULL, *cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, *cap, MADV_DONTDUMP); /* best effort */
+	return p;
+}
+
+/* Wipes a block and gives it back. */
+static void block_free(unsigned char *p, size_t cap, bool paged)
+{
+	if (p == NULL)
+		return;
+	smime_wipe(p, cap);
+	if (paged)
+		munmap(p, cap);
+	else
+		free(p);
+}
+
 /* Makes room for at least need more bytes plus the terminating NUL.
  * Growth is geometric so appending byte by byte stays linear; the old
- * block is wiped before it goes back to malloc. */
+ * block is wiped before it is given back. */
 static int buf_reserve(smime_buf *b, size_t need)
 {
 	size_t want, cap;
 	unsigned char *p;
+	bool paged;
 
 	if (need > SIZE_MAX - 1 - b->len)
 		return SMIME_E_NOMEM;
@@ -53,17 +105,39 @@ static int buf_reserve(smime_buf *b, size_t need)
 	cap = b->cap < 64 ? 64 : b->cap;
 	while (cap < want)
 		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
-	p = malloc(cap);
+	paged = b->secret || cap >= PAGED_MIN;
+	p = block_alloc(&cap, paged);
 	if (p == NULL)
 		return SMIME_E_NOMEM;
-	if (b->data != NULL) {
+	if (b->data != NULL)
 		memcpy(p, b->data, b->len);
-		smime_wipe(b->data, b->cap);
-		free(b->data);
-	}
+	block_free(b->data, b->cap, b->paged);
 	p[b->len] = '\0';
 	b->data = p;
 	b->cap = cap;
+	b->paged = paged;
+	return 0;
+}
+
+int smime_buf_secret(smime_buf *b)
+{
+	unsigned char *p;
+	size_t cap;
+
+	if (b == NULL)
+		return SMIME_E_ARG;
+	if (b->data != NULL && !b->paged) {
+		cap = b->cap;
+		p = block_alloc(&cap, true);
+		if (p == NULL)
+			return SMIME_E_NOMEM;
+		memcpy(p, b->data, b->len + 1);
+		block_free(b->data, b->cap, false);
+		b->data = p;
+		b->cap = cap;
+		b->paged = true;
+	}
+	b->secret = true;
 	return 0;
 }
 
@@ -134,13 +208,11 @@ void smime_buf_free(smime_buf *b)
 {
 	if (b == NULL)
 		return;
-	if (b->data != NULL) {
-		smime_wipe(b->data, b->cap);
-		free(b->data);
-	}
+	block_free(b->data, b->cap, b->paged);
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->paged = false;
 }
 
 int smime_buf_steal(smime_buf *b, char **out)
@@ -154,6 +226,14 @@ int smime_buf_steal(smime_buf *b, char **out)
 	ret = buf_reserve(b, 0);
 	if (ret < 0)
 		return ret;
+	if (b->paged) {
+		/* The caller frees with free(): a malloc'd copy. */
+		*out = smime_strndup((const char *)b->data, b->len);
+		if (*out == NULL)
+			return SMIME_E_NOMEM;
+		smime_buf_free(b);
+		return 0;
+	}
 	*out = (char *)b->data;
 	b->data = NULL;
 	b->len = 0;

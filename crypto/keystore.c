@@ -127,7 +127,10 @@ static int read_entry_file(loader *l, const char *path, bool secret,
 		close(fd);
 		return SMIME_E_PARSE;
 	}
-	ret = smime_fd_read(fd, content);
+	/* A key or passphrase: kept out of core dumps (buf.c). */
+	ret = secret ? smime_buf_secret(content) : 0;
+	if (ret == 0)
+		ret = smime_fd_read(fd, content);
 	close(fd);
 	if (ret == SMIME_E_IO || ret == SMIME_E_LIMIT)
 		return problem(l, path, smime_strerror(ret), NULL);

@@ -66,9 +66,11 @@ typedef struct smime_buf {
 	unsigned char *data;
 	size_t len;
 	size_t cap;
+	bool secret; /* smime_buf_secret(): every block out of core dumps */
+	bool paged;  /* data is pages of its own, marked MADV_DONTDUMP */
 } smime_buf;
 
-#define SMIME_BUF_INIT {NULL, 0, 0}
+#define SMIME_BUF_INIT {NULL, 0, 0, false, false}
 
 int smime_buf_append(smime_buf *b, const void *p, size_t n);
 int smime_buf_puts(smime_buf *b, const char *s);
@@ -77,6 +79,11 @@ int smime_buf_printf(smime_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void smime_buf_reset(smime_buf *b);   /* len = 0, keeps memory */
 void smime_buf_free(smime_buf *b);    /* wipes, then frees */
+/* Marks b as holding secrets (plaintext, key material): its blocks, the
+ * current one too, are pages of their own kept out of core dumps
+ * (MADV_DONTDUMP; blocks of 64 KB or more always are).  SMIME_E_NOMEM
+ * when the current block cannot be moved; b stays as it was then. */
+int smime_buf_secret(smime_buf *b);
 /* Hands the data over as a malloc'd C string (never NULL on success);
  * the buffer is left empty. */
 int smime_buf_steal(smime_buf *b, char **out);
@@ -774,25 +781,34 @@ int smime_authres_format(const char *authserv_id, const smime_resinfo *v,
 			 size_t n, smime_buf *out);
 
 /*
- * Reads an incoming Authentication-Results value far enough to decide on
- * removal: whether its authserv-id is ours (case-insensitive), whether
- * it holds an smime resinfo and whether it holds other methods.  The
- * milter removes every header that is ours and has smime, mixed or not:
- * a header under our id carrying smime did not come from this pass, so
- * none of its results can be trusted, and we cannot rewrite a header
- * others may have sealed (ARC).  Headers under our id without smime
- * (OpenDKIM, OpenDMARC) are kept.  Never fails on bad input: what cannot
- * be read is not ours.
+ * Reads an incoming Authentication-Results value (authres_read.c) far
+ * enough to decide on removal: whether its authserv-id is ours
+ * (case-insensitive), whether it holds an smime resinfo or other methods,
+ * whether RFC 8601's grammar reads it to its end, and whether it mentions
+ * the word smime after the authserv-id anywhere at all (comments, quoted
+ * strings, property values).  The milter removes every header that is
+ * ours and has smime, mixed or not: a header under our id carrying smime
+ * did not come from this pass, so none of its results can be trusted,
+ * and we cannot rewrite a header others may have sealed (ARC).  A header
+ * under our id that cannot be read to its end, or that mentions smime
+ * outside a proper resinfo, goes too: a more lenient reader may find an
+ * smime result in it where we find none (issue 13, F8).  Then the id is
+ * also read leniently (ours after one stray '"').  Headers under our id
+ * that are read to their end without smime (OpenDKIM, OpenDMARC) are
+ * kept.  Never fails on bad input.
  */
 typedef struct smime_authres_info {
-	bool ours;      /* authserv-id equals ours */
-	bool has_smime; /* a resinfo with method "smime" */
-	bool has_other; /* a resinfo with another method */
+	bool ours;           /* authserv-id equals ours */
+	bool has_smime;      /* a resinfo with method "smime" */
+	bool has_other;      /* a resinfo with another method */
+	bool complete;       /* RFC 8601 reads the whole value */
+	bool mentions_smime; /* the word smime after the authserv-id */
 } smime_authres_info;
 
 int smime_authres_inspect(const char *value, const char *authserv_id,
 			  smime_authres_info *out);
-/* ours && has_smime: the header must go (SPEC section 7). */
+/* ours && (has_smime || mentions_smime || !complete): the header must go
+ * (SPEC section 7). */
 bool smime_authres_is_forged(const char *value, const char *authserv_id);
 
 /* ------------------------------------------------------------------ */

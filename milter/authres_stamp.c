@@ -113,6 +113,16 @@ static int collect_all(const milter_config *cfg, const smime_facts *facts,
 	return SMIME_OK;
 }
 
+/* SignerInfos the verifier saw, checked or not, in every layer. */
+static unsigned long count_signatures(const smime_facts *facts)
+{
+	unsigned long n = facts->unchecked_signatures;
+
+	for (size_t i = 0; i < facts->nlayers; i++)
+		n += facts->layers[i].nchecks;
+	return n;
+}
+
 /* The log's note on the first signature found inside decrypted content. */
 static void note_inner(const milter_config *cfg, const smime_facts *inner,
 		       smime_buf *note)
@@ -162,6 +172,8 @@ int milter_authres_stamp(const milter_config *cfg, const milter_msg *m,
 		big.reason = SMIME_REASON_TOO_LARGE;
 		rc = smime_authres_format(cfg->authserv_id, &big, 1, &value);
 	} else {
+		/* The log counts them all, inner ones included. */
+		l->signatures = count_signatures(facts) + count_signatures(inner);
 		rc = collect_all(cfg, facts, inner, &v, &n);
 		if (rc == 0 && n == 0)
 			goto cleanup;

@@ -7,8 +7,11 @@
  * edit list through smfi_* calls.
  *
  * Promises:
- * - a connection pins the configuration current at connect (a reference),
- *   so a reload never changes or frees what its messages use;
+ * - each message takes the configuration current at its MAIL FROM (a
+ *   reference held until the next one or the close), so a reload reaches
+ *   the next message of an open SMTP session, and never changes or frees
+ *   what a message in flight uses (issue 13, F9: revoked signing rights
+ *   and removed keys kept working for the rest of a connection);
  * - every message is freed at end of message, abort or close, whatever
  *   happened before;
  * - a resource failure maps through On-InternalError and is logged with
@@ -75,7 +78,7 @@ unsigned milter_callbacks_active(void)
 /* ------------------------------------------------------------------ */
 
 typedef struct conn {
-	milter_config *cfg; /* pinned at connect */
+	milter_config *cfg; /* taken at connect, again at each MAIL FROM */
 	char *client_ip;    /* NULL for a local client */
 	char *daemon_name;
 	milter_msg *msg;    /* the message in progress, or NULL */
@@ -256,6 +259,19 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname,
 	return SMFIS_CONTINUE;
 }
 
+/* A new message takes the configuration current now: what a reload
+ * installed since the last message applies to this one. */
+static int take_config(conn *c)
+{
+	milter_config *cfg = milter_callbacks_get_config();
+
+	if (cfg == NULL)
+		return SMIME_E_ARG;
+	milter_config_unref(c->cfg);
+	c->cfg = cfg;
+	return SMIME_OK;
+}
+
 /* The connection facts and macros a new message starts with. */
 static int msg_start(SMFICTX *ctx, conn *c, const char *from_arg)
 {
@@ -265,6 +281,9 @@ static int msg_start(SMFICTX *ctx, conn *c, const char *from_arg)
 
 	milter_msg_free(c->msg);
 	c->msg = NULL;
+	rc = take_config(c);
+	if (rc < 0)
+		return rc;
 	rc = milter_msg_new(c->cfg, &m);
 	if (rc < 0)
 		return rc;

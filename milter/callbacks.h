@@ -1,6 +1,6 @@
 /*
  * callbacks.h - the libmilter side of smime-milter: the callbacks, and
- * the current configuration that each new connection pins.
+ * the current configuration that each new message pins at MAIL FROM.
  */
 #ifndef MILTER_CALLBACKS_H
 #define MILTER_CALLBACKS_H
@@ -11,7 +11,7 @@
  * 0, or -1 when libmilter refuses. */
 int milter_callbacks_register(void);
 
-/* Installs cfg as the configuration new connections pin, taking over
+/* Installs cfg as the configuration new messages pin, taking over
  * the caller's reference; the previous one is unreferenced, so it lives
  * on exactly as long as connections still use it. */
 void milter_callbacks_set_config(milter_config *cfg);

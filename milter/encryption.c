@@ -254,13 +254,15 @@ static int splice_finish(const unsigned char *body, size_t bodylen,
 				bodylen - n->copied);
 }
 
-/* The entity in the body's own line ends, without a final line end (the
- * one before the next boundary stays where it is). */
-static int entity_text(smime_kind kind, const smime_buf *der, bool crlf,
+/* The entity that replaces p (reencrypt_entity.c) in the body's own line
+ * ends, without a final line end (the one before the next boundary stays
+ * where it is). */
+static int entity_text(const unsigned char *body, const smime_part *p,
+		       smime_kind kind, const smime_buf *der, bool crlf,
 		       smime_buf *out)
 {
 	smime_buf e = SMIME_BUF_INIT;
-	int rc = smime_p7m_entity(kind, der->data, der->len, &e);
+	int rc = milter_reencrypted_entity(body, p, kind, der, &e);
 
 	if (rc == 0)
 		rc = crlf ? smime_buf_append(out, e.data, e.len)
@@ -308,7 +310,7 @@ static int reencrypt_nested(reencrypt_ctx *x, const unsigned char *body,
 		o->action = "kept";
 		goto cleanup;
 	}
-	rc = entity_text(kind, &newder,
+	rc = entity_text(body, p, kind, &newder,
 			 memmem(body, bodylen, "\r\n", 2) != NULL, &ent);
 	/* Complete: only now does the body change. */
 	if (rc == 0)
@@ -370,8 +372,7 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 
 	if (transform && too_large) {
 		l->action = "kept";
-		if (l->reason == NULL)
-			l->reason = "too-large";
+		l->action_reason = "too-large";
 		return SMIME_OK;
 	}
 	for (size_t i = 0; i < facts->nlayers && rc == 0; i++) {
@@ -396,8 +397,8 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 			 * reason the original was kept. */
 			l->action = o.action;
 			l->new_cipher = o.new_cipher;
-			if (o.reason != NULL && l->reason == NULL)
-				l->reason = o.reason;
+			if (o.new_cipher != NULL || l->action_reason == NULL)
+				l->action_reason = o.reason;
 		}
 	}
 	if (rc == 0)

@@ -141,7 +141,13 @@ int milter_logline_format(const milter_logline *l, smime_buf *out)
 	if (rc == 0)
 		rc = put_field(out, "action", l->action);
 	if (rc == 0)
+		rc = put_field(out, "action-reason", l->action_reason);
+	if (rc == 0)
 		rc = put_field(out, "new-cipher", l->new_cipher);
+	if (rc == 0)
+		rc = put_field(out, "sign", l->sign);
+	if (rc == 0)
+		rc = put_field(out, "sign-reason", l->sign_reason);
 	if (rc == 0)
 		rc = put_field(out, "signer", l->signer);
 	if (rc == 0)
@@ -150,6 +156,8 @@ int milter_logline_format(const milter_logline *l, smime_buf *out)
 		rc = put_field(out, "reason", l->reason);
 	if (rc == 0 && l->entities > 1)
 		rc = smime_buf_printf(out, " entities=%lu", l->entities);
+	if (rc == 0 && l->signatures > 1)
+		rc = smime_buf_printf(out, " signatures=%lu", l->signatures);
 	if (rc == 0)
 		rc = put_field(out, "mailer", l->mailer);
 	if (rc == 0 && l->note)

@@ -3,9 +3,10 @@
  *
  *   smime-milter -c FILE [-f] [-n] [-V]       (SPEC section 3)
  *
- * Start-up order matters: load and check the configuration, open the
- * socket (may need root), detach, write the pid file, drop privileges,
- * and only then start libmilter's threads.
+ * Start-up order matters: turn core dumps off, load and check the
+ * configuration, open the socket (may need root), detach, write the pid
+ * file, drop privileges (and turn core dumps off again), and only then
+ * start libmilter's threads.
  *
  * Signals.  libmilter's own signal thread (mi_signal_thread) sigwaits for
  * SIGHUP, SIGTERM and SIGINT and stops the milter on any of them, so a
@@ -34,6 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -123,6 +126,28 @@ cleanup:
 /* ------------------------------------------------------------------ */
 /* Process set-up                                                       */
 /* ------------------------------------------------------------------ */
+
+/*
+ * No core dumps: one would hold private keys and the plaintext the
+ * gateway decrypted (issue 13).  RLIMIT_CORE 0, soft and hard, so nothing
+ * raises it again, and not dumpable, which also keeps other users'
+ * ptrace and /proc/PID/mem out.  Called before any key is read, and again
+ * after the drop of privileges, since a change of uid sets the dumpable
+ * flag to fs.suid_dumpable.  crypto/buf.c also keeps large and secret
+ * buffers out of a dump (MADV_DONTDUMP), should one be written anyway.
+ */
+static int no_core_dumps(void)
+{
+	const struct rlimit none = {0, 0};
+
+	if (setrlimit(RLIMIT_CORE, &none) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		fprintf(stderr, "smime-milter: cannot turn core dumps off: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 static void on_signal(int sig)
 {
@@ -467,6 +492,10 @@ static int start(milter_config *cfg, bool foreground)
 			   cfg->user_id);
 		return 1;
 	}
+	if (no_core_dumps() < 0) {
+		milter_log(LOG_ERR, NULL, "cannot turn core dumps off");
+		return 1;
+	}
 	return 0;
 }
 
@@ -501,6 +530,8 @@ int main(int argc, char **argv)
 		usage();
 		return EXIT_USAGE;
 	}
+	if (no_core_dumps() < 0)
+		return 1;
 	if (smime_global_init() < 0) {
 		fprintf(stderr, "smime-milter: crypto libraries failed to "
 				"initialise\n");

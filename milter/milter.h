@@ -27,8 +27,8 @@ typedef enum {
 
 /*
  * The loaded configuration.  Immutable once loaded: a reload builds a new
- * one and swaps the pointer; each connection pins the one it started with
- * through the reference count.
+ * one and swaps the pointer; each message pins the one current at its MAIL
+ * FROM through the reference count.
  */
 typedef struct milter_config {
 	int refs; /* atomic; see milter_config_ref/unref */
@@ -192,12 +192,16 @@ typedef struct milter_logline {
 	const char *kind;
 	const char *cipher;
 	const char *strength;
-	const char *action;
+	const char *action;        /* the first encrypted entity's finding */
+	const char *action_reason; /* its reason (kept) */
 	const char *new_cipher;
+	const char *sign;        /* "signed" or "kept" when sign was asked */
+	const char *sign_reason; /* why kept; dkim-signature-broken */
 	const char *signer;
 	const char *result;
-	const char *reason;
+	const char *reason;     /* the result's reason, nothing else's */
 	unsigned long entities; /* encrypted entities; logged when > 1 */
+	unsigned long signatures; /* all layers; logged when > 1 */
 	const char *mailer;
 	const char *note;   /* free text after the SPEC keys, e.g. that a
 			     * signature verified only over bare-LF content */
@@ -244,7 +248,7 @@ int milter_policy_apply(const milter_config *cfg, const milter_msg *m,
  * X-SMIME-Encryption header per encrypted entity, and for reencrypt (the
  * rules result's action, NULL when none) the re-encrypted top-level
  * entity: new body and Content-* fields.  Sets the log's action,
- * new_cipher and (when unset) reason.  Call after milter_policy_apply
+ * action_reason and new_cipher.  Call after milter_policy_apply
  * and before the A-R stamp.  Negative only on resource failure.
  */
 int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
@@ -263,7 +267,7 @@ const char *milter_cipher_label(const smime_layer *l);
  * none): signs outbound mail for a From address the login may use
  * (SenderLoginMap / SignUnauthenticated, SPEC section 8) with its
  * KeyStore key, or leaves the message unchanged and sets the log's
- * action=kept and reason.  Sets action=signed (reason
+ * sign=kept and sign_reason.  Sets sign=signed (sign_reason
  * dkim-signature-broken when it signed over a DKIM-Signature).  Call
  * after milter_encryption_apply.  Negative only on resource failure.
  */
@@ -276,7 +280,8 @@ int milter_signing_apply(const milter_config *cfg, const milter_msg *m,
 /*
  * Removes forged Authentication-Results (our authserv-id with an smime
  * result) and adds ours at the top, one resinfo per verified SignerInfo;
- * sets the log's signer, result and reason from the outermost one.  The
+ * sets the log's signer, result and reason from the outermost one, and
+ * signatures to the count of every layer's, inner ones included.  The
  * log fields point into facts.  too_large: the message was not analysed.
  * inner: the signatures found in content the gateway decrypted; they are
  * logged (note=), and stamped after the outer ones only with

@@ -83,8 +83,9 @@ void milter_internal_error(const milter_config *cfg, smime_edits *edits)
 }
 
 /* The analysis, and what the log line says of it: kind=, cipher= and
- * strength= of the first encrypted entity as it arrived (SPEC 7), or reason=too-large over MaxCryptoSize
- * (not analysed at all: say so instead of guessing). */
+ * strength= of the first encrypted entity as it arrived (SPEC 7), or
+ * over MaxCryptoSize result=neutral reason=too-large (not analysed at
+ * all: say so instead of guessing; SPEC section 4). */
 static int classify(const milter_config *cfg, const milter_msg *m,
 		    const unsigned char *body, size_t bodylen,
 		    smime_facts *facts, milter_logline *l)
@@ -94,6 +95,7 @@ static int classify(const milter_config *cfg, const milter_msg *m,
 	int rc;
 
 	if (bodylen > cfg->max_crypto_size) {
+		l->result = "neutral";
 		l->reason = "too-large";
 		return 0;
 	}

@@ -39,4 +39,16 @@ typedef struct reencrypt_ctx {
 int milter_reencrypt_der(reencrypt_ctx *x, const unsigned char *der,
 			 size_t len, smime_buf *out, const char **reason);
 
+/*
+ * The entity that replaces the encrypted entity p of body once it is
+ * re-encrypted to der (reencrypt_entity.c): p's header fields but
+ * Content-Type and Content-Transfer-Encoding, exact bytes; the RFC 8551
+ * Content-Type of kind with p's name= (else smime.p7m); base64; a
+ * Content-Disposition only when p had none; then der in base64.  Appended
+ * to out with CRLF line ends, the kept fields in their own.
+ */
+int milter_reencrypted_entity(const unsigned char *body, const smime_part *p,
+			      smime_kind kind, const smime_buf *der,
+			      smime_buf *out);
+
 #endif

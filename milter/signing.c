@@ -15,8 +15,10 @@
  * certificate of the same person is passed over).  Mail
  * already signed or encrypted, too large, or without a usable key is not
  * signed.  Every refusal leaves the message unchanged and is logged as
- * action=kept with a reason; a message signed over a DKIM-Signature says
- * so in the log, since that signature no longer verifies.
+ * sign=kept with a sign-reason; a message signed over a DKIM-Signature
+ * says so in the log (sign-reason=dkim-signature-broken), since that
+ * signature no longer verifies.  A message re-encrypted just before is
+ * already-encrypted.
  */
 #include "milter.h"
 
@@ -143,11 +145,8 @@ static const char *refusal(const milter_config *cfg, const milter_msg *m,
 
 static void kept(milter_logline *l, const char *reason)
 {
-	/* An earlier transform's word stays; its reason says more. */
-	if (l->action != NULL && strcmp(l->action, "tagged") != 0)
-		return;
-	l->action = "kept";
-	l->reason = reason;
+	l->sign = "kept";
+	l->sign_reason = reason;
 }
 
 int milter_signing_apply(const milter_config *cfg, const milter_msg *m,
@@ -162,14 +161,15 @@ int milter_signing_apply(const milter_config *cfg, const milter_msg *m,
 	char *from = NULL;
 	int rc;
 
-	/* Nothing asked, or a verdict or an earlier transform came first. */
-	if (sign == NULL || edits->verdict != SMIME_VERDICT_ACCEPT ||
-	    edits->replace_body)
+	/* Nothing asked, or a verdict came first (its action says so). */
+	if (sign == NULL || edits->verdict != SMIME_VERDICT_ACCEPT)
 		return SMIME_OK;
 	rc = single_from(&m->headers, &from);
 	if (rc < 0)
 		return rc;
 	why = refusal(cfg, m, outbound, facts, too_large, from);
+	if (why == NULL && edits->replace_body)
+		why = "already-encrypted"; /* reencrypt's new body */
 	if (why == NULL)
 		why = pick_key(cfg, sign->arg, from, m->now ? m->now : time(NULL),
 			       &key);
@@ -194,10 +194,10 @@ int milter_signing_apply(const milter_config *cfg, const milter_msg *m,
 		rc = SMIME_OK;
 		goto cleanup;
 	}
-	l->action = "signed";
-	l->reason = NULL;
+	l->sign = "signed";
+	l->sign_reason = NULL;
 	if (smime_headers_count(&m->headers, "DKIM-Signature") > 0)
-		l->reason = "dkim-signature-broken";
+		l->sign_reason = "dkim-signature-broken";
 cleanup:
 	free(from);
 	return rc;

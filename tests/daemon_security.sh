@@ -1,7 +1,8 @@
 # daemon_security.sh - the security properties of the running daemon
 # (issue 7): it drops its privileges to UserID (read from /proc by uid,
 # gid, groups and capabilities, for every thread), still works and
-# reloads after that, refuses unsafe key files at start, and removes
+# reloads after that, refuses unsafe key files at start, leaves no core
+# dump (RLIMIT_CORE 0, not dumpable, issue 13), and removes
 # forged Authentication-Results, X-SMIME-Encryption and X-SMIME-Tag
 # fields through the milter protocol.  Needs root (the drop is from root).
 . "$(dirname "$0")/lib.sh"
@@ -14,9 +15,10 @@ getent group nogroup >/dev/null || bail "no group nogroup"
 
 T=$(mktemp -d /tmp/daemon_security.XXXXXX) || bail "mktemp failed"
 chmod 755 "$T"
-PID=
+PID= PID2=
 cleanup() {
 	[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
+	[ -n "$PID2" ] && kill -KILL "$PID2" 2>/dev/null
 	evidence_keep "$T"
 	rm -rf "$T"
 }
@@ -72,6 +74,35 @@ ok $bad "every thread of the daemon ($nthreads) runs as nobody"
 is "$(stat -c '%U %a' "$T/run/milter.sock")" "nobody 660" \
 	"the socket, made as root, belongs to nobody with SocketMode 0660"
 is "$(cat "$T/run/milter.pid" 2>/dev/null)" "$PID" "the pid file names the daemon"
+
+# --- core dumps (issue 13): none, whatever the system allows --------------
+# A core of the daemon would hold keys and plaintext it decrypted.  It
+# sets RLIMIT_CORE to 0 (soft and hard) and makes itself non-dumpable,
+# which the kernel shows as root owning /proc/PID of a process that runs
+# as nobody.  The UserID drop alone already does that while
+# fs.suid_dumpable is 0, so the second daemon is started as nobody.
+core_limit() { awk '/^Max core file size/ { print $5, $6 }' "/proc/$1/limits"; }
+nondumpable() { # every thread's /proc entry belongs to root
+	local s bad=0
+	for s in /proc/"$1"/task/*/status; do
+		[ "$(stat -c %U "$s")" = root ] || bad=1
+	done
+	return $bad
+}
+is "$(core_limit "$PID")" "0 0" "the daemon's core file size limit is 0, soft and hard"
+nondumpable "$PID"; ok $? "the daemon is not dumpable (every thread's /proc entry is root's)"
+mkdir -m 700 "$T/run2"; chown nobody:nogroup "$T/run2"
+printf 'Socket local:%s\nKeyStore %s\n' "$T/run2/milter.sock" "$T/ks" >"$T/nobody.conf"
+setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$SMIME_MILTER" -f -c "$T/nobody.conf" 2>"$T/nobody.log" &
+PID2=$!
+for _ in $(seq 100); do [ -S "$T/run2/milter.sock" ] && break; sleep 0.1; done
+[ -S "$T/run2/milter.sock" ]; ok $? "a daemon started as nobody, without UserID, runs" || diag "$(cat "$T/nobody.log")"
+is "$(awk '/^Uid:/ {print $2}' "/proc/$PID2/status")" "$U" "it runs as nobody"
+is "$(core_limit "$PID2")" "0 0" "started as nobody: core file size limit 0, soft and hard"
+nondumpable "$PID2"; ok $? "started as nobody: not dumpable (its /proc entries are root's, not nobody's)" ||
+	diag "$(stat -c '%U %n' /proc/"$PID2"/task/*/status)"
+kill -TERM "$PID2"; wait "$PID2" 2>/dev/null; PID2=
 
 # --- it still works as nobody: a message through the milter protocol ------
 cat >"$T/msg.lua" <<'EOF'

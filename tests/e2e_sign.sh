@@ -4,7 +4,9 @@
 # outbound) is signed with alice's KeyStore key on its way to smtp-sink,
 # and the sink copy verifies with `openssl cms -verify -purpose
 # smimesign`; the same message sent from 127.0.0.2 (inbound) arrives
-# unsigned and the milter logs action=kept reason=inbound.
+# unsigned and the milter logs sign=kept sign-reason=inbound.  A reload
+# between two messages of one SMTP session reaches the second (issue 13,
+# F9).
 #
 # Needs root (a real Postfix).  Not root means FAIL, never a skip.
 [ -n "${BASH_VERSION-}" ] || exec bash "$0" "$@"
@@ -66,8 +68,8 @@ if sink=$(pf_wait_delivered "$qid" 60 2>"$PF_DIR/err"); then
 		sed 's/^/#   /' "$PF_DIR/verify.err"
 	grep -q "Content-Transfer-Encoding: quoted-printable" "$PF_DIR/content"
 	ok $? "the 8bit body travelled quoted-printable inside the signature"
-	grep -q "$qid: dir=outbound .* action=signed" "$PF_MILTER_LOG"
-	ok $? "the milter logs action=signed" || diag "$(grep "$qid" "$PF_MILTER_LOG" | head -3)"
+	grep -q "$qid: dir=outbound .* sign=signed" "$PF_MILTER_LOG"
+	ok $? "the milter logs sign=signed" || diag "$(grep "$qid" "$PF_MILTER_LOG" | head -3)"
 else
 	fail "outbound mail is signed (not delivered)"
 	sed 's/^/#   /' "$PF_DIR/err"
@@ -94,12 +96,58 @@ ok $? "inbound mail from 127.0.0.2 is accepted" || diag "reply: $(pf_last_reply)
 if sink=$(pf_wait_delivered "$qid" 60 2>"$PF_DIR/err"); then
 	! grep -qi 'multipart/signed' "$sink"
 	ok $? "inbound mail is not signed"
-	grep -q "$qid: dir=inbound .* action=kept reason=inbound" "$PF_MILTER_LOG"
-	ok $? "the milter logs action=kept reason=inbound" ||
+	grep -q "$qid: dir=inbound .* sign=kept sign-reason=inbound" "$PF_MILTER_LOG"
+	ok $? "the milter logs sign=kept sign-reason=inbound" ||
 		diag "$(grep "$qid" "$PF_MILTER_LOG" | head -3)"
 else
 	fail "inbound mail is delivered unsigned (not delivered)"
 	sed 's/^/#   /' "$PF_DIR/err"
+fi
+
+# Issue 13, F9: a reload reaches an open SMTP session.  One session, two
+# messages from alice; between them alice's key leaves the KeyStore and
+# the milter is reloaded: the second message is not signed (no-key).
+# Postfix keeps one milter connection for the whole session.
+cat >"$PF_DIR/session.py" <<'EOF'
+import os, re, smtplib, sys, time
+d, port, first, second = sys.argv[1:5]
+s = smtplib.SMTP("127.0.0.1", int(port), source_address=("127.0.0.1", 0), timeout=120)
+s.helo("client.test")
+for n, f in enumerate((first, second)):
+    if n == 1:
+        open(d + "/session.ready", "w").close()
+        for _ in range(300):
+            if os.path.exists(d + "/session.go"):
+                break
+            time.sleep(0.1)
+    s.mail("alice@example.org")
+    s.rcpt("bob@example.net")
+    code, resp = s.data(open(f, "rb").read())
+    m = re.search(rb"queued as (\w+)", resp)
+    print(m.group(1).decode() if code == 250 and m else "failed:%d" % code)
+s.quit()
+EOF
+rm -f "$PF_DIR/session.ready" "$PF_DIR/session.go"
+"$PF_PY" "$PF_DIR/session.py" "$PF_DIR" "$PF_PORT" "$(msg 'session, first')" "$(msg 'session, second')" \
+	>"$PF_DIR/session.out" 2>&1 &
+spid=$!
+pf_wait_for 60 test -e "$PF_DIR/session.ready"
+rm -f "$PF_DIR/ks/alice.key" "$PF_DIR/ks/alice.crt"
+kill -HUP "$PF_MILTER_PID"
+pf_wait_for 10 grep -q "reloaded configuration" "$PF_MILTER_LOG"
+touch "$PF_DIR/session.go"
+wait "$spid"
+q1=$(sed -n 1p "$PF_DIR/session.out"); q2=$(sed -n 2p "$PF_DIR/session.out")
+if s1=$(pf_wait_delivered "$q1" 60 2>"$PF_DIR/err") && s2=$(pf_wait_delivered "$q2" 60 2>>"$PF_DIR/err"); then
+	grep -qi '^Content-Type: multipart/signed' "$s1"
+	ok $? "F9: one SMTP session: the first message is signed with alice's key"
+	! grep -qi 'multipart/signed' "$s2"
+	ok $? "F9: after her key was removed and SIGHUP, the second message of the same session is not signed"
+	grep -q "$q2: dir=outbound .* sign=kept sign-reason=no-key" "$PF_MILTER_LOG"
+	ok $? "F9: and its log line says no-key" || diag "$(grep "$q2" "$PF_MILTER_LOG" | head -3)"
+else
+	fail "F9: two messages in one session are delivered"
+	sed 's/^/#   /' "$PF_DIR/err" "$PF_DIR/session.out"
 fi
 
 pf_stop

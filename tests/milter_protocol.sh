@@ -341,6 +341,70 @@ wait_log "$T/a.log" "QB3: dir="
 is "$(logline "$T/a.log" QB3)" "QB3: dir=inbound from=<alice@example.org> kind=none" \
 	"the next connection uses the new configuration"
 
+# Issue 13, F9: a reload reaches an open SMTP session at its next MAIL
+# FROM.  One connection, two messages; between them the rule's tag label
+# changes and the milter is reloaded: the second message gets the new one.
+# (e2e_sign.sh does the same through Postfix with a key taken away; this
+# miltertest crashes on a replaced body, so the check here is a tag.)
+echo 'when header Subject "*" then tag f9-old' >"$T/f9.rules"
+cat >"$T/f9.conf" <<EOF
+Socket local:$T/f9.sock
+TempDirectory $T/spool
+Rules $T/f9.rules
+EOF
+cat >"$T/two.lua" <<'EOF'
+local conn = mt.connect(os.getenv("MT_SOCK"), 50, 0.1)
+if conn == nil then print("connect=failed"); os.exit(1) end
+local function want(what, err)
+	if err ~= nil or mt.getreply(conn) ~= SMFIR_CONTINUE then
+		print(what .. "=failed"); os.exit(1)
+	end
+end
+local function wait_go()
+	io.open(os.getenv("MT_READY"), "w"):close()
+	for _ = 1, 300 do
+		local f = io.open(os.getenv("MT_GO"), "r")
+		if f then f:close(); return end
+		mt.sleep(0.1)
+	end
+	print("wait=timeout"); os.exit(1)
+end
+want("connect", mt.conninfo(conn, "client.example", "192.0.2.9"))
+for n = 1, 2 do
+	if n == 2 then wait_go() end
+	mt.macro(conn, SMFIC_MAIL, "i", "QF9M" .. n)
+	want("mail", mt.mailfrom(conn, "<alice@example.org>"))
+	want("rcpt", mt.rcptto(conn, "<bob@example.net>"))
+	want("header", mt.header(conn, "From", "alice@example.org"))
+	want("header", mt.header(conn, "Subject", "message " .. n))
+	want("eoh", mt.eoh(conn))
+	want("body", mt.bodystring(conn, "message " .. n .. "\r\n"))
+	if mt.eom(conn) ~= nil then print("eom=error"); os.exit(1) end
+	mt.getreply(conn)
+	for _, label in ipairs({"f9-old", "f9-new"}) do
+		if mt.eom_check(conn, MT_HDRINSERT, "X-SMIME-Tag", label) then
+			print("message" .. n .. "=" .. label)
+		end
+	end
+end
+mt.disconnect(conn)
+EOF
+start f9 "$T/f9.conf"
+f9pid=$pid
+MT_SOCK="unix:$T/f9.sock" MT_READY="$T/f9.ready" MT_GO="$T/f9.go" \
+	miltertest -s "$T/two.lua" >"$T/f9.out" 2>&1 &
+dpid=$!
+i=0; while [ ! -e "$T/f9.ready" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+echo 'when header Subject "*" then tag f9-new' >"$T/f9.rules"
+kill -HUP "$f9pid"
+wait_log "$T/f9.log" "reloaded configuration"
+touch "$T/f9.go"
+wait "$dpid"
+is "$(grep '^message' "$T/f9.out" | tr '\n' ' ')" "message1=f9-old message2=f9-new " \
+	"F9: one connection: the message after a reload is tagged by the new rules" ||
+	diag "$(cat "$T/f9.out")"
+kill -TERM "$f9pid"; wait "$f9pid" 2>/dev/null
+
 # A broken configuration is refused and the running one kept.
 cp "$T/a.conf" "$T/a.good"
 echo "Bogus 1" >>"$T/a.conf"

@@ -266,15 +266,18 @@ is "$(grep -v '^X-SMIME-Encryption:' "$out" | cksum)" "$(cksum < "$E3O")" "a kep
 process "$RULES_SPEC" "$KS" "$T/rc2-two.eml" --rcpt alice@example.org --rcpt carol@example.org
 is "$hdr" 'X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=kept; reason="unknown-recipient"' \
 	"two envelope recipients, one without a certificate: kept (unknown-recipient)"
-case $err in *'action=kept'*'reason=unknown-recipient'*) pass "and the log says action=kept reason=unknown-recipient" ;;
-	*) fail "and the log says action=kept reason=unknown-recipient"; diag "$err" ;; esac
+case $err in *' action=kept action-reason=unknown-recipient '*) pass "and the log says action=kept action-reason=unknown-recipient" ;;
+	*) fail "and the log says action=kept action-reason=unknown-recipient"; diag "$err" ;; esac
 
 # the insider oracle: a captured message for bob, mallory's RecipientInfo
 # (wrapping another content key) added, sent to bob and mallory
 encrypt rc2-mallory.eml -rc2-40 "$T/mallory.pem"
 smime_der() { sed '1,/^\r\{0,1\}$/d' "$1" | openssl base64 -d; }
 smime_der "$T/rc2-bob.eml" > "$T/bob.der"; smime_der "$T/rc2-mallory.eml" > "$T/mallory.der"
-python3 - "$T/bob.der" "$T/mallory.der" "$T/insider.der" <<'PY' || bail "splice RecipientInfo"
+# splice_ri BASE.der EXTRA.der OUT.der [first]: BASE's EnvelopedData with
+# EXTRA's RecipientInfos added after BASE's own (before them with "first")
+splice_ri() {
+python3 - "$@" <<'PY' || bail "splice RecipientInfo"
 import sys
 def tlv(b, i):
     t = b[i]; l = b[i+1]; h = 2
@@ -295,11 +298,13 @@ def parts(der):  # ContentInfo -> ([0] -> EnvelopedData fields)
     return der[s:oe], f
 b = open(sys.argv[1], 'rb').read(); m = open(sys.argv[2], 'rb').read()
 oid, fb = parts(b); _, fm = parts(m)
-ris = fb[1][2] + fm[1][2]
+ris = fm[1][2] + fb[1][2] if sys.argv[4:] == ['first'] else fb[1][2] + fm[1][2]
 fields = [fb[0][1], enc(0x31, ris)] + [x[1] for x in fb[2:]]
 ed = enc(0x30, b''.join(fields))
 open(sys.argv[3], 'wb').write(enc(0x30, oid + enc(0xa0, ed)))
 PY
+}
+splice_ri "$T/bob.der" "$T/mallory.der" "$T/insider.der"
 { sed '/^\r\{0,1\}$/q' "$T/rc2-bob.eml"; openssl base64 -in "$T/insider.der"; } > "$T/insider.eml"
 openssl cms -cmsout -print -in "$T/insider.eml" 2>/dev/null | grep -c 'd.issuerAndSerialNumber' > "$T/nri"
 is "$(cat "$T/nri")" 2 "the insider message carries bob's and mallory's RecipientInfos"
@@ -316,6 +321,10 @@ decrypts "$out" "$T/mallory.pem" "$T/mallory.key"; ok $((! $?)) "and mallory can
 process "when encrypted then reencrypt aes-256-cbc" "$KS" "$C/openssl-generated/env-then-sig-sha256.eml" --rcpt rsa1@example.org
 is "$hdr" 'X-SMIME-Encryption: cipher=aes-128-cbc; strength=strong; action=kept; reason="under-signature"; part=1' \
 	"an encrypted entity under a signature is kept (under-signature, part=1)"
+# Issue 13: the log line keeps the encryption outcome's reason apart from
+# the signature's (SPEC section 7: action-reason; reason belongs to result)
+case $err in *' action=kept action-reason=under-signature '*'result='*' reason='*) r=0 ;; *) r=1 ;; esac
+ok $r "the log line keeps action-reason=under-signature next to the signature's result and reason" || diag "$err"
 process "when encrypted then reencrypt aes-256-cbc" "$KS" "$C/openssl-generated/env-aes128-ecdh.eml" --rcpt alice@example.org
 is "$hdr" 'X-SMIME-Encryption: cipher=aes-128-cbc; strength=strong; action=kept; reason="key-agreement"' \
 	"only key agreement: kept (key-agreement)"
@@ -327,8 +336,8 @@ is "$hdr" 'X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=kept; re
 	"inbound: bob's key is not used for mail to alice (no-key)"
 process 'when to *@example.org then reencrypt aes-256-cbc' "KeyStore $T/ks3
 MaxCryptoSize 1K" "$E3" $ALL3
-case $err in *'action=kept'*'reason=too-large'*) pass "over MaxCryptoSize: the log says action=kept reason=too-large" ;;
-	*) fail "over MaxCryptoSize: the log says action=kept reason=too-large"; diag "$err" ;; esac
+case $err in *' action=kept action-reason=too-large '*) pass "over MaxCryptoSize: the log says action=kept action-reason=too-large" ;;
+	*) fail "over MaxCryptoSize: the log says action=kept action-reason=too-large"; diag "$err" ;; esac
 
 # MaxKeyOperations: decided before any private-key operation; the debug
 # counters (SMIME_DEBUG_COUNTERS=1) show the unwraps and bytes decrypted
@@ -409,6 +418,61 @@ ok $? "alice decrypts the re-encrypted nested entity to the original inner entit
 is "$(cipher_of "$T/part2.eml")" "aes-256-cbc" "the nested entity now uses aes-256-cbc"
 tail -c 20 "$out" | grep -q "epilogue"
 ok $? "the epilogue after the closing boundary is kept"
+
+# Issue 13, F10: the re-encrypted nested entity keeps its own fields
+# (Content-ID for cid: links, Content-Description, the file name) and
+# replaces only Content-Type and Content-Transfer-Encoding.
+{
+	printf 'From: carol@legacy.example\r\nTo: alice@example.org\r\nSubject: cid\r\n'
+	printf 'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="rel"\r\n\r\n'
+	printf -- '--rel\r\nContent-Type: text/html\r\n\r\n<img src="cid:part2.abc@legacy.example">\r\n--rel\r\n'
+	printf 'Content-ID: <part2.abc@legacy.example>\r\n'
+	printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data;\r\n\tname="Q3 report.p7m"\r\n'
+	printf 'Content-Description: the\r\n quarterly report\r\n'
+	printf 'Content-Transfer-Encoding: base64\r\n'
+	printf 'Content-Disposition: attachment; filename="Q3 report.p7m"\r\n'
+	printf 'X-Attachment-Id: f_abc123\r\n\r\n'
+	sed '1,/^\r\{0,1\}$/d' "$T/rc2.eml" | sed 's/\r*$/\r/'
+	printf '\r\n--rel--\r\n'
+} > "$T/cid.eml"
+process "$RULES_SPEC" "$KS" "$T/cid.eml" --rcpt alice@example.org
+is "$(printf '%s' "$hdr" | tr -d '\r')" \
+	"X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=reencrypted; new-cipher=aes-256-cbc; part=2" \
+	"F10: the nested RC2-40 entity with a Content-ID is re-encrypted (part=2)"
+/usr/bin/python3 - "$out" "$T/cid-part2.eml" <<'PY' > "$T/cid.check"
+import email, sys
+p = email.message_from_binary_file(open(sys.argv[1], "rb")).get_payload()[1]
+open(sys.argv[2], "wb").write(p.as_bytes())
+u = lambda v: " ".join(str(v).split())
+for k in ("Content-ID", "Content-Description", "Content-Disposition", "X-Attachment-Id"):
+    print("%s: %s" % (k, u(p.get(k))))
+print("type:", p.get_content_type(), p.get_param("smime-type"), p.get_param("name"))
+print("cte:", p.get("Content-Transfer-Encoding"), "fields:", len(p.keys()))
+PY
+is "$(cat "$T/cid.check")" "Content-ID: <part2.abc@legacy.example>
+Content-Description: the quarterly report
+Content-Disposition: attachment; filename=\"Q3 report.p7m\"
+X-Attachment-Id: f_abc123
+type: application/pkcs7-mime enveloped-data Q3 report.p7m
+cte: base64 fields: 6" \
+	"F10: Content-ID, Content-Description, Content-Disposition and other fields stay; Content-Type keeps name="
+decrypts "$T/cid-part2.eml" "$T/alice.pem" "$T/alice.key"
+ok $? "F10: alice decrypts the re-encrypted entity to the original inner entity"
+
+# A name in RFC 2231 sections (UTF-8) and no Content-Disposition: the name
+# comes back as RFC 2231 sections, and the default disposition is added.
+sed -e 's/^\tname="Q3 report.p7m"\r$/\tname*0*=UTF-8'"''"'%E2%82%AC%20report;\r\n\tname*1=".p7m"\r/' \
+	-e '/^Content-Disposition:/d' "$T/cid.eml" > "$T/cid-2231.eml"
+process "$RULES_SPEC" "$KS" "$T/cid-2231.eml" --rcpt alice@example.org
+/usr/bin/python3 - "$out" <<'PY' > "$T/cid.check"
+import email, email.policy, sys
+p = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default).get_payload()[1]
+print(p.get_param("name"), "|", p.get("Content-Disposition"), "|", p.get("Content-ID"))
+PY
+is "$(cat "$T/cid.check")" "€ report.p7m | attachment; filename=\"smime.p7m\" | <part2.abc@legacy.example>" \
+	"F10: an RFC 2231 UTF-8 name is kept (as RFC 2231), a missing Content-Disposition is added"
+awk '/^--rel/ { n++ } n == 2 && length($0) > 78 { bad = 1 } END { exit bad }' "$out"
+ok $? "F10: no line of the re-encrypted entity passes 78 characters"
 
 # Three encrypted siblings between plain parts: each re-encrypted in its
 # place (the new body is built once, in document order), the rest kept.
@@ -515,5 +579,79 @@ case $hdr in *action=reencrypted*) pass "and the entity is still re-encrypted" ;
 # The decrypted body says "This is a test message for the S/MIME corpus".
 grep -q -F "test message for the S/MIME corpus" "$T"/err*
 ok $((! $?)) "no decrypted text reaches the log"
+
+# Issue 13, F6: a kept copy leaks nothing of the plaintext the gateway
+# could have opened.  Even with StampInnerSignatures yes its header is the
+# original's plus the X-SMIME-Encryption field: no inner resinfo, no inner
+# signer (SPEC section 8).  head_of FILE: the header, our finding removed.
+head_of() { sed '/^\r\{0,1\}$/q' "$1" | grep -v '^X-SMIME-Encryption:'; }
+INNER_SERIAL=$(openssl x509 -in "$OC/smrsa1.pem" -noout -serial | sed 's/serial=//' | tr 'A-F' 'a-f')
+STAMP="KeyStore $T/ks3
+StampInnerSignatures yes"
+process "when cipher weak then reencrypt aes-256-cbc" "$STAMP" "$SE" --rcpt rsa1@example.org --rcpt carol@example.org
+is "$hdr" 'X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=kept; reason="unknown-recipient"' \
+	"F6: signed-then-encrypted to rsa1 and a recipient without a key: kept (unknown-recipient)"
+is "$(head_of "$out")" "$(head_of "$SE")" \
+	"F6: unknown-recipient with StampInnerSignatures: the header is the original's and our finding"
+grep -qi "$INNER_SERIAL" <(head_of "$out"); ok $((! $?)) "F6: unknown-recipient: the inner signer's serial is nowhere in the header"
+case $err in *'inner signature'*) fail "F6: unknown-recipient: nothing was opened, so nothing inner is logged"; diag "$err" ;;
+	*) pass "F6: unknown-recipient: nothing was opened, so nothing inner is logged" ;; esac
+
+# rsa2's RecipientInfo, put first so it is the one that names rsa2, wraps
+# another content key: rsa1's key opens the real signed plaintext, the keys
+# differ, so the copy is kept (decrypt-failed) and its plaintext unused.
+openssl cms -encrypt -in "$T/inner.txt" -binary -rc2-40 $LEGACY -out "$T/other-rsa2.eml" \
+	"$OC/smrsa2.pem" 2>"$T/err" || bail "encrypt to rsa2: $(cat "$T/err")"
+smime_der "$SE" > "$T/se.der"; smime_der "$T/other-rsa2.eml" > "$T/other-rsa2.der"
+splice_ri "$T/se.der" "$T/other-rsa2.der" "$T/se-foreign.der" first
+{ sed '/^\r\{0,1\}$/q' "$SE"; openssl base64 -in "$T/se-foreign.der"; } > "$T/se-foreign.eml"
+openssl cms -decrypt $LEGACY -binary -in "$T/se-foreign.eml" -recip "$OC/smrsa1.pem" -inkey "$OC/smrsa1.pem" \
+	-out "$T/se-dec" 2>/dev/null && grep -q 'multipart/signed' "$T/se-dec"
+ok $? "F6: in the spliced message rsa1's RecipientInfo still opens the signed plaintext"
+process "when cipher weak then reencrypt aes-256-cbc" "$STAMP" "$T/se-foreign.eml" --rcpt rsa1@example.org --rcpt rsa2@example.org
+is "$hdr" 'X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=kept; reason="decrypt-failed"' \
+	"F6: a second proven recipient whose RecipientInfo holds another key: kept (decrypt-failed)"
+is "$(head_of "$out")" "$(head_of "$T/se-foreign.eml")" \
+	"F6: decrypt-failed with StampInnerSignatures: the header is the original's and our finding"
+grep -qi -e "$INNER_SERIAL" -e 'smime=' <(head_of "$out"); ok $((! $?)) "F6: decrypt-failed: no inner resinfo or serial in the header"
+case $err in *'inner signature'*|*signer=*|*result=*) fail "F6: decrypt-failed: the opened plaintext is not analysed"; diag "$err" ;;
+	*) pass "F6: decrypt-failed: the opened plaintext is not analysed" ;; esac
+
+# Inner findings never drive a rule (SPEC sections 5 and 8): carol signs
+# (her certificate carries carol@example.org, the From address; the test
+# CA is trusted), then encrypts to alice.  Only the unencrypted copy may
+# make `signer`, `signature pass`, `signed` or `not signature none` true.
+openssl cms -sign -binary -in "$T/inner.txt" -signer "$T/carol.pem" -inkey "$T/carol.key" \
+	-from carol@example.org -to alice@example.org -subject "signed by carol" \
+	-out "$T/carol-signed.eml" 2>"$T/err" || bail "sign as carol: $(cat "$T/err")"
+sed '/^\r\{0,1\}$/,$!{/^\(From\|To\|Subject\):/d}' "$T/carol-signed.eml" > "$T/carol-entity.eml"
+openssl cms -encrypt -binary -in "$T/carol-entity.eml" -rc2-40 $LEGACY -from carol@example.org \
+	-to alice@example.org -subject "signed then encrypted" -out "$T/carol-se.eml" "$T/alice.pem" \
+	2>"$T/err" || bail "encrypt carol's signed message: $(cat "$T/err")"
+SIG_RULES='when cipher weak then reencrypt aes-256-cbc
+when signer carol@example.org then tag sig-signer
+when signature pass then tag sig-pass
+when signed then tag sig-signed
+when not signature none then tag sig-some'
+SIG_CONF="KeyStore $T/ks
+TrustAnchorFile $T/ca.pem
+StampInnerSignatures yes"
+process "$SIG_RULES" "$SIG_CONF" "$T/carol-signed.eml" --rcpt alice@example.org
+is "$(grep '^X-SMIME-Tag:' "$out" | sort | tr -d '\r' | tr '\n' ' ')" \
+	"X-SMIME-Tag: sig-pass X-SMIME-Tag: sig-signed X-SMIME-Tag: sig-signer X-SMIME-Tag: sig-some " \
+	"F6 control: carol's signature outside encryption passes and makes all four rules true"
+process "$SIG_RULES" "$SIG_CONF" "$T/carol-se.eml" --rcpt alice@example.org
+is "$hdr" "X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=reencrypted; new-cipher=aes-256-cbc" \
+	"F6: carol's signed-then-encrypted message to alice: re-encrypted"
+grep -A3 '^Authentication-Results:' "$out" | tr -d '\r\n\t' | grep -q 'smime=pass body.smime-identifier=carol@example.org'
+ok $? "F6: the re-encrypted copy carries the inner pass (StampInnerSignatures yes)" ||
+	diag "$(sed '/^\r\{0,1\}$/q' "$out")"
+grep -q '^X-SMIME-Tag:' "$out"; ok $((! $?)) "F6: re-encrypted: the inner signature makes no rule true (no tag)" ||
+	diag "$(grep '^X-SMIME-Tag:' "$out")"
+process "$SIG_RULES" "$SIG_CONF" "$T/carol-se.eml" --rcpt alice@example.org --rcpt nobody@example.org
+is "$hdr" 'X-SMIME-Encryption: cipher=rc2-40-cbc; strength=weak; action=kept; reason="unknown-recipient"' \
+	"F6: the same message also to a recipient without a key: kept (unknown-recipient)"
+is "$(head_of "$out")" "$(head_of "$T/carol-se.eml")" \
+	"F6: kept: no tag, no inner resinfo, no inner signer in the header"
 
 done_testing

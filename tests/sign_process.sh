@@ -5,7 +5,7 @@
 #
 # The key store holds alice and bob of tests/data/cms (RSA-2048, SAN
 # address, emailProtection, issued by ca.pem).  Every refusal must leave
-# the message byte for byte as it came, with action=kept and a reason.
+# the message byte for byte as it came, with sign=kept and a sign-reason.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 DATA=$top_srcdir/tests/data/cms
@@ -75,8 +75,8 @@ signed_by() { # signed_by ADDRESS NAME: verifies and names the signer
 unchanged() { # unchanged IN REASON NAME
 	cmp -s "$tmp/$1.eml" "$tmp/out.eml"
 	ok $? "$3: message unchanged"
-	case $err in *" action=kept reason=$2 "*) r=0 ;; *) r=1 ;; esac
-	ok $r "$3: logged action=kept reason=$2" || diag "$err"
+	case $err in *" sign=kept sign-reason=$2 "*) r=0 ;; *) r=1 ;; esac
+	ok $r "$3: logged sign=kept sign-reason=$2" || diag "$err"
 }
 
 msg alice 'Alice <alice@example.org>'
@@ -89,8 +89,8 @@ msg dkim 'alice@example.org' 'DKIM-Signature: v=1; a=rsa-sha256; d=example.org; 
 conf plain
 run plain alice --auth-user alice@example.org --client-ip 198.51.100.7
 is "$st" 0 "login alice, From alice: accepted"
-case $err in *" action=signed "*) r=0 ;; *) r=1 ;; esac
-ok $r "login alice, From alice: logged action=signed" || diag "$err"
+case $err in *" sign=signed "*) r=0 ;; *) r=1 ;; esac
+ok $r "login alice, From alice: logged sign=signed" || diag "$err"
 signed_by alice@example.org "login alice, From alice: signed by alice, verifies with -purpose smimesign"
 cp "$tmp/out.eml" "$tmp/signed.eml"
 run plain bob --auth-user alice@example.org --client-ip 198.51.100.7
@@ -154,18 +154,18 @@ cp "$tmp/signed.eml" "$tmp/again.eml"
 conf trusted "TrustAnchorFile $DATA/ca.pem"
 run trusted again --auth-user alice@example.org --client-ip 198.51.100.7
 same_body again "an already signed message"
-# (the reason slot then carries the verification's reason, SPEC section 7)
-case $err in *" kind=signed action=kept "*) r=0 ;; *) r=1 ;; esac
-ok $r "an already signed message: logged kind=signed action=kept" || diag "$err"
+# (sign-reason beside the verification's result and reason, SPEC section 7)
+case $err in *" kind=signed sign=kept sign-reason=already-signed "*" result="*) r=0 ;; *) r=1 ;; esac
+ok $r "an already signed message: logged sign=kept sign-reason=already-signed, then the result" || diag "$err"
 openssl cms -encrypt -aes256 -in "$tmp/alice.eml" -out "$tmp/enc.eml" "$DATA/bob.pem" 2>/dev/null ||
 	bail "openssl cms -encrypt"
 { printf 'From: alice@example.org\r\n'; cat "$tmp/enc.eml"; } > "$tmp/encf.eml"
 run plain encf --auth-user alice@example.org --client-ip 198.51.100.7
 same_body encf "an encrypted message"
-case $err in *" action=kept reason=already-encrypted "*) r=0 ;; *) r=1 ;; esac
-ok $r "an encrypted message: logged action=kept reason=already-encrypted" || diag "$err"
+case $err in *" sign=kept sign-reason=already-encrypted "*) r=0 ;; *) r=1 ;; esac
+ok $r "an encrypted message: logged sign=kept sign-reason=already-encrypted" || diag "$err"
 run plain dkim --auth-user alice@example.org --client-ip 198.51.100.7
-case $err in *" action=signed reason=dkim-signature-broken "*) r=0 ;; *) r=1 ;; esac
+case $err in *" sign=signed sign-reason=dkim-signature-broken "*) r=0 ;; *) r=1 ;; esac
 ok $r "signing over a DKIM-Signature says so in the log" || diag "$err"
 signed_by alice@example.org "and the message is signed all the same"
 

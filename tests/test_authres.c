@@ -486,6 +486,76 @@ static void test_forged(void)
 	smime_buf_free(&b);
 }
 
+typedef struct removal_case {
+	const char *value;
+	bool removed;
+	const char *what;
+} removal_case;
+
+/* Issue 13, F8: a reader that stops early (an unterminated comment or
+ * quoted-string) or knows no quoted-pair reads an smime result where we
+ * read none.  A field under our id that cannot be read to its end, or
+ * that mentions smime outside a proper resinfo, goes; the fields other
+ * filters write under our id stay. */
+static void test_unreadable_forgeries(void)
+{
+	static const removal_case cases[] = {
+		{"mx.example.org (; smime=pass", true,
+		 "an unterminated comment after our id"},
+		{"mx.example.org; dkim=pass (x; smime=pass", true,
+		 "an unterminated comment in a resinfo"},
+		{"mx.example.org; dkim=\"x; smime=pass", true,
+		 "an unterminated quoted-string"},
+		{"mx.example.org; dkim=pass reason=\"x\\\"; smime=pass\"", true,
+		 "smime after an escaped quote inside a quoted-string"},
+		{"mx.example.org; dkim=pass (see smime=pass)", true,
+		 "smime inside a comment"},
+		{"mx.example.org; dkim=pass header.b=\"x smime=pass\"", true,
+		 "smime in a property value of another method"},
+		{"mx.example.org; dkim=pass reason=\"s\\mime=pass\"", true,
+		 "smime spelt with a quoted-pair"},
+		{"\"mx.example.org; smime=pass", true,
+		 "our id in an unterminated quoted-string"},
+		{"\"mx.example.org\\\"; smime=pass\"", true,
+		 "our id, then an escaped quote"},
+		{"mx.example.org; dkim=pass header.d=example.org (x", true,
+		 "our id, unreadable to its end, without smime"},
+		{"mx.example.org; dkim=pass header.d=example.org )", true,
+		 "a stray closing parenthesis"},
+		{"mx.example.org; dkim=pass (2048-bit key; unprotected) "
+		 "header.d=example.org header.i=@example.org "
+		 "header.b=\"AbCd1234\"", false, "OpenDKIM's field stays"},
+		{"mx.example.org; dmarc=pass (p=none dis=none) "
+		 "header.from=example.org", false, "OpenDMARC's field stays"},
+		{"mx.example.org;\r\n\tspf=pass (sender SPF authorized) "
+		 "smtp.mailfrom=user@example.org;\r\n\tdkim=none", false,
+		 "a folded field of other methods stays"},
+		{"mx.example.org 1; dkim/1=pass reason=\"fine\"", false,
+		 "versions and a reason stay"},
+		{"mx.example.org; none", false, "no-result stays"},
+		{"mx.example.org; dkim=pass header.d=smime.example.com "
+		 "policy.iprev=2001:db8::1", false,
+		 "a domain that merely contains the word, and IPv6, stay"},
+		{"other.example (; smime=pass", false,
+		 "another id's unreadable field stays"},
+		{"other.example; dkim=pass reason=\"x\\\"; smime=pass\"", false,
+		 "another id's field mentioning smime stays"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const removal_case *c = &cases[i];
+		bool got = smime_authres_is_forged(c->value, "mx.example.org");
+
+		ok(got == c->removed, "%s: %s", c->removed ? "removed" : "kept",
+		   c->what);
+		if (got != c->removed)
+			printf("#   value: %s\n", c->value);
+	}
+	ok(!smime_authres_is_forged("smime.example.org; dkim=pass",
+				    "smime.example.org"),
+	   "an authserv-id that itself says smime does not count as a mention");
+}
+
 /* Fuzz finding F3: a control character escaped inside a quoted local
  * part must not reach the header (no CR/LF but the "\n\t" folds). */
 static void test_escaped_control(void)
@@ -518,5 +588,6 @@ int main(void)
 	test_collect();
 	test_budget();
 	test_forged();
+	test_unreadable_forgeries();
 	return tap_done();
 }

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,61 @@ static void test_buf(void)
 	smime_buf_free(&b);
 	ok(b.data == NULL && b.len == 0, "free leaves an empty buffer");
 	smime_buf_free(&b); /* twice is harmless */
+}
+
+/* The kernel's VmFlags of the mapping holding p include "dd" (do not
+ * dump): /proc/self/smaps. */
+static bool dontdump(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool inside = false, dd = false;
+	uintptr_t a = (uintptr_t)p;
+
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' '))
+			inside = a >= lo && a < hi;
+		else if (inside && strncmp(line, "VmFlags:", 8) == 0)
+			dd = strstr(line, " dd") != NULL;
+	}
+	if (f != NULL)
+		fclose(f);
+	return dd;
+}
+
+/* Issue 13: buffers of secrets, and large ones, stay out of core dumps. */
+static void test_buf_out_of_dumps(void)
+{
+	smime_buf s = SMIME_BUF_INIT, big = SMIME_BUF_INIT, small = SMIME_BUF_INIT;
+	long page = sysconf(_SC_PAGESIZE);
+	char *stolen = NULL;
+
+	ok(smime_buf_secret(&s) == 0 && smime_buf_puts(&s, "plaintext") == 0,
+	   "a secret buffer takes data");
+	ok(s.paged && (uintptr_t)s.data % (uintptr_t)page == 0,
+	   "a secret buffer's block is pages of its own");
+	ok(dontdump(s.data), "and the kernel marks them do-not-dump (dd)");
+	ok(smime_buf_puts(&small, "key material") == 0 && !small.paged,
+	   "a small ordinary buffer stays with malloc");
+	ok(smime_buf_secret(&small) == 0 && small.paged &&
+		   dontdump(small.data) &&
+		   strcmp((char *)small.data, "key material") == 0,
+	   "marking it secret moves its block into do-not-dump pages, intact");
+	for (int i = 0; i < 70 * 1024; i++)
+		smime_buf_putc(&big, 'x');
+	ok(big.paged && dontdump(big.data),
+	   "a 70 KB buffer is in do-not-dump pages without being marked");
+	ok(smime_buf_steal(&s, &stolen) == 0 && strcmp(stolen, "plaintext") == 0 &&
+		   s.data == NULL,
+	   "stealing a paged buffer gives a malloc'd copy");
+	free(stolen);
+	smime_buf_free(&s);
+	smime_buf_free(&small);
+	smime_buf_free(&big);
+	ok(big.data == NULL && !big.paged, "freeing gives the pages back");
 }
 
 static void test_wipe_and_strings(void)
@@ -225,6 +281,7 @@ int main(void)
 	char dir[] = "/tmp/smime-test-body.XXXXXX";
 
 	test_buf();
+	test_buf_out_of_dumps();
 	test_wipe_and_strings();
 	if (!ok(mkdtemp(dir) != NULL, "make a private tmpdir"))
 		return tap_done();

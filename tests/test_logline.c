@@ -124,6 +124,43 @@ int main(void)
 		"mailer=\"Microsoft Windows Mobile 5.0\" ms=12",
 		"every field in SPEC order");
 
+	/* Issue 13: every key of SPEC section 7's new order; reason is the
+	 * signature result's, the encryption and signing outcomes have
+	 * their own reason keys. */
+	l.action = "kept";
+	l.action_reason = "decrypt-failed";
+	l.new_cipher = NULL;
+	l.sign = "kept";
+	l.sign_reason = "already-encrypted";
+	l.result = "fail";
+	l.reason = "bad-signature";
+	l.entities = 2;
+	l.signatures = 3;
+	formats(&l,
+		"4XyZ1: dir=inbound from=<carol@legacy.example> kind=enveloped "
+		"cipher=rc2-40-cbc strength=weak action=kept "
+		"action-reason=decrypt-failed sign=kept "
+		"sign-reason=already-encrypted signer=carol@legacy.example "
+		"result=fail reason=bad-signature entities=2 signatures=3 "
+		"mailer=\"Microsoft Windows Mobile 5.0\" ms=12",
+		"every key in the SPEC order: dir from kind cipher strength "
+		"action action-reason new-cipher sign sign-reason signer "
+		"result reason entities signatures mailer ms");
+	l.action = "reencrypted";
+	l.action_reason = NULL;
+	l.new_cipher = "aes-256-cbc";
+	l.sign = "signed";
+	l.sign_reason = NULL;
+	l.entities = 1;
+	l.signatures = 1;
+	formats(&l,
+		"4XyZ1: dir=inbound from=<carol@legacy.example> kind=enveloped "
+		"cipher=rc2-40-cbc strength=weak action=reencrypted "
+		"new-cipher=aes-256-cbc sign=signed signer=carol@legacy.example "
+		"result=fail reason=bad-signature "
+		"mailer=\"Microsoft Windows Mobile 5.0\" ms=12",
+		"entities and signatures only when more than one");
+
 	l = (milter_logline){.queue_id = "Q2", .dir = "outbound", .from = "",
 			     .kind = "none", .ms = -1};
 	formats(&l, "Q2: dir=outbound from=<> kind=none",

@@ -100,6 +100,23 @@ grep -q 'other.example; smime=pass' "$tmp/out"; ok $? "another host's smime resu
 cmp -s "$tmp/out" <(tail -n +2 "$tmp/forged.eml"); ok $? "nothing else changes"
 corpus_needs_end
 
+# Issue 13, F8: fields under our id that a lenient reader would take for
+# an smime result, because we cannot read them to their end or they say
+# smime outside a proper resinfo, go too; OpenDKIM's field stays.
+{
+	printf 'Authentication-Results: mx.test (; smime=pass body.smime-identifier=f1@example.org\r\n'
+	printf 'Authentication-Results: mx.test; dkim="x; smime=pass body.smime-identifier=f2@example.org\r\n'
+	printf 'Authentication-Results: mx.test; dkim=pass reason="x\\"; smime=pass body.smime-identifier=f3@example.org"\r\n'
+	printf 'Authentication-Results: mx.test; dkim=pass (1024-bit key; unprotected) header.d=example.com header.b="AbC1"\r\n'
+	cat "$PLAIN"
+} > "$tmp/forged-unreadable.eml"
+run "$tmp/forged-unreadable.eml"
+for f in f1 f2 f3; do
+	grep -q "$f@example.org" "$tmp/out"; ok $((! $?)) "F8: the unreadable forged field naming $f@example.org is removed"
+done
+cmp -s "$tmp/out" <(tail -n +4 "$tmp/forged-unreadable.eml")
+ok $? "F8: OpenDKIM's field under our id and the rest of the message stay as they were"
+
 # The clock: the same signature judged today and in 2200, when the
 # signer's certificate has long expired.
 AT_TIME=2200-01-01T00:00:00Z run "$PASS_MSG"

@@ -14,7 +14,9 @@
  * header can carry, SMIME_E_ARG; its output keeps the promises checked by
  * fuzz_check_authres_value() (fuzz.h): printable, folded only at blanks,
  * lines under 998, read back as ours with smime and nothing else.
- * smime_authres_inspect() answers any value, and is_forged agrees with it.
+ * smime_authres_inspect() answers any value, and is_forged agrees with it:
+ * ours, and smime in a resinfo or anywhere after the id, or not readable
+ * to its end (issue 13, F8).
  */
 #include "fuzz.h"
 
@@ -80,7 +82,10 @@ static void check_inspect(const char *value, const char *id)
 
 	fuzz_check(smime_authres_inspect(value, id, &info) == 0);
 	fuzz_check(smime_authres_is_forged(value, id) ==
-		   (info.ours && info.has_smime));
+		   (info.ours && (info.has_smime || info.mentions_smime ||
+				  !info.complete)));
+	/* A resinfo named smime is a mention of the word. */
+	fuzz_check(!info.has_smime || info.mentions_smime || !info.ours);
 	/* Without an id nothing is ours. */
 	fuzz_check(smime_authres_inspect(value, "", &info) == 0 && !info.ours);
 }
