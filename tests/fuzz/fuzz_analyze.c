@@ -108,7 +108,13 @@ static void check_facts(const smime_facts *f, const smime_analyze_opts *o,
 		fuzz_check(l->error <= 0 && !smime_err_is_resource(l->error));
 		fuzz_check(l->strength == SMIME_STRENGTH_STRONG ||
 			   l->strength == SMIME_STRENGTH_LEGACY ||
-			   l->strength == SMIME_STRENGTH_WEAK);
+			   l->strength == SMIME_STRENGTH_WEAK ||
+			   l->strength == SMIME_STRENGTH_UNKNOWN);
+		/* a cipher this build cannot name is never counted strong */
+		if ((l->kind == SMIME_KIND_ENVELOPED ||
+		     l->kind == SMIME_KIND_AUTH_ENVELOPED) &&
+		    l->cms.cipher == NULL)
+			fuzz_check(l->strength == SMIME_STRENGTH_UNKNOWN);
 		fuzz_touch_str(smime_kind_name(l->kind));
 		fuzz_touch_str(smime_strength_name(l->strength));
 		fuzz_check_cms_info(NULL, 0, &l->cms, false);
