@@ -354,7 +354,9 @@ int smime_authres_inspect(const char *value, const char *authserv_id,
 	out->complete = !r.bad && *r.p == '\0';
 	if (!out->ours && !out->complete)
 		out->ours = id_loosely(id, authserv_id, &end);
-	out->mentions_smime = mentions_smime(end);
+	/* An smime resinfo mentions smime, whatever the word scan saw
+	 * (a fuzz finding: the scan and the parser disagreed on one). */
+	out->mentions_smime = out->has_smime || mentions_smime(end);
 	return 0;
 }
 

@@ -114,6 +114,32 @@ static int mgf1(int algo, const unsigned char *seed, size_t seed_len,
 	return 0;
 }
 
+/* m mod n as k big-endian bytes in em.  libgcrypt's blinded raw
+ * decryption sometimes returns m - n, a negative number (seen as a
+ * 257-byte 0xff... value for a 2048-bit key): reduce it. */
+static int em_bytes(gcry_sexp_t plain, gcry_sexp_t skey, unsigned char *em,
+		    size_t k)
+{
+	gcry_sexp_t ns = gcry_sexp_find_token(skey, "n", 0);
+	gcry_mpi_t m = gcry_sexp_nth_mpi(plain, 1, GCRYMPI_FMT_STD);
+	gcry_mpi_t n = ns ? gcry_sexp_nth_mpi(ns, 1, GCRYMPI_FMT_USG) : NULL;
+	size_t w = 0;
+	int ret = SMIME_E_NOMEM;
+
+	if (m != NULL && n != NULL) {
+		gcry_mpi_mod(m, m, n);
+		if (gcry_mpi_print(GCRYMPI_FMT_USG, em, k, &w, m) == 0 && w <= k) {
+			memmove(em + (k - w), em, w);
+			memset(em, 0, k - w);
+			ret = 0;
+		}
+	}
+	gcry_mpi_release(m);
+	gcry_mpi_release(n);
+	gcry_sexp_release(ns);
+	return ret;
+}
+
 /* The raw RSA decryption of enc, right-aligned in em[0..k).  A
  * ciphertext libgcrypt refuses (public information) leaves em zero,
  * which the decoding rejects like any other. */
@@ -121,8 +147,6 @@ static int rsa_raw(gnutls_privkey_t key, const unsigned char *enc,
 		   size_t enc_len, unsigned char *em, size_t k)
 {
 	gcry_sexp_t skey = NULL, data = NULL, plain = NULL;
-	const char *v = NULL;
-	size_t vlen = 0;
 	int ret;
 
 	memset(em, 0, k);
@@ -132,14 +156,9 @@ static int rsa_raw(gnutls_privkey_t key, const unsigned char *enc,
 	if (gcry_sexp_build(&data, NULL, "(enc-val(flags raw)(rsa(a%b)))",
 			    (int)enc_len, enc) != 0)
 		ret = SMIME_E_NOMEM;
-	else if (gcry_pk_decrypt(&plain, data, skey) == 0)
-		v = gcry_sexp_nth_data(plain, 1, &vlen);
-	if (v != NULL && vlen <= k)
-		memcpy(em + (k - vlen), v, vlen);
-	else if (v != NULL) /* a sign byte in front: keep the low k */
-		memcpy(em, v + (vlen - k), k);
-	if (v != NULL)
-		smime_wipe((void *)v, vlen);
+	else if (gcry_pk_decrypt(&plain, data, skey) == 0 &&
+		 em_bytes(plain, skey, em, k) < 0)
+		memset(em, 0, k);
 	gcry_sexp_release(skey);
 	gcry_sexp_release(data);
 	gcry_sexp_release(plain);
