@@ -10,7 +10,7 @@
  * its top entity is signed it gets one `neutral` resinfo with
  * reason="too-large", so downstream filters see why there is no verdict.
  */
-#include "milter.h"
+#include "pipeline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -145,59 +145,70 @@ static void note_inner(const milter_config *cfg, const smime_facts *inner,
 	}
 }
 
-int milter_authres_stamp(const milter_config *cfg, const milter_msg *m,
-			 const smime_facts *facts, const smime_facts *inner,
-			 bool too_large, smime_edits *edits, milter_logline *l,
-			 smime_buf *note)
+/* The resinfos of an analysed message, and the log's signer, result,
+ * reason, signatures and bare-LF note; *value stays empty (and nothing
+ * is stamped) without a signature. */
+static int stamp_analysed(milter_pipe *p, smime_buf *value)
 {
-	smime_resinfo *v = NULL, big = {0};
-	smime_buf value = SMIME_BUF_INIT;
+	const smime_facts *facts = &p->facts;
+	milter_logline *l = &p->log;
+	smime_resinfo *v = NULL;
 	size_t n = 0;
 	int rc;
 
-	rc = remove_forged(cfg, &m->headers, edits);
+	/* The log counts them all, inner ones included. */
+	l->signatures = count_signatures(facts) + count_signatures(&p->inner);
+	rc = collect_all(p->cfg, facts, &p->inner, &v, &n);
+	if (rc == 0 && n == 0)
+		goto cleanup;
+	if (rc == 0)
+		rc = smime_authres_format(p->cfg->authserv_id, v, n, value);
+	for (size_t i = 0; rc == 0 && i < facts->nlayers; i++)
+		for (size_t k = 0; k < facts->layers[i].nchecks; k++)
+			if (facts->layers[i].checks[k].lf_form)
+				l->note = "a signature verified only over "
+					  "bare-LF content (the signer did "
+					  "not canonicalise)";
+	if (rc == 0) {
+		/* The log names the outermost signer. */
+		l->signer = v[0].identifier;
+		l->result = smime_result_name(v[0].result);
+		l->reason = v[0].reason ? smime_reason_name(v[0].reason) : NULL;
+	}
+cleanup:
+	free(v);
+	return rc;
+}
+
+int milter_step_authres(milter_pipe *p)
+{
+	const milter_config *cfg = p->cfg;
+	smime_resinfo big = {0};
+	smime_buf value = SMIME_BUF_INIT;
+	int rc;
+
+	rc = remove_forged(cfg, &p->m->headers, p->edits);
 	if (rc < 0)
 		return rc;
-	note_inner(cfg, inner, note);
-	if (note->len > 0)
-		l->note = (const char *)note->data;
-	else if (!too_large && l->new_cipher == NULL &&
-		 unopened_encryption(facts))
-		l->note = "encrypted content: signatures inside it are not "
-			  "verified";
-	if (too_large) {
-		if (!top_is_signed(m, &big.part))
+	note_inner(cfg, &p->inner, &p->note);
+	if (p->note.len > 0)
+		p->log.note = (const char *)p->note.data;
+	else if (!p->too_large && p->log.new_cipher == NULL &&
+		 unopened_encryption(&p->facts))
+		p->log.note = "encrypted content: signatures inside it are not "
+			      "verified";
+	if (p->too_large) {
+		if (!top_is_signed(p->m, &big.part))
 			return SMIME_OK;
 		big.result = SMIME_RESULT_NEUTRAL;
 		big.reason = SMIME_REASON_TOO_LARGE;
 		rc = smime_authres_format(cfg->authserv_id, &big, 1, &value);
 	} else {
-		/* The log counts them all, inner ones included. */
-		l->signatures = count_signatures(facts) + count_signatures(inner);
-		rc = collect_all(cfg, facts, inner, &v, &n);
-		if (rc == 0 && n == 0)
-			goto cleanup;
-		if (rc == 0)
-			rc = smime_authres_format(cfg->authserv_id, v, n, &value);
-		for (size_t i = 0; rc == 0 && i < facts->nlayers; i++)
-			for (size_t k = 0; k < facts->layers[i].nchecks; k++)
-				if (facts->layers[i].checks[k].lf_form)
-					l->note = "a signature verified only over "
-						  "bare-LF content (the signer did "
-						  "not canonicalise)";
-		if (rc == 0) {
-			/* The log names the outermost signer. */
-			l->signer = v[0].identifier;
-			l->result = smime_result_name(v[0].result);
-			l->reason = v[0].reason ? smime_reason_name(v[0].reason)
-						: NULL;
-		}
+		rc = stamp_analysed(p, &value);
 	}
-	if (rc == 0)
-		rc = smime_edits_header(edits, SMIME_EDIT_INSERT, 0, AR,
+	if (rc == 0 && value.len > 0)
+		rc = smime_edits_header(p->edits, SMIME_EDIT_INSERT, 0, AR,
 					(const char *)value.data);
-cleanup:
-	free(v);
 	smime_buf_free(&value);
 	return rc;
 }

@@ -38,7 +38,7 @@
 #define MAX_FIELDS 32
 
 typedef struct outcome {
-	const char *action;
+	milter_act action;
 	const char *new_cipher;
 	const char *reason;
 } outcome;
@@ -66,15 +66,16 @@ static bool under_signature(const smime_facts *f, size_t i)
 }
 
 /* The Rules' word for an entity that is not re-encrypted. */
-static const char *plain_action(const char *policy_action)
+static milter_act plain_action(milter_act policy_action)
 {
-	static const char *const words[] = {"rejected", "quarantined",
-					    "tagged"};
-
-	for (size_t i = 0; policy_action && i < 3; i++)
-		if (strcmp(policy_action, words[i]) == 0)
-			return words[i];
-	return "none";
+	switch (policy_action) {
+	case MILTER_ACT_REJECTED:
+	case MILTER_ACT_QUARANTINED:
+	case MILTER_ACT_TAGGED:
+		return policy_action;
+	default:
+		return MILTER_ACT_NONE;
+	}
 }
 
 /* An unknown cipher's OID is its name, up to MAX_OID characters: a
@@ -98,7 +99,8 @@ static int header_value(const smime_layer *l, const outcome *o,
 
 	smime_buf_reset(v);
 	rc = smime_buf_printf(v, "cipher=%s; strength=%s; action=%s", cipher,
-			      smime_strength_name(l->strength), o->action);
+			      smime_strength_name(l->strength),
+			      milter_act_name(o->action));
 	if (rc == 0 && o->new_cipher != NULL)
 		rc = smime_buf_printf(v, "; new-cipher=%s", o->new_cipher);
 	if (rc == 0 && o->reason != NULL)
@@ -134,11 +136,11 @@ static int content_type(smime_kind kind, smime_buf *out)
 }
 
 /* Re-encrypts the top-level entity; fills o. */
-static int reencrypt_top(reencrypt_ctx *x, const unsigned char *body,
-			 size_t bodylen, smime_edits *edits, outcome *o)
+static int reencrypt_top(reencrypt_ctx *x, outcome *o)
 {
-	const milter_config *cfg = x->cfg;
-	const milter_msg *m = x->m;
+	const milter_config *cfg = x->p->cfg;
+	const milter_msg *m = x->p->m;
+	smime_edits *edits = x->p->edits;
 	const smime_cipher_info *ci = x->cipher;
 	smime_part *root = NULL;
 	smime_buf der = SMIME_BUF_INIT, newder = SMIME_BUF_INIT;
@@ -147,13 +149,13 @@ static int reencrypt_top(reencrypt_ctx *x, const unsigned char *body,
 				   : SMIME_KIND_ENVELOPED;
 	int rc;
 
-	rc = smime_mime_parse(body, bodylen, &m->headers, &cfg->analyze.mime,
-			      &root);
+	rc = smime_mime_parse(x->p->body, x->p->bodylen, &m->headers,
+			      &cfg->analyze.mime, &root);
 	if (rc == 0)
-		rc = smime_part_decode(body, root, &der);
+		rc = smime_part_decode(x->p->body, root, &der);
 	if (rc < 0) {
 		if (!smime_err_is_resource(rc)) {
-			o->action = "kept";
+			o->action = MILTER_ACT_KEPT;
 			o->reason = "malformed";
 			rc = SMIME_OK;
 		}
@@ -161,7 +163,7 @@ static int reencrypt_top(reencrypt_ctx *x, const unsigned char *body,
 	}
 	rc = milter_reencrypt_der(x, der.data, der.len, &newder, &o->reason);
 	if (rc < 0 || o->reason != NULL) {
-		o->action = "kept";
+		o->action = MILTER_ACT_KEPT;
 		goto cleanup;
 	}
 	if ((rc = smime_p7m_body(newder.data, newder.len, &p7m)) < 0 ||
@@ -179,7 +181,7 @@ static int reencrypt_top(reencrypt_ctx *x, const unsigned char *body,
 	edits->body = p7m;
 	p7m = (smime_buf)SMIME_BUF_INIT;
 	edits->replace_body = true;
-	o->action = "reencrypted";
+	o->action = MILTER_ACT_REENCRYPTED;
 	o->new_cipher = ci->name;
 cleanup:
 	smime_mime_free(root);
@@ -275,10 +277,11 @@ static int entity_text(const unsigned char *body, const smime_part *p,
 }
 
 /* Re-encrypts an entity nested in a plain multipart, in place. */
-static int reencrypt_nested(reencrypt_ctx *x, const unsigned char *body,
-			    size_t bodylen, const char *num, smime_edits *edits,
-			    outcome *o, nested *n)
+static int reencrypt_nested(reencrypt_ctx *x, const char *num, outcome *o,
+			    nested *n)
 {
+	const unsigned char *body = x->p->body;
+	size_t bodylen = x->p->bodylen;
 	const smime_cipher_info *ci = x->cipher;
 	const smime_part *p;
 	smime_buf der = SMIME_BUF_INIT, newder = SMIME_BUF_INIT;
@@ -288,8 +291,9 @@ static int reencrypt_nested(reencrypt_ctx *x, const unsigned char *body,
 	int rc;
 
 	if (!n->parsed) {
-		n->parse_rc = smime_mime_parse(body, bodylen, &x->m->headers,
-					       &x->cfg->analyze.mime, &n->root);
+		n->parse_rc = smime_mime_parse(body, bodylen, &x->p->m->headers,
+					       &x->p->cfg->analyze.mime,
+					       &n->root);
 		n->parsed = true;
 	}
 	rc = n->parse_rc;
@@ -299,7 +303,7 @@ static int reencrypt_nested(reencrypt_ctx *x, const unsigned char *body,
 	rc = p ? smime_part_decode(body, p, &der) : SMIME_E_PARSE;
 	if (rc < 0) {
 		if (!smime_err_is_resource(rc)) {
-			o->action = "kept";
+			o->action = MILTER_ACT_KEPT;
 			o->reason = "malformed";
 			rc = SMIME_OK;
 		}
@@ -307,16 +311,16 @@ static int reencrypt_nested(reencrypt_ctx *x, const unsigned char *body,
 	}
 	rc = milter_reencrypt_der(x, der.data, der.len, &newder, &o->reason);
 	if (rc < 0 || o->reason != NULL) {
-		o->action = "kept";
+		o->action = MILTER_ACT_KEPT;
 		goto cleanup;
 	}
 	rc = entity_text(body, p, kind, &newder,
 			 memmem(body, bodylen, "\r\n", 2) != NULL, &ent);
 	/* Complete: only now does the body change. */
 	if (rc == 0)
-		rc = splice(body, p, &ent, edits, n);
+		rc = splice(body, p, &ent, x->p->edits, n);
 	if (rc == 0) {
-		o->action = "reencrypted";
+		o->action = MILTER_ACT_REENCRYPTED;
 		o->new_cipher = ci->name;
 	}
 cleanup:
@@ -327,18 +331,17 @@ cleanup:
 }
 
 /* The outcome for encrypted layer i when re-encryption was asked for. */
-static int decide(reencrypt_ctx *x, const smime_facts *f, size_t i,
-		  const unsigned char *body, size_t bodylen, smime_edits *edits,
-		  outcome *o, nested *n)
+static int decide(reencrypt_ctx *x, size_t i, outcome *o, nested *n)
 {
-	o->action = "kept";
+	const smime_facts *f = &x->p->facts;
+
+	o->action = MILTER_ACT_KEPT;
 	if (under_signature(f, i))
 		o->reason = "under-signature";
 	else if (!is_top(&f->layers[i]))
-		return reencrypt_nested(x, body, bodylen, f->layers[i].part,
-					edits, o, n);
+		return reencrypt_nested(x, f->layers[i].part, o, n);
 	else
-		return reencrypt_top(x, body, bodylen, edits, o);
+		return reencrypt_top(x, o);
 	return SMIME_OK;
 }
 
@@ -352,26 +355,23 @@ static size_t sigs_left(const milter_config *cfg, const smime_facts *f)
 	return left;
 }
 
-int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
-			    bool outbound, const smime_facts *facts,
-			    const unsigned char *body, size_t bodylen,
-			    bool too_large, const rules_action *reencrypt,
-			    smime_edits *edits, milter_logline *l,
-			    smime_facts *inner)
+int milter_step_encryption(milter_pipe *p)
 {
+	const smime_facts *facts = &p->facts;
+	milter_logline *l = &p->log;
 	const smime_cipher_info *ci =
-		reencrypt ? smime_cipher_by_name(reencrypt->arg) : NULL;
-	bool transform = ci != NULL && edits->verdict == SMIME_VERDICT_ACCEPT;
-	const char *base = plain_action(l->action);
-	reencrypt_ctx x = {cfg, m, outbound, ci, cfg->max_key_operations,
-			   sigs_left(cfg, facts), {0, 0}, inner};
+		p->reencrypt ? smime_cipher_by_name(p->reencrypt->arg) : NULL;
+	bool transform = ci != NULL && p->edits->verdict == SMIME_VERDICT_ACCEPT;
+	milter_act base = plain_action(l->action);
+	reencrypt_ctx x = {p, ci, p->cfg->max_key_operations,
+			   sigs_left(p->cfg, facts), {0, 0}, &p->inner};
 	smime_buf v = SMIME_BUF_INIT;
 	nested n = {0};
 	unsigned at = 0;
 	int rc = SMIME_OK;
 
-	if (transform && too_large) {
-		l->action = "kept";
+	if (transform && p->too_large) {
+		l->action = MILTER_ACT_KEPT;
 		l->action_reason = "too-large";
 		return SMIME_OK;
 	}
@@ -380,7 +380,7 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 		if (!is_encrypted(&facts->layers[i]))
 			continue;
 		if (transform)
-			rc = decide(&x, facts, i, body, bodylen, edits, &o, &n);
+			rc = decide(&x, i, &o, &n);
 		l->entities++;
 		/* Our fields stay under 32 KB (SPEC 4, MaxSignatures): the
 		 * first MAX_FIELDS entities get one each, the log counts
@@ -388,8 +388,8 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 		if (rc == 0 && at < MAX_FIELDS)
 			rc = header_value(&facts->layers[i], &o, &v);
 		if (rc == 0 && at < MAX_FIELDS)
-			rc = smime_edits_header(edits, SMIME_EDIT_INSERT, at++,
-						"X-SMIME-Encryption",
+			rc = smime_edits_header(p->edits, SMIME_EDIT_INSERT,
+						at++, "X-SMIME-Encryption",
 						(const char *)v.data);
 		if (rc == 0 && transform &&
 		    (l->new_cipher == NULL || o.new_cipher != NULL)) {
@@ -402,7 +402,7 @@ int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
 		}
 	}
 	if (rc == 0)
-		rc = splice_finish(body, bodylen, edits, &n);
+		rc = splice_finish(p->body, p->bodylen, p->edits, &n);
 	l->debug = x.stats;
 	smime_mime_free(n.root);
 	smime_buf_free(&v);

@@ -108,6 +108,25 @@ static int put_queue_id(smime_buf *out, const char *qid)
 	return rc;
 }
 
+const char *milter_act_name(milter_act a)
+{
+	static const char *const names[] = {
+		[MILTER_ACT_NONE] = "none",
+		[MILTER_ACT_TAGGED] = "tagged",
+		[MILTER_ACT_REJECTED] = "rejected",
+		[MILTER_ACT_TEMPFAILED] = "tempfailed",
+		[MILTER_ACT_QUARANTINED] = "quarantined",
+		[MILTER_ACT_DISCARDED] = "discarded",
+		[MILTER_ACT_KEPT] = "kept",
+		[MILTER_ACT_REENCRYPTED] = "reencrypted",
+		[MILTER_ACT_SIGNED] = "signed",
+	};
+
+	if ((unsigned)a >= sizeof(names) / sizeof(*names))
+		return NULL;
+	return names[a];
+}
+
 int milter_logline_format(const milter_logline *l, smime_buf *out)
 {
 	char *from = NULL;
@@ -139,13 +158,13 @@ int milter_logline_format(const milter_logline *l, smime_buf *out)
 	if (rc == 0)
 		rc = put_field(out, "strength", l->strength);
 	if (rc == 0)
-		rc = put_field(out, "action", l->action);
+		rc = put_field(out, "action", milter_act_name(l->action));
 	if (rc == 0)
 		rc = put_field(out, "action-reason", l->action_reason);
 	if (rc == 0)
 		rc = put_field(out, "new-cipher", l->new_cipher);
 	if (rc == 0)
-		rc = put_field(out, "sign", l->sign);
+		rc = put_field(out, "sign", milter_act_name(l->sign));
 	if (rc == 0)
 		rc = put_field(out, "sign-reason", l->sign_reason);
 	if (rc == 0)

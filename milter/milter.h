@@ -72,6 +72,7 @@ typedef struct milter_config {
 
 	/* derived once at load time */
 	smime_analyze_opts analyze;
+	bool debug_counters; /* SMIME_DEBUG_COUNTERS=1 (process.c) */
 	rules_set *rules; /* the Rules file, NULL when none */
 	smime_trust *trust; /* TrustAnchorFile + CRLFile; never NULL once
 			     * loaded (empty without TrustAnchorFile) */
@@ -184,7 +185,29 @@ bool milter_is_outbound(const milter_config *cfg, const milter_msg *m);
 /* The per-message log line (SPEC section 7)                           */
 /* ------------------------------------------------------------------ */
 
-/* Fields in SPEC order; NULL fields (and ms < 0) are left out. */
+/*
+ * The words of the log's action= and sign= (and of X-SMIME-Encryption's
+ * action=), one name table (logline.c).  MILTER_ACT_UNSET is no word:
+ * the field is left out.
+ */
+typedef enum {
+	MILTER_ACT_UNSET = 0,
+	MILTER_ACT_NONE,        /* "none" */
+	MILTER_ACT_TAGGED,      /* "tagged" */
+	MILTER_ACT_REJECTED,    /* "rejected" */
+	MILTER_ACT_TEMPFAILED,  /* "tempfailed" */
+	MILTER_ACT_QUARANTINED, /* "quarantined" */
+	MILTER_ACT_DISCARDED,   /* "discarded" */
+	MILTER_ACT_KEPT,        /* "kept" */
+	MILTER_ACT_REENCRYPTED, /* "reencrypted" */
+	MILTER_ACT_SIGNED       /* "signed" */
+} milter_act;
+
+/* The word for a; NULL for MILTER_ACT_UNSET or a value out of range. */
+const char *milter_act_name(milter_act a);
+
+/* Fields in SPEC order; NULL fields, unset words (and ms < 0) are left
+ * out. */
 typedef struct milter_logline {
 	const char *queue_id;
 	const char *dir;
@@ -192,10 +215,10 @@ typedef struct milter_logline {
 	const char *kind;
 	const char *cipher;
 	const char *strength;
-	const char *action;        /* the first encrypted entity's finding */
+	milter_act action;         /* the first encrypted entity's finding */
 	const char *action_reason; /* its reason (kept) */
 	const char *new_cipher;
-	const char *sign;        /* "signed" or "kept" when sign was asked */
+	milter_act sign;         /* signed or kept when sign was asked */
 	const char *sign_reason; /* why kept; dkim-signature-broken */
 	const char *signer;
 	const char *result;
@@ -222,75 +245,17 @@ int milter_logline_format(const milter_logline *l, smime_buf *out);
  * Decides what happens to one message: analyse, (rules), build the edit
  * list, and write the log line (without trailing newline) to logline.
  * The milter applies the edits through libmilter; smime-tool through
- * milter_apply_file.  A resource failure returns its negative error
- * after it set the verdict On-InternalError asks for (and dropped every
- * edit), so callers only log the error and apply the edits.
+ * milter_apply_file.  The steps are in pipeline.h.  A resource failure
+ * returns its negative error after it set the verdict On-InternalError
+ * asks for (and dropped every edit), so callers only log the error and
+ * apply the edits.
  */
 int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 		   smime_buf *logline);
 
-/*
- * Applies the Rules to one message: removes incoming X-SMIME-Tag and
- * X-SMIME-Encryption fields, adds one X-SMIME-Tag per distinct label and
- * sets the verdict of a terminal action.  *action is the log's action word
- * ("tagged", "rejected", ...) or NULL; *reencrypt the rules' reencrypt
- * action or NULL.  Negative on resource failure.
- */
-int milter_policy_apply(const milter_config *cfg, const milter_msg *m,
-			bool outbound, const smime_facts *facts,
-			const unsigned char *body, size_t bodylen,
-			smime_edits *edits, const char **action,
-			const rules_action **reencrypt,
-			const rules_action **sign);
-
-/*
- * The encryption findings and `reencrypt` (encryption.c): one
- * X-SMIME-Encryption header per encrypted entity, and for reencrypt (the
- * rules result's action, NULL when none) the re-encrypted top-level
- * entity: new body and Content-* fields.  Sets the log's action,
- * action_reason and new_cipher.  Call after milter_policy_apply
- * and before the A-R stamp.  Negative only on resource failure.
- */
-int milter_encryption_apply(const milter_config *cfg, const milter_msg *m,
-			    bool outbound, const smime_facts *facts,
-			    const unsigned char *body, size_t bodylen,
-			    bool too_large, const rules_action *reencrypt,
-			    smime_edits *edits, milter_logline *l,
-			    smime_facts *inner);
-
 /* The name of a layer's content cipher in our fields and the log: the
  * SPEC 6 name, else its OID (up to 64 characters), else "unknown". */
 const char *milter_cipher_label(const smime_layer *l);
-
-/*
- * The `sign` action (signing.c; sign is the rules result's, NULL when
- * none): signs outbound mail for a From address the login may use
- * (SenderLoginMap / SignUnauthenticated, SPEC section 8) with its
- * KeyStore key, or leaves the message unchanged and sets the log's
- * sign=kept and sign_reason.  Sets sign=signed (sign_reason
- * dkim-signature-broken when it signed over a DKIM-Signature).  Call
- * after milter_encryption_apply.  Negative only on resource failure.
- */
-int milter_signing_apply(const milter_config *cfg, const milter_msg *m,
-			 bool outbound, const smime_facts *facts,
-			 const unsigned char *body, size_t bodylen,
-			 bool too_large, const rules_action *sign,
-			 smime_edits *edits, milter_logline *l);
-
-/*
- * Removes forged Authentication-Results (our authserv-id with an smime
- * result) and adds ours at the top, one resinfo per verified SignerInfo;
- * sets the log's signer, result and reason from the outermost one, and
- * signatures to the count of every layer's, inner ones included.  The
- * log fields point into facts.  too_large: the message was not analysed.
- * inner: the signatures found in content the gateway decrypted; they are
- * logged (note=), and stamped after the outer ones only with
- * StampInnerSignatures.  note holds the text l->note may point to.
- */
-int milter_authres_stamp(const milter_config *cfg, const milter_msg *m,
-			 const smime_facts *facts, const smime_facts *inner,
-			 bool too_large, smime_edits *edits, milter_logline *l,
-			 smime_buf *note);
 
 /* A resource failure (out of memory, disk full): drops every edit, so no
  * half-done change survives, and sets the verdict On-InternalError asks

@@ -10,7 +10,7 @@
  * content the gateway decrypts are found only after the Rules ran, so
  * they never drive a rule (SPEC sections 5 and 8).
  */
-#include "milter.h"
+#include "pipeline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -136,22 +136,21 @@ static uint64_t crlf_size(const smime_headers *h, const unsigned char *body,
 	return size + len;
 }
 
-static int fill_facts(const milter_msg *m, bool outbound,
-		      const smime_facts *facts, const unsigned char *body,
-		      size_t bodylen, facts_store *s)
+static int fill_facts(const milter_pipe *p, facts_store *s)
 {
+	const milter_msg *m = p->m;
 	int rc;
 
-	s->f.direction = outbound ? RULES_OUTBOUND : RULES_INBOUND;
+	s->f.direction = p->outbound ? RULES_OUTBOUND : RULES_INBOUND;
 	s->f.authenticated = m->auth_user != NULL && *m->auth_user != '\0';
 	s->f.client_ip = m->client_ip;
 	s->f.sender = m->env_from;
 	s->f.rcpts = (const char *const *)m->rcpts;
 	s->f.nrcpts = m->nrcpts;
-	s->f.size = crlf_size(&m->headers, body, bodylen);
+	s->f.size = crlf_size(&m->headers, p->body, p->bodylen);
 	if ((rc = collect_from(&m->headers, s)) < 0 ||
 	    (rc = collect_headers(&m->headers, s)) < 0 ||
-	    (rc = collect_layers(facts, s)) < 0)
+	    (rc = collect_layers(&p->facts, s)) < 0)
 		return rc;
 	s->f.from = (const char *const *)s->from;
 	s->f.nfrom = s->nfrom;
@@ -187,22 +186,22 @@ static int set_reply(smime_edits *e, smime_verdict v, const char *code,
 
 /* The verdict of a terminal action, and the log's action word. */
 static int apply_verdict(const rules_action *a, smime_edits *e,
-			 const char **action)
+			 milter_act *action)
 {
 	switch (a->kind) {
 	case RULES_ACT_REJECT:
-		*action = "rejected";
+		*action = MILTER_ACT_REJECTED;
 		return set_reply(e, SMIME_VERDICT_REJECT, "550", a);
 	case RULES_ACT_TEMPFAIL:
-		*action = "tempfailed";
+		*action = MILTER_ACT_TEMPFAILED;
 		return set_reply(e, SMIME_VERDICT_TEMPFAIL, "451", a);
 	case RULES_ACT_QUARANTINE:
-		*action = "quarantined";
+		*action = MILTER_ACT_QUARANTINED;
 		e->verdict = SMIME_VERDICT_QUARANTINE;
 		e->quarantine_reason = strdup(a->text);
 		return e->quarantine_reason ? SMIME_OK : SMIME_E_NOMEM;
 	case RULES_ACT_DISCARD:
-		*action = "discarded";
+		*action = MILTER_ACT_DISCARDED;
 		e->verdict = SMIME_VERDICT_DISCARD;
 		return SMIME_OK;
 	default:
@@ -211,41 +210,35 @@ static int apply_verdict(const rules_action *a, smime_edits *e,
 	}
 }
 
-int milter_policy_apply(const milter_config *cfg, const milter_msg *m,
-			bool outbound, const smime_facts *facts,
-			const unsigned char *body, size_t bodylen,
-			smime_edits *edits, const char **action,
-			const rules_action **reencrypt,
-			const rules_action **sign)
+int milter_step_policy(milter_pipe *p)
 {
+	const milter_msg *m = p->m;
+	smime_edits *edits = p->edits;
 	facts_store s;
 	rules_result r = RULES_RESULT_INIT;
 	unsigned tags = 0;
 	int rc;
 
-	*action = NULL;
-	*reencrypt = NULL;
-	*sign = NULL;
 	memset(&s, 0, sizeof(s));
 	if ((rc = remove_incoming(&m->headers, "X-SMIME-Tag", edits)) < 0 ||
 	    (rc = remove_incoming(&m->headers, "X-SMIME-Encryption", edits)) < 0)
 		return rc;
-	if (cfg->rules == NULL)
+	if (p->cfg->rules == NULL)
 		return SMIME_OK;
-	rc = fill_facts(m, outbound, facts, body, bodylen, &s);
+	rc = fill_facts(p, &s);
 	if (rc == 0)
-		rc = rules_eval(cfg->rules, &s.f, &r);
+		rc = rules_eval(p->cfg->rules, &s.f, &r);
 	for (size_t i = 0; rc == 0 && i < r.n; i++) {
 		if (r.v[i]->kind != RULES_ACT_TAG)
 			continue;
 		rc = smime_edits_header(edits, SMIME_EDIT_INSERT, tags++,
 					"X-SMIME-Tag", r.v[i]->arg);
-		*action = "tagged";
+		p->log.action = MILTER_ACT_TAGGED;
 	}
 	if (rc == 0 && r.verdict != NULL)
-		rc = apply_verdict(r.verdict, edits, action);
-	*reencrypt = r.reencrypt; /* points into cfg->rules, not into r */
-	*sign = r.sign;
+		rc = apply_verdict(r.verdict, edits, &p->log.action);
+	p->reencrypt = r.reencrypt; /* points into cfg->rules, not into r */
+	p->sign = r.sign;
 	rules_result_free(&r);
 	facts_store_free(&s);
 	return rc;

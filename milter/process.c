@@ -8,7 +8,7 @@
  * (policy.c) add tags and set the verdict; with DryRun the decision is
  * logged and the edit list emptied.
  */
-#include "milter.h"
+#include "pipeline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,19 +20,6 @@ static long elapsed_ms(const struct timespec *start)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (long)(now.tv_sec - start->tv_sec) * 1000 +
 	       (long)(now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
-/*
- * SMIME_DEBUG_COUNTERS=1 in the environment adds a line after each log
- * line with the private-key unwraps and the bytes decrypted for the
- * message: what the oracle tests compare (SPEC section 8).  Off by
- * default; both counts are decided before any private-key operation.
- */
-static bool debug_counters(void)
-{
-	const char *v = getenv("SMIME_DEBUG_COUNTERS");
-
-	return v != NULL && strcmp(v, "1") == 0;
 }
 
 /* The X-Mailer or User-Agent header, unfolded; NULL when neither. */
@@ -86,111 +73,101 @@ void milter_internal_error(const milter_config *cfg, smime_edits *edits)
  * strength= of the first encrypted entity as it arrived (SPEC 7), or
  * over MaxCryptoSize result=neutral reason=too-large (not analysed at
  * all: say so instead of guessing; SPEC section 4). */
-static int classify(const milter_config *cfg, const milter_msg *m,
-		    const unsigned char *body, size_t bodylen,
-		    smime_facts *facts, milter_logline *l)
+int milter_step_classify(milter_pipe *p)
 {
-	smime_analyze_opts opts = cfg->analyze;
+	smime_analyze_opts opts = p->cfg->analyze;
 	const smime_layer *first;
 	int rc;
 
-	if (bodylen > cfg->max_crypto_size) {
-		l->result = "neutral";
-		l->reason = "too-large";
-		return 0;
+	if (p->too_large) {
+		p->log.result = "neutral";
+		p->log.reason = "too-large";
+		return SMIME_OK;
 	}
-	opts.now = m->now ? m->now : time(NULL);
-	rc = smime_analyze(body, bodylen, &m->headers, &opts, facts);
+	opts.now = p->now;
+	rc = smime_analyze(p->body, p->bodylen, &p->m->headers, &opts,
+			   &p->facts);
 	if (rc < 0)
 		return rc;
-	l->kind = facts->nlayers ? smime_kind_name(facts->layers[0].kind)
-				 : "none";
-	first = smime_facts_first_encrypted(facts);
+	p->log.kind = p->facts.nlayers
+			      ? smime_kind_name(p->facts.layers[0].kind)
+			      : "none";
+	first = smime_facts_first_encrypted(&p->facts);
 	if (first != NULL) {
 		if (first->cms.cipher != NULL || first->cms.cipher_oid != NULL)
-			l->cipher = milter_cipher_label(first);
-		l->strength = smime_strength_name(first->strength);
+			p->log.cipher = milter_cipher_label(first);
+		p->log.strength = smime_strength_name(first->strength);
 	}
-	return 0;
+	return SMIME_OK;
+}
+
+/* The steps, in order.  Rules before the findings (their verdict decides
+ * whether reencrypt runs); signing after reencrypt, which it yields to;
+ * the A-R stamp last, when the inner signatures are known. */
+static int (*const steps[])(milter_pipe *) = {
+	milter_step_classify, milter_step_policy, milter_step_encryption,
+	milter_step_signing,  milter_step_authres,
+};
+
+/* The log line, and the debug line after it when asked for. */
+static int finish_log(milter_pipe *p, smime_buf *logline)
+{
+	int rc;
+
+	/* smime-milter(8): passing a nesting limit is logged, not hidden. */
+	if (p->facts.truncated && p->log.note == NULL)
+		p->log.note = "a nesting or MIME limit stopped the analysis";
+	p->log.ms = elapsed_ms(&p->m->started);
+	rc = milter_logline_format(&p->log, logline);
+	if (rc == 0 && p->cfg->debug_counters)
+		/* A second line, never part of the SPEC line. */
+		rc = smime_buf_printf(logline, "\n%s: debug unwraps=%lu "
+					       "decrypted=%lu",
+				      p->log.queue_id, p->log.debug.unwraps,
+				      p->log.debug.decrypted);
+	return rc;
 }
 
 int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 		   smime_buf *logline)
 {
-	smime_facts facts = {0}, inner = {0};
-	smime_buf note = SMIME_BUF_INIT;
-	milter_logline l = {0};
-	const rules_action *reencrypt = NULL, *sign = NULL;
-	const unsigned char *body;
-	size_t bodylen;
+	milter_pipe p = {.cfg = cfg, .m = m, .edits = edits, .now = m->now,
+		       .note = SMIME_BUF_INIT};
 	char *from = NULL, *mailer = NULL;
-	bool outbound;
 	int rc;
 
 	/* ms= is the time this path takes, not the SMTP dialogue's. */
 	clock_gettime(CLOCK_MONOTONIC, &m->started);
 	edits->verdict = SMIME_VERDICT_ACCEPT;
-	rc = smime_body_view(m->body, &body, &bodylen);
+	rc = smime_body_view(m->body, &p.body, &p.bodylen);
+	if (rc == 0)
+		rc = find_from(&m->headers, &from);
+	if (rc == 0)
+		rc = find_mailer(&m->headers, &mailer);
 	if (rc < 0)
 		goto cleanup;
-	rc = find_from(&m->headers, &from);
+	p.outbound = milter_is_outbound(cfg, m);
+	p.too_large = p.bodylen > cfg->max_crypto_size;
+	p.log.queue_id = m->queue_id ? m->queue_id : "NOQUEUE";
+	p.log.dir = p.outbound ? "outbound" : "inbound";
+	p.log.from = from;
+	p.log.mailer = mailer;
+	for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(*steps); i++)
+		rc = steps[i](&p);
 	if (rc < 0)
 		goto cleanup;
-	rc = find_mailer(&m->headers, &mailer);
-	if (rc < 0)
-		goto cleanup;
-
-	outbound = milter_is_outbound(cfg, m);
-	l.queue_id = m->queue_id ? m->queue_id : "NOQUEUE";
-	l.dir = outbound ? "outbound" : "inbound";
-	l.from = from;
-	l.mailer = mailer;
-	rc = classify(cfg, m, body, bodylen, &facts, &l);
-	if (rc < 0)
-		goto cleanup;
-	rc = milter_policy_apply(cfg, m, outbound, &facts, body, bodylen, edits,
-				 &l.action, &reencrypt, &sign);
-	if (rc < 0)
-		goto cleanup;
-	/* Encryption findings and reencrypt: after the Rules, before A-R. */
-	rc = milter_encryption_apply(cfg, m, outbound, &facts, body, bodylen,
-				     bodylen > cfg->max_crypto_size, reencrypt,
-				     edits, &l, &inner);
-	if (rc < 0)
-		goto cleanup;
-	/* Signing after reencrypt, which it yields to; before A-R. */
-	rc = milter_signing_apply(cfg, m, outbound, &facts, body, bodylen,
-				  bodylen > cfg->max_crypto_size, sign, edits,
-				  &l);
-	if (rc < 0)
-		goto cleanup;
-	rc = milter_authres_stamp(cfg, m, &facts, &inner,
-				  bodylen > cfg->max_crypto_size, edits, &l,
-				  &note);
-	if (rc < 0)
-		goto cleanup;
-	/* smime-milter(8): passing a nesting limit is logged, not hidden. */
-	if (facts.truncated && l.note == NULL)
-		l.note = "a nesting or MIME limit stopped the analysis";
 	if (cfg->dry_run) {
 		/* Log the decision, change nothing. */
 		smime_edits_free(edits);
 		edits->verdict = SMIME_VERDICT_ACCEPT;
 	}
-	l.ms = elapsed_ms(&m->started);
-	rc = milter_logline_format(&l, logline);
-	if (rc == 0 && debug_counters())
-		/* A second line, never part of the SPEC line. */
-		rc = smime_buf_printf(logline, "\n%s: debug unwraps=%lu "
-					       "decrypted=%lu",
-				      l.queue_id, l.debug.unwraps,
-				      l.debug.decrypted);
+	rc = finish_log(&p, logline);
 cleanup:
 	if (rc < 0)
 		milter_internal_error(cfg, edits);
-	smime_facts_free(&facts);
-	smime_facts_free(&inner); /* wipes what it kept of the plaintext */
-	smime_buf_free(&note);
+	smime_facts_free(&p.facts);
+	smime_facts_free(&p.inner); /* wipes what it kept of the plaintext */
+	smime_buf_free(&p.note);
 	free(from);
 	free(mailer);
 	return rc;

@@ -148,10 +148,10 @@ static const char *plan_inbound(const reencrypt_ctx *x,
 {
 	size_t proven = 0;
 
-	for (size_t r = 0; r < x->m->nrcpts; r++) {
+	for (size_t r = 0; r < x->p->m->nrcpts; r++) {
 		size_t ri;
 		const smime_key *k =
-			named_key(x->cfg, env, x->m->rcpts[r], &ri);
+			named_key(x->p->cfg, env, x->p->m->rcpts[r], &ri);
 
 		if (k == NULL)
 			continue;
@@ -162,7 +162,7 @@ static const char *plan_inbound(const reencrypt_ctx *x,
 	}
 	if (proven == 0)
 		return any_agreement(env) ? "key-agreement" : "no-key";
-	return proven < x->m->nrcpts ? "unknown-recipient" : NULL;
+	return proven < x->p->m->nrcpts ? "unknown-recipient" : NULL;
 }
 
 /* The single From mailbox, or NULL (none, several, or several fields). */
@@ -191,7 +191,7 @@ static int single_from(const milter_msg *m, char **out)
 static bool outbound_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
 			  const char *rcpt, plan *p)
 {
-	const milter_config *cfg = x->cfg;
+	const milter_config *cfg = x->p->cfg;
 	size_t n = smime_envelope_info(env)->nrecipients, ri;
 
 	const smime_key *k = named_key(cfg, env, rcpt, &ri);
@@ -203,7 +203,7 @@ static bool outbound_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
 		if (cert_belongs(c, rcpt) &&
 		    (ri = smime_envelope_find_ri(env, c)) < n &&
 		    milter_anchors_trust(cfg->anchors, c, cfg->certdir,
-					 x->m->now ? x->m->now : time(NULL)) &&
+					 x->p->now) &&
 		    add_rcpt(p, env, ri, c))
 			return true;
 	}
@@ -218,18 +218,18 @@ static int plan_outbound(const reencrypt_ctx *x, const smime_envelope *env,
 	size_t ri;
 	int rc;
 
-	rc = single_from(x->m, &from);
+	rc = single_from(x->p->m, &from);
 	if (rc < 0)
 		return rc;
 	*reason = "no-key";
 	if (from == NULL ||
-	    !milter_login_is_exactly(x->cfg->login_map, x->m->auth_user, from) ||
-	    (k = named_key(x->cfg, env, from, &ri)) == NULL)
+	    !milter_login_is_exactly(x->p->cfg->login_map, x->p->m->auth_user, from) ||
+	    (k = named_key(x->p->cfg, env, from, &ri)) == NULL)
 		goto done;
 	add_pair(p, ri, k);
 	*reason = NULL;
-	for (size_t r = 0; r < x->m->nrcpts && *reason == NULL; r++)
-		if (!outbound_rcpt(x, env, x->m->rcpts[r], p))
+	for (size_t r = 0; r < x->p->m->nrcpts && *reason == NULL; r++)
+		if (!outbound_rcpt(x, env, x->p->m->rcpts[r], p))
 			*reason = "unknown-recipient";
 done:
 	free(from);
@@ -240,11 +240,11 @@ done:
 static int plan_open(reencrypt_ctx *x, const smime_envelope *env, plan *p,
 		     const char **reason)
 {
-	int rc = plan_alloc(p, x->m->nrcpts);
+	int rc = plan_alloc(p, x->p->m->nrcpts);
 
 	if (rc < 0)
 		return rc;
-	if (x->outbound)
+	if (x->p->outbound)
 		rc = plan_outbound(x, env, p, reason);
 	else
 		*reason = plan_inbound(x, env, p);
@@ -272,11 +272,11 @@ static int plan_open(reencrypt_ctx *x, const smime_envelope *env, plan *p,
  * counts them with the outer layers' (SPEC 4: all layers together). */
 static int analyze_inner(reencrypt_ctx *x, const smime_buf *plain)
 {
-	smime_analyze_opts opts = x->cfg->analyze;
+	smime_analyze_opts opts = x->p->cfg->analyze;
 	int rc;
 
-	opts.now = x->m->now;
-	opts.addr_headers = &x->m->headers;
+	opts.now = x->p->now;
+	opts.addr_headers = &x->p->m->headers;
 	if (x->sigs_left == 0)
 		opts.trust = NULL; /* found, not checked */
 	else
@@ -288,7 +288,7 @@ static int analyze_inner(reencrypt_ctx *x, const smime_buf *plain)
 		bool signed_kind = l->kind == SMIME_KIND_SIGNED ||
 				   l->kind == SMIME_KIND_OPAQUE_SIGNED;
 
-		if (opts.trust == NULL && x->cfg->analyze.trust != NULL &&
+		if (opts.trust == NULL && x->p->cfg->analyze.trust != NULL &&
 		    signed_kind) /* the too-many-signatures resinfo */
 			x->inner->unchecked_signatures +=
 				l->cms.nsigners ? l->cms.nsigners : 1;
@@ -335,11 +335,11 @@ int milter_reencrypt_der(reencrypt_ctx *x, const unsigned char *der,
 	int rc;
 
 	*reason = NULL;
-	if (x->outbound && !x->cfg->reencrypt_outbound) {
+	if (x->p->outbound && !x->p->cfg->reencrypt_outbound) {
 		*reason = "outbound-disabled";
 		return SMIME_OK;
 	}
-	rc = smime_envelope_parse(der, len, &x->cfg->analyze.cms, &env);
+	rc = smime_envelope_parse(der, len, &x->p->cfg->analyze.cms, &env);
 	if (rc < 0) {
 		if (!smime_err_is_resource(rc)) {
 			*reason = rc == SMIME_E_UNSUPPORTED ? "unsupported-cipher"

@@ -6,13 +6,11 @@
 #ifndef MILTER_REENCRYPT_H
 #define MILTER_REENCRYPT_H
 
-#include "milter.h"
+#include "pipeline.h"
 
 /* One message's re-encryption: what every entity shares. */
 typedef struct reencrypt_ctx {
-	const milter_config *cfg;
-	const milter_msg *m;
-	bool outbound;
+	const milter_pipe *p;            /* the message and its config */
 	const smime_cipher_info *cipher; /* the rule's new cipher */
 	unsigned ops_left;       /* MaxKeyOperations not yet spent */
 	size_t sigs_left;        /* MaxSignatures not yet spent, the outer

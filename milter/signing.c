@@ -20,7 +20,7 @@
  * signature no longer verifies.  A message re-encrypted just before is
  * already-encrypted.
  */
-#include "milter.h"
+#include "pipeline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -115,13 +115,14 @@ static const char *pick_key(const milter_config *cfg, const char *name,
 }
 
 /* Why this message must not be signed, or NULL when it may be. */
-static const char *refusal(const milter_config *cfg, const milter_msg *m,
-			   bool outbound, const smime_facts *facts,
-			   bool too_large, const char *from)
+static const char *refusal(const milter_pipe *p, const char *from)
 {
-	if (!outbound)
+	const smime_facts *facts = &p->facts;
+	const milter_msg *m = p->m;
+
+	if (!p->outbound)
 		return "inbound";
-	if (too_large)
+	if (p->too_large)
 		return "too-large";
 	for (size_t i = 0; i < facts->nlayers; i++) {
 		smime_kind k = facts->layers[i].kind;
@@ -135,9 +136,10 @@ static const char *refusal(const milter_config *cfg, const milter_msg *m,
 	if (from == NULL)
 		return "no-single-from";
 	if (m->auth_user != NULL) {
-		if (!milter_login_may_use(cfg->login_map, m->auth_user, from))
+		if (!milter_login_may_use(p->cfg->login_map, m->auth_user,
+					  from))
 			return "not-authorized";
-	} else if (!cfg->sign_unauthenticated) {
+	} else if (!p->cfg->sign_unauthenticated) {
 		return "not-authenticated";
 	}
 	return NULL;
@@ -145,16 +147,15 @@ static const char *refusal(const milter_config *cfg, const milter_msg *m,
 
 static void kept(milter_logline *l, const char *reason)
 {
-	l->sign = "kept";
+	l->sign = MILTER_ACT_KEPT;
 	l->sign_reason = reason;
 }
 
-int milter_signing_apply(const milter_config *cfg, const milter_msg *m,
-			 bool outbound, const smime_facts *facts,
-			 const unsigned char *body, size_t bodylen,
-			 bool too_large, const rules_action *sign,
-			 smime_edits *edits, milter_logline *l)
+int milter_step_signing(milter_pipe *p)
 {
+	const milter_config *cfg = p->cfg;
+	const milter_msg *m = p->m;
+	smime_edits *edits = p->edits;
 	smime_sign_opts opts = {0};
 	const smime_key *key = NULL;
 	const char *why;
@@ -162,19 +163,18 @@ int milter_signing_apply(const milter_config *cfg, const milter_msg *m,
 	int rc;
 
 	/* Nothing asked, or a verdict came first (its action says so). */
-	if (sign == NULL || edits->verdict != SMIME_VERDICT_ACCEPT)
+	if (p->sign == NULL || edits->verdict != SMIME_VERDICT_ACCEPT)
 		return SMIME_OK;
 	rc = single_from(&m->headers, &from);
 	if (rc < 0)
 		return rc;
-	why = refusal(cfg, m, outbound, facts, too_large, from);
+	why = refusal(p, from);
 	if (why == NULL && edits->replace_body)
 		why = "already-encrypted"; /* reencrypt's new body */
 	if (why == NULL)
-		why = pick_key(cfg, sign->arg, from, m->now ? m->now : time(NULL),
-			       &key);
+		why = pick_key(cfg, p->sign->arg, from, p->now, &key);
 	if (why != NULL) {
-		kept(l, why);
+		kept(&p->log, why);
 		goto cleanup;
 	}
 	opts.digest = cfg->sign_digest;
@@ -183,21 +183,21 @@ int milter_signing_apply(const milter_config *cfg, const milter_msg *m,
 						      "pss") == 0
 				   ? SMIME_SIGN_PSS
 				   : SMIME_SIGN_PKCS1;
-	rc = smime_sign_message(key, &opts, &m->headers, body, bodylen,
+	rc = smime_sign_message(key, &opts, &m->headers, p->body, p->bodylen,
 				&cfg->analyze.mime, edits);
 	if (rc < 0) {
 		if (smime_err_is_resource(rc))
 			goto cleanup;
-		kept(l, rc == SMIME_E_LIMIT ? "too-large"
-		      : rc == SMIME_E_PARSE ? "malformed"
-					     : "sign-failed");
+		kept(&p->log, rc == SMIME_E_LIMIT   ? "too-large"
+			      : rc == SMIME_E_PARSE ? "malformed"
+						    : "sign-failed");
 		rc = SMIME_OK;
 		goto cleanup;
 	}
-	l->sign = "signed";
-	l->sign_reason = NULL;
+	p->log.sign = MILTER_ACT_SIGNED;
+	p->log.sign_reason = NULL;
 	if (smime_headers_count(&m->headers, "DKIM-Signature") > 0)
-		l->sign_reason = "dkim-signature-broken";
+		p->log.sign_reason = "dkim-signature-broken";
 cleanup:
 	free(from);
 	return rc;

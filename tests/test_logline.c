@@ -108,7 +108,7 @@ int main(void)
 		.kind = "enveloped",
 		.cipher = "rc2-40-cbc",
 		.strength = "weak",
-		.action = "reencrypted",
+		.action = MILTER_ACT_REENCRYPTED,
 		.new_cipher = "aes-256-cbc",
 		.signer = "carol@legacy.example",
 		.result = "policy",
@@ -127,10 +127,10 @@ int main(void)
 	/* Issue 13: every key of SPEC section 7's new order; reason is the
 	 * signature result's, the encryption and signing outcomes have
 	 * their own reason keys. */
-	l.action = "kept";
+	l.action = MILTER_ACT_KEPT;
 	l.action_reason = "decrypt-failed";
 	l.new_cipher = NULL;
-	l.sign = "kept";
+	l.sign = MILTER_ACT_KEPT;
 	l.sign_reason = "already-encrypted";
 	l.result = "fail";
 	l.reason = "bad-signature";
@@ -146,10 +146,10 @@ int main(void)
 		"every key in the SPEC order: dir from kind cipher strength "
 		"action action-reason new-cipher sign sign-reason signer "
 		"result reason entities signatures mailer ms");
-	l.action = "reencrypted";
+	l.action = MILTER_ACT_REENCRYPTED;
 	l.action_reason = NULL;
 	l.new_cipher = "aes-256-cbc";
-	l.sign = "signed";
+	l.sign = MILTER_ACT_SIGNED;
 	l.sign_reason = NULL;
 	l.entities = 1;
 	l.signatures = 1;
