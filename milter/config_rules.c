@@ -3,9 +3,10 @@
  * -n checks it, SIGHUP reloads it with everything else, and a rules file
  * that does not parse keeps the old configuration in force.
  *
- * The capability set names what this build carries out.  A rule asking
- * for anything else (sign, reencrypt, encrypt until their issues land) is
- * a load error, because policy never silently does nothing (SPEC 5).
+ * The capability set names what this build carries out: the basic
+ * actions, reencrypt and sign.  A rule asking for anything else (encrypt,
+ * until it lands) is a load error, because policy never silently does
+ * nothing (SPEC 5).
  */
 #include "milter.h"
 
