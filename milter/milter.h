@@ -88,9 +88,9 @@ typedef struct milter_config {
 /*
  * The loaders below follow smime.h's one error space: 0 on success;
  * SMIME_REPORTED (positive) when the input is unusable and diags says
- * why; SMIME_E_NOMEM when memory ran out, with a "FILE: out of memory"
- * line in diags where one could still be written.  Out of memory is
- * never reported as a bad value, nor a bad value as an error code.
+ * why; SMIME_E_NOMEM when memory ran out, with a "FILE: ...out of
+ * memory" line in diags where one could still be written.  Out of memory
+ * is never reported as a bad value, nor a bad value as an error code.
  */
 
 /*
