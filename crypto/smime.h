@@ -8,6 +8,15 @@
  * Conventions (GnuTLS style): public names are smime_subsystem_verb;
  * inputs first, then outputs; functions return int, 0 on success and a
  * negative SMIME_E_* on failure; data travels as pointer + length.
+ *
+ * One error space: every negative value a function of smime-milter
+ * returns (crypto/, and milter/ and rules/, whose RULES_E_* codes equal
+ * the SMIME_E_* codes of the same name) is a code of the enum below and
+ * means what its name says; SMIME_E_NOMEM is out of memory and nothing
+ * else.  "Failed, and why is written to the diagnostics" is not a code:
+ * a function that reports bad input as text and leaves no more for its
+ * caller to say returns a positive value, SMIME_REPORTED (or a count of
+ * the problems it wrote), never -1.
  * Every string a function hands out is owned by the structure it sits in
  * and freed with that structure's *_free function.
  */
@@ -35,8 +44,17 @@ enum {
 	SMIME_E_PARSE = -4,       /* malformed input (MIME, base64, DER) */
 	SMIME_E_UNSUPPORTED = -5, /* well-formed but not something we handle */
 	SMIME_E_CRYPTO = -6,      /* a crypto library call failed */
-	SMIME_E_ARG = -7          /* caller error */
+	SMIME_E_ARG = -7,         /* caller error */
+	/* A RecipientInfo of a kind or scheme this build cannot use with
+	 * the key it names (kari, kekri, password, OAEP it cannot compute
+	 * or with a key it cannot export). */
+	SMIME_E_KEY_AGREEMENT = -8,
+	SMIME_E_NOTFOUND = -9     /* nothing names what was looked for */
 };
+
+/* Not an error code: failed, and why is written to the diagnostics (see
+ * the conventions above).  Positive, so no SMIME_E_* can be taken for it. */
+#define SMIME_REPORTED 1
 
 /* Short English text for an SMIME_E_* code. */
 const char *smime_strerror(int err);
@@ -982,15 +1000,6 @@ const smime_cert *smime_certdir_find_recipient(const smime_certdir *cd,
 /* ------------------------------------------------------------------ */
 /* EnvelopedData and AuthEnvelopedData: open and seal                   */
 /* ------------------------------------------------------------------ */
-
-/*
- * SMIME_E_KEY_AGREEMENT: a RecipientInfo of a kind or scheme this build
- * cannot use with the key it names (kari, kekri, password, OAEP it cannot
- * compute or with a key it cannot export).  SMIME_E_NOTFOUND: nothing
- * names what was looked for.
- */
-#define SMIME_E_KEY_AGREEMENT (-8)
-#define SMIME_E_NOTFOUND (-9)
 
 /* A parsed EnvelopedData or AuthEnvelopedData ready to be opened. */
 typedef struct smime_envelope smime_envelope;

@@ -187,7 +187,7 @@ int milter_config_defaults(milter_config **out)
 		/* A default the setter refuses is a bug in the table, or
 		 * gethostname failing; either way no config. */
 		config_free(cfg);
-		return rc < -1 ? rc : SMIME_E_ARG;
+		return rc < 0 ? rc : SMIME_E_ARG;
 	}
 	derive(cfg);
 	*out = cfg;
@@ -249,9 +249,9 @@ static void split_line(char *line, char **key, char **value)
 	}
 }
 
-/* Handles one line.  Returns 0 for a good (or empty) line, 1 after it
- * appended a diagnostic (loading goes on, to find every problem), or a
- * negative resource error. */
+/* Handles one line.  Returns 0 for a good (or empty) line,
+ * SMIME_REPORTED after it appended a diagnostic (loading goes on, to
+ * find every problem), or a negative SMIME_E_* (SMIME_E_NOMEM). */
 static int load_line(milter_config *cfg, const char *file, unsigned lineno,
 		     char *line, unsigned *seen, smime_buf *diags)
 {
@@ -273,29 +273,29 @@ static int load_line(milter_config *cfg, const char *file, unsigned lineno,
 			rc = milter_cfg_put_shown(&msg, key);
 		if (rc == 0)
 			rc = smime_buf_puts(&msg, "'");
-		rc = rc < 0 ? rc : -1;
+		rc = rc < 0 ? rc : SMIME_REPORTED;
 	} else if (seen[k - keys] != 0) {
 		rc = smime_buf_printf(&msg,
 				      "%s: duplicate key (first set on line "
 				      "%u)",
 				      k->name, seen[k - keys]);
-		rc = rc < 0 ? rc : -1;
+		rc = rc < 0 ? rc : SMIME_REPORTED;
 	} else {
 		seen[k - keys] = lineno;
 		rc = smime_buf_printf(&msg, "%s: ", k->name);
 		if (rc == 0 && *value == '\0' && !k->type->list)
 			rc = smime_buf_puts(&msg, "missing value") < 0
 				     ? SMIME_E_NOMEM
-				     : -1;
+				     : SMIME_REPORTED;
 		else if (rc == 0)
 			rc = k->type->set(k, value, cfg, &msg);
 	}
-	if (rc == -1) {
+	if (rc == SMIME_REPORTED) {
 		rc = smime_buf_putc(&msg, '\n');
 		if (rc == 0)
 			rc = smime_buf_append(diags, msg.data, msg.len);
 		if (rc == 0)
-			rc = 1;
+			rc = SMIME_REPORTED;
 	}
 cleanup:
 	smime_buf_free(&msg);
@@ -350,7 +350,7 @@ int milter_config_load(const char *file, milter_config **out, smime_buf *diags)
 	if (fp == NULL) {
 		smime_buf_printf(diags, "%s: cannot open: %s\n", file,
 				 strerror(errno));
-		return -1;
+		return SMIME_REPORTED;
 	}
 	rc = milter_config_defaults(&cfg);
 	if (rc == 0) {
@@ -365,15 +365,23 @@ int milter_config_load(const char *file, milter_config **out, smime_buf *diags)
 		smime_buf_printf(diags, "%s: %s\n", file, smime_strerror(rc));
 	if (rc != 0) {
 		config_free(cfg);
-		return -1;
+		return milter_cfg_reported(rc);
 	}
 	derive(cfg);
-	if (milter_config_load_trust(cfg, diags) < 0 ||
-	    milter_config_load_rules(cfg, diags) < 0 ||
-	    milter_config_load_keys(cfg, diags) < 0) {
+	rc = milter_config_load_trust(cfg, diags);
+	if (rc == 0)
+		rc = milter_config_load_rules(cfg, diags);
+	if (rc == 0)
+		rc = milter_config_load_keys(cfg, diags);
+	if (rc != 0) {
 		config_free(cfg);
-		return -1;
+		return rc;
 	}
 	*out = cfg;
 	return 0;
+}
+
+int milter_cfg_reported(int rc)
+{
+	return rc == SMIME_E_NOMEM ? rc : SMIME_REPORTED;
 }

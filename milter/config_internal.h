@@ -11,8 +11,9 @@
 typedef struct cfg_key cfg_key;
 
 /* Sets the key's field from value (never empty for scalar types).
- * Returns 0, -1 with what was expected written to why, or a negative
- * SMIME_E_* resource error. */
+ * Returns 0; SMIME_REPORTED (positive) with what was expected written to
+ * why; or a negative SMIME_E_* code, SMIME_E_NOMEM when out of memory.
+ * A bad value is never negative, so out of memory never reads as one. */
 typedef int (*cfg_setter)(const cfg_key *k, const char *value,
 			  milter_config *cfg, smime_buf *why);
 /* Frees what the setter allocated (NULL for plain values). */

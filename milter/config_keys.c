@@ -24,7 +24,7 @@ int milter_config_load_keys(milter_config *cfg, smime_buf *diags)
 				smime_buf_printf(diags, "%s: key store: %s\n",
 						 cfg->key_store,
 						 smime_strerror(rc));
-			return -1;
+			return milter_cfg_reported(rc);
 		}
 	}
 	if (cfg->cert_directory != NULL) {
@@ -35,16 +35,24 @@ int milter_config_load_keys(milter_config *cfg, smime_buf *diags)
 						"%s\n",
 					 cfg->cert_directory,
 					 smime_strerror(rc));
-			return -1;
+			return milter_cfg_reported(rc);
 		}
 	}
-	if (cfg->sender_login_map != NULL &&
-	    milter_loginmap_load(cfg->sender_login_map, &cfg->login_map,
-				 diags) < 0)
-		return -1;
-	if (cfg->trust_anchor_file != NULL &&
-	    milter_anchors_load(cfg->trust_anchor_file, &cfg->anchors, diags) <
-		    0)
-		return -1;
+	if (cfg->sender_login_map != NULL) {
+		rc = milter_loginmap_load(cfg->sender_login_map,
+					  &cfg->login_map, diags);
+		if (rc != 0)
+			return rc;
+	}
+	if (cfg->trust_anchor_file != NULL) {
+		rc = milter_anchors_load(cfg->trust_anchor_file, &cfg->anchors,
+					 diags);
+		if (rc < 0)
+			smime_buf_printf(diags, "%s: %s\n",
+					 cfg->trust_anchor_file,
+					 smime_strerror(rc));
+		if (rc != 0)
+			return milter_cfg_reported(rc);
+	}
 	return SMIME_OK;
 }

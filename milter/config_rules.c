@@ -10,6 +10,18 @@
  */
 #include "milter.h"
 
+/* rules/ keeps its own codes (it knows no crypto); they are the SMIME_E_*
+ * codes of the same names, so smime_strerror() and milter_cfg_reported()
+ * read them right. */
+#define SAME_CODE(name)                                       \
+	_Static_assert((int)RULES_E_##name == (int)SMIME_E_##name, \
+		       "RULES_E_" #name " is SMIME_E_" #name)
+SAME_CODE(NOMEM);
+SAME_CODE(IO);
+SAME_CODE(LIMIT);
+SAME_CODE(PARSE);
+SAME_CODE(ARG);
+
 /* The actions this build carries out. */
 #define MILTER_RULES_CAPS \
 	(RULES_CAP_BASIC | RULES_CAP_REENCRYPT | RULES_CAP_SIGN)
@@ -28,5 +40,5 @@ int milter_config_load_rules(milter_config *cfg, smime_buf *diags)
 		smime_buf_printf(diags, "%s: %s\n", cfg->rules_file,
 				 smime_strerror(rc));
 	rules_diag_free(&d);
-	return rc < 0 ? -1 : SMIME_OK;
+	return rc < 0 ? milter_cfg_reported(rc) : SMIME_OK;
 }

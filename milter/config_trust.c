@@ -23,7 +23,7 @@ int milter_config_load_trust(milter_config *cfg, smime_buf *diags)
 		smime_buf_printf(diags, "%s: trust store: %s\n", cfg->file,
 				 smime_strerror(rc));
 	if (rc < 0)
-		return -1;
+		return milter_cfg_reported(rc);
 	cfg->analyze.trust = cfg->trust;
 	return SMIME_OK;
 }

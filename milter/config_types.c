@@ -53,7 +53,7 @@ static int expected(smime_buf *why, const char *what, const char *value)
 		rc = milter_cfg_put_shown(why, value);
 	if (rc == 0)
 		rc = smime_buf_putc(why, '\'');
-	return rc < 0 ? rc : -1;
+	return rc < 0 ? rc : SMIME_REPORTED;
 }
 
 static int set_owned_string(char **field, const char *value)
@@ -72,17 +72,18 @@ static bool has_blank(const char *s)
 	return strpbrk(s, " \t") != NULL;
 }
 
-/* Parses a decimal (base 10) or octal (base 8) number, all of value. */
+/* Parses a decimal (base 10) or octal (base 8) number, all of value.
+ * 0 or SMIME_E_PARSE. */
 static int parse_ull(const char *value, int base, unsigned long long *out)
 {
 	char *end;
 
 	if (!isdigit((unsigned char)value[0]))
-		return -1;
+		return SMIME_E_PARSE;
 	errno = 0;
 	*out = strtoull(value, &end, base);
 	if (errno != 0 || *end != '\0')
-		return -1;
+		return SMIME_E_PARSE;
 	return 0;
 }
 
@@ -159,7 +160,7 @@ static int set_authserv(const cfg_key *k, const char *value,
 			return smime_buf_printf(why, "gethostname: %s",
 						strerror(errno)) < 0
 				       ? SMIME_E_NOMEM
-				       : -1;
+				       : SMIME_REPORTED;
 		host[sizeof host - 1] = '\0';
 		value = host;
 	}
@@ -196,7 +197,7 @@ static int set_user(const cfg_key *k, const char *value, milter_config *cfg,
 	if (rc < 0)
 		return SMIME_E_NOMEM;
 	if (rc == 0)
-		return -1;
+		return SMIME_REPORTED;
 	return set_owned_string(FIELD(k, cfg, char *), value);
 }
 
@@ -295,17 +296,17 @@ int milter_parse_size(const char *text, size_t *out)
 	char *end;
 
 	if (text == NULL || !isdigit((unsigned char)text[0]))
-		return -1;
+		return SMIME_E_PARSE;
 	errno = 0;
 	n = strtoull(text, &end, 10);
 	if (errno != 0)
-		return -1;
+		return SMIME_E_PARSE;
 	if (*end == 'K' || *end == 'k')
 		mult = 1024, end++;
 	else if (*end == 'M' || *end == 'm')
 		mult = 1024 * 1024, end++;
 	if (*end != '\0' || n > SIZE_MAX / mult)
-		return -1;
+		return SMIME_E_PARSE;
 	*out = (size_t)(n * mult);
 	return 0;
 }
@@ -501,15 +502,19 @@ static int cidr_item(const char *text, void *arg)
 {
 	struct list_state *st = arg;
 	rules_cidr *v;
+	int rc;
 
 	if (grow(&st->v, st->n, sizeof(rules_cidr)) < 0)
 		return SMIME_E_NOMEM;
 	v = st->v;
-	if (rules_cidr_parse(text, &v[st->n]) < 0)
+	rc = rules_cidr_parse(text, &v[st->n]);
+	if (rc == RULES_E_PARSE)
 		return expected(st->why,
 				"an IPv4 or IPv6 address, optionally with "
 				"/PREFIX",
 				text);
+	if (rc < 0)
+		return rc;
 	st->n++;
 	return 0;
 }

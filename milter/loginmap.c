@@ -88,7 +88,7 @@ static char *next_word(char **p)
 	return w;
 }
 
-/* One line: 0, 1 when it is bad (reported), or a resource error. */
+/* One line: 0, SMIME_REPORTED when it is bad, or SMIME_E_NOMEM. */
 static int load_line(milter_loginmap *map, const char *file, unsigned lineno,
 		     char *line, smime_buf *diags)
 {
@@ -105,7 +105,7 @@ static int load_line(milter_loginmap *map, const char *file, unsigned lineno,
 						     "at column %zu\n",
 					      file, lineno,
 					      (size_t)(glob - line) + bad + 1);
-			return rc < 0 ? rc : 1;
+			return rc < 0 ? rc : SMIME_REPORTED;
 		}
 		rc = add_entry(map, login, glob);
 		if (rc < 0)
@@ -116,7 +116,7 @@ static int load_line(milter_loginmap *map, const char *file, unsigned lineno,
 		rc = smime_buf_printf(diags, "%s:%u: login without any address "
 					     "glob\n",
 				      file, lineno);
-		return rc < 0 ? rc : 1;
+		return rc < 0 ? rc : SMIME_REPORTED;
 	}
 	return 0;
 }
@@ -137,7 +137,7 @@ int milter_loginmap_load(const char *file, milter_loginmap **out,
 	if (fp == NULL) {
 		smime_buf_printf(diags, "%s: cannot open: %s\n", file,
 				 strerror(errno));
-		return -1;
+		return SMIME_REPORTED;
 	}
 	map = calloc(1, sizeof(*map));
 	if (map == NULL)
@@ -165,7 +165,7 @@ int milter_loginmap_load(const char *file, milter_loginmap **out,
 		smime_buf_printf(diags, "%s: %s\n", file, smime_strerror(rc));
 	if (rc < 0 || problems > 0) {
 		milter_loginmap_free(map);
-		return -1;
+		return milter_cfg_reported(rc);
 	}
 	*out = map;
 	return SMIME_OK;

@@ -55,19 +55,23 @@ static int signal_pipe[2] = {-1, -1};
 /* ------------------------------------------------------------------ */
 
 /* Loads file (the Rules file with it, config_rules.c) and runs every
- * check of -n; 0 and a config, or -1 with diags.  Start, -n and SIGHUP
- * all come through here, so they cannot disagree about what is usable. */
+ * check of -n; 0 and a config, or what milter_config_load() returns on
+ * failure (SMIME_REPORTED or SMIME_E_NOMEM, diags says why).  Start, -n
+ * and SIGHUP all come through here, so they cannot disagree about what
+ * is usable. */
 static int load_checked(const char *file, milter_config **out,
 			smime_buf *diags)
 {
 	milter_config *cfg;
+	int rc;
 
 	*out = NULL;
-	if (milter_config_load(file, &cfg, diags) < 0)
-		return -1;
+	rc = milter_config_load(file, &cfg, diags);
+	if (rc != 0)
+		return rc;
 	if (milter_config_check(cfg, diags) > 0) {
 		milter_config_unref(cfg);
-		return -1;
+		return SMIME_REPORTED;
 	}
 	*out = cfg;
 	return 0;
@@ -94,7 +98,7 @@ static void reload(const char *file, bool foreground)
 	smime_buf diags = SMIME_BUF_INIT;
 	milter_config *cfg, *old;
 
-	if (load_checked(file, &cfg, &diags) < 0) {
+	if (load_checked(file, &cfg, &diags) != 0) {
 		log_diags(LOG_ERR, &diags);
 		milter_log(LOG_ERR, NULL,
 			   "reload of %s failed; keeping the running "
@@ -458,7 +462,7 @@ static int check_only(const char *file)
 		fwrite(diags.data, 1, diags.len, stderr);
 	smime_buf_free(&diags);
 	milter_config_unref(cfg);
-	return rc < 0 ? 1 : 0;
+	return rc != 0 ? 1 : 0;
 }
 
 /* Everything up to the first libmilter thread; 0, or an exit status. */
@@ -541,7 +545,7 @@ int main(int argc, char **argv)
 		rc = check_only(file);
 		goto cleanup;
 	}
-	if (load_checked(file, &cfg, &diags) < 0) {
+	if (load_checked(file, &cfg, &diags) != 0) {
 		fwrite(diags.data, 1, diags.len, stderr);
 		rc = 1;
 		goto cleanup;

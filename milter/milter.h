@@ -87,31 +87,45 @@ typedef struct milter_config {
 #define MILTER_DEFAULT_CONFIG "/etc/smime-milter/smime-milter.conf"
 
 /*
+ * The loaders below follow smime.h's one error space: 0 on success;
+ * SMIME_REPORTED (positive) when the input is unusable and diags says
+ * why; SMIME_E_NOMEM when memory ran out, with a "FILE: ...out of
+ * memory" line in diags where one could still be written.  Out of memory
+ * is never reported as a bad value, nor a bad value as an error code.
+ */
+
+/*
  * Loads and checks a configuration file.  Every problem is appended to
  * diags as one "FILE:LINE: message\n" line (FILE: message for problems
- * without a line).  Returns 0 and a config with one reference, or -1
- * when the file is unusable (diags says why).
+ * without a line).  Returns 0 and a config with one reference,
+ * SMIME_REPORTED or SMIME_E_NOMEM (see above).
  */
 int milter_config_load(const char *file, milter_config **out, smime_buf *diags);
-/* A configuration with every default, as if the file were empty. */
+/* A configuration with every default, as if the file were empty.  0,
+ * SMIME_E_NOMEM, or SMIME_E_ARG for a default the table cannot hold. */
 int milter_config_defaults(milter_config **out);
 /* The deeper checks of -n: trust anchors and CRLs parse, key files are
  * safe (not readable by group or others) and readable by UserID.
  * Appends problems to diags; returns the number of problems. */
 int milter_config_check(const milter_config *cfg, smime_buf *diags);
-/* Loads cfg->trust (and points cfg->analyze.trust at it).  0 or -1 with
+/* Loads cfg->trust (and points cfg->analyze.trust at it), with
  * "PATH: message" lines in diags. */
 int milter_config_load_trust(milter_config *cfg, smime_buf *diags);
 /* Loads cfg->rules from cfg->rules_file (nothing when unset); rules
- * errors go to diags as FILE:LINE:COLUMN: message.  0 or -1. */
+ * errors go to diags as FILE:LINE:COLUMN: message. */
 int milter_config_load_rules(milter_config *cfg, smime_buf *diags);
 /* Loads KeyStore, CertDirectory, SenderLoginMap and the recipient trust
- * anchors (config_keys.c).  0 or -1 with "FILE: message" lines. */
+ * anchors (config_keys.c), with "FILE: message" lines in diags. */
 int milter_config_load_keys(milter_config *cfg, smime_buf *diags);
+/* What a loader returns once it wrote to diags why it failed with rc
+ * (non-zero): SMIME_E_NOMEM stays itself, anything else is
+ * SMIME_REPORTED. */
+int milter_cfg_reported(int rc);
 milter_config *milter_config_ref(milter_config *cfg);
 void milter_config_unref(milter_config *cfg);
 
-/* Parses a size with K and M suffixes (1024-based).  0 or -1. */
+/* Parses a size with K and M suffixes (1024-based).  0 or
+ * SMIME_E_PARSE. */
 int milter_parse_size(const char *text, size_t *out);
 
 /* ------------------------------------------------------------------ */
@@ -119,7 +133,8 @@ int milter_parse_size(const char *text, size_t *out);
 /* ------------------------------------------------------------------ */
 
 typedef struct milter_loginmap milter_loginmap;
-/* Reads `LOGIN ADDRESS-GLOB...` lines; 0 or -1 with FILE:LINE: lines. */
+/* Reads `LOGIN ADDRESS-GLOB...` lines; 0, or SMIME_REPORTED with
+ * FILE:LINE: lines, or SMIME_E_NOMEM (as the config loaders above). */
 int milter_loginmap_load(const char *file, milter_loginmap **out,
 			 smime_buf *diags);
 void milter_loginmap_free(milter_loginmap *map);
@@ -133,6 +148,8 @@ bool milter_login_is_exactly(const milter_loginmap *map, const char *login,
 			     const char *addr);
 
 typedef struct milter_anchors milter_anchors;
+/* Reads the recipient trust anchors (PEM or DER): 0, SMIME_REPORTED with
+ * a "FILE: message" line, or SMIME_E_NOMEM (nothing written). */
 int milter_anchors_load(const char *file, milter_anchors **out,
 			smime_buf *diags);
 void milter_anchors_free(milter_anchors *a);

@@ -56,7 +56,7 @@ int milter_anchors_load(const char *file, milter_anchors **out,
 					"certificates: %s\n",
 				 file, r < 0 ? gnutls_strerror(r) : "none found");
 		milter_anchors_free(a);
-		return -1;
+		return SMIME_REPORTED;
 	}
 	*out = a;
 	return SMIME_OK;

@@ -48,7 +48,7 @@ int tool_read_file(const char *path, smime_buf *out)
 }
 
 /* RFC 3339 ("2026-01-02T03:04:05Z", "+01:00" offsets, fractions ignored)
- * or "@EPOCH".  0 or -1. */
+ * or "@EPOCH".  0 or SMIME_E_PARSE. */
 int tool_parse_at(const char *s, time_t *out)
 {
 	struct tm tm;
@@ -59,7 +59,7 @@ int tool_parse_at(const char *s, time_t *out)
 		char *end;
 		long long v = strtoll(s + 1, &end, 10);
 		if (end == s + 1 || *end != '\0')
-			return -1;
+			return SMIME_E_PARSE;
 		*out = (time_t)v;
 		return 0;
 	}
@@ -68,7 +68,7 @@ int tool_parse_at(const char *s, time_t *out)
 	if (p == NULL)
 		p = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
 	if (p == NULL)
-		return -1;
+		return SMIME_E_PARSE;
 	if (*p == '.')
 		for (p++; *p >= '0' && *p <= '9'; p++)
 			;
@@ -79,10 +79,10 @@ int tool_parse_at(const char *s, time_t *out)
 		off = (h * 60L + m) * 60L * (*p == '-' ? -1 : 1);
 		p += 6;
 	} else {
-		return -1;
+		return SMIME_E_PARSE;
 	}
 	if (*p != '\0')
-		return -1;
+		return SMIME_E_PARSE;
 	*out = timegm(&tm) - off;
 	return 0;
 }
@@ -104,6 +104,8 @@ static int process_usage(void)
 	return TOOL_EXIT_USAGE;
 }
 
+/* 0, SMIME_E_ARG for a command line to answer with the usage, or
+ * SMIME_E_NOMEM. */
 static int parse_process_args(int argc, char **argv, process_args *a)
 {
 	static const struct option opts[] = {
@@ -123,7 +125,7 @@ static int parse_process_args(int argc, char **argv, process_args *a)
 	a->client_ip = "192.0.2.1";
 	a->rcpts = calloc((size_t)argc, sizeof(char *));
 	if (a->rcpts == NULL)
-		return -1;
+		return SMIME_E_NOMEM;
 	while ((c = getopt_long(argc, argv, "c:i:o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': a->config = optarg; break;
@@ -135,12 +137,12 @@ static int parse_process_args(int argc, char **argv, process_args *a)
 		case 'T': a->at = optarg; break;
 		case 'i': a->in = optarg; break;
 		case 'o': a->out = optarg; break;
-		default: return -1;
+		default: return SMIME_E_ARG;
 		}
 	}
 	if (optind != argc || a->config == NULL || a->from == NULL ||
 	    a->nrcpts == 0)
-		return -1;
+		return SMIME_E_ARG;
 	return 0;
 }
 
@@ -192,6 +194,8 @@ static int verdict_status(const smime_edits *e)
 	}
 }
 
+/* Writes the message to -o (standard output by default): 0, or
+ * SMIME_REPORTED once stderr says why it could not. */
 static int write_result(const process_args *a, const smime_buf *data,
 			size_t body_off, const smime_edits *edits)
 {
@@ -201,7 +205,7 @@ static int write_result(const process_args *a, const smime_buf *data,
 		fd = open(a->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			fprintf(stderr, "smime-tool: %s: %m\n", a->out);
-			return -1;
+			return SMIME_REPORTED;
 		}
 	}
 	rc = milter_apply_file(data->data, data->len, body_off, edits, fd);
@@ -210,7 +214,7 @@ static int write_result(const process_args *a, const smime_buf *data,
 	if (rc < 0)
 		fprintf(stderr, "smime-tool: writing the message: %s\n",
 			smime_strerror(rc));
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? SMIME_REPORTED : 0;
 }
 
 int tool_process(int argc, char **argv)
@@ -225,7 +229,13 @@ int tool_process(int argc, char **argv)
 	time_t at = time(NULL);
 	int status = TOOL_EXIT_USAGE, rc;
 
-	if (parse_process_args(argc, argv, &a) < 0) {
+	rc = parse_process_args(argc, argv, &a);
+	if (rc == SMIME_E_NOMEM) {
+		fprintf(stderr, "smime-tool: %s\n", smime_strerror(rc));
+		status = TOOL_EXIT_TEMPFAIL;
+		goto cleanup;
+	}
+	if (rc < 0) {
 		process_usage();
 		goto cleanup;
 	}
@@ -233,7 +243,7 @@ int tool_process(int argc, char **argv)
 		fprintf(stderr, "smime-tool: --at %s: expected RFC 3339 time or @EPOCH\n", a.at);
 		goto cleanup;
 	}
-	if (milter_config_load(a.config, &cfg, &diags) < 0) {
+	if (milter_config_load(a.config, &cfg, &diags) != 0) {
 		fputs((const char *)(diags.data ? diags.data : (unsigned char *)""), stderr);
 		goto cleanup;
 	}
@@ -258,7 +268,7 @@ int tool_process(int argc, char **argv)
 	}
 	status = verdict_status(&edits);
 	if ((status == TOOL_EXIT_ACCEPT || status == TOOL_EXIT_QUARANTINE) &&
-	    write_result(&a, &data, body_off, &edits) < 0)
+	    write_result(&a, &data, body_off, &edits) != 0)
 		status = TOOL_EXIT_TEMPFAIL;
 cleanup:
 	smime_edits_free(&edits);

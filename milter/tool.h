@@ -21,7 +21,7 @@ int tool_inspect(int argc, char **argv);
 int tool_keys(int argc, char **argv);
 
 /* --at TIME: RFC 3339 ("2026-01-02T03:04:05Z", offsets, fractions
- * ignored) or "@EPOCH".  0 or -1. */
+ * ignored) or "@EPOCH".  0 or SMIME_E_PARSE. */
 int tool_parse_at(const char *s, time_t *out);
 
 /* Reads a whole file ("-" or NULL: standard input).  0 or SMIME_E_IO. */

@@ -335,6 +335,7 @@ typedef struct inspect_args {
 	unsigned min_rsa_bits;
 } inspect_args;
 
+/* 0, or SMIME_E_ARG for a command line to answer with the usage. */
 static int parse_args(int argc, char **argv, inspect_args *a)
 {
 	static const struct option opts[] = {
@@ -365,15 +366,15 @@ static int parse_args(int argc, char **argv, inspect_args *a)
 		case 'm':
 			a->min_rsa_bits = (unsigned)strtoul(optarg, &end, 10);
 			if (*end != '\0' || a->min_rsa_bits == 0)
-				return -1;
+				return SMIME_E_ARG;
 			break;
-		default: return -1;
+		default: return SMIME_E_ARG;
 		}
 	}
 	if (optind + 1 != argc)
-		return -1;
+		return SMIME_E_ARG;
 	if (a->trust == NULL && (a->crl || a->at))
-		return -1; /* those only mean something with --trust */
+		return SMIME_E_ARG; /* those only mean something with --trust */
 	return 0;
 }
 

@@ -81,7 +81,7 @@ int tool_keys(int argc, char **argv)
 		fprintf(stderr, "smime-tool: --at %s: expected RFC 3339 time or @EPOCH\n", at);
 		return TOOL_EXIT_USAGE;
 	}
-	if (milter_config_load(conf, &cfg, &diags) < 0) {
+	if (milter_config_load(conf, &cfg, &diags) != 0) {
 		fputs(diags.data ? (const char *)diags.data : "", stderr);
 		smime_buf_free(&diags);
 		return TOOL_EXIT_USAGE;

@@ -17,7 +17,8 @@
 
 #define ADDR_TEXT_MAX 64
 
-/* Parses a bare address (no prefix) into family + 16 bytes. */
+/* Parses a bare address (no prefix) into family + 16 bytes: 0 or
+ * RULES_E_PARSE. */
 static int parse_addr(const char *text, size_t len, int *family,
 		      unsigned char addr[16])
 {
@@ -28,7 +29,7 @@ static int parse_addr(const char *text, size_t len, int *family,
 		len -= 2;
 	}
 	if (len == 0 || len >= sizeof(buf))
-		return -1;
+		return RULES_E_PARSE;
 	memcpy(buf, text, len);
 	buf[len] = '\0';
 	memset(addr, 0, 16);
@@ -40,7 +41,7 @@ static int parse_addr(const char *text, size_t len, int *family,
 		*family = AF_INET6;
 		return 0;
 	}
-	return -1;
+	return RULES_E_PARSE;
 }
 
 static void clear_host_bits(unsigned char addr[16], unsigned prefix)
@@ -61,21 +62,21 @@ int rules_cidr_parse(const char *text, rules_cidr *out)
 	unsigned maxbits;
 
 	if (parse_addr(text, alen, &out->family, out->addr) < 0)
-		return -1;
+		return RULES_E_PARSE;
 	maxbits = out->family == AF_INET ? 32 : 128;
 	out->prefix = maxbits;
 	if (slash) {
 		const char *p = slash + 1;
 		unsigned long v = 0;
 		if (*p == '\0' || strlen(p) > 3)
-			return -1;
+			return RULES_E_PARSE;
 		for (; *p; p++) {
 			if (*p < '0' || *p > '9')
-				return -1;
+				return RULES_E_PARSE;
 			v = v * 10 + (unsigned long)(*p - '0');
 		}
 		if (v > maxbits)
-			return -1;
+			return RULES_E_PARSE;
 		out->prefix = (unsigned)v;
 	}
 	clear_host_bits(out->addr, out->prefix);

@@ -54,7 +54,7 @@ int rules_glob_check_why(const char *pattern, size_t *err_offset,
 		if (end == 0) {
 			*err_offset = i;
 			*why = MSG_UNCLOSED;
-			return -1;
+			return RULES_E_PARSE;
 		}
 		for (j = 0; j < end; j++) {
 			if (j + 2 < end && set[j + 1] == '-') {
@@ -62,7 +62,7 @@ int rules_glob_check_why(const char *pattern, size_t *err_offset,
 				    (unsigned char)set[j + 2]) {
 					*err_offset = (size_t)(set - pattern) + j;
 					*why = MSG_REVERSED;
-					return -1;
+					return RULES_E_PARSE;
 				}
 				j += 2;
 			}
@@ -80,12 +80,12 @@ int rules_glob_check(const char *pattern, size_t *err_offset)
 	if (pattern == NULL) {
 		if (err_offset != NULL)
 			*err_offset = 0;
-		return -1;
+		return RULES_E_PARSE;
 	}
 	if (rules_glob_check_why(pattern, &off, &why) < 0) {
 		if (err_offset != NULL)
 			*err_offset = off;
-		return -1;
+		return RULES_E_PARSE;
 	}
 	return 0;
 }

@@ -242,11 +242,20 @@ const rules_token *rules_need_word(rules_parser *ps, const rules_line *l,
 void rules_perr(rules_parser *ps, const rules_token *t, size_t offset,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Parses one logical line into out.  0 when the rule is good, -1 when an
- * error was reported (out is then freed). */
+/*
+ * The parse steps below return 0; RULES_REPORTED after reporting an
+ * error through rules_perr(); or RULES_E_NOMEM when memory ran out, with
+ * errs->oom set so the loader fails once at the end.  RULES_REPORTED is
+ * positive: not a RULES_E_* code, and never taken for out of memory.
+ */
+#define RULES_REPORTED 1
+
+/* Sets ps->errs->oom; returns RULES_E_NOMEM. */
+int rules_oom(rules_parser *ps);
+/* Parses one logical line into out (freed again unless the result is
+ * 0). */
 int rules_parse_rule(rules_parser *ps, const rules_line *l, rules_rule *out);
-/* Parses the action at toks[*i] into a, advancing *i past it.  0, or -1
- * after reporting an error. */
+/* Parses the action at toks[*i] into a, advancing *i past it. */
 int rules_parse_action(rules_parser *ps, const rules_line *l, size_t *i,
 		       rules_action *a);
 void rules_action_clear(rules_action *a);

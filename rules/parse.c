@@ -93,13 +93,17 @@ const rules_token *rules_need_word(rules_parser *ps, const rules_line *l,
 	return t;
 }
 
+int rules_oom(rules_parser *ps)
+{
+	ps->errs->oom = true;
+	return RULES_E_NOMEM;
+}
+
 static int dup_lower(rules_parser *ps, const char *s, char **out)
 {
 	*out = rules_strdup(s);
-	if (*out == NULL) {
-		ps->errs->oom = true;
-		return -1;
-	}
+	if (*out == NULL)
+		return rules_oom(ps);
 	rules_strlower(*out);
 	return 0;
 }
@@ -113,12 +117,10 @@ static int parse_glob(rules_parser *ps, const rules_token *t, char **out)
 	if (rules_glob_check_why(t->text, &off, &why) < 0) {
 		rules_perr(ps, t, off + 1, "bad glob %s: %s",
 			   rules_show(t->text, b), why);
-		return -1;
+		return RULES_REPORTED;
 	}
 	*out = rules_strdup(t->text);
-	if (*out == NULL)
-		ps->errs->oom = true;
-	return *out == NULL ? -1 : 0;
+	return *out == NULL ? rules_oom(ps) : 0;
 }
 
 /* "size > BYTES" or "size >BYTES". */
@@ -135,12 +137,12 @@ static int parse_size(rules_parser *ps, const rules_line *l, size_t *i,
 		rules_perr(ps, t, 0, "expected '>' after 'size' (there is no "
 				     "'<': write 'not size > N' for N bytes "
 				     "or less)");
-		return -1;
+		return RULES_REPORTED;
 	}
 	if (t->kind != TOK_WORD || t->quoted || t->text[0] != '>') {
 		rules_perr(ps, t, 0, "expected '>' after 'size', got %s",
 			   rules_describe(t, b));
-		return -1;
+		return RULES_REPORTED;
 	}
 	(*i)++;
 	if (t->text[1] != '\0') {
@@ -149,20 +151,20 @@ static int parse_size(rules_parser *ps, const rules_line *l, size_t *i,
 	} else {
 		t = rules_need_word(ps, l, i, "a number of bytes");
 		if (t == NULL)
-			return -1;
+			return RULES_REPORTED;
 		num = t->text;
 	}
 	ret = rules_parse_size(num, &c->size);
 	if (ret == RULES_E_LIMIT) {
 		rules_perr(ps, t, off, "size %s too large: expected at most "
 				       "2^64-1 bytes", rules_show(num, b));
-		return -1;
+		return RULES_REPORTED;
 	}
 	if (ret < 0) {
 		rules_perr(ps, t, off, "bad size %s: expected a number of bytes "
 				       "with an optional K or M suffix",
 			   rules_show(num, b));
-		return -1;
+		return RULES_REPORTED;
 	}
 	return 0;
 }
@@ -175,7 +177,7 @@ static int parse_header(rules_parser *ps, const rules_line *l, size_t *i,
 	size_t n;
 
 	if (t == NULL)
-		return -1;
+		return RULES_REPORTED;
 	if (!rules_is_header_name(t->text)) {
 		n = strlen(t->text);
 		if (n > 1 && t->text[n - 1] == ':' &&
@@ -188,15 +190,13 @@ static int parse_header(rules_parser *ps, const rules_line *l, size_t *i,
 					     "printable ASCII without blanks "
 					     "or ':'",
 				   rules_show(t->text, b));
-		return -1;
+		return RULES_REPORTED;
 	}
 	c->arg = rules_strdup(t->text);
-	if (c->arg == NULL) {
-		ps->errs->oom = true;
-		return -1;
-	}
+	if (c->arg == NULL)
+		return rules_oom(ps);
 	t = rules_need_word(ps, l, i, "a glob for the header value");
-	return t == NULL ? -1 : parse_glob(ps, t, &c->glob);
+	return t == NULL ? RULES_REPORTED : parse_glob(ps, t, &c->glob);
 }
 
 /* The argument of condition def; the condition word is behind *i. */
@@ -209,40 +209,40 @@ static int parse_cond_arg(rules_parser *ps, const rules_line *l, size_t *i,
 	switch (def->arg) {
 	case ARG_CIDR:
 		if ((t = rules_need_word(ps, l, i, "a CIDR")) == NULL)
-			return -1;
+			return RULES_REPORTED;
 		if (rules_cidr_parse(t->text, &c->cidr) < 0) {
 			rules_perr(ps, t, 0, "bad CIDR %s: expected an IPv4 or "
 					     "IPv6 address with an optional "
 					     "/PREFIX",
 				   rules_show(t->text, b));
-			return -1;
+			return RULES_REPORTED;
 		}
 		return 0;
 	case ARG_GLOB:
 		if ((t = rules_need_word(ps, l, i, "a glob")) == NULL)
-			return -1;
+			return RULES_REPORTED;
 		return parse_glob(ps, t, &c->arg);
 	case ARG_HEADER:
 		return parse_header(ps, l, i, c);
 	case ARG_RESULT:
 		if ((t = rules_need_word(ps, l, i, "a signature result")) == NULL)
-			return -1;
+			return RULES_REPORTED;
 		if (!rules_is_result(t->text)) {
 			rules_perr(ps, t, 0, "unknown signature result %s: "
 					     "expected " RESULT_WORDS,
 				   rules_show(t->text, b));
-			return -1;
+			return RULES_REPORTED;
 		}
 		return dup_lower(ps, t->text, &c->arg);
 	case ARG_CIPHER:
 		if ((t = rules_need_word(ps, l, i, "a cipher")) == NULL)
-			return -1;
+			return RULES_REPORTED;
 		if (!rules_is_cipher(t->text) && !rules_is_strength(t->text) &&
 		    !rules_strcaseeq(t->text, "rc2-cbc")) {
 			rules_perr(ps, t, 0, "unknown cipher %s: expected "
 					     CIPHER_WORDS,
 				   rules_show(t->text, b));
-			return -1;
+			return RULES_REPORTED;
 		}
 		return dup_lower(ps, t->text, &c->arg);
 	case ARG_SIZE:
@@ -267,7 +267,7 @@ static int parse_cond(rules_parser *ps, const rules_line *l, size_t *i,
 		if (rules_is_kw(t, "not")) {
 			rules_perr(ps, t, 0, "expected a condition after 'not', "
 					     "got 'not' (it cannot be doubled)");
-			return -1;
+			return RULES_REPORTED;
 		}
 	}
 	if (t->kind != TOK_WORD || rules_is_kw(t, "and") ||
@@ -275,19 +275,19 @@ static int parse_cond(rules_parser *ps, const rules_line *l, size_t *i,
 		rules_perr(ps, t, 0, "expected a condition after %s, got %s",
 			   rules_describe(rules_tok(l, *i - 1), b1),
 			   rules_describe(t, b2));
-		return -1;
+		return RULES_REPORTED;
 	}
 	def = rules_find_cond(t->text);
 	if (def != NULL && t->quoted) {
 		rules_perr(ps, t, 0, "expected a condition, got the quoted word "
 				     "%s (keywords are never quoted)",
 			   rules_show(t->text, b1));
-		return -1;
+		return RULES_REPORTED;
 	}
 	if (def == NULL) {
 		rules_perr(ps, t, 0, "unknown condition %s: expected " COND_WORDS,
 			   rules_show(t->text, b1));
-		return -1;
+		return RULES_REPORTED;
 	}
 	c->kind = (cond_kind)def->kind;
 	(*i)++;
@@ -320,9 +320,8 @@ static int add_cond(rules_parser *ps, rules_rule *r, rules_cond *c)
 	rules_cond *v = realloc(r->conds, (r->nconds + 1) * sizeof(*v));
 
 	if (v == NULL) {
-		ps->errs->oom = true;
 		cond_clear(c);
-		return -1;
+		return rules_oom(ps);
 	}
 	r->conds = v;
 	r->conds[r->nconds++] = *c;
@@ -334,17 +333,16 @@ static int add_action(rules_parser *ps, rules_rule *r, rules_action *a)
 	rules_action *v = realloc(r->acts, (r->nacts + 1) * sizeof(*v));
 
 	if (v == NULL) {
-		ps->errs->oom = true;
 		rules_action_clear(a);
-		return -1;
+		return rules_oom(ps);
 	}
 	r->acts = v;
 	r->acts[r->nacts++] = *a;
 	return 0;
 }
 
-/* The conditions after 'when'; *i ends past 'then'.  -1 when the rule
- * ends before 'then' (the error is reported). */
+/* The conditions after 'when'; *i ends past 'then'.  RULES_REPORTED
+ * when the rule ends before 'then' (the error is reported). */
 static int parse_conds(rules_parser *ps, const rules_line *l, size_t *i,
 		       rules_rule *r, size_t errs0)
 {
@@ -377,7 +375,7 @@ static int parse_conds(rules_parser *ps, const rules_line *l, size_t *i,
 				rules_perr(ps, t, 0, "expected 'and' or 'then' "
 						     "after the condition, got "
 						     "the end of the rule");
-			return -1;
+			return RULES_REPORTED;
 		}
 	}
 }
@@ -448,13 +446,13 @@ int rules_parse_rule(rules_parser *ps, const rules_line *l, rules_rule *out)
 		rules_perr(ps, t, 0, "expected 'when' at the start of a rule, "
 				     "got %s",
 			   rules_describe(t, b));
-		return -1;
+		return RULES_REPORTED;
 	}
 	if (parse_conds(ps, l, &i, out, errs0) == 0)
 		parse_actions(ps, l, &i, out);
 	if (ps->errs->n != errs0 || ps->errs->oom) {
 		rules_rule_free(out);
-		return -1;
+		return ps->errs->oom ? RULES_E_NOMEM : RULES_REPORTED;
 	}
 	return 0;
 }

@@ -36,10 +36,8 @@ static int set(rules_parser *ps, const char **field, const char *value,
 {
 	char *s = rules_strdup(value);
 
-	if (s == NULL) {
-		ps->errs->oom = true;
-		return -1;
-	}
+	if (s == NULL)
+		return rules_oom(ps);
 	if (lower)
 		rules_strlower(s);
 	*field = s;
@@ -62,7 +60,7 @@ static int opt_word(rules_parser *ps, const rules_line *l, size_t *i,
 				     "(quote it to use it as the argument of "
 				     "'%s')",
 			   rules_show(t->text, b), action);
-		return -1;
+		return RULES_REPORTED;
 	}
 	(*i)++;
 	*out = t;
@@ -79,14 +77,14 @@ static int parse_cipher(rules_parser *ps, const rules_line *l, size_t *i,
 	t = rules_need_word(ps, l, i, auto_ok ? "a cipher name or 'auto'"
 					      : "a cipher name");
 	if (t == NULL)
-		return -1;
+		return RULES_REPORTED;
 	if (rules_is_cipher(t->text) && !rules_is_write_cipher(t->text)) {
 		rules_perr(ps, t, 0, "cipher %s for %s is read but not written "
 				     "by this build (no S/MIME peer here reads "
 				     "it): expected %s" OUT_CIPHERS,
 			   rules_show(t->text, b), name,
 			   auto_ok ? "auto or " : "");
-		return -1;
+		return RULES_REPORTED;
 	}
 	if (!rules_is_cipher(t->text) &&
 	    !(auto_ok && rules_strcaseeq(t->text, "auto"))) {
@@ -94,7 +92,7 @@ static int parse_cipher(rules_parser *ps, const rules_line *l, size_t *i,
 				     OUT_CIPHERS,
 			   rules_show(t->text, b), name,
 			   auto_ok ? "auto or " : "");
-		return -1;
+		return RULES_REPORTED;
 	}
 	return set(ps, &a->arg, t->text, true);
 }
@@ -108,26 +106,27 @@ static int parse_reply(rules_parser *ps, const rules_line *l, size_t *i,
 	size_t at;
 	int ret;
 
-	if (opt_word(ps, l, i, name, &t) < 0)
-		return -1;
+	ret = opt_word(ps, l, i, name, &t);
+	if (ret != 0)
+		return ret;
 	if (t == NULL) {
-		if (set(ps, &a->status, cls == '5' ? RULES_DEFAULT_REJECT_STATUS
-						   : RULES_DEFAULT_TEMPFAIL_STATUS,
-			false) < 0)
-			return -1;
+		ret = set(ps, &a->status,
+			  cls == '5' ? RULES_DEFAULT_REJECT_STATUS
+				     : RULES_DEFAULT_TEMPFAIL_STATUS,
+			  false);
+		if (ret != 0)
+			return ret;
 		return set(ps, &a->text, cls == '5' ? RULES_DEFAULT_REJECT_TEXT
 						    : RULES_DEFAULT_TEMPFAIL_TEXT,
 			   false);
 	}
 	ret = rules_split_reply(t->text, cls, &status, &text, &why, &at);
-	if (ret == RULES_E_NOMEM) {
-		ps->errs->oom = true;
-		return -1;
-	}
+	if (ret == RULES_E_NOMEM)
+		return rules_oom(ps);
 	if (ret < 0) {
 		rules_perr(ps, t, at + 1, "bad %s text %s: %s", name,
 			   rules_show(t->text, b), why);
-		return -1;
+		return RULES_REPORTED;
 	}
 	a->status = status;
 	a->text = text;
@@ -141,9 +140,11 @@ static int parse_opt(rules_parser *ps, const rules_line *l, size_t *i,
 	const char *name = rules_action_name(a->kind);
 	const rules_token *t;
 	char b[SHOW_MAX];
+	int ret;
 
-	if (opt_word(ps, l, i, name, &t) < 0)
-		return -1;
+	ret = opt_word(ps, l, i, name, &t);
+	if (ret != 0)
+		return ret;
 	if (kind == ARG_OPT_KEY) {
 		if (t == NULL)
 			return 0;
@@ -153,7 +154,7 @@ static int parse_opt(rules_parser *ps, const rules_line *l, size_t *i,
 				     "entry name (letters, digits, '.', '_', "
 				     "'-', '+', '@'; not starting with '.')",
 			   rules_show(t->text, b));
-		return -1;
+		return RULES_REPORTED;
 	}
 	if (kind == ARG_OPT_LABEL) {
 		if (t == NULL)
@@ -164,7 +165,7 @@ static int parse_opt(rules_parser *ps, const rules_line *l, size_t *i,
 				     "of printable ASCII, no blank at either "
 				     "end",
 			   rules_show(t->text, b));
-		return -1;
+		return RULES_REPORTED;
 	}
 	if (t == NULL)
 		return set(ps, &a->text, RULES_DEFAULT_QUARANTINE, false);
@@ -173,7 +174,7 @@ static int parse_opt(rules_parser *ps, const rules_line *l, size_t *i,
 	rules_perr(ps, t, 0, "bad quarantine reason %s: expected 1 to 400 "
 			     "bytes of printable ASCII",
 		   rules_show(t->text, b));
-	return -1;
+	return RULES_REPORTED;
 }
 
 int rules_parse_action(rules_parser *ps, const rules_line *l, size_t *i,
@@ -182,14 +183,14 @@ int rules_parse_action(rules_parser *ps, const rules_line *l, size_t *i,
 	const rules_token *t = rules_tok(l, *i);
 	const rules_word *def;
 	char b1[SHOW_MAX], b2[SHOW_MAX];
-	int ret = 0;
+	int ret = 0, arg = 0;
 
 	memset(a, 0, sizeof(*a));
 	if (t->kind != TOK_WORD) {
 		rules_perr(ps, t, 0, "expected an action after %s, got %s",
 			   rules_describe(rules_tok(l, *i - 1), b1),
 			   rules_describe(t, b2));
-		return -1;
+		return RULES_REPORTED;
 	}
 	def = rules_find_action(t->text);
 	if (def == NULL || t->quoted) {
@@ -198,7 +199,7 @@ int rules_parse_action(rules_parser *ps, const rules_line *l, size_t *i,
 				       : "expected an action, got the quoted "
 					 "word",
 			   rules_show(t->text, b1));
-		return -1;
+		return RULES_REPORTED;
 	}
 	(*i)++;
 	a->kind = (rules_action_kind)def->kind;
@@ -208,30 +209,29 @@ int rules_parse_action(rules_parser *ps, const rules_line *l, size_t *i,
 		rules_perr(ps, t, 0, "action '%s' is not available in this "
 				     "build: the rule would silently do nothing",
 			   def->name);
-		ret = -1;
+		ret = RULES_REPORTED;
 	}
 	switch (def->arg) {
 	case ARG_CIPHER_OUT:
 	case ARG_CIPHER_AUTO:
-		if (parse_cipher(ps, l, i, a, def->arg == ARG_CIPHER_AUTO) < 0)
-			ret = -1;
+		arg = parse_cipher(ps, l, i, a, def->arg == ARG_CIPHER_AUTO);
 		break;
 	case ARG_OPT_REPLY5:
 	case ARG_OPT_REPLY4:
-		if (parse_reply(ps, l, i, a,
-				def->arg == ARG_OPT_REPLY5 ? '5' : '4') < 0)
-			ret = -1;
+		arg = parse_reply(ps, l, i, a,
+				  def->arg == ARG_OPT_REPLY5 ? '5' : '4');
 		break;
 	case ARG_OPT_KEY:
 	case ARG_OPT_LABEL:
 	case ARG_OPT_REASON:
-		if (parse_opt(ps, l, i, a, def->arg) < 0)
-			ret = -1;
+		arg = parse_opt(ps, l, i, a, def->arg);
 		break;
 	default:
 		break;
 	}
-	if (ret < 0)
+	if (arg != 0)
+		ret = arg;
+	if (ret != 0)
 		rules_action_clear(a);
 	return ret;
 }

@@ -9,8 +9,16 @@
  * at once; a reload builds a new set.
  *
  * Conventions (as in crypto/smime.h): functions return int, 0 on success
- * and a negative RULES_E_* on failure.  The RULES_E_* values equal the
- * SMIME_E_* values of the same name, so callers may map them one to one.
+ * and a negative RULES_E_* on failure.  One error space: the RULES_E_*
+ * codes are the SMIME_E_* codes of the same names and values (rules/
+ * keeps its own names only because it knows no crypto and includes no
+ * crypto header; milter/ asserts the equality at compile time), and a
+ * negative value always means what its name says: RULES_E_NOMEM is out
+ * of memory, never "invalid", so "invalid" is RULES_E_PARSE, never -1.
+ * Problems a function reports as text go to a rules_diag; a failure
+ * described there returns RULES_E_PARSE.  Inside rules/, a parse step
+ * that reported its problem returns the positive RULES_REPORTED
+ * (internal.h), which no code can be taken for.
  * The language itself is documented in smime-milter.rules(5).
  */
 #ifndef RULES_H
@@ -41,7 +49,8 @@ typedef struct rules_cidr {
 	unsigned prefix;        /* prefix length */
 } rules_cidr;
 
-/* Parses "ADDR" or "ADDR/PREFIX" (IPv4 or IPv6).  0, or -1 when invalid. */
+/* Parses "ADDR" or "ADDR/PREFIX" (IPv4 or IPv6).  0, or RULES_E_PARSE
+ * when invalid; it allocates nothing. */
 int rules_cidr_parse(const char *text, rules_cidr *out);
 /* True when the textual address ip (IPv4, IPv6, or IPv4-mapped IPv6
  * "::ffff:a.b.c.d", with or without surrounding [ ]) lies in c. */
@@ -58,9 +67,9 @@ bool rules_cidr_match(const rules_cidr *c, const char *ip);
  * pattern that rules_glob_check() refuses matches nothing.
  */
 bool rules_glob_match(const char *pattern, const char *text);
-/* 0 when the glob is well-formed, else -1 with *err_offset set to the
- * 0-based offset of the offending byte: the '[' that is never closed, or
- * the first byte of a reversed range such as "z-a". */
+/* 0 when the glob is well-formed, else RULES_E_PARSE with *err_offset
+ * set to the 0-based offset of the offending byte: the '[' that is never
+ * closed, or the first byte of a reversed range such as "z-a". */
 int rules_glob_check(const char *pattern, size_t *err_offset);
 
 /* ---- Actions and capabilities ---- */

@@ -65,7 +65,7 @@ static milter_config *load_text(const char *text, smime_buf *diags)
 
 	write_file(conf, text, 0644);
 	smime_buf_reset(diags);
-	if (milter_config_load(conf, &cfg, diags) < 0)
+	if (milter_config_load(conf, &cfg, diags) != 0)
 		return NULL;
 	return cfg;
 }
@@ -343,7 +343,8 @@ static void test_sizes(void)
 			ok(rc == 0 && v == cases[i].value, "size '%s' is %zu",
 			   cases[i].text, cases[i].value);
 		else
-			ok(rc == -1, "size '%s' is refused", cases[i].text);
+			ok(rc == SMIME_E_PARSE, "size '%s' is refused",
+			   cases[i].text);
 	}
 }
 
@@ -497,7 +498,8 @@ static void test_unreadable_files(void)
 	FILE *fp;
 
 	snprintf(path, sizeof path, "%s/missing.conf", tmpdir);
-	ok(milter_config_load(path, &cfg, &diags) == -1 && cfg == NULL,
+	ok(milter_config_load(path, &cfg, &diags) == SMIME_REPORTED &&
+		   cfg == NULL,
 	   "missing file: load fails");
 	snprintf(want, sizeof want,
 		 "%s: cannot open: No such file or directory\n", path);
@@ -507,7 +509,7 @@ static void test_unreadable_files(void)
 	fwrite(nul_line, 1, sizeof nul_line - 1, fp);
 	fclose(fp);
 	smime_buf_reset(&diags);
-	ok(milter_config_load(conf, &cfg, &diags) == -1,
+	ok(milter_config_load(conf, &cfg, &diags) == SMIME_REPORTED,
 	   "NUL byte: load fails");
 	snprintf(want, sizeof want, "%s:2: NUL byte in line\n", conf);
 	is_str((const char *)diags.data, want, "NUL byte: message");

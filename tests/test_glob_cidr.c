@@ -92,13 +92,13 @@ static void test_glob_check(void)
 
 	is_long(rules_glob_check("*@[a-z]*.example.org", &off), 0,
 		"a well-formed glob passes the check");
-	is_long(rules_glob_check("*@[abc", &off), -1,
+	is_long(rules_glob_check("*@[abc", &off), RULES_E_PARSE,
 		"an unclosed '[' fails the check");
 	is_long((long)off, 2, "the offset names the unclosed '['");
-	is_long(rules_glob_check("ab[]", &off), -1,
+	is_long(rules_glob_check("ab[]", &off), RULES_E_PARSE,
 		"'[]' is unclosed: a ']' first in a set is literal");
 	is_long((long)off, 2, "the offset names that '['");
-	is_long(rules_glob_check("x[!z-a]", &off), -1,
+	is_long(rules_glob_check("x[!z-a]", &off), RULES_E_PARSE,
 		"a reversed range fails the check");
 	is_long((long)off, 3, "the offset names the range's first byte");
 	is_long(rules_glob_check("[a-]", &off), 0,
@@ -179,6 +179,21 @@ static void test_cidr_parse(void)
 	ok(rules_cidr_parse("", &c) < 0, "the empty string is refused");
 }
 
+/* Refusing is RULES_E_PARSE, one of the error space's codes; the -1 it
+ * used to be is RULES_E_NOMEM there. */
+static void test_cidr_refusal_is_parse(void)
+{
+	static const char *const bad[] = {
+		"10.0.0.0/33", "2001:db8::/129", "10.0.0.0/", "10.0.0.0/8x",
+		"10.0.0.256",  "example.org",    "",          "[10.0.0.1]/33",
+	};
+	rules_cidr c;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		is_long(rules_cidr_parse(bad[i], &c), RULES_E_PARSE,
+			"'%s' is refused as RULES_E_PARSE", bad[i]);
+}
+
 static bool in(const char *cidr, const char *ip)
 {
 	rules_cidr c;
@@ -225,6 +240,7 @@ int main(void)
 	test_glob_check();
 	test_glob_pathological();
 	test_cidr_parse();
+	test_cidr_refusal_is_parse();
 	test_cidr_match();
 	return tap_done();
 }

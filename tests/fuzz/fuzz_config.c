@@ -174,9 +174,9 @@ int fuzz_config(const uint8_t *data, size_t size)
 	if (write_conf(data, size) < 0)
 		fuzz_fail("cannot write the config file");
 	rc = milter_config_load(conf_path, &cfg, &diags);
-	fuzz_check(rc == 0 || rc == -1);
+	fuzz_check(rc == 0 || rc == SMIME_REPORTED || rc == SMIME_E_NOMEM);
 	fuzz_check((rc == 0) == (cfg != NULL));
-	if (rc == -1)
+	if (rc == SMIME_REPORTED)
 		fuzz_check(diags.len > 0);
 	check_diags(&diags);
 	if (cfg != NULL) {
