@@ -1,8 +1,9 @@
 /*
  * config_keys.c - loads what re-encryption needs as part of the
- * configuration (KeyStore, CertDirectory, SenderLoginMap, and the trust
- * anchors for recipient certificates), so -n checks them, SIGHUP swaps
- * them with everything else and no message pays for reading keys.
+ * configuration (KeyStore, CertDirectory, SenderLoginMap), so -n checks
+ * them, SIGHUP swaps them with everything else and no message pays for
+ * reading keys or certificates.  Recipient certificates are judged
+ * against the trust store of config_trust.c (smime_trust_recipient).
  *
  * Promises: a KeyStore with any problem (a private key readable by group
  * or others above all) fails the load, since the engine refuses partial
@@ -41,10 +42,6 @@ int milter_config_load_keys(milter_config *cfg, smime_buf *diags)
 	if (cfg->sender_login_map != NULL &&
 	    milter_loginmap_load(cfg->sender_login_map, &cfg->login_map,
 				 diags) < 0)
-		return -1;
-	if (cfg->trust_anchor_file != NULL &&
-	    milter_anchors_load(cfg->trust_anchor_file, &cfg->anchors, diags) <
-		    0)
 		return -1;
 	return SMIME_OK;
 }
