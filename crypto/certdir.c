@@ -5,6 +5,9 @@
  *
  * Every regular, non-hidden file is read: PEM with one or more
  * certificates, or one DER certificate.  No private keys live here.
+ * The certificates are parsed once, here, and indexed by address, by
+ * RecipientInfo identifier and by subject Name (for finding the issuers
+ * of a recipient's certificate, trust_recipient.c).
  *
  * Promises: a file that holds no certificate is skipped and named in the
  * diagnostics, and the rest still loads (a stray file must not stop the
@@ -125,8 +128,12 @@ int smime_certdir_load(const char *dir, smime_buf *diags,
 		if (ret == 0)
 			ret = load_file(cd, (char *)path.data, diags);
 	}
-	for (size_t i = 0; ret == 0 && i < cd->n; i++)
+	for (size_t i = 0; ret == 0 && i < cd->n; i++) {
 		ret = smime_certindex_add(&cd->ix, cd->certs[i], i);
+		if (ret == 0)
+			ret = smime_certindex_add_subject(&cd->ix,
+							  cd->certs[i], i);
+	}
 	if (ret == 0) {
 		smime_certindex_sort(&cd->ix);
 		*out = cd;
@@ -174,4 +181,23 @@ const smime_cert *smime_certdir_find_recipient(const smime_certdir *cd,
 	long i = cd ? smime_certindex_find_recipient(&cd->ix, r, pos) : -1;
 
 	return i >= 0 ? cd->certs[i] : NULL;
+}
+
+const smime_cert *smime_certdir_find_issuer(const smime_certdir *cd,
+					    const smime_cert *c)
+{
+	size_t pos = 0;
+	long i;
+
+	if (cd == NULL || c == NULL)
+		return NULL;
+	while ((i = smime_certindex_find_subject(&cd->ix, c->issuer, &pos)) >=
+	       0) {
+		const smime_cert *cand = cd->certs[i];
+
+		if (!gnutls_x509_crt_equals(cand->crt, c->crt) &&
+		    gnutls_x509_crt_check_issuer(c->crt, cand->crt))
+			return cand;
+	}
+	return NULL;
 }

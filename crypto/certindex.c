@@ -4,8 +4,9 @@
  * The key store and the certificate directory each keep one index: a
  * sorted array of (identifier, item) pairs, where the identifier is a
  * string with a kind prefix ("a:" normalised address, "i:" serial hex
- * and issuer DER hex, "k:" subjectKeyIdentifier hex) and item indexes the
- * owner's own array.  Lookups are binary searches followed by a walk over
+ * and issuer DER hex, "k:" subjectKeyIdentifier hex, and, where the owner
+ * asks for it, "s:" subject Name) and item indexes the owner's own
+ * array.  Lookups are binary searches followed by a walk over
  * equal keys, driven by a caller-held cursor, so the index is never
  * written after it is sorted and many threads may read it.
  */
@@ -100,6 +101,32 @@ int smime_certindex_add(smime_certindex *ix, const smime_cert *c,
 	return ret == 0 ? add_key(ix, key, item) : ret;
 }
 
+/*
+ * A Name (RFC 4514, as smime_cert keeps it) as an "s:" key, ASCII
+ * lowercased.  GnuTLS takes a certificate as another's issuer when the
+ * Names are the same DER or, since 3.6, give the same RFC 4514 string, so
+ * this key is never finer than its comparison and the index never misses
+ * an issuer; gnutls_x509_crt_check_issuer decides among what it finds.
+ */
+static int name_key(const char *name, char **out)
+{
+	int ret = make_key("s:", name, NULL, out);
+
+	for (char *p = ret == 0 ? *out : NULL; p != NULL && *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return ret;
+}
+
+int smime_certindex_add_subject(smime_certindex *ix, const smime_cert *c,
+				size_t item)
+{
+	char *key = NULL;
+	int ret = name_key(c->subject, &key);
+
+	return ret == 0 ? add_key(ix, key, item) : ret;
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct smime_certindex_entry *x = a, *y = b;
@@ -181,6 +208,20 @@ long smime_certindex_find_recipient(const smime_certindex *ix,
 					 r->issuer_der_len, &key)
 			      : SMIME_E_PARSE;
 	if (ret == 0)
+		item = find_key(ix, key, pos);
+	free(key);
+	return item;
+}
+
+long smime_certindex_find_subject(const smime_certindex *ix,
+				  const char *name, size_t *pos)
+{
+	char *key = NULL;
+	long item = -1;
+
+	if (ix == NULL || name == NULL || pos == NULL)
+		return -1;
+	if (name_key(name, &key) == 0)
 		item = find_key(ix, key, pos);
 	free(key);
 	return item;

@@ -52,6 +52,10 @@ typedef struct smime_certindex {
 /* Adds every identifier of c for item. */
 int smime_certindex_add(smime_certindex *ix, const smime_cert *c,
 			size_t item);
+/* Adds c's subject Name (an "s:" key) for item: the certificate
+ * directory's issuer lookup. */
+int smime_certindex_add_subject(smime_certindex *ix, const smime_cert *c,
+				size_t item);
 /* Sorts; call once after the last add. */
 void smime_certindex_sort(smime_certindex *ix);
 /* Cursor lookups: the item of the next match at or after *pos, or -1.
@@ -60,7 +64,21 @@ long smime_certindex_find_address(const smime_certindex *ix,
 				  const char *addr, size_t *pos);
 long smime_certindex_find_recipient(const smime_certindex *ix,
 				    const smime_recipient *r, size_t *pos);
+/* Certificates whose subject Name may be name (RFC 4514, as in
+ * smime_cert_info), compared without regard to ASCII case: a superset
+ * of the issuers GnuTLS would accept for a certificate of that issuer. */
+long smime_certindex_find_subject(const smime_certindex *ix,
+				  const char *name, size_t *pos);
 void smime_certindex_free(smime_certindex *ix);
+
+/* --- the certificate directory (certdir.c) --- */
+
+/* The first certificate of the directory, in load order, that is not c
+ * itself and that issued c (gnutls_x509_crt_check_issuer: the names, and
+ * the key identifiers where both are present), or NULL.  A lookup in the
+ * subject index; nothing is parsed. */
+const smime_cert *smime_certdir_find_issuer(const smime_certdir *cd,
+					    const smime_cert *c);
 
 /* --- directory walking (keystore.c, certdir.c) --- */
 

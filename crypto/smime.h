@@ -997,6 +997,17 @@ const smime_cert *smime_certdir_find_recipient(const smime_certdir *cd,
 					       const smime_recipient *r,
 					       size_t *pos);
 
+/*
+ * Whether a correspondent's certificate (e.g. from the certificate
+ * directory) may be encrypted to (SPEC section 8, outbound
+ * re-encryption): valid at now, and chaining through issuers from pool
+ * (may be NULL) to an anchor of the trust store.  The store is the one
+ * signature verification uses; without TrustAnchorFile nothing chains.
+ * False on any failure.  trust_recipient.c says how.
+ */
+bool smime_trust_recipient(const smime_trust *t, const smime_cert *cert,
+			   const smime_certdir *pool, time_t now);
+
 /* ------------------------------------------------------------------ */
 /* EnvelopedData and AuthEnvelopedData: open and seal                   */
 /* ------------------------------------------------------------------ */

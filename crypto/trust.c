@@ -17,7 +17,9 @@
  * never make GnuTLS reject a signature or chain on its own; whether they
  * are acceptable is decided by WeakDigests (policy weak-digest), which is
  * what the operator configured.  Time checks are always off in GnuTLS and
- * done by us with the caller's clock.
+ * done by us with the caller's clock.  Recipient certificates for
+ * outbound re-encryption are judged against the same anchors, with flags
+ * of their own (trust_recipient.c says which and why).
  */
 #include "internal.h"
 #include "verify_internal.h"

@@ -119,7 +119,6 @@ static void config_free(milter_config *cfg)
 	smime_keystore_free(cfg->keystore);
 	smime_certdir_free(cfg->certdir);
 	milter_loginmap_free(cfg->login_map);
-	milter_anchors_free(cfg->anchors);
 	free(cfg->file);
 	free(cfg);
 }

@@ -1,7 +1,10 @@
 /*
  * config_check.c - the deeper configuration checks of `smime-milter -n`
  * (and of every start and reload): do the files the configuration names
- * exist, parse, and have safe permissions?
+ * exist and have safe permissions?  Whether they parse is the loaders'
+ * business (crypto/trust.c for TrustAnchorFile and CRLFile, the key store
+ * and certificate directory, the rules): they run first, and a file that
+ * does not parse fails the load with their diagnostics.
  *
  * Promises: milter_config_check reports every problem it finds, one
  * "FILE: message\n" line each (FILE is the file at fault), and returns
@@ -22,9 +25,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 
 /* The identity the daemon reads its files as. */
 typedef struct who {
@@ -165,71 +165,6 @@ static bool check_node(const who *w, const char *path, bool dir,
 	return true;
 }
 
-static void check_trust_anchors(const who *w, const char *path,
-				smime_buf *diags, int *count)
-{
-	gnutls_datum_t data = {NULL, 0};
-	gnutls_x509_crt_t *crts = NULL;
-	unsigned n = 0, i;
-	struct stat st;
-	int rc;
-
-	if (!check_node(w, path, false, &st, diags, count))
-		return;
-	rc = gnutls_load_file(path, &data);
-	if (rc < 0) {
-		problem(diags, count, path, "cannot read: %s",
-			gnutls_strerror(rc));
-		return;
-	}
-	rc = gnutls_x509_crt_list_import2(&crts, &n, &data, GNUTLS_X509_FMT_PEM,
-					  0);
-	if (rc < 0 || n == 0)
-		problem(diags, count, path,
-			"expected PEM CA certificates: %s",
-			rc < 0 ? gnutls_strerror(rc) : "none found");
-	for (i = 0; rc >= 0 && i < n; i++)
-		gnutls_x509_crt_deinit(crts[i]);
-	gnutls_free(crts);
-	gnutls_free(data.data);
-}
-
-/* One CRL file: PEM (one or more CRLs) or a single DER CRL. */
-static void check_crl_file(const char *path, smime_buf *diags, int *count)
-{
-	gnutls_datum_t data = {NULL, 0};
-	gnutls_x509_crl_t *crls = NULL, crl;
-	unsigned n = 0, i;
-	int rc;
-
-	rc = gnutls_load_file(path, &data);
-	if (rc < 0) {
-		problem(diags, count, path, "cannot read: %s",
-			gnutls_strerror(rc));
-		return;
-	}
-	rc = gnutls_x509_crl_list_import2(&crls, &n, &data, GNUTLS_X509_FMT_PEM,
-					  0);
-	if (rc >= 0) {
-		for (i = 0; i < n; i++)
-			gnutls_x509_crl_deinit(crls[i]);
-		gnutls_free(crls);
-	}
-	if (rc < 0 || n == 0) {
-		rc = gnutls_x509_crl_init(&crl);
-		if (rc >= 0) {
-			rc = gnutls_x509_crl_import(crl, &data,
-						    GNUTLS_X509_FMT_DER);
-			gnutls_x509_crl_deinit(crl);
-		}
-		if (rc < 0)
-			problem(diags, count, path,
-				"expected PEM or DER CRLs: %s",
-				gnutls_strerror(rc));
-	}
-	gnutls_free(data.data);
-}
-
 /* Calls fn for every entry of dir that does not start with '.', in
  * name order. */
 static void each_entry(const char *dir, smime_buf *diags, int *count,
@@ -271,8 +206,7 @@ static void crl_entry(const char *path, const char *name, void *arg)
 	(void)name;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		return; /* subdirectories are not read */
-	if (check_node(wk->w, path, false, &st, wk->diags, wk->count))
-		check_crl_file(path, wk->diags, wk->count);
+	check_node(wk->w, path, false, &st, wk->diags, wk->count);
 }
 
 static void check_crls(const who *w, const char *path, smime_buf *diags,
@@ -284,8 +218,8 @@ static void check_crls(const who *w, const char *path, smime_buf *diags,
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		if (check_node(w, path, true, &st, diags, count))
 			each_entry(path, diags, count, crl_entry, &wk);
-	} else if (check_node(w, path, false, &st, diags, count)) {
-		check_crl_file(path, diags, count);
+	} else {
+		check_node(w, path, false, &st, diags, count);
 	}
 }
 
@@ -369,7 +303,8 @@ int milter_config_check(const milter_config *cfg, smime_buf *diags)
 	if (cfg->file != NULL)
 		check_node(&w, cfg->file, false, &st, diags, &count);
 	if (cfg->trust_anchor_file != NULL)
-		check_trust_anchors(&w, cfg->trust_anchor_file, diags, &count);
+		check_node(&w, cfg->trust_anchor_file, false, &st, diags,
+			   &count);
 	if (cfg->crl_file != NULL)
 		check_crls(&w, cfg->crl_file, diags, &count);
 	if (cfg->key_store != NULL)

@@ -1,8 +1,9 @@
 /*
  * config_keys.c - loads what re-encryption needs as part of the
- * configuration (KeyStore, CertDirectory, SenderLoginMap, and the trust
- * anchors for recipient certificates), so -n checks them, SIGHUP swaps
- * them with everything else and no message pays for reading keys.
+ * configuration (KeyStore, CertDirectory, SenderLoginMap), so -n checks
+ * them, SIGHUP swaps them with everything else and no message pays for
+ * reading keys or certificates.  Recipient certificates are judged
+ * against the trust store of config_trust.c (smime_trust_recipient).
  *
  * Promises: a KeyStore with any problem (a private key readable by group
  * or others above all) fails the load, since the engine refuses partial
@@ -43,16 +44,6 @@ int milter_config_load_keys(milter_config *cfg, smime_buf *diags)
 					  &cfg->login_map, diags);
 		if (rc != 0)
 			return rc;
-	}
-	if (cfg->trust_anchor_file != NULL) {
-		rc = milter_anchors_load(cfg->trust_anchor_file, &cfg->anchors,
-					 diags);
-		if (rc < 0)
-			smime_buf_printf(diags, "%s: %s\n",
-					 cfg->trust_anchor_file,
-					 smime_strerror(rc));
-		if (rc != 0)
-			return milter_cfg_reported(rc);
 	}
 	return SMIME_OK;
 }

@@ -2,8 +2,11 @@
  * config_trust.c - builds the trust store (TrustAnchorFile, CRLFile,
  * WeakDigests, MinRSABits) once, as part of loading the configuration, so
  * no message pays for parsing certificates and CRLs and a SIGHUP swaps
- * them with everything else.  Without TrustAnchorFile the store is empty:
- * every chain is then untrusted (policy untrusted), never skipped.
+ * them with everything else.  The same store judges signers and, for
+ * outbound re-encryption, recipient certificates (smime_trust_recipient).
+ * Without TrustAnchorFile the store is empty: every chain is then
+ * untrusted (policy untrusted; a recipient unknown-recipient), never
+ * skipped.
  */
 #include "milter.h"
 

@@ -80,8 +80,6 @@ typedef struct milter_config {
 	smime_keystore *keystore;
 	smime_certdir *certdir;
 	struct milter_loginmap *login_map;
-	struct milter_anchors *anchors; /* TrustAnchorFile, for recipient
-					 * certificates */
 } milter_config;
 
 #define MILTER_DEFAULT_CONFIG "/etc/smime-milter/smime-milter.conf"
@@ -104,9 +102,11 @@ int milter_config_load(const char *file, milter_config **out, smime_buf *diags);
 /* A configuration with every default, as if the file were empty.  0,
  * SMIME_E_NOMEM, or SMIME_E_ARG for a default the table cannot hold. */
 int milter_config_defaults(milter_config **out);
-/* The deeper checks of -n: trust anchors and CRLs parse, key files are
- * safe (not readable by group or others) and readable by UserID.
- * Appends problems to diags; returns the number of problems. */
+/* The deeper checks of -n, after a load that parsed every file (the
+ * loaders' diagnostics report what does not parse): the files exist, key
+ * files are safe (not readable by group or others), and everything is
+ * readable by UserID.  Appends problems to diags; returns the number of
+ * problems. */
 int milter_config_check(const milter_config *cfg, smime_buf *diags);
 /* Loads cfg->trust (and points cfg->analyze.trust at it), with
  * "PATH: message" lines in diags. */
@@ -114,8 +114,8 @@ int milter_config_load_trust(milter_config *cfg, smime_buf *diags);
 /* Loads cfg->rules from cfg->rules_file (nothing when unset); rules
  * errors go to diags as FILE:LINE:COLUMN: message. */
 int milter_config_load_rules(milter_config *cfg, smime_buf *diags);
-/* Loads KeyStore, CertDirectory, SenderLoginMap and the recipient trust
- * anchors (config_keys.c), with "FILE: message" lines in diags. */
+/* Loads KeyStore, CertDirectory and SenderLoginMap (config_keys.c),
+ * with "FILE: message" lines in diags. */
 int milter_config_load_keys(milter_config *cfg, smime_buf *diags);
 /* What a loader returns once it wrote to diags why it failed with rc
  * (non-zero): SMIME_E_NOMEM stays itself, anything else is
@@ -129,7 +129,7 @@ void milter_config_unref(milter_config *cfg);
 int milter_parse_size(const char *text, size_t *out);
 
 /* ------------------------------------------------------------------ */
-/* SenderLoginMap and recipient trust (loginmap.c, rcpt_anchors.c)      */
+/* SenderLoginMap (loginmap.c)                                          */
 /* ------------------------------------------------------------------ */
 
 typedef struct milter_loginmap milter_loginmap;
@@ -146,17 +146,6 @@ bool milter_login_may_use(const milter_loginmap *map, const char *login,
  * wildcard (SPEC section 8, outbound re-encryption).  Case-insensitive. */
 bool milter_login_is_exactly(const milter_loginmap *map, const char *login,
 			     const char *addr);
-
-typedef struct milter_anchors milter_anchors;
-/* Reads the recipient trust anchors (PEM or DER): 0, SMIME_REPORTED with
- * a "FILE: message" line, or SMIME_E_NOMEM (nothing written). */
-int milter_anchors_load(const char *file, milter_anchors **out,
-			smime_buf *diags);
-void milter_anchors_free(milter_anchors *a);
-/* True when cert is valid at now and chains (issuers from pool) to an
- * anchor; false on any failure. */
-bool milter_anchors_trust(const milter_anchors *a, const smime_cert *cert,
-			  const smime_certdir *pool, time_t now);
 
 /* ------------------------------------------------------------------ */
 /* Logging                                                              */

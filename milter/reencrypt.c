@@ -202,8 +202,8 @@ static bool outbound_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
 		const smime_cert *c = smime_certdir_at(cfg->certdir, i);
 		if (cert_belongs(c, rcpt) &&
 		    (ri = smime_envelope_find_ri(env, c)) < n &&
-		    milter_anchors_trust(cfg->anchors, c, cfg->certdir,
-					 x->p->now) &&
+		    smime_trust_recipient(cfg->trust, c, cfg->certdir,
+					  x->p->now) &&
 		    add_rcpt(p, env, ri, c))
 			return true;
 	}

@@ -261,6 +261,16 @@ is "$hdr" 'X-SMIME-Encryption: cipher=des-ede3-cbc; strength=legacy; action=kept
 cmp -s <(sed '1,/^\r\{0,1\}$/d' "$out") <(sed '1,/^\r\{0,1\}$/d' "$E3O")
 ok $? "a kept message body is byte for byte the original"
 is "$(grep -v '^X-SMIME-Encryption:' "$out" | cksum)" "$(cksum < "$E3O")" "a kept message changes no other header"
+# --at is the clock of the recipient check: rsa2's and rsa3's certificates
+# end 2122-05-09T15:33:13Z (the root a day later)
+process "when cipher legacy then reencrypt aes-256-cbc" "$OUTCONF" "$E3O" $OUT2 --auth-user rsa1@example.org \
+	--at 2122-05-09T15:00:00Z
+is "$hdr" "X-SMIME-Encryption: cipher=des-ede3-cbc; strength=legacy; action=reencrypted; new-cipher=aes-256-cbc" \
+	"outbound: --at before the recipient certificates expire: re-encrypted"
+process "when cipher legacy then reencrypt aes-256-cbc" "$OUTCONF" "$E3O" $OUT2 --auth-user rsa1@example.org \
+	--at 2122-05-09T16:00:00Z
+is "$hdr" 'X-SMIME-Encryption: cipher=des-ede3-cbc; strength=legacy; action=kept; reason="unknown-recipient"' \
+	"outbound: --at after the recipient certificates expired: kept (unknown-recipient)"
 
 # --- edge cases: each kept, and saying so -------------------------------------
 process "$RULES_SPEC" "$KS" "$T/rc2-two.eml" --rcpt alice@example.org --rcpt carol@example.org

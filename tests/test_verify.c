@@ -4,7 +4,8 @@
  * milter calls them, on copies of corpus messages (tests/data/verify,
  * see its README).  The clock is fixed with opts.now, so the results do
  * not change as the certificates age.  The certificate names and their
- * comparison with From (verify_names.c) are tested directly too.
+ * comparison with From (verify_names.c), and the recipient-certificate
+ * check (trust_recipient.c), are tested directly too.
  */
 #include "smime.h"
 #include "tap.h"
@@ -662,6 +663,64 @@ static void test_no_trust(void)
 	smime_facts_free(&f);
 }
 
+static const smime_cert *by_cn(const smime_certdir *cd, const char *cn)
+{
+	for (size_t i = 0; i < smime_certdir_count(cd); i++) {
+		const smime_cert *c = smime_certdir_at(cd, i);
+
+		if (strstr(smime_cert_get_info(c)->subject, cn) != NULL)
+			return c;
+	}
+	return NULL;
+}
+
+/* Recipient certificates (trust_recipient.c): PKITS certificates in a
+ * certificate directory, the PKITS trust anchor in the store. */
+static void test_recipient(void)
+{
+	smime_trust *t = load_default("pkits-ta.crt", NULL);
+	smime_trust *none = load_default(NULL, NULL);
+	smime_trust *other = load_default("smroot-cert.pem", NULL);
+	smime_certdir *cd = NULL;
+	const smime_cert *ee, *ca, *bad, *rollover;
+
+	if (t == NULL || none == NULL || other == NULL ||
+	    smime_certdir_load(path("rcpt"), NULL, &cd) < 0) {
+		ok(0, "recipient: set up");
+		goto cleanup;
+	}
+	ee = by_cn(cd, "Valid EE Certificate Test1");
+	ca = by_cn(cd, "CN=Good CA");
+	bad = by_cn(cd, "Invalid EE Signature Test3");
+	rollover = by_cn(cd, "Valid Rollover PrintableString");
+	ok(ee && ca && bad && rollover, "recipient: the certificates load");
+	ok(smime_trust_recipient(t, ee, cd, NOW),
+	   "recipient: chains through a directory CA to the anchor");
+	ok(smime_trust_recipient(t, ca, cd, NOW),
+	   "recipient: the directory CA itself chains to the anchor");
+	ok(!smime_trust_recipient(t, ee, NULL, NOW),
+	   "recipient: without its issuer it does not chain");
+	ok(!smime_trust_recipient(t, ee, cd, YEAR_2100),
+	   "recipient: expired at the caller's clock");
+	ok(!smime_trust_recipient(t, ee, cd, YEAR_2000),
+	   "recipient: not yet valid at the caller's clock");
+	ok(!smime_trust_recipient(t, bad, cd, NOW),
+	   "recipient: a signature that does not verify");
+	ok(smime_trust_recipient(t, rollover, cd, NOW),
+	   "recipient: an issuer Name in another string type (PKITS 4.3.10)");
+	ok(!smime_trust_recipient(none, ee, cd, NOW),
+	   "recipient: without TrustAnchorFile nothing chains");
+	ok(!smime_trust_recipient(other, ee, cd, NOW),
+	   "recipient: another anchor is no anchor");
+	ok(!smime_trust_recipient(NULL, ee, cd, NOW),
+	   "recipient: no store, no trust");
+cleanup:
+	smime_certdir_free(cd);
+	smime_trust_free(t);
+	smime_trust_free(none);
+	smime_trust_free(other);
+}
+
 /* One store shared by verifying threads, as the milter shares it. */
 typedef struct shared_run {
 	const smime_trust *t;
@@ -725,6 +784,7 @@ int main(void)
 	test_idn_names();
 	test_revocation();
 	test_no_trust();
+	test_recipient();
 	test_broken_multipart_signed();
 	test_threads();
 	smime_global_deinit();
