@@ -11,6 +11,7 @@
  * described and then refused with SMIME_E_UNSUPPORTED (SPEC section 6).
  */
 #include "internal.h"
+#include "oid.h"
 
 #include <gcrypt.h>
 
@@ -18,10 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OID_RC2_CBC "1.2.840.113549.3.2"
-#define OID_RSA_ENCRYPTION "1.2.840.113549.1.1.1"
-#define OID_RSAES_OAEP "1.2.840.113549.1.1.7"
-#define OID_MGF1 "1.2.840.113549.1.1.8"
 
 /* A new zeroed recipient at the end of info->recipients. */
 static int recipient_add(smime_cms_info *info, const smime_cms_limits *lim,

@@ -19,6 +19,7 @@
  * content as its own type.
  */
 #include "internal.h"
+#include "oid.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -27,9 +28,6 @@
 #include <string.h>
 #include <threads.h>
 
-#define OID_SIGNED_DATA "1.2.840.113549.1.7.2"
-#define OID_ENVELOPED_DATA "1.2.840.113549.1.7.3"
-#define OID_AUTH_ENVELOPED_DATA "1.2.840.113549.1.9.16.1.23"
 
 #define DEFAULT_MAX_RECIPIENTS 1000
 #define DEFAULT_MAX_CERTIFICATES 100

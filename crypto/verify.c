@@ -28,12 +28,12 @@
  * Promises: any input gives verdicts; only resource errors fail.
  */
 #include "verify_internal.h"
+#include "oid.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define OID_RSASSA_PSS "1.2.840.113549.1.1.10"
 #define MAX_POOL 10000  /* the caller enforces MaxCertificates first */
 #define MAX_SIGNERS 1000
 
