@@ -17,7 +17,8 @@
  * carries its error and the walk goes on.  Only resource errors fail.
  *
  * Verification (opts->trust set): every signed layer is verified as soon
- * as it is read, while the signed bytes are at hand: for multipart/signed
+ * as it is read, from the same decoded SignedData (smime_cms_tree) and
+ * certificates, while the signed bytes are at hand: for multipart/signed
  * the first part's exact original bytes (its start to end offsets; the
  * verifier canonicalises them), for opaque SignedData its eContent.  The
  * verdicts go into layer->checks; a signed layer that could not be read
@@ -189,8 +190,10 @@ static int verdict_unreadable(walker *w, smime_layer *l)
 	return SMIME_OK;
 }
 
+/* Verifies l from tree, the SignedData its facts were read from. */
 static int verify_layer(walker *w, smime_layer *l, const unsigned char *der,
-			size_t len, const signed_bytes *content)
+			size_t len, smime_cms_tree *tree,
+			const signed_bytes *content)
 {
 	smime_verify_req req = {
 		.der = der,
@@ -215,8 +218,8 @@ static int verify_layer(walker *w, smime_layer *l, const unsigned char *der,
 		req.content = content->p;
 		req.content_len = content->n;
 	}
-	rc = smime_verify_signed(w->opts->trust, &req, &l->checks,
-				 &l->nchecks, &left);
+	rc = smime_verify_decoded(w->opts->trust, &req, tree, &l->cms.econtent,
+				  &l->checks, &l->nchecks, &left);
 	w->verdicts += l->nchecks;
 	w->facts->unchecked_signatures += left;
 	return rc;
@@ -262,6 +265,7 @@ static int read_cms(walker *w, const unsigned char *der, size_t len,
 		    smime_kind fallback, const char *part, unsigned level,
 		    const signed_bytes *detached, bool p7m)
 {
+	smime_cms_tree tree = {0};
 	smime_layer *l;
 	size_t idx;
 	int rc;
@@ -270,7 +274,10 @@ static int read_cms(walker *w, const unsigned char *der, size_t len,
 	if (rc < 0)
 		return rc;
 	idx = w->facts->nlayers - 1;
-	rc = smime_cms_read(der, len, &w->opts->cms, &l->cms);
+	/* The decoded SignedData goes on to the verifier, when there is
+	 * one: decoded once, its certificates imported once. */
+	rc = smime_cms_read_tree(der, len, &w->opts->cms, &l->cms,
+				 w->opts->trust != NULL ? &tree : NULL);
 	if (rc < 0) {
 		if (smime_err_is_resource(rc))
 			return rc;
@@ -278,7 +285,8 @@ static int read_cms(walker *w, const unsigned char *der, size_t len,
 	}
 	l->kind = layer_kind(l, fallback, detached != NULL, p7m);
 	set_strength(w, l);
-	rc = verify_layer(w, l, der, len, detached);
+	rc = verify_layer(w, l, der, len, &tree, detached);
+	smime_cms_tree_free(&tree);
 	if (rc < 0)
 		return rc;
 	if (l->error == 0 && l->kind == SMIME_KIND_OPAQUE_SIGNED &&

@@ -14,12 +14,10 @@
  * smime_cert or a resource error: a missing field is simply absent.
  */
 #include "keys_internal.h"
+#include "oid.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* OID of the PKCS#9 emailAddress attribute in a subject DN. */
-#define OID_PKCS9_EMAIL "1.2.840.113549.1.9.1"
 
 static int dup_str(const char *s, char **out)
 {

@@ -14,6 +14,7 @@
  * in another way.
  */
 #include "internal.h"
+#include "oid.h"
 
 #include <gcrypt.h>
 #include <string.h>
@@ -24,11 +25,6 @@
 #define RC2_VERSION_64 120
 #define RC2_VERSION_128 58
 
-#define OID_RC2_CBC "1.2.840.113549.3.2"
-#define OID_DES_CBC "1.3.14.3.2.7"
-#define OID_DES_EDE3_CBC "1.2.840.113549.3.7"
-#define OID_AES "2.16.840.1.101.3.4.1."
-#define OID_CHACHA_POLY "1.2.840.113549.1.9.16.3.18"
 
 /*
  * RC2: libgcrypt's effective bits always equal 8 * key length, so the
@@ -50,28 +46,28 @@ static const smime_cipher_info cipher_table[] = {
 	 GCRY_CIPHER_MODE_CBC, 8, 8, 64, false, true},
 	{SMIME_CIPHER_DES_EDE3_CBC, "des-ede3-cbc", OID_DES_EDE3_CBC,
 	 GCRY_CIPHER_3DES, GCRY_CIPHER_MODE_CBC, 24, 8, 192, false, true},
-	{SMIME_CIPHER_AES_128_CBC, "aes-128-cbc", OID_AES "2", GCRY_CIPHER_AES128,
-	 GCRY_CIPHER_MODE_CBC, 16, 16, 128, false, true},
-	{SMIME_CIPHER_AES_192_CBC, "aes-192-cbc", OID_AES "22",
+	{SMIME_CIPHER_AES_128_CBC, "aes-128-cbc", OID_NIST_AES "2",
+	 GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_CBC, 16, 16, 128, false, true},
+	{SMIME_CIPHER_AES_192_CBC, "aes-192-cbc", OID_NIST_AES "22",
 	 GCRY_CIPHER_AES192, GCRY_CIPHER_MODE_CBC, 24, 16, 192, false, true},
-	{SMIME_CIPHER_AES_256_CBC, "aes-256-cbc", OID_AES "42",
+	{SMIME_CIPHER_AES_256_CBC, "aes-256-cbc", OID_NIST_AES "42",
 	 GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_CBC, 32, 16, 256, false, true},
 	/* GCM: 12-byte nonce is the RFC 5084 recommendation; the message's
 	 * GCMParameters carry the actual nonce and ICV length. */
-	{SMIME_CIPHER_AES_128_GCM, "aes-128-gcm", OID_AES "6", GCRY_CIPHER_AES128,
-	 GCRY_CIPHER_MODE_GCM, 16, 12, 128, true, true},
-	{SMIME_CIPHER_AES_192_GCM, "aes-192-gcm", OID_AES "26",
+	{SMIME_CIPHER_AES_128_GCM, "aes-128-gcm", OID_NIST_AES "6",
+	 GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_GCM, 16, 12, 128, true, true},
+	{SMIME_CIPHER_AES_192_GCM, "aes-192-gcm", OID_NIST_AES "26",
 	 GCRY_CIPHER_AES192, GCRY_CIPHER_MODE_GCM, 24, 12, 192, true, true},
-	{SMIME_CIPHER_AES_256_GCM, "aes-256-gcm", OID_AES "46",
+	{SMIME_CIPHER_AES_256_GCM, "aes-256-gcm", OID_NIST_AES "46",
 	 GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, 32, 12, 256, true, true},
 	/* CCM (RFC 5084) and ChaCha20-Poly1305 (RFC 8103): read and opened
 	 * for reencrypt, never written, because no peer we test against
 	 * (OpenSSL 3.0, NSS, gpgsm) reads them. */
-	{SMIME_CIPHER_AES_128_CCM, "aes-128-ccm", OID_AES "7", GCRY_CIPHER_AES128,
-	 GCRY_CIPHER_MODE_CCM, 16, 12, 128, true, false},
-	{SMIME_CIPHER_AES_192_CCM, "aes-192-ccm", OID_AES "27",
+	{SMIME_CIPHER_AES_128_CCM, "aes-128-ccm", OID_NIST_AES "7",
+	 GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_CCM, 16, 12, 128, true, false},
+	{SMIME_CIPHER_AES_192_CCM, "aes-192-ccm", OID_NIST_AES "27",
 	 GCRY_CIPHER_AES192, GCRY_CIPHER_MODE_CCM, 24, 12, 192, true, false},
-	{SMIME_CIPHER_AES_256_CCM, "aes-256-ccm", OID_AES "47",
+	{SMIME_CIPHER_AES_256_CCM, "aes-256-ccm", OID_NIST_AES "47",
 	 GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_CCM, 32, 12, 256, true, false},
 	{SMIME_CIPHER_CHACHA20_POLY1305, "chacha20-poly1305", OID_CHACHA_POLY,
 	 GCRY_CIPHER_CHACHA20, GCRY_CIPHER_MODE_POLY1305, 32, 12, 256, true,

@@ -9,8 +9,11 @@
  * is a recipient of its own).  The total is held to MaxRecipientInfos.
  * A GCM cipher in EnvelopedData or a CBC cipher in AuthEnvelopedData is
  * described and then refused with SMIME_E_UNSUPPORTED (SPEC section 6).
+ * The decoded structure stays in the caller's smime_cms_tree, where
+ * smime_envelope_parse() reads what opening needs (envelope_parse.c).
  */
 #include "internal.h"
+#include "oid.h"
 
 #include <gcrypt.h>
 
@@ -18,10 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OID_RC2_CBC "1.2.840.113549.3.2"
-#define OID_RSA_ENCRYPTION "1.2.840.113549.1.1.1"
-#define OID_RSAES_OAEP "1.2.840.113549.1.1.7"
-#define OID_MGF1 "1.2.840.113549.1.1.8"
 
 /* A new zeroed recipient at the end of info->recipients. */
 static int recipient_add(smime_cms_info *info, const smime_cms_limits *lim,
@@ -559,32 +558,26 @@ static int read_cipher(asn1_node node, const char *eci, bool auth,
 	return info->cipher->aead != auth ? SMIME_E_UNSUPPORTED : 0;
 }
 
-int smime_cms_read_enveloped(const unsigned char *der, size_t len,
-			     bool auth, const smime_cms_limits *lim,
-			     smime_cms_info *info)
+int smime_cms_read_enveloped(smime_cms_tree *t, bool auth,
+			     const smime_cms_limits *lim, smime_cms_info *info)
 {
-	asn1_node node = NULL;
 	int ret, cret;
 
 	info->kind = auth ? SMIME_KIND_AUTH_ENVELOPED : SMIME_KIND_ENVELOPED;
 	ret = smime_asn1_decode(auth ? "SmimeCMS.AuthEnvelopedData"
 				     : "SmimeCMS.EnvelopedData",
-				der, len, true, &node);
+				t->der, t->len, true, &t->node);
 	if (ret < 0)
-		goto cleanup;
+		return ret;
 	/* The cipher first: a policy on weak ciphers can still act on a
 	 * message whose recipient list turns out malformed or too long. */
-	ret = read_cipher(node,
+	ret = read_cipher(t->node,
 			  auth ? "authEncryptedContentInfo"
 			       : "encryptedContentInfo",
 			  auth, info);
 	if (ret < 0 && ret != SMIME_E_UNSUPPORTED)
-		goto cleanup;
+		return ret;
 	cret = ret;
-	ret = read_recipients(node, der, len, lim, info);
-	if (ret == 0)
-		ret = cret;
-cleanup:
-	smime_asn1_free(&node);
-	return ret;
+	ret = read_recipients(t->node, t->der, t->len, lim, info);
+	return ret == 0 ? cret : ret;
 }

@@ -4,8 +4,10 @@
  * Owns: the parsed ASN.1 definitions of cms.asn, the libtasn1 helpers the
  * CMS modules share, the ContentInfo dispatch of smime_cms_read(), the
  * freeing of smime_cms_info, and the recognition of raw CMS files (DER or
- * PEM).  The content types are read in cms_enveloped.c (EnvelopedData,
- * AuthEnvelopedData) and cms_signed.c (SignedData).
+ * PEM).  The content types are decoded and read in cms_enveloped.c
+ * (EnvelopedData, AuthEnvelopedData) and cms_signed.c (SignedData);
+ * smime_cms_read_tree() hands the decoded content on to the verifier and
+ * to smime_envelope_parse(), which read it rather than decode it again.
  *
  * Promises: any byte string gives a result or an SMIME_E_* error, never
  * a crash or a hang; DER and the indefinite-length BER of streaming
@@ -19,6 +21,7 @@
  * content as its own type.
  */
 #include "internal.h"
+#include "oid.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -27,9 +30,6 @@
 #include <string.h>
 #include <threads.h>
 
-#define OID_SIGNED_DATA "1.2.840.113549.1.7.2"
-#define OID_ENVELOPED_DATA "1.2.840.113549.1.7.3"
-#define OID_AUTH_ENVELOPED_DATA "1.2.840.113549.1.9.16.1.23"
 
 #define DEFAULT_MAX_RECIPIENTS 1000
 #define DEFAULT_MAX_CERTIFICATES 100
@@ -352,9 +352,11 @@ int smime_cms_signed_data(const unsigned char *der, size_t len,
 	return ret;
 }
 
+/* The content of the ContentInfo der decoded into t and read into info;
+ * keep: the caller reads t next. */
 static int read_content_info(const unsigned char *der, size_t len,
-			     const smime_cms_limits *limits,
-			     smime_cms_info *info)
+			     const smime_cms_limits *limits, bool keep,
+			     smime_cms_info *info, smime_cms_tree *t)
 {
 	asn1_node ci = NULL;
 	const unsigned char *inner;
@@ -389,24 +391,33 @@ static int read_content_info(const unsigned char *der, size_t len,
 		goto cleanup;
 	/* The outer tree holds a copy of the content: free it first. */
 	smime_asn1_free(&ci);
-	if (info->kind == SMIME_KIND_SIGNED)
-		ret = smime_cms_read_signed(inner, innerlen, limits, info);
-	else
+	if (info->kind == SMIME_KIND_SIGNED) {
+		ret = smime_cms_signed_decode(der, len, inner, innerlen, t);
+		if (ret == 0)
+			ret = smime_cms_read_signed(t, limits, keep, info);
+	} else {
+		t->ci = der;
+		t->ci_len = len;
+		t->der = inner;
+		t->len = innerlen;
 		ret = smime_cms_read_enveloped(
-			inner, innerlen, info->kind == SMIME_KIND_AUTH_ENVELOPED,
-			limits, info);
+			t, info->kind == SMIME_KIND_AUTH_ENVELOPED, limits, info);
+	}
 cleanup:
 	smime_asn1_free(&ci);
 	return ret;
 }
 
-int smime_cms_read(const unsigned char *der, size_t len,
-		   const smime_cms_limits *limits, smime_cms_info *info)
+int smime_cms_read_tree(const unsigned char *der, size_t len,
+			const smime_cms_limits *limits, smime_cms_info *info,
+			smime_cms_tree *tree)
 {
 	smime_cms_limits deflimits;
-	smime_buf fixed = SMIME_BUF_INIT;
+	smime_cms_tree local;
+	smime_cms_tree *t = tree != NULL ? tree : &local;
 	int ret;
 
+	memset(t, 0, sizeof(*t));
 	if (info == NULL)
 		return SMIME_E_ARG;
 	memset(info, 0, sizeof(*info));
@@ -416,21 +427,19 @@ int smime_cms_read(const unsigned char *der, size_t len,
 		smime_cms_limits_default(&deflimits);
 		limits = &deflimits;
 	}
-	ret = read_content_info(der, len, limits, info);
-	if (ret != SMIME_E_PARSE)
-		return ret;
-	/* A second try with empty SETs of indefinite length made readable
-	 * (cms_empty_sets.c).  Only a SignedData is rewritten, and its info
-	 * keeps no view into the bytes, so the copy goes once read. */
-	ret = smime_cms_fix_empty_sets(der, len, &fixed);
-	if (ret > 0) {
-		smime_cms_info_free(info);
-		ret = read_content_info(fixed.data, fixed.len, limits, info);
-	} else if (ret == 0) {
-		ret = SMIME_E_PARSE;
-	}
-	smime_buf_free(&fixed);
+	/* A SignedData with empty SETs of indefinite length is decoded a
+	 * second time made readable (smime_cms_signed_decode); the copy
+	 * goes with the tree. */
+	ret = read_content_info(der, len, limits, tree != NULL, info, t);
+	if (ret < 0 || tree == NULL)
+		smime_cms_tree_free(t);
 	return ret;
+}
+
+int smime_cms_read(const unsigned char *der, size_t len,
+		   const smime_cms_limits *limits, smime_cms_info *info)
+{
+	return smime_cms_read_tree(der, len, limits, info, NULL);
 }
 
 static void recipient_free(smime_recipient *r)

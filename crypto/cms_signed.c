@@ -1,10 +1,15 @@
 /*
- * cms_signed.c - reads SignedData (RFC 5652 section 5) without verifying
- * it: opaque, detached or certs-only (no SignerInfo), the encapsulated
- * content, the certificate
- * count, and per SignerInfo the signer's identifier, digest and signature
- * algorithm, whether signed attributes are present, and the e-mail
- * address of the signer's certificate when the SignedData carries it.
+ * cms_signed.c - decodes SignedData (RFC 5652 section 5) and reads it
+ * without verifying it: opaque, detached or certs-only (no SignerInfo),
+ * the encapsulated content, the certificate count, and per SignerInfo
+ * the signer's identifier, digest and signature algorithm, whether
+ * signed attributes are present, and the e-mail address of the signer's
+ * certificate when the SignedData carries it.
+ *
+ * Owns the one decode of a SignedData (smime_cms_signed_decode) and the
+ * one import of its certificates (smime_cms_tree_certs): the verifier
+ * (verify.c) reads the same smime_cms_tree, so a SignedData is decoded
+ * once per layer and each of its certificates imported once.
  *
  * Promises: the certificate set, and the SignerInfos too, are held to
  * MaxCertificates; a signer whose certificate is absent or unreadable
@@ -19,64 +24,121 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The certificates of the set, imported once for all signers; entries
- * that are not plain X.509 certificates (or do not parse) stay NULL. */
-struct cert_cache {
-	gnutls_x509_crt_t *v;
-	size_t n;
-	bool loaded;
-};
-
-static void cert_cache_free(struct cert_cache *c)
+/* Decodes the SignedData of ContentInfo ci at sd (located here when
+ * NULL) into t. */
+static int decode_at(const unsigned char *ci, size_t ci_len,
+		     const unsigned char *sd, size_t sdlen, smime_cms_tree *t)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->v[i] != NULL)
-			gnutls_x509_crt_deinit(c->v[i]);
-	free(c->v);
-	memset(c, 0, sizeof(*c));
+	int ret = 0;
+
+	t->ci = ci;
+	t->ci_len = ci_len;
+	t->der = sd;
+	t->len = sdlen;
+	if (sd == NULL)
+		ret = smime_cms_signed_data(ci, ci_len, &t->der, &t->len);
+	if (ret == 0)
+		ret = smime_asn1_decode("SmimeCMS.SignedData", t->der, t->len,
+					true, &t->node);
+	return ret;
 }
 
-static int cert_cache_load(asn1_node node, size_t n, struct cert_cache *c)
+int smime_cms_signed_decode(const unsigned char *ci, size_t ci_len,
+			    const unsigned char *sd, size_t sdlen,
+			    smime_cms_tree *t)
+{
+	int ret = decode_at(ci, ci_len, sd, sdlen, t);
+
+	if (ret != SMIME_E_PARSE)
+		return ret;
+	ret = smime_cms_fix_empty_sets(ci, ci_len, &t->fixed);
+	if (ret <= 0)
+		return ret < 0 ? ret : SMIME_E_PARSE;
+	return decode_at(t->fixed.data, t->fixed.len, NULL, 0, t);
+}
+
+/* Certificate number i (0-based) of the set into *crt, which stays NULL
+ * for the CertificateChoices other than a Certificate (tagged [0]..[3];
+ * a Certificate is a SEQUENCE) and for one GnuTLS cannot read. */
+static int import_cert(asn1_node node, size_t i, gnutls_x509_crt_t *crt)
 {
 	smime_asn1_path p;
 	unsigned char *der = NULL;
+	gnutls_datum_t d;
 	size_t len;
-	int ret = 0;
+	int ret;
 
-	c->loaded = true;
-	if (n == 0)
-		return 0;
-	c->v = calloc(n, sizeof(*c->v));
-	if (c->v == NULL)
-		return SMIME_E_NOMEM;
-	c->n = n;
-	for (size_t i = 0; i < n; i++) {
-		gnutls_datum_t d;
-
-		ret = smime_asn1_read(
-			node, smime_asn1_path_fmt(&p, "certificates.?%zu", i + 1),
-			&der, &len);
-		if (ret < 0)
-			return ret;
-		/* CertificateChoices other than a Certificate are tagged
-		 * [0]..[3]; a Certificate is a SEQUENCE. */
-		if (len > 0 && der[0] == 0x30 && len <= UINT32_MAX) {
-			if (gnutls_x509_crt_init(&c->v[i]) < 0) {
-				free(der);
-				return SMIME_E_NOMEM;
-			}
-			d.data = der;
-			d.size = (unsigned)len;
-			if (gnutls_x509_crt_import(c->v[i], &d,
-						   GNUTLS_X509_FMT_DER) < 0) {
-				gnutls_x509_crt_deinit(c->v[i]);
-				c->v[i] = NULL;
-			}
+	ret = smime_asn1_read(
+		node, smime_asn1_path_fmt(&p, "certificates.?%zu", i + 1), &der,
+		&len);
+	if (ret < 0)
+		return ret;
+	if (len > 0 && der[0] == 0x30 && len <= UINT32_MAX) {
+		if (gnutls_x509_crt_init(crt) < 0) {
+			free(der);
+			return SMIME_E_NOMEM;
 		}
-		free(der);
-		der = NULL;
+		d.data = der;
+		d.size = (unsigned)len;
+		if (gnutls_x509_crt_import(*crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(*crt);
+			*crt = NULL;
+		}
 	}
+	free(der);
 	return 0;
+}
+
+/* The tree and the certificates, not the bytes they were read from. */
+static void free_decoded(smime_cms_tree *t)
+{
+	smime_asn1_free(&t->node);
+	for (size_t i = 0; i < t->ncerts; i++)
+		if (t->certs[i] != NULL)
+			gnutls_x509_crt_deinit(t->certs[i]);
+	free(t->certs);
+	t->certs = NULL;
+	t->ncerts = 0;
+}
+
+void smime_cms_tree_free(smime_cms_tree *t)
+{
+	if (t == NULL)
+		return;
+	free_decoded(t);
+	smime_buf_free(&t->fixed); /* an opaque message's content */
+	memset(t, 0, sizeof(*t));
+}
+
+int smime_cms_tree_certs(smime_cms_tree *t)
+{
+	int n = 0, ret = 0;
+
+	if (t->certs_loaded)
+		return 0;
+	t->certs_loaded = true;
+	if (!smime_asn1_present(t->node, "certificates"))
+		return 0;
+	ret = smime_asn1_err(
+		asn1_number_of_elements(t->node, "certificates", &n));
+	if (ret < 0 || n <= 0)
+		return ret == SMIME_E_NOMEM ? ret : 0;
+	if (n > SMIME_MAX_POOL)
+		n = SMIME_MAX_POOL;
+	t->certs = calloc((size_t)n, sizeof(*t->certs));
+	if (t->certs == NULL)
+		return SMIME_E_NOMEM;
+	t->ncerts = (size_t)n;
+	/* An element that cannot be read is reported once they all are. */
+	for (size_t i = 0; i < t->ncerts; i++) {
+		int r = import_cert(t->node, i, &t->certs[i]);
+
+		if (r == SMIME_E_NOMEM)
+			return r;
+		if (r < 0)
+			ret = r;
+	}
+	return ret;
 }
 
 /* A GnuTLS getter's output in a malloc'd, NUL-terminated buffer.  The
@@ -231,20 +293,18 @@ static int cert_matches(gnutls_x509_crt_t crt, const unsigned char *idn,
 	return ret;
 }
 
-static int signer_address(asn1_node node, const char *sid, bool by_ski,
-			  struct cert_cache *certs, size_t ncerts,
+static int signer_address(smime_cms_tree *t, const char *sid, bool by_ski,
 			  smime_signer *s)
 {
+	asn1_node node = t->node;
 	smime_asn1_path p;
 	unsigned char *idn = NULL, *serial = NULL, *ski = NULL;
 	size_t idnlen = 0, slen = 0, skilen = 0;
 	int ret;
 
-	if (!certs->loaded) {
-		ret = cert_cache_load(node, ncerts, certs);
-		if (ret < 0)
-			return ret;
-	}
+	ret = smime_cms_tree_certs(t);
+	if (ret < 0)
+		return ret;
 	if (by_ski) {
 		ret = smime_asn1_read(
 			node,
@@ -265,15 +325,15 @@ static int signer_address(asn1_node node, const char *sid, bool by_ski,
 					sid),
 				&serial, &slen);
 	}
-	for (size_t i = 0; ret == 0 && i < certs->n; i++) {
+	for (size_t i = 0; ret == 0 && i < t->ncerts; i++) {
 		bool match;
 
-		if (certs->v[i] == NULL)
+		if (t->certs[i] == NULL)
 			continue;
-		ret = cert_matches(certs->v[i], idn, idnlen, serial, slen, ski,
+		ret = cert_matches(t->certs[i], idn, idnlen, serial, slen, ski,
 				   skilen, &match);
 		if (ret == 0 && match) {
-			ret = cert_address(certs->v[i], &s->address);
+			ret = cert_address(t->certs[i], &s->address);
 			break;
 		}
 	}
@@ -283,9 +343,9 @@ static int signer_address(asn1_node node, const char *sid, bool by_ski,
 	return ret;
 }
 
-static int read_signer(asn1_node node, int i, struct cert_cache *certs,
-		       size_t ncerts, smime_signer *s)
+static int read_signer(smime_cms_tree *t, int i, smime_signer *s)
 {
+	asn1_node node = t->node;
 	smime_asn1_path base, p, sid;
 	char alt[ASN1_MAX_NAME_SIZE + 1];
 	int l = sizeof(alt), ret;
@@ -341,7 +401,7 @@ static int read_signer(asn1_node node, int i, struct cert_cache *certs,
 		return ret;
 	s->has_signed_attrs = smime_asn1_present(
 		node, smime_asn1_path_fmt(&p, "%s.signedAttrs", base.s));
-	return signer_address(node, sid.s, by_ski, certs, ncerts, s);
+	return signer_address(t, sid.s, by_ski, s);
 }
 
 /* The eContent OCTET STRING, chunks joined (it sits inside the caller's
@@ -367,20 +427,33 @@ static int read_econtent(const unsigned char *der, size_t len,
 	return ret;
 }
 
+int smime_cms_signed_econtent(const smime_cms_tree *t, smime_buf *out)
+{
+	const unsigned char *ec;
+	size_t eclen;
+	int ret;
+
+	if (!smime_asn1_present(t->node, "encapContentInfo.eContent"))
+		return 0;
+	ret = smime_asn1_inner(t->node, t->der, t->len,
+			       "encapContentInfo.eContent", &ec, &eclen);
+	return ret == 0 ? read_econtent(ec, eclen, out) : ret;
+}
+
 /* What the SignedData is: certs-only without SignerInfos (RFC 8551 3.6),
  * else opaque with an eContent (*ec its encoding), else detached;
  * *nsigners the SignerInfos. */
-static int read_kind(asn1_node node, const unsigned char *der, size_t len,
-		     smime_cms_info *info, const unsigned char **ec,
-		     size_t *eclen, int *nsigners)
+static int read_kind(const smime_cms_tree *t, smime_cms_info *info,
+		     const unsigned char **ec, size_t *eclen, int *nsigners)
 {
 	int ret;
 
 	ret = smime_asn1_err(
-		asn1_number_of_elements(node, "signerInfos", nsigners));
-	if (ret == 0 && smime_asn1_present(node, "encapContentInfo.eContent")) {
+		asn1_number_of_elements(t->node, "signerInfos", nsigners));
+	if (ret == 0 &&
+	    smime_asn1_present(t->node, "encapContentInfo.eContent")) {
 		info->kind = SMIME_KIND_OPAQUE_SIGNED;
-		ret = smime_asn1_inner(node, der, len,
+		ret = smime_asn1_inner(t->node, t->der, t->len,
 				       "encapContentInfo.eContent", ec, eclen);
 	}
 	if (ret == 0 && *nsigners == 0)
@@ -388,66 +461,57 @@ static int read_kind(asn1_node node, const unsigned char *der, size_t len,
 	return ret;
 }
 
-int smime_cms_read_signed(const unsigned char *der, size_t len,
-			  const smime_cms_limits *lim, smime_cms_info *info)
+/* The certificate count, held to MaxCertificates. */
+static int count_certs(asn1_node node, const smime_cms_limits *lim,
+		       smime_cms_info *info)
 {
-	asn1_node node = NULL;
-	struct cert_cache certs = {NULL, 0, false};
+	int n = 0, ret;
+
+	if (!smime_asn1_present(node, "certificates"))
+		return 0;
+	ret = smime_asn1_err(asn1_number_of_elements(node, "certificates", &n));
+	if (ret < 0)
+		return ret;
+	info->ncertificates = (size_t)n;
+	return (unsigned)n > lim->max_certificates ? SMIME_E_LIMIT : 0;
+}
+
+int smime_cms_read_signed(smime_cms_tree *t, const smime_cms_limits *lim,
+			  bool keep, smime_cms_info *info)
+{
 	const unsigned char *ec = NULL;
 	size_t eclen = 0;
-	int n = 0, nsigners = 0, ret;
+	int nsigners = 0, ret;
 
 	/* Detached until an eContent shows up. */
 	info->kind = SMIME_KIND_SIGNED;
-	ret = smime_asn1_decode("SmimeCMS.SignedData", der, len, true, &node);
-	if (ret < 0)
-		goto cleanup;
-	ret = smime_asn1_read_oid(node, "encapContentInfo.eContentType",
+	ret = smime_asn1_read_oid(t->node, "encapContentInfo.eContentType",
 				  &info->econtent_type_oid);
 	if (ret == 0)
-		ret = read_kind(node, der, len, info, &ec, &eclen, &nsigners);
+		ret = read_kind(t, info, &ec, &eclen, &nsigners);
+	if (ret == 0)
+		ret = count_certs(t->node, lim, info);
 	if (ret < 0)
-		goto cleanup;
-	if (smime_asn1_present(node, "certificates")) {
-		ret = smime_asn1_err(
-			asn1_number_of_elements(node, "certificates", &n));
-		if (ret < 0)
-			goto cleanup;
-		info->ncertificates = (size_t)n;
-		if ((unsigned)n > lim->max_certificates) {
-			ret = SMIME_E_LIMIT;
-			goto cleanup;
-		}
-	}
-	n = nsigners;
+		return ret;
 	/* libtasn1 finds "signerInfos.?i" by walking the set, so reading n
 	 * signers costs n * n: bound n.  A signer normally brings its
 	 * certificate, so MaxCertificates is the natural bound. */
-	if ((unsigned)n > lim->max_certificates) {
-		ret = SMIME_E_LIMIT;
-		goto cleanup;
+	if ((unsigned)nsigners > lim->max_certificates)
+		return SMIME_E_LIMIT;
+	if (nsigners > 0) {
+		info->signers = calloc((size_t)nsigners, sizeof(*info->signers));
+		if (info->signers == NULL)
+			return SMIME_E_NOMEM;
 	}
-	if (n > 0) {
-		info->signers = calloc((size_t)n, sizeof(*info->signers));
-		if (info->signers == NULL) {
-			ret = SMIME_E_NOMEM;
-			goto cleanup;
-		}
-	}
-	for (int i = 1; i <= n && ret == 0; i++) {
+	for (int i = 1; i <= nsigners && ret == 0; i++) {
 		info->nsigners++;
-		ret = read_signer(node, i, &certs, info->ncertificates,
-				  &info->signers[i - 1]);
+		ret = read_signer(t, i, &info->signers[i - 1]);
 	}
 	if (ret < 0)
-		goto cleanup;
-	/* The tree holds a copy of the eContent: free it first. */
-	smime_asn1_free(&node);
-	cert_cache_free(&certs);
-	if (ec != NULL)
-		ret = read_econtent(ec, eclen, &info->econtent);
-cleanup:
-	smime_asn1_free(&node);
-	cert_cache_free(&certs);
-	return ret;
+		return ret;
+	/* Unless the verifier reads it next, the tree (it holds a copy of
+	 * the eContent) goes first; ec may point into t->fixed, which stays. */
+	if (!keep)
+		free_decoded(t);
+	return ec != NULL ? read_econtent(ec, eclen, &info->econtent) : 0;
 }

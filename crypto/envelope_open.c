@@ -16,14 +16,13 @@
  * on what a private key revealed.
  */
 #include "ct.h"
+#include "oid.h"
 #include "keys_internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define OID_RSA_ENCRYPTION "1.2.840.113549.1.1.1"
-#define OID_RSAES_OAEP "1.2.840.113549.1.1.7"
 
 int smime_envelope_keytrans(const smime_envelope *env, size_t ri,
 			    smime_keytrans *kt)

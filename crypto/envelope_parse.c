@@ -9,6 +9,9 @@
  * the SET OF tag (RFC 5083 section 2.2), re-encoded by libtasn1 so a BER
  * sender and a DER sender authenticate the same bytes.
  *
+ * All of it is read from the tree smime_cms_read_tree() decoded for
+ * smime_envelope_info()'s description: the structure is decoded once.
+ *
  * Promises: any byte string gives an envelope or an SMIME_E_* error;
  * smime_envelope_free() is safe on every partial result.
  */
@@ -214,33 +217,30 @@ static int read_labels(asn1_node node, smime_envelope *env)
 	return ret;
 }
 
-/* The inner EnvelopedData or AuthEnvelopedData, decoded, and its bytes. */
-static int decode_inner(const unsigned char *der, size_t len, bool auth,
-			asn1_node *node, const unsigned char **inner,
-			size_t *innerlen)
+/* What opening needs, read from the tree smime_cms_read_tree() decoded. */
+static int read_envelope(const smime_cms_tree *t, smime_envelope *env)
 {
-	asn1_node ci = NULL;
+	const char *eci = env->auth ? "authEncryptedContentInfo"
+				    : "encryptedContentInfo";
 	int ret;
 
-	ret = smime_asn1_decode("SmimeCMS.ContentInfo", der, len, true, &ci);
+	ret = read_params(t->node, eci, env);
 	if (ret == 0)
-		ret = smime_asn1_inner(ci, der, len, "content", inner, innerlen);
-	smime_asn1_free(&ci);
-	if (ret < 0)
-		return ret;
-	return smime_asn1_decode(auth ? "SmimeCMS.AuthEnvelopedData"
-				      : "SmimeCMS.EnvelopedData",
-				 *inner, *innerlen, true, node);
+		ret = read_ciphertext(t->node, eci, env);
+	if (ret == 0 && env->auth)
+		ret = read_aad(t->node, t->der, t->len, env);
+	if (ret == 0 && env->auth)
+		ret = smime_asn1_read(t->node, "mac", &env->mac, &env->mac_len);
+	if (ret == 0)
+		ret = read_labels(t->node, env);
+	return ret;
 }
 
 int smime_envelope_parse(const unsigned char *der, size_t len,
 			 const smime_cms_limits *limits, smime_envelope **out)
 {
 	smime_envelope *env;
-	asn1_node node = NULL;
-	const unsigned char *inner;
-	size_t innerlen;
-	const char *eci;
+	smime_cms_tree tree = {0};
 	int ret;
 
 	if (out == NULL || der == NULL)
@@ -249,7 +249,7 @@ int smime_envelope_parse(const unsigned char *der, size_t len,
 	env = calloc(1, sizeof(*env));
 	if (env == NULL)
 		return SMIME_E_NOMEM;
-	ret = smime_cms_read(der, len, limits, &env->info);
+	ret = smime_cms_read_tree(der, len, limits, &env->info, &tree);
 	if (ret < 0)
 		goto cleanup;
 	if (env->info.kind != SMIME_KIND_ENVELOPED &&
@@ -262,18 +262,7 @@ int smime_envelope_parse(const unsigned char *der, size_t len,
 		goto cleanup;
 	}
 	env->auth = env->info.kind == SMIME_KIND_AUTH_ENVELOPED;
-	eci = env->auth ? "authEncryptedContentInfo" : "encryptedContentInfo";
-	ret = decode_inner(der, len, env->auth, &node, &inner, &innerlen);
-	if (ret == 0)
-		ret = read_params(node, eci, env);
-	if (ret == 0)
-		ret = read_ciphertext(node, eci, env);
-	if (ret == 0 && env->auth)
-		ret = read_aad(node, inner, innerlen, env);
-	if (ret == 0 && env->auth)
-		ret = smime_asn1_read(node, "mac", &env->mac, &env->mac_len);
-	if (ret == 0)
-		ret = read_labels(node, env);
+	ret = read_envelope(&tree, env);
 	if (ret < 0)
 		goto cleanup;
 	env->params.cipher = env->info.cipher;
@@ -285,7 +274,7 @@ int smime_envelope_parse(const unsigned char *der, size_t len,
 	*out = env;
 	env = NULL;
 cleanup:
-	smime_asn1_free(&node);
+	smime_cms_tree_free(&tree);
 	smime_envelope_free(env);
 	return ret;
 }

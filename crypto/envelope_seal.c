@@ -26,6 +26,7 @@
  * plaintext copy are wiped.
  */
 #include "keys_internal.h"
+#include "oid.h"
 
 #include <gcrypt.h>
 #include <limits.h>
@@ -33,13 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OID_DATA "1.2.840.113549.1.7.1"
-#define OID_ENVELOPED_DATA "1.2.840.113549.1.7.3"
-#define OID_AUTH_ENVELOPED_DATA "1.2.840.113549.1.9.16.1.23"
-#define OID_RSA_ENCRYPTION "1.2.840.113549.1.1.1"
-#define OID_RSAES_OAEP "1.2.840.113549.1.1.7"
-#define OID_MGF1 "1.2.840.113549.1.1.8"
-#define OID_PSPECIFIED "1.2.840.113549.1.1.9"
 
 #define GCM_NONCE_LEN 12
 #define GCM_ICV_LEN 16

@@ -7,6 +7,7 @@
 
 #include "smime.h"
 
+#include <gnutls/x509.h>
 #include <libtasn1.h>
 
 /* The ASN.1 definitions compiled from cms.asn by asn1Parser. */
@@ -105,14 +106,77 @@ const char *smime_asn1_path_fmt(smime_asn1_path *p, const char *fmt, ...)
  * content keys being wrapped and content the gateway decrypted. */
 void smime_asn1_free(asn1_node *node);
 
-/* The readers of the content types (cms_enveloped.c, cms_signed.c): der
- * is the inner structure, info already has content_type_oid. */
-int smime_cms_read_enveloped(const unsigned char *der, size_t len,
-			     bool auth, const smime_cms_limits *limits,
+/* --- one decoded CMS content (cms_read.c, cms_signed.c) --- */
+/*
+ * The content of a ContentInfo, decoded once: smime_cms_read_tree()
+ * reads the facts (smime_cms_info) from it and hands it on, so that the
+ * verifier (SignedData) and smime_envelope_parse() (EnvelopedData,
+ * AuthEnvelopedData) read the rest from the same tree rather than
+ * decoding the bytes again.  Zeroed is empty; smime_cms_tree_free()
+ * frees it.
+ */
+typedef struct smime_cms_tree {
+	asn1_node node; /* SmimeCMS.SignedData, EnvelopedData or
+			 * AuthEnvelopedData; NULL for other content */
+	const unsigned char *ci; /* the ContentInfo: the caller's bytes, or
+				  * fixed.data */
+	size_t ci_len;
+	const unsigned char *der; /* node's encoding inside ci */
+	size_t len;
+	smime_buf fixed; /* a SignedData ContentInfo with its empty SETs made
+			  * readable (cms_empty_sets.c), when only that decoded */
+	/* SignedData: its certificates, imported once by
+	 * smime_cms_tree_certs(); NULL entries for the CertificateChoices
+	 * other than a Certificate and for certificates that do not parse */
+	gnutls_x509_crt_t *certs;
+	size_t ncerts;
+	bool certs_loaded;
+} smime_cms_tree;
+
+/* smime_cms_read(), and the decoded content in *tree (may be NULL) when
+ * it succeeds; the caller's der must outlive the tree. */
+int smime_cms_read_tree(const unsigned char *der, size_t len,
+			const smime_cms_limits *limits, smime_cms_info *info,
+			smime_cms_tree *tree);
+void smime_cms_tree_free(smime_cms_tree *t);
+
+/* The readers of the content types (cms_enveloped.c, cms_signed.c), from
+ * t as the caller decoded it (SignedData: smime_cms_signed_decode;
+ * EnvelopedData: t->ci and t->der set, decoded here); info already has
+ * content_type_oid.  keep: the caller goes on reading t (else the
+ * SignedData reader frees it as soon as it can). */
+int smime_cms_read_enveloped(smime_cms_tree *t, bool auth,
+			     const smime_cms_limits *limits,
 			     smime_cms_info *info);
-int smime_cms_read_signed(const unsigned char *der, size_t len,
-			  const smime_cms_limits *limits,
-			  smime_cms_info *info);
+int smime_cms_read_signed(smime_cms_tree *t, const smime_cms_limits *limits,
+			  bool keep, smime_cms_info *info);
+
+/* The SignedData of ContentInfo ci decoded into t; sd is the SignedData
+ * inside ci when the caller located it already, else NULL.  When it
+ * does not decode, a second try with its empty SETs of indefinite
+ * length made readable (smime_cms_fix_empty_sets), that copy in
+ * t->fixed.  SMIME_E_PARSE when ci is no SignedData ContentInfo. */
+int smime_cms_signed_decode(const unsigned char *ci, size_t ci_len,
+			    const unsigned char *sd, size_t sdlen,
+			    smime_cms_tree *t);
+/* The certificates of the decoded SignedData t imported, the first
+ * SMIME_MAX_POOL of them, once whoever asks first: 0, SMIME_E_NOMEM, or
+ * SMIME_E_PARSE when an element could not be read (its entry stays
+ * NULL, the others are there). */
+#define SMIME_MAX_POOL 10000 /* the largest MaxCertificates */
+int smime_cms_tree_certs(smime_cms_tree *t);
+/* The eContent of the decoded SignedData t, chunks joined, appended to
+ * out; nothing when it has none. */
+int smime_cms_signed_econtent(const smime_cms_tree *t, smime_buf *out);
+
+/* --- verification of a decoded SignedData (verify.c) --- */
+/* smime_verify_signed() over t, the tree smime_cms_read_tree() decoded
+ * (req->der is not read again); econtent is the eContent that read gave
+ * (smime_cms_info.econtent).  The certificates are imported once, for
+ * the facts and the verdicts alike. */
+int smime_verify_decoded(const smime_trust *trust, const smime_verify_req *req,
+			 smime_cms_tree *t, const smime_buf *econtent,
+			 smime_sigcheck **out, size_t *nout, size_t *nleft);
 
 /* The SignedData inside a ContentInfo (DER or BER): a view into der, with
  * the end-of-contents octets an indefinite-length [0] may leave behind;

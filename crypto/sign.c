@@ -16,22 +16,12 @@
  * SMIMECapabilities never lists RC2 or DES.
  */
 #include "keys_internal.h"
+#include "oid.h"
 
 #include <gnutls/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define OID_DATA "1.2.840.113549.1.7.1"
-#define OID_SIGNED_DATA "1.2.840.113549.1.7.2"
-#define OID_CONTENT_TYPE "1.2.840.113549.1.9.3"
-#define OID_MESSAGE_DIGEST "1.2.840.113549.1.9.4"
-#define OID_SIGNING_TIME "1.2.840.113549.1.9.5"
-#define OID_SMIME_CAPABILITIES "1.2.840.113549.1.9.15"
-#define OID_SIGNING_CERT_V2 "1.2.840.113549.1.9.16.2.47"
-#define OID_RSA_ENCRYPTION "1.2.840.113549.1.1.1"
-#define OID_RSASSA_PSS "1.2.840.113549.1.1.10"
-#define OID_MGF1 "1.2.840.113549.1.1.8"
-#define OID_ED25519 "1.3.101.112"
 
 static const unsigned char der_null[] = {0x05, 0x00};
 
@@ -49,11 +39,11 @@ static const struct digest_row {
 	gnutls_digest_algorithm_t dig;
 	const char *ecdsa_oid;
 } digests[] = {
-	{"sha256", "sha-256", "2.16.840.1.101.3.4.2.1", GNUTLS_DIG_SHA256,
+	{"sha256", "sha-256", OID_NIST_HASH "1", GNUTLS_DIG_SHA256,
 	 "1.2.840.10045.4.3.2"},
-	{"sha384", "sha-384", "2.16.840.1.101.3.4.2.2", GNUTLS_DIG_SHA384,
+	{"sha384", "sha-384", OID_NIST_HASH "2", GNUTLS_DIG_SHA384,
 	 "1.2.840.10045.4.3.3"},
-	{"sha512", "sha-512", "2.16.840.1.101.3.4.2.3", GNUTLS_DIG_SHA512,
+	{"sha512", "sha-512", OID_NIST_HASH "3", GNUTLS_DIG_SHA512,
 	 "1.2.840.10045.4.3.4"},
 };
 

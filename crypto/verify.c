@@ -25,16 +25,20 @@
  * SMIME_REASON precedence (smime.h, smime_sigcheck) then picks the one
  * result and reason.
  *
+ * The SignedData is read from the smime_cms_tree cms_signed.c decoded
+ * and imported the certificates of: the analysis hands over the tree it
+ * read the facts from (smime_verify_decoded), smime_verify_signed()
+ * decodes one itself.
+ *
  * Promises: any input gives verdicts; only resource errors fail.
  */
 #include "verify_internal.h"
+#include "oid.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define OID_RSASSA_PSS "1.2.840.113549.1.1.10"
-#define MAX_POOL 10000  /* the caller enforces MaxCertificates first */
 #define MAX_SIGNERS 1000
 
 #define BIT(r) SMIME_REASON_BIT(SMIME_REASON_##r)
@@ -163,38 +167,24 @@ void smime_sigchecks_free(smime_sigcheck *v, size_t n)
 typedef struct sd_ctx {
 	const smime_trust *trust;
 	const smime_verify_req *req;
-	asn1_node sd;
-	const unsigned char *ci; /* the ContentInfo: req's, or fixed */
-	size_t ci_len;
-	smime_buf fixed; /* req's with empty SETs made readable */
-	const unsigned char *der; /* the SignedData inside the ContentInfo */
-	size_t len;
+	smime_cms_tree *t; /* the decoded SignedData, its certificates */
+	const smime_buf *econtent; /* its eContent, chunks joined */
+	bool has_econtent;
 	char *econtent_type;
 	char **digests; /* digestAlgorithms OIDs */
 	size_t ndigests;
-	gnutls_x509_crt_t *pool;
-	size_t npool;
 	gnutls_pkcs7_t p7; /* NULL when GnuTLS cannot read the structure */
-	smime_buf econtent;
-	bool has_econtent;
 	smime_content content; /* the signed bytes, their forms and digests,
 				* shared by every signer */
 } sd_ctx;
 
 static void ctx_free(sd_ctx *c)
 {
-	smime_asn1_free(&c->sd);
 	free(c->econtent_type);
 	smime_strv_free(c->digests, c->ndigests);
-	for (size_t i = 0; i < c->npool; i++)
-		if (c->pool[i] != NULL)
-			gnutls_x509_crt_deinit(c->pool[i]);
-	free(c->pool);
 	if (c->p7 != NULL)
 		gnutls_pkcs7_deinit(c->p7);
 	smime_content_free(&c->content);
-	smime_buf_free(&c->econtent); /* plaintext of an opaque message */
-	smime_buf_free(&c->fixed);
 }
 
 static int read_digests(sd_ctx *c)
@@ -202,8 +192,8 @@ static int read_digests(sd_ctx *c)
 	smime_asn1_path p;
 	int n = 0, ret;
 
-	ret = smime_asn1_err(asn1_number_of_elements(c->sd, "digestAlgorithms",
-						     &n));
+	ret = smime_asn1_err(asn1_number_of_elements(
+		c->t->node, "digestAlgorithms", &n));
 	if (ret < 0 || n <= 0)
 		return ret == SMIME_E_NOMEM ? ret : 0;
 	c->digests = calloc((size_t)n, sizeof(*c->digests));
@@ -211,7 +201,7 @@ static int read_digests(sd_ctx *c)
 		return SMIME_E_NOMEM;
 	for (int i = 1; i <= n; i++) {
 		ret = smime_asn1_read_oid(
-			c->sd,
+			c->t->node,
 			smime_asn1_path_fmt(&p, "digestAlgorithms.?%d.algorithm",
 					    i),
 			&c->digests[c->ndigests]);
@@ -223,143 +213,40 @@ static int read_digests(sd_ctx *c)
 	return 0;
 }
 
-static int read_pool(sd_ctx *c)
-{
-	smime_asn1_path p;
-	int n = 0, ret;
-
-	if (!smime_asn1_present(c->sd, "certificates"))
-		return 0;
-	ret = smime_asn1_err(asn1_number_of_elements(c->sd, "certificates", &n));
-	if (ret < 0 || n <= 0)
-		return ret == SMIME_E_NOMEM ? ret : 0;
-	if (n > MAX_POOL)
-		n = MAX_POOL;
-	c->pool = calloc((size_t)n, sizeof(*c->pool));
-	if (c->pool == NULL)
-		return SMIME_E_NOMEM;
-	c->npool = (size_t)n;
-	for (int i = 0; i < n; i++) {
-		unsigned char *der = NULL;
-		size_t len;
-		gnutls_datum_t d;
-
-		ret = smime_asn1_read(
-			c->sd, smime_asn1_path_fmt(&p, "certificates.?%d", i + 1),
-			&der, &len);
-		if (ret == SMIME_E_NOMEM)
-			return ret;
-		/* Only plain Certificates (SEQUENCE); the other
-		 * CertificateChoices are tagged [0]..[3]. */
-		if (ret == 0 && len > 0 && der[0] == 0x30 && len <= UINT_MAX) {
-			if (gnutls_x509_crt_init(&c->pool[i]) < 0) {
-				free(der);
-				return SMIME_E_NOMEM;
-			}
-			d.data = der;
-			d.size = (unsigned)len;
-			if (gnutls_x509_crt_import(c->pool[i], &d,
-						   GNUTLS_X509_FMT_DER) < 0) {
-				gnutls_x509_crt_deinit(c->pool[i]);
-				c->pool[i] = NULL;
-			}
-		}
-		free(der);
-	}
-	return 0;
-}
-
-/* The eContent OCTET STRING, chunks joined. */
-static int read_econtent(sd_ctx *c)
-{
-	const unsigned char *ec;
-	size_t eclen, n = 0;
-	asn1_node os = NULL;
-	unsigned char *v = NULL;
-	int ret;
-
-	if (!smime_asn1_present(c->sd, "encapContentInfo.eContent"))
-		return 0;
-	c->has_econtent = true;
-	ret = smime_asn1_inner(c->sd, c->der, c->len,
-			       "encapContentInfo.eContent", &ec, &eclen);
-	if (ret == 0)
-		ret = smime_asn1_decode("SmimeCMS.OctetString", ec, eclen, true,
-					&os);
-	if (ret == 0)
-		ret = smime_asn1_read(os, "", &v, &n);
-	if (ret == 0 && n > 0)
-		ret = smime_buf_append(&c->econtent, v, n);
-	if (v != NULL) {
-		smime_wipe(v, n);
-		free(v);
-	}
-	smime_asn1_free(&os);
-	return ret;
-}
-
-/* The SignedData of c->ci decoded into c->sd, c->der and c->len its
- * bytes. */
-static int decode_ci(sd_ctx *c)
-{
-	int ret = smime_cms_signed_data(c->ci, c->ci_len, &c->der, &c->len);
-
-	if (ret == 0)
-		ret = smime_asn1_decode("SmimeCMS.SignedData", c->der, c->len,
-					true, &c->sd);
-	return ret;
-}
-
-/* The request's SignedData, and when it does not decode, a second try
- * with its empty SETs of indefinite length made readable
- * (cms_empty_sets.c); the GnuTLS parser then reads that copy too. */
-static int decode_signed_data(sd_ctx *c)
-{
-	int ret;
-
-	c->ci = c->req->der;
-	c->ci_len = c->req->der_len;
-	ret = decode_ci(c);
-	if (ret != SMIME_E_PARSE)
-		return ret;
-	ret = smime_cms_fix_empty_sets(c->ci, c->ci_len, &c->fixed);
-	if (ret <= 0)
-		return ret < 0 ? ret : SMIME_E_PARSE;
-	c->ci = c->fixed.data;
-	c->ci_len = c->fixed.len;
-	return decode_ci(c);
-}
-
-/* Reads the ContentInfo; SMIME_E_PARSE when it is no SignedData. */
+/* Reads what every signer shares; SMIME_E_PARSE when the SignedData
+ * cannot be verified at all. */
 static int ctx_open(sd_ctx *c)
 {
 	gnutls_datum_t d;
 	int ret;
 
-	ret = decode_signed_data(c);
-	if (ret == 0)
-		ret = smime_asn1_read_oid(c->sd, "encapContentInfo.eContentType",
-					  &c->econtent_type);
+	if (c->t->node == NULL)
+		return SMIME_E_PARSE;
+	c->has_econtent = smime_asn1_present(c->t->node,
+					     "encapContentInfo.eContent");
+	ret = smime_asn1_read_oid(c->t->node, "encapContentInfo.eContentType",
+				  &c->econtent_type);
 	if (ret == 0)
 		ret = read_digests(c);
-	if (ret == 0)
-		ret = read_pool(c);
-	if (ret == 0 && c->req->content == NULL)
-		ret = read_econtent(c);
+	if (ret == 0) {
+		/* An element that cannot be read is left out of the pool. */
+		ret = smime_cms_tree_certs(c->t);
+		ret = ret == SMIME_E_NOMEM ? ret : 0;
+	}
 	if (ret < 0)
 		return ret;
 	if (c->req->content != NULL)
 		smime_content_init(&c->content, c->req->content,
 				   c->req->content_len, true);
 	else
-		smime_content_init(&c->content, c->econtent.data,
-				   c->econtent.len, false);
+		smime_content_init(&c->content, c->econtent->data,
+				   c->econtent->len, false);
 	/* GnuTLS's PKCS#7 parser gates the non-PSS signers (try_forms):
 	 * when it cannot read the bytes, they are malformed for us too. */
-	if (c->ci_len > UINT_MAX || gnutls_pkcs7_init(&c->p7) < 0)
+	if (c->t->ci_len > UINT_MAX || gnutls_pkcs7_init(&c->p7) < 0)
 		return SMIME_E_NOMEM;
-	d.data = (unsigned char *)c->ci;
-	d.size = (unsigned)c->ci_len;
+	d.data = (unsigned char *)c->t->ci;
+	d.size = (unsigned)c->t->ci_len;
 	if (gnutls_pkcs7_import(c->p7, &d, GNUTLS_X509_FMT_DER) < 0) {
 		gnutls_pkcs7_deinit(c->p7);
 		c->p7 = NULL;
@@ -409,9 +296,9 @@ static bool cert_is_signer(gnutls_x509_crt_t crt, const smime_signer_view *v)
 
 static gnutls_x509_crt_t find_cert(const sd_ctx *c, const smime_signer_view *v)
 {
-	for (size_t i = 0; i < c->npool; i++)
-		if (c->pool[i] != NULL && cert_is_signer(c->pool[i], v))
-			return c->pool[i];
+	for (size_t i = 0; i < c->t->ncerts; i++)
+		if (c->t->certs[i] != NULL && cert_is_signer(c->t->certs[i], v))
+			return c->t->certs[i];
 	for (size_t i = 0; i < c->trust->nanchors; i++)
 		if (cert_is_signer(c->trust->anchors[i], v))
 			return c->trust->anchors[i];
@@ -580,8 +467,8 @@ static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 	bool hash_usable;
 	int ret;
 
-	ret = smime_signer_view_read(c->sd, c->der, c->len, c->econtent_type,
-				     index, &v);
+	ret = smime_signer_view_read(c->t->node, c->t->der, c->t->len,
+				     c->econtent_type, index, &v);
 	if (ret < 0) {
 		if (ret != SMIME_E_NOMEM) {
 			out->problems |= BIT(MALFORMED);
@@ -613,8 +500,8 @@ static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 		smime_chain_input in = {
 			.trust = c->trust,
 			.signer = crt,
-			.pool = c->pool,
-			.npool = c->npool,
+			.pool = c->t->certs,
+			.npool = c->t->ncerts,
 			.now = c->req->now,
 			.has_signing_time = v.has_signing_time,
 			.signing_time = v.signing_time,
@@ -629,16 +516,17 @@ cleanup:
 	return ret;
 }
 
-int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
-			smime_sigcheck **out, size_t *nout, size_t *nleft)
+int smime_verify_decoded(const smime_trust *trust, const smime_verify_req *req,
+			 smime_cms_tree *t, const smime_buf *econtent,
+			 smime_sigcheck **out, size_t *nout, size_t *nleft)
 {
 	sd_ctx c;
 	smime_sigcheck *v = NULL;
 	int n = 0, ret;
 	size_t k;
 
-	if (trust == NULL || req == NULL || out == NULL || nout == NULL ||
-	    req->der == NULL)
+	if (trust == NULL || req == NULL || t == NULL || econtent == NULL ||
+	    out == NULL || nout == NULL)
 		return SMIME_E_ARG;
 	*out = NULL;
 	*nout = 0;
@@ -647,10 +535,12 @@ int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
 	memset(&c, 0, sizeof(c));
 	c.trust = trust;
 	c.req = req;
+	c.t = t;
+	c.econtent = econtent;
 	ret = ctx_open(&c);
 	if (ret == 0)
 		ret = smime_asn1_err(
-			asn1_number_of_elements(c.sd, "signerInfos", &n));
+			asn1_number_of_elements(t->node, "signerInfos", &n));
 	if (ret == SMIME_E_NOMEM)
 		goto cleanup;
 	if (ret == 0 && n == 0)
@@ -692,5 +582,33 @@ int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
 		*nleft = (size_t)n - k;
 cleanup:
 	ctx_free(&c);
+	return ret;
+}
+
+int smime_verify_signed(const smime_trust *trust, const smime_verify_req *req,
+			smime_sigcheck **out, size_t *nout, size_t *nleft)
+{
+	smime_cms_tree t = {0};
+	smime_buf ec = SMIME_BUF_INIT;
+	int ret;
+
+	if (trust == NULL || req == NULL || out == NULL || nout == NULL ||
+	    req->der == NULL)
+		return SMIME_E_ARG;
+	*out = NULL;
+	*nout = 0;
+	if (nleft != NULL)
+		*nleft = 0;
+	ret = smime_cms_signed_decode(req->der, req->der_len, NULL, 0, &t);
+	if (ret == 0 && req->content == NULL)
+		ret = smime_cms_signed_econtent(&t, &ec);
+	if (ret == SMIME_E_NOMEM)
+		goto cleanup;
+	if (ret < 0)
+		smime_cms_tree_free(&t); /* unreadable: one malformed verdict */
+	ret = smime_verify_decoded(trust, req, &t, &ec, out, nout, nleft);
+cleanup:
+	smime_buf_free(&ec); /* plaintext of an opaque message */
+	smime_cms_tree_free(&t);
 	return ret;
 }

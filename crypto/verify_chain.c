@@ -26,13 +26,12 @@
  * Promises: every problem becomes a reason bit; only resource errors fail.
  */
 #include "verify_internal.h"
+#include "oid.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_PATH 16 /* certificates between signer and anchor */
-#define OID_KP_EMAIL "1.3.6.1.5.5.7.3.4"
-#define OID_KP_ANY "2.5.29.37.0"
 #define MAX_PURPOSES 256
 
 #define BIT(r) SMIME_REASON_BIT(SMIME_REASON_##r)

@@ -22,6 +22,7 @@
  * equals an A-label certificate name there (smime-milter(8)).
  */
 #include "verify_internal.h"
+#include "oid.h"
 
 #include <gnutls/x509-ext.h>
 #include <stdlib.h>
@@ -29,8 +30,6 @@
 
 /* A certificate has a handful of names; this bounds a hostile one. */
 #define MAX_NAMES 1024
-#define OID_SUBJECT_ALT_NAME "2.5.29.17"
-#define OID_SMTP_UTF8_MAILBOX "1.3.6.1.5.5.7.8.9" /* RFC 8398 */
 /* A domain name has at most 253 octets as A-labels; its U-labels in
  * UTF-8 take at most four bytes a character. */
 #define MAX_DOMAIN 1024

@@ -14,15 +14,12 @@
  * an indefinite-length encoding cannot be that DER and is malformed.
  */
 #include "verify_internal.h"
+#include "oid.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define OID_CONTENT_TYPE "1.2.840.113549.1.9.3"
-#define OID_MESSAGE_DIGEST "1.2.840.113549.1.9.4"
-#define OID_SIGNING_TIME "1.2.840.113549.1.9.5"
-#define OID_SHA1 "1.3.14.3.2.26"
 
 /* Attribute lists are short; this bounds a hostile one. */
 #define MAX_ATTRS 256

@@ -23,13 +23,12 @@
  * GnuTLS called malformed; only SMIME_E_NOMEM is a resource error.
  */
 #include "verify_internal.h"
+#include "oid.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define OID_MGF1 "1.2.840.113549.1.1.8"
-#define OID_RSASSA_PSS "1.2.840.113549.1.1.10"
 
 /* ------------------------------------------------------------------ */
 /* RSASSA-PSS                                                           */

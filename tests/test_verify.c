@@ -11,6 +11,7 @@
 #include "tap.h"
 #include "verify_internal.h" /* the names of a certificate */
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -652,6 +653,108 @@ static void test_broken_multipart_signed(void)
 	smime_trust_free(ossl);
 }
 
+/*
+ * Every gnutls_x509_crt_import() of the library goes through here
+ * (Makefile.am links this test with --wrap=gnutls_x509_crt_import), so
+ * a test can count the certificates imported.
+ */
+int __real_gnutls_x509_crt_import(gnutls_x509_crt_t crt,
+				  const gnutls_datum_t *data,
+				  gnutls_x509_crt_fmt_t format);
+int __wrap_gnutls_x509_crt_import(gnutls_x509_crt_t crt,
+				  const gnutls_datum_t *data,
+				  gnutls_x509_crt_fmt_t format);
+
+static atomic_ulong crt_imports;
+
+int __wrap_gnutls_x509_crt_import(gnutls_x509_crt_t crt,
+				  const gnutls_datum_t *data,
+				  gnutls_x509_crt_fmt_t format)
+{
+	atomic_fetch_add(&crt_imports, 1);
+	return __real_gnutls_x509_crt_import(crt, data, format);
+}
+
+/* The facts and the verdicts read one decoded SignedData: each of its
+ * certificates is imported once, not once for each (issue 14). */
+static void test_certificates_imported_once(void)
+{
+	smime_trust *t = load_default("nss-testca.pem", NULL);
+	const char *files[] = {
+		"sig-sha256-2signers.eml",
+		"sig-sha256-opaque.eml",
+		"SignedInvalidRevokedEETest3.eml",
+		"alice.plain.dsig.SHA256.multipart.dave.dsig.SHA256.multipart.eml",
+	};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		smime_facts f = {0};
+		size_t certs = 0, checks = 0;
+		unsigned long n;
+		int ret;
+
+		atomic_store(&crt_imports, 0);
+		ret = analyze_file(files[i], t, NOW, &f);
+		n = atomic_load(&crt_imports);
+		for (size_t l = 0; l < f.nlayers; l++) {
+			certs += f.layers[l].cms.ncertificates;
+			checks += f.layers[l].nchecks;
+		}
+		ok(ret == 0 && checks > 0 && certs > 0 && n == certs,
+		   "%s: %lu certificate imports for %zu certificates, %zu "
+		   "verdicts",
+		   files[i], n, certs, checks);
+		smime_facts_free(&f);
+	}
+	smime_trust_free(t);
+}
+
+/* smime_verify_signed() decodes the SignedData itself and gives the
+ * verdicts the analysis gives, importing each certificate once too. */
+static void test_verify_signed_alone(void)
+{
+	smime_trust *t = load_default("smroot-cert.pem", NULL);
+	static const unsigned char junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	smime_buf msg = SMIME_BUF_INIT, der = SMIME_BUF_INIT;
+	smime_part *root = NULL;
+	smime_sigcheck *v = NULL;
+	smime_verify_req req = {.now = NOW};
+	smime_facts f = {0};
+	size_t n = 0, left = 9;
+	unsigned long imports;
+
+	analyze_file("sig-sha256-opaque.eml", t, NOW, &f);
+	read_file("sig-sha256-opaque.eml", &msg);
+	if (smime_mime_parse(msg.data, msg.len, NULL, NULL, &root) == 0)
+		smime_part_decode(msg.data, root, &der);
+	smime_mime_free(root);
+	req.der = der.data;
+	req.der_len = der.len;
+	atomic_store(&crt_imports, 0);
+	is_long(smime_verify_signed(t, &req, &v, &n, &left), 0,
+		"smime_verify_signed reads a SignedData on its own");
+	imports = atomic_load(&crt_imports);
+	ok(n == 1 && f.nlayers == 1 && f.layers[0].nchecks == 1 &&
+		   v[0].match == SMIME_SIGMATCH_OK &&
+		   strcmp(rr(&v[0]), rr(verdict(&f, 0, 0))) == 0 && left == 0,
+	   "its verdict is the analysis's: %s", n ? rr(&v[0]) : "none");
+	ok(imports == f.layers[0].cms.ncertificates,
+	   "it imports each of the %zu certificates once (%lu imports)",
+	   f.layers[0].cms.ncertificates, imports);
+	smime_sigchecks_free(v, n);
+	req.der = junk;
+	req.der_len = sizeof(junk);
+	is_long(smime_verify_signed(t, &req, &v, &n, NULL), 0,
+		"bytes that are no SignedData are a verdict, not an error");
+	is_str(n == 1 ? rr(&v[0]) : "?", "neutral/malformed",
+	       "one neutral/malformed verdict for them");
+	smime_sigchecks_free(v, n);
+	smime_facts_free(&f);
+	smime_buf_free(&msg);
+	smime_buf_free(&der);
+	smime_trust_free(t);
+}
+
 static void test_no_trust(void)
 {
 	smime_facts f;
@@ -785,6 +888,8 @@ int main(void)
 	test_revocation();
 	test_no_trust();
 	test_recipient();
+	test_certificates_imported_once();
+	test_verify_signed_alone();
 	test_broken_multipart_signed();
 	test_threads();
 	smime_global_deinit();
