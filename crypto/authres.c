@@ -262,6 +262,16 @@ static size_t wire_size(const layout *l)
 	return strlen(HEADER_NAME) + l->out->len + l->folds + 2;
 }
 
+/* Whether tok[i] is escaped: an odd run of backslashes before it. */
+static bool escaped(const unsigned char *tok, size_t i)
+{
+	size_t n = 0;
+
+	while (n < i && tok[i - 1 - n] == '\\')
+		n++;
+	return n % 2 == 1;
+}
+
 /* Places one token after a blank, or on a new line; a token too long for
  * a line of its own is folded before its own blanks. */
 static int place(layout *l, const unsigned char *tok, size_t n,
@@ -291,8 +301,11 @@ static int place(layout *l, const unsigned char *tok, size_t n,
 		while (j < n && tok[j] != ' ')
 			j++;
 		/* Break before this blank when its run would pass the soft
-		 * limit: "\n" + the blank is a fold unfolding undoes. */
-		if (tok[i] == ' ' && l->col + (j - i) > LINE_SOFT) {
+		 * limit: "\n" + the blank is a fold unfolding undoes.  Never
+		 * inside a quoted-pair: "\\" CRLF " " is no quoted-pair to a
+		 * reader that does not unfold first (fuzz finding F7). */
+		if (tok[i] == ' ' && !escaped(tok, i) &&
+		    l->col + (j - i) > LINE_SOFT) {
 			ret = smime_buf_putc(l->out, '\n');
 			l->col = 0;
 			l->folds++;
