@@ -175,6 +175,22 @@ keystore_issue() {
 		cp "$d/$n.pem" "$ks/$n.crt" && install -m 600 "$d/$n.key" "$ks/$n.key"
 }
 
+# plain_mail OUT: OUT is a plain message (neither signed nor encrypted,
+# with an attachment) in the shape of a Thunderbird one, From: and To:
+# hmailserver.test addresses, User-Agent "Mozilla Thunderbird", a Subject
+# that ends in "(plain)".
+plain_mail() {
+	printf '%s\r\n' 'From: smime1 <smime1@hmailserver.test>' \
+		'To: smime2@hmailserver.test' 'User-Agent: Mozilla Thunderbird' \
+		'Subject: Writing from smime1 to smime2 (plain)' 'MIME-Version: 1.0' \
+		'Content-Type: multipart/mixed; boundary="plain-boundary"' '' \
+		'--plain-boundary' 'Content-Type: text/plain; charset=UTF-8' '' \
+		'Writing from smime1 to smime2 (plain)' '--plain-boundary' \
+		'Content-Type: application/octet-stream; name="sample.bin"' \
+		'Content-Transfer-Encoding: base64' '' 'AAECAwQFBgcICQ==' \
+		'--plain-boundary--' >"$1"
+}
+
 # signed_mail DIR NAME OUT HEADER...: OUT is a message with the HEADER
 # lines (e.g. "From: a@example.org") on top of a detached signature
 # (openssl cms -sign) by DIR/NAME.pem over a short text.
