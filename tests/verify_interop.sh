@@ -182,6 +182,19 @@ wrap_opaque() {
 printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nHello from the interop test.\r\nSecond line.\r\n' > "$tmp/entity.txt"
 printf 'Hello from the interop test.\nSecond line.\n' > "$tmp/body.txt"
 
+# peer_tail X LONG SHORT: the rest of a peer's checks, after its detached
+# signature $tmp/X-det.der (as $tmp/X-det.eml) and its opaque one
+# $tmp/X-opq.der: the opaque one passes, one body byte changed fails, a
+# wrong From is address-mismatch.
+peer_tail() {
+	wrap_opaque "$tmp/$1-opq.der" "$tmp/$1-opq.eml" alice@example.org
+	expect "$tmp/$1-opq.eml" pass "$2 opaque signature verifies as pass"
+	sed 's/Second line\./Second l1ne./' "$tmp/$1-det.eml" > "$tmp/$1-body.eml"
+	expect "$tmp/$1-body.eml" fail/bad-signature "$3: one body byte changed is fail"
+	wrap_detached "$tmp/$1-det.der" "$tmp/$1-from.eml" mallory@example.org
+	expect "$tmp/$1-from.eml" policy/address-mismatch "$3: a wrong From is policy address-mismatch"
+}
+
 # The three peers run at the same time (bg), each with inspect output
 # files of its own ($tmp/inspect-PEER.json, J).
 # --- OpenSSL ------------------------------------------------------------
@@ -300,12 +313,7 @@ nss_peer() {
 	authres_ok; ok $? "its Authentication-Results parses with python3-authres"
 	quiet cmsutil -S -N alice -G -H SHA256 -i "$tmp/entity.txt" -o "$tmp/n-opq.der" \
 		-d "sql:$tmp/nss" -u 4 || bail "cmsutil -S"
-	wrap_opaque "$tmp/n-opq.der" "$tmp/n-opq.eml" alice@example.org
-	expect "$tmp/n-opq.eml" pass "NSS cmsutil opaque signature verifies as pass"
-	sed 's/Second line\./Second l1ne./' "$tmp/n-det.eml" > "$tmp/n-body.eml"
-	expect "$tmp/n-body.eml" fail/bad-signature "NSS: one body byte changed is fail"
-	wrap_detached "$tmp/n-det.der" "$tmp/n-from.eml" mallory@example.org
-	expect "$tmp/n-from.eml" policy/address-mismatch "NSS: a wrong From is policy address-mismatch"
+	peer_tail n "NSS cmsutil" "NSS"
 }
 
 # --- GnuPG (gpgsm) --------------------------------------------------------
@@ -334,12 +342,7 @@ gpgsm_peer() {
 	echo test | quiet gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 \
 		--local-user alice@example.org --sign -o "$tmp/g-opq.der" "$tmp/entity.txt" \
 		|| bail "gpgsm --sign"
-	wrap_opaque "$tmp/g-opq.der" "$tmp/g-opq.eml" alice@example.org
-	expect "$tmp/g-opq.eml" pass "gpgsm opaque signature verifies as pass"
-	sed 's/Second line\./Second l1ne./' "$tmp/g-det.eml" > "$tmp/g-body.eml"
-	expect "$tmp/g-body.eml" fail/bad-signature "gpgsm: one body byte changed is fail"
-	wrap_detached "$tmp/g-det.der" "$tmp/g-from.eml" mallory@example.org
-	expect "$tmp/g-from.eml" policy/address-mismatch "gpgsm: a wrong From is policy address-mismatch"
+	peer_tail g "gpgsm" "gpgsm"
 }
 
 for peer in openssl_peer nss_peer gpgsm_peer; do
