@@ -14,13 +14,11 @@ extra inner layers are reported as a diagnostic, not a failure.
 Rows of the folders tests/corpus leaves out are skipped without
 FULL_CORPUS_DIR (tests/corpus_lib.py).
 Prints TAP.  Environment: CORPUS_DIR, FULL_CORPUS_DIR, CORPUS_LEFT_OUT,
-SMIME_TOOL.
+SMIME_TOOL, and INSPECT_BATCH and SMIME_TOOL_RUNNER (corpus_lib.inspect_all).
 """
 import json
 import os
 import re
-import subprocess
-import concurrent.futures
 import sys
 
 import corpus_lib
@@ -69,7 +67,6 @@ def catalog_rows(path):
 
 def main():
     corpus = corpus_lib.CORPUS
-    tool = os.environ["SMIME_TOOL"]
     n = failed = 0
     rows = list(catalog_rows(os.path.join(corpus, "CATALOG.md")))
     if len(rows) < 250:
@@ -78,14 +75,10 @@ def main():
     # smime-tool runs for every row first, on every CPU (under valgrind,
     # in `make check-valgrind`, that is most of the time); the checks then
     # go in catalog order.
-    def inspect(cols):
+    def args(cols):
         path = corpus_lib.path(cols[0])
-        if path is None:
-            return None
-        return subprocess.run([tool, "inspect", "--json", path],
-                              capture_output=True, timeout=600)
-    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-        procs = list(pool.map(inspect, rows))
+        return None if path is None else ["--json", path]
+    procs = corpus_lib.inspect_all([args(cols) for cols in rows])
     for cols, proc in zip(rows, procs):
         name, structure, encryption, sigcheck = cols[0], cols[2], cols[3], cols[9]
         want_layers, want_cipher, want_part = expected(structure, encryption)

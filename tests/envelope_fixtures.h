@@ -75,8 +75,7 @@ static void copy_key_file(const char *from, const char *dir,
 /* One key store with every published key the fixtures need. */
 static smime_keystore *make_keystore(const char *tmpdir)
 {
-	static const char *const p12[] = {"nss-bob", "nss-fran", "ph-bob",
-					  "sjm-user", "hiraoka-smime1"};
+	static const char *const p12[] = {"nss-bob", "nss-fran", "sjm-user"};
 	static const char *const cms[] = {"alice", "bob", "carol", "dave"};
 	char from[512], name[128], dir[300];
 	smime_buf diags = SMIME_BUF_INIT;

@@ -29,6 +29,43 @@ done_testing() {
 : "${SMIME_TOOL:=$top_builddir/milter/smime-tool}"
 : "${SMIME_MILTER:=$top_builddir/milter/smime-milter}"
 
+# ---- checks in parallel ----------------------------------------------------
+# bg CMD...: runs CMD (a function making checks with ok/is/pass/fail/diag)
+# in the background, at most as many at once as there are CPUs, its TAP
+# kept aside; bg_wait then waits for them all and reports their checks
+# here, job by job in the order bg started them, each counted as if it
+# ran here.  A job's bail ends only that job: its "Bail out!" line,
+# reported like the rest, ends the test.  CMD must not share temp files
+# with another job.
+bg_pids=()
+bg_outs=()
+bg() {
+	local out
+	out=$(mktemp "${TMPDIR:-/tmp}/tap.XXXXXX") || bail "mktemp"
+	(tap_n=0 tap_fail=0; "$@") >"$out" 2>&1 &
+	bg_pids+=("$!")
+	bg_outs+=("$out")
+	while [ "$(jobs -rp | wc -l)" -ge "$(nproc 2>/dev/null || echo 2)" ]; do
+		wait -n
+	done
+}
+bg_wait() {
+	local i line
+	for i in "${!bg_pids[@]}"; do
+		wait "${bg_pids[$i]}"
+		while IFS= read -r line; do
+			case $line in
+			"ok "[0-9]*" - "*) ok 0 "${line#ok * - }" ;;
+			"not ok "[0-9]*" - "*) ok 1 "${line#not ok * - }" ;;
+			*) printf '%s\n' "$line" ;;
+			esac
+		done <"${bg_outs[$i]}"
+		rm -f "${bg_outs[$i]}"
+	done
+	bg_pids=()
+	bg_outs=()
+}
+
 # ---- the corpus -----------------------------------------------------------
 # The tests read the S/MIME corpus in tests/corpus (CORPUS_DIR).  The shared
 # corpus's folders it leaves out (no licence, tests/corpus/README) come from
@@ -173,6 +210,22 @@ keystore_issue() {
 	local d=$1 ks=$2 n=$3
 	issue_cert "$d" "$n" "subjectAltName=email:$4" &&
 		cp "$d/$n.pem" "$ks/$n.crt" && install -m 600 "$d/$n.key" "$ks/$n.key"
+}
+
+# plain_mail OUT: OUT is a plain message (neither signed nor encrypted,
+# with an attachment) in the shape of a Thunderbird one, From: and To:
+# hmailserver.test addresses, User-Agent "Mozilla Thunderbird", a Subject
+# that ends in "(plain)".
+plain_mail() {
+	printf '%s\r\n' 'From: smime1 <smime1@hmailserver.test>' \
+		'To: smime2@hmailserver.test' 'User-Agent: Mozilla Thunderbird' \
+		'Subject: Writing from smime1 to smime2 (plain)' 'MIME-Version: 1.0' \
+		'Content-Type: multipart/mixed; boundary="plain-boundary"' '' \
+		'--plain-boundary' 'Content-Type: text/plain; charset=UTF-8' '' \
+		'Writing from smime1 to smime2 (plain)' '--plain-boundary' \
+		'Content-Type: application/octet-stream; name="sample.bin"' \
+		'Content-Transfer-Encoding: base64' '' 'AAECAwQFBgcICQ==' \
+		'--plain-boundary--' >"$1"
 }
 
 # signed_mail DIR NAME OUT HEADER...: OUT is a message with the HEADER

@@ -1,6 +1,6 @@
 # rules_process.sh - every rules condition and action, run through
-# `smime-tool process` (the milter's code path) on real corpus messages,
-# not only on hand-built facts.
+# `smime-tool process` (the milter's code path) on real corpus messages
+# (and one plain message it makes), not only on hand-built facts.
 . "$(dirname "$0")/lib.sh"
 need_corpus
 
@@ -12,7 +12,8 @@ DES3="$C/openssl-generated/env-des3.eml"
 AES="$C/openssl-generated/env-aes256.eml"
 GCM="$C/openssl-generated/authenv-aes128-gcm.eml"
 SIGNED="$C/openssl-generated/sig-sha256-detached.eml" # From rsa1@example.org
-PLAIN=$(corpus "hiraoka-smime-mail-samples/sent-from-smime1/Writing from smime1 to smime2 (plain).eml")
+PLAIN=$tmp/plain.eml
+plain_mail "$PLAIN"
 BIG="$C/simple-java-mail/test-messages/#486 TestValidSignedMimeMessage.eml"
 
 n=0
@@ -127,10 +128,8 @@ process "$BOSS_RULE" "$P/two-authors.eml" --at "$NOW"
 is "$st" 1 "From: mallory, boss signed by mallory is rejected by the boss rule" || diag "$err"
 process "$BOSS_RULE" "$P/boss.eml" --at "$NOW"
 is "$st" 0 "the boss's own signed mail is accepted" || diag "$err"
-corpus_needs "$PLAIN"
 process "$BOSS_RULE" "$PLAIN" --at "$NOW"
 is "$st" 0 "mail that is not from the boss is not concerned" || diag "$err"
-corpus_needs_end
 process "when cipher weak then reencrypt aes-256-cbc
 when signer boss@example.org then tag t" "$P/sealed.eml" --at "$NOW"
 case $out in *"smime=pass body.smime-identifier=boss@example.org"*) r=0 ;; *) r=1 ;; esac
@@ -193,7 +192,6 @@ grep -q " action=rejected " "$tmp/err"; ok $? "DryRun still logs the decision"
 cmp -s "$RC2" "$tmp/out"; ok $? "DryRun writes the message unchanged"
 
 # Load errors: a rule the build cannot carry out, and a bad rule.
-corpus_needs "$PLAIN"
 process 'when outbound and from *@example.org then encrypt auto' "$PLAIN"
 is "$st" 2 "an encrypt rule is a load error in this build (exit 2)"
 case $err in *"$n.rules:1:"*": action 'encrypt' is not available"*) r=0 ;; *) r=1 ;; esac
@@ -220,6 +218,5 @@ when inbound and signature fail then reject "5.7.1 S/MIME signature did not veri
 "$SMIME_MILTER" -n -c "$tmp/$n.conf" 2> "$tmp/err"
 is $? 0 "smime-milter -n accepts the SPEC section 5 example as written" || diag "$(cat "$tmp/err")"
 is "$st" 0 "and smime-tool process runs it on a plain message"
-corpus_needs_end
 
 done_testing

@@ -42,8 +42,7 @@ static void test_corpus(const smime_keystore *ks)
 		"authenv-aes256-gcm-mixed.eml", "sig-then-env-rc2-40.eml",
 		"nss-alice.env.eml", "nss-fran-oaep.env",
 		"nss-fran-oaep-label.env", "nss-fran-oaep-sha256.env",
-		"protected-headers-enc.eml", "thunderbird52-enc.eml",
-		"outlook2013-enc.eml",
+		"thunderbird52-enc.eml",
 	};
 	smime_buf der = SMIME_BUF_INIT, out = SMIME_BUF_INIT,
 		  want = SMIME_BUF_INIT;
@@ -658,11 +657,18 @@ static int try_all(const smime_keystore *ks, const unsigned char *d,
 
 /* Every single-byte change and every truncation of two fixtures (CBC
  * and GCM): a defined result, never a crash (ASan watches). */
+/* Every byte of the two fixtures, one bit flipped (bit i % 8 of byte i),
+ * and every truncation.  Under valgrind (SMIME_UNDER_VALGRIND, make
+ * check-valgrind) every 7th byte and length only, the bits still all
+ * taken since 7 and 8 are coprime: the plain and ASan runs go through
+ * them all. */
 static void test_damaged(const smime_keystore *ks)
 {
 	static const char *const files[] = {"env-aes128.der",
 					    "authenv-aes128-gcm.der"};
 	smime_buf der = SMIME_BUF_INIT, copy = SMIME_BUF_INIT;
+	size_t step = getenv("SMIME_UNDER_VALGRIND") ? 7 : 1;
+	const char *which = step > 1 ? "every 7th" : "every";
 	char path[512];
 
 	for (size_t f = 0; f < 2; f++) {
@@ -671,19 +677,20 @@ static void test_damaged(const smime_keystore *ks)
 		snprintf(path, sizeof(path), CMS_DATA_DIR "/%s", files[f]);
 		smime_buf_reset(&der);
 		read_file(path, &der);
-		for (size_t i = 0; i < der.len; i++) {
+		for (size_t i = 0; i < der.len; i += step) {
 			smime_buf_reset(&copy);
 			smime_buf_append(&copy, der.data, der.len);
 			copy.data[i] ^= (unsigned char)(0x01 << (i % 8));
 			flips &= defined_result(try_all(ks, copy.data, copy.len));
 		}
-		for (size_t n = 0; n < der.len; n++)
+		for (size_t n = 0; n < der.len; n += step)
 			cuts &= try_all(ks, der.data, n) == SMIME_E_PARSE ||
 				n == 0;
 		ok(der.len > 0 && flips,
-		   "%s: every one-bit change gives a defined result", files[f]);
-		ok(der.len > 0 && cuts, "%s: every truncation is malformed",
-		   files[f]);
+		   "%s: %s one-bit change gives a defined result", files[f],
+		   which);
+		ok(der.len > 0 && cuts, "%s: %s truncation is malformed",
+		   files[f], which);
 	}
 	smime_buf_free(&der);
 	smime_buf_free(&copy);

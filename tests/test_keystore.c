@@ -192,9 +192,9 @@ static void test_good_store(void)
 	put_pem(dir, CMS_DATA_DIR, "alice", "alice");
 	put_pem(dir, CMS_DATA_DIR, "dave", "dave");
 	put_p12(dir, "nss-bob", 0600);
-	put_p12(dir, "ph-bob", 0600);   /* PEM-armoured PKCS#12 */
+	put_p12(dir, "nss-dave-pem", 0600); /* PEM-armoured PKCS#12 */
 	put_p12(dir, "sjm-user", 0400); /* read-only for the owner is fine */
-	put_p12(dir, "hiraoka-smime1", 0600);
+	put_p12(dir, "nss-eve", 0600);
 	write_text(dir, "README", "not a key store file\n", 0644);
 	ret = smime_keystore_load(dir, &diags, &ks);
 	is_long(ret, 0, "key store with PEM pairs, DER and PEM PKCS#12 loads");
@@ -240,8 +240,9 @@ static void test_good_store(void)
 		   strcmp(info->addresses[0], "Bob@example.com") == 0,
 	   "the address is listed once (CN and emailAddress), as written");
 	pos = 0;
-	k = smime_keystore_find_address(ks, "bob@smime.example", &pos);
-	is_str(k ? smime_cert_get_info(smime_key_cert(k))->name : NULL, "ph-bob",
+	k = smime_keystore_find_address(ks, "dave@example.com", &pos);
+	is_str(k ? smime_cert_get_info(smime_key_cert(k))->name : NULL,
+	       "nss-dave-pem",
 	       "the PEM-armoured PKCS#12's certificate is indexed");
 	pos = 0;
 	ok(smime_keystore_find_address(ks, "nobody@example.org", &pos) == NULL,

@@ -11,7 +11,8 @@ checks that every signed row of CATALOG.md has a line, so the table cannot
 silently fall behind the corpus.  Rows of the folders tests/corpus leaves
 out are skipped without FULL_CORPUS_DIR (tests/corpus_lib.py); so are their
 trust anchors, which only their own messages chain to.  Prints TAP.
-Environment: CORPUS_DIR, FULL_CORPUS_DIR, CORPUS_LEFT_OUT, SMIME_TOOL,
+Environment: CORPUS_DIR, FULL_CORPUS_DIR, CORPUS_LEFT_OUT, SMIME_TOOL (or
+INSPECT_BATCH and SMIME_TOOL_RUNNER, corpus_lib.inspect_all),
 top_srcdir.
 
 With --print it prints the table's lines with the verdicts found now
@@ -20,8 +21,6 @@ instead (to review a change, never to overwrite the table blindly).
 import json
 import os
 import re
-import subprocess
-import concurrent.futures
 import sys
 import tempfile
 
@@ -100,11 +99,14 @@ def make_trust(sets, tmp):
     return args
 
 
-def verdicts(path, trust_args, at):
-    cmd = [TOOL, "inspect", "--json", "--at", at] + trust_args + [corpus_lib.path(path)]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+def inspect_args(path, trust_args, at):
+    return ["--json", "--at", at] + trust_args + [corpus_lib.path(path)]
+
+
+def verdicts(p):
+    """The table's words for what one inspect run (corpus_lib.Run) found."""
     if p.returncode != 0:
-        return "exit %d: %s" % (p.returncode, p.stderr.strip())
+        return "exit %d: %s" % (p.returncode, p.stderr.decode(errors="replace").strip())
     d = json.loads(p.stdout)
     out = []
 
@@ -147,10 +149,10 @@ def main():
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         trust = make_trust(sets, tmp)
-        with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-            results = list(pool.map(
-                lambda r: verdicts(r[0], trust[r[1]], at) if corpus_lib.path(r[0]) else None,
-                rows))
+        runs = corpus_lib.inspect_all([
+            inspect_args(r[0], trust[r[1]], at) if corpus_lib.path(r[0]) else None
+            for r in rows])
+        results = [None if p is None else verdicts(p) for p in runs]
         for (path, tset, want, note), got in zip(rows, results):
             if got is None and "--print" in sys.argv:
                 print("# %s: skipped, %s" % (path, corpus_lib.why(path)))

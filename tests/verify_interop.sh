@@ -114,8 +114,8 @@ verdict() {
 	local f=$1; shift
 	[ $# -gt 0 ] || set -- --trust "$P/root.pem" --crl "$P/crl.pem"
 	"$SMIME_TOOL" inspect --json "$@" "$f" \
-		> "$tmp/inspect.json" 2> "$tmp/inspect.err" || { echo "exit $?"; return; }
-	KEYED=${KEYED:-} /usr/bin/python3 - "$tmp/inspect.json" <<'EOF'
+		> "$tmp/inspect${J-}.json" 2> "$tmp/inspect${J-}.err" || { echo "exit $?"; return; }
+	KEYED=${KEYED:-} /usr/bin/python3 - "$tmp/inspect${J-}.json" <<'EOF'
 import json, os, sys
 d = json.load(open(sys.argv[1]))
 keyed = os.environ["KEYED"]
@@ -144,7 +144,7 @@ expect() {
 # authres_ok: the Authentication-Results value of the last inspect parses
 # with python3-authres and carries the same results, in order.
 authres_ok() {
-	/usr/bin/python3 - "$tmp/inspect.json" <<'EOF'
+	/usr/bin/python3 - "$tmp/inspect${J-}.json" <<'EOF'
 import json, sys
 import authres
 d = json.load(open(sys.argv[1]))
@@ -182,85 +182,102 @@ wrap_opaque() {
 printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nHello from the interop test.\r\nSecond line.\r\n' > "$tmp/entity.txt"
 printf 'Hello from the interop test.\nSecond line.\n' > "$tmp/body.txt"
 
-# --- OpenSSL ------------------------------------------------------------
-# osign OUT SIGNER [CMS-ARGS...]: a complete message from `openssl cms -sign`
-osign() {
-	local out=$1 who=$2; shift 2
-	openssl cms -sign -in "$tmp/body.txt" -signer "$P/$who.pem" -inkey "$P/$who.key" \
-		-certfile "$P/inter.pem" -from "$who@example.org" -to rcpt@example.net \
-		-subject "interop $who" "$@" -out "$out" 2>> "$tmp/pki.log"
+# peer_tail X LONG SHORT: the rest of a peer's checks, after its detached
+# signature $tmp/X-det.der (as $tmp/X-det.eml) and its opaque one
+# $tmp/X-opq.der: the opaque one passes, one body byte changed fails, a
+# wrong From is address-mismatch.
+peer_tail() {
+	wrap_opaque "$tmp/$1-opq.der" "$tmp/$1-opq.eml" alice@example.org
+	expect "$tmp/$1-opq.eml" pass "$2 opaque signature verifies as pass"
+	sed 's/Second line\./Second l1ne./' "$tmp/$1-det.eml" > "$tmp/$1-body.eml"
+	expect "$tmp/$1-body.eml" fail/bad-signature "$3: one body byte changed is fail"
+	wrap_detached "$tmp/$1-det.der" "$tmp/$1-from.eml" mallory@example.org
+	expect "$tmp/$1-from.eml" policy/address-mismatch "$3: a wrong From is policy address-mismatch"
 }
-osign "$tmp/o-det.eml" alice || bail "openssl cms -sign"
-expect "$tmp/o-det.eml" pass "OpenSSL detached signature verifies as pass"
-authres_ok; ok $? "its Authentication-Results parses with python3-authres"
-sed 's/\r$//' "$tmp/o-det.eml" > "$tmp/o-det-lf.eml"
-expect "$tmp/o-det-lf.eml" pass "the message stored with LF line ends still verifies (canonical CRLF form)"
-# A signer that hashed the entity with bare LF (NOTES.md): -binary skips
-# OpenSSL's canonicalisation; the message itself is CRLF.
-printf 'Content-Type: text/plain\n\nHello, hashed with bare LF.\n' > "$tmp/entity-lf.txt"
-openssl cms -sign -binary -in "$tmp/entity-lf.txt" -signer "$P/alice.pem" -inkey "$P/alice.key" -certfile "$P/inter.pem" \
-	-outform DER -out "$tmp/o-lf.der" 2>> "$tmp/pki.log"
-sed 's/$/\r/' "$tmp/entity-lf.txt" > "$tmp/entity-crlf.txt"
-ENTITY=$tmp/entity-crlf.txt wrap_detached "$tmp/o-lf.der" "$tmp/o-lf.eml" alice@example.org
-expect "$tmp/o-lf.eml" pass "a signature over the bare-LF form of the part passes"
-/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["layers"][0]["signers"][0]["lf_form"] else 1)' \
-	"$tmp/inspect.json"
-ok $? "and the verdict records that only the LF form verified"
-osign "$tmp/o-opq.eml" alice -nodetach || bail "openssl cms -sign -nodetach"
-expect "$tmp/o-opq.eml" pass "OpenSSL opaque signature verifies as pass"
 
-sed 's/Second line\./Second l1ne./' "$tmp/o-det.eml" > "$tmp/o-body.eml"
-expect "$tmp/o-body.eml" fail/bad-signature "OpenSSL: one body byte changed is fail"
-sed 's/^From: alice@example.org/From: mallory@example.org/' "$tmp/o-det.eml" > "$tmp/o-from.eml"
-expect "$tmp/o-from.eml" policy/address-mismatch "OpenSSL: a wrong From is policy address-mismatch"
-expect "$tmp/o-det.eml" policy/untrusted \
-	"the right signature under a root we do not trust is policy untrusted" \
-	-- --trust "$P/other.pem"
-expect "$tmp/o-det.eml" policy/untrusted "with no trust anchors at all every chain is untrusted" \
-	-- --trust ""
+# The three peers run at the same time (bg), each with inspect output
+# files of its own ($tmp/inspect-PEER.json, J).
+# --- OpenSSL ------------------------------------------------------------
+openssl_peer() {
+	local J=-openssl
+	# osign OUT SIGNER [CMS-ARGS...]: a complete message from `openssl cms -sign`
+	osign() {
+		local out=$1 who=$2; shift 2
+		openssl cms -sign -in "$tmp/body.txt" -signer "$P/$who.pem" -inkey "$P/$who.key" \
+			-certfile "$P/inter.pem" -from "$who@example.org" -to rcpt@example.net \
+			-subject "interop $who" "$@" -out "$out" 2>> "$tmp/pki.log"
+	}
+	osign "$tmp/o-det.eml" alice || bail "openssl cms -sign"
+	expect "$tmp/o-det.eml" pass "OpenSSL detached signature verifies as pass"
+	authres_ok; ok $? "its Authentication-Results parses with python3-authres"
+	sed 's/\r$//' "$tmp/o-det.eml" > "$tmp/o-det-lf.eml"
+	expect "$tmp/o-det-lf.eml" pass "the message stored with LF line ends still verifies (canonical CRLF form)"
+	# A signer that hashed the entity with bare LF (NOTES.md): -binary skips
+	# OpenSSL's canonicalisation; the message itself is CRLF.
+	printf 'Content-Type: text/plain\n\nHello, hashed with bare LF.\n' > "$tmp/entity-lf.txt"
+	openssl cms -sign -binary -in "$tmp/entity-lf.txt" -signer "$P/alice.pem" -inkey "$P/alice.key" -certfile "$P/inter.pem" \
+		-outform DER -out "$tmp/o-lf.der" 2>> "$tmp/pki.log"
+	sed 's/$/\r/' "$tmp/entity-lf.txt" > "$tmp/entity-crlf.txt"
+	ENTITY=$tmp/entity-crlf.txt wrap_detached "$tmp/o-lf.der" "$tmp/o-lf.eml" alice@example.org
+	expect "$tmp/o-lf.eml" pass "a signature over the bare-LF form of the part passes"
+	/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["layers"][0]["signers"][0]["lf_form"] else 1)' \
+		"$tmp/inspect${J-}.json"
+	ok $? "and the verdict records that only the LF form verified"
+	osign "$tmp/o-opq.eml" alice -nodetach || bail "openssl cms -sign -nodetach"
+	expect "$tmp/o-opq.eml" pass "OpenSSL opaque signature verifies as pass"
 
-osign "$tmp/o-bob.eml" bob
-expect "$tmp/o-bob.eml" policy/revoked "a revoked signer is policy revoked"
-expect "$tmp/o-bob.eml" pass "the same signer passes without the CRL (checked when present)" \
-	-- --trust "$P/root.pem"
-osign "$tmp/o-carol.eml" carol
-expect "$tmp/o-carol.eml" policy/expired "an expired certificate is policy expired"
-osign "$tmp/o-dave.eml" dave
-expect "$tmp/o-dave.eml" policy/key-usage "a certificate without emailProtection is policy key-usage"
-osign "$tmp/o-frank.eml" frank
-expect "$tmp/o-frank.eml" policy/weak-key "an RSA-1024 signer is policy weak-key"
-expect "$tmp/o-frank.eml" pass "RSA-1024 passes when MinRSABits allows it" \
-	-- --trust "$P/root.pem" --min-rsa-bits 1024
-osign "$tmp/o-md5.eml" alice -md md5
-expect "$tmp/o-md5.eml" policy/weak-digest "an MD5 signature is policy weak-digest"
-expect "$tmp/o-md5.eml" pass "MD5 passes when WeakDigests leaves it out" \
-	-- --trust "$P/root.pem" --weak-digests sha1
-openssl cms -sign -in "$tmp/body.txt" -signer "$P/eve.pem" -inkey "$P/eve.key" \
-	-from eve@example.org -to rcpt@example.net -subject eve -out "$tmp/o-eve.eml" 2>> "$tmp/pki.log"
-expect "$tmp/o-eve.eml" policy/untrusted "a signer from an unknown CA is policy untrusted, never fail"
+	sed 's/Second line\./Second l1ne./' "$tmp/o-det.eml" > "$tmp/o-body.eml"
+	expect "$tmp/o-body.eml" fail/bad-signature "OpenSSL: one body byte changed is fail"
+	sed 's/^From: alice@example.org/From: mallory@example.org/' "$tmp/o-det.eml" > "$tmp/o-from.eml"
+	expect "$tmp/o-from.eml" policy/address-mismatch "OpenSSL: a wrong From is policy address-mismatch"
+	expect "$tmp/o-det.eml" policy/untrusted \
+		"the right signature under a root we do not trust is policy untrusted" \
+		-- --trust "$P/other.pem"
+	expect "$tmp/o-det.eml" policy/untrusted "with no trust anchors at all every chain is untrusted" \
+		-- --trust ""
 
-later=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)
-expect "$tmp/o-det.eml" temperror/crl-unavailable \
-	"a CRL past its nextUpdate gives temperror crl-unavailable" \
-	-- --trust "$P/root.pem" --crl "$P/short-crl.pem" --at "$later"
-expect "$tmp/o-bob.eml" policy/revoked "a current CRL that lists the signer says revoked" \
-	-- --trust "$P/root.pem" --crl "$P/short-crl.pem"
-expect "$tmp/o-det.eml" pass "the same CRL before its nextUpdate passes" \
-	-- --trust "$P/root.pem" --crl "$P/short-crl.pem"
-expect "$tmp/o-det.eml" policy/expired "--at drives the clock: years later the certificate has expired" \
-	-- --trust "$P/root.pem" --at 2040-01-01T00:00:00Z
+	osign "$tmp/o-bob.eml" bob
+	expect "$tmp/o-bob.eml" policy/revoked "a revoked signer is policy revoked"
+	expect "$tmp/o-bob.eml" pass "the same signer passes without the CRL (checked when present)" \
+		-- --trust "$P/root.pem"
+	osign "$tmp/o-carol.eml" carol
+	expect "$tmp/o-carol.eml" policy/expired "an expired certificate is policy expired"
+	osign "$tmp/o-dave.eml" dave
+	expect "$tmp/o-dave.eml" policy/key-usage "a certificate without emailProtection is policy key-usage"
+	osign "$tmp/o-frank.eml" frank
+	expect "$tmp/o-frank.eml" policy/weak-key "an RSA-1024 signer is policy weak-key"
+	expect "$tmp/o-frank.eml" pass "RSA-1024 passes when MinRSABits allows it" \
+		-- --trust "$P/root.pem" --min-rsa-bits 1024
+	osign "$tmp/o-md5.eml" alice -md md5
+	expect "$tmp/o-md5.eml" policy/weak-digest "an MD5 signature is policy weak-digest"
+	expect "$tmp/o-md5.eml" pass "MD5 passes when WeakDigests leaves it out" \
+		-- --trust "$P/root.pem" --weak-digests sha1
+	openssl cms -sign -in "$tmp/body.txt" -signer "$P/eve.pem" -inkey "$P/eve.key" \
+		-from eve@example.org -to rcpt@example.net -subject eve -out "$tmp/o-eve.eml" 2>> "$tmp/pki.log"
+	expect "$tmp/o-eve.eml" policy/untrusted "a signer from an unknown CA is policy untrusted, never fail"
 
-# Two signers in one SignedData: each gets its own verdict (the encoder
-# sorts the SET OF SignerInfos, so verdicts are keyed by signer).
-osign "$tmp/o-two.eml" alice -signer "$P/eve.pem" -inkey "$P/eve.key"
-KEYED=1 expect "$tmp/o-two.eml" "alice@example.org=pass eve@example.org=policy/untrusted" \
-	"two signers, one from an unknown CA: two verdicts, each right"
-authres_ok; ok $? "both resinfos parse with python3-authres"
-osign "$tmp/o-two-bob.eml" alice -signer "$P/bob.pem" -inkey "$P/bob.key"
-KEYED=1 expect "$tmp/o-two-bob.eml" "alice@example.org=pass bob@example.org=policy/revoked" \
-	"two signers, one revoked: the good one still passes"
-osign "$tmp/o-two.der" alice -signer "$P/bob.pem" -inkey "$P/bob.key" -nodetach -outform DER
-/usr/bin/python3 - "$tmp/o-two.der" "$tmp/o-two-bad.der" <<'EOF'
+	later=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)
+	expect "$tmp/o-det.eml" temperror/crl-unavailable \
+		"a CRL past its nextUpdate gives temperror crl-unavailable" \
+		-- --trust "$P/root.pem" --crl "$P/short-crl.pem" --at "$later"
+	expect "$tmp/o-bob.eml" policy/revoked "a current CRL that lists the signer says revoked" \
+		-- --trust "$P/root.pem" --crl "$P/short-crl.pem"
+	expect "$tmp/o-det.eml" pass "the same CRL before its nextUpdate passes" \
+		-- --trust "$P/root.pem" --crl "$P/short-crl.pem"
+	expect "$tmp/o-det.eml" policy/expired "--at drives the clock: years later the certificate has expired" \
+		-- --trust "$P/root.pem" --at 2040-01-01T00:00:00Z
+
+	# Two signers in one SignedData: each gets its own verdict (the encoder
+	# sorts the SET OF SignerInfos, so verdicts are keyed by signer).
+	osign "$tmp/o-two.eml" alice -signer "$P/eve.pem" -inkey "$P/eve.key"
+	KEYED=1 expect "$tmp/o-two.eml" "alice@example.org=pass eve@example.org=policy/untrusted" \
+		"two signers, one from an unknown CA: two verdicts, each right"
+	authres_ok; ok $? "both resinfos parse with python3-authres"
+	osign "$tmp/o-two-bob.eml" alice -signer "$P/bob.pem" -inkey "$P/bob.key"
+	KEYED=1 expect "$tmp/o-two-bob.eml" "alice@example.org=pass bob@example.org=policy/revoked" \
+		"two signers, one revoked: the good one still passes"
+	osign "$tmp/o-two.der" alice -signer "$P/bob.pem" -inkey "$P/bob.key" -nodetach -outform DER
+	/usr/bin/python3 - "$tmp/o-two.der" "$tmp/o-two-bad.der" <<'EOF'
 import sys
 # The SignedData ends with the last SignerInfo's signature (no unsigned
 # attributes): flip a byte of it; the other SignerInfo stays intact.
@@ -268,67 +285,69 @@ d = bytearray(open(sys.argv[1], "rb").read())
 d[-5] ^= 0x01
 open(sys.argv[2], "wb").write(d)
 EOF
-wrap_opaque "$tmp/o-two-bad.der" "$tmp/o-two-bad.eml" alice@example.org
-got=$(KEYED=1 verdict "$tmp/o-two-bad.eml")
-case $got in
-"alice@example.org=fail/bad-signature bob@example.org=policy/revoked" | \
-"alice@example.org=pass bob@example.org=fail/bad-signature") r=0 ;;
-*) r=1 ;;
-esac
-ok $r "two signers, one signature broken: that one fails, the other keeps its own verdict" ||
-	diag "$got"
+	wrap_opaque "$tmp/o-two-bad.der" "$tmp/o-two-bad.eml" alice@example.org
+	got=$(KEYED=1 verdict "$tmp/o-two-bad.eml")
+	case $got in
+	"alice@example.org=fail/bad-signature bob@example.org=policy/revoked" | \
+	"alice@example.org=pass bob@example.org=fail/bad-signature") r=0 ;;
+	*) r=1 ;;
+	esac
+	ok $r "two signers, one signature broken: that one fails, the other keeps its own verdict" ||
+		diag "$got"
+}
 
 # --- NSS ----------------------------------------------------------------
-mkdir -p "$tmp/nss"
-quiet certutil -N -d "sql:$tmp/nss" --empty-password || bail "certutil -N"
-quiet openssl pkcs12 -export -in "$P/alice.pem" -inkey "$P/alice.key" -certfile "$P/inter.pem" \
-	-name alice -out "$P/alice.p12" -passout pass:test || bail "alice.p12"
-quiet certutil -A -d "sql:$tmp/nss" -n root -t "C,C,C" -i "$P/root.pem" || bail "certutil -A"
-quiet pk12util -i "$P/alice.p12" -d "sql:$tmp/nss" -W test || bail "pk12util"
+nss_peer() {
+	local J=-nss
+	mkdir -p "$tmp/nss"
+	quiet certutil -N -d "sql:$tmp/nss" --empty-password || bail "certutil -N"
+	quiet openssl pkcs12 -export -in "$P/alice.pem" -inkey "$P/alice.key" -certfile "$P/inter.pem" \
+		-name alice -out "$P/alice.p12" -passout pass:test || bail "alice.p12"
+	quiet certutil -A -d "sql:$tmp/nss" -n root -t "C,C,C" -i "$P/root.pem" || bail "certutil -A"
+	quiet pk12util -i "$P/alice.p12" -d "sql:$tmp/nss" -W test || bail "pk12util"
 
-quiet cmsutil -S -N alice -T -G -H SHA256 -i "$tmp/entity.txt" -o "$tmp/n-det.der" \
-	-d "sql:$tmp/nss" -u 4 || bail "cmsutil -S -T"
-wrap_detached "$tmp/n-det.der" "$tmp/n-det.eml" alice@example.org
-expect "$tmp/n-det.eml" pass "NSS cmsutil detached signature verifies as pass"
-authres_ok; ok $? "its Authentication-Results parses with python3-authres"
-quiet cmsutil -S -N alice -G -H SHA256 -i "$tmp/entity.txt" -o "$tmp/n-opq.der" \
-	-d "sql:$tmp/nss" -u 4 || bail "cmsutil -S"
-wrap_opaque "$tmp/n-opq.der" "$tmp/n-opq.eml" alice@example.org
-expect "$tmp/n-opq.eml" pass "NSS cmsutil opaque signature verifies as pass"
-sed 's/Second line\./Second l1ne./' "$tmp/n-det.eml" > "$tmp/n-body.eml"
-expect "$tmp/n-body.eml" fail/bad-signature "NSS: one body byte changed is fail"
-wrap_detached "$tmp/n-det.der" "$tmp/n-from.eml" mallory@example.org
-expect "$tmp/n-from.eml" policy/address-mismatch "NSS: a wrong From is policy address-mismatch"
+	quiet cmsutil -S -N alice -T -G -H SHA256 -i "$tmp/entity.txt" -o "$tmp/n-det.der" \
+		-d "sql:$tmp/nss" -u 4 || bail "cmsutil -S -T"
+	wrap_detached "$tmp/n-det.der" "$tmp/n-det.eml" alice@example.org
+	expect "$tmp/n-det.eml" pass "NSS cmsutil detached signature verifies as pass"
+	authres_ok; ok $? "its Authentication-Results parses with python3-authres"
+	quiet cmsutil -S -N alice -G -H SHA256 -i "$tmp/entity.txt" -o "$tmp/n-opq.der" \
+		-d "sql:$tmp/nss" -u 4 || bail "cmsutil -S"
+	peer_tail n "NSS cmsutil" "NSS"
+}
 
 # --- GnuPG (gpgsm) --------------------------------------------------------
-export GNUPGHOME=$tmp/gnupg
-mkdir -m 700 "$GNUPGHOME"
-echo allow-loopback-pinentry > "$GNUPGHOME/gpg-agent.conf"
-echo disable-crl-checks > "$GNUPGHOME/gpgsm.conf"
-legacy_p12() {
-	quiet openssl pkcs12 -export -in "$P/alice.pem" -inkey "$P/alice.key" -certfile "$P/inter.pem" \
-		-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 -out "$P/alice-legacy.p12" \
-		-passout pass:test
+gpgsm_peer() {
+	local J=-gpgsm
+	export GNUPGHOME=$tmp/gnupg
+	mkdir -m 700 "$GNUPGHOME"
+	echo allow-loopback-pinentry > "$GNUPGHOME/gpg-agent.conf"
+	echo disable-crl-checks > "$GNUPGHOME/gpgsm.conf"
+	legacy_p12() {
+		quiet openssl pkcs12 -export -in "$P/alice.pem" -inkey "$P/alice.key" -certfile "$P/inter.pem" \
+			-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 -out "$P/alice-legacy.p12" \
+			-passout pass:test
+	}
+	legacy_p12 || bail "legacy p12"
+	quiet gpgsm --batch --import "$P/root.pem" "$P/inter.pem" || bail "gpgsm import CAs"
+	gpgsm_import_p12 "$GNUPGHOME" test "$P/alice-legacy.p12" legacy_p12 || bail "gpgsm import key"
+	fpr=$(openssl x509 -in "$P/root.pem" -noout -fingerprint -sha1 | sed 's/.*=//')
+	echo "$fpr S relax" > "$GNUPGHOME/trustlist.txt"
+	echo test | quiet gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 \
+		--local-user alice@example.org --detach-sign -o "$tmp/g-det.der" "$tmp/entity.txt" \
+		|| bail "gpgsm --detach-sign"
+	wrap_detached "$tmp/g-det.der" "$tmp/g-det.eml" alice@example.org
+	expect "$tmp/g-det.eml" pass "gpgsm detached signature verifies as pass"
+	authres_ok; ok $? "its Authentication-Results parses with python3-authres"
+	echo test | quiet gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 \
+		--local-user alice@example.org --sign -o "$tmp/g-opq.der" "$tmp/entity.txt" \
+		|| bail "gpgsm --sign"
+	peer_tail g "gpgsm" "gpgsm"
 }
-legacy_p12 || bail "legacy p12"
-quiet gpgsm --batch --import "$P/root.pem" "$P/inter.pem" || bail "gpgsm import CAs"
-gpgsm_import_p12 "$GNUPGHOME" test "$P/alice-legacy.p12" legacy_p12 || bail "gpgsm import key"
-fpr=$(openssl x509 -in "$P/root.pem" -noout -fingerprint -sha1 | sed 's/.*=//')
-echo "$fpr S relax" > "$GNUPGHOME/trustlist.txt"
-echo test | quiet gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 \
-	--local-user alice@example.org --detach-sign -o "$tmp/g-det.der" "$tmp/entity.txt" \
-	|| bail "gpgsm --detach-sign"
-wrap_detached "$tmp/g-det.der" "$tmp/g-det.eml" alice@example.org
-expect "$tmp/g-det.eml" pass "gpgsm detached signature verifies as pass"
-authres_ok; ok $? "its Authentication-Results parses with python3-authres"
-echo test | quiet gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 \
-	--local-user alice@example.org --sign -o "$tmp/g-opq.der" "$tmp/entity.txt" \
-	|| bail "gpgsm --sign"
-wrap_opaque "$tmp/g-opq.der" "$tmp/g-opq.eml" alice@example.org
-expect "$tmp/g-opq.eml" pass "gpgsm opaque signature verifies as pass"
-sed 's/Second line\./Second l1ne./' "$tmp/g-det.eml" > "$tmp/g-body.eml"
-expect "$tmp/g-body.eml" fail/bad-signature "gpgsm: one body byte changed is fail"
-wrap_detached "$tmp/g-det.der" "$tmp/g-from.eml" mallory@example.org
-expect "$tmp/g-from.eml" policy/address-mismatch "gpgsm: a wrong From is policy address-mismatch"
+
+for peer in openssl_peer nss_peer gpgsm_peer; do
+	bg $peer
+done
+bg_wait
 
 done_testing

@@ -12,7 +12,8 @@ AT=2026-12-01T00:00:00Z
 PASS_MSG="$C/mozilla-nss/smime/alice.dsig.SHA256.multipart.eml"
 TAMPERED="$C/openssl-generated/sig-sha256-detached-tampered.eml"
 TWO="$C/openssl-generated/sig-sha256-2signers.eml"
-PLAIN=$(corpus "hiraoka-smime-mail-samples/sent-from-smime1/Writing from smime1 to smime2 (plain).eml")
+PLAIN=$tmp/plain.eml
+plain_mail "$PLAIN"
 
 cat > "$tmp/trust.pem" "$C/mozilla-nss/smime/TestCA.pem" "$C/openssl/smime-certs/smroot.pem"
 conf() { # conf NAME TRUST-FILE [LINE...]
@@ -81,7 +82,6 @@ ok $r "an unknown CA is policy untrusted, never fail" || diag "$(ar)"
 run "$TWO"
 is "$(ar | grep -o 'smime=[a-z]*' | wc -l)" 2 "two SignerInfos give two resinfos in one field"
 
-corpus_needs "$PLAIN"
 run "$PLAIN"
 is "$(ar)" "" "unsigned mail gets no Authentication-Results"
 
@@ -98,7 +98,6 @@ grep -q 'forged@example.org' "$tmp/out"; ok $((! $?)) "a forged smime result und
 grep -q 'mx.test; dkim=pass' "$tmp/out"; ok $? "another method's result under our authserv-id stays"
 grep -q 'other.example; smime=pass' "$tmp/out"; ok $? "another host's smime result stays"
 cmp -s "$tmp/out" <(tail -n +2 "$tmp/forged.eml"); ok $? "nothing else changes"
-corpus_needs_end
 
 # Issue 13, F8: fields under our id that a lenient reader would take for
 # an smime result, because we cannot read them to their end or they say
@@ -146,10 +145,8 @@ CONF=$SIGCONF run "$PASS_MSG"
 grep -q '^X-SMIME-Tag: good-sig' "$tmp/out"; ok $? "'signature pass' holds for a good signature"
 CONF=$SIGCONF run "$C/mozilla-nss/smime/alice.dsig.SHA256.multipart.bad.eml"
 is "$st" 1 "NSS's altered-data message is rejected by the fail rule"
-corpus_needs "$PLAIN"
 CONF=$SIGCONF run "$PLAIN"
 grep -q '^X-SMIME-Tag: no-sig' "$tmp/out"; ok $? "'signature none' holds for unsigned mail"
-corpus_needs_end
 CONF=$(conf unk "$SMROOT" "Rules $tmp/sig.rules") run "$PASS_MSG"
 is "$st" 0 "an unknown-CA signature passes the 'signature fail' reject rule"
 

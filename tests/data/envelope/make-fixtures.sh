@@ -23,25 +23,28 @@ while IFS='|' read -r name path pass; do
 done <<'LIST'
 nss-bob|mozilla-nss/smime/Bob.p12|nss
 nss-fran|mozilla-nss/smime-interop/Fran.p12|nss
-ph-bob|protected-headers/bob.p12|bob
+nss-eve|mozilla-nss/smime/Eve.p12|nss
 sjm-user|simple-java-mail/pkcs12/smime_test_user.p12|letmein
-hiraoka-smime1|hiraoka-smime-mail-samples/certs/smime-1-secret.pfx|smime1
 LIST
+# A PEM-armoured PKCS#12, as some tools write them: NSS's Dave.p12.
+{
+	echo '-----BEGIN PKCS12-----'
+	base64 -w 64 "$C/mozilla-nss/smime/Dave.p12"
+	echo '-----END PKCS12-----'
+} > keys/nss-dave-pem.p12
+echo nss > keys/nss-dave-pem.pass
 chmod 644 keys/*
 
 # PEM for openssl of a key-store entry
 pem_of() {
 	if [ -f "keys/$1.key" ]; then cat "keys/$1.key"; return; fi
-	in="keys/$1.p12"
-	if head -c 20 "$in" | grep -q BEGIN; then  # PEM-armoured PKCS#12
-		sed '/-----/d' "$in" | base64 -d > p12.tmp; in=p12.tmp
-	fi
-	openssl pkcs12 $L -in "$in" -passin "file:keys/$1.pass" -nodes -nocerts
-	rm -f p12.tmp
+	openssl pkcs12 $L -in "keys/$1.p12" -passin "file:keys/$1.pass" -nodes -nocerts
 }
 
 # --- corpus messages whose keys are published ---------------------------
-# NAME|corpus path|key-store entry that opens it
+# NAME|corpus path|key-store entry that opens it.  Only folders of
+# tests/corpus: those it leaves out (no licence) are not copied here;
+# tests/envelope_corpus.sh opens their messages from --with-corpus.
 while IFS='|' read -r name path key; do
 	cp "$C/$path" "corpus/$name"
 	chmod 644 "corpus/$name"
@@ -73,9 +76,7 @@ nss-alice.env.eml|mozilla-nss/smime/alice.env.eml|nss-bob
 nss-fran-oaep.env|mozilla-nss/smime-interop/fran-oaep_ossl.env|nss-fran
 nss-fran-oaep-label.env|mozilla-nss/smime-interop/fran-oaep-label_ossl.env|nss-fran
 nss-fran-oaep-sha256.env|mozilla-nss/smime-interop/fran-oaep-sha256hash-sha256mgf_ossl.env|nss-fran
-protected-headers-enc.eml|protected-headers/smime-enc+legacy-disp.eml|ph-bob
 thunderbird52-enc.eml|simple-java-mail/pkcs12/test messages/S_MIME test message encrypted.eml|sjm-user
-outlook2013-enc.eml|hiraoka-smime-mail-samples/received-at-smime2/Message from smime1 to smime2 (encrypted).eml|hiraoka-smime1
 LIST
 # A malformed RSA-OAEP RecipientInfo (OpenSSL's CVE-2026-28390 test): must
 # fail like any other decryption failure.
