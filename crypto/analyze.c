@@ -52,8 +52,8 @@ typedef struct signed_bytes {
 	size_t n;
 } signed_bytes;
 
-static int walk_entity(walker *w, const unsigned char *buf,
-		       const smime_part *p, unsigned level, const char *base);
+static int walk_entity(walker *w, const unsigned char *buf, const smime_part *p,
+		       unsigned level, const char *base);
 
 static int add_layer(walker *w, smime_kind kind, const char *part,
 		     unsigned level, smime_layer **out)
@@ -128,7 +128,8 @@ static void part_name(const char *base, const smime_part *p, bool top_text,
 		      char *out, size_t outlen)
 {
 	if (p->partnum[0] == '\0')
-		snprintf(out, outlen, "%s", top_text ? "TEXT" : (*base ? base : "1"));
+		snprintf(out, outlen, "%s",
+			 top_text ? "TEXT" : (*base ? base : "1"));
 	else if (*base)
 		snprintf(out, outlen, "%s.%s", base, p->partnum);
 	else
@@ -352,8 +353,8 @@ cleanup:
 	return rc;
 }
 
-static int walk_signed(walker *w, const unsigned char *buf,
-		       const smime_part *p, unsigned level, const char *base)
+static int walk_signed(walker *w, const unsigned char *buf, const smime_part *p,
+		       unsigned level, const char *base)
 {
 	char part[sizeof(((smime_layer *)0)->part)];
 	const smime_part *first = &p->children[0];
@@ -370,8 +371,8 @@ static int walk_signed(walker *w, const unsigned char *buf,
 
 /* The number walk_signed gives the first part of multipart p, also
  * when p has no parts at all. */
-static void first_part_name(const char *base, const smime_part *p,
-			    char *out, size_t outlen)
+static void first_part_name(const char *base, const smime_part *p, char *out,
+			    size_t outlen)
 {
 	const char *dot = p->partnum[0] ? "." : "";
 	int n = *base ? snprintf(out, outlen, "%s.%s%s1", base, p->partnum, dot)
@@ -409,8 +410,8 @@ static int walk_broken_signed(walker *w, const unsigned char *buf,
 	return walk_entity(w, buf, &p->children[0], level + 1, base);
 }
 
-static int walk_entity(walker *w, const unsigned char *buf,
-		       const smime_part *p, unsigned level, const char *base)
+static int walk_entity(walker *w, const unsigned char *buf, const smime_part *p,
+		       unsigned level, const char *base)
 {
 	char part[sizeof(((smime_layer *)0)->part)];
 	int rc;
@@ -545,7 +546,9 @@ const smime_layer *smime_facts_first_encrypted(const smime_facts *facts)
 /* weak before legacy before unknown before strong */
 static int weakness(smime_strength s)
 {
-	return s == SMIME_STRENGTH_UNKNOWN ? 1 : s == SMIME_STRENGTH_STRONG ? 0 : (int)s + 1;
+	return s == SMIME_STRENGTH_UNKNOWN  ? 1
+	       : s == SMIME_STRENGTH_STRONG ? 0
+					    : (int)s + 1;
 }
 
 const smime_layer *smime_facts_weakest(const smime_facts *facts)
@@ -557,7 +560,8 @@ const smime_layer *smime_facts_weakest(const smime_facts *facts)
 		if (l->kind != SMIME_KIND_ENVELOPED &&
 		    l->kind != SMIME_KIND_AUTH_ENVELOPED)
 			continue;
-		if (best == NULL || weakness(l->strength) > weakness(best->strength))
+		if (best == NULL ||
+		    weakness(l->strength) > weakness(best->strength))
 			best = l;
 	}
 	return best;

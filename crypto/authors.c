@@ -18,8 +18,7 @@
 
 /* The one mailbox of the one field called name, or NULL (*addr) when
  * there is no such field, more than one, or not exactly one mailbox. */
-static int single_mailbox(const smime_headers *h, const char *name,
-			  char **addr)
+static int single_mailbox(const smime_headers *h, const char *name, char **addr)
 {
 	char **list = NULL;
 	size_t n = 0;
@@ -39,8 +38,7 @@ static int single_mailbox(const smime_headers *h, const char *name,
 	return SMIME_OK;
 }
 
-int smime_message_authors(const smime_headers *h, char **from,
-			  char **sender)
+int smime_message_authors(const smime_headers *h, char **from, char **sender)
 {
 	int rc;
 

@@ -47,7 +47,8 @@
 #define LINE_HARD 997 /* under 998 */
 #define FOLD "\n\t"
 /* The too-many-signatures resinfo on the wire: CRLF, tab, its text. */
-#define TOO_MANY_WIRE (3 + sizeof("smime=neutral reason=\"too-many-signatures\"") - 1)
+#define TOO_MANY_WIRE                                                          \
+	(3 + sizeof("smime=neutral reason=\"too-many-signatures\"") - 1)
 
 /* ------------------------------------------------------------------ */
 /* Collecting                                                           */
@@ -82,7 +83,8 @@ int smime_authres_collect(const smime_facts *facts, smime_resinfo **out,
 			v[k].reason = c->reason;
 			v[k].identifier = c->identifier;
 			v[k].part = l->part[0] ? l->part : NULL;
-			if (s != NULL && s->issuer != NULL && s->serial != NULL) {
+			if (s != NULL && s->issuer != NULL &&
+			    s->serial != NULL) {
 				v[k].issuer = s->issuer;
 				v[k].serial = s->serial;
 			} else {
@@ -125,7 +127,8 @@ static bool is_token(const char *s)
 static bool is_atext(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c));
+	       (c >= '0' && c <= '9') ||
+	       (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c));
 }
 
 /* A dot-atom: atext runs separated by single dots. */
@@ -134,7 +137,8 @@ static bool is_dot_atom(const char *s, size_t n)
 	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '.' ? s[i + 1] == '.' : !is_atext((unsigned char)s[i]))
+		if (s[i] == '.' ? s[i + 1] == '.'
+				: !is_atext((unsigned char)s[i]))
 			return false;
 	}
 	return true;
@@ -274,8 +278,7 @@ static bool escaped(const unsigned char *tok, size_t i)
 
 /* Places one token after a blank, or on a new line; a token too long for
  * a line of its own is folded before its own blanks. */
-static int place(layout *l, const unsigned char *tok, size_t n,
-		 bool new_line)
+static int place(layout *l, const unsigned char *tok, size_t n, bool new_line)
 {
 	int ret;
 

@@ -34,7 +34,7 @@
 
 typedef struct reader {
 	const char *p;
-	bool bad;   /* left the grammar: not readable to its end */
+	bool bad; /* left the grammar: not readable to its end */
 	smime_authres_info *info;
 } reader;
 
@@ -233,7 +233,8 @@ static bool resinfo(reader *r, bool first)
 	if (*r->p == '\0')
 		return true;
 	s = r->p;
-	if (first && keyword(r) == 4 && smime_ascii_ncasecmp(s, "none", 4) == 0) {
+	if (first && keyword(r) == 4 &&
+	    smime_ascii_ncasecmp(s, "none", 4) == 0) {
 		cfws(r);
 		if (*r->p == '\0')
 			return true;
@@ -288,7 +289,8 @@ static bool id_loosely(const char *p, const char *ours, const char **end)
 
 	if (*p == '"')
 		p++;
-	if (smime_ascii_ncasecmp(p, ours, n) != 0 || is_word((unsigned char)p[n]))
+	if (smime_ascii_ncasecmp(p, ours, n) != 0 ||
+	    is_word((unsigned char)p[n]))
 		return false;
 	*end = p + n;
 	return true;
@@ -306,7 +308,8 @@ static bool mentions_smime(const char *p)
 
 		if (*p == '\\')
 			continue;
-		while (i < 5 && *q != '\0' && (*q == '\\' || lower(*q) == word[i])) {
+		while (i < 5 && *q != '\0' &&
+		       (*q == '\\' || lower(*q) == word[i])) {
 			if (*q != '\\')
 				i++;
 			q++;

@@ -22,12 +22,12 @@
 struct smime_body {
 	size_t mem_limit;
 	char *tmpdir;
-	smime_buf mem;     /* the body while it is in memory */
-	int fd;            /* the spill file, -1 while in memory */
-	size_t size;       /* bytes appended so far */
-	void *map;         /* current read-only mapping, or NULL */
+	smime_buf mem; /* the body while it is in memory */
+	int fd;        /* the spill file, -1 while in memory */
+	size_t size;   /* bytes appended so far */
+	void *map;     /* current read-only mapping, or NULL */
 	size_t map_len;
-	int err;           /* errno of the last failed file operation */
+	int err; /* errno of the last failed file operation */
 };
 
 int smime_body_new(size_t mem_limit, const char *tmpdir, smime_body **out)

@@ -68,8 +68,8 @@ static unsigned char *block_alloc(size_t *cap, bool paged)
 	if (*cap > SIZE_MAX - page)
 		return NULL;
 	*cap = (*cap + page - 1) / page * page;
-	p = mmap(NULL, *cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
+	p = mmap(NULL, *cap, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	(void)madvise(p, *cap, MADV_DONTDUMP); /* best effort */

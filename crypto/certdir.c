@@ -29,8 +29,7 @@ struct smime_certdir {
 	smime_certindex ix;
 };
 
-static int add_cert(smime_certdir *cd, gnutls_x509_crt_t crt,
-		    const char *path)
+static int add_cert(smime_certdir *cd, gnutls_x509_crt_t crt, const char *path)
 {
 	smime_cert *c = NULL, **v;
 	int ret = smime_cert_new(crt, path, NULL, &c);
@@ -101,8 +100,7 @@ cleanup:
 	return ret;
 }
 
-int smime_certdir_load(const char *dir, smime_buf *diags,
-		       smime_certdir **out)
+int smime_certdir_load(const char *dir, smime_buf *diags, smime_certdir **out)
 {
 	smime_certdir *cd = NULL;
 	smime_buf path = SMIME_BUF_INIT;
@@ -115,8 +113,7 @@ int smime_certdir_load(const char *dir, smime_buf *diags,
 	*out = NULL;
 	ret = smime_dir_list(dir, &names, &nnames);
 	if (ret < 0) {
-		smime_diag(diags, dir,
-			   "cannot read the certificate directory");
+		smime_diag(diags, dir, "cannot read the certificate directory");
 		return ret;
 	}
 	cd = calloc(1, sizeof(*cd));
@@ -131,8 +128,8 @@ int smime_certdir_load(const char *dir, smime_buf *diags,
 	for (size_t i = 0; ret == 0 && i < cd->n; i++) {
 		ret = smime_certindex_add(&cd->ix, cd->certs[i], i);
 		if (ret == 0)
-			ret = smime_certindex_add_subject(&cd->ix,
-							  cd->certs[i], i);
+			ret = smime_certindex_add_subject(&cd->ix, cd->certs[i],
+							  i);
 	}
 	if (ret == 0) {
 		smime_certindex_sort(&cd->ix);

@@ -89,8 +89,8 @@ static int get_serial(gnutls_x509_crt_t crt, unsigned idx, void *buf,
 	return gnutls_x509_crt_get_serial(crt, buf, size);
 }
 
-static int get_ski(gnutls_x509_crt_t crt, unsigned idx, void *buf,
-		   size_t *size, unsigned *type)
+static int get_ski(gnutls_x509_crt_t crt, unsigned idx, void *buf, size_t *size,
+		   unsigned *type)
 {
 	unsigned critical;
 
@@ -99,8 +99,8 @@ static int get_ski(gnutls_x509_crt_t crt, unsigned idx, void *buf,
 	return gnutls_x509_crt_get_subject_key_id(crt, buf, size, &critical);
 }
 
-static int get_san(gnutls_x509_crt_t crt, unsigned idx, void *buf,
-		   size_t *size, unsigned *type)
+static int get_san(gnutls_x509_crt_t crt, unsigned idx, void *buf, size_t *size,
+		   unsigned *type)
 {
 	unsigned critical;
 
@@ -260,11 +260,11 @@ static int read_identifiers(smime_cert *c)
 	if (r == 0)
 		return smime_hex_lower(c->ski_raw, c->ski_len, &c->ski);
 	return r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE ? 0
-							   : gnutls_to_smime(r);
+							  : gnutls_to_smime(r);
 }
 
-int smime_cert_new(gnutls_x509_crt_t crt, const char *file,
-		   const char *name, smime_cert **out)
+int smime_cert_new(gnutls_x509_crt_t crt, const char *file, const char *name,
+		   smime_cert **out)
 {
 	smime_cert *c;
 	int ret;
@@ -339,15 +339,13 @@ const smime_cert_info *smime_cert_get_info(const smime_cert *c)
 	return c != NULL ? &c->info : NULL;
 }
 
-void smime_cert_der(const smime_cert *c, const unsigned char **der,
-		    size_t *len)
+void smime_cert_der(const smime_cert *c, const unsigned char **der, size_t *len)
 {
 	*der = c->der.data;
 	*len = c->der.len;
 }
 
-bool smime_cert_names_recipient(const smime_cert *c,
-				const smime_recipient *r)
+bool smime_cert_names_recipient(const smime_cert *c, const smime_recipient *r)
 {
 	if (c == NULL || r == NULL)
 		return false;

@@ -79,8 +79,7 @@ static int address_key(const char *addr, char **out)
 	return ret;
 }
 
-int smime_certindex_add(smime_certindex *ix, const smime_cert *c,
-			size_t item)
+int smime_certindex_add(smime_certindex *ix, const smime_cert *c, size_t item)
 {
 	char *key;
 	int ret;
@@ -174,8 +173,8 @@ static long find_key(const smime_certindex *ix, const char *key, size_t *pos)
 	return (long)ix->v[p].item;
 }
 
-long smime_certindex_find_address(const smime_certindex *ix,
-				  const char *addr, size_t *pos)
+long smime_certindex_find_address(const smime_certindex *ix, const char *addr,
+				  size_t *pos)
 {
 	char *key = NULL;
 	long item = -1;
@@ -213,8 +212,8 @@ long smime_certindex_find_recipient(const smime_certindex *ix,
 	return item;
 }
 
-long smime_certindex_find_subject(const smime_certindex *ix,
-				  const char *name, size_t *pos)
+long smime_certindex_find_subject(const smime_certindex *ix, const char *name,
+				  size_t *pos)
 {
 	char *key = NULL;
 	long item = -1;

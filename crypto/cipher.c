@@ -25,7 +25,6 @@
 #define RC2_VERSION_64 120
 #define RC2_VERSION_128 58
 
-
 /*
  * RC2: libgcrypt's effective bits always equal 8 * key length, so the
  * standard sizes map to RFC2268_40/128 with a key of that length.  The
@@ -39,7 +38,8 @@ static const smime_cipher_info cipher_table[] = {
 	{SMIME_CIPHER_RC2_64_CBC, "rc2-64-cbc", OID_RC2_CBC,
 	 GCRY_CIPHER_RFC2268_128, GCRY_CIPHER_MODE_CBC, 8, 8, 64, false, true},
 	{SMIME_CIPHER_RC2_128_CBC, "rc2-128-cbc", OID_RC2_CBC,
-	 GCRY_CIPHER_RFC2268_128, GCRY_CIPHER_MODE_CBC, 16, 8, 128, false, true},
+	 GCRY_CIPHER_RFC2268_128, GCRY_CIPHER_MODE_CBC, 16, 8, 128, false,
+	 true},
 	{SMIME_CIPHER_RC2_CBC, "rc2-cbc", OID_RC2_CBC, 0, GCRY_CIPHER_MODE_CBC,
 	 0, 8, 0, false, true},
 	{SMIME_CIPHER_DES_CBC, "des-cbc", OID_DES_CBC, GCRY_CIPHER_DES,
@@ -94,8 +94,7 @@ const smime_cipher_info *smime_cipher_by_name(const char *name)
 	return NULL;
 }
 
-const smime_cipher_info *smime_cipher_by_oid(const char *oid,
-					     unsigned eff_bits)
+const smime_cipher_info *smime_cipher_by_oid(const char *oid, unsigned eff_bits)
 {
 	if (oid == NULL)
 		return NULL;

@@ -46,8 +46,8 @@ static int copy_fields(const unsigned char *sd, size_t sdlen, smime_buf *out,
 		ret = smime_asn1_err(asn1_number_of_elements(f, "", &n));
 	for (int i = 1; ret == 0 && i <= n; i++) {
 		ret = smime_asn1_err(asn1_der_decoding_startEnd(
-			f, sd, (int)sdlen, smime_asn1_path_fmt(&p, "?%d", i), &s,
-			&e));
+			f, sd, (int)sdlen, smime_asn1_path_fmt(&p, "?%d", i),
+			&s, &e));
 		if (ret == 0 && (s < 0 || e < s || (size_t)e >= sdlen))
 			ret = SMIME_E_PARSE;
 		if (ret < 0)
@@ -58,7 +58,8 @@ static int copy_fields(const unsigned char *sd, size_t sdlen, smime_buf *out,
 				ret = smime_buf_putc(out, 0x00);
 			(*fixed)++;
 		} else {
-			ret = smime_buf_append(out, sd + s, (size_t)(e - s) + 1);
+			ret = smime_buf_append(out, sd + s,
+					       (size_t)(e - s) + 1);
 		}
 	}
 	smime_asn1_free(&f);

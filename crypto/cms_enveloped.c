@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* A new zeroed recipient at the end of info->recipients. */
 static int recipient_add(smime_cms_info *info, const smime_cms_limits *lim,
 			 smime_ri_type type, smime_recipient **out)
@@ -133,7 +132,7 @@ static int digest_at(asn1_node node, const char *name, const char *dflt,
 	ret = smime_asn1_read_oid(
 		node,
 		name[0] != '\0' ? smime_asn1_path_fmt(&p, "%s.algorithm", name)
-				 : "algorithm",
+				: "algorithm",
 		&oid);
 	if (ret == 0)
 		ret = smime_oid_name_dup(oid, SMIME_OID_DIGEST, out);
@@ -232,8 +231,7 @@ static int read_ktri_alg(asn1_node node, const char *base, smime_recipient *r)
 	if (ret < 0)
 		return ret;
 	ret = smime_buf_printf(&b, "rsaesOaep(%s,mgf1-%s%s)", r->oaep_hash,
-			       r->oaep_mgf_hash,
-			       r->oaep_label ? ",label" : "");
+			       r->oaep_mgf_hash, r->oaep_label ? ",label" : "");
 	if (ret == 0)
 		ret = smime_buf_steal(&b, &r->key_alg);
 	smime_buf_free(&b);
@@ -259,7 +257,8 @@ static int read_ktri(asn1_node node, const unsigned char *der, size_t len,
 	if (ret < 0)
 		return ret;
 	return read_enc_key(node, der, len,
-			    smime_asn1_path_fmt(&p, "%s.encryptedKey", base), r);
+			    smime_asn1_path_fmt(&p, "%s.encryptedKey", base),
+			    r);
 }
 
 /* "<prefix>:<scheme name>" plus "(<wrap name>)" when the parameters are
@@ -317,8 +316,8 @@ static int read_kari(asn1_node node, const unsigned char *der, size_t len,
 	if (ret < 0)
 		goto cleanup;
 	res = asn1_number_of_elements(
-		node, smime_asn1_path_fmt(&p, "%s.recipientEncryptedKeys", base),
-		&n);
+		node,
+		smime_asn1_path_fmt(&p, "%s.recipientEncryptedKeys", base), &n);
 	if (res != ASN1_SUCCESS || n <= 0) {
 		ret = SMIME_E_PARSE; /* SEQUENCE OF with at least one */
 		goto cleanup;
@@ -351,8 +350,8 @@ cleanup:
 }
 
 /* kekri, pwri and ori: one recipient with the algorithm named. */
-static int read_other_ri(asn1_node node, const unsigned char *der,
-			 size_t len, const char *base, smime_ri_type type,
+static int read_other_ri(asn1_node node, const unsigned char *der, size_t len,
+			 const char *base, smime_ri_type type,
 			 const smime_cms_limits *lim, smime_cms_info *info)
 {
 	smime_asn1_path p;
@@ -380,10 +379,10 @@ static int read_other_ri(asn1_node node, const unsigned char *der,
 		return ret;
 	}
 	if (type == SMIME_RI_KEKRI) {
-		ret = read_hex(node,
-			       smime_asn1_path_fmt(&p, "%s.kekid.keyIdentifier",
-						   base),
-			       &r->kek_id);
+		ret = read_hex(
+			node,
+			smime_asn1_path_fmt(&p, "%s.kekid.keyIdentifier", base),
+			&r->kek_id);
 		if (ret < 0)
 			return ret;
 	}
@@ -395,12 +394,12 @@ static int read_other_ri(asn1_node node, const unsigned char *der,
 	if (ret < 0)
 		return ret;
 	return read_enc_key(node, der, len,
-			    smime_asn1_path_fmt(&p, "%s.encryptedKey", base), r);
+			    smime_asn1_path_fmt(&p, "%s.encryptedKey", base),
+			    r);
 }
 
-static int read_recipients(asn1_node node, const unsigned char *der,
-			   size_t len, const smime_cms_limits *lim,
-			   smime_cms_info *info)
+static int read_recipients(asn1_node node, const unsigned char *der, size_t len,
+			   const smime_cms_limits *lim, smime_cms_info *info)
 {
 	smime_asn1_path p;
 	char alt[ASN1_MAX_NAME_SIZE + 1];
@@ -526,8 +525,8 @@ static int read_cipher(asn1_node node, const char *eci, bool auth,
 
 	ret = smime_asn1_read_oid(
 		node,
-		smime_asn1_path_fmt(&p, "%s.contentEncryptionAlgorithm.algorithm",
-				    eci),
+		smime_asn1_path_fmt(
+			&p, "%s.contentEncryptionAlgorithm.algorithm", eci),
 		&info->cipher_oid);
 	if (ret < 0)
 		return ret;

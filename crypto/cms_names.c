@@ -151,8 +151,7 @@ static const struct oid_name oid_table[] = {
 	{OID_PKCS7 "6", "encryptedData", SMIME_OID_CONTENT_TYPE},
 	{OID_SMIME_CT "2", "authData", SMIME_OID_CONTENT_TYPE},
 	{OID_SMIME_CT "9", "compressedData", SMIME_OID_CONTENT_TYPE},
-	{OID_AUTH_ENVELOPED_DATA, "authEnvelopedData",
-	 SMIME_OID_CONTENT_TYPE},
+	{OID_AUTH_ENVELOPED_DATA, "authEnvelopedData", SMIME_OID_CONTENT_TYPE},
 
 	/* signed attributes (RFC 5652 section 11, RFC 8551, RFC 5035) */
 	{OID_CONTENT_TYPE, "contentType", SMIME_OID_ATTRIBUTE},
@@ -161,10 +160,8 @@ static const struct oid_name oid_table[] = {
 	{OID_SMIME_CAPABILITIES, "smimeCapabilities", SMIME_OID_ATTRIBUTE},
 	{OID_SMIME_AA "11", "smimeEncryptionKeyPreference",
 	 SMIME_OID_ATTRIBUTE},
-	{OID_SIGNING_CERT_V2, "signingCertificateV2",
-	 SMIME_OID_ATTRIBUTE},
-	{OID_PKCS9 "52", "cmsAlgorithmProtection",
-	 SMIME_OID_ATTRIBUTE},
+	{OID_SIGNING_CERT_V2, "signingCertificateV2", SMIME_OID_ATTRIBUTE},
+	{OID_PKCS9 "52", "cmsAlgorithmProtection", SMIME_OID_ATTRIBUTE},
 };
 
 #define NOIDS (sizeof(oid_table) / sizeof(oid_table[0]))
@@ -182,7 +179,7 @@ const char *smime_oid_name(const char *oid, smime_oid_class cls)
 		const smime_cipher_info *c = smime_cipher_by_oid(oid, 128);
 		if (c != NULL)
 			return c->id == SMIME_CIPHER_RC2_128_CBC ? "rc2-cbc"
-								  : c->name;
+								 : c->name;
 	}
 	return NULL;
 }

@@ -30,7 +30,6 @@
 #include <string.h>
 #include <threads.h>
 
-
 #define DEFAULT_MAX_RECIPIENTS 1000
 #define DEFAULT_MAX_CERTIFICATES 100
 
@@ -145,8 +144,8 @@ bool smime_asn1_present(asn1_node node, const char *name)
 	return asn1_find_node(node, name) != NULL;
 }
 
-int smime_asn1_decode(const char *type, const unsigned char *der,
-		      size_t len, bool allow_zeros, asn1_node *out)
+int smime_asn1_decode(const char *type, const unsigned char *der, size_t len,
+		      bool allow_zeros, asn1_node *out)
 {
 	asn1_node defs = smime_cms_definitions(), node = NULL;
 	int r, used;
@@ -208,9 +207,8 @@ static int tl_header(const unsigned char *der, size_t len, bool *constructed,
 }
 
 /* Where the named element sits in der: [*start, *end). */
-static int element_range(asn1_node node, const unsigned char *der,
-			 size_t len, const char *name, size_t *start,
-			 size_t *end)
+static int element_range(asn1_node node, const unsigned char *der, size_t len,
+			 const char *name, size_t *start, size_t *end)
 {
 	int s, e, r;
 
@@ -250,8 +248,7 @@ int smime_asn1_inner(asn1_node node, const unsigned char *der, size_t len,
 }
 
 int smime_asn1_view(asn1_node node, const unsigned char *der, size_t len,
-		    const char *name, const unsigned char **out,
-		    size_t *outlen)
+		    const char *name, const unsigned char **out, size_t *outlen)
 {
 	size_t start, end, hdr, clen;
 	bool cons, indef;
@@ -401,7 +398,8 @@ static int read_content_info(const unsigned char *der, size_t len,
 		t->der = inner;
 		t->len = innerlen;
 		ret = smime_cms_read_enveloped(
-			t, info->kind == SMIME_KIND_AUTH_ENVELOPED, limits, info);
+			t, info->kind == SMIME_KIND_AUTH_ENVELOPED, limits,
+			info);
 	}
 cleanup:
 	smime_asn1_free(&ci);

@@ -172,8 +172,7 @@ static int get_alloc(gnutls_getter get, gnutls_x509_crt_t crt, unsigned seq,
 	return 0;
 }
 
-static int get_san(gnutls_x509_crt_t crt, unsigned seq, void *buf,
-		   size_t *size)
+static int get_san(gnutls_x509_crt_t crt, unsigned seq, void *buf, size_t *size)
 {
 	return gnutls_x509_crt_get_subject_alt_name(crt, seq, buf, size, NULL);
 }
@@ -185,8 +184,7 @@ static int get_dn_email(gnutls_x509_crt_t crt, unsigned seq, void *buf,
 					     0, buf, size);
 }
 
-static int get_ski(gnutls_x509_crt_t crt, unsigned seq, void *buf,
-		   size_t *size)
+static int get_ski(gnutls_x509_crt_t crt, unsigned seq, void *buf, size_t *size)
 {
 	(void)seq;
 	return gnutls_x509_crt_get_subject_key_id(crt, buf, size, NULL);
@@ -256,9 +254,8 @@ static bool same_bytes(const unsigned char *a, size_t alen,
 
 /* Whether crt is the certificate the SignerIdentifier names. */
 static int cert_matches(gnutls_x509_crt_t crt, const unsigned char *idn,
-			size_t idnlen, const unsigned char *serial,
-			size_t slen, const unsigned char *ski, size_t skilen,
-			bool *match)
+			size_t idnlen, const unsigned char *serial, size_t slen,
+			const unsigned char *ski, size_t skilen, bool *match)
 {
 	unsigned char *v = NULL;
 	size_t n;
@@ -313,8 +310,8 @@ static int signer_address(smime_cms_tree *t, const char *sid, bool by_ski,
 	} else {
 		ret = smime_asn1_read(
 			node,
-			smime_asn1_path_fmt(&p, "%s.issuerAndSerialNumber.issuer",
-					    sid),
+			smime_asn1_path_fmt(
+				&p, "%s.issuerAndSerialNumber.issuer", sid),
 			&idn, &idnlen);
 		if (ret == 0)
 			ret = smime_asn1_read(
@@ -364,7 +361,8 @@ static int read_signer(smime_cms_tree *t, int i, smime_signer *s)
 
 		ret = smime_asn1_read(
 			node,
-			smime_asn1_path_fmt(&p, "%s.subjectKeyIdentifier", sid.s),
+			smime_asn1_path_fmt(&p, "%s.subjectKeyIdentifier",
+					    sid.s),
 			&v, &n);
 		if (ret < 0)
 			return ret;
@@ -406,8 +404,7 @@ static int read_signer(smime_cms_tree *t, int i, smime_signer *s)
 
 /* The eContent OCTET STRING, chunks joined (it sits inside the caller's
  * buffer as an [0] EXPLICIT, perhaps indefinite, wrapper's content). */
-static int read_econtent(const unsigned char *der, size_t len,
-			 smime_buf *out)
+static int read_econtent(const unsigned char *der, size_t len, smime_buf *out)
 {
 	asn1_node os = NULL;
 	unsigned char *v = NULL;
@@ -499,7 +496,8 @@ int smime_cms_read_signed(smime_cms_tree *t, const smime_cms_limits *lim,
 	if ((unsigned)nsigners > lim->max_certificates)
 		return SMIME_E_LIMIT;
 	if (nsigners > 0) {
-		info->signers = calloc((size_t)nsigners, sizeof(*info->signers));
+		info->signers =
+			calloc((size_t)nsigners, sizeof(*info->signers));
 		if (info->signers == NULL)
 			return SMIME_E_NOMEM;
 	}

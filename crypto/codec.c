@@ -182,8 +182,8 @@ int smime_qp_encode(const unsigned char *in, size_t n, smime_buf *out)
 		return SMIME_E_ARG;
 	for (i = 0; i < n && ret == 0; i++) {
 		/* Hard line break: CRLF or a bare LF becomes CRLF. */
-		if (in[i] == '\n' || (in[i] == '\r' && i + 1 < n &&
-				      in[i + 1] == '\n')) {
+		if (in[i] == '\n' ||
+		    (in[i] == '\r' && i + 1 < n && in[i + 1] == '\n')) {
 			if (in[i] == '\r')
 				i++;
 			ret = smime_buf_append(out, "\r\n", 2);
@@ -204,7 +204,8 @@ int smime_qp_encode(const unsigned char *in, size_t n, smime_buf *out)
 			if (ret < 0)
 				break;
 		}
-		ret = literal ? smime_buf_putc(out, in[i]) : qp_escape(out, in[i]);
+		ret = literal ? smime_buf_putc(out, in[i])
+			      : qp_escape(out, in[i]);
 		col += w;
 	}
 	return ret;

@@ -37,7 +37,8 @@ long smime_rc2_version(unsigned eff_bits)
 		return 58;
 	default:
 		/* RFC 2268: from 256 on, the version is the bit count. */
-		return eff_bits >= 256 && eff_bits <= 1024 ? (long)eff_bits : -1;
+		return eff_bits >= 256 && eff_bits <= 1024 ? (long)eff_bits
+							   : -1;
 	}
 }
 
@@ -156,8 +157,10 @@ static int cbc_run(const smime_content_params *p, const smime_content_key *ck,
 			gcry_error_t e = gcry_cipher_setiv(h, p->iv, p->iv_len);
 
 			if (e == 0)
-				e = enc ? gcry_cipher_encrypt(h, data, n, NULL, 0)
-					: gcry_cipher_decrypt(h, data, n, NULL, 0);
+				e = enc ? gcry_cipher_encrypt(h, data, n, NULL,
+							      0)
+					: gcry_cipher_decrypt(h, data, n, NULL,
+							      0);
 			gcry_cipher_close(h);
 			return e == 0 ? 0 : SMIME_E_CRYPTO;
 		}
@@ -175,7 +178,8 @@ static int cbc_run(const smime_content_params *p, const smime_content_key *ck,
 
 static size_t block_len(const smime_cipher_info *c)
 {
-	return is_rc2(c) ? RC2_BLOCK : gcry_cipher_get_algo_blklen(c->gcry_algo);
+	return is_rc2(c) ? RC2_BLOCK
+			 : gcry_cipher_get_algo_blklen(c->gcry_algo);
 }
 
 /* CCM needs every length before the AAD (libgcrypt's rule). */
@@ -202,7 +206,8 @@ static int aead_run(const smime_content_params *p, const smime_content_key *ck,
 
 	if (ck->len != p->cipher->key_len ||
 	    !smime_aead_nonce_ok(p->cipher, p->iv_len) ||
-	    tag_len != p->icv_len || !smime_aead_icv_ok(p->cipher, (long)tag_len))
+	    tag_len != p->icv_len ||
+	    !smime_aead_icv_ok(p->cipher, (long)tag_len))
 		return SMIME_E_CRYPTO;
 	ret = gcry_open_key(p->cipher->gcry_algo, p->cipher->gcry_mode, ck,
 			    false, &h);
@@ -224,9 +229,9 @@ static int aead_run(const smime_content_params *p, const smime_content_key *ck,
 }
 
 int smime_content_decrypt(const smime_content_params *p,
-			  const smime_content_key *ck,
-			  const unsigned char *tag, size_t tag_len,
-			  unsigned char *data, size_t *len, bool *authentic)
+			  const smime_content_key *ck, const unsigned char *tag,
+			  size_t tag_len, unsigned char *data, size_t *len,
+			  bool *authentic)
 {
 	size_t block, n = *len;
 	int ret;
@@ -234,7 +239,7 @@ int smime_content_decrypt(const smime_content_params *p,
 	*authentic = false;
 	if (p->cipher->aead) {
 		ret = aead_run(p, ck, false, data, n, (unsigned char *)tag,
-			      tag_len);
+			       tag_len);
 		*authentic = ret == 0;
 		return ret == SMIME_E_NOMEM ? ret : 0;
 	}
@@ -263,7 +268,7 @@ int smime_content_encrypt(const smime_content_params *p,
 
 	if (p->cipher->aead)
 		return aead_run(p, ck, true, buf->data, buf->len, tag,
-			       p->icv_len);
+				p->icv_len);
 	block = block_len(p->cipher);
 	if (block == 0 || block > 255 || p->iv_len != block)
 		return SMIME_E_ARG;

@@ -55,7 +55,8 @@ static inline void ct_copy_masked(unsigned char *dst, const unsigned char *src,
 	unsigned char m = (unsigned char)(mask & 0xff);
 
 	for (size_t i = 0; i < n; i++)
-		dst[i] = (unsigned char)((src[i] & m) | (dst[i] & (unsigned char)~m));
+		dst[i] = (unsigned char)((src[i] & m) |
+					 (dst[i] & (unsigned char)~m));
 }
 
 #endif

@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 int smime_envelope_keytrans(const smime_envelope *env, size_t ri,
 			    smime_keytrans *kt)
 {
@@ -60,7 +59,8 @@ size_t smime_envelope_find_ri(const smime_envelope *env, const smime_cert *c)
 
 static bool is_rc2(const smime_cipher_info *c)
 {
-	return c->id >= SMIME_CIPHER_RC2_40_CBC && c->id <= SMIME_CIPHER_RC2_CBC;
+	return c->id >= SMIME_CIPHER_RC2_40_CBC &&
+	       c->id <= SMIME_CIPHER_RC2_CBC;
 }
 
 /*
@@ -81,8 +81,9 @@ static size_t key_lengths(const smime_envelope *env, size_t *lens)
 	lens[n++] = 5;
 	lens[n++] = 8;
 	lens[n++] = 16;
-	if (guess >= 1 && guess <= SMIME_CK_MAX && env->info.eff_bits % 8 == 0 &&
-	    guess != 5 && guess != 8 && guess != 16)
+	if (guess >= 1 && guess <= SMIME_CK_MAX &&
+	    env->info.eff_bits % 8 == 0 && guess != 5 && guess != 8 &&
+	    guess != 16)
 		lens[n++] = guess;
 	return n;
 }
@@ -165,7 +166,8 @@ static uint32_t keys_same(const smime_content_key *keys, size_t n)
 	uint32_t same = 0xffffffffu;
 
 	for (size_t i = 1; i < n; i++)
-		same &= ct_eq_mask((uint32_t)keys[i].len, (uint32_t)keys[0].len) &
+		same &= ct_eq_mask((uint32_t)keys[i].len,
+				   (uint32_t)keys[0].len) &
 			ct_mem_eq_mask(keys[i].key, keys[0].key, SMIME_CK_MAX);
 	return same;
 }

@@ -69,11 +69,11 @@ static int read_params(asn1_node node, const char *eci, smime_envelope *env)
 	int l = sizeof(alt), ret;
 	long icv = chacha ? 16 : 12;
 
-	ret = decode_any(node,
-			 smime_asn1_path_fmt(
-				 &p, "%s.contentEncryptionAlgorithm.parameters",
-				 eci),
-			 type, &prm);
+	ret = decode_any(
+		node,
+		smime_asn1_path_fmt(
+			&p, "%s.contentEncryptionAlgorithm.parameters", eci),
+		type, &prm);
 	if (ret < 0)
 		goto cleanup;
 	if (strcmp(type, "SmimeCMS.RC2CBCParameterChoice") == 0) {
@@ -94,8 +94,7 @@ cleanup:
 	return ret;
 }
 
-static int read_ciphertext(asn1_node node, const char *eci,
-			   smime_envelope *env)
+static int read_ciphertext(asn1_node node, const char *eci, smime_envelope *env)
 {
 	smime_asn1_path p;
 	unsigned char *v = NULL;
@@ -161,11 +160,11 @@ static int read_label(asn1_node node, const char *ktri,
 	asn1_node prm = NULL, label = NULL;
 	int ret;
 
-	ret = decode_any(node,
-			 smime_asn1_path_fmt(
-				 &p, "%s.keyEncryptionAlgorithm.parameters",
-				 ktri),
-			 "SmimeCMS.RSAES-OAEP-params", &prm);
+	ret = decode_any(
+		node,
+		smime_asn1_path_fmt(&p, "%s.keyEncryptionAlgorithm.parameters",
+				    ktri),
+		"SmimeCMS.RSAES-OAEP-params", &prm);
 	if (ret == 0)
 		ret = decode_any(prm, "pSourceFunc.parameters",
 				 "SmimeCMS.OAEPLabel", &label);
@@ -191,8 +190,8 @@ static int read_labels(asn1_node node, smime_envelope *env)
 	if (asn1_number_of_elements(node, "recipientInfos", &n) != ASN1_SUCCESS)
 		return SMIME_E_PARSE;
 	for (int i = 1; i <= n && ret == 0; i++) {
-		const char *base = smime_asn1_path_fmt(&p, "recipientInfos.?%d",
-						       i);
+		const char *base =
+			smime_asn1_path_fmt(&p, "recipientInfos.?%d", i);
 		int keys = 1;
 
 		l = sizeof(alt);
@@ -202,16 +201,17 @@ static int read_labels(asn1_node node, smime_envelope *env)
 		if (strcmp(alt, "kari") == 0 &&
 		    asn1_number_of_elements(
 			    node,
-			    smime_asn1_path_fmt(&q, "%s.kari.recipientEncryptedKeys",
-						base),
+			    smime_asn1_path_fmt(
+				    &q, "%s.kari.recipientEncryptedKeys", base),
 			    &keys) != ASN1_SUCCESS)
 			return SMIME_E_PARSE;
 		if (idx + (size_t)keys > env->info.nrecipients)
 			return SMIME_E_PARSE;
-		if (strcmp(alt, "ktri") == 0 && env->info.recipients[idx].oaep_label)
-			ret = read_label(node,
-					 smime_asn1_path_fmt(&q, "%s.ktri", base),
-					 &env->ri[idx]);
+		if (strcmp(alt, "ktri") == 0 &&
+		    env->info.recipients[idx].oaep_label)
+			ret = read_label(
+				node, smime_asn1_path_fmt(&q, "%s.ktri", base),
+				&env->ri[idx]);
 		idx += (size_t)keys;
 	}
 	return ret;
@@ -220,8 +220,8 @@ static int read_labels(asn1_node node, smime_envelope *env)
 /* What opening needs, read from the tree smime_cms_read_tree() decoded. */
 static int read_envelope(const smime_cms_tree *t, smime_envelope *env)
 {
-	const char *eci = env->auth ? "authEncryptedContentInfo"
-				    : "encryptedContentInfo";
+	const char *eci =
+		env->auth ? "authEncryptedContentInfo" : "encryptedContentInfo";
 	int ret;
 
 	ret = read_params(t->node, eci, env);

@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define GCM_NONCE_LEN 12
 #define GCM_ICV_LEN 16
 
@@ -145,7 +144,8 @@ static int oaep_params_der(const smime_keytrans *kt, smime_buf *out)
 		smime_buf_reset(&tmp);
 		ret = create("SmimeCMS.OAEPLabel", &l);
 		if (ret == 0)
-			ret = wr(l, "", kt->oaep_label, (int)kt->oaep_label_len);
+			ret = wr(l, "", kt->oaep_label,
+				 (int)kt->oaep_label_len);
 		if (ret == 0)
 			ret = encode(l, &tmp);
 		smime_asn1_free(&l);
@@ -179,10 +179,11 @@ static int content_params_der(const smime_content_params *p, smime_buf *out)
 		if (ret == 0)
 			ret = wr(n, "aes-ICVlen", num, 0);
 	} else if (smime_rc2_version(c->eff_bits) >= 0 &&
-		   strcmp(c->oid, smime_cipher_by_id(SMIME_CIPHER_RC2_CBC)->oid) ==
-			   0) {
+		   strcmp(c->oid,
+			  smime_cipher_by_id(SMIME_CIPHER_RC2_CBC)->oid) == 0) {
 		ret = create("SmimeCMS.RC2CBCParameter", &n);
-		snprintf(num, sizeof(num), "%ld", smime_rc2_version(c->eff_bits));
+		snprintf(num, sizeof(num), "%ld",
+			 smime_rc2_version(c->eff_bits));
 		if (ret == 0)
 			ret = wr(n, "rc2ParameterVersion", num, 0);
 		if (ret == 0)
@@ -251,7 +252,8 @@ static int write_ktri(asn1_node node, const smime_seal_recipient *r,
 		if (ret == 0)
 			ret = wr(node,
 				 smime_asn1_path_fmt(
-					 &p, "%s.rid.issuerAndSerialNumber.issuer",
+					 &p,
+					 "%s.rid.issuerAndSerialNumber.issuer",
 					 k),
 				 r->cert->issuer_der,
 				 (int)r->cert->issuer_der_len);
@@ -260,7 +262,8 @@ static int write_ktri(asn1_node node, const smime_seal_recipient *r,
 				node,
 				smime_asn1_path_fmt(
 					&p,
-					"%s.rid.issuerAndSerialNumber.serialNumber",
+					"%s.rid.issuerAndSerialNumber."
+					"serialNumber",
 					k),
 				r->cert);
 	}
@@ -304,7 +307,8 @@ static int write_eci(asn1_node node, const char *eci,
 	if (ret == 0)
 		ret = wr(node,
 			 smime_asn1_path_fmt(
-				 &path, "%s.contentEncryptionAlgorithm.algorithm",
+				 &path,
+				 "%s.contentEncryptionAlgorithm.algorithm",
 				 eci),
 			 p->cipher->oid, 1);
 	if (ret == 0)
@@ -313,7 +317,8 @@ static int write_eci(asn1_node node, const char *eci,
 		ret = wr(node,
 			 smime_asn1_path_fmt(
 				 &path,
-				 "%s.contentEncryptionAlgorithm.parameters", eci),
+				 "%s.contentEncryptionAlgorithm.parameters",
+				 eci),
 			 prm.data, (int)prm.len);
 	/* libtasn1 takes an OCTET STRING of length 0 as a C string: the
 	 * empty GCM ciphertext is still right, because a smime_buf is
@@ -368,8 +373,7 @@ static int write_inner(const smime_content_params *p,
 	return ret;
 }
 
-static int write_content_info(bool auth, const smime_buf *inner,
-			      smime_buf *out)
+static int write_content_info(bool auth, const smime_buf *inner, smime_buf *out)
 {
 	asn1_node ci = NULL;
 	int ret;
@@ -377,7 +381,8 @@ static int write_content_info(bool auth, const smime_buf *inner,
 	ret = create("SmimeCMS.ContentInfo", &ci);
 	if (ret == 0)
 		ret = wr(ci, "contentType",
-			 auth ? OID_AUTH_ENVELOPED_DATA : OID_ENVELOPED_DATA, 1);
+			 auth ? OID_AUTH_ENVELOPED_DATA : OID_ENVELOPED_DATA,
+			 1);
 	if (ret == 0)
 		ret = wr(ci, "content", inner->data, (int)inner->len);
 	if (ret == 0)
@@ -407,15 +412,16 @@ static int check_args(const smime_cipher_info *c, size_t len,
 	if (rcpts == NULL || n == 0 || len > INT_MAX / 2)
 		return len > INT_MAX / 2 ? SMIME_E_LIMIT : SMIME_E_ARG;
 	for (size_t i = 0; i < n; i++)
-		if (rcpts[i].cert == NULL || !smime_cert_is_rsa(rcpts[i].cert) ||
+		if (rcpts[i].cert == NULL ||
+		    !smime_cert_is_rsa(rcpts[i].cert) ||
 		    !smime_keytrans_supported(&rcpts[i].kt))
 			return SMIME_E_UNSUPPORTED;
 	return 0;
 }
 
 int smime_envelope_seal(smime_cipher_id cipher, const unsigned char *content,
-			size_t len, const smime_seal_recipient *rcpts,
-			size_t n, smime_buf *der)
+			size_t len, const smime_seal_recipient *rcpts, size_t n,
+			smime_buf *der)
 {
 	const smime_cipher_info *c = smime_cipher_by_id(cipher);
 	smime_content_params p;

@@ -93,8 +93,8 @@ void smime_headers_free(smime_headers *h)
 	h->cap = 0;
 }
 
-int smime_headers_copy(const smime_headers *src, size_t max,
-		       smime_headers *dst, bool *truncated)
+int smime_headers_copy(const smime_headers *src, size_t max, smime_headers *dst,
+		       bool *truncated)
 {
 	size_t i;
 	int ret;
@@ -123,8 +123,7 @@ static bool is_wsp(unsigned char c)
 /* Length of the field name if line[0, n) starts a header field ("name"
  * of printable non-colon characters, optional blanks, ':'), else 0.
  * *colon gets the offset of the colon. */
-static size_t field_name_len(const unsigned char *line, size_t n,
-			     size_t *colon)
+static size_t field_name_len(const unsigned char *line, size_t n, size_t *colon)
 {
 	size_t i = 0, name_end;
 
@@ -146,8 +145,8 @@ struct field {
 };
 
 static int field_flush(const unsigned char *data, struct field *f,
-		       size_t max_headers, size_t max_line,
-		       smime_headers *hdrs, bool *truncated)
+		       size_t max_headers, size_t max_line, smime_headers *hdrs,
+		       bool *truncated)
 {
 	int ret = 0;
 

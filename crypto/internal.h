@@ -71,8 +71,8 @@ int smime_asn1_read(asn1_node node, const char *name, unsigned char **out,
  * leaves after its content, or block padding after a whole message.
  * Anything else after the element is SMIME_E_PARSE.  *out is NULL on
  * failure. */
-int smime_asn1_decode(const char *type, const unsigned char *der,
-		      size_t len, bool allow_zeros, asn1_node *out);
+int smime_asn1_decode(const char *type, const unsigned char *der, size_t len,
+		      bool allow_zeros, asn1_node *out);
 /* The encoding of the named element inside der (decoded into node), less
  * its explicit tag and, when that tag had an indefinite length, less its
  * end-of-contents octets: for "content" of a ContentInfo, the inner
@@ -116,7 +116,7 @@ void smime_asn1_free(asn1_node *node);
  * frees it.
  */
 typedef struct smime_cms_tree {
-	asn1_node node; /* SmimeCMS.SignedData, EnvelopedData or
+	asn1_node node;          /* SmimeCMS.SignedData, EnvelopedData or
 			 * AuthEnvelopedData; NULL for other content */
 	const unsigned char *ci; /* the ContentInfo: the caller's bytes, or
 				  * fixed.data */
@@ -204,7 +204,6 @@ char *smime_strndup(const char *s, size_t n);
  * holds exactly one, *sender that of the one Sender field likewise;
  * each stays NULL otherwise, and both do when there are two From
  * fields.  malloc'd addr-specs; fails only on resource errors. */
-int smime_message_authors(const smime_headers *h, char **from,
-			  char **sender);
+int smime_message_authors(const smime_headers *h, char **from, char **sender);
 
 #endif

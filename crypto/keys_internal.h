@@ -31,8 +31,8 @@ struct smime_cert {
 
 /* A certificate from DER: takes ownership of crt (freed on failure too).
  * file and name (may be NULL) are copied. */
-int smime_cert_new(gnutls_x509_crt_t crt, const char *file,
-		   const char *name, smime_cert **out);
+int smime_cert_new(gnutls_x509_crt_t crt, const char *file, const char *name,
+		   smime_cert **out);
 void smime_cert_free(smime_cert *c);
 /* Whether the certificate's public key is RSA (key transport). */
 bool smime_cert_is_rsa(const smime_cert *c);
@@ -45,13 +45,12 @@ typedef struct smime_certindex {
 	struct smime_certindex_entry {
 		char *key;
 		size_t item; /* index into the owner's array */
-	} *v;
+	} * v;
 	size_t n, cap;
 } smime_certindex;
 
 /* Adds every identifier of c for item. */
-int smime_certindex_add(smime_certindex *ix, const smime_cert *c,
-			size_t item);
+int smime_certindex_add(smime_certindex *ix, const smime_cert *c, size_t item);
 /* Adds c's subject Name (an "s:" key) for item: the certificate
  * directory's issuer lookup. */
 int smime_certindex_add_subject(smime_certindex *ix, const smime_cert *c,
@@ -60,15 +59,15 @@ int smime_certindex_add_subject(smime_certindex *ix, const smime_cert *c,
 void smime_certindex_sort(smime_certindex *ix);
 /* Cursor lookups: the item of the next match at or after *pos, or -1.
  * *pos is the cursor within the index. */
-long smime_certindex_find_address(const smime_certindex *ix,
-				  const char *addr, size_t *pos);
+long smime_certindex_find_address(const smime_certindex *ix, const char *addr,
+				  size_t *pos);
 long smime_certindex_find_recipient(const smime_certindex *ix,
 				    const smime_recipient *r, size_t *pos);
 /* Certificates whose subject Name may be name (RFC 4514, as in
  * smime_cert_info), compared without regard to ASCII case: a superset
  * of the issuers GnuTLS would accept for a certificate of that issuer. */
-long smime_certindex_find_subject(const smime_certindex *ix,
-				  const char *name, size_t *pos);
+long smime_certindex_find_subject(const smime_certindex *ix, const char *name,
+				  size_t *pos);
 void smime_certindex_free(smime_certindex *ix);
 
 /* --- the certificate directory (certdir.c) --- */
@@ -163,7 +162,7 @@ typedef struct smime_content_params {
 	unsigned eff_bits;       /* RC2: from the parameter */
 	const unsigned char *iv; /* IV, or GCM nonce */
 	size_t iv_len;
-	size_t icv_len; /* GCM tag bytes */
+	size_t icv_len;           /* GCM tag bytes */
 	const unsigned char *aad; /* GCM: DER of the authenticated attributes */
 	size_t aad_len;
 } smime_content_params;
@@ -174,9 +173,9 @@ typedef struct smime_content_params {
  * decrypted when it did not).  Negative only for a resource error or a
  * length the caller should have refused (smime_envelope_usable). */
 int smime_content_decrypt(const smime_content_params *p,
-			  const smime_content_key *ck,
-			  const unsigned char *tag, size_t tag_len,
-			  unsigned char *data, size_t *len, bool *authentic);
+			  const smime_content_key *ck, const unsigned char *tag,
+			  size_t tag_len, unsigned char *data, size_t *len,
+			  bool *authentic);
 /* The block of a CBC cipher (8 or 16); 0 for GCM. */
 size_t smime_cipher_block_len(const smime_cipher_info *c);
 /* Encrypts in place (adding PKCS#7 padding for CBC); for GCM the tag of
@@ -195,8 +194,8 @@ long smime_rc2_version(unsigned eff_bits);
 /* --- a parsed EnvelopedData / AuthEnvelopedData (envelope_parse.c) --- */
 
 struct smime_envelope {
-	smime_cms_info info; /* smime_cms_read()'s description */
-	bool auth;           /* AuthEnvelopedData */
+	smime_cms_info info;         /* smime_cms_read()'s description */
+	bool auth;                   /* AuthEnvelopedData */
 	smime_content_params params; /* views into the fields below */
 	unsigned char *iv;
 	size_t iv_len;
@@ -209,7 +208,7 @@ struct smime_envelope {
 	struct smime_envelope_ri {
 		unsigned char *label;
 		size_t label_len;
-	} *ri;
+	} * ri;
 };
 
 #endif

@@ -89,8 +89,7 @@ const char *smime_keystore_unsafe_mode(unsigned mode)
 }
 
 /* Whether a secret file of this mode is unsafe; if so, says why. */
-static bool unsafe(loader *l, const char *path, const char *what,
-		   unsigned mode)
+static bool unsafe(loader *l, const char *path, const char *what, unsigned mode)
 {
 	const char *how = smime_keystore_unsafe_mode(mode);
 
@@ -117,8 +116,9 @@ static int read_entry_file(loader *l, const char *path, bool secret,
 	/* O_NONBLOCK: a FIFO must not block the load (fuzz finding F2). */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return errno == ENOMEM ? SMIME_E_NOMEM
-				       : problem(l, path, strerror(errno), NULL);
+		return errno == ENOMEM
+			       ? SMIME_E_NOMEM
+			       : problem(l, path, strerror(errno), NULL);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return problem(l, path, "not a regular file", NULL);
@@ -171,8 +171,8 @@ static bool key_matches(gnutls_privkey_t key, gnutls_x509_crt_t crt)
 	if (gnutls_pubkey_import_privkey(pub, key, 0, 0) == 0 &&
 	    gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256, a, &alen) ==
 		    0 &&
-	    gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, b, &blen) ==
-		    0)
+	    gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, b,
+				       &blen) == 0)
 		same = alen == blen && memcmp(a, b, alen) == 0;
 	gnutls_pubkey_deinit(pub);
 	return same;
@@ -281,7 +281,8 @@ static int parse_p12(loader *l, const char *path, const smime_buf *content,
 	if (r < 0)
 		r = gnutls_pkcs12_import(p12, &d, GNUTLS_X509_FMT_PEM, 0);
 	if (r < 0) {
-		ret = problem(l, path, "not a PKCS#12 file", gnutls_strerror(r));
+		ret = problem(l, path, "not a PKCS#12 file",
+			      gnutls_strerror(r));
 		goto cleanup;
 	}
 	r = gnutls_pkcs12_verify_mac(p12, pass);
@@ -327,8 +328,8 @@ static int load_p12(loader *l, const char *name)
 	if (ret < 0)
 		goto cleanup;
 	if (gnutls_privkey_init(&key) < 0 ||
-	    gnutls_privkey_import_x509(key, xkey,
-				       GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE) < 0) {
+	    gnutls_privkey_import_x509(
+		    key, xkey, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE) < 0) {
 		ret = problem(l, (char *)path.data, "unusable private key",
 			      NULL);
 		goto cleanup;
@@ -419,9 +420,10 @@ static int load_uri(loader *l, const char *name)
 				      &content);
 	if (ret == 0) {
 		if (content.len < 7 ||
-		    smime_ascii_ncasecmp((char *)content.data, "pkcs11:", 7) != 0)
-			ret = problem(l, (char *)path.data,
-				      "not a pkcs11: URL", NULL);
+		    smime_ascii_ncasecmp((char *)content.data, "pkcs11:", 7) !=
+			    0)
+			ret = problem(l, (char *)path.data, "not a pkcs11: URL",
+				      NULL);
 		else
 			ret = problem(l, (char *)path.data,
 				      "PKCS#11 keys are not supported yet",
@@ -440,10 +442,12 @@ static int load_uri(loader *l, const char *name)
  */
 static int check_secret_modes(loader *l, const struct stem *s)
 {
-	static const struct { unsigned flag; const char *ext, *what; } sec[] = {
-		{F_KEY, ".key", "private key"},
-		{F_P12, ".p12", "private key"},
-		{F_PASS, ".pass", "passphrase"}};
+	static const struct {
+		unsigned flag;
+		const char *ext, *what;
+	} sec[] = {{F_KEY, ".key", "private key"},
+		   {F_P12, ".p12", "private key"},
+		   {F_PASS, ".pass", "passphrase"}};
 	smime_buf path = SMIME_BUF_INIT;
 	struct stat st;
 	int ret = SMIME_OK;
@@ -553,8 +557,7 @@ nomem:
 	return SMIME_E_NOMEM;
 }
 
-int smime_keystore_load(const char *dir, smime_buf *diags,
-			smime_keystore **out)
+int smime_keystore_load(const char *dir, smime_buf *diags, smime_keystore **out)
 {
 	loader l = {dir, diags, 0, NULL};
 	struct stem *stems = NULL;
@@ -659,7 +662,8 @@ const unsigned char *smime_key_secret(const smime_key *k)
 
 bool smime_key_can_oaep(const smime_key *k)
 {
-	return k != NULL && gnutls_privkey_get_type(k->key) == GNUTLS_PRIVKEY_X509 &&
+	return k != NULL &&
+	       gnutls_privkey_get_type(k->key) == GNUTLS_PRIVKEY_X509 &&
 	       gnutls_privkey_get_pk_algorithm(k->key, NULL) == GNUTLS_PK_RSA;
 }
 

@@ -117,9 +117,8 @@ static size_t before_delimiter(const unsigned char *buf, size_t from,
  * Finds the children of multipart p: fills kids with their ranges (at
  * most max_kids) and p's preamble, epilogue, missing_close, truncated.
  */
-static int split_body(const struct ctx *c, smime_part *p,
-		      const char *boundary, size_t max_kids,
-		      struct ranges *kids)
+static int split_body(const struct ctx *c, smime_part *p, const char *boundary,
+		      size_t max_kids, struct ranges *kids)
 {
 	const unsigned char *buf = c->buf, *lf;
 	size_t bl = strlen(boundary), e = p->end, pos = p->body_start, next;
@@ -182,11 +181,10 @@ static int parse_children(struct ctx *c, smime_part *p, const char *boundary)
 	for (n = 0; n < kids.n; n++) {
 		smime_part *k = &p->children[n];
 
-		w = p->depth == 0
-			    ? snprintf(k->partnum, sizeof(k->partnum), "%zu",
-				       n + 1)
-			    : snprintf(k->partnum, sizeof(k->partnum),
-				       "%s.%zu", p->partnum, n + 1);
+		w = p->depth == 0 ? snprintf(k->partnum, sizeof(k->partnum),
+					     "%zu", n + 1)
+				  : snprintf(k->partnum, sizeof(k->partnum),
+					     "%s.%zu", p->partnum, n + 1);
 		if (w < 0 || (size_t)w >= sizeof(k->partnum)) {
 			p->truncated = true; /* part number does not fit */
 			break;
@@ -295,7 +293,8 @@ int smime_mime_parse(const unsigned char *buf, size_t len,
 		 * bounds scanning header text in buf, and cutting this list
 		 * would only hide the message's own Content-Type (or From)
 		 * behind 1000 other fields. */
-		ret = smime_headers_copy(top_headers, 0, &root->headers, &trunc);
+		ret = smime_headers_copy(top_headers, 0, &root->headers,
+					 &trunc);
 		if (ret < 0)
 			goto cleanup;
 	}

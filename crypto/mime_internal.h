@@ -33,8 +33,8 @@ int smime_headers_scan(const unsigned char *data, size_t start, size_t end,
 
 /* Deep copy of at most max (0: all) fields of src appended to dst; sets
  * *truncated when fields were left out. */
-int smime_headers_copy(const smime_headers *src, size_t max,
-		       smime_headers *dst, bool *truncated);
+int smime_headers_copy(const smime_headers *src, size_t max, smime_headers *dst,
+		       bool *truncated);
 
 /*
  * Parses a Content-Type value: "type/subtype" lowercased ("text/plain"

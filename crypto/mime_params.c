@@ -70,11 +70,11 @@ static size_t token_len(const char *s, size_t n, size_t i)
 
 /* One raw parameter before RFC 2231 assembly. */
 struct raw_param {
-	char *name;     /* lowercased, without the section and '*' */
-	char *value;    /* unquoted, still percent-encoded if extended */
-	long section;   /* -1: no section number */
-	bool extended;  /* name ended in '*' */
-	size_t order;   /* position in the header, for stable sorting */
+	char *name;    /* lowercased, without the section and '*' */
+	char *value;   /* unquoted, still percent-encoded if extended */
+	long section;  /* -1: no section number */
+	bool extended; /* name ended in '*' */
+	size_t order;  /* position in the header, for stable sorting */
 };
 
 struct raw_list {
@@ -117,8 +117,7 @@ static char *read_value(const char *s, size_t n, size_t *i)
 			out = NULL;
 		goto cleanup;
 	}
-	for (a = *i; *i < n && s[*i] != ';' && s[*i] != '(' &&
-		     !is_blank(s[*i]);
+	for (a = *i; *i < n && s[*i] != ';' && s[*i] != '(' && !is_blank(s[*i]);
 	     (*i)++)
 		;
 	out = smime_strndup(s + a, *i - a);
@@ -305,9 +304,10 @@ static int assemble(const struct raw_param *g, size_t n, char **out)
 			if (!g[i].extended)
 				ret = smime_buf_puts(&b, g[i].value);
 			else
-				ret = put_pct(&b, expect == 0
-							  ? skip_charset(g[i].value)
-							  : g[i].value);
+				ret = put_pct(&b,
+					      expect == 0
+						      ? skip_charset(g[i].value)
+						      : g[i].value);
 			expect++;
 		}
 	} else if (plain != NULL) {
@@ -350,8 +350,8 @@ static int assemble_all(struct raw_list *l, smime_param **params,
 	if (v == NULL)
 		return SMIME_E_NOMEM;
 	for (i = 0; i < l->n; i = j) {
-		for (j = i + 1; j < l->n && strcmp(l->v[i].name, l->v[j].name) == 0;
-		     j++)
+		for (j = i + 1;
+		     j < l->n && strcmp(l->v[i].name, l->v[j].name) == 0; j++)
 			;
 		ret = assemble(&l->v[i], j - i, &v[n].value);
 		if (ret < 0)
@@ -427,8 +427,10 @@ smime_cte smime_cte_parse(const char *value)
 		const char *name;
 		smime_cte cte;
 	} names[] = {
-		{"7bit", SMIME_CTE_7BIT},     {"8bit", SMIME_CTE_8BIT},
-		{"binary", SMIME_CTE_BINARY}, {"base64", SMIME_CTE_BASE64},
+		{"7bit", SMIME_CTE_7BIT},
+		{"8bit", SMIME_CTE_8BIT},
+		{"binary", SMIME_CTE_BINARY},
+		{"base64", SMIME_CTE_BASE64},
 		{"quoted-printable", SMIME_CTE_QP},
 	};
 	size_t n, i = 0, tl, k;

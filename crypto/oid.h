@@ -9,17 +9,17 @@
 #define SMIME_OID_H
 
 /* Arcs: an OID of the family is the arc and its last number. */
-#define OID_PKCS1 "1.2.840.113549.1.1."            /* RFC 8017 */
-#define OID_PKCS7 "1.2.840.113549.1.7."            /* content types */
-#define OID_PKCS9 "1.2.840.113549.1.9."            /* attributes */
-#define OID_SMIME_CT OID_PKCS9 "16.1."             /* id-ct */
-#define OID_SMIME_AA OID_PKCS9 "16.2."             /* id-aa */
-#define OID_SMIME_ALG OID_PKCS9 "16.3."            /* id-alg */
-#define OID_NIST_AES "2.16.840.1.101.3.4.1."       /* RFC 3565, 5084 */
+#define OID_PKCS1 "1.2.840.113549.1.1."      /* RFC 8017 */
+#define OID_PKCS7 "1.2.840.113549.1.7."      /* content types */
+#define OID_PKCS9 "1.2.840.113549.1.9."      /* attributes */
+#define OID_SMIME_CT OID_PKCS9 "16.1."       /* id-ct */
+#define OID_SMIME_AA OID_PKCS9 "16.2."       /* id-aa */
+#define OID_SMIME_ALG OID_PKCS9 "16.3."      /* id-alg */
+#define OID_NIST_AES "2.16.840.1.101.3.4.1." /* RFC 3565, 5084 */
 #define OID_NIST_HASH "2.16.840.1.101.3.4.2."
 #define OID_NIST_SIG "2.16.840.1.101.3.4.3."
-#define OID_SECG_SCHEME "1.3.132.1."               /* RFC 5753 */
-#define OID_RSADSI_ALG "1.2.840.113549.3."         /* encryptionAlgorithm */
+#define OID_SECG_SCHEME "1.3.132.1."       /* RFC 5753 */
+#define OID_RSADSI_ALG "1.2.840.113549.3." /* encryptionAlgorithm */
 
 /* Content types (RFC 5652, 5083) */
 #define OID_DATA OID_PKCS7 "1"

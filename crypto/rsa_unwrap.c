@@ -128,7 +128,8 @@ static int em_bytes(gcry_sexp_t plain, gcry_sexp_t skey, unsigned char *em,
 
 	if (m != NULL && n != NULL) {
 		gcry_mpi_mod(m, m, n);
-		if (gcry_mpi_print(GCRYMPI_FMT_USG, em, k, &w, m) == 0 && w <= k) {
+		if (gcry_mpi_print(GCRYMPI_FMT_USG, em, k, &w, m) == 0 &&
+		    w <= k) {
 			memmove(em + (k - w), em, w);
 			memset(em, 0, k - w);
 			ret = 0;
@@ -206,8 +207,8 @@ static int oaep_decode(const smime_unwrap_in *in, int algo, unsigned char *em,
 
 		if (len > dblen - hlen - 1) /* public: cannot fit */
 			continue;
-		hit = *good & ct_eq_mask((uint32_t)(dblen - idx - 1),
-					 (uint32_t)len);
+		hit = *good &
+		      ct_eq_mask((uint32_t)(dblen - idx - 1), (uint32_t)len);
 		ct_copy_masked(out->key, db + dblen - len, len, hit);
 		out->len |= (size_t)(len & hit);
 	}

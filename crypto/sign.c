@@ -22,12 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static const unsigned char der_null[] = {0x05, 0x00};
 
 const smime_cipher_id smime_sign_capabilities[] = {
-	SMIME_CIPHER_AES_256_GCM, SMIME_CIPHER_AES_128_GCM,
-	SMIME_CIPHER_AES_256_CBC, SMIME_CIPHER_AES_128_CBC,
+	SMIME_CIPHER_AES_256_GCM,  SMIME_CIPHER_AES_128_GCM,
+	SMIME_CIPHER_AES_256_CBC,  SMIME_CIPHER_AES_128_CBC,
 	SMIME_CIPHER_DES_EDE3_CBC,
 };
 const size_t smime_sign_ncapabilities =
@@ -55,11 +54,10 @@ typedef struct plan {
 	bool pss;
 } plan;
 
-static int make_plan(const smime_key *key, const smime_sign_opts *opts,
-		     plan *p)
+static int make_plan(const smime_key *key, const smime_sign_opts *opts, plan *p)
 {
-	const char *want = opts != NULL && opts->digest != NULL ? opts->digest
-								: "sha256";
+	const char *want =
+		opts != NULL && opts->digest != NULL ? opts->digest : "sha256";
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
@@ -101,7 +99,7 @@ static int make_plan(const smime_key *key, const smime_sign_opts *opts,
 			GNUTLS_SIGN_RSA_PSS_SHA512};
 		size_t k = (size_t)(p->d - digests);
 
-		p->sign = !p->pss		       ? pkcs1[k]
+		p->sign = !p->pss                      ? pkcs1[k]
 			  : p->pk == GNUTLS_PK_RSA_PSS ? pss[k]
 						       : rsae[k];
 	}
@@ -187,8 +185,8 @@ static int write_algid(asn1_node node, const char *name, const char *oid,
 
 	const char *dot = *name != '\0' ? "." : "";
 
-	ret = wr(node, smime_asn1_path_fmt(&p, "%s%salgorithm", name, dot),
-		 oid, 1);
+	ret = wr(node, smime_asn1_path_fmt(&p, "%s%salgorithm", name, dot), oid,
+		 1);
 	if (ret == 0)
 		ret = wr(node,
 			 smime_asn1_path_fmt(&p, "%s%sparameters", name, dot),
@@ -197,8 +195,7 @@ static int write_algid(asn1_node node, const char *name, const char *oid,
 }
 
 /* The certificate's serial, content octets exactly as it carries them. */
-static int write_serial(asn1_node node, const char *name,
-			gnutls_x509_crt_t crt)
+static int write_serial(asn1_node node, const char *name, gnutls_x509_crt_t crt)
 {
 	unsigned char buf[64];
 	size_t size = sizeof(buf);
@@ -223,8 +220,7 @@ static int signing_time_der(time_t t, smime_buf *out)
 	char s[32];
 	int ret;
 
-	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < 50 ||
-	    tm.tm_year > 8099)
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < 50 || tm.tm_year > 8099)
 		return SMIME_E_ARG;
 	ret = create("SmimeCMS.SigningTime", &n);
 	/* GeneralizedTime form, cut to two year digits for UTCTime */
@@ -295,7 +291,8 @@ static int signing_cert_der(const smime_cert *cert, smime_buf *out)
 		ret = wr(n, "certs.?LAST.issuerSerial.issuer.?LAST",
 			 "directoryName", 1);
 	if (ret == 0)
-		ret = wr(n, "certs.?LAST.issuerSerial.issuer.?LAST.directoryName",
+		ret = wr(n,
+			 "certs.?LAST.issuerSerial.issuer.?LAST.directoryName",
 			 cert->issuer_der, (int)cert->issuer_der_len);
 	if (ret == 0)
 		ret = write_serial(n, "certs.?LAST.issuerSerial.serialNumber",
@@ -317,7 +314,8 @@ static int add_attr(asn1_node node, const char *base, const char *oid,
 
 	ret = wr(node, base, "NEW", 1);
 	if (ret == 0)
-		ret = wr(node, smime_asn1_path_fmt(&p, "%s.?LAST.attrType", base),
+		ret = wr(node,
+			 smime_asn1_path_fmt(&p, "%s.?LAST.attrType", base),
 			 oid, 1);
 	if (ret == 0)
 		ret = wr(node,
@@ -378,8 +376,7 @@ static int pss_params_der(const plan *p, smime_buf *out)
 	char salt[8];
 	int ret;
 
-	snprintf(salt, sizeof(salt), "%u",
-		 gnutls_hash_get_len(p->d->dig));
+	snprintf(salt, sizeof(salt), "%u", gnutls_hash_get_len(p->d->dig));
 	ret = create("SmimeCMS.AlgorithmIdentifier", &h);
 	if (ret == 0)
 		ret = write_algid(h, "", p->d->oid, NULL, 0);
@@ -464,22 +461,21 @@ static int sign_attrs(asn1_node sd, const char *base, const smime_key *key,
 	attrs.data[0] = 0x31;
 	data.data = attrs.data;
 	data.size = (unsigned)attrs.len;
-	if (gnutls_privkey_sign_data2(smime_key_privkey(key), p->sign, 0,
-				      &data, &sig) < 0) {
+	if (gnutls_privkey_sign_data2(smime_key_privkey(key), p->sign, 0, &data,
+				      &sig) < 0) {
 		ret = SMIME_E_CRYPTO;
 		goto cleanup;
 	}
-	ret = wr(sd, smime_asn1_path_fmt(&path, "%s.signature", base),
-		 sig.data, (int)sig.size);
+	ret = wr(sd, smime_asn1_path_fmt(&path, "%s.signature", base), sig.data,
+		 (int)sig.size);
 cleanup:
 	gnutls_free(sig.data);
 	smime_buf_free(&attrs);
 	return ret;
 }
 
-static int write_signer_info(asn1_node sd, const smime_key *key,
-			     const plan *p, const unsigned char *md,
-			     size_t mdlen, time_t when)
+static int write_signer_info(asn1_node sd, const smime_key *key, const plan *p,
+			     const unsigned char *md, size_t mdlen, time_t when)
 {
 	const smime_cert *cert = smime_key_cert(key);
 	const char *si = "signerInfos.?1";
@@ -495,10 +491,10 @@ static int write_signer_info(asn1_node sd, const smime_key *key,
 		ret = wr(sd, "signerInfos.?1.sid.issuerAndSerialNumber.issuer",
 			 cert->issuer_der, (int)cert->issuer_der_len);
 	if (ret == 0)
-		ret = write_serial(
-			sd, "signerInfos.?1.sid.issuerAndSerialNumber."
-			    "serialNumber",
-			cert->crt);
+		ret = write_serial(sd,
+				   "signerInfos.?1.sid.issuerAndSerialNumber."
+				   "serialNumber",
+				   cert->crt);
 	if (ret == 0)
 		ret = write_algid(sd, "signerInfos.?1.digestAlgorithm",
 				  p->d->oid, NULL, 0);
@@ -517,8 +513,8 @@ static int write_signer_info(asn1_node sd, const smime_key *key,
 }
 
 static int write_signed_data(const smime_key *key, const plan *p,
-			     const unsigned char *md, size_t mdlen,
-			     time_t when, smime_buf *out)
+			     const unsigned char *md, size_t mdlen, time_t when,
+			     smime_buf *out)
 {
 	const gnutls_x509_crt_t *chain;
 	unsigned nchain;

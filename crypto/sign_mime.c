@@ -94,8 +94,8 @@ static bool leaf_needs_encoding(const unsigned char *buf, const smime_part *p)
 }
 
 /* The leaf's content, then encoded for a 7bit hop into out. */
-static int encode_leaf(const unsigned char *buf, const smime_part *p,
-		       bool top, smime_buf *out, const char **cte)
+static int encode_leaf(const unsigned char *buf, const smime_part *p, bool top,
+		       smime_buf *out, const char **cte)
 {
 	smime_buf raw = SMIME_BUF_INIT, canon = SMIME_BUF_INIT;
 	const smime_buf *content = &raw;
@@ -132,8 +132,7 @@ cleanup:
 }
 
 /* The fields of a part (not the top), its CTE replaced by cte. */
-static int put_part_header(smime_buf *out, const smime_part *p,
-			   const char *cte)
+static int put_part_header(smime_buf *out, const smime_part *p, const char *cte)
 {
 	int ret = 0;
 

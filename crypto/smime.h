@@ -49,7 +49,7 @@ enum {
 	 * the key it names (kari, kekri, password, OAEP it cannot compute
 	 * or with a key it cannot export). */
 	SMIME_E_KEY_AGREEMENT = -8,
-	SMIME_E_NOTFOUND = -9     /* nothing names what was looked for */
+	SMIME_E_NOTFOUND = -9 /* nothing names what was looked for */
 };
 
 /* Not an error code: failed, and why is written to the diagnostics (see
@@ -88,15 +88,17 @@ typedef struct smime_buf {
 	bool paged;  /* data is pages of its own, marked MADV_DONTDUMP */
 } smime_buf;
 
+/* clang-format off */
 #define SMIME_BUF_INIT {NULL, 0, 0, false, false}
+/* clang-format on */
 
 int smime_buf_append(smime_buf *b, const void *p, size_t n);
 int smime_buf_puts(smime_buf *b, const char *s);
 int smime_buf_putc(smime_buf *b, int c);
 int smime_buf_printf(smime_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void smime_buf_reset(smime_buf *b);   /* len = 0, keeps memory */
-void smime_buf_free(smime_buf *b);    /* wipes, then frees */
+void smime_buf_reset(smime_buf *b); /* len = 0, keeps memory */
+void smime_buf_free(smime_buf *b);  /* wipes, then frees */
 /* Marks b as holding secrets (plaintext, key material): its blocks, the
  * current one too, are pages of their own kept out of core dumps
  * (MADV_DONTDUMP; blocks of 64 KB or more always are).  SMIME_E_NOMEM
@@ -159,7 +161,9 @@ typedef struct smime_headers {
 	size_t cap;
 } smime_headers;
 
+/* clang-format off */
 #define SMIME_HEADERS_INIT {NULL, 0, 0}
+/* clang-format on */
 
 int smime_headers_add(smime_headers *h, const char *name, size_t nlen,
 		      const char *value, size_t vlen);
@@ -211,10 +215,10 @@ void smime_address_list_free(char **addrs, size_t n);
  * and max_line bound header text scanned in the buffer; a top_headers
  * list the caller passes to smime_mime_parse is taken whole.
  */
-#define SMIME_MIME_MAX_DEPTH 16      /* multipart nesting (MaxNesting) */
-#define SMIME_MIME_MAX_HEADERS 1000  /* header fields per entity */
-#define SMIME_MIME_MAX_PARTS 10000   /* entities per message */
-#define SMIME_MIME_MAX_LINE 65536    /* bytes in a header field */
+#define SMIME_MIME_MAX_DEPTH 16     /* multipart nesting (MaxNesting) */
+#define SMIME_MIME_MAX_HEADERS 1000 /* header fields per entity */
+#define SMIME_MIME_MAX_PARTS 10000  /* entities per message */
+#define SMIME_MIME_MAX_LINE 65536   /* bytes in a header field */
 
 typedef struct smime_mime_limits {
 	unsigned max_depth;
@@ -245,9 +249,9 @@ typedef struct smime_param {
  * and cover the exact original bytes, since signatures cover bytes.
  */
 typedef struct smime_part {
-	size_t start;      /* first byte of the entity's header */
-	size_t body_start; /* first byte of its body */
-	size_t end;        /* one past its last byte; for a multipart child
+	size_t start;          /* first byte of the entity's header */
+	size_t body_start;     /* first byte of its body */
+	size_t end;            /* one past its last byte; for a multipart child
 			    * the line end before the boundary line is not
 			    * part of the entity (RFC 2046) */
 	smime_headers headers; /* the entity's own header fields */
@@ -264,8 +268,8 @@ typedef struct smime_part {
 	size_t nchildren;
 	size_t preamble_start, preamble_end;
 	size_t epilogue_start, epilogue_end;
-	bool missing_close;  /* no final --boundary-- line was found */
-	bool truncated;      /* a limit stopped the parse at or below this
+	bool missing_close; /* no final --boundary-- line was found */
+	bool truncated;     /* a limit stopped the parse at or below this
 			      * entity (set on it and all its ancestors, so
 			      * root->truncated says "somewhere") */
 } smime_part;
@@ -372,10 +376,10 @@ typedef enum {
 
 #define SMIME_CIPHER_BIT(id) (1u << (unsigned)(id))
 /* rc2-40/64/128-cbc and des-cbc, and the odd-size rc2-cbc. */
-#define SMIME_WEAK_DEFAULT                                                    \
-	(SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_40_CBC) |                          \
-	 SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_64_CBC) |                          \
-	 SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_128_CBC) |                         \
+#define SMIME_WEAK_DEFAULT                                                     \
+	(SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_40_CBC) |                           \
+	 SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_64_CBC) |                           \
+	 SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_128_CBC) |                          \
 	 SMIME_CIPHER_BIT(SMIME_CIPHER_DES_CBC))
 
 smime_strength smime_cipher_strength(smime_cipher_id id, uint32_t weak_set);
@@ -411,10 +415,10 @@ typedef enum {
 typedef struct smime_recipient {
 	smime_ri_type type;
 	/* ktri (and each kari recipientEncryptedKey): the identifier */
-	bool by_ski;          /* subjectKeyIdentifier, else issuerAndSerial */
-	char *issuer;         /* RFC 4514 string of the issuer DN */
-	char *serial;         /* lowercase hex, no separators */
-	char *ski;            /* lowercase hex */
+	bool by_ski;  /* subjectKeyIdentifier, else issuerAndSerial */
+	char *issuer; /* RFC 4514 string of the issuer DN */
+	char *serial; /* lowercase hex, no separators */
+	char *ski;    /* lowercase hex */
 	unsigned char *issuer_der; /* raw issuer Name DER (for matching) */
 	size_t issuer_der_len;
 	/* kekri: the key identifier, lowercase hex */
@@ -435,13 +439,13 @@ typedef struct smime_recipient {
 } smime_recipient;
 
 typedef struct smime_signer {
-	char *issuer;     /* RFC 4514 string */
-	char *serial;     /* lowercase hex */
-	char *ski;        /* when identified by subjectKeyIdentifier */
-	char *digest;     /* "sha256", or the OID when unknown */
-	char *sig_alg;    /* "rsaEncryption", "rsassaPss", "ecdsa-with-SHA256",
+	char *issuer;  /* RFC 4514 string */
+	char *serial;  /* lowercase hex */
+	char *ski;     /* when identified by subjectKeyIdentifier */
+	char *digest;  /* "sha256", or the OID when unknown */
+	char *sig_alg; /* "rsaEncryption", "rsassaPss", "ecdsa-with-SHA256",
 			   * ... or the OID */
-	char *address;    /* e-mail address of the matching certificate, when
+	char *address; /* e-mail address of the matching certificate, when
 			   * the SignedData carries it; NULL otherwise */
 	bool has_signed_attrs;
 } smime_signer;
@@ -460,8 +464,8 @@ typedef struct smime_cms_info {
 	/* EnvelopedData / AuthEnvelopedData */
 	const smime_cipher_info *cipher; /* NULL when the OID is unknown */
 	char *cipher_oid;
-	unsigned eff_bits;    /* effective key bits (RC2 from its parameter) */
-	unsigned key_bits;    /* 8 * key length where known, else 0 */
+	unsigned eff_bits; /* effective key bits (RC2 from its parameter) */
+	unsigned key_bits; /* 8 * key length where known, else 0 */
 	smime_recipient *recipients;
 	size_t nrecipients;
 	/* SignedData */
@@ -541,8 +545,8 @@ typedef enum {
  * smime_sigcheck.problems (SMIME_REASON_BIT). */
 typedef enum {
 	SMIME_REASON_NONE = 0,
-	SMIME_REASON_BAD_SIGNATURE,   /* fail */
-	SMIME_REASON_REVOKED,         /* policy ... */
+	SMIME_REASON_BAD_SIGNATURE, /* fail */
+	SMIME_REASON_REVOKED,       /* policy ... */
 	SMIME_REASON_UNTRUSTED,
 	SMIME_REASON_EXPIRED,
 	SMIME_REASON_NOT_YET_VALID,
@@ -552,14 +556,14 @@ typedef enum {
 	SMIME_REASON_ADDRESS_MISMATCH, /* ... policy */
 	SMIME_REASON_MALFORMED,        /* neutral ... */
 	SMIME_REASON_UNSUPPORTED_ALGORITHM,
-	SMIME_REASON_TOO_LARGE,        /* ... neutral */
+	SMIME_REASON_TOO_LARGE,           /* ... neutral */
 	SMIME_REASON_TOO_MANY_SIGNATURES, /* neutral: never a verdict's own;
 					   * the one resinfo that stands for
 					   * the signatures MaxSignatures or
 					   * the A-R budget left out */
-	SMIME_REASON_CRL_UNAVAILABLE,  /* temperror ... */
-	SMIME_REASON_RESOURCE,         /* ... temperror */
-	SMIME_REASON_NO_CERTIFICATE,   /* permerror */
+	SMIME_REASON_CRL_UNAVAILABLE,     /* temperror ... */
+	SMIME_REASON_RESOURCE,            /* ... temperror */
+	SMIME_REASON_NO_CERTIFICATE,      /* permerror */
 	SMIME_REASON_COUNT
 } smime_reason;
 
@@ -611,10 +615,10 @@ const char *smime_sigmatch_name(smime_sigmatch m);
  */
 typedef struct smime_sigcheck {
 	smime_result result;
-	smime_reason reason;    /* SMIME_REASON_NONE for pass */
-	uint32_t problems;      /* SMIME_REASON_BIT set */
-	smime_sigmatch match;   /* the signature alone */
-	bool lf_form;           /* detached content verified only in its
+	smime_reason reason;  /* SMIME_REASON_NONE for pass */
+	uint32_t problems;    /* SMIME_REASON_BIT set */
+	smime_sigmatch match; /* the signature alone */
+	bool lf_form;         /* detached content verified only in its
 				 * bare-LF form (a signer that did not
 				 * canonicalise) */
 	bool has_signing_time;
@@ -673,15 +677,15 @@ void smime_sigchecks_free(smime_sigcheck *v, size_t n);
 /* One S/MIME layer found in the message. */
 typedef struct smime_layer {
 	smime_kind kind;
-	char part[64];      /* IMAP part number of the S/MIME entity: "TEXT"
+	char part[64];  /* IMAP part number of the S/MIME entity: "TEXT"
 			     * for a top-level application/pkcs7-mime, "1" for
 			     * the signed part of a top-level multipart/signed,
 			     * "1.2" etc when nested */
-	unsigned level;     /* 0 = outermost S/MIME layer, 1 inside it ... */
-	int error;          /* 0, or the SMIME_E_* that stopped analysis */
+	unsigned level; /* 0 = outermost S/MIME layer, 1 inside it ... */
+	int error;      /* 0, or the SMIME_E_* that stopped analysis */
 	smime_strength strength; /* for encrypted layers */
 	smime_cms_info cms;
-	smime_buf der;      /* the DER the views in cms point into, when the
+	smime_buf der; /* the DER the views in cms point into, when the
 			     * analysis decoded it (kept as long as the facts) */
 	/* Signed layers, when smime_analyze_opts.trust was set: one verdict
 	 * per SignerInfo in order (a single neutral/malformed one when the
@@ -911,8 +915,7 @@ void smime_cert_der(const smime_cert *c, const unsigned char **der,
 /* Whether a RecipientInfo (ktri, or one kari recipientEncryptedKey) names
  * this certificate: issuer (byte-wise DER compare) and serial number, or
  * subjectKeyIdentifier, as the RecipientInfo's own form says. */
-bool smime_cert_names_recipient(const smime_cert *c,
-				const smime_recipient *r);
+bool smime_cert_names_recipient(const smime_cert *c, const smime_recipient *r);
 
 /* The lookup form of an address: the local part as it is, the domain
  * lowercased ("Bob@Example.ORG" -> "Bob@example.org"); malloc'd.
@@ -985,8 +988,7 @@ typedef struct smime_certdir smime_certdir;
  * the rest, because one stray file must not stop the gateway.  Fails
  * only when the directory cannot be read (SMIME_E_IO) or on resources.
  */
-int smime_certdir_load(const char *dir, smime_buf *diags,
-		       smime_certdir **out);
+int smime_certdir_load(const char *dir, smime_buf *diags, smime_certdir **out);
 void smime_certdir_free(smime_certdir *cd);
 size_t smime_certdir_count(const smime_certdir *cd);
 const smime_cert *smime_certdir_at(const smime_certdir *cd, size_t i);
@@ -1092,8 +1094,8 @@ int smime_envelope_open(const smime_envelope *env, const smime_unwrap *v,
  * and its key-transport algorithm with parameters.  Pointers are views.
  */
 typedef struct smime_keytrans {
-	bool by_ski;    /* subjectKeyIdentifier, else issuerAndSerialNumber */
-	bool oaep;      /* RSAES-OAEP, else RSA PKCS#1 v1.5 */
+	bool by_ski; /* subjectKeyIdentifier, else issuerAndSerialNumber */
+	bool oaep;   /* RSAES-OAEP, else RSA PKCS#1 v1.5 */
 	const char *oaep_hash;     /* "sha1" when NULL */
 	const char *oaep_mgf_hash; /* "sha1" when NULL */
 	const unsigned char *oaep_label;
@@ -1121,8 +1123,8 @@ typedef struct smime_seal_recipient {
  * engine cannot produce; nothing is appended on failure.
  */
 int smime_envelope_seal(smime_cipher_id cipher, const unsigned char *content,
-			size_t len, const smime_seal_recipient *rcpts,
-			size_t n, smime_buf *der);
+			size_t len, const smime_seal_recipient *rcpts, size_t n,
+			smime_buf *der);
 
 /*
  * The RFC 8551 wrapper.  The header values of an application/pkcs7-mime
@@ -1151,11 +1153,11 @@ typedef enum {
 } smime_sign_padding;
 
 typedef struct smime_sign_opts {
-	const char *digest; /* "sha256" (also when NULL), "sha384",
+	const char *digest;             /* "sha256" (also when NULL), "sha384",
 			     * "sha512"; Ed25519 always signs with sha512 */
 	smime_sign_padding rsa_padding; /* RSA keys only; an RSA-PSS-only
 					 * key always uses PSS */
-	time_t signing_time; /* 0: now */
+	time_t signing_time;            /* 0: now */
 } smime_sign_opts;
 
 /*

@@ -72,8 +72,9 @@ static int set_weak_digests(smime_trust *t, const smime_trust_config *cfg,
 		const char *w = cfg->weak_digests[i];
 		bool found = false;
 
-		for (size_t j = 0; w != NULL && j < sizeof(digest_names) /
-						    sizeof(digest_names[0]);
+		for (size_t j = 0;
+		     w != NULL &&
+		     j < sizeof(digest_names) / sizeof(digest_names[0]);
 		     j++) {
 			if (smime_ascii_casecmp(w, digest_names[j].name) == 0) {
 				t->weak_digests |=
@@ -233,7 +234,8 @@ static int load_crl_dir(smime_trust *t, const char *dir, smime_buf *diags)
 					       names[i]->d_name);
 			if (ret == 0 && stat((char *)path.data, &st) == 0 &&
 			    S_ISREG(st.st_mode))
-				ret = load_crl_file(t, (char *)path.data, diags);
+				ret = load_crl_file(t, (char *)path.data,
+						    diags);
 		}
 		smime_buf_free(&path);
 		free(names[i]);

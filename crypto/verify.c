@@ -82,12 +82,12 @@ static const struct {
 /* Which reason decides when several are found (see smime.h); the
  * too-many-signatures resinfo is never a verdict's own. */
 static const smime_reason precedence[] = {
-	SMIME_REASON_MALFORMED,     SMIME_REASON_UNSUPPORTED_ALGORITHM,
-	SMIME_REASON_TOO_LARGE,     SMIME_REASON_NO_CERTIFICATE,
-	SMIME_REASON_BAD_SIGNATURE, SMIME_REASON_REVOKED,
-	SMIME_REASON_UNTRUSTED,     SMIME_REASON_EXPIRED,
-	SMIME_REASON_NOT_YET_VALID, SMIME_REASON_KEY_USAGE,
-	SMIME_REASON_WEAK_DIGEST,   SMIME_REASON_WEAK_KEY,
+	SMIME_REASON_MALFORMED,        SMIME_REASON_UNSUPPORTED_ALGORITHM,
+	SMIME_REASON_TOO_LARGE,        SMIME_REASON_NO_CERTIFICATE,
+	SMIME_REASON_BAD_SIGNATURE,    SMIME_REASON_REVOKED,
+	SMIME_REASON_UNTRUSTED,        SMIME_REASON_EXPIRED,
+	SMIME_REASON_NOT_YET_VALID,    SMIME_REASON_KEY_USAGE,
+	SMIME_REASON_WEAK_DIGEST,      SMIME_REASON_WEAK_KEY,
 	SMIME_REASON_ADDRESS_MISMATCH, SMIME_REASON_CRL_UNAVAILABLE,
 	SMIME_REASON_RESOURCE,
 };
@@ -119,8 +119,8 @@ const char *smime_sigmatch_name(smime_sigmatch m)
 
 int smime_result_by_name(const char *name, smime_result *out)
 {
-	for (size_t i = 0; name != NULL &&
-			   i < sizeof(result_names) / sizeof(result_names[0]);
+	for (size_t i = 0;
+	     name != NULL && i < sizeof(result_names) / sizeof(result_names[0]);
 	     i++) {
 		if (smime_ascii_casecmp(name, result_names[i]) == 0) {
 			*out = (smime_result)i;
@@ -134,7 +134,8 @@ static void decide(smime_sigcheck *c)
 {
 	c->result = SMIME_RESULT_PASS;
 	c->reason = SMIME_REASON_NONE;
-	for (size_t i = 0; i < sizeof(precedence) / sizeof(precedence[0]); i++) {
+	for (size_t i = 0; i < sizeof(precedence) / sizeof(precedence[0]);
+	     i++) {
 		if (c->problems & SMIME_REASON_BIT(precedence[i])) {
 			c->reason = precedence[i];
 			c->result = reasons[precedence[i]].result;
@@ -173,7 +174,7 @@ typedef struct sd_ctx {
 	char *econtent_type;
 	char **digests; /* digestAlgorithms OIDs */
 	size_t ndigests;
-	gnutls_pkcs7_t p7; /* NULL when GnuTLS cannot read the structure */
+	gnutls_pkcs7_t p7;     /* NULL when GnuTLS cannot read the structure */
 	smime_content content; /* the signed bytes, their forms and digests,
 				* shared by every signer */
 } sd_ctx;
@@ -192,8 +193,8 @@ static int read_digests(sd_ctx *c)
 	smime_asn1_path p;
 	int n = 0, ret;
 
-	ret = smime_asn1_err(asn1_number_of_elements(
-		c->t->node, "digestAlgorithms", &n));
+	ret = smime_asn1_err(
+		asn1_number_of_elements(c->t->node, "digestAlgorithms", &n));
 	if (ret < 0 || n <= 0)
 		return ret == SMIME_E_NOMEM ? ret : 0;
 	c->digests = calloc((size_t)n, sizeof(*c->digests));
@@ -202,8 +203,8 @@ static int read_digests(sd_ctx *c)
 	for (int i = 1; i <= n; i++) {
 		ret = smime_asn1_read_oid(
 			c->t->node,
-			smime_asn1_path_fmt(&p, "digestAlgorithms.?%d.algorithm",
-					    i),
+			smime_asn1_path_fmt(
+				&p, "digestAlgorithms.?%d.algorithm", i),
 			&c->digests[c->ndigests]);
 		if (ret == SMIME_E_NOMEM)
 			return ret;
@@ -222,8 +223,8 @@ static int ctx_open(sd_ctx *c)
 
 	if (c->t->node == NULL)
 		return SMIME_E_PARSE;
-	c->has_econtent = smime_asn1_present(c->t->node,
-					     "encapContentInfo.eContent");
+	c->has_econtent =
+		smime_asn1_present(c->t->node, "encapContentInfo.eContent");
 	ret = smime_asn1_read_oid(c->t->node, "encapContentInfo.eContentType",
 				  &c->econtent_type);
 	if (ret == 0)
@@ -340,7 +341,7 @@ static int signer_key(gnutls_x509_crt_t crt, gnutls_pubkey_t *pub)
 		return SMIME_E_NOMEM;
 	r = gnutls_pubkey_import_x509(*pub, crt, 0);
 	r = r == GNUTLS_E_MEMORY_ERROR ? SMIME_E_NOMEM
-	    : r < 0		       ? SMIME_E_UNSUPPORTED
+	    : r < 0                    ? SMIME_E_UNSUPPORTED
 				       : smime_verify_key_check(*pub);
 	if (r < 0) {
 		gnutls_pubkey_deinit(*pub);
@@ -368,8 +369,8 @@ static int try_forms(sd_ctx *c, const smime_signer_view *v,
 	if (ret < 0)
 		return ret;
 	ret = SMIME_E_CRYPTO;
-	for (int k = 0; k < smime_content_forms(&c->content) &&
-			ret == SMIME_E_CRYPTO;
+	for (int k = 0;
+	     k < smime_content_forms(&c->content) && ret == SMIME_E_CRYPTO;
 	     k++) {
 		int r = smime_content_form(&c->content, k, &p, &n);
 

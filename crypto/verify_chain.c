@@ -58,9 +58,8 @@ static int build_path(const smime_chain_input *in, path *p)
 		gnutls_x509_crt_t cur = p->v[p->n - 1], next = NULL;
 		int r;
 
-		r = gnutls_x509_trust_list_get_issuer(in->trust->tl, cur,
-						      &p->anchor,
-						      GNUTLS_TL_GET_COPY);
+		r = gnutls_x509_trust_list_get_issuer(
+			in->trust->tl, cur, &p->anchor, GNUTLS_TL_GET_COPY);
 		if (r == GNUTLS_E_MEMORY_ERROR)
 			return SMIME_E_NOMEM;
 		if (r == 0)
@@ -85,10 +84,9 @@ static uint32_t check_path(const smime_chain_input *in, path *p)
 
 	if (p->anchor == NULL)
 		return BIT(UNTRUSTED);
-	r = gnutls_x509_trust_list_verify_crt2(in->trust->tl, p->v,
-					       (unsigned)p->n, NULL, 0,
-					       in->trust->vflags, &status,
-					       NULL);
+	r = gnutls_x509_trust_list_verify_crt2(
+		in->trust->tl, p->v, (unsigned)p->n, NULL, 0, in->trust->vflags,
+		&status, NULL);
 	if (r < 0)
 		return BIT(UNTRUSTED);
 	if (status == 0)
@@ -196,7 +194,8 @@ static uint32_t check_revocation(const smime_chain_input *in, const path *p)
 	if (in->trust->ncrls == 0)
 		return 0;
 	for (size_t i = 0; i < p->n; i++) {
-		gnutls_x509_crt_t issuer = i + 1 < p->n ? p->v[i + 1] : p->anchor;
+		gnutls_x509_crt_t issuer =
+			i + 1 < p->n ? p->v[i + 1] : p->anchor;
 
 		/* The top of a path without an anchor has no known issuer to
 		 * check a CRL with (and the path is untrusted anyway). */
@@ -216,8 +215,8 @@ static uint32_t check_usage(gnutls_x509_crt_t c)
 	int r;
 
 	r = gnutls_x509_crt_get_key_usage(c, &ku, NULL);
-	if (r >= 0 && !(ku & (GNUTLS_KEY_DIGITAL_SIGNATURE |
-			      GNUTLS_KEY_NON_REPUDIATION)))
+	if (r >= 0 &&
+	    !(ku & (GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_NON_REPUDIATION)))
 		return BIT(KEY_USAGE);
 	if (r < 0 && r != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 		return BIT(KEY_USAGE); /* present but unreadable */
@@ -232,7 +231,8 @@ static uint32_t check_usage(gnutls_x509_crt_t c)
 			continue; /* a long OID is neither of ours */
 		if (r < 0)
 			return BIT(KEY_USAGE);
-		if (strcmp(oid, OID_KP_EMAIL) == 0 || strcmp(oid, OID_KP_ANY) == 0)
+		if (strcmp(oid, OID_KP_EMAIL) == 0 ||
+		    strcmp(oid, OID_KP_ANY) == 0)
 			eku_ok = true;
 	}
 	return eku_ok ? 0 : BIT(KEY_USAGE);
@@ -258,9 +258,10 @@ static uint32_t check_strength(const smime_chain_input *in, const path *p)
 		if (i + 1 == p->n && p->anchor == NULL)
 			break;
 		sa = gnutls_x509_crt_get_signature_algorithm(p->v[i]);
-		if (sa > 0 && smime_trust_digest_weak(
-				      in->trust, gnutls_sign_get_hash_algorithm(
-							 (gnutls_sign_algorithm_t)sa)))
+		if (sa > 0 &&
+		    smime_trust_digest_weak(
+			    in->trust, gnutls_sign_get_hash_algorithm(
+					       (gnutls_sign_algorithm_t)sa)))
 			pr |= BIT(WEAK_DIGEST);
 	}
 	return pr;

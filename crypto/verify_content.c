@@ -84,8 +84,7 @@ int smime_content_form(smime_content *c, int k, const unsigned char **p,
 	return 0;
 }
 
-int smime_content_digest(smime_content *c, int k,
-			 gnutls_digest_algorithm_t alg,
+int smime_content_digest(smime_content *c, int k, gnutls_digest_algorithm_t alg,
 			 const unsigned char **md, unsigned *mdlen)
 {
 	smime_content_digest_slot *s = NULL;

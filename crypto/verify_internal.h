@@ -20,7 +20,7 @@ struct smime_trust {
 	gnutls_x509_trust_list_t tl; /* owns the anchors */
 	gnutls_x509_crt_t *anchors;  /* borrowed from tl */
 	size_t nanchors;
-	gnutls_x509_crl_t *crls;     /* owned */
+	gnutls_x509_crl_t *crls; /* owned */
 	size_t ncrls;
 	bool crl_configured;
 	uint32_t weak_digests; /* SMIME_DIGEST_BIT set of WeakDigests */
@@ -68,7 +68,8 @@ int smime_address_equal(const char *a, const char *b);
 
 /* --- verify_content.c: the signed content and its digests --- */
 
-#define SMIME_CONTENT_SLOTS 48 /* (form, digest) pairs: every digest
+#define SMIME_CONTENT_SLOTS                                                    \
+	48 /* (form, digest) pairs: every digest
 				* GnuTLS has, in both forms */
 
 typedef struct smime_content_digest_slot {
@@ -103,8 +104,7 @@ int smime_content_form(smime_content *c, int k, const unsigned char **p,
 /* The digest of form k with alg, computed once per (form, alg): a view
  * valid as long as c.  SMIME_E_UNSUPPORTED for a digest GnuTLS cannot
  * compute. */
-int smime_content_digest(smime_content *c, int k,
-			 gnutls_digest_algorithm_t alg,
+int smime_content_digest(smime_content *c, int k, gnutls_digest_algorithm_t alg,
 			 const unsigned char **md, unsigned *mdlen);
 
 /* --- verify_key.c: public keys refused before any use --- */
@@ -155,8 +155,8 @@ void smime_signer_view_free(smime_signer_view *v);
 /* Reads SignerInfo number index (0-based) of the decoded SignedData;
  * structural problems end up in v->problems.  Fails on resource errors,
  * or SMIME_E_PARSE when the SignerInfo cannot be read at all. */
-int smime_signer_view_read(asn1_node sd, const unsigned char *der,
-			   size_t len, const char *econtent_type, int index,
+int smime_signer_view_read(asn1_node sd, const unsigned char *der, size_t len,
+			   const char *econtent_type, int index,
 			   smime_signer_view *v);
 
 /* --- verify_signature.c: whether its signature matches --- */

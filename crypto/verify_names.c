@@ -54,8 +54,8 @@ static bool printable_address(const char *s, size_t n)
 /* An SmtpUTF8Mailbox: UTF-8 without blanks or control characters. */
 static bool utf8_address(const char *s, size_t n)
 {
-	return n > 0 && memchr(s, '@', n) != NULL && memchr(s, ' ', n) == NULL &&
-	       smime_utf8_text(s, n);
+	return n > 0 && memchr(s, '@', n) != NULL &&
+	       memchr(s, ' ', n) == NULL && smime_utf8_text(s, n);
 }
 
 static int push(char ***v, size_t *n, const char *s, size_t len, bool utf8)
@@ -90,8 +90,8 @@ static int push_san(unsigned type, const gnutls_datum_t *san,
 	    memcmp(oid->data, OID_SMTP_UTF8_MAILBOX, oid->size) != 0)
 		return 0;
 	/* The value GnuTLS hands out is the DER of the UTF8String. */
-	if (asn1_decode_simple_der(ASN1_ETYPE_UTF8_STRING, san->data,
-				   san->size, &str, &len) != ASN1_SUCCESS)
+	if (asn1_decode_simple_der(ASN1_ETYPE_UTF8_STRING, san->data, san->size,
+				   &str, &len) != ASN1_SUCCESS)
 		return 0;
 	return push(v, n, (const char *)str, len, true);
 }
@@ -120,7 +120,8 @@ static int san_addresses(gnutls_x509_crt_t crt, char ***v, size_t *n)
 		gnutls_datum_t san, oid = {NULL, 0};
 		unsigned type;
 
-		if (gnutls_subject_alt_names_get(sans, seq, &type, &san, &oid) < 0)
+		if (gnutls_subject_alt_names_get(sans, seq, &type, &san, &oid) <
+		    0)
 			break;
 		ret = push_san(type, &san, &oid, v, n);
 	}

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Attribute lists are short; this bounds a hostile one. */
 #define MAX_ATTRS 256
 
@@ -167,7 +166,8 @@ static int read_attr(asn1_node sd, const char *base, int k,
 	if (ret == 0)
 		ret = smime_asn1_read(
 			sd,
-			smime_asn1_path_fmt(&p, "%s.?%d.attrValues.?1", base, k),
+			smime_asn1_path_fmt(&p, "%s.?%d.attrValues.?1", base,
+					    k),
 			&val, &vlen);
 	if (ret == 0 && bit == 1)
 		ret = check_content_type(val, vlen, econtent_type);
@@ -254,13 +254,13 @@ static int scan_like_gnutls(asn1_node sd, const char *base,
 
 	smime_asn1_path_fmt(&p, "%s.signedAttrs", base);
 	ret = smime_asn1_err(asn1_number_of_elements(sd, p.s, &n));
-	for (int k = 1; ret == 0 && !v->attrs_refused && k <= n &&
-			k <= MAX_ATTRS;
-	     k++) {
+	for (int k = 1;
+	     ret == 0 && !v->attrs_refused && k <= n && k <= MAX_ATTRS; k++) {
 		nvals = 0;
 		ret = smime_asn1_read_oid(
-			sd, smime_asn1_path_fmt(&p, "%s.signedAttrs.?%d.attrType",
-						base, k),
+			sd,
+			smime_asn1_path_fmt(&p, "%s.signedAttrs.?%d.attrType",
+					    base, k),
 			&oid);
 		if (ret == 0)
 			ret = smime_asn1_err(asn1_number_of_elements(
@@ -273,7 +273,8 @@ static int scan_like_gnutls(asn1_node sd, const char *base,
 			break;
 		ret = smime_asn1_read(
 			sd,
-			smime_asn1_path_fmt(&p, "%s.signedAttrs.?%d.attrValues.?1",
+			smime_asn1_path_fmt(&p,
+					    "%s.signedAttrs.?%d.attrValues.?1",
 					    base, k),
 			&val, &vlen);
 		if (ret == 0 && strcmp(oid, OID_MESSAGE_DIGEST) == 0)
@@ -353,8 +354,8 @@ static int read_sid(asn1_node sd, const char *base, smime_signer_view *v)
 	return ret;
 }
 
-int smime_signer_view_read(asn1_node sd, const unsigned char *der,
-			   size_t len, const char *econtent_type, int index,
+int smime_signer_view_read(asn1_node sd, const unsigned char *der, size_t len,
+			   const char *econtent_type, int index,
 			   smime_signer_view *v)
 {
 	smime_asn1_path base, p;
@@ -373,9 +374,8 @@ int smime_signer_view_read(asn1_node sd, const unsigned char *der,
 	if (ret == 0)
 		ret = smime_asn1_read_oid(
 			sd,
-			smime_asn1_path_fmt(&p,
-					    "%s.signatureAlgorithm.algorithm",
-					    base.s),
+			smime_asn1_path_fmt(
+				&p, "%s.signatureAlgorithm.algorithm", base.s),
 			&v->sig_oid);
 	if (ret == 0)
 		ret = smime_asn1_read(

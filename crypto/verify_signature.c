@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* ------------------------------------------------------------------ */
 /* RSASSA-PSS                                                           */
 /* ------------------------------------------------------------------ */
@@ -158,9 +157,8 @@ static int check_digest(const smime_signer_view *v, smime_content *c, int k,
 /* Whether any messageDigest value equals the content's digest with alg
  * (what GnuTLS accepted): 0, SMIME_E_CRYPTO, SMIME_E_PARSE (a digest
  * GnuTLS could not compute was malformed for it), SMIME_E_NOMEM. */
-static int gnutls_digest_matches(const smime_signer_view *v,
-				 smime_content *c, int k,
-				 gnutls_digest_algorithm_t alg)
+static int gnutls_digest_matches(const smime_signer_view *v, smime_content *c,
+				 int k, gnutls_digest_algorithm_t alg)
 {
 	const smime_buf *d = &v->gnutls_digests;
 	const unsigned char *md;
@@ -270,8 +268,8 @@ static int verify_plain(const smime_signer_view *v, gnutls_pubkey_t pub,
 	if (ret < 0)
 		return ret;
 	attrs = datum(v->attrs_der, v->attrs_len);
-	return map_gnutls(gnutls_pubkey_verify_data2(pub, sa, vflags, &attrs,
-						     &sig));
+	return map_gnutls(
+		gnutls_pubkey_verify_data2(pub, sa, vflags, &attrs, &sig));
 }
 
 static int verify_pss(const smime_signer_view *v, gnutls_pubkey_t pub,
@@ -290,7 +288,8 @@ static int verify_pss(const smime_signer_view *v, gnutls_pubkey_t pub,
 	if (pp.hash == GNUTLS_DIG_UNKNOWN || pp.hash != pp.mgf_hash)
 		return SMIME_E_UNSUPPORTED;
 	if (v->has_attrs) {
-		ret = check_digest(v, c, k, gnutls_oid_to_digest(v->digest_oid));
+		ret = check_digest(v, c, k,
+				   gnutls_oid_to_digest(v->digest_oid));
 		if (ret < 0)
 			return ret;
 	}
@@ -307,9 +306,9 @@ static int verify_pss(const smime_signer_view *v, gnutls_pubkey_t pub,
 		attrs = datum(v->attrs_der, v->attrs_len);
 		ret = gnutls_pubkey_verify_data2(pub, sa, vflags, &attrs, &sig);
 		ret = ret == GNUTLS_E_PK_SIG_VERIFY_FAILED ? SMIME_E_CRYPTO
-		      : ret == GNUTLS_E_MEMORY_ERROR	   ? SMIME_E_NOMEM
-		      : ret >= 0			   ? 0
-							   : SMIME_E_UNSUPPORTED;
+		      : ret == GNUTLS_E_MEMORY_ERROR       ? SMIME_E_NOMEM
+		      : ret >= 0                           ? 0
+				 : SMIME_E_UNSUPPORTED;
 	} else {
 		ret = verify_content(pub, sa, pp.hash, c, k, &sig, vflags);
 		if (ret == SMIME_E_PARSE)
@@ -338,7 +337,8 @@ int smime_signature_hash(const smime_signer_view *v,
 		if (ret < 0)
 			return ret == SMIME_E_NOMEM ? ret : SMIME_E_UNSUPPORTED;
 		s = pp.hash;
-	} else if ((sa = gnutls_oid_to_sign(v->sig_oid)) != GNUTLS_SIGN_UNKNOWN) {
+	} else if ((sa = gnutls_oid_to_sign(v->sig_oid)) !=
+		   GNUTLS_SIGN_UNKNOWN) {
 		s = gnutls_sign_get_hash_algorithm(sa);
 	} else if (gnutls_oid_to_pk(v->sig_oid) != GNUTLS_PK_UNKNOWN) {
 		s = d; /* rsaEncryption and the like: digestAlgorithm's */

@@ -21,14 +21,14 @@
 #include <unistd.h>
 
 typedef struct field {
-	size_t start, end;   /* raw bytes, including the final line end */
+	size_t start, end; /* raw bytes, including the final line end */
 	size_t name_len;
 } field;
 
 /* One header line of the output: an original field or an edit's. */
 typedef struct item {
-	const field *orig;     /* NULL for a field an edit wrote */
-	const char *name;      /* for edit-written fields */
+	const field *orig; /* NULL for a field an edit wrote */
+	const char *name;  /* for edit-written fields */
 	const char *value;
 } item;
 
@@ -51,14 +51,15 @@ static int write_all(int fd, const void *p, size_t n)
 
 /* Splits the header block into fields: a line that does not start with a
  * blank starts a new field. */
-static int split_fields(const unsigned char *msg, size_t hdr_end,
-			field **out, size_t *nout)
+static int split_fields(const unsigned char *msg, size_t hdr_end, field **out,
+			size_t *nout)
 {
 	field *v = NULL;
 	size_t n = 0, cap = 0, pos = 0;
 
 	while (pos < hdr_end) {
-		const unsigned char *nl = memchr(msg + pos, '\n', hdr_end - pos);
+		const unsigned char *nl =
+			memchr(msg + pos, '\n', hdr_end - pos);
 		size_t next = nl ? (size_t)(nl - msg) + 1 : hdr_end;
 		bool cont = (msg[pos] == ' ' || msg[pos] == '\t') && n > 0;
 
@@ -79,7 +80,8 @@ static int split_fields(const unsigned char *msg, size_t hdr_end,
 			colon = memchr(msg + pos, ':', next - pos);
 			v[n].start = pos;
 			v[n].end = next;
-			v[n].name_len = colon ? (size_t)(colon - (msg + pos)) : 0;
+			v[n].name_len =
+				colon ? (size_t)(colon - (msg + pos)) : 0;
 			n++;
 		}
 		pos = next;
@@ -176,7 +178,8 @@ static void apply_edits(const unsigned char *msg, item *v, size_t *n,
 			continue;
 		}
 		for (size_t j = 0; j < *n; j++) {
-			if (!item_is(msg, &v[j], ed->name) || ++seen != ed->index)
+			if (!item_is(msg, &v[j], ed->name) ||
+			    ++seen != ed->index)
 				continue;
 			v[j] = (item){NULL, ed->name, ed->value};
 			break;
@@ -222,7 +225,8 @@ int milter_apply_file(const unsigned char *msg, size_t len, size_t body_off,
 
 	/* The header block ends before the blank separator line. */
 	if (hdr_end > 0 && hdr_end <= len) {
-		if (hdr_end >= 2 && msg[hdr_end - 2] == '\r' && msg[hdr_end - 1] == '\n')
+		if (hdr_end >= 2 && msg[hdr_end - 2] == '\r' &&
+		    msg[hdr_end - 1] == '\n')
 			hdr_end -= 2;
 		else if (msg[hdr_end - 1] == '\n')
 			hdr_end -= 1;

@@ -131,16 +131,17 @@ static void note_inner(const milter_config *cfg, const smime_facts *inner,
 		const smime_layer *l = &inner->layers[i];
 		if (l->nchecks == 0)
 			continue;
-		smime_buf_printf(note, "inner signature by %s: %s%s%s (%s)",
-				 l->checks[0].identifier ? l->checks[0].identifier
-							 : "unknown signer",
-				 smime_result_name(l->checks[0].result),
-				 l->checks[0].reason ? " " : "",
-				 l->checks[0].reason
-					 ? smime_reason_name(l->checks[0].reason)
-					 : "",
-				 cfg->stamp_inner_signatures ? "stamped"
-							     : "not stamped");
+		smime_buf_printf(
+			note, "inner signature by %s: %s%s%s (%s)",
+			l->checks[0].identifier ? l->checks[0].identifier
+						: "unknown signer",
+			smime_result_name(l->checks[0].result),
+			l->checks[0].reason ? " " : "",
+			l->checks[0].reason
+				? smime_reason_name(l->checks[0].reason)
+				: "",
+			cfg->stamp_inner_signatures ? "stamped"
+						    : "not stamped");
 		return;
 	}
 }

@@ -81,7 +81,7 @@ typedef struct conn {
 	milter_config *cfg; /* taken at connect, again at each MAIL FROM */
 	char *client_ip;    /* NULL for a local client */
 	char *daemon_name;
-	milter_msg *msg;    /* the message in progress, or NULL */
+	milter_msg *msg; /* the message in progress, or NULL */
 } conn;
 
 static const char *qid_of(const conn *c)
@@ -115,8 +115,8 @@ static const char *onerr_name(milter_onerr e)
 static sfsistat internal_error_why(SMFICTX *ctx, conn *c, const char *what,
 				   int err, const char *why)
 {
-	milter_onerr action = c && c->cfg ? c->cfg->on_internal_error
-					  : MILTER_ONERR_TEMPFAIL;
+	milter_onerr action =
+		c && c->cfg ? c->cfg->on_internal_error : MILTER_ONERR_TEMPFAIL;
 	bool dry = c && c->cfg && c->cfg->dry_run;
 
 	milter_log(LOG_ERR, qid_of(c), "internal error: %s: %s%s%s%s; %s%s",
@@ -133,7 +133,8 @@ static sfsistat internal_error_why(SMFICTX *ctx, conn *c, const char *what,
 	case MILTER_ONERR_ACCEPT:
 		return SMFIS_ACCEPT;
 	case MILTER_ONERR_REJECT:
-		smfi_setreply(ctx, "550", "5.3.0", "S/MIME gateway internal error");
+		smfi_setreply(ctx, "550", "5.3.0",
+			      "S/MIME gateway internal error");
 		return SMFIS_REJECT;
 	default:
 		smfi_setreply(ctx, "451", "4.3.0",
@@ -142,8 +143,7 @@ static sfsistat internal_error_why(SMFICTX *ctx, conn *c, const char *what,
 	}
 }
 
-static sfsistat internal_error(SMFICTX *ctx, conn *c, const char *what,
-			       int err)
+static sfsistat internal_error(SMFICTX *ctx, conn *c, const char *what, int err)
 {
 	return internal_error_why(ctx, c, what, err, NULL);
 }
@@ -198,7 +198,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	const unsigned long actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
 				      SMFIF_CHGBODY | SMFIF_QUARANTINE;
 	/* Steps we have no callback for need not be sent at all. */
-	const unsigned long skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	const unsigned long skip =
+		SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
 
 	(void)f2;
 	(void)f3;
@@ -403,9 +404,8 @@ static char *reply_text(const char *text)
 		if (*text == '%')
 			rc = smime_buf_puts(&b, "%%");
 		else
-			rc = smime_buf_putc(&b, (unsigned char)*text < ' '
-							? ' '
-							: *text);
+			rc = smime_buf_putc(
+				&b, (unsigned char)*text < ' ' ? ' ' : *text);
 	}
 	if (rc == 0)
 		smime_buf_steal(&b, &out);
@@ -534,11 +534,12 @@ static sfsistat apply_edits(SMFICTX *ctx, conn *c, const smime_edits *e)
 			continue;
 		if (!may_leave_out(&e->v[i]))
 			goto failed;
-		milter_log(LOG_WARNING, qid,
-			   "the MTA refused our %s field (%zu bytes; edit %zu of "
-			   "%zu); the message goes on without it",
-			   e->v[i].name, e->v[i].value ? strlen(e->v[i].value) : 0,
-			   i + 1, e->n);
+		milter_log(
+			LOG_WARNING, qid,
+			"the MTA refused our %s field (%zu bytes; edit %zu of "
+			"%zu); the message goes on without it",
+			e->v[i].name, e->v[i].value ? strlen(e->v[i].value) : 0,
+			i + 1, e->n);
 	}
 	if (e->replace_body && apply_body(ctx, &e->body) != MI_SUCCESS)
 		goto failed;
@@ -554,7 +555,8 @@ failed:
 	milter_log(LOG_ERR, qid,
 		   "the MTA refused a change (edit %zu of %zu%s); tempfail", i,
 		   e->n, i == e->n ? ", new body" : "");
-	smfi_setreply(ctx, "451", "4.3.0", "S/MIME gateway busy, try again later");
+	smfi_setreply(ctx, "451", "4.3.0",
+		      "S/MIME gateway busy, try again later");
 	return SMFIS_TEMPFAIL;
 }
 

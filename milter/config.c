@@ -30,11 +30,9 @@
 /* The table: every SPEC section 4 key, one row each                    */
 /* ------------------------------------------------------------------ */
 
-static const char *const onerr_words[] = {"accept", "tempfail", "reject",
-					  NULL};
-static const char *const digest_words[] = {"md5",    "sha1",   "sha224",
-					   "sha256", "sha384", "sha512",
-					   NULL};
+static const char *const onerr_words[] = {"accept", "tempfail", "reject", NULL};
+static const char *const digest_words[] = {
+	"md5", "sha1", "sha224", "sha256", "sha384", "sha512", NULL};
 static const char *const sign_digest_words[] = {"sha256", "sha384", "sha512",
 						NULL};
 static const char *const padding_words[] = {"pkcs1", "pss", NULL};
@@ -72,8 +70,7 @@ static const cfg_key keys[] = {
 	{"MinRSABits", T(uint), "2048", 512, 16384, OFF(min_rsa_bits), 0, NULL},
 	{"StampInnerSignatures", T(bool), "no", 0, 0,
 	 OFF(stamp_inner_signatures), 0, NULL},
-	{"SenderLoginMap", T(path), NULL, 0, 0, OFF(sender_login_map), 0,
-	 NULL},
+	{"SenderLoginMap", T(path), NULL, 0, 0, OFF(sender_login_map), 0, NULL},
 	{"SignUnauthenticated", T(bool), "no", 0, 0, OFF(sign_unauthenticated),
 	 0, NULL},
 	{"SignDigest", T(choice), "sha256", 0, 0, OFF(sign_digest), 0,
@@ -133,8 +130,8 @@ milter_config *milter_config_ref(milter_config *cfg)
 void milter_config_unref(milter_config *cfg)
 {
 	/* acq_rel: the last owner must see every other owner's use done. */
-	if (cfg != NULL && __atomic_sub_fetch(&cfg->refs, 1,
-					      __ATOMIC_ACQ_REL) == 0)
+	if (cfg != NULL &&
+	    __atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		config_free(cfg);
 }
 
@@ -314,8 +311,9 @@ static int load_file(milter_config *cfg, FILE *fp, const char *file,
 	while ((n = getline(&line, &cap, fp)) >= 0) {
 		lineno++;
 		if (strlen(line) != (size_t)n) {
-			rc = smime_buf_printf(diags, "%s:%u: NUL byte in "
-						     "line\n",
+			rc = smime_buf_printf(diags,
+					      "%s:%u: NUL byte in "
+					      "line\n",
 					      file, lineno);
 			problems++;
 		} else {

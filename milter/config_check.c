@@ -167,10 +167,9 @@ static bool check_node(const who *w, const char *path, bool dir,
 
 /* Calls fn for every entry of dir that does not start with '.', in
  * name order. */
-static void each_entry(const char *dir, smime_buf *diags, int *count,
-		       void (*fn)(const char *path, const char *name,
-				  void *arg),
-		       void *arg)
+static void
+each_entry(const char *dir, smime_buf *diags, int *count,
+	   void (*fn)(const char *path, const char *name, void *arg), void *arg)
 {
 	struct dirent **names = NULL;
 	char *path;
@@ -267,8 +266,8 @@ static void check_key_store(const who *w, const char *path, smime_buf *diags,
 }
 
 /* The directory a socket or pid file will be created in must exist. */
-static void check_parent(const char *cfgfile, const char *key,
-			 const char *path, smime_buf *diags, int *count)
+static void check_parent(const char *cfgfile, const char *key, const char *path,
+			 smime_buf *diags, int *count)
 {
 	const char *slash = strrchr(path, '/');
 	struct stat st;
@@ -280,8 +279,8 @@ static void check_parent(const char *cfgfile, const char *key,
 	if (dir == NULL)
 		return;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		problem(diags, count, cfgfile, "%s: directory %s does not exist",
-			key, dir);
+		problem(diags, count, cfgfile,
+			"%s: directory %s does not exist", key, dir);
 	free(dir);
 }
 

@@ -28,11 +28,11 @@ typedef struct cfg_type {
 struct cfg_key {
 	const char *name;
 	const cfg_type *type;
-	const char *def;                /* default as file text; NULL: none */
-	unsigned long long min, max;    /* numbers, sizes, modes */
-	size_t off;                     /* the field in milter_config */
-	size_t count_off;               /* lists: the element count */
-	const char *const *choices;     /* enumerations, NULL-terminated */
+	const char *def;             /* default as file text; NULL: none */
+	unsigned long long min, max; /* numbers, sizes, modes */
+	size_t off;                  /* the field in milter_config */
+	size_t count_off;            /* lists: the element count */
+	const char *const *choices;  /* enumerations, NULL-terminated */
 };
 
 #define FIELD(k, cfg, type) ((type *)(void *)((char *)(cfg) + (k)->off))

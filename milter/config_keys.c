@@ -32,8 +32,9 @@ int milter_config_load_keys(milter_config *cfg, smime_buf *diags)
 		rc = smime_certdir_load(cfg->cert_directory, diags,
 					&cfg->certdir);
 		if (rc < 0) {
-			smime_buf_printf(diags, "%s: certificate directory: "
-						"%s\n",
+			smime_buf_printf(diags,
+					 "%s: certificate directory: "
+					 "%s\n",
 					 cfg->cert_directory,
 					 smime_strerror(rc));
 			return milter_cfg_reported(rc);

@@ -13,8 +13,8 @@
 /* rules/ keeps its own codes (it knows no crypto); they are the SMIME_E_*
  * codes of the same names, so smime_strerror() and milter_cfg_reported()
  * read them right. */
-#define SAME_CODE(name)                                       \
-	_Static_assert((int)RULES_E_##name == (int)SMIME_E_##name, \
+#define SAME_CODE(name)                                                        \
+	_Static_assert((int)RULES_E_##name == (int)SMIME_E_##name,             \
 		       "RULES_E_" #name " is SMIME_E_" #name)
 SAME_CODE(NOMEM);
 SAME_CODE(IO);
@@ -23,7 +23,7 @@ SAME_CODE(PARSE);
 SAME_CODE(ARG);
 
 /* The actions this build carries out. */
-#define MILTER_RULES_CAPS \
+#define MILTER_RULES_CAPS                                                      \
 	(RULES_CAP_BASIC | RULES_CAP_REENCRYPT | RULES_CAP_SIGN)
 
 int milter_config_load_rules(milter_config *cfg, smime_buf *diags)

@@ -39,8 +39,8 @@ int milter_cfg_put_shown(smime_buf *b, const char *s)
 	for (i = 0; s[i] != '\0' && rc == 0; i++) {
 		if (i == 120)
 			return smime_buf_puts(b, "...");
-		rc = smime_buf_putc(b, iscntrl((unsigned char)s[i]) ? '?'
-								     : s[i]);
+		rc = smime_buf_putc(b,
+				    iscntrl((unsigned char)s[i]) ? '?' : s[i]);
 	}
 	return rc;
 }
@@ -108,7 +108,8 @@ static int set_path(const cfg_key *k, const char *value, milter_config *cfg,
 	if (value[0] != '/')
 		return expected(why, "an absolute path", value);
 	/* A FIFO or device would hang whatever reads it (fuzz finding F2). */
-	if (stat(value, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+	if (stat(value, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode))
 		return expected(why, "a regular file or a directory", value);
 	return set_owned_string(FIELD(k, cfg, char *), value);
 }
@@ -149,8 +150,8 @@ static int set_socket(const cfg_key *k, const char *value, milter_config *cfg,
 }
 
 /* RFC 8601 authserv-id as a token; HOSTNAME means this host's name. */
-static int set_authserv(const cfg_key *k, const char *value,
-			milter_config *cfg, smime_buf *why)
+static int set_authserv(const cfg_key *k, const char *value, milter_config *cfg,
+			smime_buf *why)
 {
 	char host[HOST_NAME_MAX + 1];
 	const char *p;
@@ -264,8 +265,8 @@ static int set_onerr(const cfg_key *k, const char *value, milter_config *cfg,
 static int set_bool(const cfg_key *k, const char *value, milter_config *cfg,
 		    smime_buf *why)
 {
-	static const char *const words[] = {"yes", "true", "1",
-					    "no",  "false", "0", NULL};
+	static const char *const words[] = {"yes",   "true", "1", "no",
+					    "false", "0",    NULL};
 	int i = find_choice(words, value);
 
 	if (i < 0)
@@ -356,8 +357,8 @@ static const struct {
 	{"local7", LOG_LOCAL7},
 };
 
-static int set_facility(const cfg_key *k, const char *value,
-			milter_config *cfg, smime_buf *why)
+static int set_facility(const cfg_key *k, const char *value, milter_config *cfg,
+			smime_buf *why)
 {
 	size_t i;
 
@@ -399,8 +400,9 @@ static int each_item(const char *value, smime_buf *why,
 		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
 			*--end = '\0';
 		if (*p == '\0')
-			rc = expected(why, "a comma-separated list without "
-					   "empty items",
+			rc = expected(why,
+				      "a comma-separated list without "
+				      "empty items",
 				      value);
 		else
 			rc = item(p, arg);
@@ -549,8 +551,8 @@ static int cipher_item(const char *text, void *arg)
 	return 0;
 }
 
-static int set_ciphers(const cfg_key *k, const char *value,
-		       milter_config *cfg, smime_buf *why)
+static int set_ciphers(const cfg_key *k, const char *value, milter_config *cfg,
+		       smime_buf *why)
 {
 	struct list_state st = {k, why, NULL, 0, 0};
 	int rc = each_item(value, why, cipher_item, &st);

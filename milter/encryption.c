@@ -91,8 +91,7 @@ const char *milter_cipher_label(const smime_layer *l)
 	return oid != NULL && strlen(oid) <= MAX_OID ? oid : "unknown";
 }
 
-static int header_value(const smime_layer *l, const outcome *o,
-			smime_buf *v)
+static int header_value(const smime_layer *l, const outcome *o, smime_buf *v)
 {
 	const char *cipher = milter_cipher_label(l);
 	int rc;
@@ -130,7 +129,8 @@ static int content_type(smime_kind kind, smime_buf *out)
 	if (name == NULL)
 		return smime_buf_puts(out, ct);
 	if (smime_buf_append(out, ct, (size_t)(name - ct)) < 0 ||
-	    smime_buf_puts(out, "\n\t") < 0 || smime_buf_puts(out, name + 1) < 0)
+	    smime_buf_puts(out, "\n\t") < 0 ||
+	    smime_buf_puts(out, name + 1) < 0)
 		return SMIME_E_NOMEM;
 	return SMIME_OK;
 }
@@ -145,8 +145,8 @@ static int reencrypt_top(reencrypt_ctx *x, outcome *o)
 	smime_part *root = NULL;
 	smime_buf der = SMIME_BUF_INIT, newder = SMIME_BUF_INIT;
 	smime_buf p7m = SMIME_BUF_INIT, ct = SMIME_BUF_INIT;
-	smime_kind kind = ci->aead ? SMIME_KIND_AUTH_ENVELOPED
-				   : SMIME_KIND_ENVELOPED;
+	smime_kind kind =
+		ci->aead ? SMIME_KIND_AUTH_ENVELOPED : SMIME_KIND_ENVELOPED;
 	int rc;
 
 	rc = smime_mime_parse(x->p->body, x->p->bodylen, &m->headers,
@@ -237,7 +237,8 @@ static int splice(const unsigned char *body, const smime_part *p,
 		return SMIME_E_ARG;
 	if ((rc = smime_buf_append(&edits->body, body + n->copied,
 				   p->start - n->copied)) < 0 ||
-	    (rc = smime_buf_append(&edits->body, entity->data, entity->len)) < 0)
+	    (rc = smime_buf_append(&edits->body, entity->data, entity->len)) <
+		    0)
 		return rc;
 	n->copied = p->end;
 	edits->replace_body = true;
@@ -271,7 +272,8 @@ static int entity_text(const unsigned char *body, const smime_part *p,
 			  : smime_canon_lf(e.data, e.len, out);
 	smime_buf_free(&e);
 	while (rc == 0 && out->len > 0 &&
-	       (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == '\r'))
+	       (out->data[out->len - 1] == '\n' ||
+		out->data[out->len - 1] == '\r'))
 		out->data[--out->len] = '\0';
 	return rc;
 }
@@ -286,14 +288,14 @@ static int reencrypt_nested(reencrypt_ctx *x, const char *num, outcome *o,
 	const smime_part *p;
 	smime_buf der = SMIME_BUF_INIT, newder = SMIME_BUF_INIT;
 	smime_buf ent = SMIME_BUF_INIT;
-	smime_kind kind = ci->aead ? SMIME_KIND_AUTH_ENVELOPED
-				   : SMIME_KIND_ENVELOPED;
+	smime_kind kind =
+		ci->aead ? SMIME_KIND_AUTH_ENVELOPED : SMIME_KIND_ENVELOPED;
 	int rc;
 
 	if (!n->parsed) {
-		n->parse_rc = smime_mime_parse(body, bodylen, &x->p->m->headers,
-					       &x->p->cfg->analyze.mime,
-					       &n->root);
+		n->parse_rc =
+			smime_mime_parse(body, bodylen, &x->p->m->headers,
+					 &x->p->cfg->analyze.mime, &n->root);
 		n->parsed = true;
 	}
 	rc = n->parse_rc;
@@ -351,7 +353,8 @@ static size_t sigs_left(const milter_config *cfg, const smime_facts *f)
 	size_t left = cfg->max_signatures;
 
 	for (size_t i = 0; i < f->nlayers; i++)
-		left -= f->layers[i].nchecks <= left ? f->layers[i].nchecks : left;
+		left -= f->layers[i].nchecks <= left ? f->layers[i].nchecks
+						     : left;
 	return left;
 }
 
@@ -361,10 +364,15 @@ int milter_step_encryption(milter_pipe *p)
 	milter_logline *l = &p->log;
 	const smime_cipher_info *ci =
 		p->reencrypt ? smime_cipher_by_name(p->reencrypt->arg) : NULL;
-	bool transform = ci != NULL && p->edits->verdict == SMIME_VERDICT_ACCEPT;
+	bool transform =
+		ci != NULL && p->edits->verdict == SMIME_VERDICT_ACCEPT;
 	milter_act base = plain_action(l->action);
-	reencrypt_ctx x = {p, ci, p->cfg->max_key_operations,
-			   sigs_left(p->cfg, facts), {0, 0}, &p->inner};
+	reencrypt_ctx x = {p,
+			   ci,
+			   p->cfg->max_key_operations,
+			   sigs_left(p->cfg, facts),
+			   {0, 0},
+			   &p->inner};
 	smime_buf v = SMIME_BUF_INIT;
 	nested n = {0};
 	unsigned at = 0;

@@ -62,7 +62,8 @@ static void emit(int prio, const char *text)
 			syslog(prio, "%s", line.data ? (char *)line.data : "");
 		goto cleanup;
 	}
-	if (smime_buf_printf(&line, "smime-milter[%ld]: ", (long)getpid()) < 0 ||
+	if (smime_buf_printf(&line, "smime-milter[%ld]: ", (long)getpid()) <
+		    0 ||
 	    sanitise(text, &line) < 0 || smime_buf_putc(&line, '\n') < 0)
 		goto cleanup;
 	for (off = 0; off < line.len; off += (size_t)n) {

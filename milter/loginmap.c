@@ -101,8 +101,9 @@ static int load_line(milter_loginmap *map, const char *file, unsigned lineno,
 		return 0;
 	while ((glob = next_word(&p)) != NULL) {
 		if (rules_glob_check(glob, &bad) < 0) {
-			rc = smime_buf_printf(diags, "%s:%u: bad address glob "
-						     "at column %zu\n",
+			rc = smime_buf_printf(diags,
+					      "%s:%u: bad address glob "
+					      "at column %zu\n",
 					      file, lineno,
 					      (size_t)(glob - line) + bad + 1);
 			return rc < 0 ? rc : SMIME_REPORTED;
@@ -113,8 +114,9 @@ static int load_line(milter_loginmap *map, const char *file, unsigned lineno,
 		globs++;
 	}
 	if (globs == 0) {
-		rc = smime_buf_printf(diags, "%s:%u: login without any address "
-					     "glob\n",
+		rc = smime_buf_printf(diags,
+				      "%s:%u: login without any address "
+				      "glob\n",
 				      file, lineno);
 		return rc < 0 ? rc : SMIME_REPORTED;
 	}
@@ -145,8 +147,9 @@ int milter_loginmap_load(const char *file, milter_loginmap **out,
 	while (rc >= 0 && (n = getline(&line, &cap, fp)) >= 0) {
 		lineno++;
 		if (strlen(line) != (size_t)n) {
-			rc = smime_buf_printf(diags, "%s:%u: NUL byte in line\n",
-					      file, lineno);
+			rc = smime_buf_printf(diags,
+					      "%s:%u: NUL byte in line\n", file,
+					      lineno);
 			problems++;
 			continue;
 		}

@@ -59,8 +59,7 @@ static int signal_pipe[2] = {-1, -1};
  * failure (SMIME_REPORTED or SMIME_E_NOMEM, diags says why).  Start, -n
  * and SIGHUP all come through here, so they cannot disagree about what
  * is usable. */
-static int load_checked(const char *file, milter_config **out,
-			smime_buf *diags)
+static int load_checked(const char *file, milter_config **out, smime_buf *diags)
 {
 	milter_config *cfg;
 	int rc;
@@ -146,7 +145,8 @@ static int no_core_dumps(void)
 
 	if (setrlimit(RLIMIT_CORE, &none) != 0 ||
 	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-		fprintf(stderr, "smime-milter: cannot turn core dumps off: %s\n",
+		fprintf(stderr,
+			"smime-milter: cannot turn core dumps off: %s\n",
 			strerror(errno));
 		return -1;
 	}
@@ -237,8 +237,8 @@ static int prepare_socket(const milter_config *cfg)
 	pw = user ? getpwnam(user) : NULL;
 	gr = colon ? getgrnam(colon + 1) : NULL;
 	free(user);
-	if (pw == NULL || lchown(path, pw->pw_uid,
-				 gr ? gr->gr_gid : pw->pw_gid) != 0) {
+	if (pw == NULL ||
+	    lchown(path, pw->pw_uid, gr ? gr->gr_gid : pw->pw_gid) != 0) {
 		fprintf(stderr, "smime-milter: %s: chown to %s failed\n", path,
 			cfg->user_id);
 		return -1;
@@ -255,8 +255,8 @@ static int drop_privileges(const char *user_id)
 	gid_t gid;
 	int rc = -1;
 
-	user = strndup(user_id, colon ? (size_t)(colon - user_id)
-				      : strlen(user_id));
+	user = strndup(user_id,
+		       colon ? (size_t)(colon - user_id) : strlen(user_id));
 	if (user == NULL)
 		return -1;
 	pw = getpwnam(user);
@@ -316,7 +316,8 @@ static int daemonize(void)
 /* Written as root, so a symlink planted in its place is not followed. */
 static int write_pid_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	int fd = open(path,
+		      O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 		      0644);
 	FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
 
@@ -443,11 +444,12 @@ static int run(const char *file, bool foreground)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: smime-milter [-c FILE] [-f] [-n] [-V]\n"
-			"  -c FILE  configuration (default %s)\n"
-			"  -f       stay in the foreground, log to stderr\n"
-			"  -n       check configuration, rules, keys; exit\n"
-			"  -V       print the version and exit\n",
+	fprintf(stderr,
+		"usage: smime-milter [-c FILE] [-f] [-n] [-V]\n"
+		"  -c FILE  configuration (default %s)\n"
+		"  -f       stay in the foreground, log to stderr\n"
+		"  -n       check configuration, rules, keys; exit\n"
+		"  -V       print the version and exit\n",
 		MILTER_DEFAULT_CONFIG);
 }
 

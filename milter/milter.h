@@ -73,8 +73,8 @@ typedef struct milter_config {
 	/* derived once at load time */
 	smime_analyze_opts analyze;
 	bool debug_counters; /* SMIME_DEBUG_COUNTERS=1 (process.c) */
-	rules_set *rules; /* the Rules file, NULL when none */
-	smime_trust *trust; /* TrustAnchorFile + CRLFile; never NULL once
+	rules_set *rules;    /* the Rules file, NULL when none */
+	smime_trust *trust;  /* TrustAnchorFile + CRLFile; never NULL once
 			     * loaded (empty without TrustAnchorFile) */
 	/* re-encryption (config_keys.c); each NULL when not configured */
 	smime_keystore *keystore;
@@ -174,8 +174,9 @@ typedef struct milter_msg {
 	size_t nrcpts;
 	smime_headers headers;
 	smime_body *body;
-	struct timespec started; /* CLOCK_MONOTONIC at end of message, for ms= */
-	time_t now;              /* wall clock for validity checks (--at) */
+	struct timespec
+		started; /* CLOCK_MONOTONIC at end of message, for ms= */
+	time_t now;      /* wall clock for validity checks (--at) */
 } milter_msg;
 
 int milter_msg_new(const milter_config *cfg, milter_msg **out);
@@ -217,7 +218,7 @@ const char *milter_act_name(milter_act a);
 typedef struct milter_logline {
 	const char *queue_id;
 	const char *dir;
-	const char *from;   /* address, written as from=<...> */
+	const char *from; /* address, written as from=<...> */
 	const char *kind;
 	const char *cipher;
 	const char *strength;
@@ -228,11 +229,11 @@ typedef struct milter_logline {
 	const char *sign_reason; /* why kept; dkim-signature-broken */
 	const char *signer;
 	const char *result;
-	const char *reason;     /* the result's reason, nothing else's */
-	unsigned long entities; /* encrypted entities; logged when > 1 */
+	const char *reason;       /* the result's reason, nothing else's */
+	unsigned long entities;   /* encrypted entities; logged when > 1 */
 	unsigned long signatures; /* all layers; logged when > 1 */
 	const char *mailer;
-	const char *note;   /* free text after the SPEC keys, e.g. that a
+	const char *note; /* free text after the SPEC keys, e.g. that a
 			     * signature verified only over bare-LF content */
 	long ms;
 	/* Not in the SPEC line: the debug counters (SMIME_DEBUG_COUNTERS). */

@@ -25,7 +25,7 @@ typedef struct milter_pipe {
 	time_t now;                /* validity checks: arrival, or --at */
 	const unsigned char *body; /* the body view, exact bytes */
 	size_t bodylen;
-	bool too_large;            /* over MaxCryptoSize: not analysed,
+	bool too_large; /* over MaxCryptoSize: not analysed,
 				    * decrypted or signed */
 
 	/* What the steps find, decide and change. */

@@ -112,7 +112,8 @@ static int collect_layers(const smime_facts *facts, facts_store *s)
 			continue;
 		s->enc[s->f.nencrypted].cipher =
 			l->cms.cipher ? l->cms.cipher->name : NULL;
-		s->enc[s->f.nencrypted].strength = smime_strength_name(l->strength);
+		s->enc[s->f.nencrypted].strength =
+			smime_strength_name(l->strength);
 		s->f.nencrypted++;
 	}
 	s->f.encrypted = s->enc;
@@ -164,8 +165,8 @@ static int remove_incoming(const smime_headers *h, const char *name,
 			   smime_edits *edits)
 {
 	for (size_t k = smime_headers_count(h, name); k > 0; k--) {
-		int rc = smime_edits_header(edits, SMIME_EDIT_CHANGE, (unsigned)k,
-					    name, NULL);
+		int rc = smime_edits_header(edits, SMIME_EDIT_CHANGE,
+					    (unsigned)k, name, NULL);
 		if (rc < 0)
 			return rc;
 	}
@@ -221,7 +222,8 @@ int milter_step_policy(milter_pipe *p)
 
 	memset(&s, 0, sizeof(s));
 	if ((rc = remove_incoming(&m->headers, "X-SMIME-Tag", edits)) < 0 ||
-	    (rc = remove_incoming(&m->headers, "X-SMIME-Encryption", edits)) < 0)
+	    (rc = remove_incoming(&m->headers, "X-SMIME-Encryption", edits)) <
+		    0)
 		return rc;
 	if (p->cfg->rules == NULL)
 		return SMIME_OK;

@@ -64,7 +64,8 @@ void milter_internal_error(const milter_config *cfg, smime_edits *edits)
 		edits->verdict = SMIME_VERDICT_TEMPFAIL;
 		edits->reply_code = strdup("451");
 		edits->reply_xcode = strdup("4.3.0");
-		edits->reply_text = strdup("S/MIME gateway busy, try again later");
+		edits->reply_text =
+			strdup("S/MIME gateway busy, try again later");
 		break;
 	}
 }
@@ -105,7 +106,7 @@ int milter_step_classify(milter_pipe *p)
  * whether reencrypt runs); signing after reencrypt, which it yields to;
  * the A-R stamp last, when the inner signatures are known. */
 static int (*const steps[])(milter_pipe *) = {
-	milter_step_classify, milter_step_policy, milter_step_encryption,
+	milter_step_classify, milter_step_policy,  milter_step_encryption,
 	milter_step_signing,  milter_step_authres,
 };
 
@@ -121,8 +122,9 @@ static int finish_log(milter_pipe *p, smime_buf *logline)
 	rc = milter_logline_format(&p->log, logline);
 	if (rc == 0 && p->cfg->debug_counters)
 		/* A second line, never part of the SPEC line. */
-		rc = smime_buf_printf(logline, "\n%s: debug unwraps=%lu "
-					       "decrypted=%lu",
+		rc = smime_buf_printf(logline,
+				      "\n%s: debug unwraps=%lu "
+				      "decrypted=%lu",
 				      p->log.queue_id, p->log.debug.unwraps,
 				      p->log.debug.decrypted);
 	return rc;
@@ -131,8 +133,11 @@ static int finish_log(milter_pipe *p, smime_buf *logline)
 int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 		   smime_buf *logline)
 {
-	milter_pipe p = {.cfg = cfg, .m = m, .edits = edits, .now = m->now,
-		       .note = SMIME_BUF_INIT};
+	milter_pipe p = {.cfg = cfg,
+			 .m = m,
+			 .edits = edits,
+			 .now = m->now,
+			 .note = SMIME_BUF_INIT};
 	char *from = NULL, *mailer = NULL;
 	int rc;
 

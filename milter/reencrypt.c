@@ -223,7 +223,8 @@ static int plan_outbound(const reencrypt_ctx *x, const smime_envelope *env,
 		return rc;
 	*reason = "no-key";
 	if (from == NULL ||
-	    !milter_login_is_exactly(x->p->cfg->login_map, x->p->m->auth_user, from) ||
+	    !milter_login_is_exactly(x->p->cfg->login_map, x->p->m->auth_user,
+				     from) ||
 	    (k = named_key(x->p->cfg, env, from, &ri)) == NULL)
 		goto done;
 	add_pair(p, ri, k);
@@ -251,8 +252,8 @@ static int plan_open(reencrypt_ctx *x, const smime_envelope *env, plan *p,
 	if (rc < 0 || *reason != NULL)
 		return rc;
 	for (size_t i = 0; i < p->npairs && *reason == NULL; i++)
-		if (smime_envelope_usable(env, p->pairs[i].ri, p->pairs[i].key) !=
-		    0)
+		if (smime_envelope_usable(env, p->pairs[i].ri,
+					  p->pairs[i].key) != 0)
 			*reason = "key-agreement";
 	if (*reason == NULL) {
 		rc = smime_envelope_content_check(env, x->cipher);
@@ -292,8 +293,8 @@ static int analyze_inner(reencrypt_ctx *x, const smime_buf *plain)
 		    signed_kind) /* the too-many-signatures resinfo */
 			x->inner->unchecked_signatures +=
 				l->cms.nsigners ? l->cms.nsigners : 1;
-		x->sigs_left -= l->nchecks <= x->sigs_left ? l->nchecks
-							   : x->sigs_left;
+		x->sigs_left -=
+			l->nchecks <= x->sigs_left ? l->nchecks : x->sigs_left;
 	}
 	return rc;
 }
@@ -326,8 +327,8 @@ static int open_and_seal(reencrypt_ctx *x, const smime_envelope *env,
 	return SMIME_OK;
 }
 
-int milter_reencrypt_der(reencrypt_ctx *x, const unsigned char *der,
-			 size_t len, smime_buf *out, const char **reason)
+int milter_reencrypt_der(reencrypt_ctx *x, const unsigned char *der, size_t len,
+			 smime_buf *out, const char **reason)
 {
 	smime_envelope *env = NULL;
 	plan p = {0};
@@ -342,8 +343,9 @@ int milter_reencrypt_der(reencrypt_ctx *x, const unsigned char *der,
 	rc = smime_envelope_parse(der, len, &x->p->cfg->analyze.cms, &env);
 	if (rc < 0) {
 		if (!smime_err_is_resource(rc)) {
-			*reason = rc == SMIME_E_UNSUPPORTED ? "unsupported-cipher"
-							    : "malformed";
+			*reason = rc == SMIME_E_UNSUPPORTED
+					  ? "unsupported-cipher"
+					  : "malformed";
 			rc = SMIME_OK;
 		}
 		goto cleanup;

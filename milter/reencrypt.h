@@ -12,11 +12,11 @@
 typedef struct reencrypt_ctx {
 	const milter_pipe *p;            /* the message and its config */
 	const smime_cipher_info *cipher; /* the rule's new cipher */
-	unsigned ops_left;       /* MaxKeyOperations not yet spent */
-	size_t sigs_left;        /* MaxSignatures not yet spent, the outer
+	unsigned ops_left;               /* MaxKeyOperations not yet spent */
+	size_t sigs_left;       /* MaxSignatures not yet spent, the outer
 				  * layers' verdicts taken off */
-	smime_open_stats stats;  /* for the debug counters */
-	smime_facts *inner;      /* the decrypted content's analysis, or
+	smime_open_stats stats; /* for the debug counters */
+	smime_facts *inner;     /* the decrypted content's analysis, or
 				  * NULL when not wanted */
 } reencrypt_ctx;
 
@@ -34,8 +34,8 @@ typedef struct reencrypt_ctx {
  * plaintext's analysis: the signatures inside, verified against the
  * message's From and Sender.
  */
-int milter_reencrypt_der(reencrypt_ctx *x, const unsigned char *der,
-			 size_t len, smime_buf *out, const char **reason);
+int milter_reencrypt_der(reencrypt_ctx *x, const unsigned char *der, size_t len,
+			 smime_buf *out, const char **reason);
 
 /*
  * The entity that replaces the encrypted entity p of body once it is

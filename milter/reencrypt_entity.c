@@ -61,7 +61,8 @@ static int keep_fields(const unsigned char *body, const smime_part *p,
 
 	*disposition = false;
 	while (rc == 0 && i < p->body_start && body[i] != '\n' &&
-	       !(body[i] == '\r' && i + 1 < p->body_start && body[i + 1] == '\n')) {
+	       !(body[i] == '\r' && i + 1 < p->body_start &&
+		 body[i + 1] == '\n')) {
 		size_t e = line_end(body, i, p->body_start);
 		size_t n;
 
@@ -95,9 +96,11 @@ static bool is_printable(const unsigned char *s)
 static bool is_utf8(const unsigned char *s)
 {
 	while (*s != '\0') {
-		int more = *s < 0x80 ? 0 : *s >= 0xc2 && *s <= 0xdf ? 1
-				  : *s >= 0xe0 && *s <= 0xef ? 2
-				  : *s >= 0xf0 && *s <= 0xf4 ? 3 : -1;
+		int more = *s < 0x80                  ? 0
+			   : *s >= 0xc2 && *s <= 0xdf ? 1
+			   : *s >= 0xe0 && *s <= 0xef ? 2
+			   : *s >= 0xf0 && *s <= 0xf4 ? 3
+						      : -1;
 
 		if (more < 0)
 			return false;
@@ -112,7 +115,8 @@ static bool is_utf8(const unsigned char *s)
  * '%' and the tspecials. */
 static bool attribute_char(int c)
 {
-	return c > 0x20 && c < 0x7f && strchr("*'%()<>@,;:\\\"/[]?=", c) == NULL;
+	return c > 0x20 && c < 0x7f &&
+	       strchr("*'%()<>@,;:\\\"/[]?=", c) == NULL;
 }
 
 /* ";" then name*0*=CHARSET''..., name*1*=... on folded lines. */
@@ -170,15 +174,17 @@ int milter_reencrypted_entity(const unsigned char *body, const smime_part *p,
 	bool disposition = false;
 	int rc;
 
-	rc = smime_buf_printf(out, "Content-Type: application/pkcs7-mime; "
-				   "smime-type=%s",
+	rc = smime_buf_printf(out,
+			      "Content-Type: application/pkcs7-mime; "
+			      "smime-type=%s",
 			      kind == SMIME_KIND_AUTH_ENVELOPED
 				      ? "authEnveloped-data"
 				      : "enveloped-data");
 	if (rc == 0)
 		rc = put_name(out, smime_part_param(p, "name"));
 	if (rc == 0)
-		rc = smime_buf_printf(out, "\r\nContent-Transfer-Encoding: %s\r\n",
+		rc = smime_buf_printf(out,
+				      "\r\nContent-Transfer-Encoding: %s\r\n",
 				      SMIME_P7M_TRANSFER_ENCODING);
 	if (rc == 0)
 		rc = keep_fields(body, p, out, &disposition);

@@ -64,8 +64,7 @@ static bool cert_has_address(const smime_cert *c, const char *addr)
 /* The key for from: the one the rule names, else the first whose
  * certificate carries from; either way valid at now and carrying from. */
 static const char *pick_key(const milter_config *cfg, const char *name,
-			    const char *from, time_t now,
-			    const smime_key **out)
+			    const char *from, time_t now, const smime_key **out)
 {
 	const smime_key *k = NULL;
 	size_t pos = 0;
@@ -90,8 +89,8 @@ static const char *pick_key(const milter_config *cfg, const char *name,
 							&pos)) != NULL) {
 			const smime_cert_info *ci =
 				smime_cert_get_info(smime_key_cert(c));
-			bool valid = ci->not_before <= now &&
-				     now <= ci->not_after;
+			bool valid =
+				ci->not_before <= now && now <= ci->not_after;
 
 			if (!smime_key_can_sign(c))
 				continue;
@@ -104,7 +103,8 @@ static const char *pick_key(const milter_config *cfg, const char *name,
 			return "no-key";
 	}
 	{
-		const smime_cert_info *ci = smime_cert_get_info(smime_key_cert(k));
+		const smime_cert_info *ci =
+			smime_cert_get_info(smime_key_cert(k));
 		if (now > ci->not_after)
 			return "expired";
 		if (now < ci->not_before)
@@ -178,11 +178,11 @@ int milter_step_signing(milter_pipe *p)
 		goto cleanup;
 	}
 	opts.digest = cfg->sign_digest;
-	opts.rsa_padding = cfg->sign_rsa_padding != NULL &&
-					   strcasecmp(cfg->sign_rsa_padding,
-						      "pss") == 0
-				   ? SMIME_SIGN_PSS
-				   : SMIME_SIGN_PKCS1;
+	opts.rsa_padding =
+		cfg->sign_rsa_padding != NULL &&
+				strcasecmp(cfg->sign_rsa_padding, "pss") == 0
+			? SMIME_SIGN_PSS
+			: SMIME_SIGN_PKCS1;
 	rc = smime_sign_message(key, &opts, &m->headers, p->body, p->bodylen,
 				&cfg->analyze.mime, edits);
 	if (rc < 0) {

@@ -99,7 +99,8 @@ static int process_usage(void)
 	fprintf(stderr,
 		"usage: smime-tool process -c FILE --from ADDR --rcpt ADDR "
 		"[--rcpt ADDR]... [--client-ip IP]\n"
-		"                          [--auth-user NAME] [--daemon-name NAME] "
+		"                          [--auth-user NAME] [--daemon-name "
+		"NAME] "
 		"[--at TIME] [-i IN] [-o OUT]\n");
 	return TOOL_EXIT_USAGE;
 }
@@ -128,16 +129,35 @@ static int parse_process_args(int argc, char **argv, process_args *a)
 		return SMIME_E_NOMEM;
 	while ((c = getopt_long(argc, argv, "c:i:o:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': a->config = optarg; break;
-		case 'F': a->from = optarg; break;
-		case 'R': a->rcpts[a->nrcpts++] = optarg; break;
-		case 'I': a->client_ip = optarg; break;
-		case 'A': a->auth_user = optarg; break;
-		case 'D': a->daemon_name = optarg; break;
-		case 'T': a->at = optarg; break;
-		case 'i': a->in = optarg; break;
-		case 'o': a->out = optarg; break;
-		default: return SMIME_E_ARG;
+		case 'c':
+			a->config = optarg;
+			break;
+		case 'F':
+			a->from = optarg;
+			break;
+		case 'R':
+			a->rcpts[a->nrcpts++] = optarg;
+			break;
+		case 'I':
+			a->client_ip = optarg;
+			break;
+		case 'A':
+			a->auth_user = optarg;
+			break;
+		case 'D':
+			a->daemon_name = optarg;
+			break;
+		case 'T':
+			a->at = optarg;
+			break;
+		case 'i':
+			a->in = optarg;
+			break;
+		case 'o':
+			a->out = optarg;
+			break;
+		default:
+			return SMIME_E_ARG;
 		}
 	}
 	if (optind != argc || a->config == NULL || a->from == NULL ||
@@ -158,8 +178,10 @@ static int build_msg(const milter_config *cfg, const process_args *a,
 		return rc;
 	*out = m;
 	if ((rc = milter_msg_set(&m->client_ip, a->client_ip)) < 0 ||
-	    (a->auth_user && (rc = milter_msg_set(&m->auth_user, a->auth_user)) < 0) ||
-	    (a->daemon_name && (rc = milter_msg_set(&m->daemon_name, a->daemon_name)) < 0) ||
+	    (a->auth_user &&
+	     (rc = milter_msg_set(&m->auth_user, a->auth_user)) < 0) ||
+	    (a->daemon_name &&
+	     (rc = milter_msg_set(&m->daemon_name, a->daemon_name)) < 0) ||
 	    (rc = milter_msg_set(&m->env_from, a->from)) < 0)
 		return rc;
 	for (size_t i = 0; i < a->nrcpts; i++)
@@ -174,16 +196,18 @@ static int build_msg(const milter_config *cfg, const process_args *a,
 
 static int verdict_status(const smime_edits *e)
 {
-	const char *code = e->reply_code, *x = e->reply_xcode, *t = e->reply_text;
+	const char *code = e->reply_code, *x = e->reply_xcode,
+		   *t = e->reply_text;
 
 	switch (e->verdict) {
 	case SMIME_VERDICT_REJECT:
-		fprintf(stderr, "%s %s %s\n", code ? code : "550", x ? x : "5.7.1",
+		fprintf(stderr, "%s %s %s\n", code ? code : "550",
+			x ? x : "5.7.1",
 			t ? t : "Message rejected by S/MIME policy");
 		return TOOL_EXIT_REJECT;
 	case SMIME_VERDICT_TEMPFAIL:
-		fprintf(stderr, "%s %s %s\n", code ? code : "451", x ? x : "4.7.1",
-			t ? t : "Try again later");
+		fprintf(stderr, "%s %s %s\n", code ? code : "451",
+			x ? x : "4.7.1", t ? t : "Try again later");
 		return TOOL_EXIT_TEMPFAIL;
 	case SMIME_VERDICT_DISCARD:
 		return TOOL_EXIT_DISCARD;
@@ -202,7 +226,8 @@ static int write_result(const process_args *a, const smime_buf *data,
 	int fd = 1, rc;
 
 	if (a->out != NULL && strcmp(a->out, "-") != 0) {
-		fd = open(a->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		fd = open(a->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			  0600);
 		if (fd < 0) {
 			fprintf(stderr, "smime-tool: %s: %m\n", a->out);
 			return SMIME_REPORTED;
@@ -240,11 +265,16 @@ int tool_process(int argc, char **argv)
 		goto cleanup;
 	}
 	if (a.at && tool_parse_at(a.at, &at) < 0) {
-		fprintf(stderr, "smime-tool: --at %s: expected RFC 3339 time or @EPOCH\n", a.at);
+		fprintf(stderr,
+			"smime-tool: --at %s: expected RFC 3339 time or "
+			"@EPOCH\n",
+			a.at);
 		goto cleanup;
 	}
 	if (milter_config_load(a.config, &cfg, &diags) != 0) {
-		fputs((const char *)(diags.data ? diags.data : (unsigned char *)""), stderr);
+		fputs((const char *)(diags.data ? diags.data
+						: (unsigned char *)""),
+		      stderr);
 		goto cleanup;
 	}
 	if (tool_read_file(a.in, &data) < 0) {
@@ -259,7 +289,8 @@ int tool_process(int argc, char **argv)
 	if (logline.len)
 		fprintf(stderr, "%s\n", (const char *)logline.data);
 	if (rc < 0) {
-		fprintf(stderr, "smime-tool: internal error: %s\n", smime_strerror(rc));
+		fprintf(stderr, "smime-tool: internal error: %s\n",
+			smime_strerror(rc));
 		if (!smime_err_is_resource(rc)) {
 			status = TOOL_EXIT_USAGE;
 			goto cleanup;

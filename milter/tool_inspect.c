@@ -143,8 +143,8 @@ static void json_check(FILE *o, const smime_sigcheck *c)
 	fprintf(o, ",\"lf_form\":%s", c->lf_form ? "true" : "false");
 }
 
-static void json_signer(FILE *o, const smime_signer *s,
-			const smime_sigcheck *c, const shown *w)
+static void json_signer(FILE *o, const smime_signer *s, const smime_sigcheck *c,
+			const shown *w)
 {
 	fputs("{\"address\":", o);
 	json_str(o, s->address);
@@ -177,11 +177,12 @@ static void json_layer(FILE *o, const smime_layer *l, const shown *w)
 	if (is_encrypted(l)) {
 		fputs(",\"cipher\":", o);
 		json_str(o, cipher_name(l));
-		fprintf(o, ",\"effective_bits\":%u,\"key_bits\":%u,\"strength\":",
+		fprintf(o,
+			",\"effective_bits\":%u,\"key_bits\":%u,\"strength\":",
 			l->cms.eff_bits, l->cms.key_bits);
 		json_str(o, smime_strength_name(l->strength));
-		fprintf(o, ",\"weak\":%s", l->strength == SMIME_STRENGTH_WEAK
-						   ? "true" : "false");
+		fprintf(o, ",\"weak\":%s",
+			l->strength == SMIME_STRENGTH_WEAK ? "true" : "false");
 		fputs(",\"recipients\":[", o);
 		for (size_t i = 0; i < l->cms.nrecipients; i++) {
 			if (i)
@@ -190,7 +191,8 @@ static void json_layer(FILE *o, const smime_layer *l, const shown *w)
 		}
 		fputc(']', o);
 	}
-	if (l->kind == SMIME_KIND_SIGNED || l->kind == SMIME_KIND_OPAQUE_SIGNED ||
+	if (l->kind == SMIME_KIND_SIGNED ||
+	    l->kind == SMIME_KIND_OPAQUE_SIGNED ||
 	    l->kind == SMIME_KIND_CERTS_ONLY) {
 		fputs(",\"signers\":[", o);
 		for (size_t i = 0; i < l->cms.nsigners; i++) {
@@ -225,7 +227,8 @@ static void print_json(FILE *o, const char *file, const smime_facts *f,
 	json_str(o, file);
 	fputs(",\"kind\":", o);
 	json_str(o, f->nlayers ? smime_kind_name(f->layers[0].kind) : "none");
-	fprintf(o, ",\"truncated\":%s,\"layers\":[", f->truncated ? "true" : "false");
+	fprintf(o, ",\"truncated\":%s,\"layers\":[",
+		f->truncated ? "true" : "false");
 	for (size_t i = 0; i < f->nlayers; i++) {
 		if (i)
 			fputc(',', o);
@@ -317,16 +320,18 @@ static void print_text(FILE *o, const char *file, const smime_facts *f,
 {
 	fprintf(o, "%s: kind=%s%s\n", file,
 		f->nlayers ? smime_kind_name(f->layers[0].kind) : "none",
-		f->truncated ? " (truncated: a limit stopped the analysis)" : "");
+		f->truncated ? " (truncated: a limit stopped the analysis)"
+			     : "");
 	for (size_t i = 0; i < f->nlayers; i++)
 		text_layer(o, &f->layers[i], w);
 	if (authres != NULL)
 		fprintf(o, "Authentication-Results: %s\n", authres);
 }
 
-#define INSPECT_USAGE                                                        \
-	"usage: smime-tool inspect [--json] [--content FILE]\n"              \
-	"       [--trust FILE [--crl PATH] [--at TIME]] [--weak-digests LIST]\n" \
+#define INSPECT_USAGE                                                          \
+	"usage: smime-tool inspect [--json] [--content FILE]\n"                \
+	"       [--trust FILE [--crl PATH] [--at TIME]] [--weak-digests "      \
+	"LIST]\n"                                                              \
 	"       [--min-rsa-bits N] [--authserv-id ID] FILE\n"
 
 typedef struct inspect_args {
@@ -356,19 +361,34 @@ static int parse_args(int argc, char **argv, inspect_args *a)
 	a->authserv_id = "localhost";
 	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': a->json = true; break;
-		case 't': a->trust = optarg; break;
-		case 'c': a->crl = optarg; break;
-		case 'T': a->at = optarg; break;
-		case 'w': a->weak = optarg; break;
-		case 'A': a->authserv_id = optarg; break;
-		case 'C': a->content = optarg; break;
+		case 'j':
+			a->json = true;
+			break;
+		case 't':
+			a->trust = optarg;
+			break;
+		case 'c':
+			a->crl = optarg;
+			break;
+		case 'T':
+			a->at = optarg;
+			break;
+		case 'w':
+			a->weak = optarg;
+			break;
+		case 'A':
+			a->authserv_id = optarg;
+			break;
+		case 'C':
+			a->content = optarg;
+			break;
 		case 'm':
 			a->min_rsa_bits = (unsigned)strtoul(optarg, &end, 10);
 			if (*end != '\0' || a->min_rsa_bits == 0)
 				return SMIME_E_ARG;
 			break;
-		default: return SMIME_E_ARG;
+		default:
+			return SMIME_E_ARG;
 		}
 	}
 	if (optind + 1 != argc)
@@ -392,7 +412,8 @@ static int load_trust(const inspect_args *a, smime_trust **out)
 	if (words == NULL)
 		return SMIME_E_NOMEM;
 	for (char *w = strtok_r(words, ", ", &save);
-	     w != NULL && tc.nweak_digests < 16; w = strtok_r(NULL, ", ", &save))
+	     w != NULL && tc.nweak_digests < 16;
+	     w = strtok_r(NULL, ", ", &save))
 		list[tc.nweak_digests++] = w;
 	tc.anchor_file = a->trust != NULL && *a->trust ? a->trust : NULL;
 	tc.crl_path = a->crl;
@@ -454,7 +475,10 @@ int tool_inspect(int argc, char **argv)
 	file = argv[optind];
 	smime_analyze_opts_default(&opts);
 	if (a.at != NULL && tool_parse_at(a.at, &opts.now) < 0) {
-		fprintf(stderr, "smime-tool: --at %s: expected RFC 3339 time or @EPOCH\n", a.at);
+		fprintf(stderr,
+			"smime-tool: --at %s: expected RFC 3339 time or "
+			"@EPOCH\n",
+			a.at);
 		return TOOL_EXIT_USAGE;
 	}
 	w.match = a.content != NULL;
@@ -470,24 +494,25 @@ int tool_inspect(int argc, char **argv)
 	}
 	if (w.match) {
 		/* an empty file is content too, just none to look at */
-		opts.content = content.data ? content.data
-					    : (const unsigned char *)"";
+		opts.content =
+			content.data ? content.data : (const unsigned char *)"";
 		opts.content_len = content.len;
 	}
 	rc = smime_analyze(data.data, data.len, NULL, &opts, &facts);
 	if (rc == 0 && w.verdict)
 		rc = authres_value(&a, &facts, &ar);
 	if (rc < 0) {
-		fprintf(stderr, "smime-tool: %s: %s\n", file, smime_strerror(rc));
+		fprintf(stderr, "smime-tool: %s: %s\n", file,
+			smime_strerror(rc));
 		status = TOOL_EXIT_TEMPFAIL;
 		goto cleanup;
 	}
 	if (a.json)
-		print_json(stdout, file, &facts, ar.len ? (char *)ar.data : NULL,
-			   &w);
+		print_json(stdout, file, &facts,
+			   ar.len ? (char *)ar.data : NULL, &w);
 	else
-		print_text(stdout, file, &facts, ar.len ? (char *)ar.data : NULL,
-			   &w);
+		print_text(stdout, file, &facts,
+			   ar.len ? (char *)ar.data : NULL, &w);
 cleanup:
 	smime_facts_free(&facts);
 	smime_trust_free(trust);

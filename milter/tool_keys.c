@@ -51,7 +51,8 @@ static int print_cert(const char *kind, const char *name,
 		printf(" WARNING: %s", warn);
 	putchar('\n');
 	if (warn)
-		fprintf(stderr, "smime-tool: %s: certificate %s\n", ci->file, warn);
+		fprintf(stderr, "smime-tool: %s: certificate %s\n", ci->file,
+			warn);
 	return warn != NULL;
 }
 
@@ -78,7 +79,10 @@ int tool_keys(int argc, char **argv)
 	if (conf == NULL || optind != argc)
 		goto usage;
 	if (at && tool_parse_at(at, &now) < 0) {
-		fprintf(stderr, "smime-tool: --at %s: expected RFC 3339 time or @EPOCH\n", at);
+		fprintf(stderr,
+			"smime-tool: --at %s: expected RFC 3339 time or "
+			"@EPOCH\n",
+			at);
 		return TOOL_EXIT_USAGE;
 	}
 	if (milter_config_load(conf, &cfg, &diags) != 0) {
@@ -86,15 +90,19 @@ int tool_keys(int argc, char **argv)
 		smime_buf_free(&diags);
 		return TOOL_EXIT_USAGE;
 	}
-	for (size_t i = 0; cfg->keystore && i < smime_keystore_count(cfg->keystore); i++) {
+	for (size_t i = 0;
+	     cfg->keystore && i < smime_keystore_count(cfg->keystore); i++) {
 		const smime_key *k = smime_keystore_at(cfg->keystore, i);
-		const smime_cert_info *ci = smime_cert_get_info(smime_key_cert(k));
+		const smime_cert_info *ci =
+			smime_cert_get_info(smime_key_cert(k));
 		warned |= print_cert("key", ci->name, ci, now);
 	}
-	for (size_t i = 0; cfg->certdir && i < smime_certdir_count(cfg->certdir); i++)
-		warned |= print_cert("cert", NULL,
-				     smime_cert_get_info(smime_certdir_at(cfg->certdir, i)),
-				     now);
+	for (size_t i = 0;
+	     cfg->certdir && i < smime_certdir_count(cfg->certdir); i++)
+		warned |= print_cert(
+			"cert", NULL,
+			smime_cert_get_info(smime_certdir_at(cfg->certdir, i)),
+			now);
 	if (cfg->keystore == NULL && cfg->certdir == NULL)
 		printf("no KeyStore or CertDirectory configured\n");
 	milter_config_unref(cfg);

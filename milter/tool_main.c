@@ -12,7 +12,8 @@
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: smime-tool process -c FILE --from ADDR --rcpt ADDR ... [-i IN] [-o OUT]\n"
+		"usage: smime-tool process -c FILE --from ADDR --rcpt ADDR ... "
+		"[-i IN] [-o OUT]\n"
 		"       smime-tool inspect [--json] [--content FILE] FILE\n"
 		"       smime-tool keys -c FILE [--at TIME]\n"
 		"       smime-tool -V\n");
@@ -28,7 +29,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (smime_global_init() < 0) {
-		fprintf(stderr, "smime-tool: cannot initialise the crypto libraries\n");
+		fprintf(stderr,
+			"smime-tool: cannot initialise the crypto libraries\n");
 		return TOOL_EXIT_TEMPFAIL;
 	}
 	if (strcmp(argv[1], "process") == 0)

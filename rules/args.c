@@ -111,8 +111,8 @@ static bool digits3(const char **p)
 	return n >= 1 && n <= 3;
 }
 
-int rules_split_reply(const char *reply, char cls, char **status,
-		      char **text, const char **why, size_t *at)
+int rules_split_reply(const char *reply, char cls, char **status, char **text,
+		      const char **why, size_t *at)
 {
 	const char *p = reply, *t;
 	size_t bad = 0;

@@ -51,7 +51,8 @@ static void clear_host_bits(unsigned char addr[16], unsigned prefix)
 		if (bit >= prefix)
 			addr[i] = 0;
 		else if (prefix - bit < 8)
-			addr[i] &= (unsigned char)(0xff << (8 - (prefix - bit)));
+			addr[i] &=
+				(unsigned char)(0xff << (8 - (prefix - bit)));
 	}
 }
 
@@ -83,7 +84,7 @@ int rules_cidr_parse(const char *text, rules_cidr *out)
 	return 0;
 }
 
-static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0,
+static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0,    0,
 					   0, 0, 0, 0, 0xff, 0xff};
 
 bool rules_cidr_match(const rules_cidr *c, const char *ip)

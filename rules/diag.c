@@ -73,8 +73,8 @@ bool rules_errs_full(const rules_errs *e)
 	return e->n > RULES_MAX_ERRORS;
 }
 
-void rules_err(rules_errs *e, unsigned line, unsigned column,
-	       const char *fmt, ...)
+void rules_err(rules_errs *e, unsigned line, unsigned column, const char *fmt,
+	       ...)
 {
 	rstr msg = RSTR_INIT;
 	va_list ap;

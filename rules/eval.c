@@ -104,9 +104,8 @@ static bool cond_true(const rules_cond *c, const rules_facts *f)
 	case COND_HEADER:
 		return header_true(c, f);
 	case COND_SIGNED:
-		return f->is_signed ||
-		       (f->signature_results != NULL &&
-			f->nsignature_results > 0);
+		return f->is_signed || (f->signature_results != NULL &&
+					f->nsignature_results > 0);
 	case COND_SIGNATURE:
 		return signature_true(c, f);
 	case COND_SIGNER:

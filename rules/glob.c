@@ -60,7 +60,8 @@ int rules_glob_check_why(const char *pattern, size_t *err_offset,
 			if (j + 2 < end && set[j + 1] == '-') {
 				if ((unsigned char)set[j] >
 				    (unsigned char)set[j + 2]) {
-					*err_offset = (size_t)(set - pattern) + j;
+					*err_offset =
+						(size_t)(set - pattern) + j;
 					*why = MSG_REVERSED;
 					return RULES_E_PARSE;
 				}

@@ -69,7 +69,9 @@ typedef struct rstr {
 	size_t cap;
 } rstr;
 
+/* clang-format off */
 #define RSTR_INIT {NULL, 0, 0}
+/* clang-format on */
 
 int rstr_putn(rstr *b, const char *p, size_t n);
 int rstr_putc(rstr *b, int c);
@@ -106,8 +108,8 @@ typedef struct rules_errs {
 	bool oom;
 } rules_errs;
 
-void rules_err(rules_errs *e, unsigned line, unsigned column,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void rules_err(rules_errs *e, unsigned line, unsigned column, const char *fmt,
+	       ...) __attribute__((format(printf, 4, 5)));
 /* True once more than RULES_MAX_ERRORS were counted (the "too many
  * errors" entry is out): the loader stops reading. */
 bool rules_errs_full(const rules_errs *e);
@@ -141,7 +143,7 @@ typedef struct rules_line {
 } rules_line;
 
 typedef struct rules_lexer {
-	const char *p;          /* next byte */
+	const char *p; /* next byte */
 	const char *end;
 	const char *line_start; /* first byte of the current physical line */
 	unsigned line;
@@ -163,13 +165,13 @@ typedef enum arg_kind {
 	ARG_NONE = 0,
 	ARG_CIDR,
 	ARG_GLOB,
-	ARG_HEADER,  /* NAME GLOB */
+	ARG_HEADER, /* NAME GLOB */
 	ARG_RESULT,
-	ARG_CIPHER,  /* cipher name, rc2-cbc, weak, legacy, strong or
+	ARG_CIPHER, /* cipher name, rc2-cbc, weak, legacy, strong or
 		      * unknown */
 	ARG_SIZE,
-	ARG_OPT_KEY,    /* sign [KEYNAME] */
-	ARG_CIPHER_OUT, /* reencrypt CIPHER */
+	ARG_OPT_KEY,     /* sign [KEYNAME] */
+	ARG_CIPHER_OUT,  /* reencrypt CIPHER */
 	ARG_CIPHER_AUTO, /* encrypt CIPHER|auto */
 	ARG_OPT_LABEL,
 	ARG_OPT_REPLY5,
@@ -207,8 +209,8 @@ bool rules_is_label(const char *text);
  * class digit the action needs ('5' or '4').  0, RULES_E_NOMEM, or
  * RULES_E_PARSE with *why set to a message and *at to the byte offset it refers to.
  */
-int rules_split_reply(const char *reply, char cls, char **status,
-		      char **text, const char **why, size_t *at);
+int rules_split_reply(const char *reply, char cls, char **status, char **text,
+		      const char **why, size_t *at);
 bool rules_is_reason(const char *text);
 
 /* ---- Glob internals (glob.c) ---- */

@@ -155,8 +155,8 @@ static int lex_quoted(rules_lexer *lx, rules_errs *e, rules_line *l)
 		lex_error(lx, e, l, p,
 			  "expected a blank or ',' after the closing '\"'");
 	if (ret == 0)
-		ret = push(l, TOK_WORD, w.s, true, lx->line,
-			   col_of(lx, start), start);
+		ret = push(l, TOK_WORD, w.s, true, lx->line, col_of(lx, start),
+			   start);
 	else
 		rstr_free(&w);
 	lx->p = p;

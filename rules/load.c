@@ -57,8 +57,7 @@ static int add_rule(rules_set *rs, rules_rule *r)
 }
 
 int rules_load_buffer(const char *name, const char *text, size_t len,
-		      unsigned capabilities, rules_set **out,
-		      rules_diag *diags)
+		      unsigned capabilities, rules_set **out, rules_diag *diags)
 {
 	rules_line line = {NULL, 0, 0, 0, false};
 	rules_errs errs = {NULL, diags, 0, false};

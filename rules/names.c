@@ -43,22 +43,22 @@ static const rules_word acts[] = {
 };
 
 const char *const rules_cipher_names[] = {
-	"rc2-40-cbc",  "rc2-64-cbc",  "rc2-128-cbc", "des-cbc",
-	"des-ede3-cbc", "aes-128-cbc", "aes-192-cbc", "aes-256-cbc",
-	"aes-128-gcm", "aes-192-gcm", "aes-256-gcm", "aes-128-ccm",
-	"aes-192-ccm", "aes-256-ccm", "chacha20-poly1305", NULL};
+	"rc2-40-cbc",   "rc2-64-cbc",  "rc2-128-cbc",       "des-cbc",
+	"des-ede3-cbc", "aes-128-cbc", "aes-192-cbc",       "aes-256-cbc",
+	"aes-128-gcm",  "aes-192-gcm", "aes-256-gcm",       "aes-128-ccm",
+	"aes-192-ccm",  "aes-256-ccm", "chacha20-poly1305", NULL};
 
 /* What this build reads but does not write (no peer we check against
  * reads it): a reencrypt or encrypt target of these is a load error. */
 static const char *const read_only_ciphers[] = {
 	"aes-128-ccm", "aes-192-ccm", "aes-256-ccm", "chacha20-poly1305", NULL};
 
-static const char *const results[] = {"pass",      "fail",      "policy",
-				      "neutral",   "temperror", "permerror",
-				      "none",      NULL};
+static const char *const results[] = {"pass",    "fail",      "policy",
+				      "neutral", "temperror", "permerror",
+				      "none",    NULL};
 
-static const char *const strengths[] = {"weak", "legacy", "strong",
-					"unknown", NULL};
+static const char *const strengths[] = {"weak", "legacy", "strong", "unknown",
+					NULL};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

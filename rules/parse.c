@@ -16,18 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COND_WORDS                                                        \
-	"outbound, inbound, authenticated, client-ip, from, sender, to, " \
-	"all-to, header, signed, signature, signer, encrypted, cipher or "  \
+#define COND_WORDS                                                             \
+	"outbound, inbound, authenticated, client-ip, from, sender, to, "      \
+	"all-to, header, signed, signature, signer, encrypted, cipher or "     \
 	"size"
-#define CIPHER_WORDS                                                      \
-	"weak, legacy, strong, unknown, rc2-40-cbc, rc2-64-cbc, "         \
-	"rc2-128-cbc, rc2-cbc, des-cbc, des-ede3-cbc, aes-128-cbc, "      \
-	"aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm, "            \
-	"aes-256-gcm, aes-128-ccm, aes-192-ccm, aes-256-ccm or "          \
+#define CIPHER_WORDS                                                           \
+	"weak, legacy, strong, unknown, rc2-40-cbc, rc2-64-cbc, "              \
+	"rc2-128-cbc, rc2-cbc, des-cbc, des-ede3-cbc, aes-128-cbc, "           \
+	"aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm, "                 \
+	"aes-256-gcm, aes-128-ccm, aes-192-ccm, aes-256-ccm or "               \
 	"chacha20-poly1305"
-#define RESULT_WORDS \
-	"pass, fail, policy, neutral, temperror, permerror or none"
+#define RESULT_WORDS "pass, fail, policy, neutral, temperror, permerror or none"
 
 const rules_token *rules_tok(const rules_line *l, size_t i)
 {
@@ -134,9 +133,10 @@ static int parse_size(rules_parser *ps, const rules_line *l, size_t *i,
 	int ret;
 
 	if (t->kind == TOK_WORD && !t->quoted && t->text[0] == '<') {
-		rules_perr(ps, t, 0, "expected '>' after 'size' (there is no "
-				     "'<': write 'not size > N' for N bytes "
-				     "or less)");
+		rules_perr(ps, t, 0,
+			   "expected '>' after 'size' (there is no "
+			   "'<': write 'not size > N' for N bytes "
+			   "or less)");
 		return RULES_REPORTED;
 	}
 	if (t->kind != TOK_WORD || t->quoted || t->text[0] != '>') {
@@ -156,13 +156,16 @@ static int parse_size(rules_parser *ps, const rules_line *l, size_t *i,
 	}
 	ret = rules_parse_size(num, &c->size);
 	if (ret == RULES_E_LIMIT) {
-		rules_perr(ps, t, off, "size %s too large: expected at most "
-				       "2^64-1 bytes", rules_show(num, b));
+		rules_perr(ps, t, off,
+			   "size %s too large: expected at most "
+			   "2^64-1 bytes",
+			   rules_show(num, b));
 		return RULES_REPORTED;
 	}
 	if (ret < 0) {
-		rules_perr(ps, t, off, "bad size %s: expected a number of bytes "
-				       "with an optional K or M suffix",
+		rules_perr(ps, t, off,
+			   "bad size %s: expected a number of bytes "
+			   "with an optional K or M suffix",
 			   rules_show(num, b));
 		return RULES_REPORTED;
 	}
@@ -182,13 +185,15 @@ static int parse_header(rules_parser *ps, const rules_line *l, size_t *i,
 		n = strlen(t->text);
 		if (n > 1 && t->text[n - 1] == ':' &&
 		    strchr(t->text, ':') == t->text + n - 1)
-			rules_perr(ps, t, n, "bad header name %s: expected "
-						 "the name without ':'",
+			rules_perr(ps, t, n,
+				   "bad header name %s: expected "
+				   "the name without ':'",
 				   rules_show(t->text, b));
 		else
-			rules_perr(ps, t, 0, "bad header name %s: expected "
-					     "printable ASCII without blanks "
-					     "or ':'",
+			rules_perr(ps, t, 0,
+				   "bad header name %s: expected "
+				   "printable ASCII without blanks "
+				   "or ':'",
 				   rules_show(t->text, b));
 		return RULES_REPORTED;
 	}
@@ -211,9 +216,10 @@ static int parse_cond_arg(rules_parser *ps, const rules_line *l, size_t *i,
 		if ((t = rules_need_word(ps, l, i, "a CIDR")) == NULL)
 			return RULES_REPORTED;
 		if (rules_cidr_parse(t->text, &c->cidr) < 0) {
-			rules_perr(ps, t, 0, "bad CIDR %s: expected an IPv4 or "
-					     "IPv6 address with an optional "
-					     "/PREFIX",
+			rules_perr(ps, t, 0,
+				   "bad CIDR %s: expected an IPv4 or "
+				   "IPv6 address with an optional "
+				   "/PREFIX",
 				   rules_show(t->text, b));
 			return RULES_REPORTED;
 		}
@@ -225,11 +231,13 @@ static int parse_cond_arg(rules_parser *ps, const rules_line *l, size_t *i,
 	case ARG_HEADER:
 		return parse_header(ps, l, i, c);
 	case ARG_RESULT:
-		if ((t = rules_need_word(ps, l, i, "a signature result")) == NULL)
+		if ((t = rules_need_word(ps, l, i, "a signature result")) ==
+		    NULL)
 			return RULES_REPORTED;
 		if (!rules_is_result(t->text)) {
-			rules_perr(ps, t, 0, "unknown signature result %s: "
-					     "expected " RESULT_WORDS,
+			rules_perr(ps, t, 0,
+				   "unknown signature result %s: "
+				   "expected " RESULT_WORDS,
 				   rules_show(t->text, b));
 			return RULES_REPORTED;
 		}
@@ -239,8 +247,8 @@ static int parse_cond_arg(rules_parser *ps, const rules_line *l, size_t *i,
 			return RULES_REPORTED;
 		if (!rules_is_cipher(t->text) && !rules_is_strength(t->text) &&
 		    !rules_strcaseeq(t->text, "rc2-cbc")) {
-			rules_perr(ps, t, 0, "unknown cipher %s: expected "
-					     CIPHER_WORDS,
+			rules_perr(ps, t, 0,
+				   "unknown cipher %s: expected " CIPHER_WORDS,
 				   rules_show(t->text, b));
 			return RULES_REPORTED;
 		}
@@ -265,8 +273,9 @@ static int parse_cond(rules_parser *ps, const rules_line *l, size_t *i,
 		c->negate = true;
 		t = rules_tok(l, ++*i);
 		if (rules_is_kw(t, "not")) {
-			rules_perr(ps, t, 0, "expected a condition after 'not', "
-					     "got 'not' (it cannot be doubled)");
+			rules_perr(ps, t, 0,
+				   "expected a condition after 'not', "
+				   "got 'not' (it cannot be doubled)");
 			return RULES_REPORTED;
 		}
 	}
@@ -279,13 +288,15 @@ static int parse_cond(rules_parser *ps, const rules_line *l, size_t *i,
 	}
 	def = rules_find_cond(t->text);
 	if (def != NULL && t->quoted) {
-		rules_perr(ps, t, 0, "expected a condition, got the quoted word "
-				     "%s (keywords are never quoted)",
+		rules_perr(ps, t, 0,
+			   "expected a condition, got the quoted word "
+			   "%s (keywords are never quoted)",
 			   rules_show(t->text, b1));
 		return RULES_REPORTED;
 	}
 	if (def == NULL) {
-		rules_perr(ps, t, 0, "unknown condition %s: expected " COND_WORDS,
+		rules_perr(ps, t, 0,
+			   "unknown condition %s: expected " COND_WORDS,
 			   rules_show(t->text, b1));
 		return RULES_REPORTED;
 	}
@@ -361,8 +372,9 @@ static int parse_conds(rules_parser *ps, const rules_line *l, size_t *i,
 		t = rules_tok(l, *i);
 		if (!rules_is_kw(t, "and") && !rules_is_kw(t, "then") &&
 		    t->kind != TOK_END) {
-			rules_perr(ps, t, 0, "expected 'and' or 'then' after "
-					     "the condition, got %s",
+			rules_perr(ps, t, 0,
+				   "expected 'and' or 'then' after "
+				   "the condition, got %s",
 				   rules_describe(t, b));
 			skip_to(l, i, true);
 			t = rules_tok(l, *i);
@@ -372,9 +384,10 @@ static int parse_conds(rules_parser *ps, const rules_line *l, size_t *i,
 			return 0;
 		if (t->kind == TOK_END) {
 			if (ps->errs->n == errs0)
-				rules_perr(ps, t, 0, "expected 'and' or 'then' "
-						     "after the condition, got "
-						     "the end of the rule");
+				rules_perr(ps, t, 0,
+					   "expected 'and' or 'then' "
+					   "after the condition, got "
+					   "the end of the rule");
 			return RULES_REPORTED;
 		}
 	}
@@ -391,14 +404,16 @@ static void check_order(rules_parser *ps, const rules_rule *r,
 	for (size_t k = 0; k + 1 < r->nacts; k++) {
 		const rules_action *o = &r->acts[k];
 		if (rules_action_is_terminal(o->kind)) {
-			rules_perr(ps, t, 0, "'%s' can never run: '%s' before "
-					     "it ends the evaluation",
+			rules_perr(ps, t, 0,
+				   "'%s' can never run: '%s' before "
+				   "it ends the evaluation",
 				   name, rules_action_name(o->kind));
 			return;
 		}
 		if (o->kind == a->kind && a->kind <= RULES_ACT_ENCRYPT) {
-			rules_perr(ps, t, 0, "a second '%s' in one rule: only "
-					     "the first one applies",
+			rules_perr(ps, t, 0,
+				   "a second '%s' in one rule: only "
+				   "the first one applies",
 				   name);
 			return;
 		}
@@ -422,8 +437,9 @@ static void parse_actions(rules_parser *ps, const rules_line *l, size_t *i,
 		}
 		t = rules_tok(l, *i);
 		if (t->kind == TOK_WORD) {
-			rules_perr(ps, t, 0, "expected ',' or the end of the "
-					     "rule after the action, got %s",
+			rules_perr(ps, t, 0,
+				   "expected ',' or the end of the "
+				   "rule after the action, got %s",
 				   rules_describe(t, b));
 			skip_to(l, i, false);
 			t = rules_tok(l, *i);
@@ -443,8 +459,9 @@ int rules_parse_rule(rules_parser *ps, const rules_line *l, rules_rule *out)
 	memset(out, 0, sizeof(*out));
 	out->line = l->line;
 	if (!rules_is_kw(t, "when")) {
-		rules_perr(ps, t, 0, "expected 'when' at the start of a rule, "
-				     "got %s",
+		rules_perr(ps, t, 0,
+			   "expected 'when' at the start of a rule, "
+			   "got %s",
 			   rules_describe(t, b));
 		return RULES_REPORTED;
 	}

@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ACTION_WORDS                                                      \
-	"sign, reencrypt, encrypt, tag, reject, tempfail, quarantine, "   \
+#define ACTION_WORDS                                                           \
+	"sign, reencrypt, encrypt, tag, reject, tempfail, quarantine, "        \
 	"discard or accept"
-#define OUT_CIPHERS                                                       \
-	"rc2-40-cbc, rc2-64-cbc, rc2-128-cbc, des-cbc, des-ede3-cbc, "    \
-	"aes-128-cbc, aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm " \
+#define OUT_CIPHERS                                                            \
+	"rc2-40-cbc, rc2-64-cbc, rc2-128-cbc, des-cbc, des-ede3-cbc, "         \
+	"aes-128-cbc, aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm "     \
 	"or aes-256-gcm"
 
 void rules_action_clear(rules_action *a)
@@ -56,9 +56,10 @@ static int opt_word(rules_parser *ps, const rules_line *l, size_t *i,
 	if (t->kind != TOK_WORD)
 		return 0;
 	if (!t->quoted && rules_find_action(t->text) != NULL) {
-		rules_perr(ps, t, 0, "expected ',' before %s: it is an action "
-				     "(quote it to use it as the argument of "
-				     "'%s')",
+		rules_perr(ps, t, 0,
+			   "expected ',' before %s: it is an action "
+			   "(quote it to use it as the argument of "
+			   "'%s')",
 			   rules_show(t->text, b), action);
 		return RULES_REPORTED;
 	}
@@ -74,22 +75,24 @@ static int parse_cipher(rules_parser *ps, const rules_line *l, size_t *i,
 	const rules_token *t;
 	char b[SHOW_MAX];
 
-	t = rules_need_word(ps, l, i, auto_ok ? "a cipher name or 'auto'"
-					      : "a cipher name");
+	t = rules_need_word(ps, l, i,
+			    auto_ok ? "a cipher name or 'auto'"
+				    : "a cipher name");
 	if (t == NULL)
 		return RULES_REPORTED;
 	if (rules_is_cipher(t->text) && !rules_is_write_cipher(t->text)) {
-		rules_perr(ps, t, 0, "cipher %s for %s is read but not written "
-				     "by this build (no S/MIME peer here reads "
-				     "it): expected %s" OUT_CIPHERS,
+		rules_perr(ps, t, 0,
+			   "cipher %s for %s is read but not written "
+			   "by this build (no S/MIME peer here reads "
+			   "it): expected %s" OUT_CIPHERS,
 			   rules_show(t->text, b), name,
 			   auto_ok ? "auto or " : "");
 		return RULES_REPORTED;
 	}
 	if (!rules_is_cipher(t->text) &&
 	    !(auto_ok && rules_strcaseeq(t->text, "auto"))) {
-		rules_perr(ps, t, 0, "unknown cipher %s for %s: expected %s"
-				     OUT_CIPHERS,
+		rules_perr(ps, t, 0,
+			   "unknown cipher %s for %s: expected %s" OUT_CIPHERS,
 			   rules_show(t->text, b), name,
 			   auto_ok ? "auto or " : "");
 		return RULES_REPORTED;
@@ -116,8 +119,9 @@ static int parse_reply(rules_parser *ps, const rules_line *l, size_t *i,
 			  false);
 		if (ret != 0)
 			return ret;
-		return set(ps, &a->text, cls == '5' ? RULES_DEFAULT_REJECT_TEXT
-						    : RULES_DEFAULT_TEMPFAIL_TEXT,
+		return set(ps, &a->text,
+			   cls == '5' ? RULES_DEFAULT_REJECT_TEXT
+				      : RULES_DEFAULT_TEMPFAIL_TEXT,
 			   false);
 	}
 	ret = rules_split_reply(t->text, cls, &status, &text, &why, &at);
@@ -150,9 +154,10 @@ static int parse_opt(rules_parser *ps, const rules_line *l, size_t *i,
 			return 0;
 		if (rules_is_key_name(t->text))
 			return set(ps, &a->arg, t->text, false);
-		rules_perr(ps, t, 0, "bad key name %s: expected a key store "
-				     "entry name (letters, digits, '.', '_', "
-				     "'-', '+', '@'; not starting with '.')",
+		rules_perr(ps, t, 0,
+			   "bad key name %s: expected a key store "
+			   "entry name (letters, digits, '.', '_', "
+			   "'-', '+', '@'; not starting with '.')",
 			   rules_show(t->text, b));
 		return RULES_REPORTED;
 	}
@@ -161,9 +166,10 @@ static int parse_opt(rules_parser *ps, const rules_line *l, size_t *i,
 			return set(ps, &a->arg, RULES_DEFAULT_TAG, false);
 		if (rules_is_label(t->text))
 			return set(ps, &a->arg, t->text, false);
-		rules_perr(ps, t, 0, "bad tag label %s: expected 1 to 256 bytes "
-				     "of printable ASCII, no blank at either "
-				     "end",
+		rules_perr(ps, t, 0,
+			   "bad tag label %s: expected 1 to 256 bytes "
+			   "of printable ASCII, no blank at either "
+			   "end",
 			   rules_show(t->text, b));
 		return RULES_REPORTED;
 	}
@@ -171,8 +177,9 @@ static int parse_opt(rules_parser *ps, const rules_line *l, size_t *i,
 		return set(ps, &a->text, RULES_DEFAULT_QUARANTINE, false);
 	if (rules_is_reason(t->text))
 		return set(ps, &a->text, t->text, false);
-	rules_perr(ps, t, 0, "bad quarantine reason %s: expected 1 to 400 "
-			     "bytes of printable ASCII",
+	rules_perr(ps, t, 0,
+		   "bad quarantine reason %s: expected 1 to 400 "
+		   "bytes of printable ASCII",
 		   rules_show(t->text, b));
 	return RULES_REPORTED;
 }
@@ -206,8 +213,9 @@ int rules_parse_action(rules_parser *ps, const rules_line *l, size_t *i,
 	a->file = ps->file;
 	a->line = l->line;
 	if ((ps->caps & RULES_CAP(a->kind)) == 0) {
-		rules_perr(ps, t, 0, "action '%s' is not available in this "
-				     "build: the rule would silently do nothing",
+		rules_perr(ps, t, 0,
+			   "action '%s' is not available in this "
+			   "build: the rule would silently do nothing",
 			   def->name);
 		ret = RULES_REPORTED;
 	}

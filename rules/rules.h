@@ -75,13 +75,13 @@ int rules_glob_check(const char *pattern, size_t *err_offset);
 /* ---- Actions and capabilities ---- */
 
 typedef enum rules_action_kind {
-	RULES_ACT_SIGN = 0, /* arg: key store entry name, or NULL for the
+	RULES_ACT_SIGN = 0,   /* arg: key store entry name, or NULL for the
 			     * entry whose certificate carries From */
-	RULES_ACT_REENCRYPT, /* arg: a SPEC section 6 cipher name */
-	RULES_ACT_ENCRYPT,   /* arg: a cipher name or "auto" */
-	RULES_ACT_TAG,       /* arg: the label ("smime-policy" by default) */
-	RULES_ACT_REJECT,    /* status "5.x.y" and text */
-	RULES_ACT_TEMPFAIL,  /* status "4.x.y" and text */
+	RULES_ACT_REENCRYPT,  /* arg: a SPEC section 6 cipher name */
+	RULES_ACT_ENCRYPT,    /* arg: a cipher name or "auto" */
+	RULES_ACT_TAG,        /* arg: the label ("smime-policy" by default) */
+	RULES_ACT_REJECT,     /* status "5.x.y" and text */
+	RULES_ACT_TEMPFAIL,   /* status "4.x.y" and text */
 	RULES_ACT_QUARANTINE, /* text: the reason */
 	RULES_ACT_DISCARD,
 	RULES_ACT_ACCEPT
@@ -97,9 +97,9 @@ typedef enum rules_action_kind {
 #define RULES_CAP_REENCRYPT RULES_CAP(RULES_ACT_REENCRYPT)
 #define RULES_CAP_ENCRYPT RULES_CAP(RULES_ACT_ENCRYPT)
 /* What any caller that can edit headers and set a verdict carries out. */
-#define RULES_CAP_BASIC                                                    \
-	(RULES_CAP(RULES_ACT_TAG) | RULES_CAP(RULES_ACT_REJECT) |          \
-	 RULES_CAP(RULES_ACT_TEMPFAIL) | RULES_CAP(RULES_ACT_QUARANTINE) | \
+#define RULES_CAP_BASIC                                                        \
+	(RULES_CAP(RULES_ACT_TAG) | RULES_CAP(RULES_ACT_REJECT) |              \
+	 RULES_CAP(RULES_ACT_TEMPFAIL) | RULES_CAP(RULES_ACT_QUARANTINE) |     \
 	 RULES_CAP(RULES_ACT_DISCARD) | RULES_CAP(RULES_ACT_ACCEPT))
 #define RULES_CAP_ALL ((1u << RULES_ACT_COUNT) - 1)
 
@@ -154,7 +154,9 @@ typedef struct rules_diag {
 	size_t cap;
 } rules_diag;
 
+/* clang-format off */
 #define RULES_DIAG_INIT {NULL, 0, 0}
+/* clang-format on */
 
 /* After this many errors in one file the loader stops and says so. */
 #define RULES_MAX_ERRORS 100
@@ -219,10 +221,10 @@ typedef struct rules_entity_fact {
 typedef struct rules_facts {
 	rules_direction direction;
 	bool authenticated;
-	const char *client_ip; /* textual address; NULL when unknown */
+	const char *client_ip;   /* textual address; NULL when unknown */
 	const char *const *from; /* mailboxes of the From header */
 	size_t nfrom;
-	const char *sender; /* envelope MAIL FROM; "" for the null sender,
+	const char *sender;       /* envelope MAIL FROM; "" for the null sender,
 			     * NULL when unknown (matches nothing) */
 	const char *const *rcpts; /* envelope recipients the MTA accepted */
 	size_t nrcpts;
@@ -263,7 +265,9 @@ typedef struct rules_result {
 	size_t matched;                /* rules whose conditions held */
 } rules_result;
 
+/* clang-format off */
 #define RULES_RESULT_INIT {NULL, 0, 0, NULL, NULL, NULL, NULL, 0}
+/* clang-format on */
 
 /*
  * Evaluates the rules top to bottom against the facts (SPEC section 5):

@@ -76,8 +76,8 @@ static int open_any(const smime_keystore *ks, const smime_envelope *env,
 
 	for (size_t i = 0; i < smime_keystore_count(ks); i++) {
 		const smime_key *k = smime_keystore_at(ks, i);
-		smime_unwrap u = {smime_envelope_find_ri(env, smime_key_cert(k)),
-				  k};
+		smime_unwrap u = {
+			smime_envelope_find_ri(env, smime_key_cert(k)), k};
 		bool same = false;
 		int ret;
 
@@ -177,7 +177,8 @@ int main(int argc, char **argv)
 
 	re = argc >= 7 && strcmp(argv[1], "reencrypt") == 0;
 	if (!(argc == 5 && strcmp(argv[1], "open") == 0) &&
-	    !(re && (argc == 7 || (argc == 8 && strcmp(argv[7], "mime") == 0)))) {
+	    !(re &&
+	      (argc == 7 || (argc == 8 && strcmp(argv[7], "mime") == 0)))) {
 		fprintf(stderr,
 			"usage: envelope_driver open KEYSTORE IN OUT\n"
 			"       envelope_driver reencrypt KEYSTORE CERTDIR "
@@ -207,8 +208,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (re)
-		status = reencrypt(ks, cd, argv[4], env, &content,
-				   argc == 8, &out);
+		status = reencrypt(ks, cd, argv[4], env, &content, argc == 8,
+				   &out);
 	else
 		status = smime_buf_append(&out, content.data, content.len) < 0;
 	if (status == 0 && write_file(outfile, &out) < 0) {

@@ -54,8 +54,8 @@ out:
 	return ret;
 }
 
-static void copy_key_file(const char *from, const char *dir,
-			  const char *name, mode_t mode)
+static void copy_key_file(const char *from, const char *dir, const char *name,
+			  mode_t mode)
 {
 	smime_buf b = SMIME_BUF_INIT;
 	char to[512];
@@ -84,18 +84,22 @@ static smime_keystore *make_keystore(const char *tmpdir)
 	snprintf(dir, sizeof(dir), "%s/keys", tmpdir);
 	mkdir(dir, 0700);
 	for (int i = 1; i <= 3; i++) {
-		snprintf(from, sizeof(from), ENV_DATA_DIR "/keys/smrsa%d.crt", i);
+		snprintf(from, sizeof(from), ENV_DATA_DIR "/keys/smrsa%d.crt",
+			 i);
 		snprintf(name, sizeof(name), "smrsa%d.crt", i);
 		copy_key_file(from, dir, name, 0644);
-		snprintf(from, sizeof(from), ENV_DATA_DIR "/keys/smrsa%d.key", i);
+		snprintf(from, sizeof(from), ENV_DATA_DIR "/keys/smrsa%d.key",
+			 i);
 		snprintf(name, sizeof(name), "smrsa%d.key", i);
 		copy_key_file(from, dir, name, 0600);
 	}
 	for (size_t i = 0; i < sizeof(p12) / sizeof(p12[0]); i++) {
-		snprintf(from, sizeof(from), ENV_DATA_DIR "/keys/%s.p12", p12[i]);
+		snprintf(from, sizeof(from), ENV_DATA_DIR "/keys/%s.p12",
+			 p12[i]);
 		snprintf(name, sizeof(name), "%s.p12", p12[i]);
 		copy_key_file(from, dir, name, 0600);
-		snprintf(from, sizeof(from), ENV_DATA_DIR "/keys/%s.pass", p12[i]);
+		snprintf(from, sizeof(from), ENV_DATA_DIR "/keys/%s.pass",
+			 p12[i]);
 		snprintf(name, sizeof(name), "%s.pass", p12[i]);
 		copy_key_file(from, dir, name, 0600);
 	}
@@ -148,8 +152,9 @@ __attribute__((unused)) static int open_with(const smime_envelope *env,
 }
 
 /* Opens env with the first key of ks that a RecipientInfo names. */
-__attribute__((unused)) static int open_any(const smime_keystore *ks, const smime_envelope *env,
-		    smime_buf *out, size_t *ri_out)
+__attribute__((unused)) static int open_any(const smime_keystore *ks,
+					    const smime_envelope *env,
+					    smime_buf *out, size_t *ri_out)
 {
 	int best = SMIME_E_NOTFOUND;
 
@@ -164,7 +169,8 @@ __attribute__((unused)) static int open_any(const smime_keystore *ks, const smim
 	return best;
 }
 
-__attribute__((unused)) static smime_envelope *parse_fixture(const char *path, smime_buf *der)
+__attribute__((unused)) static smime_envelope *parse_fixture(const char *path,
+							     smime_buf *der)
 {
 	smime_envelope *env = NULL;
 	int ret;

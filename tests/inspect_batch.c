@@ -88,13 +88,16 @@ int main(void)
 	int argc, status, rc = 0;
 
 	if (smime_global_init() < 0) {
-		fprintf(stderr, "inspect_batch: cannot initialise the crypto libraries\n");
+		fprintf(stderr, "inspect_batch: cannot initialise the crypto "
+				"libraries\n");
 		return 2;
 	}
 	while (getline(&line, &cap, stdin) > 0) {
 		argc = split(line, &out, argv);
 		if (argc < 0 || run_one(out, argc, argv, &status) < 0) {
-			fprintf(stderr, "inspect_batch: bad request or output: %s\n", line);
+			fprintf(stderr,
+				"inspect_batch: bad request or output: %s\n",
+				line);
 			rc = 2;
 			break;
 		}

@@ -79,8 +79,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.digest = argv[4];
-	o.rsa_padding = strcmp(argv[5], "pss") == 0 ? SMIME_SIGN_PSS
-						    : SMIME_SIGN_PKCS1;
+	o.rsa_padding =
+		strcmp(argv[5], "pss") == 0 ? SMIME_SIGN_PSS : SMIME_SIGN_PKCS1;
 	if (smime_global_init() < 0)
 		return 2;
 	if (smime_keystore_load(argv[2], &diags, &ks) < 0) {

@@ -14,7 +14,8 @@
 static int tap_count;
 static int tap_failed;
 
-__attribute__((unused)) static void tap_vresult(int pass, const char *fmt, va_list ap)
+__attribute__((unused)) static void tap_vresult(int pass, const char *fmt,
+						va_list ap)
 {
 	tap_count++;
 	if (!pass)
@@ -25,7 +26,8 @@ __attribute__((unused)) static void tap_vresult(int pass, const char *fmt, va_li
 	fflush(stdout);
 }
 
-__attribute__((format(printf, 2, 3), unused)) static int ok(int pass, const char *fmt, ...)
+__attribute__((format(printf, 2, 3), unused)) static int
+ok(int pass, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -34,8 +36,8 @@ __attribute__((format(printf, 2, 3), unused)) static int ok(int pass, const char
 	return pass;
 }
 
-__attribute__((format(printf, 3, 4), unused)) static int is_long(long got, long want,
-							  const char *fmt, ...)
+__attribute__((format(printf, 3, 4), unused)) static int
+is_long(long got, long want, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -46,9 +48,8 @@ __attribute__((format(printf, 3, 4), unused)) static int is_long(long got, long 
 	return got == want;
 }
 
-__attribute__((format(printf, 3, 4), unused)) static int is_str(const char *got,
-							 const char *want,
-							 const char *fmt, ...)
+__attribute__((format(printf, 3, 4), unused)) static int
+is_str(const char *got, const char *want, const char *fmt, ...)
 {
 	int pass = (got == NULL && want == NULL) ||
 		   (got != NULL && want != NULL && strcmp(got, want) == 0);
@@ -57,17 +58,15 @@ __attribute__((format(printf, 3, 4), unused)) static int is_str(const char *got,
 	tap_vresult(pass, fmt, ap);
 	va_end(ap);
 	if (!pass)
-		printf("#   got: '%s'\n#   expected: '%s'\n", got ? got : "(null)",
-		       want ? want : "(null)");
+		printf("#   got: '%s'\n#   expected: '%s'\n",
+		       got ? got : "(null)", want ? want : "(null)");
 	return pass;
 }
 
 /* Compares byte strings: got (gotlen bytes) against want (wantlen). */
-__attribute__((format(printf, 5, 6), unused)) static int is_mem(const void *got,
-							 size_t gotlen,
-							 const void *want,
-							 size_t wantlen,
-							 const char *fmt, ...)
+__attribute__((format(printf, 5, 6), unused)) static int
+is_mem(const void *got, size_t gotlen, const void *want, size_t wantlen,
+       const char *fmt, ...)
 {
 	int pass = gotlen == wantlen &&
 		   (wantlen == 0 || memcmp(got, want, wantlen) == 0);
@@ -76,7 +75,8 @@ __attribute__((format(printf, 5, 6), unused)) static int is_mem(const void *got,
 	tap_vresult(pass, fmt, ap);
 	va_end(ap);
 	if (!pass)
-		printf("#   got %zu bytes: '%.*s'\n#   expected %zu bytes: '%.*s'\n",
+		printf("#   got %zu bytes: '%.*s'\n#   expected %zu bytes: "
+		       "'%.*s'\n",
 		       gotlen, (int)(gotlen > 200 ? 200 : gotlen),
 		       got ? (const char *)got : "", wantlen,
 		       (int)(wantlen > 200 ? 200 : wantlen),

@@ -29,8 +29,10 @@ static char *apply(const char *msg, const smime_edits *e)
 	if (fd < 0)
 		return NULL;
 	unlink(path);
-	if (smime_message_split((const unsigned char *)msg, len, &h, &off) == 0 &&
-	    milter_apply_file((const unsigned char *)msg, len, off, e, fd) == 0 &&
+	if (smime_message_split((const unsigned char *)msg, len, &h, &off) ==
+		    0 &&
+	    milter_apply_file((const unsigned char *)msg, len, off, e, fd) ==
+		    0 &&
 	    (fp = fdopen(fd, "r")) != NULL) {
 		fd = -1;
 		n = fseek(fp, 0, SEEK_END) == 0 ? ftell(fp) : -1;

@@ -92,8 +92,8 @@ static char *python_parse(const char *value)
 }
 
 static const smime_resinfo spec_example = {
-	SMIME_RESULT_PASS, SMIME_REASON_NONE, "alice@example.org", "1",
-	"3a9f01c2", "CN=Example CA,O=Example",
+	SMIME_RESULT_PASS, SMIME_REASON_NONE,         "alice@example.org", "1",
+	"3a9f01c2",        "CN=Example CA,O=Example",
 };
 
 static void test_spec_form(void)
@@ -103,8 +103,10 @@ static void test_spec_form(void)
 
 	is_str(format("mx.example.org", &spec_example, 1, &b),
 	       "mx.example.org;\n"
-	       "\tsmime=pass body.smime-identifier=alice@example.org body.smime-part=1\n"
-	       "\tbody.smime-serial=3a9f01c2 body.smime-issuer=\"CN=Example CA,O=Example\"",
+	       "\tsmime=pass body.smime-identifier=alice@example.org "
+	       "body.smime-part=1\n"
+	       "\tbody.smime-serial=3a9f01c2 body.smime-issuer=\"CN=Example "
+	       "CA,O=Example\"",
 	       "the SPEC section 7 example comes out exactly");
 	two[1].result = SMIME_RESULT_POLICY;
 	two[1].reason = SMIME_REASON_ADDRESS_MISMATCH;
@@ -112,10 +114,14 @@ static void test_spec_form(void)
 	two[1].part = "1.2";
 	is_str(format("mx.example.org", two, 2, &b),
 	       "mx.example.org;\n"
-	       "\tsmime=pass body.smime-identifier=alice@example.org body.smime-part=1\n"
-	       "\tbody.smime-serial=3a9f01c2 body.smime-issuer=\"CN=Example CA,O=Example\";\n"
-	       "\tsmime=policy reason=\"address-mismatch\" body.smime-part=1.2\n"
-	       "\tbody.smime-serial=3a9f01c2 body.smime-issuer=\"CN=Example CA,O=Example\"",
+	       "\tsmime=pass body.smime-identifier=alice@example.org "
+	       "body.smime-part=1\n"
+	       "\tbody.smime-serial=3a9f01c2 body.smime-issuer=\"CN=Example "
+	       "CA,O=Example\";\n"
+	       "\tsmime=policy reason=\"address-mismatch\" "
+	       "body.smime-part=1.2\n"
+	       "\tbody.smime-serial=3a9f01c2 body.smime-issuer=\"CN=Example "
+	       "CA,O=Example\"",
 	       "several resinfos: each on its own line, separated by ';'");
 	two[0].result = SMIME_RESULT_FAIL;
 	two[0].reason = SMIME_REASON_NONE;
@@ -124,9 +130,10 @@ static void test_spec_form(void)
 	two[0].part = "TEXT";
 	is_str(format("mx.example.org", two, 1, &b),
 	       "mx.example.org;\n\tsmime=fail body.smime-part=TEXT",
-	       "an issuer without a serial is left out with it (RFC 7281 3.2.3)");
-	is_str(format("mx.example.org", two, 0, &b), smime_strerror(SMIME_E_ARG),
-	       "no resinfo, no header");
+	       "an issuer without a serial is left out with it (RFC 7281 "
+	       "3.2.3)");
+	is_str(format("mx.example.org", two, 0, &b),
+	       smime_strerror(SMIME_E_ARG), "no resinfo, no header");
 	smime_buf_free(&b);
 }
 
@@ -143,13 +150,16 @@ static void test_quoting(void)
 	is_str(format("mx.example.org", &r, 1, &b),
 	       "mx.example.org;\n"
 	       "\tsmime=neutral reason=\"malformed\"\n"
-	       "\tbody.smime-identifier=\"odd;local\"@example.org body.smime-part=1\n"
-	       "\tbody.smime-serial=3a9f01c2 body.smime-issuer=\"CN=a \\\"b\\\" \\\\c,O=??t?\"",
+	       "\tbody.smime-identifier=\"odd;local\"@example.org "
+	       "body.smime-part=1\n"
+	       "\tbody.smime-serial=3a9f01c2 body.smime-issuer=\"CN=a "
+	       "\\\"b\\\" \\\\c,O=??t?\"",
 	       "specials are quoted and escaped; other bytes become '?'");
 	py = python_parse((char *)b.data);
 	is_str(py,
 	       "id mx.example.org\n"
-	       "smime neutral malformed body.smime-identifier=\"odd;local\"@example.org "
+	       "smime neutral malformed "
+	       "body.smime-identifier=\"odd;local\"@example.org "
 	       "body.smime-part=1 body.smime-serial=3a9f01c2 "
 	       "body.smime-issuer=CN=a \\\"b\\\" \\\\c,O=??t?\n",
 	       "python3-authres reads the quoted values back (it keeps "
@@ -159,13 +169,17 @@ static void test_quoting(void)
 	r.identifier = "odd,local@example.org";
 	is_str(format("mx.example.org", &r, 1, &b),
 	       "mx.example.org;\n"
-	       "\tsmime=pass body.smime-identifier=\"odd,local\"@example.org body.smime-part=1\n"
-	       "\tbody.smime-serial=3a9f01c2 body.smime-issuer=\"CN=Example CA,O=Example\"",
+	       "\tsmime=pass body.smime-identifier=\"odd,local\"@example.org "
+	       "body.smime-part=1\n"
+	       "\tbody.smime-serial=3a9f01c2 body.smime-issuer=\"CN=Example "
+	       "CA,O=Example\"",
 	       "a local part that is no dot-atom is quoted on its own");
 	is_str(format("id with space", &spec_example, 1, &b),
 	       "\"id with space\";\n"
-	       "\tsmime=pass body.smime-identifier=alice@example.org body.smime-part=1\n"
-	       "\tbody.smime-serial=3a9f01c2 body.smime-issuer=\"CN=Example CA,O=Example\"",
+	       "\tsmime=pass body.smime-identifier=alice@example.org "
+	       "body.smime-part=1\n"
+	       "\tbody.smime-serial=3a9f01c2 body.smime-issuer=\"CN=Example "
+	       "CA,O=Example\"",
 	       "an authserv-id that is no token is a quoted-string");
 	smime_buf_free(&b);
 }
@@ -183,15 +197,19 @@ static void test_long_values(void)
 		   "O=Sectigo Limited,L=Salford,ST=Greater Manchester,C=GB";
 	format("mx.example.org", &r, 1, &b);
 	longest = longest_line((char *)b.data, &folds_ok);
-	ok(strstr((char *)b.data, "\n\tbody.smime-issuer=\"CN=Sectigo RSA Client "
-				  "Authentication and Secure Email CA,O=Sectigo "
-				  "Limited,L=Salford,ST=Greater Manchester,C=GB\"") != NULL,
+	ok(strstr((char *)b.data,
+		  "\n\tbody.smime-issuer=\"CN=Sectigo RSA Client "
+		  "Authentication and Secure Email CA,O=Sectigo "
+		  "Limited,L=Salford,ST=Greater Manchester,C=GB\"") != NULL,
 	   "a long issuer gets a line of its own and is not broken");
-	ok(longest < 998 && folds_ok, "that line stays under 998 (%zu)", longest);
+	ok(longest < 998 && folds_ok, "that line stays under 998 (%zu)",
+	   longest);
 	py = python_parse((char *)b.data);
 	snprintf(want, sizeof(want),
-		 "id mx.example.org\nsmime pass - body.smime-identifier=alice@example.org "
-		 "body.smime-part=1 body.smime-serial=3a9f01c2 body.smime-issuer=%s\n",
+		 "id mx.example.org\nsmime pass - "
+		 "body.smime-identifier=alice@example.org "
+		 "body.smime-part=1 body.smime-serial=3a9f01c2 "
+		 "body.smime-issuer=%s\n",
 		 r.issuer);
 	is_str(py, want, "python3-authres reads the long issuer unchanged");
 	free(py);
@@ -203,7 +221,8 @@ static void test_long_values(void)
 	format("mx.example.org", &r, 1, &b);
 	longest = longest_line((char *)b.data, &folds_ok);
 	ok(longest <= 77 && folds_ok,
-	   "a 2000-character issuer is folded at its own blanks (%zu)", longest);
+	   "a 2000-character issuer is folded at its own blanks (%zu)",
+	   longest);
 	flat = unfold((char *)b.data);
 	ok(flat != NULL && strstr(flat, (char *)dn.data) != NULL,
 	   "unfolding gives the issuer back unchanged");
@@ -216,13 +235,15 @@ static void test_long_values(void)
 	r.issuer = (char *)dn.data;
 	is_str(format("mx.example.org", &r, 1, &b),
 	       "mx.example.org;\n"
-	       "\tsmime=pass body.smime-identifier=alice@example.org body.smime-part=1",
+	       "\tsmime=pass body.smime-identifier=alice@example.org "
+	       "body.smime-part=1",
 	       "an unfoldable issuer is left out together with its serial");
 	r.issuer = spec_example.issuer;
 	r.serial = (char *)dn.data + 2; /* 1600 characters, no blank */
 	is_str(format("mx.example.org", &r, 1, &b),
 	       "mx.example.org;\n"
-	       "\tsmime=pass body.smime-identifier=alice@example.org body.smime-part=1",
+	       "\tsmime=pass body.smime-identifier=alice@example.org "
+	       "body.smime-part=1",
 	       "so is an absurd serial, together with its issuer");
 	smime_buf_free(&dn);
 	smime_buf_free(&b);
@@ -253,9 +274,10 @@ static void test_python_every_result(void)
 
 	smime_buf_puts(&want, "id mx.example.org\n");
 	for (size_t i = 0; i < 6; i++) {
-		v[i] = (smime_resinfo){cases[i].r, cases[i].why, NULL, "2", NULL,
-				       NULL};
-		smime_buf_printf(&want, "%s body.smime-part=2\n", cases[i].line);
+		v[i] = (smime_resinfo){cases[i].r, cases[i].why, NULL,
+				       "2",        NULL,         NULL};
+		smime_buf_printf(&want, "%s body.smime-part=2\n",
+				 cases[i].line);
 	}
 	format("mx.example.org", v, 6, &b);
 	py = python_parse((char *)b.data);
@@ -305,8 +327,11 @@ static void test_budget(void)
 	for (size_t i = 0; i < N; i++) {
 		snprintf(serials[i], sizeof(serials[i]), "%zx", 0x1000 + i);
 		v[i] = (smime_resinfo){
-			SMIME_RESULT_PERMERROR, SMIME_REASON_NO_CERTIFICATE,
-			NULL, "1.1.1", serials[i],
+			SMIME_RESULT_PERMERROR,
+			SMIME_REASON_NO_CERTIFICATE,
+			NULL,
+			"1.1.1",
+			serials[i],
 			"CN=Bad Input issuing CA with a name long enough for a "
 			"line of its own,O=Bad Input"};
 	}
@@ -315,7 +340,8 @@ static void test_budget(void)
 		"400 resinfos: formatted");
 	ok(wire_size((char *)out.data) <= SMIME_AUTHRES_MAX,
 	   "the field stays within SMIME_AUTHRES_MAX (24 KB), name and CRLFs "
-	   "counted (%zu bytes)", wire_size((char *)out.data));
+	   "counted (%zu bytes)",
+	   wire_size((char *)out.data));
 	ok(wire_size((char *)out.data) > SMIME_AUTHRES_MAX - 400,
 	   "and uses it: no resinfo that fits is left out");
 	is_long((long)count((char *)out.data, TOO_MANY), 1,
@@ -396,7 +422,8 @@ static void test_collect(void)
 		is_str(v[0].issuer, "CN=A",
 		       "issuer and serial come from the SignerInfo");
 		is_str(v[1].serial, "02",
-		       "a signer named by key identifier gets the certificate's");
+		       "a signer named by key identifier gets the "
+		       "certificate's");
 		is_str(v[1].part, "1", "each resinfo names its layer's part");
 		ok(v[2].serial == NULL && v[2].issuer == NULL &&
 			   strcmp(v[2].part, "2") == 0,
@@ -414,7 +441,8 @@ static void test_collect(void)
 			   v[3].reason == SMIME_REASON_TOO_MANY_SIGNATURES &&
 			   v[3].part == NULL && v[3].issuer == NULL &&
 			   v[3].identifier == NULL,
-		   "it comes last: neutral, too-many-signatures, no properties");
+		   "it comes last: neutral, too-many-signatures, no "
+		   "properties");
 	free(v);
 }
 
@@ -433,7 +461,8 @@ static void test_forged(void)
 		 "the id compares case-insensitively"},
 		{"mx.example.org; dkim=pass header.d=example.org", true, false,
 		 true, "our id with only DKIM is someone else's result"},
-		{"mx.example.org; dkim=pass header.d=example.org;\r\n\tsmime=pass",
+		{"mx.example.org; dkim=pass "
+		 "header.d=example.org;\r\n\tsmime=pass",
 		 true, true, true, "a mixed header under our id carries smime"},
 		{"other.example; smime=pass", false, true, false,
 		 "another authserv-id"},
@@ -524,17 +553,20 @@ static void test_unreadable_forgeries(void)
 		 "a stray closing parenthesis"},
 		{"mx.example.org; dkim=pass (2048-bit key; unprotected) "
 		 "header.d=example.org header.i=@example.org "
-		 "header.b=\"AbCd1234\"", false, "OpenDKIM's field stays"},
+		 "header.b=\"AbCd1234\"",
+		 false, "OpenDKIM's field stays"},
 		{"mx.example.org; dmarc=pass (p=none dis=none) "
-		 "header.from=example.org", false, "OpenDMARC's field stays"},
+		 "header.from=example.org",
+		 false, "OpenDMARC's field stays"},
 		{"mx.example.org;\r\n\tspf=pass (sender SPF authorized) "
-		 "smtp.mailfrom=user@example.org;\r\n\tdkim=none", false,
-		 "a folded field of other methods stays"},
+		 "smtp.mailfrom=user@example.org;\r\n\tdkim=none",
+		 false, "a folded field of other methods stays"},
 		{"mx.example.org 1; dkim/1=pass reason=\"fine\"", false,
 		 "versions and a reason stay"},
 		{"mx.example.org; none", false, "no-result stays"},
 		{"mx.example.org; dkim=pass header.d=smime.example.com "
-		 "policy.iprev=2001:db8::1", false,
+		 "policy.iprev=2001:db8::1",
+		 false,
 		 "a domain that merely contains the word, and IPv6, stay"},
 		{"other.example (; smime=pass", false,
 		 "another id's unreadable field stays"},
@@ -560,9 +592,12 @@ static void test_unreadable_forgeries(void)
  * part must not reach the header (no CR/LF but the "\n\t" folds). */
 static void test_escaped_control(void)
 {
-	smime_resinfo r = {SMIME_RESULT_PASS, SMIME_REASON_NONE,
-			   "\"a\\\r\\\nX-Injected: yes\"@example.org", "1",
-			   "01", "CN=CA"};
+	smime_resinfo r = {SMIME_RESULT_PASS,
+			   SMIME_REASON_NONE,
+			   "\"a\\\r\\\nX-Injected: yes\"@example.org",
+			   "1",
+			   "01",
+			   "CN=CA"};
 	smime_buf out = SMIME_BUF_INIT;
 	const char *v = format("mx.example.org", &r, 1, &out);
 	bool clean = true;
@@ -571,8 +606,10 @@ static void test_escaped_control(void)
 		if (*p == '\r' || (*p == '\n' && p[1] != '\t') ||
 		    ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t'))
 			clean = false;
-	ok(clean, "an escaped CR LF in a quoted local part does not reach the "
-		  "header: %s", v);
+	ok(clean,
+	   "an escaped CR LF in a quoted local part does not reach the "
+	   "header: %s",
+	   v);
 	ok(strstr(v, "X-Injected") == NULL || strstr(v, "\nX-Injected") == NULL,
 	   "no new header line can start inside our field");
 	smime_buf_free(&out);

@@ -45,7 +45,8 @@ static void test_buf(void)
 	ok(smime_buf_steal(&b, &s) == 0 && s != NULL &&
 		   memcmp(s, "\0\1\2", 4) == 0,
 	   "steal hands over the NUL-terminated data");
-	ok(b.data == NULL && b.len == 0 && b.cap == 0, "steal empties the buffer");
+	ok(b.data == NULL && b.len == 0 && b.cap == 0,
+	   "steal empties the buffer");
 	free(s);
 	s = NULL;
 	ok(smime_buf_steal(&b, &s) == 0 && s != NULL && s[0] == '\0',
@@ -85,7 +86,8 @@ static bool dontdump(const void *p)
 /* Issue 13: buffers of secrets, and large ones, stay out of core dumps. */
 static void test_buf_out_of_dumps(void)
 {
-	smime_buf s = SMIME_BUF_INIT, big = SMIME_BUF_INIT, small = SMIME_BUF_INIT;
+	smime_buf s = SMIME_BUF_INIT, big = SMIME_BUF_INIT,
+		  small = SMIME_BUF_INIT;
 	long page = sysconf(_SC_PAGESIZE);
 	char *stolen = NULL;
 
@@ -104,8 +106,8 @@ static void test_buf_out_of_dumps(void)
 		smime_buf_putc(&big, 'x');
 	ok(big.paged && dontdump(big.data),
 	   "a 70 KB buffer is in do-not-dump pages without being marked");
-	ok(smime_buf_steal(&s, &stolen) == 0 && strcmp(stolen, "plaintext") == 0 &&
-		   s.data == NULL,
+	ok(smime_buf_steal(&s, &stolen) == 0 &&
+		   strcmp(stolen, "plaintext") == 0 && s.data == NULL,
 	   "stealing a paged buffer gives a malloc'd copy");
 	free(stolen);
 	smime_buf_free(&s);
@@ -205,7 +207,8 @@ static void test_body_spill(const char *dir)
 	ok(smime_body_view(b, &v, &len) == 0 && v != NULL && len == 0,
 	   "empty body gives a valid empty view");
 	ok(smime_body_append(b, "0123456789", 10) == 0, "append 10 bytes");
-	ok(!smime_body_spilled(b), "10 bytes under a 16-byte limit stay in memory");
+	ok(!smime_body_spilled(b),
+	   "10 bytes under a 16-byte limit stay in memory");
 	ok(smime_body_view(b, &v, &len) == 0, "view in memory");
 	is_mem(v, len, "0123456789", 10, "memory view holds the bytes");
 	ok(smime_body_append(b, "abcdef", 6) == 0 && !smime_body_spilled(b),
@@ -215,7 +218,8 @@ static void test_body_spill(const char *dir)
 	ok(smime_body_append(b, "X", 1) == 0, "append past the limit");
 	umask(old);
 	ok(smime_body_spilled(b), "one byte past the limit spills to a file");
-	is_long((long)smime_body_size(b), 17, "size counts all bytes after spill");
+	is_long((long)smime_body_size(b), 17,
+		"size counts all bytes after spill");
 	is_long(spill_file_mode(dir, &deleted), 0600,
 		"spill file mode is 0600 even with umask 0");
 	ok(deleted, "spill file is unlinked while open");
@@ -225,7 +229,8 @@ static void test_body_spill(const char *dir)
 	       "mapped view holds memory and later bytes in order");
 	ok(smime_body_append(b, "YZ", 2) == 0, "append after a view");
 	ok(smime_body_view(b, &v, &len) == 0, "new view after append");
-	is_mem(v, len, "0123456789abcdefXYZ", 19, "new view sees the appended bytes");
+	is_mem(v, len, "0123456789abcdefXYZ", 19,
+	       "new view sees the appended bytes");
 	smime_body_free(b);
 	is_long(spill_file_mode(dir, &deleted), -1,
 		"free closes the spill file");
@@ -239,7 +244,8 @@ static void test_body_spill(const char *dir)
 
 	ok(smime_body_new(4, "/nonexistent-dir-for-smime-test", &b) == 0,
 	   "body_new with a missing tmpdir");
-	ok(smime_body_append(b, "abc", 3) == 0, "in-memory append needs no tmpdir");
+	ok(smime_body_append(b, "abc", 3) == 0,
+	   "in-memory append needs no tmpdir");
 	ok(smime_body_errno(b) == 0, "no errno before a file operation failed");
 	is_long(smime_body_append(b, "defg", 4), SMIME_E_IO,
 		"spill into a missing tmpdir is SMIME_E_IO");
@@ -258,11 +264,13 @@ static void test_body_large(const char *dir)
 
 	ok(smime_body_new(1024 * 1024, dir, &b) == 0, "body_new 1 MB limit");
 	for (i = 0; i < total && ret == 0; i += sizeof(chunk)) {
-		size_t n = total - i < sizeof(chunk) ? total - i : sizeof(chunk);
+		size_t n =
+			total - i < sizeof(chunk) ? total - i : sizeof(chunk);
 		size_t k;
 
 		for (k = 0; k < n; k++)
-			chunk[k] = (unsigned char)((i + k) * 7 + ((i + k) >> 12));
+			chunk[k] =
+				(unsigned char)((i + k) * 7 + ((i + k) >> 12));
 		ret = smime_body_append(b, chunk, n);
 	}
 	ok(ret == 0, "5 MB appended in 4 KB chunks");

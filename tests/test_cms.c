@@ -98,9 +98,9 @@ static char *cert_ski(const char *name)
 static void test_cipher_table(void)
 {
 	static const char *const names[] = {
-		"rc2-40-cbc",  "rc2-64-cbc",  "rc2-128-cbc", "des-cbc",
+		"rc2-40-cbc",   "rc2-64-cbc",  "rc2-128-cbc", "des-cbc",
 		"des-ede3-cbc", "aes-128-cbc", "aes-192-cbc", "aes-256-cbc",
-		"aes-128-gcm", "aes-192-gcm", "aes-256-gcm",
+		"aes-128-gcm",  "aes-192-gcm", "aes-256-gcm",
 	};
 	const smime_cipher_info *c;
 	bool all = true;
@@ -125,15 +125,20 @@ static void test_cipher_table(void)
 	is_str(c ? c->name : NULL, "rc2-cbc",
 	       "RC2 with odd effective bits is rc2-cbc");
 	c = smime_cipher_by_name("aes-128-gcm");
-	ok(c && c->aead && c->key_len == 16, "aes-128-gcm is AEAD, 16-byte key");
+	ok(c && c->aead && c->key_len == 16,
+	   "aes-128-gcm is AEAD, 16-byte key");
 	c = smime_cipher_by_name("rc2-40-cbc");
 	ok(c && c->key_len == 5 && c->eff_bits == 40 && c->iv_len == 8,
 	   "rc2-40-cbc: 5-byte key, 40 bits, 8-byte IV");
 
-	is_long(smime_rc2_effective_bits(160), 40, "RC2 version 160 is 40 bits");
-	is_long(smime_rc2_effective_bits(120), 64, "RC2 version 120 is 64 bits");
-	is_long(smime_rc2_effective_bits(58), 128, "RC2 version 58 is 128 bits");
-	is_long(smime_rc2_effective_bits(256), 256, "RC2 version 256 is itself");
+	is_long(smime_rc2_effective_bits(160), 40,
+		"RC2 version 160 is 40 bits");
+	is_long(smime_rc2_effective_bits(120), 64,
+		"RC2 version 120 is 64 bits");
+	is_long(smime_rc2_effective_bits(58), 128,
+		"RC2 version 58 is 128 bits");
+	is_long(smime_rc2_effective_bits(256), 256,
+		"RC2 version 256 is itself");
 	is_long(smime_rc2_effective_bits(-1), 32, "RC2 without version is 32");
 	is_long(smime_rc2_effective_bits(100), 0, "RC2 version 100 is unknown");
 	is_long(smime_rc2_effective_bits(1L << 20), 0,
@@ -150,11 +155,14 @@ static void test_cipher_table(void)
 	is_long(smime_cipher_strength(
 			SMIME_CIPHER_DES_EDE3_CBC,
 			SMIME_CIPHER_BIT(SMIME_CIPHER_DES_EDE3_CBC)),
-		SMIME_STRENGTH_WEAK, "des-ede3-cbc named in WeakCiphers is weak");
+		SMIME_STRENGTH_WEAK,
+		"des-ede3-cbc named in WeakCiphers is weak");
 	is_long(smime_cipher_strength(SMIME_CIPHER_RC2_CBC, 0),
-		SMIME_STRENGTH_WEAK, "odd-size rc2-cbc is weak whatever the set");
+		SMIME_STRENGTH_WEAK,
+		"odd-size rc2-cbc is weak whatever the set");
 	is_long(smime_cipher_strength(SMIME_CIPHER_RC2_40_CBC, 0),
-		SMIME_STRENGTH_STRONG, "an empty WeakCiphers set makes rc2-40 strong");
+		SMIME_STRENGTH_STRONG,
+		"an empty WeakCiphers set makes rc2-40 strong");
 	is_long(smime_cipher_strength(SMIME_CIPHER_AES_256_GCM,
 				      SMIME_WEAK_DEFAULT),
 		SMIME_STRENGTH_STRONG, "aes-256-gcm is strong");
@@ -177,8 +185,8 @@ static void test_cipher_table(void)
 static void check_alice_ktri(const char *name, const smime_buf *der,
 			     const smime_cms_info *info)
 {
-	const smime_recipient *r = info->nrecipients ? &info->recipients[0]
-						     : NULL;
+	const smime_recipient *r =
+		info->nrecipients ? &info->recipients[0] : NULL;
 
 	if (!ok(info->nrecipients == 1 && r->type == SMIME_RI_KTRI,
 		"%s: one ktri recipient", name))
@@ -204,19 +212,25 @@ static void test_enveloped_ciphers(void)
 	} v[] = {
 		{"env-rc2-40.der", "rc2-40-cbc", SMIME_KIND_ENVELOPED, 40, 0},
 		{"env-rc2-64.der", "rc2-64-cbc", SMIME_KIND_ENVELOPED, 64, 0},
-		{"env-rc2-128.der", "rc2-128-cbc", SMIME_KIND_ENVELOPED, 128, 0},
+		{"env-rc2-128.der", "rc2-128-cbc", SMIME_KIND_ENVELOPED, 128,
+		 0},
 		{"env-des.der", "des-cbc", SMIME_KIND_ENVELOPED, 64, 64},
-		{"env-des3.der", "des-ede3-cbc", SMIME_KIND_ENVELOPED, 192, 192},
-		{"env-aes128.der", "aes-128-cbc", SMIME_KIND_ENVELOPED, 128, 128},
-		{"env-aes192.der", "aes-192-cbc", SMIME_KIND_ENVELOPED, 192, 192},
-		{"env-aes256.der", "aes-256-cbc", SMIME_KIND_ENVELOPED, 256, 256},
-		{"env-stream.ber", "aes-256-cbc", SMIME_KIND_ENVELOPED, 256, 256},
+		{"env-des3.der", "des-ede3-cbc", SMIME_KIND_ENVELOPED, 192,
+		 192},
+		{"env-aes128.der", "aes-128-cbc", SMIME_KIND_ENVELOPED, 128,
+		 128},
+		{"env-aes192.der", "aes-192-cbc", SMIME_KIND_ENVELOPED, 192,
+		 192},
+		{"env-aes256.der", "aes-256-cbc", SMIME_KIND_ENVELOPED, 256,
+		 256},
+		{"env-stream.ber", "aes-256-cbc", SMIME_KIND_ENVELOPED, 256,
+		 256},
 		{"authenv-aes128-gcm.der", "aes-128-gcm",
 		 SMIME_KIND_AUTH_ENVELOPED, 128, 128},
 		{"authenv-aes256-gcm.der", "aes-256-gcm",
 		 SMIME_KIND_AUTH_ENVELOPED, 256, 256},
-		{"env-rc2-v58-key5.der", "rc2-128-cbc", SMIME_KIND_ENVELOPED, 128,
-		 0},
+		{"env-rc2-v58-key5.der", "rc2-128-cbc", SMIME_KIND_ENVELOPED,
+		 128, 0},
 		{"env-rc2-ekb128-key5.der", "rc2-128-cbc", SMIME_KIND_ENVELOPED,
 		 128, 0},
 		{"env-rc2-v300.der", "rc2-cbc", SMIME_KIND_ENVELOPED, 300, 0},
@@ -248,10 +262,10 @@ static void test_oaep(void)
 		const char *file, *alg, *hash, *mgf;
 		bool label;
 	} v[] = {
-		{"env-oaep-sha1.der", "rsaesOaep(sha1,mgf1-sha1)", "sha1", "sha1",
-		 false},
-		{"env-oaep-sha256.der", "rsaesOaep(sha256,mgf1-sha256)", "sha256",
-		 "sha256", false},
+		{"env-oaep-sha1.der", "rsaesOaep(sha1,mgf1-sha1)", "sha1",
+		 "sha1", false},
+		{"env-oaep-sha256.der", "rsaesOaep(sha256,mgf1-sha256)",
+		 "sha256", "sha256", false},
 		{"env-oaep-label.der", "rsaesOaep(sha256,mgf1-sha1,label)",
 		 "sha256", "sha1", true},
 	};
@@ -355,8 +369,7 @@ static void test_other_recipient_kinds(void)
 
 	is_long(read_fixture("corpus-kari-3des.der", NULL, &der, &info), 0,
 		"corpus-kari-3des.der (OpenSSL 1.1.1) reads");
-	ok(info.nrecipients == 2 &&
-		   info.recipients[0].type == SMIME_RI_KARI &&
+	ok(info.nrecipients == 2 && info.recipients[0].type == SMIME_RI_KARI &&
 		   info.recipients[1].type == SMIME_RI_KARI,
 	   "corpus-kari-3des: two kari recipients");
 	is_str(info.nrecipients ? info.recipients[0].key_alg : NULL,
@@ -419,7 +432,8 @@ static void test_signed(void)
 	if (ok(info.nsigners == 2, "2 signers: two SignerInfos")) {
 		s = &info.signers[0];
 		is_str(s->serial, "2004", "first signer is dave");
-		is_str(s->sig_alg, "ecdsa-with-SHA256", "dave signs with ECDSA");
+		is_str(s->sig_alg, "ecdsa-with-SHA256",
+		       "dave signs with ECDSA");
 		is_str(s->address, "dave@example.org",
 		       "dave's address from the subject emailAddress");
 		s = &info.signers[1];
@@ -515,7 +529,8 @@ static void test_limits(void)
 	smime_buf_free(&der);
 	lim.max_certificates = 2;
 	is_long(read_fixture("signed-2signers-nocerts.der", &lim, &der, &info),
-		0, "two SignerInfos without certificates fit MaxCertificates 2");
+		0,
+		"two SignerInfos without certificates fit MaxCertificates 2");
 	ok(info.nsigners == 2 && info.signers[0].address == NULL &&
 		   info.signers[1].address == NULL,
 	   "signers without certificates have no address");
@@ -531,7 +546,8 @@ static void test_raw_and_pem(void)
 	static const char pem_cert[] = "-----BEGIN CERTIFICATE-----\nAAAA\n"
 				       "-----END CERTIFICATE-----\n";
 	static const char pem_noend[] = "-----BEGIN PKCS7-----\nMAA=\n";
-	smime_buf der = load("env-aes128.der"), pem = load("corpus-authenv-kekri.pem");
+	smime_buf der = load("env-aes128.der"),
+		  pem = load("corpus-authenv-kekri.pem");
 	smime_buf out = SMIME_BUF_INIT;
 	smime_cms_info info;
 	char *spaced = NULL;
@@ -542,7 +558,8 @@ static void test_raw_and_pem(void)
 		ok(smime_cms_looks_raw((unsigned char *)spaced, strlen(spaced)),
 		   "PEM after blank lines looks raw");
 	free(spaced);
-	ok(!smime_cms_looks_raw((const unsigned char *)"From: a@b\r\n\r\nx", 14),
+	ok(!smime_cms_looks_raw((const unsigned char *)"From: a@b\r\n\r\nx",
+				14),
 	   "a message does not look raw");
 	ok(!smime_cms_looks_raw((const unsigned char *)"0123456789abcdef", 16),
 	   "text starting with '0' does not look raw");
@@ -630,7 +647,7 @@ static void test_bad_recipient_keeps_cipher(void)
 	smime_buf der = load("env-rc2-40.der");
 	smime_cms_info info;
 	unsigned char *p = der.len > 2 ? memmem(der.data + 2, der.len - 2, rdn,
-						 sizeof(rdn))
+						sizeof(rdn))
 				       : NULL;
 
 	if (ok(p != NULL && p[-2] == 0x30, "env-rc2-40 names the CA's DN")) {
@@ -665,16 +682,16 @@ static void test_bad_rc2_params(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		smime_buf der = load("env-rc2-40.der");
 		smime_cms_info info;
-		unsigned char *p = der.len ? memmem(der.data, der.len, rc2,
-						    sizeof(rc2))
-					   : NULL;
+		unsigned char *p =
+			der.len ? memmem(der.data, der.len, rc2, sizeof(rc2))
+				: NULL;
 
 		if (ok(p != NULL, "env-rc2-40 carries version 160 and an IV")) {
 			p[bad[i].at] = bad[i].tag;
 			is_long(smime_cms_read(der.data, der.len, NULL, &info),
 				SMIME_E_PARSE, "%s: malformed", bad[i].what);
-			is_str(info.cipher ? info.cipher->name : NULL, "rc2-cbc",
-			       "%s: rc2-cbc", bad[i].what);
+			is_str(info.cipher ? info.cipher->name : NULL,
+			       "rc2-cbc", "%s: rc2-cbc", bad[i].what);
 			smime_cms_info_free(&info);
 		}
 		smime_buf_free(&der);
@@ -769,7 +786,8 @@ static void test_bit_flips(const char *name, unsigned rounds)
 	for (unsigned i = 0; der.len > 0 && i < rounds; i++) {
 		memcpy(m, der.data, der.len);
 		for (unsigned k = 1 + rng() % 3; k > 0; k--)
-			m[rng() % der.len] ^= (unsigned char)(1u << (rng() % 8));
+			m[rng() % der.len] ^=
+				(unsigned char)(1u << (rng() % 8));
 		if (read_copy(m, der.len, &good) == 0)
 			read_ok++;
 		if (!good)
@@ -786,8 +804,7 @@ static void test_bit_flips(const char *name, unsigned rounds)
 /* A ContentInfo header with content type ct (the DER bytes of the OID
  * value), then [0] wrapping body; lengths as given (may lie). */
 static size_t build_ci(unsigned char *out, const unsigned char *oid,
-		       size_t oidlen, const unsigned char *body,
-		       size_t bodylen)
+		       size_t oidlen, const unsigned char *body, size_t bodylen)
 {
 	size_t n = 0;
 
@@ -849,8 +866,8 @@ static void test_nesting_and_lengths(void)
 
 	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
 		ret = read_copy(huge[i], sizeof(huge[i]), &good);
-		ok(ret < 0 && good, "huge or lying length field %zu is an error",
-		   i);
+		ok(ret < 0 && good,
+		   "huge or lying length field %zu is an error", i);
 	}
 	free(body);
 	free(msg);
@@ -861,14 +878,15 @@ static void test_nesting_and_lengths(void)
 static void test_dn_escapes(void)
 {
 	/* Name: CN=Näide CA (UTF8String) */
-	static const unsigned char utf8[] = {
-		0x30, 0x14, 0x31, 0x12, 0x30, 0x10, 0x06, 0x03, 0x55, 0x04,
-		0x03, 0x0c, 0x09, 'N', 0xc3, 0xa4, 'i', 'd', 'e', ' ', 'C', 'A'};
+	static const unsigned char utf8[] = {0x30, 0x14, 0x31, 0x12, 0x30, 0x10,
+					     0x06, 0x03, 0x55, 0x04, 0x03, 0x0c,
+					     0x09, 'N',  0xc3, 0xa4, 'i',  'd',
+					     'e',  ' ',  'C',  'A'};
 	/* Name: CN=A<LF>B, O=x\,y (a special GnuTLS escapes itself) */
 	static const unsigned char ctl[] = {
 		0x30, 0x1c, 0x31, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x04,
-		0x0a, 0x0c, 0x03, 'x', ',', 'y', 0x31, 0x0c, 0x30, 0x0a, 0x06,
-		0x03, 0x55, 0x04, 0x03, 0x0c, 0x03, 'A', '\n', 'B'};
+		0x0a, 0x0c, 0x03, 'x',  ',',  'y',  0x31, 0x0c, 0x30, 0x0a,
+		0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x03, 'A',  '\n', 'B'};
 	char *s = NULL;
 
 	is_long(smime_dn_to_string(utf8, sizeof(utf8), &s), 0,
@@ -887,9 +905,10 @@ static void test_dn_escapes(void)
 int main(void)
 {
 	static const char *const hostile[] = {
-		"env-stream.ber",    "signed-2signers.der", "env-kari.der",
-		"env-oaep-label.der", "env-rc2-v58-key5.der", "env-pwri.der",
-		"env-kekri.der",      "signed-opaque-stream.ber",
+		"env-stream.ber",         "signed-2signers.der",
+		"env-kari.der",           "env-oaep-label.der",
+		"env-rc2-v58-key5.der",   "env-pwri.der",
+		"env-kekri.der",          "signed-opaque-stream.ber",
 		"authenv-aes128-gcm.der", "corpus-kari-3des.der",
 	};
 

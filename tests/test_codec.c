@@ -28,7 +28,8 @@ static void check_err(codec_fn fn, const char *in, int want, const char *name)
 {
 	smime_buf out = SMIME_BUF_INIT;
 
-	is_long(fn((const unsigned char *)in, strlen(in), &out), want, "%s", name);
+	is_long(fn((const unsigned char *)in, strlen(in), &out), want, "%s",
+		name);
 	smime_buf_free(&out);
 }
 
@@ -37,8 +38,12 @@ static void check_err(codec_fn fn, const char *in, int want, const char *name)
 static void test_base64(void)
 {
 	static const char *vec[][2] = {
-		{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-		{"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+		{"", ""},
+		{"f", "Zg=="},
+		{"fo", "Zm8="},
+		{"foo", "Zm9v"},
+		{"foob", "Zm9vYg=="},
+		{"fooba", "Zm9vYmE="},
 		{"foobar", "Zm9vYmFy"},
 	};
 	smime_buf out = SMIME_BUF_INIT, back = SMIME_BUF_INIT;
@@ -64,7 +69,8 @@ static void test_base64(void)
 	      "base64 decode accepts missing padding (2 chars)");
 	CHECK(smime_base64_decode, "Zg==Zm9v", "f",
 	      "base64 decode stops at the first pad");
-	CHECK(smime_base64_decode, "Zg=", "f", "base64 decode accepts one pad of two");
+	CHECK(smime_base64_decode, "Zg=", "f",
+	      "base64 decode accepts one pad of two");
 	check_err(smime_base64_decode, "Zm9v*YmFy", SMIME_E_PARSE,
 		  "base64 decode rejects a character outside the alphabet");
 	check_err(smime_base64_decode, "Zm9v-", SMIME_E_PARSE,
@@ -116,7 +122,8 @@ static void test_qp(void)
 	size_t i, n, bad = 0, longest = 0, col = 0;
 
 	CHECK(smime_qp_decode, "caf=C3=A9", "caf\xc3\xa9", "qp decodes =XX");
-	CHECK(smime_qp_decode, "a=3db", "a=b", "qp decodes lowercase hex leniently");
+	CHECK(smime_qp_decode, "a=3db", "a=b",
+	      "qp decodes lowercase hex leniently");
 	CHECK(smime_qp_decode, "soft=\r\nbreak", "softbreak",
 	      "qp removes a CRLF soft break");
 	CHECK(smime_qp_decode, "soft=\nbreak", "softbreak",
@@ -125,19 +132,23 @@ static void test_qp(void)
 	      "qp soft break may have trailing blanks");
 	CHECK(smime_qp_decode, "line  \r\nnext\t\nlast ", "line\r\nnext\nlast",
 	      "qp drops trailing blanks and keeps hard line ends");
-	CHECK(smime_qp_decode, "end=", "end", "qp '=' at the very end is a soft break");
+	CHECK(smime_qp_decode, "end=", "end",
+	      "qp '=' at the very end is a soft break");
 	CHECK(smime_qp_decode, "a=ZZb=4", "a=ZZb=4", "qp keeps bad escapes");
 	CHECK(smime_qp_decode, "x=4\r\ny", "x=4\r\ny",
 	      "qp keeps an escape cut by a line end");
-	CHECK(smime_qp_decode, "=3D=\r\n=3D", "==", "qp escape next to soft break");
+	CHECK(smime_qp_decode, "=3D=\r\n=3D",
+	      "==", "qp escape next to soft break");
 
 	CHECK(smime_qp_encode, "a=b", "a=3Db", "qp encodes '='");
 	CHECK(smime_qp_encode, "trail \r\nx\t", "trail=20\r\nx=09",
 	      "qp encodes blanks at line ends");
 	CHECK(smime_qp_encode, "in side", "in side", "qp keeps inner blanks");
-	CHECK(smime_qp_encode, "a\nb", "a\r\nb", "qp turns LF into a CRLF line break");
+	CHECK(smime_qp_encode, "a\nb", "a\r\nb",
+	      "qp turns LF into a CRLF line break");
 	CHECK(smime_qp_encode, "a\rb", "a=0Db", "qp encodes a lone CR");
-	CHECK(smime_qp_encode, "\xff\x01", "=FF=01", "qp encodes 8-bit and control bytes");
+	CHECK(smime_qp_encode, "\xff\x01", "=FF=01",
+	      "qp encodes 8-bit and control bytes");
 
 	/* Long lines: soft breaks keep lines at 76 characters or less. */
 	for (i = 0; i < sizeof(bin); i++)
@@ -197,7 +208,8 @@ static void test_canon(void)
 	CHECK(smime_canon_crlf, "", "", "canon_crlf of nothing is nothing");
 	CHECK(smime_canon_lf, "a\r\nb\rc\nd\r\n", "a\nb\rc\nd\n",
 	      "canon_lf: CRLF becomes LF, lone CR and LF stay");
-	CHECK(smime_canon_lf, "\r\r\n", "\r\n", "canon_lf: only the CR of CRLF goes");
+	CHECK(smime_canon_lf, "\r\r\n", "\r\n",
+	      "canon_lf: only the CR of CRLF goes");
 }
 
 int main(void)

@@ -107,8 +107,7 @@ static void test_defaults(void)
 	milter_config *cfg = NULL;
 	char host[256];
 
-	ok(milter_config_defaults(&cfg) == 0 && cfg != NULL,
-	   "defaults: built");
+	ok(milter_config_defaults(&cfg) == 0 && cfg != NULL, "defaults: built");
 	if (cfg == NULL)
 		return;
 	gethostname(host, sizeof host);
@@ -137,7 +136,8 @@ static void test_defaults(void)
 	is_long(cfg->socket_mode, 0660, "default SocketMode 0660");
 	is_long(cfg->syslog_facility, LOG_MAIL, "default SyslogFacility mail");
 	ok(!cfg->dry_run, "default DryRun no");
-	ok(cfg->nweak_digests == 2 && strcmp(cfg->weak_digests[0], "md5") == 0 &&
+	ok(cfg->nweak_digests == 2 &&
+		   strcmp(cfg->weak_digests[0], "md5") == 0 &&
 		   strcmp(cfg->weak_digests[1], "sha1") == 0,
 	   "default WeakDigests md5,sha1");
 	is_long(cfg->min_rsa_bits, 2048, "default MinRSABits");
@@ -154,7 +154,8 @@ static void test_defaults(void)
 	is_long(cfg->max_recipient_infos, 1000, "default MaxRecipientInfos");
 	is_long(cfg->max_certificates, 100, "default MaxCertificates");
 	is_long(cfg->max_signatures, 100, "default MaxSignatures");
-	ok(cfg->analyze.max_nesting == 16 && cfg->analyze.mime.max_depth == 16 &&
+	ok(cfg->analyze.max_nesting == 16 &&
+		   cfg->analyze.mime.max_depth == 16 &&
 		   cfg->analyze.cms.max_recipients == 1000 &&
 		   cfg->analyze.cms.max_certificates == 100 &&
 		   cfg->analyze.max_signatures == 100 &&
@@ -224,7 +225,8 @@ static void test_every_key(void)
 	is_str(cfg->file, conf, "file name kept");
 	is_str(cfg->socket, "inet:8891@127.0.0.1", "Socket");
 	is_str(cfg->authserv_id, "mx.example.org", "AuthservID");
-	is_str(cfg->trust_anchor_file, CONFIG_DATA_DIR "/ca.pem", "TrustAnchorFile");
+	is_str(cfg->trust_anchor_file, CONFIG_DATA_DIR "/ca.pem",
+	       "TrustAnchorFile");
 	is_str(cfg->crl_file, CONFIG_DATA_DIR "/crl.pem", "CRLFile");
 	ok(cfg->trust != NULL && smime_trust_anchor_count(cfg->trust) == 1 &&
 		   smime_trust_crl_count(cfg->trust) == 1,
@@ -232,8 +234,7 @@ static void test_every_key(void)
 	snprintf(want, sizeof want, "%s/ks", tmpdir);
 	is_str(cfg->key_store, want, "KeyStore");
 	snprintf(want, sizeof want, "%s/certs", tmpdir);
-	is_str(cfg->cert_directory, want,
-	       "CertDirectory");
+	is_str(cfg->cert_directory, want, "CertDirectory");
 	snprintf(text, sizeof text, "%s/empty.rules", tmpdir);
 	is_str(cfg->rules_file, text, "Rules");
 	ok(cfg->rules != NULL, "Rules: the rules file is loaded with the rest");
@@ -262,8 +263,7 @@ static void test_every_key(void)
 	is_long(cfg->min_rsa_bits, 3072, "MinRSABits");
 	ok(cfg->stamp_inner_signatures, "StampInnerSignatures");
 	snprintf(want, sizeof want, "%s/logins", tmpdir);
-	is_str(cfg->sender_login_map, want,
-	       "SenderLoginMap");
+	is_str(cfg->sender_login_map, want, "SenderLoginMap");
 	ok(cfg->sign_unauthenticated, "SignUnauthenticated");
 	is_str(cfg->sign_digest, "sha512", "SignDigest canonical");
 	is_str(cfg->sign_rsa_padding, "pss", "SignRSAPadding");
@@ -290,9 +290,9 @@ static void test_booleans(void)
 	static const struct {
 		const char *word;
 		bool value;
-	} words[] = {{"yes", true},  {"no", false}, {"true", true},
-		     {"false", false}, {"1", true},   {"0", false},
-		     {"YES", true},  {"False", false}};
+	} words[] = {{"yes", true},    {"no", false},   {"true", true},
+		     {"false", false}, {"1", true},     {"0", false},
+		     {"YES", true},    {"False", false}};
 	smime_buf diags = SMIME_BUF_INIT;
 	milter_config *cfg;
 	char text[64];
@@ -368,10 +368,9 @@ static void test_lists(void)
 	   "lists: IPv6 CIDRs");
 	milter_config_unref(cfg);
 	cfg = load_text("WeakCiphers aes-128-gcm, rc2-cbc\n", &diags);
-	ok(cfg != NULL &&
-		   cfg->weak_ciphers ==
-			   (SMIME_CIPHER_BIT(SMIME_CIPHER_AES_128_GCM) |
-			    SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_CBC)),
+	ok(cfg != NULL && cfg->weak_ciphers ==
+				  (SMIME_CIPHER_BIT(SMIME_CIPHER_AES_128_GCM) |
+				   SMIME_CIPHER_BIT(SMIME_CIPHER_RC2_CBC)),
 	   "lists: any SPEC cipher name can be weak");
 	milter_config_unref(cfg);
 	smime_buf_free(&diags);
@@ -528,10 +527,11 @@ static void test_rules_file(void)
 	write_file(rules, "when inbound then explode\n", 0644);
 	snprintf(text, sizeof text, "Rules %s\n", rules);
 	cfg = load_text(text, &diags);
-	ok(cfg == NULL, "rules: a rules file that does not parse fails the load");
+	ok(cfg == NULL,
+	   "rules: a rules file that does not parse fails the load");
 	snprintf(want, sizeof want, "%s:1:", rules);
-	ok(diags.data && strncmp((const char *)diags.data, want,
-				 strlen(want)) == 0,
+	ok(diags.data &&
+		   strncmp((const char *)diags.data, want, strlen(want)) == 0,
 	   "rules: its error is reported as RULESFILE:LINE:...");
 	milter_config_unref(cfg);
 
@@ -686,8 +686,10 @@ static void test_checks(void)
 	/* The configuration file itself is re-read as UserID on SIGHUP.
 	 * Only root can make a file another user cannot read but it can. */
 	if (geteuid() == 0) {
-		snprintf(text, sizeof text, "UserID nobody\nTempDirectory %s/spool\n"
-			 "Socket local:%s/s\n", tmpdir, tmpdir);
+		snprintf(text, sizeof text,
+			 "UserID nobody\nTempDirectory %s/spool\n"
+			 "Socket local:%s/s\n",
+			 tmpdir, tmpdir);
 		write_file(conf, text, 0600);
 		{
 			milter_config *cfg = NULL;
@@ -697,10 +699,11 @@ static void test_checks(void)
 			is_long(cfg ? milter_config_check(cfg, &diags) : -1, 1,
 				"check: a config file UserID cannot read is a "
 				"problem");
-			snprintf(want, sizeof want,
-				 "%s: not readable by user nobody (owner uid 0, "
-				 "mode 0600)\n",
-				 conf);
+			snprintf(
+				want, sizeof want,
+				"%s: not readable by user nobody (owner uid 0, "
+				"mode 0600)\n",
+				conf);
 			is_str((const char *)diags.data, want,
 			       "check: unreadable config file message");
 			milter_config_unref(cfg);
@@ -720,18 +723,17 @@ static void test_checks(void)
 	write_file(want, "not a CRL\n", 0644);
 	snprintf(want, sizeof want, "%s/junk.crl", path);
 	write_file(want, "not a CRL\n", 0644);
-	snprintf(text, sizeof text,
-		 "TrustAnchorFile %s/ca.pem\nCRLFile %s\n", CONFIG_DATA_DIR,
-		 path);
+	snprintf(text, sizeof text, "TrustAnchorFile %s/ca.pem\nCRLFile %s\n",
+		 CONFIG_DATA_DIR, path);
 	/* The trust store is built when the configuration loads, so a bad
 	 * CRL or anchor file is a load error (start, -n and SIGHUP alike). */
 	is_long(check_text(text, &diags), -1,
 		"load: in a CRL directory DER and PEM parse and one junk file "
 		"fails the load");
-	snprintf(want, sizeof want, "%s/junk.crl: expected PEM or DER CRLs: ",
-		 path);
-	ok(diags.data && strncmp((const char *)diags.data, want,
-				 strlen(want)) == 0,
+	snprintf(want, sizeof want,
+		 "%s/junk.crl: expected PEM or DER CRLs: ", path);
+	ok(diags.data &&
+		   strncmp((const char *)diags.data, want, strlen(want)) == 0,
 	   "check: the CRL problem names the file");
 	snprintf(text, sizeof text, "CRLFile %s/crl.der\n", CONFIG_DATA_DIR);
 	is_long(check_text(text, &diags), 0, "check: a DER CRL file parses");
@@ -742,17 +744,19 @@ static void test_checks(void)
 	write_file(path, "hello\n", 0644);
 	snprintf(text, sizeof text, "TrustAnchorFile %s\n", path);
 	is_long(check_text(text, &diags), -1,
-		"load: a trust anchor file without certificates fails the load");
+		"load: a trust anchor file without certificates fails the "
+		"load");
 	snprintf(want, sizeof want, "%s: expected PEM CA certificates: ", path);
-	ok(diags.data && strncmp((const char *)diags.data, want,
-				 strlen(want)) == 0,
+	ok(diags.data &&
+		   strncmp((const char *)diags.data, want, strlen(want)) == 0,
 	   "check: trust anchor message");
 
 	snprintf(text, sizeof text,
 		 "CertDirectory %s/nodir\nSenderLoginMap %s/nomap\n", tmpdir,
 		 tmpdir);
 	is_long(check_text(text, &diags), -1,
-		"load: a missing CertDirectory or SenderLoginMap fails the load");
+		"load: a missing CertDirectory or SenderLoginMap fails the "
+		"load");
 	snprintf(want, sizeof want, "%s/nodir: ", tmpdir);
 	ok(diags.data && strstr((const char *)diags.data, want) != NULL,
 	   "load: the missing directory is named");

@@ -34,14 +34,25 @@
 static void test_corpus(const smime_keystore *ks)
 {
 	static const char *const names[] = {
-		"env-rc2-40.eml", "env-rc2-64.eml", "env-rc2-128.eml",
-		"env-des.eml", "env-des3.eml", "env-des3-3recips.eml",
-		"env-aes128.eml", "env-aes192-mixed.eml", "env-aes256.eml",
-		"env-aes256-skid-stream.eml", "env-aes128-oaep-sha1.eml",
-		"env-aes256-oaep-sha256.eml", "authenv-aes128-gcm.eml",
-		"authenv-aes256-gcm-mixed.eml", "sig-then-env-rc2-40.eml",
-		"nss-alice.env.eml", "nss-fran-oaep.env",
-		"nss-fran-oaep-label.env", "nss-fran-oaep-sha256.env",
+		"env-rc2-40.eml",
+		"env-rc2-64.eml",
+		"env-rc2-128.eml",
+		"env-des.eml",
+		"env-des3.eml",
+		"env-des3-3recips.eml",
+		"env-aes128.eml",
+		"env-aes192-mixed.eml",
+		"env-aes256.eml",
+		"env-aes256-skid-stream.eml",
+		"env-aes128-oaep-sha1.eml",
+		"env-aes256-oaep-sha256.eml",
+		"authenv-aes128-gcm.eml",
+		"authenv-aes256-gcm-mixed.eml",
+		"sig-then-env-rc2-40.eml",
+		"nss-alice.env.eml",
+		"nss-fran-oaep.env",
+		"nss-fran-oaep-label.env",
+		"nss-fran-oaep-sha256.env",
 		"thunderbird52-enc.eml",
 	};
 	smime_buf der = SMIME_BUF_INIT, out = SMIME_BUF_INIT,
@@ -73,11 +84,13 @@ static void test_corpus(const smime_keystore *ks)
 static void test_cms_fixtures(const smime_keystore *ks)
 {
 	static const char *const names[] = {
-		"env-rc2-40.der", "env-rc2-64.der", "env-rc2-128.der",
-		"env-des.der", "env-des3.der", "env-aes128.der",
-		"env-aes192.der", "env-aes256.der", "authenv-aes128-gcm.der",
-		"authenv-aes256-gcm.der", "env-oaep-sha1.der",
-		"env-oaep-sha256.der", "env-skid.der", "env-3recips.der",
+		"env-rc2-40.der",         "env-rc2-64.der",
+		"env-rc2-128.der",        "env-des.der",
+		"env-des3.der",           "env-aes128.der",
+		"env-aes192.der",         "env-aes256.der",
+		"authenv-aes128-gcm.der", "authenv-aes256-gcm.der",
+		"env-oaep-sha1.der",      "env-oaep-sha256.der",
+		"env-skid.der",           "env-3recips.der",
 	};
 	smime_buf der = SMIME_BUF_INIT, out = SMIME_BUF_INIT;
 	const smime_key *alice = smime_keystore_by_name(ks, "alice");
@@ -127,7 +140,7 @@ static void test_public_outcomes(const smime_keystore *ks)
 	is_long(env ? smime_envelope_usable(env, 0, alice) : -99,
 		SMIME_E_KEY_AGREEMENT, "a kari RecipientInfo: key agreement");
 	ok(env && smime_envelope_find_ri(env, smime_key_cert(alice)) ==
-			  smime_envelope_info(env)->nrecipients,
+			   smime_envelope_info(env)->nrecipients,
 	   "no RecipientInfo names alice: find_ri says none");
 	is_str(smime_strerror(SMIME_E_KEY_AGREEMENT),
 	       "cannot open: key agreement", "the key-agreement text");
@@ -140,7 +153,8 @@ static void test_public_outcomes(const smime_keystore *ks)
 
 	env = parse_fixture(CMS_DATA_DIR "/env-pwri.der", &der);
 	is_long(env ? smime_envelope_usable(env, 0, alice) : -99,
-		SMIME_E_KEY_AGREEMENT, "a password RecipientInfo: key agreement");
+		SMIME_E_KEY_AGREEMENT,
+		"a password RecipientInfo: key agreement");
 	smime_envelope_free(env);
 
 	/* sha256 OAEP with MGF1-SHA1: libgcrypt has one hash for both */
@@ -234,9 +248,12 @@ static void test_rc2_rfc2268(void)
 		unsigned ekb;
 		const char *key, *pt, *ct;
 	} v[] = {
-		{63, "0000000000000000", "0000000000000000", "ebb773f993278eff"},
-		{64, "ffffffffffffffff", "ffffffffffffffff", "278b27e42e2f0d49"},
-		{64, "3000000000000000", "1000000000000001", "30649edf9be7d2c2"},
+		{63, "0000000000000000", "0000000000000000",
+		 "ebb773f993278eff"},
+		{64, "ffffffffffffffff", "ffffffffffffffff",
+		 "278b27e42e2f0d49"},
+		{64, "3000000000000000", "1000000000000001",
+		 "30649edf9be7d2c2"},
 		{64, "88", "0000000000000000", "61a8a244adacccf0"},
 		{64, "88bca90e90875a", "0000000000000000", "6ccf4308974c267f"},
 		{64, "88bca90e90875a7f0f79c384627bafb2", "0000000000000000",
@@ -244,7 +261,8 @@ static void test_rc2_rfc2268(void)
 		{128, "88bca90e90875a7f0f79c384627bafb2", "0000000000000000",
 		 "2269552ab0f85ca6"},
 		{129,
-		 "88bca90e90875a7f0f79c384627bafb216f80a6f85920584c42fceb0be255daf"
+		 "88bca90e90875a7f0f79c384627bafb216f80a6f85920584c42fceb0be255"
+		 "daf"
 		 "1e",
 		 "0000000000000000", "5b78d3a43dfff1f1"},
 	};
@@ -256,8 +274,8 @@ static void test_rc2_rfc2268(void)
 
 		unhex(v[i].pt, pt);
 		unhex(v[i].ct, buf);
-		ok(smime_rc2_cbc_decrypt(key, klen, v[i].ekb, zero_iv, buf, 8) ==
-				   0 &&
+		ok(smime_rc2_cbc_decrypt(key, klen, v[i].ekb, zero_iv, buf,
+					 8) == 0 &&
 			   memcmp(buf, pt, 8) == 0,
 		   "RFC 2268 vector %zu: %zu-byte key at %u effective bits", i,
 		   klen, v[i].ekb);
@@ -340,7 +358,7 @@ static void test_rc2_ekb_envelopes(const smime_keystore *ks)
 /* The KEK recipient's content key, unwrapped with AES key wrap. */
 static smime_content_key *kek_unwrap(const smime_envelope *env)
 {
-	static const unsigned char kek[16] = {0, 1, 2, 3, 4, 5, 6, 7,
+	static const unsigned char kek[16] = {0, 1, 2,  3,  4,  5,  6,  7,
 					      8, 9, 10, 11, 12, 13, 14, 15};
 	const smime_recipient *r = &env->info.recipients[0];
 	smime_content_key *ck = NULL;
@@ -422,7 +440,8 @@ static smime_content_key *unwrap_key(const smime_envelope *env, size_t ri,
 
 static bool key_is(const smime_content_key *a, const smime_content_key *b)
 {
-	return a && b && a->len == b->len && memcmp(a->key, b->key, a->len) == 0;
+	return a && b && a->len == b->len &&
+	       memcmp(a->key, b->key, a->len) == 0;
 }
 
 /* Opens env with the given unwraps into out (reset first). */
@@ -464,8 +483,8 @@ static void test_bad_padding(smime_envelope *env, const smime_key *alice)
 	unsigned pad = (unsigned)(n - clen), flips[3] = {1, 0, 0xff};
 	bool same = false;
 
-	flips[1] = pad;         /* the last byte becomes 0 */
-	flips[2] = pad ^ 0xff;  /* the last byte becomes 0xff */
+	flips[1] = pad;        /* the last byte becomes 0 */
+	flips[2] = pad ^ 0xff; /* the last byte becomes 0xff */
 	for (int i = 0; i < 3; i++) {
 		unsigned last = pad ^ flips[i];
 		int ret;
@@ -475,7 +494,8 @@ static void test_bad_padding(smime_envelope *env, const smime_key *alice)
 		env->ciphertext.data[n - 17] ^= (unsigned char)flips[i];
 		/* the block before the last is garbled by the change */
 		ok(ret == 0 && same && out.len == after_unpad(n, last) &&
-			   n >= 48 && memcmp(out.data, cms_content, n - 32) == 0,
+			   n >= 48 &&
+			   memcmp(out.data, cms_content, n - 32) == 0,
 		   "bad CBC padding (last byte %u): no failure, %zu bytes "
 		   "removed",
 		   last, n - after_unpad(n, last));
@@ -559,8 +579,8 @@ static void test_implicit_rejection(const smime_keystore *ks)
 	/* OpenSSL's malformed OAEP RecipientInfo (CVE-2026-28390 test) */
 	env = parse_fixture(ENV_DATA_DIR "/corpus/rsa-malformed.der", &der);
 	smime_buf_reset(&out);
-	is_long(env ? open_with(env, smime_keystore_by_name(ks, "smrsa3"),
-				&out, NULL)
+	is_long(env ? open_with(env, smime_keystore_by_name(ks, "smrsa3"), &out,
+				NULL)
 		    : -99,
 		0, "malformed OAEP RecipientInfo: a substitute, no failure");
 	smime_envelope_free(env);
@@ -641,8 +661,7 @@ static bool defined_result(int ret)
 }
 
 /* Parses, opens and decrypts; the result code of the first failure. */
-static int try_all(const smime_keystore *ks, const unsigned char *d,
-		   size_t n)
+static int try_all(const smime_keystore *ks, const unsigned char *d, size_t n)
 {
 	smime_buf out = SMIME_BUF_INIT;
 	smime_envelope *env = NULL;
@@ -681,7 +700,8 @@ static void test_damaged(const smime_keystore *ks)
 			smime_buf_reset(&copy);
 			smime_buf_append(&copy, der.data, der.len);
 			copy.data[i] ^= (unsigned char)(0x01 << (i % 8));
-			flips &= defined_result(try_all(ks, copy.data, copy.len));
+			flips &= defined_result(
+				try_all(ks, copy.data, copy.len));
 		}
 		for (size_t n = 0; n < der.len; n += step)
 			cuts &= try_all(ks, der.data, n) == SMIME_E_PARSE ||

@@ -53,7 +53,8 @@ static void check_versions(const smime_buf *der, bool auth, long want,
 	is_long(node ? version_at(node, "version") : -2, want,
 		"%s: version %ld as a number, not the digit", what, want);
 	if (want_ri0 >= 0)
-		is_long(node ? version_at(node, "recipientInfos.?1.ktri.version")
+		is_long(node ? version_at(node,
+					  "recipientInfos.?1.ktri.version")
 			     : -2,
 			want_ri0, "%s: KeyTransRecipientInfo version %ld", what,
 			want_ri0);
@@ -135,16 +136,17 @@ static void seal_one(const smime_keystore *ks, const char *cipher,
 static void test_seal_ciphers(const smime_keystore *ks)
 {
 	static const char *const ciphers[] = {
-		"rc2-40-cbc", "rc2-64-cbc", "rc2-128-cbc", "des-cbc",
+		"rc2-40-cbc",   "rc2-64-cbc",  "rc2-128-cbc", "des-cbc",
 		"des-ede3-cbc", "aes-128-cbc", "aes-192-cbc", "aes-256-cbc",
-		"aes-128-gcm", "aes-192-gcm", "aes-256-gcm",
+		"aes-128-gcm",  "aes-192-gcm", "aes-256-gcm",
 	};
 	static const unsigned char label[] = "smime-milter";
 	smime_seal_recipient r[3];
 
 	memset(r, 0, sizeof(r));
 	for (int i = 0; i < 3; i++)
-		r[i].cert = smime_key_cert(smime_keystore_by_name(ks, names[i]));
+		r[i].cert =
+			smime_key_cert(smime_keystore_by_name(ks, names[i]));
 	r[1].kt.by_ski = true;
 	r[2].kt.oaep = true;
 	r[2].kt.oaep_hash = "sha256";
@@ -159,8 +161,8 @@ static void test_seal_ciphers(const smime_keystore *ks)
 static void test_seal_encoding(const smime_keystore *ks)
 {
 	static const unsigned char oaep_default[] = {
-		0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
-		0x01, 0x01, 0x07, 0x30, 0x00};
+		0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+		0x0d, 0x01, 0x01, 0x07, 0x30, 0x00};
 	smime_seal_recipient one[1];
 	smime_buf der = SMIME_BUF_INIT;
 
@@ -178,8 +180,8 @@ static void test_seal_encoding(const smime_keystore *ks)
 		ok(smime_envelope_seal(SMIME_CIPHER_AES_128_GCM,
 				       (const unsigned char *)"", 0, one, 1,
 				       &der) == 0 &&
-			   smime_envelope_parse(der.data, der.len, NULL, &env) ==
-				   0 &&
+			   smime_envelope_parse(der.data, der.len, NULL,
+						&env) == 0 &&
 			   open_with(env, smime_keystore_by_name(ks, "alice"),
 				     &out, NULL) == 0 &&
 			   out.len == 0,
@@ -189,14 +191,14 @@ static void test_seal_encoding(const smime_keystore *ks)
 	}
 	one[0].kt.by_ski = true;
 	smime_buf_reset(&der);
-	smime_envelope_seal(SMIME_CIPHER_AES_256_CBC, (const unsigned char *)"x",
-			    1, one, 1, &der);
+	smime_envelope_seal(SMIME_CIPHER_AES_256_CBC,
+			    (const unsigned char *)"x", 1, one, 1, &der);
 	check_versions(&der, false, 2, 2, "SKI recipient");
 	one[0].kt.by_ski = false;
 	one[0].kt.oaep = true;
 	smime_buf_reset(&der);
-	smime_envelope_seal(SMIME_CIPHER_AES_128_CBC, (const unsigned char *)"x",
-			    1, one, 1, &der);
+	smime_envelope_seal(SMIME_CIPHER_AES_128_CBC,
+			    (const unsigned char *)"x", 1, one, 1, &der);
 	ok(der.len > 0 && memmem(der.data, der.len, oaep_default,
 				 sizeof(oaep_default)) != NULL,
 	   "OAEP with SHA-1 defaults writes empty RSAES-OAEP-params");
@@ -213,21 +215,25 @@ static void test_seal_refusals(const smime_keystore *ks)
 	memset(bad, 0, sizeof(bad));
 	bad[0].cert = smime_key_cert(smime_keystore_by_name(ks, "alice"));
 	is_long(smime_envelope_seal(SMIME_CIPHER_RC2_CBC,
-				    (const unsigned char *)"x", 1, bad, 1, &der),
+				    (const unsigned char *)"x", 1, bad, 1,
+				    &der),
 		SMIME_E_UNSUPPORTED, "the odd-size rc2-cbc is not sealed");
 	is_long(smime_envelope_seal(SMIME_CIPHER_AES_128_CBC,
-				    (const unsigned char *)"x", 1, bad, 0, &der),
+				    (const unsigned char *)"x", 1, bad, 0,
+				    &der),
 		SMIME_E_ARG, "no recipients: argument error");
 	bad[0].kt.oaep = true;
 	bad[0].kt.oaep_hash = "sha256";
 	is_long(smime_envelope_seal(SMIME_CIPHER_AES_128_CBC,
-				    (const unsigned char *)"x", 1, bad, 1, &der),
-		SMIME_E_UNSUPPORTED, "OAEP SHA-256 with MGF1-SHA1 is not sealed");
+				    (const unsigned char *)"x", 1, bad, 1,
+				    &der),
+		SMIME_E_UNSUPPORTED,
+		"OAEP SHA-256 with MGF1-SHA1 is not sealed");
 	memset(bad, 0, sizeof(bad));
 	bad[0].cert = dave;
 	is_long(dave ? smime_envelope_seal(SMIME_CIPHER_AES_128_CBC,
-					   (const unsigned char *)"x", 1, bad, 1,
-					   &der)
+					   (const unsigned char *)"x", 1, bad,
+					   1, &der)
 		     : -99,
 		SMIME_E_UNSUPPORTED, "an EC certificate is not sealed for");
 	is_long((long)der.len, 0, "refusals append nothing");
@@ -265,7 +271,8 @@ static void test_p7m(const smime_keystore *ks)
 	body = ent.data ? strstr((char *)ent.data, "\r\n\r\n") : NULL;
 	ok(body && strncmp((char *)ent.data,
 			   "Content-Type: application/pkcs7-mime; "
-			   "smime-type=authEnveloped-data;\r\n\tname=smime.p7m\r\n"
+			   "smime-type=authEnveloped-data;\r\n\tname=smime."
+			   "p7m\r\n"
 			   "Content-Transfer-Encoding: base64\r\n"
 			   "Content-Disposition: attachment; "
 			   "filename=smime.p7m\r\n\r\n",

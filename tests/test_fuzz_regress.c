@@ -27,7 +27,7 @@ typedef struct target {
 } target;
 
 static const target targets[] = {
-	{"mime", fuzz_mime, false},     {"cms", fuzz_cms, false},
+	{"mime", fuzz_mime, false},       {"cms", fuzz_cms, false},
 	{"analyze", fuzz_analyze, false}, {"rules", fuzz_rules, true},
 	{"config", fuzz_config, true},    {"authres", fuzz_authres, true},
 	{"process", fuzz_process, false},

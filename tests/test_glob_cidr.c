@@ -145,8 +145,10 @@ static void test_glob_pathological(void)
 	t0 = now();
 	m1 = rules_glob_match("*?*?*?*?*?*?*?*?*?*?*[!?]", text);
 	t = now() - t0;
-	ok(!m1 && t < 2.0, "'?' and set stars over 20000 bytes: no match, "
-			   "fast (%.3f s)", t);
+	ok(!m1 && t < 2.0,
+	   "'?' and set stars over 20000 bytes: no match, "
+	   "fast (%.3f s)",
+	   t);
 	free(text);
 	free(pat);
 }

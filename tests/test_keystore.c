@@ -119,8 +119,8 @@ static bool contains(const smime_buf *b, const char *s)
 }
 
 /* Loads dir and expects one refusal naming file with text. */
-static void expect_refused(const char *dir, const char *file,
-			   const char *text, const char *what)
+static void expect_refused(const char *dir, const char *file, const char *text,
+			   const char *what)
 {
 	smime_buf diags = SMIME_BUF_INIT;
 	smime_keystore *ks = (smime_keystore *)1;
@@ -215,7 +215,8 @@ static void test_good_store(void)
 		is_str(info->ski, "1f0e14b3b157c202ed67524130e0074a43587c49",
 		       "subjectKeyIdentifier as lowercase hex");
 		is_str(info->key_type, "RSA-2048", "key type");
-		is_str(info->issuer, "CN=Test S/MIME RSA Root,O=OpenSSL Group,C=UK",
+		is_str(info->issuer,
+		       "CN=Test S/MIME RSA Root,O=OpenSSL Group,C=UK",
 		       "issuer as RFC 4514");
 		ok(info->not_after > info->not_before, "validity read");
 		ok(smime_key_can_oaep(k), "a file key can do OAEP");
@@ -261,7 +262,7 @@ static void test_good_store(void)
 static void test_refused_modes(void)
 {
 	static const struct {
-		bool p12;	  /* nss-bob.p12 + .pass, else alice.crt + .key */
+		bool p12; /* nss-bob.p12 + .pass, else alice.crt + .key */
 		const char *file; /* the file given the mode */
 		mode_t mode;
 		const char *want;
@@ -343,12 +344,14 @@ static void test_refused_entries(void)
 	new_dir(dir, sizeof(dir));
 	put(dir, CMS_DATA_DIR, "alice.pem", "x.crt", 0644);
 	write_text(dir, "x.uri", "file:///etc/key\n", 0644);
-	expect_refused(dir, "x.uri", "not a pkcs11: URL", "uri of another kind");
+	expect_refused(dir, "x.uri", "not a pkcs11: URL",
+		       "uri of another kind");
 
 	new_dir(dir, sizeof(dir));
 	put(dir, CMS_DATA_DIR, "alice.pem", "x.crt", 0644);
-	write_text(dir, "x.key", "-----BEGIN PRIVATE KEY-----\nAAAA\n"
-				 "-----END PRIVATE KEY-----\n",
+	write_text(dir, "x.key",
+		   "-----BEGIN PRIVATE KEY-----\nAAAA\n"
+		   "-----END PRIVATE KEY-----\n",
 		   0600);
 	expect_refused(dir, "x.key", "cannot read the PEM private key",
 		       "garbage key");
@@ -357,7 +360,8 @@ static void test_refused_entries(void)
 	put(dir, ENV_DATA_DIR "/keys", "sjm-user.p12", "x.p12", 0600);
 	put(dir, ENV_DATA_DIR "/keys", "sjm-user.pass", "x.pass", 0600);
 	put(dir, CMS_DATA_DIR, "alice.pem", "x.crt", 0644);
-	expect_refused(dir, "x.p12", "both present", "p12 and crt for one NAME");
+	expect_refused(dir, "x.p12", "both present",
+		       "p12 and crt for one NAME");
 
 	/* every problem of one directory is reported in one run */
 	new_dir(dir, sizeof(dir));

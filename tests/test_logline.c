@@ -14,8 +14,7 @@
 #include <unistd.h>
 
 /* Formats l into a fresh buffer and compares with want. */
-static void formats(const milter_logline *l, const char *want,
-		    const char *name)
+static void formats(const milter_logline *l, const char *want, const char *name)
 {
 	smime_buf out = SMIME_BUF_INIT;
 	int rc = milter_logline_format(l, &out);
@@ -34,12 +33,18 @@ static void test_escapes(void)
 	static const struct {
 		const char *mailer, *want, *why;
 	} v[] = {
-		{"a\xc2\x85" "b\xe2\x80\xa8" "c\xe2\x80\xa9" "d",
+		{"a\xc2\x85"
+		 "b\xe2\x80\xa8"
+		 "c\xe2\x80\xa9"
+		 "d",
 		 "Q11: dir=inbound mailer=\"a\\xc2\\x85b\\xe2\\x80\\xa8"
 		 "c\\xe2\\x80\\xa9d\"",
 		 "C1 controls (NEL) and the line and paragraph separators are "
 		 "escaped like C0: no reader can take them for a line end"},
-		{"a\xff" "b\xc3" "c\xed\xa0\x80" "d\xc0\xaf",
+		{"a\xff"
+		 "b\xc3"
+		 "c\xed\xa0\x80"
+		 "d\xc0\xaf",
 		 "Q11: dir=inbound mailer=\"a\\xffb\\xc3c\\xed\\xa0\\x80"
 		 "d\\xc0\\xaf\"",
 		 "bytes that are not UTF-8 (a lone lead byte, a surrogate, an "
@@ -83,7 +88,10 @@ static char *logged(const char *text)
 /* log.c: every line is one line and stays UTF-8, whatever the text. */
 static void test_log_text(void)
 {
-	char *got = logged("l\xc3\xb5ks a\nb\xc2\x85" "c\xe2\x80\xa8" "d\xff" "e");
+	char *got = logged("l\xc3\xb5ks a\nb\xc2\x85"
+			   "c\xe2\x80\xa8"
+			   "d\xff"
+			   "e");
 	char want[128];
 
 	snprintf(want, sizeof(want),
@@ -156,13 +164,17 @@ int main(void)
 	formats(&l,
 		"4XyZ1: dir=inbound from=<carol@legacy.example> kind=enveloped "
 		"cipher=rc2-40-cbc strength=weak action=reencrypted "
-		"new-cipher=aes-256-cbc sign=signed signer=carol@legacy.example "
+		"new-cipher=aes-256-cbc sign=signed "
+		"signer=carol@legacy.example "
 		"result=fail reason=bad-signature "
 		"mailer=\"Microsoft Windows Mobile 5.0\" ms=12",
 		"entities and signatures only when more than one");
 
-	l = (milter_logline){.queue_id = "Q2", .dir = "outbound", .from = "",
-			     .kind = "none", .ms = -1};
+	l = (milter_logline){.queue_id = "Q2",
+			     .dir = "outbound",
+			     .from = "",
+			     .kind = "none",
+			     .ms = -1};
 	formats(&l, "Q2: dir=outbound from=<> kind=none",
 		"NULL fields and negative ms left out; null sender is <>");
 
@@ -175,7 +187,8 @@ int main(void)
 			     .mailer = "Evil \"Mailer\"\tv1\r\nX-Fake: 1\\",
 			     .ms = -1};
 	formats(&l,
-		"Q3: dir=inbound mailer=\"Evil \\\"Mailer\\\"\\tv1\\r\\nX-Fake: "
+		"Q3: dir=inbound mailer=\"Evil "
+		"\\\"Mailer\\\"\\tv1\\r\\nX-Fake: "
 		"1\\\\\"",
 		"blanks, quotes, backslash and line ends are quoted and "
 		"escaped");
@@ -187,8 +200,8 @@ int main(void)
 	formats(&l, "Q4: dir=inbound mailer=\"a\\x01z\\x7f\"",
 		"other control characters become \\xHH");
 
-	l = (milter_logline){.queue_id = "Q5", .dir = "inbound", .mailer = "",
-			     .ms = -1};
+	l = (milter_logline){
+		.queue_id = "Q5", .dir = "inbound", .mailer = "", .ms = -1};
 	formats(&l, "Q5: dir=inbound mailer=\"\"", "an empty value is \"\"");
 
 	l = (milter_logline){.queue_id = "Q6",

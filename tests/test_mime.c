@@ -30,8 +30,8 @@ static smime_part *parse(const char *msg)
 {
 	smime_part *root = NULL;
 
-	if (smime_mime_parse((const unsigned char *)msg, strlen(msg), NULL, NULL,
-			     &root) != 0)
+	if (smime_mime_parse((const unsigned char *)msg, strlen(msg), NULL,
+			     NULL, &root) != 0)
 		return NULL;
 	return root;
 }
@@ -93,18 +93,23 @@ static void test_headers(void)
 	ok(smime_message_split((const unsigned char *)lf, strlen(lf), &h,
 			       &off) == 0,
 	   "split an LF message with an mbox From line");
-	is_long((long)h.n, 2, "mbox From line and a leading continuation are skipped");
+	is_long((long)h.n, 2,
+		"mbox From line and a leading continuation are skipped");
 	is_str(h.v[1].name, "B", "blanks before the colon are not in the name");
 	is_str(smime_headers_get(&h, "b", 0), "2", "value of a spaced field");
-	is_long((long)off, (long)(strstr(lf, "body") - lf), "LF blank line ends the header");
+	is_long((long)off, (long)(strstr(lf, "body") - lf),
+		"LF blank line ends the header");
 	smime_headers_free(&h);
 
 	ok(smime_message_split((const unsigned char *)"A: 1\r\nB: 2", 11, &h,
-			       &off) == 0 && off == 11 && h.n == 2,
+			       &off) == 0 &&
+		   off == 11 && h.n == 2,
 	   "no blank line: no body, last field kept");
 	smime_headers_free(&h);
-	ok(smime_message_split((const unsigned char *)"A: 1\nnot a header\nB: 2\n\nx",
-			       26, &h, &off) == 0 && off == 5 && h.n == 1,
+	ok(smime_message_split(
+		   (const unsigned char *)"A: 1\nnot a header\nB: 2\n\nx", 26,
+		   &h, &off) == 0 &&
+		   off == 5 && h.n == 1,
 	   "a line that is not a field ends the header; the body starts there");
 	smime_headers_free(&h);
 	ok(smime_message_split((const unsigned char *)"", 0, &h, &off) == 0 &&
@@ -126,24 +131,30 @@ static void test_address(void)
 		 "john@example.org"},
 		{"(comment) carol@example.org (Carol)", "carol@example.org"},
 		{"=?utf-8?q?D=C3=A9?= <de@example.org>", "de@example.org"},
-		{"friends: dave@example.org, erin@example.org;", "dave@example.org"},
+		{"friends: dave@example.org, erin@example.org;",
+		 "dave@example.org"},
 		{"undisclosed:;, frank@example.org", "frank@example.org"},
 		{"<@relay.example:gina@example.org>", "gina@example.org"},
 		{"hank . smith @ example.org", "hank.smith@example.org"},
 		{"<>, ivan@example.org", "ivan@example.org"},
-		{"\"quoted local\"@example.org", "\"quoted local\"@example.org"},
+		{"\"quoted local\"@example.org",
+		 "\"quoted local\"@example.org"},
 		{"Jo <jo@example.org\r\n (x)>", "jo@example.org"},
 		{"Name\n <folded@example.org>", "folded@example.org"},
 		{"kim@example.org (unclosed comment", "kim@example.org"},
-		{"\"Tricky <not@this.org>\" <real@example.org>", "real@example.org"},
+		{"\"Tricky <not@this.org>\" <real@example.org>",
+		 "real@example.org"},
 		/* RFC 6532: UTF-8 in angle brackets is kept whole (issue 13) */
 		{"L\xc3\xb5ks <l\xc3\xb5ks@n\xc3\xa4ide.ee>",
 		 "l\xc3\xb5ks@n\xc3\xa4ide.ee"},
-		{"<\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a>",
-		 "\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a"},
+		{"<\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90."
+		 "\xe5\xb9\xbf\xe5\x91\x8a>",
+		 "\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90."
+		 "\xe5\xb9\xbf\xe5\x91\x8a"},
 	};
-	static const char *none[] = {"", "Just A Name", "undisclosed-recipients:;",
-				     "<>", "(only a comment)"};
+	static const char *none[] = {"", "Just A Name",
+				     "undisclosed-recipients:;", "<>",
+				     "(only a comment)"};
 	size_t i;
 	char *a;
 
@@ -171,11 +182,14 @@ static void test_address_list(void)
 	char **v = NULL;
 	size_t n = 0;
 
-	is_long(smime_address_list("\"Doe, John\" <john@example.org>, "
-				   "friends: dave@example.org, erin@example.org;"
-				   ", <>, (c) frank@example.org",
-				   &v, &n), 0, "an address list parses");
-	if (is_long((long)n, 4, "every mailbox of the list is found, groups included")) {
+	is_long(smime_address_list(
+			"\"Doe, John\" <john@example.org>, "
+			"friends: dave@example.org, erin@example.org;"
+			", <>, (c) frank@example.org",
+			&v, &n),
+		0, "an address list parses");
+	if (is_long((long)n, 4,
+		    "every mailbox of the list is found, groups included")) {
 		is_str(v[0], "john@example.org", "first mailbox of the list");
 		is_str(v[1], "dave@example.org", "group member one");
 		is_str(v[2], "erin@example.org", "group member two");
@@ -208,16 +222,18 @@ static void test_params(void)
 	smime_mime_free(r);
 
 	r = parse("Content-Type: text/plain; name*1=\"b\"; name*0=\"a\";"
-		  " name*3=\"d\"; name=\"plain\"; fn*=utf-8''%E2%82%AC%zz\r\n\r\n");
+		  " name*3=\"d\"; name=\"plain\"; "
+		  "fn*=utf-8''%E2%82%AC%zz\r\n\r\n");
 	is_str(smime_part_param(r, "name"), "ab",
 	       "sections sorted, joined up to the first gap, win over plain");
 	is_str(smime_part_param(r, "fn"), "\xe2\x82\xac%zz",
 	       "extended value decoded, a bad escape kept");
 	smime_mime_free(r);
 
-	r = parse("Content-Type: multipart/mixed (a comment; with semicolon);\r\n"
-		  "\tBOUNDARY=\"a\\\"b;c d\" ; Name=\"x;y\" (c) ; junk ;"
-		  " charset=US-ASCII; x=\"unterminated\r\n\r\n");
+	r = parse(
+		"Content-Type: multipart/mixed (a comment; with semicolon);\r\n"
+		"\tBOUNDARY=\"a\\\"b;c d\" ; Name=\"x;y\" (c) ; junk ;"
+		" charset=US-ASCII; x=\"unterminated\r\n\r\n");
 	is_str(r->type, "multipart", "type read past a comment");
 	is_str(smime_part_param(r, "boundary"), "a\"b;c d",
 	       "quoted value: escaped quote and semicolon kept, case kept");
@@ -225,18 +241,22 @@ static void test_params(void)
 	is_str(smime_part_param(r, "charset"), "US-ASCII", "value case kept");
 	is_str(smime_part_param(r, "x"), "unterminated",
 	       "unterminated quoted string runs to the end");
-	is_str(smime_part_param(r, "junk"), NULL, "parameter without '=' ignored");
+	is_str(smime_part_param(r, "junk"), NULL,
+	       "parameter without '=' ignored");
 	smime_mime_free(r);
 
-	r = parse("Content-Type: multipart/related; boundary=----=_Part_0_1.2;"
-		  " type=text/html\r\nContent-Transfer-Encoding: Base64\r\n\r\n");
+	r = parse(
+		"Content-Type: multipart/related; boundary=----=_Part_0_1.2;"
+		" type=text/html\r\nContent-Transfer-Encoding: Base64\r\n\r\n");
 	is_str(smime_part_param(r, "boundary"), "----=_Part_0_1.2",
 	       "unquoted value may hold '=' (JavaMail)");
-	is_str(smime_part_param(r, "type"), "text/html", "unquoted value with '/'");
+	is_str(smime_part_param(r, "type"), "text/html",
+	       "unquoted value with '/'");
 	is_long(r->cte, SMIME_CTE_BASE64, "CTE is case-insensitive");
 	smime_mime_free(r);
 
-	r = parse("Content-Type: garbage\r\nContent-Transfer-Encoding: x-uue\r\n\r\n");
+	r = parse("Content-Type: garbage\r\nContent-Transfer-Encoding: "
+		  "x-uue\r\n\r\n");
 	ok(strcmp(r->type, "text") == 0 && strcmp(r->subtype, "plain") == 0,
 	   "malformed Content-Type defaults to text/plain");
 	is_long(r->cte, SMIME_CTE_OTHER, "unknown CTE is OTHER");
@@ -322,7 +342,8 @@ static void test_nested(void)
 	}
 	p = find(r, "2.2");
 	if (p != NULL)
-		is_str(p->subtype, "html", "part 2.2 type read from its header");
+		is_str(p->subtype, "html",
+		       "part 2.2 type read from its header");
 	p = find(r, "2.1");
 	if (p != NULL)
 		ok(strcmp(p->type, "text") == 0 && p->headers.n == 0,
@@ -337,12 +358,15 @@ static void test_top_headers(void)
 	smime_headers h = SMIME_HEADERS_INIT;
 	smime_part *r = NULL;
 
-	smime_headers_add(&h, "Content-Type", 12, "multipart/mixed; boundary=b", 27);
+	smime_headers_add(&h, "Content-Type", 12, "multipart/mixed; boundary=b",
+			  27);
 	ok(smime_mime_parse((const unsigned char *)body, strlen(body), &h, NULL,
-			    &r) == 0 && r != NULL,
+			    &r) == 0 &&
+		   r != NULL,
 	   "parse a body with separate top headers");
 	if (r != NULL) {
-		ok(r->start == 0 && r->body_start == 0 && r->end == strlen(body),
+		ok(r->start == 0 && r->body_start == 0 &&
+			   r->end == strlen(body),
 		   "top entity covers the whole body buffer");
 		is_long((long)r->nchildren, 1, "one child");
 		if (r->nchildren == 1)
@@ -383,13 +407,16 @@ static void test_top_headers(void)
 
 static void test_line_ends(void)
 {
-	static const char lf[] = "Content-Type: multipart/mixed; boundary=z\n\n"
-				 "--z\nContent-Type: text/plain\n\nA\n--z\n\nB\n--z--\n";
-	static const char mixed[] = "Content-Type: multipart/mixed; boundary=z\n\n"
-				    "--z\r\n\r\nA\r\n--z\n\nB\n\r\n--z--";
+	static const char lf[] =
+		"Content-Type: multipart/mixed; boundary=z\n\n"
+		"--z\nContent-Type: text/plain\n\nA\n--z\n\nB\n--z--\n";
+	static const char mixed[] =
+		"Content-Type: multipart/mixed; boundary=z\n\n"
+		"--z\r\n\r\nA\r\n--z\n\nB\n\r\n--z--";
 	smime_part *r = parse(lf);
 
-	if (ok(r != NULL && r->nchildren == 2, "LF-only message has two parts")) {
+	if (ok(r != NULL && r->nchildren == 2,
+	       "LF-only message has two parts")) {
 		range_is(lf, r->children[0].body_start, r->children[0].end, "A",
 			 "LF-only: body ends before the LF of the boundary");
 		range_is(lf, r->children[1].start, r->children[1].end, "\nB",
@@ -398,11 +425,14 @@ static void test_line_ends(void)
 	}
 	smime_mime_free(r);
 	r = parse(mixed);
-	if (ok(r != NULL && r->nchildren == 2, "mixed CRLF/LF message has two parts")) {
-		range_is(mixed, r->children[0].body_start, r->children[0].end, "A",
-			 "mixed: CRLF before a boundary is excluded");
-		range_is(mixed, r->children[1].body_start, r->children[1].end, "B\n",
-			 "mixed: only the last line end before the boundary goes");
+	if (ok(r != NULL && r->nchildren == 2,
+	       "mixed CRLF/LF message has two parts")) {
+		range_is(mixed, r->children[0].body_start, r->children[0].end,
+			 "A", "mixed: CRLF before a boundary is excluded");
+		range_is(mixed, r->children[1].body_start, r->children[1].end,
+			 "B\n",
+			 "mixed: only the last line end before the boundary "
+			 "goes");
 		ok(!r->missing_close && r->epilogue_start == strlen(mixed),
 		   "close delimiter at the end of input without line end");
 	}
@@ -434,11 +464,13 @@ static void test_tolerance(void)
 	smime_buf out = SMIME_BUF_INIT;
 
 	r = parse(noclose);
-	if (ok(r != NULL && r->nchildren == 2, "missing close: both parts found")) {
+	if (ok(r != NULL && r->nchildren == 2,
+	       "missing close: both parts found")) {
 		ok(r->missing_close, "missing close is flagged");
 		ok(r->children[1].end == strlen(noclose),
 		   "last part runs to the end of the message");
-		ok(r->epilogue_start == r->epilogue_end, "no epilogue without close");
+		ok(r->epilogue_start == r->epilogue_end,
+		   "no epilogue without close");
 	}
 	smime_mime_free(r);
 
@@ -454,9 +486,10 @@ static void test_tolerance(void)
 	r = parse(b64);
 	if (ok(r != NULL && r->nchildren == 2,
 	       "boundary-like lines inside base64 do not split")) {
-		ok(smime_part_decode((const unsigned char *)b64, &r->children[0],
-				     &out) == SMIME_E_PARSE,
-		   "the boundary-like lines stayed in part 1 (base64 rejects them)");
+		ok(smime_part_decode((const unsigned char *)b64,
+				     &r->children[0], &out) == SMIME_E_PARSE,
+		   "the boundary-like lines stayed in part 1 (base64 rejects "
+		   "them)");
 		range_is(b64, r->children[0].body_start, r->children[0].end,
 			 "aGVsbG8h\r\n--qx\r\n--q x\r\n- --q\r\n--q--x\r\n--Q",
 			 "part 1 holds every near-miss line");
@@ -466,10 +499,12 @@ static void test_tolerance(void)
 	r = parse(inner_open);
 	if (ok(r != NULL && r->nchildren == 2,
 	       "outer boundary ends an inner multipart without close")) {
-		ok(r->children[0].missing_close && r->children[0].nchildren == 1,
+		ok(r->children[0].missing_close &&
+			   r->children[0].nchildren == 1,
 		   "inner multipart flagged missing_close with its one part");
 		if (r->children[0].nchildren == 1)
-			range_is(inner_open, r->children[0].children[0].body_start,
+			range_is(inner_open,
+				 r->children[0].children[0].body_start,
 				 r->children[0].children[0].end, "X",
 				 "inner part ends at the outer boundary");
 		ok(!r->missing_close, "outer is closed");
@@ -482,21 +517,24 @@ static void test_tolerance(void)
 		   "adjacent boundaries give an empty part");
 		ok(r->children[1].body_start == r->children[1].end,
 		   "part with only a blank line has an empty body");
-		range_is(empty, r->children[2].body_start, r->children[2].end, "",
-			 "blank line before the boundary belongs to it");
+		range_is(empty, r->children[2].body_start, r->children[2].end,
+			 "", "blank line before the boundary belongs to it");
 	}
 	smime_mime_free(r);
 
-	r = parse("Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\nA\r\n--x--\r\n");
+	r = parse("Content-Type: "
+		  "multipart/mixed\r\n\r\n--x\r\n\r\nA\r\n--x--\r\n");
 	ok(r != NULL && r->nchildren == 0 && !r->truncated,
 	   "multipart without boundary is a leaf");
 	smime_mime_free(r);
-	r = parse("Content-Type: multipart/mixed; boundary=zz\r\n\r\nno delimiter\r\n");
+	r = parse("Content-Type: multipart/mixed; boundary=zz\r\n\r\nno "
+		  "delimiter\r\n");
 	ok(r != NULL && r->nchildren == 0 && r->missing_close &&
 		   r->preamble_end == r->end,
 	   "multipart with no delimiter: no children, all preamble");
 	smime_mime_free(r);
-	r = parse("Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\nX\r\n--d--");
+	r = parse("Content-Type: multipart/digest; "
+		  "boundary=d\r\n\r\n--d\r\n\r\nX\r\n--d--");
 	ok(r != NULL && r->nchildren == 1 &&
 		   strcmp(r->children[0].type, "message") == 0,
 	   "digest children default to message/rfc822");
@@ -514,7 +552,8 @@ static void test_decode(void)
 {
 	static const char m[] =
 		"Content-Type: multipart/mixed; boundary=q\r\n\r\n"
-		"--q\r\nContent-Transfer-Encoding: base64\r\n\r\naGVs\r\nbG8=\r\n"
+		"--q\r\nContent-Transfer-Encoding: "
+		"base64\r\n\r\naGVs\r\nbG8=\r\n"
 		"--q\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
 		"caf=C3=A9 =\r\nok\r\n--q\r\n\r\nraw\r\n--q--\r\n";
 	smime_part *r = parse(m);
@@ -522,12 +561,14 @@ static void test_decode(void)
 
 	if (!ok(r != NULL && r->nchildren == 3, "parse encoded parts"))
 		return;
-	ok(smime_part_decode((const unsigned char *)m, &r->children[0], &out) == 0,
+	ok(smime_part_decode((const unsigned char *)m, &r->children[0], &out) ==
+		   0,
 	   "decode base64 part");
 	is_mem(out.data, out.len, "hello", 5, "base64 part decoded");
 	smime_buf_reset(&out);
 	smime_part_decode((const unsigned char *)m, &r->children[1], &out);
-	is_mem(out.data, out.len, "caf\xc3\xa9 ok", 8, "quoted-printable part decoded");
+	is_mem(out.data, out.len, "caf\xc3\xa9 ok", 8,
+	       "quoted-printable part decoded");
 	smime_buf_reset(&out);
 	smime_part_decode((const unsigned char *)m, &r->children[2], &out);
 	is_mem(out.data, out.len, "raw", 3, "7bit part copied");
@@ -545,8 +586,11 @@ static char *nest(unsigned levels)
 	char *s = NULL;
 
 	for (i = 0; i < levels; i++)
-		smime_buf_printf(&b, "Content-Type: multipart/mixed; boundary=b%u\r\n"
-				     "\r\n--b%u\r\n", i, i);
+		smime_buf_printf(
+			&b,
+			"Content-Type: multipart/mixed; boundary=b%u\r\n"
+			"\r\n--b%u\r\n",
+			i, i);
 	smime_buf_puts(&b, "Content-Type: text/plain\r\n\r\ncore\r\n");
 	for (i = levels; i-- > 0;)
 		smime_buf_printf(&b, "--b%u--\r\n", i);
@@ -591,24 +635,28 @@ static void test_limits(void)
 	smime_mime_free(r);
 	free(m);
 
-	smime_buf_puts(&b, "Content-Type: multipart/mixed; boundary=h\r\n\r\n--h\r\n");
+	smime_buf_puts(
+		&b, "Content-Type: multipart/mixed; boundary=h\r\n\r\n--h\r\n");
 	for (i = 0; i < SMIME_MIME_MAX_HEADERS + 1; i++)
 		smime_buf_printf(&b, "X-H%u: %u\r\n", i, i);
 	smime_buf_puts(&b, "\r\nbody\r\n--h\r\n\r\nsecond\r\n--h--\r\n");
 	r = parse((char *)b.data);
-	if (ok(r != NULL && r->nchildren == 2, "entity with 1001 fields parsed")) {
+	if (ok(r != NULL && r->nchildren == 2,
+	       "entity with 1001 fields parsed")) {
 		is_long((long)r->children[0].headers.n, SMIME_MIME_MAX_HEADERS,
 			"only 1000 fields are kept");
 		ok(r->children[0].truncated && r->truncated,
 		   "header-count limit sets truncated");
 		range_is((char *)b.data, r->children[0].body_start,
-			 r->children[0].end, "body", "body still found after the limit");
+			 r->children[0].end, "body",
+			 "body still found after the limit");
 		ok(!r->children[1].truncated, "sibling is not truncated");
 	}
 	smime_mime_free(r);
 
 	smime_buf_reset(&b);
-	smime_buf_puts(&b, "Content-Type: multipart/mixed; boundary=l\r\nX-Long: ");
+	smime_buf_puts(&b,
+		       "Content-Type: multipart/mixed; boundary=l\r\nX-Long: ");
 	for (i = 0; i < SMIME_MIME_MAX_LINE; i++)
 		smime_buf_putc(&b, 'a');
 	smime_buf_puts(&b, "\r\n\r\n--l\r\n\r\nx\r\n--l--\r\n");
@@ -660,7 +708,8 @@ static void test_hostile(void)
 	t = now();
 	r = parse((char *)b.data);
 	t = now() - t;
-	ok(r != NULL && r->nchildren == SMIME_MIME_MAX_PARTS - 1 && r->truncated,
+	ok(r != NULL && r->nchildren == SMIME_MIME_MAX_PARTS - 1 &&
+		   r->truncated,
 	   "100k tiny parts: capped at max_parts, truncated");
 	ok(t < 3.0, "100k tiny parts parse quickly (%.2f s)", t);
 	smime_mime_free(r);
@@ -681,12 +730,16 @@ static void test_hostile(void)
 	/* 20k nested multiparts, each boundary line repeated. */
 	smime_buf_reset(&b);
 	for (i = 0; i < 20000; i++)
-		smime_buf_printf(&b, "Content-Type: multipart/mixed; boundary=n%u\r\n"
-				     "\r\n--n%u\r\n", i, i);
+		smime_buf_printf(
+			&b,
+			"Content-Type: multipart/mixed; boundary=n%u\r\n"
+			"\r\n--n%u\r\n",
+			i, i);
 	t = now();
 	r = parse((char *)b.data);
 	t = now() - t;
-	ok(r != NULL && r->truncated && deepest(r)->depth == SMIME_MIME_MAX_DEPTH,
+	ok(r != NULL && r->truncated &&
+		   deepest(r)->depth == SMIME_MIME_MAX_DEPTH,
 	   "20k nested multiparts stop at the depth limit");
 	ok(t < 3.0, "20k nested multiparts parse quickly (%.2f s)", t);
 	smime_mime_free(r);
@@ -724,8 +777,9 @@ static void test_hostile(void)
 
 		for (n = 0; n <= len; n++) {
 			r = NULL;
-			if (smime_mime_parse((const unsigned char *)nested, n, NULL,
-					     NULL, &r) != 0 || r == NULL)
+			if (smime_mime_parse((const unsigned char *)nested, n,
+					     NULL, NULL, &r) != 0 ||
+			    r == NULL)
 				fails++;
 			smime_mime_free(r);
 		}
@@ -768,14 +822,18 @@ static void test_corpus(void)
 	if (!ok(m != NULL, "read sig-sha512-detached-mixed.eml"))
 		return;
 	smime_mime_parse((unsigned char *)m, len, NULL, NULL, &r);
-	if (ok(r != NULL && strcmp(r->subtype, "signed") == 0 && r->nchildren == 2,
-	       "openssl mixed-line-end signed message: multipart/signed, 2 parts")) {
+	if (ok(r != NULL && strcmp(r->subtype, "signed") == 0 &&
+		       r->nchildren == 2,
+	       "openssl mixed-line-end signed message: multipart/signed, 2 "
+	       "parts")) {
 		p = find(r, "1");
 		ok(p && strcmp(p->subtype, "mixed") == 0 && p->nchildren == 2,
 		   "part 1 is multipart/mixed with 2 parts");
-		ok(find(r, "1.1") && strcmp(find(r, "1.1")->subtype, "plain") == 0,
+		ok(find(r, "1.1") &&
+			   strcmp(find(r, "1.1")->subtype, "plain") == 0,
 		   "part 1.1 is text/plain");
-		ok(find(r, "1.2") && strcmp(find(r, "1.2")->subtype, "octet-stream") == 0,
+		ok(find(r, "1.2") &&
+			   strcmp(find(r, "1.2")->subtype, "octet-stream") == 0,
 		   "part 1.2 is application/octet-stream");
 		p = find(r, "2");
 		ok(p && strcmp(p->subtype, "pkcs7-signature") == 0 &&
@@ -789,7 +847,8 @@ static void test_corpus(void)
 		p = find(r, "1");
 		ok(p && p->end == 952 && m[p->end] == '\n' &&
 			   memcmp(m + p->end - 4, "--\r\n", 4) == 0,
-		   "signed content ends with the inner close line, before the LF");
+		   "signed content ends with the inner close line, before the "
+		   "LF");
 		ok(!r->truncated && !r->missing_close, "no limits hit, closed");
 	}
 	smime_mime_free(r);
@@ -801,20 +860,26 @@ static void test_corpus(void)
 	if (!ok(m != NULL, "read smime-signed-apple.mbox"))
 		return;
 	smime_mime_parse((unsigned char *)m, len, NULL, NULL, &r);
-	if (ok(r != NULL && r->nchildren == 2, "LF-only Apple Mail message: 2 parts")) {
-		ok(find(r, "1") && strcmp(find(r, "1")->subtype, "alternative") == 0,
+	if (ok(r != NULL && r->nchildren == 2,
+	       "LF-only Apple Mail message: 2 parts")) {
+		ok(find(r, "1") &&
+			   strcmp(find(r, "1")->subtype, "alternative") == 0,
 		   "part 1 is multipart/alternative");
 		ok(find(r, "1.2") && find(r, "1.2")->nchildren == 3,
 		   "part 1.2 is a multipart with 3 parts");
-		ok(find(r, "1.2.2") && strcmp(find(r, "1.2.2")->type, "image") == 0,
+		ok(find(r, "1.2.2") &&
+			   strcmp(find(r, "1.2.2")->type, "image") == 0,
 		   "part 1.2.2 is the image");
-		ok(find(r, "2") && strcmp(find(r, "2")->subtype, "pkcs7-signature") == 0,
+		ok(find(r, "2") && strcmp(find(r, "2")->subtype,
+					  "pkcs7-signature") == 0,
 		   "part 2 is the signature");
 		p = find(r, "1");
 		ok(p && p->end == 5670 && m[p->end] == '\n' &&
 			   memcmp(m + p->end - 5, "AB--\n", 5) == 0 &&
-			   strncmp(m + p->end + 1, "--Apple-Mail=_607FF8D2", 22) == 0,
-		   "signed part keeps its close line, ends before the LF of the boundary");
+			   strncmp(m + p->end + 1, "--Apple-Mail=_607FF8D2",
+				   22) == 0,
+		   "signed part keeps its close line, ends before the LF of "
+		   "the boundary");
 	}
 	smime_mime_free(r);
 	free(m);

@@ -148,7 +148,7 @@ static void test_defaults(void)
 		if (rc != SMIME_E_NOMEM || cfg != NULL) {
 			if (wrong++ == 0)
 				printf("# allocation %ld failed: %s\n", n,
-				     smime_strerror(rc));
+				       smime_strerror(rc));
 			milter_config_unref(cfg);
 		}
 	}
@@ -161,10 +161,14 @@ static void test_defaults(void)
 /* InternalHosts' setter, as config.c's table row would call it. */
 static void test_setter(void)
 {
-	static const cfg_key key = {
-		"InternalHosts", &milter_cfgtype_cidrs, NULL, 0, 0,
-		offsetof(milter_config, internal_hosts),
-		offsetof(milter_config, ninternal_hosts), NULL};
+	static const cfg_key key = {"InternalHosts",
+				    &milter_cfgtype_cidrs,
+				    NULL,
+				    0,
+				    0,
+				    offsetof(milter_config, internal_hosts),
+				    offsetof(milter_config, ninternal_hosts),
+				    NULL};
 	static const char value[] = "10.0.0.0/8, 192.0.2.1, ::1, 2001:db8::/32";
 	milter_config cfg;
 	smime_buf why = SMIME_BUF_INIT;
@@ -187,8 +191,8 @@ static void test_setter(void)
 			break;
 		}
 		if ((rc != SMIME_E_NOMEM || why.len != 0) && wrong++ == 0)
-			printf("# allocation %ld failed: %d, why '%.*s'\n", n, rc,
-			     (int)why.len, (const char *)why.data);
+			printf("# allocation %ld failed: %d, why '%.*s'\n", n,
+			       rc, (int)why.len, (const char *)why.data);
 	}
 	ok(n > 0 && wrong == 0,
 	   "setter: each of %ld failed allocations is SMIME_E_NOMEM with "
@@ -234,8 +238,9 @@ static void test_config_load(void)
 		}
 		if ((rc != SMIME_E_NOMEM || cfg != NULL || !only_oom(&diags)) &&
 		    wrong++ == 0)
-			printf("# allocation %ld failed: %d, diagnostics '%.*s'\n", n,
-			     rc, (int)diags.len, (const char *)diags.data);
+			printf("# allocation %ld failed: %d, diagnostics "
+			       "'%.*s'\n",
+			       n, rc, (int)diags.len, (const char *)diags.data);
 		milter_config_unref(cfg);
 		smime_buf_free(&diags);
 	}
@@ -268,9 +273,10 @@ static void test_rules_load(void)
 		}
 		if ((rc != RULES_E_NOMEM || rs != NULL || d.n != 0) &&
 		    wrong++ == 0)
-			printf("# allocation %ld failed: %d, %zu diagnostics%s%s\n",
-			     n, rc, d.n, d.n ? ", first: " : "",
-			     d.n ? d.v[0].text : "");
+			printf("# allocation %ld failed: %d, %zu "
+			       "diagnostics%s%s\n",
+			       n, rc, d.n, d.n ? ", first: " : "",
+			       d.n ? d.v[0].text : "");
 		rules_set_free(rs);
 		rules_diag_free(&d);
 	}

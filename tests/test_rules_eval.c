@@ -44,8 +44,8 @@ static rules_set *load_or_null(const char *text)
 	rules_diag d = RULES_DIAG_INIT;
 	rules_set *rs = NULL;
 
-	if (rules_load_buffer("t.rules", text, strlen(text), RULES_CAP_ALL,
-			      &rs, &d) < 0)
+	if (rules_load_buffer("t.rules", text, strlen(text), RULES_CAP_ALL, &rs,
+			      &d) < 0)
 		for (size_t i = 0; i < d.n; i++)
 			printf("# %s\n", d.v[i].text);
 	rules_diag_free(&d);
@@ -140,8 +140,7 @@ static void test_addresses(void)
 	norcpt.rcpts = NULL;
 	norcpt.nrcpts = 0;
 	truth("to dave@*", &mix, &f, "any recipient");
-	truth("to *@example.org", &mix, &norcpt,
-	      "any recipient, none at all");
+	truth("to *@example.org", &mix, &norcpt, "any recipient, none at all");
 	truth("all-to *@example.org", &f, &mix, "every recipient");
 	truth("all-to *@example.org", &single, &norcpt,
 	      "every recipient (case-insensitive), none at all");
@@ -177,9 +176,9 @@ static void test_crypto_facts(void)
 	static const char *const fail[] = {"FAIL"};
 	static const rules_entity_fact rc2[] = {{"rc2-40-cbc", "weak"}};
 	static const rules_entity_fact two[] = {{"aes-256-cbc", "strong"},
-						 {"des-ede3-cbc", "legacy"}};
+						{"des-ede3-cbc", "legacy"}};
 	static const rules_entity_fact odd[] = {{"rc2-cbc", "weak"},
-						 {NULL, "unknown"}};
+						{NULL, "unknown"}};
 	rules_facts plain = base(), sig = base(), bad = base(), nores = base(),
 		    weak = base(), mixed = base(), oddf = base();
 
@@ -256,7 +255,8 @@ static void test_signer(void)
 	      "no passing signature matches no signer");
 	truth("signer boss@example.org", &both, &unsigned_,
 	      "any of several passing signers");
-	ok(fires(boss_rule, &forged) == 1 && fires(boss_rule, &unsigned_) == 1 &&
+	ok(fires(boss_rule, &forged) == 1 &&
+		   fires(boss_rule, &unsigned_) == 1 &&
 		   fires(boss_rule, &good) == 0,
 	   "'mail from the boss must be signed by the boss': mallory's "
 	   "co-authored and the unsigned message match, the boss's does not");
@@ -305,8 +305,8 @@ static const char *kinds(const rules_result *r)
 	return buf;
 }
 
-static void eval_text(const char *text, const rules_facts *f,
-		      const char *want, const char *why)
+static void eval_text(const char *text, const rules_facts *f, const char *want,
+		      const char *why)
 {
 	rules_result r = RULES_RESULT_INIT;
 	rules_set *rs = load_or_null(text);
@@ -383,8 +383,9 @@ static void test_precedence(void)
 
 	is_long(rules_eval(NULL, &f, &r), 0, "no rules file: evaluation works");
 	ok(r.n == 0 && r.verdict == NULL, "no rules file: no actions");
-	is_long(rules_eval(NULL, NULL, &r), RULES_E_ARG, "no facts: caller "
-							 "error");
+	is_long(rules_eval(NULL, NULL, &r), RULES_E_ARG,
+		"no facts: caller "
+		"error");
 	rules_result_free(&r);
 }
 
@@ -430,14 +431,17 @@ static void test_spec_example(void)
 	if (rs == NULL)
 		return;
 
-	f = (rules_facts){.direction = RULES_OUTBOUND, .from = from_alice,
-			  .nfrom = 1};
+	f = (rules_facts){
+		.direction = RULES_OUTBOUND, .from = from_alice, .nfrom = 1};
 	spec_case(rs, &f, "sign@2", "our users' outbound mail is signed");
 	f.from = (const char *const[]){"alice@example.net"};
 	spec_case(rs, &f, "", "mail from another domain is not signed");
 
-	f = (rules_facts){.direction = RULES_INBOUND, .encrypted = rc2,
-			  .nencrypted = 1, .rcpts = mobile, .nrcpts = 1};
+	f = (rules_facts){.direction = RULES_INBOUND,
+			  .encrypted = rc2,
+			  .nencrypted = 1,
+			  .rcpts = mobile,
+			  .nrcpts = 1};
 	spec_case(rs, &f,
 		  "reencrypt=des-ede3-cbc@4 tag=legacy-mobile@4 "
 		  "tag=smime-policy@5",
@@ -456,8 +460,10 @@ static void test_spec_example(void)
 		  "reencrypt=des-ede3-cbc@4 tag=legacy-mobile@4 "
 		  "tag=smime-policy@5",
 		  "'to' means any recipient: one mobile user is enough");
-	f = (rules_facts){.direction = RULES_INBOUND, .encrypted = rc2,
-			  .nencrypted = 1, .rcpts = mobile_and_desk + 1,
+	f = (rules_facts){.direction = RULES_INBOUND,
+			  .encrypted = rc2,
+			  .nencrypted = 1,
+			  .rcpts = mobile_and_desk + 1,
 			  .nrcpts = 1};
 	spec_case(rs, &f, "reencrypt=aes-256-cbc@5 tag=smime-policy@5",
 		  "RC2-40 to everyone else becomes AES-256 with the default "
@@ -465,13 +471,15 @@ static void test_spec_example(void)
 	f.encrypted = aes;
 	spec_case(rs, &f, "", "strong encryption is left alone");
 
-	f = (rules_facts){.direction = RULES_INBOUND, .headers = wm,
-			  .nheaders = 1};
+	f = (rules_facts){
+		.direction = RULES_INBOUND, .headers = wm, .nheaders = 1};
 	spec_case(rs, &f, "tag=legacy-mobile@6",
 		  "a Windows Mobile mailer alone is tagged");
 
-	f = (rules_facts){.direction = RULES_INBOUND, .is_signed = true,
-			  .signature_results = fail, .nsignature_results = 1};
+	f = (rules_facts){.direction = RULES_INBOUND,
+			  .is_signed = true,
+			  .signature_results = fail,
+			  .nsignature_results = 1};
 	{
 		rules_result r = RULES_RESULT_INIT;
 		rules_eval(rs, &f, &r);
@@ -486,8 +494,9 @@ static void test_spec_example(void)
 		rules_result_free(&r);
 	}
 	f.direction = RULES_OUTBOUND;
-	spec_case(rs, &f, "", "a failed signature on outbound mail is not "
-			      "rejected");
+	spec_case(rs, &f, "",
+		  "a failed signature on outbound mail is not "
+		  "rejected");
 	rules_set_free(rs);
 }
 

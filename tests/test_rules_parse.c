@@ -48,7 +48,9 @@ static const char *one_line(const char *s)
 		unsigned char c = (unsigned char)*s;
 		if (c == '\n' || c == '\r' || c == '\t')
 			o += (size_t)snprintf(buf + o, 3, "\\%c",
-					      c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+					      c == '\n'   ? 'n'
+					      : c == '\r' ? 'r'
+							  : 't');
 		else if (c < 0x20 || c > 0x7e)
 			o += (size_t)snprintf(buf + o, 5, "\\x%02x", c);
 		else
@@ -130,22 +132,22 @@ struct bad {
 	const char *want;
 };
 
-#define COND_LIST                                                         \
-	"expected outbound, inbound, authenticated, client-ip, from, "    \
-	"sender, to, all-to, header, signed, signature, signer, encrypted, " \
+#define COND_LIST                                                              \
+	"expected outbound, inbound, authenticated, client-ip, from, "         \
+	"sender, to, all-to, header, signed, signature, signer, encrypted, "   \
 	"cipher or size"
-#define OUT_CIPHERS                                                       \
-	"rc2-40-cbc, rc2-64-cbc, rc2-128-cbc, des-cbc, des-ede3-cbc, "    \
-	"aes-128-cbc, aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm " \
+#define OUT_CIPHERS                                                            \
+	"rc2-40-cbc, rc2-64-cbc, rc2-128-cbc, des-cbc, des-ede3-cbc, "         \
+	"aes-128-cbc, aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm "     \
 	"or aes-256-gcm"
-#define CIPHER_LIST                                                       \
-	"weak, legacy, strong, unknown, rc2-40-cbc, rc2-64-cbc, "         \
-	"rc2-128-cbc, rc2-cbc, des-cbc, des-ede3-cbc, aes-128-cbc, "      \
-	"aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm, "            \
-	"aes-256-gcm, aes-128-ccm, aes-192-ccm, aes-256-ccm or "          \
+#define CIPHER_LIST                                                            \
+	"weak, legacy, strong, unknown, rc2-40-cbc, rc2-64-cbc, "              \
+	"rc2-128-cbc, rc2-cbc, des-cbc, des-ede3-cbc, aes-128-cbc, "           \
+	"aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm, "                 \
+	"aes-256-gcm, aes-128-ccm, aes-192-ccm, aes-256-ccm or "               \
 	"chacha20-poly1305"
-#define ACTION_LIST                                                       \
-	"expected sign, reencrypt, encrypt, tag, reject, tempfail, "      \
+#define ACTION_LIST                                                            \
+	"expected sign, reencrypt, encrypt, tag, reject, tempfail, "           \
 	"quarantine, discard or accept"
 
 static const struct bad malformed[] = {
@@ -204,12 +206,12 @@ static const struct bad malformed[] = {
 	 "t.rules:1:13: unknown cipher 'rc2-41-cbc': expected " CIPHER_LIST},
 	{"when cipher weak then reencrypt chacha20-poly1305",
 	 "t.rules:1:33: cipher 'chacha20-poly1305' for reencrypt is read but "
-	 "not written by this build (no S/MIME peer here reads it): expected "
-	 OUT_CIPHERS},
+	 "not written by this build (no S/MIME peer here reads it): "
+	 "expected " OUT_CIPHERS},
 	{"when cipher weak then reencrypt aes-128-ccm",
 	 "t.rules:1:33: cipher 'aes-128-ccm' for reencrypt is read but not "
-	 "written by this build (no S/MIME peer here reads it): expected "
-	 OUT_CIPHERS},
+	 "written by this build (no S/MIME peer here reads it): "
+	 "expected " OUT_CIPHERS},
 	{"when cipher weak then reencrypt aes256",
 	 "t.rules:1:33: unknown cipher 'aes256' for reencrypt: "
 	 "expected " OUT_CIPHERS},
@@ -217,8 +219,8 @@ static const struct bad malformed[] = {
 	 "t.rules:1:33: unknown cipher 'weak' for reencrypt: "
 	 "expected " OUT_CIPHERS},
 	{"when outbound then encrypt rc4",
-	 "t.rules:1:28: unknown cipher 'rc4' for encrypt: expected auto or "
-	 OUT_CIPHERS},
+	 "t.rules:1:28: unknown cipher 'rc4' for encrypt: expected auto "
+	 "or " OUT_CIPHERS},
 	{"when outbound then reencrypt",
 	 "t.rules:1:29: expected a cipher name after 'reencrypt', got the end "
 	 "of the rule"},
@@ -274,9 +276,8 @@ static const struct bad malformed[] = {
 	{"when \"outbound\" then tag",
 	 "t.rules:1:6: expected a condition, got the quoted word 'outbound' "
 	 "(keywords are never quoted)"},
-	{"when inbound then \"tag\"",
-	 "t.rules:1:19: expected an action, got the quoted word 'tag': "
-	 ACTION_LIST},
+	{"when inbound then \"tag\"", "t.rules:1:19: expected an action, got "
+				      "the quoted word 'tag': " ACTION_LIST},
 	{"when inbound then explode",
 	 "t.rules:1:19: unknown action 'explode': " ACTION_LIST},
 	{"when inbound then tag reject",
@@ -337,8 +338,8 @@ static void test_valid(void)
 		char *diag;
 		int ret = load(valid[i], strlen(valid[i]), RULES_CAP_ALL, &rs,
 			       &diag);
-		if (!ok(ret == 0 && rules_set_count(rs) == 1 &&
-				diag != NULL && diag[0] == '\0',
+		if (!ok(ret == 0 && rules_set_count(rs) == 1 && diag != NULL &&
+				diag[0] == '\0',
 			"valid rule %zu loads as one rule: %s", i,
 			one_line(valid[i])))
 			printf("#   ret %d, diagnostics: %s\n", ret,
@@ -350,8 +351,7 @@ static void test_valid(void)
 
 static void test_malformed(void)
 {
-	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]);
-	     i++) {
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
 		const struct bad *b = &malformed[i];
 		rules_set *rs;
 		char *diag;
@@ -359,8 +359,7 @@ static void test_malformed(void)
 			       &diag);
 		ok(ret == RULES_E_PARSE && rs == NULL,
 		   "malformed rule %zu is refused: %s", i, one_line(b->rule));
-		is_str(diag, b->want, "malformed rule %zu names the error",
-		       i);
+		is_str(diag, b->want, "malformed rule %zu names the error", i);
 		free(diag);
 	}
 }
@@ -453,9 +452,9 @@ static void test_cipher_names(void)
 {
 	/* SPEC section 6, in its order. */
 	static const char *const spec[] = {
-		"rc2-40-cbc",  "rc2-64-cbc",  "rc2-128-cbc", "des-cbc",
+		"rc2-40-cbc",   "rc2-64-cbc",  "rc2-128-cbc", "des-cbc",
 		"des-ede3-cbc", "aes-128-cbc", "aes-192-cbc", "aes-256-cbc",
-		"aes-128-gcm", "aes-192-gcm", "aes-256-gcm"};
+		"aes-128-gcm",  "aes-192-gcm", "aes-256-gcm"};
 	char text[128];
 	size_t good = 0;
 
@@ -486,8 +485,9 @@ static void test_capabilities(void)
 	int ret;
 
 	ret = load(text, strlen(text), RULES_CAP_BASIC, &rs, &diag);
-	is_long(ret, RULES_E_PARSE, "actions outside the capabilities fail "
-				    "the load");
+	is_long(ret, RULES_E_PARSE,
+		"actions outside the capabilities fail "
+		"the load");
 	is_str(diag,
 	       "t.rules:1:20: action 'sign' is not available in this build: "
 	       "the rule would silently do nothing\n"
@@ -504,8 +504,9 @@ static void test_capabilities(void)
 	ok(ret == 0 && rules_set_count(rs) == 4,
 	   "the same rules load when the capabilities are there");
 	is_long((long)rules_set_actions(rs),
-		(long)(RULES_CAP_SIGN | RULES_CAP_REENCRYPT | RULES_CAP_ENCRYPT |
-		       RULES_CAP(RULES_ACT_TAG) | RULES_CAP(RULES_ACT_REJECT)),
+		(long)(RULES_CAP_SIGN | RULES_CAP_REENCRYPT |
+		       RULES_CAP_ENCRYPT | RULES_CAP(RULES_ACT_TAG) |
+		       RULES_CAP(RULES_ACT_REJECT)),
 		"rules_set_actions lists the actions in use");
 	free(diag);
 	rules_set_free(rs);
@@ -540,8 +541,8 @@ static void test_many_errors(void)
 	big[0] = '\0';
 	for (int i = 0; i < 200; i++)
 		strcat(big, "when foo\n");
-	ret = rules_load_buffer("t.rules", big, strlen(big), RULES_CAP_ALL,
-				&rs, &d);
+	ret = rules_load_buffer("t.rules", big, strlen(big), RULES_CAP_ALL, &rs,
+				&d);
 	is_long(ret, RULES_E_PARSE, "200 bad lines fail the load");
 	is_long((long)d.n, RULES_MAX_ERRORS + 1,
 		"errors stop at RULES_MAX_ERRORS plus one last note");
@@ -616,7 +617,8 @@ static void test_garbage(void)
 {
 	static const char seed[] =
 		"when outbound and from \"*@[a-z]*\" and not size > 10M \\\n"
-		" then reencrypt aes-256-cbc, tag \"x,y\", reject \"5.7.1 no\"\n";
+		" then reencrypt aes-256-cbc, tag \"x,y\", reject \"5.7.1 "
+		"no\"\n";
 	static const char alphabet[] = "when then and not,\"\\#\n\r\t *?[]!-";
 	unsigned seedv = 12345;
 	size_t survived = 0;
@@ -633,9 +635,10 @@ static void test_garbage(void)
 			seedv = seedv * 1103515245u + 12345u;
 			size_t at = (seedv >> 8) % len;
 			seedv = seedv * 1103515245u + 12345u;
-			buf[at] = (round & 1) ? (char)(seedv >> 16)
-					      : alphabet[(seedv >> 16) %
-							 (sizeof(alphabet) - 1)];
+			buf[at] = (round & 1)
+					  ? (char)(seedv >> 16)
+					  : alphabet[(seedv >> 16) %
+						     (sizeof(alphabet) - 1)];
 		}
 		if (round % 7 == 0)
 			len = (seedv >> 4) % len;

@@ -47,7 +47,8 @@ static int attr_value(asn1_node sd, const char *oid, unsigned char **v,
 		int r = smime_asn1_read_oid(
 			sd,
 			smime_asn1_path_fmt(
-				&p, "signerInfos.?1.signedAttrs.?%d.attrType", k),
+				&p, "signerInfos.?1.signedAttrs.?%d.attrType",
+				k),
 			&got);
 		bool match = r == 0 && strcmp(got, oid) == 0;
 
@@ -57,10 +58,11 @@ static int attr_value(asn1_node sd, const char *oid, unsigned char **v,
 		if (match)
 			return smime_asn1_read(
 				sd,
-				smime_asn1_path_fmt(&p,
-						    "signerInfos.?1.signedAttrs."
-						    "?%d.attrValues.?1",
-						    k),
+				smime_asn1_path_fmt(
+					&p,
+					"signerInfos.?1.signedAttrs."
+					"?%d.attrValues.?1",
+					k),
 				v, n);
 	}
 	return SMIME_E_PARSE;
@@ -86,7 +88,8 @@ static asn1_node decode_signed(const smime_buf *der)
 			      false, &ci) == 0 &&
 	    smime_asn1_inner(ci, der->data, der->len, "content", &inner,
 			     &ilen) == 0)
-		smime_asn1_decode("SmimeCMS.SignedData", inner, ilen, false, &sd);
+		smime_asn1_decode("SmimeCMS.SignedData", inner, ilen, false,
+				  &sd);
 	asn1_delete_structure(&ci);
 	return sd;
 }
@@ -147,7 +150,8 @@ static void test_attributes(const smime_key *key)
 		unsigned char *d = NULL;
 		size_t dn = 0;
 		smime_asn1_read(a, "", &d, &dn);
-		is_mem(d, dn, md, 32, "messageDigest is SHA-256 of the content");
+		is_mem(d, dn, md, 32,
+		       "messageDigest is SHA-256 of the content");
 		free(d);
 	} else {
 		ok(0, "messageDigest is SHA-256 of the content");
@@ -187,7 +191,8 @@ static void test_attributes(const smime_key *key)
 			const smime_cipher_info *ci;
 			s = NULL;
 			smime_asn1_read_oid(
-				a, smime_asn1_path_fmt(&p, "?%d.capabilityID", i),
+				a,
+				smime_asn1_path_fmt(&p, "?%d.capabilityID", i),
 				&s);
 			ci = s ? smime_cipher_by_oid(s, 0) : NULL;
 			smime_buf_printf(&got, "%s%s", i > 1 ? " " : "",
@@ -314,8 +319,7 @@ static void signed_msg_free(signed_msg *m)
 	smime_headers_free(&m->top);
 }
 
-static int count_edits(const smime_edits *e, smime_edit_op op,
-		       const char *name)
+static int count_edits(const smime_edits *e, smime_edit_op op, const char *name)
 {
 	int n = 0;
 
@@ -354,7 +358,8 @@ static void test_mime(const smime_key *key)
 		 "Content-Type: text/plain; charset=utf-8\r\n"
 		 "Content-Transfer-Encoding: 8bit\r\n"
 		 "Content-Language: de\r\n\r\n"
-		 "Gr\xc3\xbc\xc3\x9f" "e\r\n",
+		 "Gr\xc3\xbc\xc3\x9f"
+		 "e\r\n",
 		 &m);
 	is_long(m.rc, 0, "8bit text: signed");
 	ok(m.root != NULL && strcmp(m.root->subtype, "signed") == 0 &&
@@ -379,15 +384,18 @@ static void test_mime(const smime_key *key)
 		const smime_part *c = &m.root->children[0];
 		smime_buf dec = SMIME_BUF_INIT;
 
-		is_str(field(c, "Content-Transfer-Encoding"), "quoted-printable",
+		is_str(field(c, "Content-Transfer-Encoding"),
+		       "quoted-printable",
 		       "8bit text re-encoded quoted-printable");
 		is_str(field(c, "Content-Language"), "de",
 		       "Content-Language moved into the signed part");
 		ok(field(c, "MIME-Version") == NULL,
 		   "no MIME-Version inside the signed part");
 		smime_part_decode(m.e.body.data, c, &dec);
-		is_mem(dec.data, dec.len, "Gr\xc3\xbc\xc3\x9f" "e\r\n", 9,
-		       "the decoded text is the original");
+		is_mem(dec.data, dec.len,
+		       "Gr\xc3\xbc\xc3\x9f"
+		       "e\r\n",
+		       9, "the decoded text is the original");
 		smime_buf_free(&dec);
 		is_str(m.root->children[1].type, "application",
 		       "second part application/...");
@@ -402,8 +410,7 @@ static void test_mime(const smime_key *key)
 		"no MIME-Version: one is inserted");
 	is_long(count_edits(&m.e, SMIME_EDIT_INSERT, "Content-Type"), 1,
 		"no Content-Type: one is inserted");
-	ok(m.root != NULL && m.root->nchildren == 2 &&
-		   m.e.body.len > 0 &&
+	ok(m.root != NULL && m.root->nchildren == 2 && m.e.body.len > 0 &&
 		   memmem(m.e.body.data, m.e.body.len, "\r\nbare\r\n", 8) !=
 			   NULL,
 	   "LF-only body becomes CRLF in the signed part");
@@ -430,7 +437,8 @@ static void test_mime(const smime_key *key)
 			"Content-Transfer-Encoding: 8bit\r\n\r\n"
 			"--b1\r\nContent-Type: text/plain\r\n\r\n%s\r\n"
 			"--b1\r\nContent-Type: application/octet-stream\r\n"
-			"Content-Transfer-Encoding: 8bit\r\n\r\n\x80\x81 raw\r\n"
+			"Content-Transfer-Encoding: 8bit\r\n\r\n\x80\x81 "
+			"raw\r\n"
 			"--b1\r\nContent-Type: text/plain\r\n\r\n"
 			"------=_smime_ looks like ours\r\n--b1--\r\n",
 			big);

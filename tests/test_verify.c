@@ -21,7 +21,7 @@
 #define VERIFY_DATA_DIR "tests/data/verify"
 #endif
 
-#define NOW ((time_t)1796083200)        /* 2026-12-01 */
+#define NOW ((time_t)1796083200) /* 2026-12-01 */
 #define YEAR_2000 ((time_t)946684800)
 #define YEAR_2100 ((time_t)4102444800)
 
@@ -78,8 +78,8 @@ static smime_trust *load_default(const char *anchors, const char *crls)
 }
 
 /* Analyses a message held in memory with verification on. */
-static int analyze_mem(const smime_buf *msg, const smime_trust *t,
-		       time_t now, smime_facts *f)
+static int analyze_mem(const smime_buf *msg, const smime_trust *t, time_t now,
+		       smime_facts *f)
 {
 	smime_analyze_opts o;
 
@@ -117,7 +117,8 @@ static const char *rr(const smime_sigcheck *c)
 	if (c == NULL)
 		return "(no verdict)";
 	snprintf(buf, sizeof(buf), "%s%s%s", smime_result_name(c->result),
-		 c->reason ? "/" : "", c->reason ? smime_reason_name(c->reason) : "");
+		 c->reason ? "/" : "",
+		 c->reason ? smime_reason_name(c->reason) : "");
 	return buf;
 }
 
@@ -173,7 +174,8 @@ static void test_trust_load(void)
 	   "a store without TrustAnchorFile loads with no anchors");
 	smime_trust_free(t);
 	t = load_default("nss-testca.pem", NULL);
-	is_long((long)smime_trust_anchor_count(t), 1, "a PEM anchor file loads");
+	is_long((long)smime_trust_anchor_count(t), 1,
+		"a PEM anchor file loads");
 	smime_trust_free(t);
 	t = load_default("pkits-ta.crt", "pkits-crls");
 	is_long((long)smime_trust_anchor_count(t), 1,
@@ -194,7 +196,8 @@ static void test_trust_load(void)
 	smime_buf_reset(&diags);
 	c.anchor_file = path("sig-sha256-detached.eml");
 	ret = smime_trust_load(&c, &t, &diags);
-	is_long(ret, SMIME_E_PARSE, "an anchor file without certificates fails");
+	is_long(ret, SMIME_E_PARSE,
+		"an anchor file without certificates fails");
 	smime_buf_reset(&diags);
 	c.anchor_file = NULL;
 	c.crl_path = path("nss-testca.pem");
@@ -237,9 +240,9 @@ static void test_signature(void)
 		    "signed attributes without messageDigest are malformed");
 	expect_file("bad_signtime_attr.cms", ossl, NOW, "neutral/malformed",
 		    "signingTime as an unsigned attribute is malformed");
-	expect_file("pkcs7-empty-digest-set.eml", ossl, NOW,
-		    "neutral/malformed",
-		    "a signer digest missing from digestAlgorithms is malformed");
+	expect_file(
+		"pkcs7-empty-digest-set.eml", ossl, NOW, "neutral/malformed",
+		"a signer digest missing from digestAlgorithms is malformed");
 
 	analyze_file("sig-sha256-detached-tampered.eml", ossl, NOW, &f);
 	c = verdict(&f, 0, 0);
@@ -264,7 +267,8 @@ static void test_signature(void)
 	analyze_file("alice.env.dsig.SHA256.multipart.eml", nss, NOW, &f);
 	c = verdict(&f, 0, 0);
 	is_str(rr(c), "pass", "a signer that hashed bare LF still passes");
-	ok(c != NULL && c->lf_form, "and the verdict says the LF form verified");
+	ok(c != NULL && c->lf_form,
+	   "and the verdict says the LF form verified");
 	smime_facts_free(&f);
 
 	analyze_file("alice.dsig.SHA256.multipart.eml", nss, NOW, &f);
@@ -280,8 +284,8 @@ static void test_signature(void)
 }
 
 /* Analyses a file with MaxSignatures max. */
-static int analyze_max(const char *name, const smime_trust *t,
-		       unsigned max, smime_facts *f)
+static int analyze_max(const char *name, const smime_trust *t, unsigned max,
+		       smime_facts *f)
 {
 	smime_buf msg = SMIME_BUF_INIT;
 	smime_analyze_opts o;
@@ -332,8 +336,10 @@ static void test_max_signatures(void)
 	   "MaxSignatures 2: both checked, none left over");
 	smime_facts_free(&f);
 
-	analyze_max("alice.plain.dsig.SHA256.multipart.dave.dsig.SHA256.multipart"
-		    ".eml", nss, 1, &f);
+	analyze_max(
+		"alice.plain.dsig.SHA256.multipart.dave.dsig.SHA256.multipart"
+		".eml",
+		nss, 1, &f);
 	ok(f.nlayers == 2 && f.layers[0].nchecks == 1 &&
 		   f.layers[1].nchecks == 0 && f.unchecked_signatures == 1,
 	   "the bound holds across layers: the inner signer is not checked");
@@ -440,12 +446,13 @@ static void test_addresses(void)
 		    "the domain compares case-insensitively");
 	expect_from(nss, "alice@example.com", NULL, "policy/address-mismatch",
 		    "the local part compares exactly (RFC 8550 section 3)");
-	expect_from(nss, "mallory@example.net", NULL,
-		    "policy/address-mismatch", "a wrong From is address-mismatch");
+	expect_from(nss, "mallory@example.net", NULL, "policy/address-mismatch",
+		    "a wrong From is address-mismatch");
 	expect_from(nss, "list@example.net", "Alice@example.com", "pass",
 		    "the Sender address may match instead of From");
 
-	analyze_file("alice.plain.dsig.SHA256.multipart.dave.dsig.SHA256.multipart.eml",
+	analyze_file("alice.plain.dsig.SHA256.multipart.dave.dsig.SHA256."
+		     "multipart.eml",
 		     nss, NOW, &f);
 	is_long((long)f.nlayers, 2, "nested signatures give two layers");
 	is_str(rr(verdict(&f, 0, 0)), "pass",
@@ -480,9 +487,10 @@ static void test_two_authors(void)
 	expect_from(nss, "Alice@example.com\r\nFrom: boss@example.com",
 		    "Alice@example.com", "policy/address-mismatch",
 		    "two From fields leave no author, whatever Sender says");
-	expect_from(nss, "boss@example.com, Alice@example.com",
-		    "Alice@example.com", "pass",
-		    "two From mailboxes with a Sender: the Sender is the author");
+	expect_from(
+		nss, "boss@example.com, Alice@example.com", "Alice@example.com",
+		"pass",
+		"two From mailboxes with a Sender: the Sender is the author");
 	expect_from(nss, "Alice@example.com, boss@example.com",
 		    "boss@example.com", "policy/address-mismatch",
 		    "two From mailboxes with a Sender: only the Sender counts");
@@ -508,18 +516,18 @@ static void test_idn_names(void)
 		int want;
 		const char *why;
 	} cmp[] = {
-		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "l\xc3\xb5ks@n\xc3\xa4ide.ee", 1,
-		 "an SmtpUTF8Mailbox equals the same From"},
-		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "l\xc3\xb5ks@N\xc3\x84IDE.ee", 1,
-		 "a U-label domain compares case-insensitively"},
-		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "l\xc3\xb5ks@xn--nide-loa.ee", 1,
-		 "a U-label domain equals its A-label"},
+		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "l\xc3\xb5ks@n\xc3\xa4ide.ee",
+		 1, "an SmtpUTF8Mailbox equals the same From"},
+		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "l\xc3\xb5ks@N\xc3\x84IDE.ee",
+		 1, "a U-label domain compares case-insensitively"},
+		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "l\xc3\xb5ks@xn--nide-loa.ee",
+		 1, "a U-label domain equals its A-label"},
 		{"user@xn--nide-loa.ee", "user@n\xc3\xa4ide.ee", 1,
 		 "an A-label rfc822Name equals a U-label From"},
 		{"user@XN--NIDE-LOA.EE", "user@N\xc3\x84IDE.ee", 1,
 		 "A-label and U-label, both in capitals"},
-		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "L\xc3\xb5ks@n\xc3\xa4ide.ee", 0,
-		 "the local part compares exactly"},
+		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "L\xc3\xb5ks@n\xc3\xa4ide.ee",
+		 0, "the local part compares exactly"},
 		{"l\xc3\xb5ks@n\xc3\xa4ide.ee", "l\xc3\xb5ks@naide.ee", 0,
 		 "another domain is another domain"},
 		{"user@xn--nide-loa.ee", "user@n\xc3\xa3ide.ee", 0,
@@ -582,7 +590,8 @@ static void test_revocation(void)
  * delimiter: content, signature, signature. */
 static int two_signatures(const smime_buf *msg, smime_buf *out)
 {
-	static const char bnd[] = "--" "----757E07C1F47E20215B5C7692C9D3A872";
+	static const char bnd[] = "--"
+				  "----757E07C1F47E20215B5C7692C9D3A872";
 	const char *m = (const char *)msg->data, *first, *sig, *close;
 
 	first = m ? strstr(m, bnd) : NULL; /* the Content-Type has 4 dashes */
@@ -623,7 +632,8 @@ static void test_broken_multipart_signed(void)
 	analyze_mem(&msg, ossl, NOW, &f);
 	ok(f.nlayers == 1 && f.layers[0].kind == SMIME_KIND_SIGNED &&
 		   strcmp(f.layers[0].part, "1") == 0,
-	   "multipart/signed without its signature part: a signed layer, part 1");
+	   "multipart/signed without its signature part: a signed layer, part "
+	   "1");
 	is_str(rr(verdict(&f, 0, 0)), "neutral/malformed",
 	       "multipart/signed without its signature part is malformed");
 	smime_facts_free(&f);
@@ -684,7 +694,8 @@ static void test_certificates_imported_once(void)
 		"sig-sha256-2signers.eml",
 		"sig-sha256-opaque.eml",
 		"SignedInvalidRevokedEETest3.eml",
-		"alice.plain.dsig.SHA256.multipart.dave.dsig.SHA256.multipart.eml",
+		"alice.plain.dsig.SHA256.multipart.dave.dsig.SHA256.multipart."
+		"eml",
 	};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -857,7 +868,8 @@ static void test_threads(void)
 	read_file("alice.dsig.SHA256.multipart.eml", &msg);
 	for (int i = 0; i < 4; i++) {
 		runs[i] = (shared_run){t, &msg, 0};
-		if (thrd_create(&th[i], verify_thread, &runs[i]) == thrd_success)
+		if (thrd_create(&th[i], verify_thread, &runs[i]) ==
+		    thrd_success)
 			started++;
 		else
 			break;

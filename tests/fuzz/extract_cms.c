@@ -38,8 +38,8 @@ static int write_der(const char *base, const unsigned char *der, size_t len)
 	return fclose(fp) == 0 ? 0 : -1;
 }
 
-static int from_message(const char *base, const unsigned char *buf,
-			size_t len, unsigned depth);
+static int from_message(const char *base, const unsigned char *buf, size_t len,
+			unsigned depth);
 
 /* Writes one DER object, then looks inside opaque SignedData. */
 static int from_der(const char *base, const unsigned char *der, size_t len,
@@ -77,8 +77,8 @@ static int is_cms_part(const smime_part *p)
 			 strcmp(name + n - 4, ".p7s") == 0);
 }
 
-static int walk(const char *base, const unsigned char *buf,
-		const smime_part *p, unsigned depth)
+static int walk(const char *base, const unsigned char *buf, const smime_part *p,
+		unsigned depth)
 {
 	smime_buf der = SMIME_BUF_INIT;
 	int rc = 0;
@@ -91,8 +91,8 @@ static int walk(const char *base, const unsigned char *buf,
 	return rc;
 }
 
-static int from_message(const char *base, const unsigned char *buf,
-			size_t len, unsigned depth)
+static int from_message(const char *base, const unsigned char *buf, size_t len,
+			unsigned depth)
 {
 	smime_part *root = NULL;
 	smime_buf der = SMIME_BUF_INIT;

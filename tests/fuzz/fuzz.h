@@ -33,17 +33,17 @@ int fuzz_authres(const uint8_t *data, size_t size);
 int fuzz_process(const uint8_t *data, size_t size);
 
 /* A broken promise: say which, then abort (a crash for libFuzzer). */
-#define fuzz_fail(what)                                                    \
-	do {                                                               \
-		fprintf(stderr, "%s:%d: broken promise: %s\n", __FILE__,   \
-			__LINE__, (what));                                 \
-		abort();                                                   \
+#define fuzz_fail(what)                                                        \
+	do {                                                                   \
+		fprintf(stderr, "%s:%d: broken promise: %s\n", __FILE__,       \
+			__LINE__, (what));                                     \
+		abort();                                                       \
 	} while (0)
 
-#define fuzz_check(cond)                                                   \
-	do {                                                               \
-		if (!(cond))                                               \
-			fuzz_fail(#cond);                                  \
+#define fuzz_check(cond)                                                       \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			fuzz_fail(#cond);                                      \
 	} while (0)
 
 /* Reads every byte of a string the code under test handed out, so ASan
@@ -65,8 +65,7 @@ static inline unsigned fuzz_touch_mem(const void *p, size_t n)
 }
 
 static inline void fuzz_check_recipient(const uint8_t *der, size_t len,
-					const smime_recipient *r,
-					bool views)
+					const smime_recipient *r, bool views)
 {
 	fuzz_touch_str(r->issuer);
 	fuzz_touch_str(r->serial);
@@ -101,8 +100,7 @@ static inline void fuzz_check_cms_info(const uint8_t *der, size_t len,
 		fuzz_touch_str(info->cipher->name);
 	fuzz_check(info->nrecipients == 0 || info->recipients != NULL);
 	for (size_t i = 0; i < info->nrecipients; i++)
-		fuzz_check_recipient(der, len, &info->recipients[i],
-				     views);
+		fuzz_check_recipient(der, len, &info->recipients[i], views);
 	fuzz_check(info->nsigners == 0 || info->signers != NULL);
 	for (size_t i = 0; i < info->nsigners; i++) {
 		const smime_signer *s = &info->signers[i];
@@ -148,8 +146,8 @@ static inline void fuzz_check_authres_value(const char *id,
 	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
 		if (*p < 0x20 || *p > 0x7e)
 			printable_id = false;
-	fuzz_check(smime_authres_inspect((const char *)out->data, id,
-					 &info) == 0);
+	fuzz_check(smime_authres_inspect((const char *)out->data, id, &info) ==
+		   0);
 	fuzz_check(info.has_smime && !info.has_other && info.complete);
 	if (printable_id)
 		fuzz_check(info.ours);
@@ -160,11 +158,11 @@ static inline void fuzz_check_authres_value(const char *id,
 #ifdef FUZZ_REGRESS
 #define FUZZ_LIBFUZZER_ENTRY(fn)
 #else
-#define FUZZ_LIBFUZZER_ENTRY(fn)                                           \
-	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);      \
-	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)       \
-	{                                                                  \
-		return fn(data, size);                                     \
+#define FUZZ_LIBFUZZER_ENTRY(fn)                                               \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);          \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)           \
+	{                                                                      \
+		return fn(data, size);                                         \
 	}
 #endif
 

@@ -82,8 +82,8 @@ static void check_inspect(const char *value, const char *id)
 
 	fuzz_check(smime_authres_inspect(value, id, &info) == 0);
 	fuzz_check(smime_authres_is_forged(value, id) ==
-		   (info.ours && (info.has_smime || info.mentions_smime ||
-				  !info.complete)));
+		   (info.ours &&
+		    (info.has_smime || info.mentions_smime || !info.complete)));
 	/* A resinfo named smime is a mention of the word. */
 	fuzz_check(!info.has_smime || info.mentions_smime || !info.ours);
 	/* Without an id nothing is ours. */

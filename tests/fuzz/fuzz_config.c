@@ -77,7 +77,8 @@ static bool on_kernel_fs(const char *path)
 	if (real == NULL)
 		return false;
 	kern = strcmp(real, "/proc") == 0 || strcmp(real, "/sys") == 0 ||
-	       strncmp(real, "/proc/", 6) == 0 || strncmp(real, "/sys/", 5) == 0;
+	       strncmp(real, "/proc/", 6) == 0 ||
+	       strncmp(real, "/sys/", 5) == 0;
 	free(real);
 	return kern;
 }

@@ -79,8 +79,7 @@ static bool is_lower(const char *s)
 	return true;
 }
 
-static void check_children(const uint8_t *buf, size_t len,
-			   const smime_part *p)
+static void check_children(const uint8_t *buf, size_t len, const smime_part *p)
 {
 	size_t prev_end = p->body_start;
 
@@ -216,7 +215,8 @@ static void codec_round_trips(const uint8_t *data, size_t size)
 			if (crlf.data[i] == '\n')
 				fuzz_check(i > 0 && crlf.data[i - 1] == '\r');
 		}
-		fuzz_check(lf.len == 0 || memchr(lf.data, '\r', lf.len) == NULL);
+		fuzz_check(lf.len == 0 ||
+			   memchr(lf.data, '\r', lf.len) == NULL);
 	}
 	smime_buf_free(&enc);
 	smime_buf_free(&dec);
@@ -237,8 +237,7 @@ int fuzz_mime(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		fuzz_check(body_off <= size);
 		check_headers(&hdrs);
-		parse_and_check(data + body_off, size - body_off, &hdrs,
-				NULL);
+		parse_and_check(data + body_off, size - body_off, &hdrs, NULL);
 	}
 	smime_headers_free(&hdrs);
 

@@ -86,9 +86,14 @@ static char work_dir[] = "/tmp/fuzz_process.XXXXXX";
 /* Removes what set_up() made (atexit). */
 static void tear_down(void)
 {
-	static const char *const files[] = {
-		"ks/alice.crt", "ks/alice.key", "ks/bob.crt", "ks/bob.key",
-		"ks", "rules", "smime-milter.conf", ""};
+	static const char *const files[] = {"ks/alice.crt",
+					    "ks/alice.key",
+					    "ks/bob.crt",
+					    "ks/bob.key",
+					    "ks",
+					    "rules",
+					    "smime-milter.conf",
+					    ""};
 	char path[4096];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -140,7 +145,8 @@ static milter_config *set_up(void)
 	if (write_text(path, conf) != 0)
 		fuzz_fail("config file");
 	if (milter_config_load(path, &cfg, &diags) != 0) {
-		fprintf(stderr, "%.*s", (int)diags.len, (const char *)diags.data);
+		fprintf(stderr, "%.*s", (int)diags.len,
+			(const char *)diags.data);
 		fuzz_fail("the fuzz config does not load");
 	}
 	smime_buf_free(&diags);
@@ -157,8 +163,9 @@ static int add_rcpts(milter_msg *m)
 	for (size_t f = 0; f < 2 && rc >= 0; f++) {
 		const char *v;
 
-		for (size_t k = 0; rc >= 0 &&
-				   (v = smime_headers_get(&m->headers, fields[f], k));
+		for (size_t k = 0;
+		     rc >= 0 &&
+		     (v = smime_headers_get(&m->headers, fields[f], k));
 		     k++) {
 			char **addrs = NULL;
 			size_t n = 0;
@@ -186,8 +193,9 @@ static void check_folded(const char *name, const char *v)
 				      : (c >= 0x20 && c != 0x7f) || c == '\t';
 
 		if (!good) {
-			fprintf(stderr, "header %s: byte 0x%02x at %zu of '%s'\n",
-				name, (unsigned char)*p, (size_t)(p - v), v);
+			fprintf(stderr,
+				"header %s: byte 0x%02x at %zu of '%s'\n", name,
+				(unsigned char)*p, (size_t)(p - v), v);
 			fuzz_fail("header value not printable or badly folded");
 		}
 	}
@@ -198,7 +206,8 @@ static void check_result(const smime_edits *e, const smime_buf *logline)
 	/* One line without ASCII control characters (bytes from 0x80 up are
 	 * UTF-8 addresses and headers, passed through as they came). */
 	for (size_t i = 0; i < logline->len; i++)
-		fuzz_check(logline->data[i] >= 0x20 && logline->data[i] != 0x7f);
+		fuzz_check(logline->data[i] >= 0x20 &&
+			   logline->data[i] != 0x7f);
 	for (size_t i = 0; i < e->n; i++) {
 		const smime_edit *ed = &e->v[i];
 
@@ -261,14 +270,15 @@ int fuzz_process(const uint8_t *data, size_t size)
 			/* For seeing what a seed reaches. */
 			fprintf(stderr, "%s\n", (const char *)logline.data);
 			for (size_t i = 0; i < edits.n; i++)
-				fprintf(stderr, "  edit %d %s: %s\n", edits.v[i].op,
-					edits.v[i].name,
-					edits.v[i].value ? edits.v[i].value : "-");
+				fprintf(stderr, "  edit %d %s: %s\n",
+					edits.v[i].op, edits.v[i].name,
+					edits.v[i].value ? edits.v[i].value
+							 : "-");
 		}
 		if (rc == 0) {
 			check_result(&edits, &logline);
-			fuzz_check(milter_apply_file(data, size, body_off, &edits,
-						     devnull) == 0);
+			fuzz_check(milter_apply_file(data, size, body_off,
+						     &edits, devnull) == 0);
 		}
 	}
 	smime_edits_free(&edits);
