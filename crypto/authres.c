@@ -232,14 +232,25 @@ static int make_prop(smime_buf *b, const char *name, const char *value,
 	return ret ? ret : put_value(b, value, address, force_quotes);
 }
 
-/* The longest run without a blank (a blank starts a run): the least a
- * line must hold once the token is folded at its own blanks. */
+/* Whether tok[i] is escaped: an odd run of backslashes before it. */
+static bool escaped(const unsigned char *tok, size_t i)
+{
+	size_t n = 0;
+
+	while (n < i && tok[i - 1 - n] == '\\')
+		n++;
+	return n % 2 == 1;
+}
+
+/* The longest run without a blank the token may be folded at (a blank
+ * starts a run; an escaped one does not): the least a line must hold
+ * once the token is folded at its own blanks. */
 static size_t longest_run(const unsigned char *s, size_t n)
 {
 	size_t best = 0, run = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		run = s[i] == ' ' ? 1 : run + 1;
+		run = s[i] == ' ' && !escaped(s, i) ? 1 : run + 1;
 		if (run > best)
 			best = run;
 	}
@@ -264,16 +275,6 @@ typedef struct layout {
 static size_t wire_size(const layout *l)
 {
 	return strlen(HEADER_NAME) + l->out->len + l->folds + 2;
-}
-
-/* Whether tok[i] is escaped: an odd run of backslashes before it. */
-static bool escaped(const unsigned char *tok, size_t i)
-{
-	size_t n = 0;
-
-	while (n < i && tok[i - 1 - n] == '\\')
-		n++;
-	return n % 2 == 1;
 }
 
 /* Places one token after a blank, or on a new line; a token too long for
