@@ -23,6 +23,10 @@
  * without any CRL is not checked (SPEC: "checked when present").  Delta
  * CRLs, indirect CRLs and distribution-point scopes are not interpreted.
  *
+ * The CRL lookup (smime_crl_check) and the key usage check
+ * (smime_cert_usage_ok, with the key usage bits as a parameter) serve
+ * recipient certificates too (trust_recipient.c).
+ *
  * Promises: every problem becomes a reason bit; only resource errors fail.
  */
 #include "verify_internal.h"
@@ -149,27 +153,25 @@ static bool same_issuer(gnutls_x509_crl_t crl, gnutls_x509_crt_t c)
 }
 
 /* Whether a CRL of the certificate's issuer can be relied on now. */
-static bool crl_usable(const smime_chain_input *in, gnutls_x509_crl_t crl,
+static bool crl_usable(const smime_trust *t, time_t now, gnutls_x509_crl_t crl,
 		       gnutls_x509_crt_t issuer)
 {
 	unsigned status = 0;
 	time_t this_update, next_update;
 
-	if (gnutls_x509_crl_verify(crl, &issuer, 1, in->trust->vflags,
-				   &status) < 0 ||
+	if (gnutls_x509_crl_verify(crl, &issuer, 1, t->vflags, &status) < 0 ||
 	    status != 0)
 		return false;
 	this_update = gnutls_x509_crl_get_this_update(crl);
 	next_update = gnutls_x509_crl_get_next_update(crl);
-	if (this_update == (time_t)-1 || this_update > in->now)
+	if (this_update == (time_t)-1 || this_update > now)
 		return false;
-	return next_update == (time_t)-1 || next_update >= in->now;
+	return next_update == (time_t)-1 || next_update >= now;
 }
 
-static uint32_t cert_revocation(const smime_chain_input *in,
-				gnutls_x509_crt_t c, gnutls_x509_crt_t issuer)
+smime_crl_status smime_crl_check(const smime_trust *t, time_t now,
+				 gnutls_x509_crt_t c, gnutls_x509_crt_t issuer)
 {
-	const smime_trust *t = in->trust;
 	bool found = false, usable = false;
 
 	for (size_t i = 0; i < t->ncrls; i++) {
@@ -178,13 +180,15 @@ static uint32_t cert_revocation(const smime_chain_input *in,
 		if (!same_issuer(crl, c))
 			continue;
 		found = true;
-		if (issuer == NULL || !crl_usable(in, crl, issuer))
+		if (issuer == NULL || !crl_usable(t, now, crl, issuer))
 			continue;
 		usable = true;
 		if (gnutls_x509_crt_check_revocation(c, &crl, 1) == 1)
-			return BIT(REVOKED);
+			return SMIME_CRL_REVOKED;
 	}
-	return found && !usable ? BIT(CRL_UNAVAILABLE) : 0;
+	if (!found)
+		return SMIME_CRL_NONE;
+	return usable ? SMIME_CRL_GOOD : SMIME_CRL_UNAVAILABLE;
 }
 
 static uint32_t check_revocation(const smime_chain_input *in, const path *p)
@@ -201,41 +205,56 @@ static uint32_t check_revocation(const smime_chain_input *in, const path *p)
 		 * check a CRL with (and the path is untrusted anyway). */
 		if (i + 1 == p->n && p->anchor == NULL)
 			break;
-		pr |= cert_revocation(in, p->v[i], issuer);
+		switch (smime_crl_check(in->trust, in->now, p->v[i], issuer)) {
+		case SMIME_CRL_REVOKED:
+			pr |= BIT(REVOKED);
+			break;
+		case SMIME_CRL_UNAVAILABLE:
+			pr |= BIT(CRL_UNAVAILABLE);
+			break;
+		default: /* good, or an issuer without CRLs: not checked */
+			break;
+		}
 	}
 	return pr;
 }
 
-/* RFC 8550 4.4.2: digitalSignature or nonRepudiation where keyUsage is
- * present; emailProtection or anyExtendedKeyUsage where extKeyUsage is. */
-static uint32_t check_usage(gnutls_x509_crt_t c)
+bool smime_cert_usage_ok(gnutls_x509_crt_t c, unsigned key_usage)
 {
 	unsigned ku = 0;
 	bool eku_ok = false;
 	int r;
 
 	r = gnutls_x509_crt_get_key_usage(c, &ku, NULL);
-	if (r >= 0 &&
-	    !(ku & (GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_NON_REPUDIATION)))
-		return BIT(KEY_USAGE);
+	if (r >= 0 && !(ku & key_usage))
+		return false;
 	if (r < 0 && r != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-		return BIT(KEY_USAGE); /* present but unreadable */
+		return false; /* present but unreadable */
 	for (unsigned i = 0; i < MAX_PURPOSES; i++) {
 		char oid[128];
 		size_t size = sizeof(oid);
 
 		r = gnutls_x509_crt_get_key_purpose_oid(c, i, oid, &size, NULL);
 		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			return i == 0 || eku_ok ? 0 : BIT(KEY_USAGE);
+			return i == 0 || eku_ok;
 		if (r == GNUTLS_E_SHORT_MEMORY_BUFFER)
 			continue; /* a long OID is neither of ours */
 		if (r < 0)
-			return BIT(KEY_USAGE);
+			return false;
 		if (strcmp(oid, OID_KP_EMAIL) == 0 ||
 		    strcmp(oid, OID_KP_ANY) == 0)
 			eku_ok = true;
 	}
-	return eku_ok ? 0 : BIT(KEY_USAGE);
+	return eku_ok;
+}
+
+/* RFC 8550 4.4.2: digitalSignature or nonRepudiation for a signer. */
+static uint32_t check_usage(gnutls_x509_crt_t c)
+{
+	return smime_cert_usage_ok(c, GNUTLS_KEY_DIGITAL_SIGNATURE |
+					      GNUTLS_KEY_NON_REPUDIATION)
+		       ? 0
+		       : BIT(KEY_USAGE);
 }
 
 static uint32_t check_strength(const smime_chain_input *in, const path *p)

@@ -1,6 +1,7 @@
 /*
  * verify_internal.h - what the verification modules (trust.c, verify.c,
- * verify_sig.c, verify_chain.c, verify_names.c) share.  Not public.
+ * verify_sig.c, verify_chain.c, verify_names.c) and trust_recipient.c
+ * share.  Not public.
  */
 #ifndef SMIME_VERIFY_INTERNAL_H
 #define SMIME_VERIFY_INTERNAL_H
@@ -32,7 +33,8 @@ struct smime_trust {
  * ones (MD2, MD4) no configuration can make acceptable. */
 bool smime_trust_digest_weak(const smime_trust *t, gnutls_digest_algorithm_t d);
 
-/* --- verify_chain.c: everything about the signer's certificate --- */
+/* --- verify_chain.c: everything about the signer's certificate, and
+ * the revocation and usage checks trust_recipient.c shares --- */
 
 typedef struct smime_chain_input {
 	const smime_trust *trust;
@@ -52,6 +54,26 @@ typedef struct smime_chain_input {
  * only on resource errors. */
 int smime_chain_check(const smime_chain_input *in, uint32_t *problems,
 		      char **identifier);
+
+/* What the configured CRLs say about certificate c, whose issuer is
+ * issuer (may be NULL when unknown): a CRL counts when its issuer Name is
+ * c's issuer Name, issuer's key verified it and now lies between its
+ * thisUpdate and nextUpdate (verify_chain.c says more). */
+typedef enum smime_crl_status {
+	SMIME_CRL_GOOD,        /* a CRL counts and does not list c */
+	SMIME_CRL_NONE,        /* no CRL of c's issuer is loaded */
+	SMIME_CRL_UNAVAILABLE, /* CRLs of c's issuer, none of which counts */
+	SMIME_CRL_REVOKED      /* a CRL that counts lists c */
+} smime_crl_status;
+
+smime_crl_status smime_crl_check(const smime_trust *t, time_t now,
+				 gnutls_x509_crt_t c, gnutls_x509_crt_t issuer);
+
+/* RFC 8550 4.4.2: where keyUsage is present it has one of the bits of
+ * key_usage (GNUTLS_KEY_*); where extKeyUsage is present it has
+ * emailProtection or anyExtendedKeyUsage.  False also when either is
+ * present but unreadable. */
+bool smime_cert_usage_ok(gnutls_x509_crt_t c, unsigned key_usage);
 
 /* --- verify_names.c: certificate e-mail addresses --- */
 
