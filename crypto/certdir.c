@@ -183,18 +183,8 @@ const smime_cert *smime_certdir_find_recipient(const smime_certdir *cd,
 const smime_cert *smime_certdir_find_issuer(const smime_certdir *cd,
 					    const smime_cert *c)
 {
-	size_t pos = 0;
-	long i;
-
-	if (cd == NULL || c == NULL)
-		return NULL;
-	while ((i = smime_certindex_find_subject(&cd->ix, c->issuer, &pos)) >=
-	       0) {
-		const smime_cert *cand = cd->certs[i];
-
-		if (!gnutls_x509_crt_equals(cand->crt, c->crt) &&
-		    gnutls_x509_crt_check_issuer(c->crt, cand->crt))
-			return cand;
-	}
-	return NULL;
+	return cd != NULL ? smime_certindex_find_issuer(
+				    &cd->ix,
+				    (const smime_cert *const *)cd->certs, c)
+			  : NULL;
 }

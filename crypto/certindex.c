@@ -1,7 +1,8 @@
 /*
  * certindex.c - finds certificates by the identifiers mail and CMS use.
  *
- * The key store and the certificate directory each keep one index: a
+ * The certificate directory keeps one index, the key store two (its keys,
+ * and the subjects of the certificates it holds).  An index is a
  * sorted array of (identifier, item) pairs, where the identifier is a
  * string with a kind prefix ("a:" normalised address, "i:" serial hex
  * and issuer DER hex, "k:" subjectKeyIdentifier hex, and, where the owner
@@ -224,6 +225,25 @@ long smime_certindex_find_subject(const smime_certindex *ix, const char *name,
 		item = find_key(ix, key, pos);
 	free(key);
 	return item;
+}
+
+const smime_cert *smime_certindex_find_issuer(const smime_certindex *ix,
+					      const smime_cert *const *certs,
+					      const smime_cert *c)
+{
+	size_t pos = 0;
+	long i;
+
+	if (c == NULL)
+		return NULL;
+	while ((i = smime_certindex_find_subject(ix, c->issuer, &pos)) >= 0) {
+		const smime_cert *cand = certs[i];
+
+		if (!gnutls_x509_crt_equals(cand->crt, c->crt) &&
+		    gnutls_x509_crt_check_issuer(c->crt, cand->crt))
+			return cand;
+	}
+	return NULL;
 }
 
 void smime_certindex_free(smime_certindex *ix)

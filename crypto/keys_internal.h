@@ -68,6 +68,13 @@ long smime_certindex_find_recipient(const smime_certindex *ix,
  * of the issuers GnuTLS would accept for a certificate of that issuer. */
 long smime_certindex_find_subject(const smime_certindex *ix, const char *name,
 				  size_t *pos);
+/* The first of certs (the owner's array, which the items of ix index),
+ * in index order, that is not c itself and that issued c
+ * (gnutls_x509_crt_check_issuer: the names, and the key identifiers where
+ * both are present), or NULL.  Needs the "s:" keys; nothing is parsed. */
+const smime_cert *smime_certindex_find_issuer(const smime_certindex *ix,
+					      const smime_cert *const *certs,
+					      const smime_cert *c);
 void smime_certindex_free(smime_certindex *ix);
 
 /* --- the certificate directory (certdir.c) --- */
@@ -78,6 +85,14 @@ void smime_certindex_free(smime_certindex *ix);
  * subject index; nothing is parsed. */
 const smime_cert *smime_certdir_find_issuer(const smime_certdir *cd,
 					    const smime_cert *c);
+
+/* --- the key store (keystore.c) --- */
+
+/* As smime_certdir_find_issuer, among the key store's certificates: the
+ * keys' own certificates in NAME order, then their chains in the same
+ * order. */
+const smime_cert *smime_keystore_find_issuer(const smime_keystore *ks,
+					     const smime_cert *c);
 
 /* --- directory walking (keystore.c, certdir.c) --- */
 

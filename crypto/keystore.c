@@ -6,6 +6,9 @@
  * its chain, PEM) + NAME.key (PEM private key, PKCS#8 or PKCS#1), or
  * NAME.crt + NAME.uri (a pkcs11: URL, parsed and refused as not supported
  * yet).  Files with other extensions are not ours and are left alone.
+ * The certificates, each key's and those of its chain, are also indexed by
+ * subject Name: issuers for a correspondent's certificate
+ * (trust_recipient.c).
  *
  * Promises: a private key, PKCS#12 or passphrase file that group or
  * others may read is refused, checked with fstat() on the descriptor the
@@ -38,6 +41,12 @@ struct smime_keystore {
 	smime_key **keys;
 	size_t n;
 	smime_certindex ix;
+	/* Issuers for recipients' paths (trust_recipient.c): the keys'
+	 * certificates (borrowed, the first n), then copies of their chains
+	 * (owned), indexed by subject. */
+	smime_cert **issuers;
+	size_t nissuers;
+	smime_certindex subjects;
 };
 
 enum { F_P12 = 1, F_PASS = 2, F_CRT = 4, F_KEY = 8, F_URI = 16 };
@@ -557,6 +566,59 @@ nomem:
 	return SMIME_E_NOMEM;
 }
 
+/* A certificate of its own for a chain certificate, for the subject
+ * index: copied through its DER at load, never parsed again. */
+static int copy_cert(gnutls_x509_crt_t crt, const char *file, smime_cert **out)
+{
+	gnutls_datum_t d = {NULL, 0};
+	gnutls_x509_crt_t copy = NULL;
+	int r;
+
+	r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &d);
+	if (r >= 0)
+		r = gnutls_x509_crt_init(&copy);
+	if (r >= 0)
+		r = gnutls_x509_crt_import(copy, &d, GNUTLS_X509_FMT_DER);
+	gnutls_free(d.data);
+	if (r < 0) {
+		if (copy != NULL)
+			gnutls_x509_crt_deinit(copy);
+		return r == GNUTLS_E_MEMORY_ERROR ? SMIME_E_NOMEM
+						  : SMIME_E_PARSE;
+	}
+	return smime_cert_new(copy, file, NULL, out); /* takes copy */
+}
+
+static int index_issuers(smime_keystore *ks)
+{
+	size_t total = ks->n + 1;
+	int ret = 0;
+
+	for (size_t i = 0; i < ks->n; i++)
+		total += ks->keys[i]->nchain;
+	ks->issuers = calloc(total, sizeof(*ks->issuers));
+	if (ks->issuers == NULL)
+		return SMIME_E_NOMEM;
+	for (size_t i = 0; i < ks->n; i++)
+		ks->issuers[ks->nissuers++] = ks->keys[i]->cert;
+	for (size_t i = 0; ret == 0 && i < ks->n; i++) {
+		const smime_key *k = ks->keys[i];
+
+		for (unsigned j = 0; ret == 0 && j < k->nchain; j++) {
+			ret = copy_cert(k->chain[j], k->cert->file,
+					&ks->issuers[ks->nissuers]);
+			if (ret == 0)
+				ks->nissuers++;
+		}
+	}
+	for (size_t i = 0; ret == 0 && i < ks->nissuers; i++)
+		ret = smime_certindex_add_subject(&ks->subjects, ks->issuers[i],
+						  i);
+	if (ret == 0)
+		smime_certindex_sort(&ks->subjects);
+	return ret;
+}
+
 int smime_keystore_load(const char *dir, smime_buf *diags, smime_keystore **out)
 {
 	loader l = {dir, diags, 0, NULL};
@@ -586,6 +648,8 @@ int smime_keystore_load(const char *dir, smime_buf *diags, smime_keystore **out)
 	}
 	for (size_t i = 0; ret == 0 && i < l.ks->n; i++)
 		ret = smime_certindex_add(&l.ks->ix, l.ks->keys[i]->cert, i);
+	if (ret == 0)
+		ret = index_issuers(l.ks);
 	if (ret == 0 && l.problems > 0)
 		ret = SMIME_E_PARSE;
 	if (ret == 0) {
@@ -607,6 +671,10 @@ void smime_keystore_free(smime_keystore *ks)
 		return;
 	for (size_t i = 0; i < ks->n; i++)
 		key_free(ks->keys[i]);
+	for (size_t i = ks->n; i < ks->nissuers; i++)
+		smime_cert_free(ks->issuers[i]);
+	free(ks->issuers);
+	smime_certindex_free(&ks->subjects);
 	free(ks->keys);
 	smime_certindex_free(&ks->ix);
 	free(ks);
@@ -648,6 +716,15 @@ const smime_key *smime_keystore_find_recipient(const smime_keystore *ks,
 	long i = ks ? smime_certindex_find_recipient(&ks->ix, r, pos) : -1;
 
 	return i >= 0 ? ks->keys[i] : NULL;
+}
+
+const smime_cert *smime_keystore_find_issuer(const smime_keystore *ks,
+					     const smime_cert *c)
+{
+	return ks != NULL ? smime_certindex_find_issuer(
+				    &ks->subjects,
+				    (const smime_cert *const *)ks->issuers, c)
+			  : NULL;
 }
 
 const smime_cert *smime_key_cert(const smime_key *k)
