@@ -1001,14 +1001,19 @@ const smime_cert *smime_certdir_find_recipient(const smime_certdir *cd,
 
 /*
  * Whether a correspondent's certificate (e.g. from the certificate
- * directory) may be encrypted to (SPEC section 8, outbound
- * re-encryption): valid at now, and chaining through issuers from pool
- * (may be NULL) to an anchor of the trust store.  The store is the one
- * signature verification uses; without TrustAnchorFile nothing chains.
- * False on any failure.  trust_recipient.c says how.
+ * directory) may be encrypted to (SPEC sections 8 and 9, outbound
+ * re-encryption): valid at now, keyUsage and extKeyUsage allowing key
+ * encipherment for S/MIME, chaining through issuers from pool and then
+ * from the key store's certificates (either may be NULL) to an anchor of
+ * the trust store, and, when the store has CRLs configured, no
+ * certificate of the path revoked or without a current CRL of its
+ * issuer.  The store is the one signature verification uses; without
+ * TrustAnchorFile nothing chains.  False on any failure.
+ * trust_recipient.c says how.
  */
 bool smime_trust_recipient(const smime_trust *t, const smime_cert *cert,
-			   const smime_certdir *pool, time_t now);
+			   const smime_certdir *pool,
+			   const smime_keystore *keys, time_t now);
 
 /* ------------------------------------------------------------------ */
 /* EnvelopedData and AuthEnvelopedData: open and seal                   */

@@ -203,7 +203,7 @@ static bool outbound_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
 		if (cert_belongs(c, rcpt) &&
 		    (ri = smime_envelope_find_ri(env, c)) < n &&
 		    smime_trust_recipient(cfg->trust, c, cfg->certdir,
-					  x->p->now) &&
+					  cfg->keystore, x->p->now) &&
 		    add_rcpt(p, env, ri, c))
 			return true;
 	}

@@ -808,31 +808,130 @@ static void test_recipient(void)
 	bad = by_cn(cd, "Invalid EE Signature Test3");
 	rollover = by_cn(cd, "Valid Rollover PrintableString");
 	ok(ee && ca && bad && rollover, "recipient: the certificates load");
-	ok(smime_trust_recipient(t, ee, cd, NOW),
+	ok(smime_trust_recipient(t, ee, cd, NULL, NOW),
 	   "recipient: chains through a directory CA to the anchor");
-	ok(smime_trust_recipient(t, ca, cd, NOW),
-	   "recipient: the directory CA itself chains to the anchor");
-	ok(!smime_trust_recipient(t, ee, NULL, NOW),
+	ok(!smime_trust_recipient(t, ca, cd, NULL, NOW),
+	   "recipient: a CA certificate (keyCertSign, cRLSign) is no "
+	   "recipient");
+	ok(!smime_trust_recipient(t, ee, NULL, NULL, NOW),
 	   "recipient: without its issuer it does not chain");
-	ok(!smime_trust_recipient(t, ee, cd, YEAR_2100),
+	ok(!smime_trust_recipient(t, ee, cd, NULL, YEAR_2100),
 	   "recipient: expired at the caller's clock");
-	ok(!smime_trust_recipient(t, ee, cd, YEAR_2000),
+	ok(!smime_trust_recipient(t, ee, cd, NULL, YEAR_2000),
 	   "recipient: not yet valid at the caller's clock");
-	ok(!smime_trust_recipient(t, bad, cd, NOW),
+	ok(!smime_trust_recipient(t, bad, cd, NULL, NOW),
 	   "recipient: a signature that does not verify");
-	ok(smime_trust_recipient(t, rollover, cd, NOW),
+	ok(smime_trust_recipient(t, rollover, cd, NULL, NOW),
 	   "recipient: an issuer Name in another string type (PKITS 4.3.10)");
-	ok(!smime_trust_recipient(none, ee, cd, NOW),
+	ok(!smime_trust_recipient(none, ee, cd, NULL, NOW),
 	   "recipient: without TrustAnchorFile nothing chains");
-	ok(!smime_trust_recipient(other, ee, cd, NOW),
+	ok(!smime_trust_recipient(other, ee, cd, NULL, NOW),
 	   "recipient: another anchor is no anchor");
-	ok(!smime_trust_recipient(NULL, ee, cd, NOW),
+	ok(!smime_trust_recipient(NULL, ee, cd, NULL, NOW),
 	   "recipient: no store, no trust");
 cleanup:
 	smime_certdir_free(cd);
 	smime_trust_free(t);
 	smime_trust_free(none);
 	smime_trust_free(other);
+}
+
+/* Recipient certificates against CRLs: PKITS 4.4.3 (Good CA's CRL lists
+ * the EE), with the PKITS CRLs configured (the anchor's CRL for Good CA,
+ * Good CA's for the EEs), with only the anchor's, and with none. */
+static void test_recipient_crl(void)
+{
+	smime_trust *all = load_default("pkits-ta.crt", "pkits-crls");
+	smime_trust *root = load_default("pkits-ta.crt",
+					 "pkits-crls/TrustAnchorRootCRL.crl");
+	smime_trust *none = load_default("pkits-ta.crt", NULL);
+	smime_certdir *cd = NULL;
+	const smime_cert *ee, *revoked;
+
+	if (all == NULL || root == NULL || none == NULL ||
+	    smime_certdir_load(path("rcpt"), NULL, &cd) < 0) {
+		ok(0, "recipient CRL: set up");
+		goto cleanup;
+	}
+	ee = by_cn(cd, "Valid EE Certificate Test1");
+	revoked = by_cn(cd, "Invalid Revoked EE Certificate Test3");
+	ok(ee && revoked, "recipient CRL: the certificates load");
+	ok(smime_trust_recipient(all, ee, cd, NULL, NOW),
+	   "recipient CRL: current CRLs that list nothing of the path");
+	ok(!smime_trust_recipient(all, revoked, cd, NULL, NOW),
+	   "recipient CRL: a revoked certificate is refused");
+	ok(!smime_trust_recipient(root, ee, cd, NULL, NOW),
+	   "recipient CRL: CRLs configured, none of the issuer: refused");
+	ok(smime_trust_recipient(none, revoked, cd, NULL, NOW),
+	   "recipient CRL: without CRLs no revocation check");
+cleanup:
+	smime_certdir_free(cd);
+	smime_trust_free(all);
+	smime_trust_free(root);
+	smime_trust_free(none);
+}
+
+/* A copy of rcpt/gen/ks with its key file private, as the store wants. */
+static smime_keystore *load_rcpt_keystore(char *dir)
+{
+	smime_keystore *ks = NULL;
+	char cmd[8192];
+
+	if (mkdtemp(dir) == NULL)
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "cp %s/* %s/ && chmod 600 %s/me.key",
+		 path("rcpt/gen/ks"), dir, dir);
+	if (system(cmd) == 0)
+		smime_keystore_load(dir, NULL, &ks);
+	return ks;
+}
+
+/* Recipient key usage and issuers from the key store: the certificates
+ * rcpt/gen/make.sh made. */
+static void test_recipient_usage(void)
+{
+	smime_trust *t = load_default("rcpt/gen/root.pem", NULL);
+	smime_certdir *cd = NULL;
+	smime_keystore *ks = NULL;
+	char dir[] = "/tmp/test_verify_ks.XXXXXX", cmd[64];
+	const smime_cert *good, *anyeku, *kusign, *ekuserver, *subee;
+
+	ks = load_rcpt_keystore(dir);
+	if (t == NULL || ks == NULL ||
+	    smime_certdir_load(path("rcpt/gen/certs"), NULL, &cd) < 0) {
+		ok(0, "recipient usage: set up");
+		goto cleanup;
+	}
+	good = by_cn(cd, "Good Usage EE");
+	anyeku = by_cn(cd, "Any EKU EE");
+	kusign = by_cn(cd, "Signing Only EE");
+	ekuserver = by_cn(cd, "Server EKU EE");
+	subee = by_cn(cd, "Sub CA EE");
+	ok(good && anyeku && kusign && ekuserver && subee,
+	   "recipient usage: the certificates load");
+	ok(smime_trust_recipient(t, good, cd, NULL, NOW),
+	   "recipient usage: keyEncipherment and emailProtection");
+	ok(smime_trust_recipient(t, anyeku, cd, NULL, NOW),
+	   "recipient usage: anyExtendedKeyUsage");
+	ok(!smime_trust_recipient(t, kusign, cd, NULL, NOW),
+	   "recipient usage: keyUsage without keyEncipherment is refused");
+	ok(!smime_trust_recipient(t, ekuserver, cd, NULL, NOW),
+	   "recipient usage: extKeyUsage without emailProtection is refused");
+	ok(!smime_trust_recipient(t, subee, cd, NULL, NOW),
+	   "recipient issuers: the sub CA is in no pool");
+	ok(smime_trust_recipient(t, subee, cd, ks, NOW),
+	   "recipient issuers: the sub CA from a key's chain in the key store");
+	ok(smime_trust_recipient(t, subee, NULL, ks, NOW),
+	   "recipient issuers: the key store alone");
+cleanup:
+	smime_keystore_free(ks);
+	smime_certdir_free(cd);
+	smime_trust_free(t);
+	if (strchr(dir, 'X') == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			ok(0, "recipient usage: clean up");
+	}
 }
 
 /* One store shared by verifying threads, as the milter shares it. */
@@ -900,6 +999,8 @@ int main(void)
 	test_revocation();
 	test_no_trust();
 	test_recipient();
+	test_recipient_crl();
+	test_recipient_usage();
 	test_certificates_imported_once();
 	test_verify_signed_alone();
 	test_broken_multipart_signed();
