@@ -887,14 +887,35 @@ static smime_keystore *load_rcpt_keystore(char *dir)
 }
 
 /* Recipient key usage and issuers from the key store: the certificates
- * rcpt/gen/make.sh made. */
+ * rcpt/gen/make.sh made, each looked up with the directory and the key
+ * store as pools or not. */
+static const struct usage_case {
+	const char *cn;
+	bool dir, keys, trusted;
+	const char *what;
+} usage_cases[] = {
+	{"Good Usage EE", true, false, true,
+	 "recipient usage: keyEncipherment and emailProtection"},
+	{"Any EKU EE", true, false, true,
+	 "recipient usage: anyExtendedKeyUsage"},
+	{"Signing Only EE", true, false, false,
+	 "recipient usage: keyUsage without keyEncipherment is refused"},
+	{"Server EKU EE", true, false, false,
+	 "recipient usage: extKeyUsage without emailProtection is refused"},
+	{"Sub CA EE", true, false, false,
+	 "recipient issuers: the sub CA is in no pool"},
+	{"Sub CA EE", true, true, true,
+	 "recipient issuers: the sub CA from a key's chain in the key store"},
+	{"Sub CA EE", false, true, true,
+	 "recipient issuers: the key store alone"},
+};
+
 static void test_recipient_usage(void)
 {
 	smime_trust *t = load_default("rcpt/gen/root.pem", NULL);
 	smime_certdir *cd = NULL;
 	smime_keystore *ks = NULL;
 	char dir[] = "/tmp/test_verify_ks.XXXXXX", cmd[64];
-	const smime_cert *good, *anyeku, *kusign, *ekuserver, *subee;
 
 	ks = load_rcpt_keystore(dir);
 	if (t == NULL || ks == NULL ||
@@ -902,27 +923,16 @@ static void test_recipient_usage(void)
 		ok(0, "recipient usage: set up");
 		goto cleanup;
 	}
-	good = by_cn(cd, "Good Usage EE");
-	anyeku = by_cn(cd, "Any EKU EE");
-	kusign = by_cn(cd, "Signing Only EE");
-	ekuserver = by_cn(cd, "Server EKU EE");
-	subee = by_cn(cd, "Sub CA EE");
-	ok(good && anyeku && kusign && ekuserver && subee,
-	   "recipient usage: the certificates load");
-	ok(smime_trust_recipient(t, good, cd, NULL, NOW),
-	   "recipient usage: keyEncipherment and emailProtection");
-	ok(smime_trust_recipient(t, anyeku, cd, NULL, NOW),
-	   "recipient usage: anyExtendedKeyUsage");
-	ok(!smime_trust_recipient(t, kusign, cd, NULL, NOW),
-	   "recipient usage: keyUsage without keyEncipherment is refused");
-	ok(!smime_trust_recipient(t, ekuserver, cd, NULL, NOW),
-	   "recipient usage: extKeyUsage without emailProtection is refused");
-	ok(!smime_trust_recipient(t, subee, cd, NULL, NOW),
-	   "recipient issuers: the sub CA is in no pool");
-	ok(smime_trust_recipient(t, subee, cd, ks, NOW),
-	   "recipient issuers: the sub CA from a key's chain in the key store");
-	ok(smime_trust_recipient(t, subee, NULL, ks, NOW),
-	   "recipient issuers: the key store alone");
+	for (size_t i = 0; i < sizeof(usage_cases) / sizeof(usage_cases[0]);
+	     i++) {
+		const struct usage_case *u = &usage_cases[i];
+		const smime_cert *c = by_cn(cd, u->cn);
+
+		ok(c != NULL && smime_trust_recipient(t, c, u->dir ? cd : NULL,
+						      u->keys ? ks : NULL,
+						      NOW) == u->trusted,
+		   "%s", u->what);
+	}
 cleanup:
 	smime_keystore_free(ks);
 	smime_certdir_free(cd);
