@@ -302,7 +302,8 @@ static int place(layout *l, const unsigned char *tok, size_t n, bool new_line)
 	for (size_t i = 0; i < n && ret == 0;) {
 		size_t j = i + 1;
 
-		while (j < n && tok[j] != ' ')
+		/* A run ends at the next blank a fold may precede. */
+		while (j < n && (tok[j] != ' ' || escaped(tok, j)))
 			j++;
 		/* Break before this blank when its run would pass the soft
 		 * limit: "\n" + the blank is a fold unfolding undoes.  Never
