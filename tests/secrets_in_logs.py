@@ -302,8 +302,11 @@ def grep(patfile, files):
     """(file, needle) pairs for every occurrence, by grep -F (Aho-Corasick)."""
     out = []
     for i in range(0, len(files), 200):
+        # LC_ALL=C: the needles are bytes, and in a UTF-8 locale grep -F
+        # with thousands of them is some fifty times slower.
         r = subprocess.run(["grep", "-a", "-F", "-o", "-H", "-f", patfile, "--"]
-                           + files[i:i + 200], capture_output=True, check=False)
+                           + files[i:i + 200], capture_output=True, check=False,
+                           env=dict(os.environ, LC_ALL="C"))
         if r.returncode > 1:
             print("Bail out! grep failed: " + r.stderr.decode(errors="replace"))
             sys.exit(1)
