@@ -190,6 +190,9 @@ static int address_text(const struct sockaddr *sa, char **out)
 /* The callbacks                                                        */
 /* ------------------------------------------------------------------ */
 
+/* The one function in milter/ with more than six parameters: libmilter
+ * fixes the xxfi_negotiate signature, and only this callback may call
+ * smfi_setsymlist. */
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			     unsigned long f2, unsigned long f3,
 			     unsigned long *pf0, unsigned long *pf1,
