@@ -14,8 +14,8 @@
 static int tap_count;
 static int tap_failed;
 
-__attribute__((unused)) static void tap_vresult(int pass, const char *fmt,
-						va_list ap)
+__attribute__((format(printf, 2, 0), unused)) static void
+tap_vresult(int pass, const char *fmt, va_list ap)
 {
 	tap_count++;
 	if (!pass)

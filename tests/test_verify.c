@@ -694,8 +694,8 @@ static void test_certificates_imported_once(void)
 		"sig-sha256-2signers.eml",
 		"sig-sha256-opaque.eml",
 		"SignedInvalidRevokedEETest3.eml",
-		"alice.plain.dsig.SHA256.multipart.dave.dsig.SHA256.multipart."
-		"eml",
+		("alice.plain.dsig.SHA256.multipart.dave.dsig.SHA256.multipart."
+		 "eml"),
 	};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
