@@ -385,6 +385,36 @@ typedef enum {
 smime_strength smime_cipher_strength(smime_cipher_id id, uint32_t weak_set);
 const char *smime_strength_name(smime_strength s);
 
+/* A correspondent's SMIMECapabilities (RFC 8551 section 2.5.2): the
+ * content ciphers it names, in its order of preference, each once; the
+ * other capabilities only counted (capabilities.c). */
+#define SMIME_CAPS_MAX 16
+typedef struct smime_caps {
+	size_t n;
+	smime_cipher_id cipher[SMIME_CAPS_MAX];
+	size_t other;   /* capabilities that are no content cipher we know */
+	size_t dropped; /* distinct ciphers past SMIME_CAPS_MAX */
+} smime_caps;
+
+/* Reads the DER of an SMIMECapabilities value.  SMIME_E_PARSE for
+ * anything that is not one (out is then empty); an rc2-cbc capability
+ * whose key size cannot be read counts as `other`. */
+int smime_caps_parse(const unsigned char *der, size_t len, smime_caps *out);
+/* Whether a recipient with these capabilities reads cipher id (SPEC 9):
+ * des-ede3-cbc always; NULL capabilities (unknown) read default_cipher. */
+bool smime_caps_supports(const smime_caps *caps, smime_cipher_id id,
+			 smime_cipher_id default_cipher);
+/* SPEC 9's `auto`: the first cipher of smime_auto_order() outside
+ * weak_set that every one of the n recipients supports (rcpts[i] NULL:
+ * capabilities unknown).  min_block > 0 (reencrypt of CBC content)
+ * admits only CBC ciphers with a block of at least min_block bytes.
+ * SMIME_CIPHER_UNKNOWN when none qualifies. */
+smime_cipher_id smime_auto_cipher(const smime_caps *const *rcpts, size_t n,
+				  smime_cipher_id default_cipher,
+				  uint32_t weak_set, size_t min_block);
+/* The order `auto` tries: aes-256-gcm ... des-ede3-cbc. */
+const smime_cipher_id *smime_auto_order(size_t *n);
+
 /* ------------------------------------------------------------------ */
 /* CMS (RFC 5652, 5083) read through libtasn1                          */
 /* ------------------------------------------------------------------ */

@@ -217,6 +217,17 @@ static void test_attributes(const smime_key *key)
 			   strstr((char *)got.data, "des-cbc") == NULL,
 		   "no RC2 or single DES announced");
 		smime_buf_free(&got);
+		{
+			/* what a harvesting peer reads back from it */
+			smime_caps c;
+			int same = smime_caps_parse(v, n, &c) == 0 &&
+				   c.n == smime_sign_ncapabilities;
+			for (size_t i = 0; same && i < c.n; i++)
+				same = c.cipher[i] ==
+				       smime_sign_capabilities[i];
+			ok(same, "smime_caps_parse reads our SMIMECapabilities "
+				 "back as we listed them");
+		}
 	} else {
 		ok(0, "SMIMECapabilities decodes");
 	}

@@ -3,7 +3,8 @@
  * the raw bytes of a ContentInfo (DER, or the indefinite-length BER of
  * streaming clients) given to smime_cms_read(), once with the default
  * limits and once with tiny ones; then the raw-file recognition
- * (smime_cms_looks_raw, smime_cms_from_pem) on the same bytes.
+ * (smime_cms_looks_raw, smime_cms_from_pem) on the same bytes, and
+ * the same bytes as an SMIMECapabilities value (smime_caps_parse).
  *
  * Checks beyond "no crash, no leak": the documented return codes only,
  * every string of the info readable, every view (enc_key) inside the
@@ -31,6 +32,21 @@ static void read_with(const uint8_t *data, size_t size,
 	smime_cms_info_free(&info);
 }
 
+/* SMIMECapabilities: a bounded result of known ciphers, or an empty one
+ * on failure. */
+static void read_caps(const uint8_t *data, size_t size)
+{
+	smime_caps caps;
+	int rc = smime_caps_parse(data, size, &caps);
+
+	fuzz_check(rc == 0 || rc == SMIME_E_PARSE || rc == SMIME_E_NOMEM);
+	fuzz_check(caps.n <= SMIME_CAPS_MAX);
+	fuzz_check(rc == 0 || (caps.n == 0 && caps.other == 0));
+	for (size_t i = 0; i < caps.n; i++)
+		fuzz_check(smime_cipher_by_id(caps.cipher[i]) != NULL &&
+			   caps.cipher[i] != SMIME_CIPHER_UNKNOWN);
+}
+
 int fuzz_cms(const uint8_t *data, size_t size)
 {
 	static int initialised;
@@ -45,6 +61,7 @@ int fuzz_cms(const uint8_t *data, size_t size)
 	smime_cms_limits_default(&lim);
 	read_with(data, size, &lim);
 	read_with(data, size, &tiny);
+	read_caps(data, size);
 
 	if (smime_cms_looks_raw(data, size)) {
 		rc = smime_cms_from_pem(data, size, &der);
