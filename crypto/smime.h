@@ -653,6 +653,10 @@ typedef struct smime_sigcheck {
 				 * canonicalise) */
 	bool has_signing_time;
 	time_t signing_time;
+	/* The SMIMECapabilities signed attribute, the first one that reads
+	 * (what harvesting keeps); never part of the verdict. */
+	bool has_caps;
+	smime_caps caps;
 	/* From the signer's certificate when it was found: the address that
 	 * matched From/Sender, else the certificate's first address
 	 * (body.smime-identifier); and issuer and serial of the certificate

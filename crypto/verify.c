@@ -481,6 +481,8 @@ static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 	out->problems |= v.problems;
 	out->has_signing_time = v.has_signing_time;
 	out->signing_time = v.signing_time;
+	out->has_caps = v.has_caps;
+	out->caps = v.caps;
 	if (!digest_listed(c, v.digest_oid))
 		out->problems |= BIT(MALFORMED); /* RFC 5652 5.1 */
 	ret = check_hash(c, &v, out, &hash_usable);

@@ -153,6 +153,8 @@ typedef struct smime_signer_view {
 	size_t message_digest_len;
 	bool has_signing_time;
 	time_t signing_time;
+	bool has_caps; /* the first SMIMECapabilities, when readable */
+	smime_caps caps;
 	uint32_t problems; /* malformed / unsupported found while reading */
 	/* The signed attributes as gnutls_pkcs7_verify_direct() judged
 	 * them (verify_sig.c scan_like_gnutls): refused before any digest

@@ -130,6 +130,37 @@ static int decode_digest(const unsigned char *der, size_t len,
 	return ret;
 }
 
+/* SMIMECapabilities (RFC 8551 section 2.5.2): the first one that reads,
+ * for harvesting.  Whatever it holds, it is no part of the verdict: a
+ * value that does not read, a second one or several values are passed
+ * over, as every other attribute we do not judge is. */
+static int read_caps(asn1_node sd, const char *base, int k,
+		     smime_signer_view *v)
+{
+	smime_asn1_path p;
+	unsigned char *val = NULL;
+	size_t vlen;
+	int nvals = 0, ret;
+
+	if (v->has_caps)
+		return 0;
+	ret = smime_asn1_err(asn1_number_of_elements(
+		sd, smime_asn1_path_fmt(&p, "%s.?%d.attrValues", base, k),
+		&nvals));
+	if (ret == 0 && nvals == 1)
+		ret = smime_asn1_read(
+			sd,
+			smime_asn1_path_fmt(&p, "%s.?%d.attrValues.?1", base,
+					    k),
+			&val, &vlen);
+	if (ret == 0 && val != NULL) {
+		ret = smime_caps_parse(val, vlen, &v->caps);
+		v->has_caps = ret == 0;
+	}
+	free(val);
+	return ret == SMIME_E_NOMEM ? ret : 0;
+}
+
 /* One attribute: its type, its single value, and what it says. */
 static int read_attr(asn1_node sd, const char *base, int k,
 		     const char *econtent_type, unsigned *seen,
@@ -152,6 +183,10 @@ static int read_attr(asn1_node sd, const char *base, int k,
 		bit = 2;
 	else if (strcmp(oid, OID_SIGNING_TIME) == 0)
 		bit = 4;
+	else if (strcmp(oid, OID_SMIME_CAPABILITIES) == 0) {
+		free(oid);
+		return read_caps(sd, base, k, v);
+	}
 	free(oid);
 	if (bit == 0)
 		return 0; /* other attributes are not ours to judge */

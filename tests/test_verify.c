@@ -257,6 +257,22 @@ static void test_signature(void)
 	   "with an unknown CA the signature itself still counts as good");
 	smime_facts_free(&f);
 
+	analyze_file("sig-sha256-detached.eml", ossl, NOW, &f);
+	c = verdict(&f, 0, 0);
+	ok(c != NULL && c->has_caps && c->caps.n == 8 &&
+		   c->caps.cipher[0] == SMIME_CIPHER_AES_256_CBC &&
+		   c->caps.cipher[3] == SMIME_CIPHER_DES_EDE3_CBC &&
+		   c->caps.cipher[7] == SMIME_CIPHER_RC2_40_CBC,
+	   "the signer's SMIMECapabilities are read: OpenSSL's eight "
+	   "ciphers, in its order");
+	smime_facts_free(&f);
+
+	analyze_file("SignedInvalidRevokedEETest3.eml", ossl, NOW, &f);
+	c = verdict(&f, 0, 0);
+	ok(c != NULL && !c->has_caps,
+	   "a signer without SMIMECapabilities has none");
+	smime_facts_free(&f);
+
 	analyze_file("sig-sha256-2signers.eml", ossl, NOW, &f);
 	is_long(f.nlayers ? (long)f.layers[0].nchecks : -1, 2,
 		"two SignerInfos give two verdicts");
