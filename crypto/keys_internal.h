@@ -94,6 +94,13 @@ const smime_cert *smime_certdir_find_issuer(const smime_certdir *cd,
 const smime_cert *smime_keystore_find_issuer(const smime_keystore *ks,
 					     const smime_cert *c);
 
+/* --- recipients' certificates (trust_recipient.c) --- */
+
+/* The checks of smime_judge_recipient that need no trust store: validity
+ * at now and key usage for encryption.  A KeyStore certificate is
+ * trusted as it is, so these are all the lookup asks of it. */
+smime_rcpt_status smime_judge_own_cert(const smime_cert *cert, time_t now);
+
 /* --- directory walking (keystore.c, certdir.c) --- */
 
 /* Appends "PATH: message\n" to diags (which may be NULL). */

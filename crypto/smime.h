@@ -1049,6 +1049,67 @@ bool smime_trust_recipient(const smime_trust *t, const smime_cert *cert,
 			   const smime_certdir *pool,
 			   const smime_keystore *keys, time_t now);
 
+/* Why a certificate is not usable for encryption (SPEC section 9's
+ * words: smime_rcpt_status_name). */
+typedef enum {
+	SMIME_RCPT_OK = 0,
+	SMIME_RCPT_NO_CERTIFICATE, /* "no-certificate" */
+	SMIME_RCPT_EXPIRED,        /* "expired" */
+	SMIME_RCPT_NOT_YET_VALID,  /* "not-yet-valid" */
+	SMIME_RCPT_KEY_USAGE,      /* "key-usage" */
+	SMIME_RCPT_UNTRUSTED,      /* "untrusted" */
+	SMIME_RCPT_REVOKED,        /* "revoked" */
+} smime_rcpt_status;
+
+/* "ok", "no-certificate", "expired" ... */
+const char *smime_rcpt_status_name(smime_rcpt_status s);
+
+/*
+ * smime_trust_recipient's checks, saying which one failed first:
+ * validity (expired, not-yet-valid), key usage, the path to an anchor
+ * (untrusted; also when t is NULL), revocation (revoked when a CRL that
+ * counts lists a certificate of the path, untrusted when no CRL of its
+ * issuer counts).  SMIME_RCPT_OK exactly when smime_trust_recipient is
+ * true.  A NULL cert is SMIME_RCPT_NO_CERTIFICATE.
+ */
+smime_rcpt_status smime_judge_recipient(const smime_trust *t,
+					const smime_cert *cert,
+					const smime_certdir *pool,
+					const smime_keystore *keys, time_t now);
+
+/* ------------------------------------------------------------------ */
+/* Correspondents' certificates (SPEC section 9)                        */
+/* ------------------------------------------------------------------ */
+
+/* Where the lookup looks, and when. */
+typedef struct smime_lookup_ctx {
+	const smime_trust *trust;      /* TrustAnchorFile and CRLFile */
+	const smime_keystore *keys;    /* KeyStore, or NULL */
+	const smime_certdir *certdir;  /* CertDirectory, or NULL */
+	time_t now;                    /* the clock for validity and CRLs */
+} smime_lookup_ctx;
+
+typedef struct smime_lookup_result {
+	const smime_cert *cert; /* the usable certificate, or NULL */
+	const char *source;     /* "keystore", "certdir"; NULL without one */
+	/* SMIME_RCPT_OK with a certificate; otherwise why there is none:
+	 * no-certificate when no source has one carrying the address,
+	 * else the reason of the best failing candidate (lookup.c). */
+	smime_rcpt_status reason;
+} smime_lookup_result;
+
+/*
+ * The certificate the gateway encrypts to for addr (SPEC section 9):
+ * the sources in order (KeyStore, then CertDirectory), the first with a
+ * usable certificate carrying the address (compared without regard to
+ * ASCII case) winning; within it, the usable one with the latest
+ * notBefore.  KeyStore certificates are trusted as they are (validity
+ * and key usage only); CertDirectory ones must pass
+ * smime_judge_recipient.  Reads only, so threads may look up at once.
+ */
+void smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
+			    smime_lookup_result *out);
+
 /* ------------------------------------------------------------------ */
 /* EnvelopedData and AuthEnvelopedData: open and seal                   */
 /* ------------------------------------------------------------------ */

@@ -45,10 +45,17 @@
  * operator asked for CRL checking.  Delta and indirect CRLs are not
  * interpreted.
  *
- * Promises: true only when all of the above holds; any failure, resource
- * ones included, is false, so the caller keeps the message (action=kept)
- * rather than guessing.  Reads the store, the directory and the key store
- * only, so any number of threads may ask at once.
+ * Reasons (smime_judge_recipient, for the lookup and `smime-tool
+ * lookup`): the first check that fails names it, in this order: validity
+ * (expired, not-yet-valid), key usage, path to an anchor (untrusted, also
+ * without a trust store), revocation (revoked when a CRL that counts
+ * lists a certificate of the path; untrusted when no CRL counts).
+ *
+ * Promises: smime_trust_recipient is true only when all of the above
+ * holds; any failure, resource ones included, is false (a resource
+ * failure is reported as untrusted), so the caller keeps the message
+ * (action=kept) rather than guessing.  Reads the store, the directory
+ * and the key store only, so any number of threads may ask at once.
  */
 #include "keys_internal.h"
 #include "verify_internal.h"
@@ -92,50 +99,95 @@ static bool is_anchor(const smime_trust *t, gnutls_x509_crt_t c)
 
 /* With CRLs configured, every certificate of the path below the anchor
  * needs a CRL of its issuer (the next certificate of the path, or the
- * anchor that issued the last) that counts now and does not list it. */
-static bool not_revoked(const smime_trust *t, const gnutls_x509_crt_t *chain,
-			unsigned n, time_t now)
+ * anchor that issued the last) that counts now and does not list it:
+ * SMIME_RCPT_REVOKED when one that counts lists it, SMIME_RCPT_UNTRUSTED
+ * when none counts (its revocation cannot be decided), the first such
+ * certificate of the path deciding. */
+static smime_rcpt_status revocation(const smime_trust *t,
+				    const gnutls_x509_crt_t *chain, unsigned n,
+				    time_t now)
 {
 	if (!t->crl_configured)
-		return true;
+		return SMIME_RCPT_OK;
 	for (unsigned i = 0; i < n && !is_anchor(t, chain[i]); i++) {
 		gnutls_x509_crt_t issuer = i + 1 < n ? chain[i + 1] : NULL;
 		gnutls_x509_crt_t copy = NULL;
-		bool good;
+		smime_crl_status crl = SMIME_CRL_NONE;
 
 		if (issuer == NULL &&
 		    gnutls_x509_trust_list_get_issuer(t->tl, chain[i], &copy,
 						      GNUTLS_TL_GET_COPY) == 0)
 			issuer = copy;
-		good = issuer != NULL &&
-		       smime_crl_check(t, now, chain[i], issuer) ==
-			       SMIME_CRL_GOOD;
+		if (issuer != NULL)
+			crl = smime_crl_check(t, now, chain[i], issuer);
 		if (copy != NULL)
 			gnutls_x509_crt_deinit(copy);
-		if (!good)
-			return false;
+		if (crl == SMIME_CRL_REVOKED)
+			return SMIME_RCPT_REVOKED;
+		if (crl != SMIME_CRL_GOOD)
+			return SMIME_RCPT_UNTRUSTED;
 	}
-	return true;
+	return SMIME_RCPT_OK;
+}
+
+smime_rcpt_status smime_judge_own_cert(const smime_cert *cert, time_t now)
+{
+	if (cert == NULL)
+		return SMIME_RCPT_NO_CERTIFICATE;
+	if (now > cert->info.not_after)
+		return SMIME_RCPT_EXPIRED;
+	if (now < cert->info.not_before)
+		return SMIME_RCPT_NOT_YET_VALID;
+	return usage_ok(cert) ? SMIME_RCPT_OK : SMIME_RCPT_KEY_USAGE;
+}
+
+const char *smime_rcpt_status_name(smime_rcpt_status s)
+{
+	static const char *const names[] = {
+		[SMIME_RCPT_OK] = "ok",
+		[SMIME_RCPT_NO_CERTIFICATE] = "no-certificate",
+		[SMIME_RCPT_EXPIRED] = "expired",
+		[SMIME_RCPT_NOT_YET_VALID] = "not-yet-valid",
+		[SMIME_RCPT_KEY_USAGE] = "key-usage",
+		[SMIME_RCPT_UNTRUSTED] = "untrusted",
+		[SMIME_RCPT_REVOKED] = "revoked",
+	};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s]
+							      : "unknown";
+}
+
+smime_rcpt_status smime_judge_recipient(const smime_trust *t,
+					const smime_cert *cert,
+					const smime_certdir *pool,
+					const smime_keystore *keys, time_t now)
+{
+	gnutls_x509_crt_t chain[MAX_CHAIN];
+	const smime_cert *top = cert;
+	unsigned n = 1, status = 1;
+
+	smime_rcpt_status s = smime_judge_own_cert(cert, now);
+
+	if (s != SMIME_RCPT_OK)
+		return s;
+	if (t == NULL)
+		return SMIME_RCPT_UNTRUSTED;
+	chain[0] = cert->crt;
+	while (n < MAX_CHAIN &&
+	       !gnutls_x509_crt_check_issuer(top->crt, top->crt) &&
+	       (top = find_issuer(pool, keys, top)) != NULL)
+		chain[n++] = top->crt;
+	if (gnutls_x509_trust_list_verify_crt2(t->tl, chain, n, NULL, 0,
+					       RCPT_VFLAGS, &status,
+					       NULL) != 0 ||
+	    status != 0)
+		return SMIME_RCPT_UNTRUSTED;
+	return revocation(t, chain, n, now);
 }
 
 bool smime_trust_recipient(const smime_trust *t, const smime_cert *cert,
 			   const smime_certdir *pool,
 			   const smime_keystore *keys, time_t now)
 {
-	gnutls_x509_crt_t chain[MAX_CHAIN];
-	const smime_cert *top = cert;
-	unsigned n = 1, status = 1;
-
-	if (t == NULL || cert == NULL || now < cert->info.not_before ||
-	    now > cert->info.not_after || !usage_ok(cert))
-		return false;
-	chain[0] = cert->crt;
-	while (n < MAX_CHAIN &&
-	       !gnutls_x509_crt_check_issuer(top->crt, top->crt) &&
-	       (top = find_issuer(pool, keys, top)) != NULL)
-		chain[n++] = top->crt;
-	return gnutls_x509_trust_list_verify_crt2(t->tl, chain, n, NULL, 0,
-						  RCPT_VFLAGS, &status,
-						  NULL) == 0 &&
-	       status == 0 && not_revoked(t, chain, n, now);
+	return smime_judge_recipient(t, cert, pool, keys, now) == SMIME_RCPT_OK;
 }
