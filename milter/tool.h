@@ -6,6 +6,8 @@
 
 #include "milter.h"
 
+#include <stdio.h>
+
 /* Exit statuses of smime-tool (SPEC section 3). */
 enum {
 	TOOL_EXIT_ACCEPT = 0,
@@ -19,6 +21,19 @@ enum {
 int tool_process(int argc, char **argv);
 int tool_inspect(int argc, char **argv);
 int tool_keys(int argc, char **argv);
+int tool_lookup(int argc, char **argv);
+
+/* The options of `keys` and `lookup`: -c FILE (required) and --at TIME
+ * (*now, else the current time); operands says whether arguments after
+ * them are required (then argv[optind..]) or refused.  0 with *cfg
+ * loaded (one reference); -1 for a usage error (the caller prints its
+ * usage); TOOL_EXIT_USAGE when --at or the configuration is bad (said on
+ * stderr) (tool_keys.c). */
+int tool_config_at(int argc, char **argv, bool operands, milter_config **cfg,
+		   time_t *now);
+
+/* A time as its UTC date, YYYY-MM-DD (tool_keys.c). */
+void tool_print_date(FILE *o, time_t t);
 
 /* --at TIME: RFC 3339 ("2026-01-02T03:04:05Z", offsets, fractions
  * ignored) or "@EPOCH".  0 or SMIME_E_PARSE. */

@@ -8,6 +8,9 @@
  *
  * Exit status: 0 when every certificate is valid for 30 days more, 1 when
  * there is a warning, 2 for usage or configuration errors.
+ *
+ * Also the option parsing and configuration load `lookup` shares
+ * (tool_config_at), and the date format of both (tool_print_date).
  */
 #include "tool.h"
 
@@ -17,7 +20,7 @@
 
 #define SOON_DAYS 30
 
-static void print_date(FILE *o, time_t t)
+void tool_print_date(FILE *o, time_t t)
 {
 	char buf[32];
 	struct tm tm;
@@ -45,7 +48,7 @@ static int print_cert(const char *kind, const char *name,
 	if (ci->naddresses == 0)
 		printf(" address=-");
 	printf(" issuer=\"%s\" serial=%s expires=", ci->issuer, ci->serial);
-	print_date(stdout, ci->not_after);
+	tool_print_date(stdout, ci->not_after);
 	printf(" key=%s", ci->key_type);
 	if (warn)
 		printf(" WARNING: %s", warn);
@@ -56,40 +59,56 @@ static int print_cert(const char *kind, const char *name,
 	return warn != NULL;
 }
 
-int tool_keys(int argc, char **argv)
+int tool_config_at(int argc, char **argv, bool operands, milter_config **cfg,
+		   time_t *now)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"at", required_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0}};
 	const char *conf = NULL, *at = NULL;
-	milter_config *cfg = NULL;
 	smime_buf diags = SMIME_BUF_INIT;
-	time_t now = time(NULL);
-	int c, warned = 0;
+	int c;
 
+	*now = time(NULL);
 	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
 		if (c == 'c')
 			conf = optarg;
 		else if (c == 'T')
 			at = optarg;
 		else
-			goto usage;
+			return -1;
 	}
-	if (conf == NULL || optind != argc)
-		goto usage;
-	if (at && tool_parse_at(at, &now) < 0) {
+	if (conf == NULL || (optind < argc) != operands)
+		return -1;
+	if (at && tool_parse_at(at, now) < 0) {
 		fprintf(stderr,
 			"smime-tool: --at %s: expected RFC 3339 time or "
 			"@EPOCH\n",
 			at);
 		return TOOL_EXIT_USAGE;
 	}
-	if (milter_config_load(conf, &cfg, &diags) != 0) {
+	if (milter_config_load(conf, cfg, &diags) != 0) {
 		fputs(diags.data ? (const char *)diags.data : "", stderr);
 		smime_buf_free(&diags);
 		return TOOL_EXIT_USAGE;
 	}
+	smime_buf_free(&diags);
+	return 0;
+}
+
+int tool_keys(int argc, char **argv)
+{
+	milter_config *cfg = NULL;
+	time_t now;
+	int warned = 0, rc = tool_config_at(argc, argv, false, &cfg, &now);
+
+	if (rc < 0) {
+		fprintf(stderr, "usage: smime-tool keys -c FILE [--at TIME]\n");
+		return TOOL_EXIT_USAGE;
+	}
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0;
 	     cfg->keystore && i < smime_keystore_count(cfg->keystore); i++) {
 		const smime_key *k = smime_keystore_at(cfg->keystore, i);
@@ -106,9 +125,5 @@ int tool_keys(int argc, char **argv)
 	if (cfg->keystore == NULL && cfg->certdir == NULL)
 		printf("no KeyStore or CertDirectory configured\n");
 	milter_config_unref(cfg);
-	smime_buf_free(&diags);
 	return warned ? 1 : 0;
-usage:
-	fprintf(stderr, "usage: smime-tool keys -c FILE [--at TIME]\n");
-	return TOOL_EXIT_USAGE;
 }

@@ -16,6 +16,7 @@ static int usage(void)
 		"[-i IN] [-o OUT]\n"
 		"       smime-tool inspect [--json] [--content FILE] FILE\n"
 		"       smime-tool keys -c FILE [--at TIME]\n"
+		"       smime-tool lookup -c FILE [--at TIME] ADDRESS...\n"
 		"       smime-tool -V\n");
 	return TOOL_EXIT_USAGE;
 }
@@ -39,5 +40,7 @@ int main(int argc, char **argv)
 		return tool_inspect(argc - 1, argv + 1);
 	if (strcmp(argv[1], "keys") == 0)
 		return tool_keys(argc - 1, argv + 1);
+	if (strcmp(argv[1], "lookup") == 0)
+		return tool_lookup(argc - 1, argv + 1);
 	return usage();
 }
