@@ -203,6 +203,7 @@ static int verify_layer(walker *w, smime_layer *l, const unsigned char *der,
 		.naddresses = w->naddrs,
 		.now = w->now,
 		.max_signers = verdicts_left(w),
+		.local = w->opts->local,
 	};
 	size_t left = 0;
 	int rc;

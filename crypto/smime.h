@@ -674,6 +674,18 @@ typedef struct smime_sigcheck {
 
 void smime_sigcheck_free(smime_sigcheck *c);
 
+/*
+ * Certificates the gateway holds (KeyStore, CertDirectory; each may be
+ * NULL).  A signer certificate the SignedData does not carry, nor the
+ * trust anchors, is looked for among those of them that carry one of the
+ * author addresses, by the SignerInfo's issuer and serial or subject key
+ * identifier, and then judged as a carried one is (SPEC sections 7, 9).
+ */
+typedef struct smime_local_certs {
+	const struct smime_keystore *keys;
+	const struct smime_certdir *certdir;
+} smime_local_certs;
+
 /* What was signed and who claims to have sent it. */
 typedef struct smime_verify_req {
 	const unsigned char *der; /* the ContentInfo with the SignedData */
@@ -692,6 +704,9 @@ typedef struct smime_verify_req {
 	/* Check only the first max_signers SignerInfos (0: every one): what
 	 * is left of MaxSignatures for the message. */
 	size_t max_signers;
+	/* Where a SignedData lacks its signer's certificate: the
+	 * correspondents' certificates the gateway holds (SPEC section 9). */
+	smime_local_certs local;
 } smime_verify_req;
 
 /*
@@ -759,6 +774,9 @@ typedef struct smime_analyze_opts {
 	 * content as a multipart/signed's first part is.  NULL: none. */
 	const unsigned char *content;
 	size_t content_len;
+	/* The gateway's certificates for signers whose SignedData lacks
+	 * their certificate (smime_local_certs); zero: none. */
+	smime_local_certs local;
 } smime_analyze_opts;
 
 #define SMIME_MAX_SIGNATURES 100 /* MaxSignatures default */

@@ -11,7 +11,10 @@
  *     judges, and a signature whose hash cannot be named is not checked;
  *  2. the signer's certificate, by issuer and serial or by subject key
  *     identifier, among the SignedData's certificates, then among the
- *     trust anchors; none anywhere is permerror no-certificate;
+ *     trust anchors, then among the KeyStore and CertDirectory
+ *     certificates of the author addresses (req->local, SPEC section 9;
+ *     the path is still built from the SignedData's certificates and the
+ *     anchors only); none anywhere is permerror no-certificate;
  *  3. the signature over the content, checked with that certificate
  *     alone, so an unknown CA can never look like a forged signature
  *     (NOTES.md), after its key passed SPEC section 7's limits
@@ -32,8 +35,9 @@
  *
  * Promises: any input gives verdicts; only resource errors fail.
  */
-#include "verify_internal.h"
+#include "keys_internal.h"
 #include "oid.h"
+#include "verify_internal.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -295,6 +299,31 @@ static bool cert_is_signer(gnutls_x509_crt_t crt, const smime_signer_view *v)
 	return same_bytes(a, alen, b, blen);
 }
 
+/* The signer's certificate among the local certificates of the author
+ * addresses: the key store's, then the directory's, address by
+ * address. */
+static gnutls_x509_crt_t find_local(const smime_verify_req *req,
+				    const smime_signer_view *v)
+{
+	for (size_t i = 0; i < req->naddresses; i++) {
+		const char *a = req->addresses[i];
+		const smime_key *k;
+		const smime_cert *cert;
+		size_t pos = 0;
+
+		while ((k = smime_keystore_find_address(req->local.keys, a,
+							&pos)) != NULL)
+			if (cert_is_signer(smime_key_cert(k)->crt, v))
+				return smime_key_cert(k)->crt;
+		pos = 0;
+		while ((cert = smime_certdir_find_address(req->local.certdir, a,
+							  &pos)) != NULL)
+			if (cert_is_signer(cert->crt, v))
+				return cert->crt;
+	}
+	return NULL;
+}
+
 static gnutls_x509_crt_t find_cert(const sd_ctx *c, const smime_signer_view *v)
 {
 	for (size_t i = 0; i < c->t->ncerts; i++)
@@ -303,7 +332,7 @@ static gnutls_x509_crt_t find_cert(const sd_ctx *c, const smime_signer_view *v)
 	for (size_t i = 0; i < c->trust->nanchors; i++)
 		if (cert_is_signer(c->trust->anchors[i], v))
 			return c->trust->anchors[i];
-	return NULL;
+	return find_local(c->req, v);
 }
 
 static int cert_names(gnutls_x509_crt_t crt, smime_sigcheck *out)

@@ -4,6 +4,8 @@
  * them, SIGHUP swaps them with everything else and no message pays for
  * reading keys or certificates.  Recipient certificates are judged
  * against the trust store of config_trust.c (smime_trust_recipient).
+ * Both stores also serve verification: a signer certificate a SignedData
+ * lacks is looked for among them (cfg->analyze.local, SPEC section 9).
  *
  * Promises: a KeyStore with any problem (a private key readable by group
  * or others above all) fails the load, since the engine refuses partial
@@ -46,5 +48,7 @@ int milter_config_load_keys(milter_config *cfg, smime_buf *diags)
 		if (rc != 0)
 			return rc;
 	}
+	cfg->analyze.local.keys = cfg->keystore;
+	cfg->analyze.local.certdir = cfg->certdir;
 	return SMIME_OK;
 }
