@@ -3,8 +3,10 @@
  * the reasons smime_judge_recipient gives (trust_recipient.c), on the
  * fixtures of tests/data/lookup (see make.sh there): a trust anchor, its
  * CRL, a certificate directory, and the key store of
- * tests/data/verify/rcpt/gen/ks (me@example.com).  The clock is fixed,
- * so the results do not change as the certificates age.
+ * tests/data/verify/rcpt/gen/ks (me@example.com); and the signer
+ * certificate a SignedData lacks, found among the local certificates of
+ * the From address (verify.c).  The clock is fixed, so the results do
+ * not change as the certificates age.
  */
 #include "smime.h"
 #include "tap.h"
@@ -20,8 +22,9 @@
 #define VERIFY_DATA_DIR "tests/data/verify"
 #endif
 
-#define NOW ((time_t)1796083200)       /* 2026-12-01 */
-#define YEAR_2045 ((time_t)2366841600) /* after every fixture expired */
+#define NOW ((time_t)1796083200)        /* 2026-12-01 */
+#define YEAR_2045 ((time_t)2366841600)  /* after every fixture expired */
+#define SIGNED_NOW ((time_t)1796515200) /* 2026-12-06, after the signing */
 
 static smime_trust *load_trust(bool anchor, bool crl)
 {
@@ -172,6 +175,86 @@ static void test_judge_agrees(smime_keystore *ks, smime_certdir *cd)
 	smime_trust_free(crl);
 }
 
+/* The verdict on signed-nocerts.eml, whose SignedData carries no
+ * certificate, with the given local certificates. */
+static const char *nocerts_verdict(const smime_trust *t,
+				   const smime_local_certs *local)
+{
+	static char buf[64];
+	smime_buf msg = SMIME_BUF_INIT;
+	smime_analyze_opts o;
+	smime_facts f = {0};
+	FILE *in = fopen(LOOKUP_DATA_DIR "/signed-nocerts.eml", "rb");
+	char chunk[4096];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "(unread)");
+	while (in != NULL && (n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+		smime_buf_append(&msg, chunk, n);
+	if (in != NULL)
+		fclose(in);
+	smime_analyze_opts_default(&o);
+	o.trust = t;
+	o.now = SIGNED_NOW;
+	o.local = *local;
+	if (msg.len > 0 &&
+	    smime_analyze(msg.data, msg.len, NULL, &o, &f) == 0 &&
+	    f.nlayers == 1 && f.layers[0].nchecks == 1) {
+		const smime_sigcheck *c = &f.layers[0].checks[0];
+		const char *reason = smime_reason_name(c->reason);
+
+		snprintf(buf, sizeof(buf), "%s/%s",
+			 smime_result_name(c->result), reason ? reason : "-");
+	}
+	smime_facts_free(&f);
+	smime_buf_free(&msg);
+	return buf;
+}
+
+/* A key store entry for the signer (signer.pem + signer.key). */
+static smime_keystore *load_signer_keystore(char *dir)
+{
+	smime_keystore *ks = NULL;
+	char cmd[8192];
+
+	if (mkdtemp(dir) == NULL)
+		return NULL;
+	snprintf(cmd, sizeof(cmd),
+		 "cp %s/signer.pem %s/signer.crt && cp %s/signer.key %s/ && "
+		 "chmod 600 %s/signer.key",
+		 LOOKUP_DATA_DIR, dir, LOOKUP_DATA_DIR, dir, dir);
+	if (system(cmd) == 0)
+		smime_keystore_load(dir, NULL, &ks);
+	return ks;
+}
+
+/* A signer certificate the SignedData lacks comes from the local
+ * certificates of the From address (verify.c find_cert). */
+static void test_local_signer(smime_keystore *other_ks, smime_certdir *cd)
+{
+	char dir[] = "/tmp/test_lookup_signer.XXXXXX";
+	smime_keystore *ks = load_signer_keystore(dir);
+	smime_trust *t = load_trust(true, false);
+	smime_local_certs none = {0}, others = {other_ks, cd},
+			  mine = {ks, NULL};
+	char cmd[4096];
+
+	ok(ks != NULL && t != NULL, "local signer: set up");
+	is_str(nocerts_verdict(t, &none), "permerror/no-certificate",
+	       "local signer: without local certificates, no certificate");
+	is_str(nocerts_verdict(t, &others), "permerror/no-certificate",
+	       "local signer: local certificates of other addresses are not "
+	       "used");
+	is_str(nocerts_verdict(t, &mine), "pass/-",
+	       "local signer: the key store's certificate of the From address "
+	       "verifies it");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# cleanup failed\n");
+	smime_keystore_free(ks);
+	smime_trust_free(t);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_lookup.XXXXXX";
@@ -191,6 +274,7 @@ int main(void)
 		test_lookup(ks, cd);
 		test_reason_precedence(cd);
 		test_judge_agrees(ks, cd);
+		test_local_signer(ks, cd);
 	}
 	smime_certdir_free(cd);
 	smime_keystore_free(ks);
