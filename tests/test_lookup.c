@@ -39,8 +39,11 @@ static smime_trust *load_trust(bool anchor, bool crl)
 	return smime_trust_load(&c, &t, NULL) < 0 ? NULL : t;
 }
 
-/* A copy of the key store fixture with its key file private. */
-static smime_keystore *load_keystore(char *dir)
+/* A key store in the new temporary directory dir made from the files
+ * SRC/FROM copied to TO (the key among them made private). */
+static smime_keystore *load_keystore(char *dir, const char *src,
+				     const char *crt_from, const char *crt_to,
+				     const char *key)
 {
 	smime_keystore *ks = NULL;
 	char cmd[8192];
@@ -48,8 +51,8 @@ static smime_keystore *load_keystore(char *dir)
 	if (mkdtemp(dir) == NULL)
 		return NULL;
 	snprintf(cmd, sizeof(cmd),
-		 "cp %s/rcpt/gen/ks/* %s/ && chmod 600 %s/me.key",
-		 VERIFY_DATA_DIR, dir, dir);
+		 "cp %s/%s %s/%s && cp %s/%s %s/ && chmod 600 %s/%s", src,
+		 crt_from, dir, crt_to, src, key, dir, dir, key);
 	if (system(cmd) == 0)
 		smime_keystore_load(dir, NULL, &ks);
 	return ks;
@@ -211,29 +214,14 @@ static const char *nocerts_verdict(const smime_trust *t,
 	return buf;
 }
 
-/* A key store entry for the signer (signer.pem + signer.key). */
-static smime_keystore *load_signer_keystore(char *dir)
-{
-	smime_keystore *ks = NULL;
-	char cmd[8192];
-
-	if (mkdtemp(dir) == NULL)
-		return NULL;
-	snprintf(cmd, sizeof(cmd),
-		 "cp %s/signer.pem %s/signer.crt && cp %s/signer.key %s/ && "
-		 "chmod 600 %s/signer.key",
-		 LOOKUP_DATA_DIR, dir, LOOKUP_DATA_DIR, dir, dir);
-	if (system(cmd) == 0)
-		smime_keystore_load(dir, NULL, &ks);
-	return ks;
-}
-
 /* A signer certificate the SignedData lacks comes from the local
  * certificates of the From address (verify.c find_cert). */
 static void test_local_signer(smime_keystore *other_ks, smime_certdir *cd)
 {
 	char dir[] = "/tmp/test_lookup_signer.XXXXXX";
-	smime_keystore *ks = load_signer_keystore(dir);
+	/* A key store entry for the signer: signer.pem + signer.key. */
+	smime_keystore *ks = load_keystore(dir, LOOKUP_DATA_DIR, "signer.pem",
+					   "signer.crt", "signer.key");
 	smime_trust *t = load_trust(true, false);
 	smime_local_certs none = {0}, others = {other_ks, cd},
 			  mine = {ks, NULL};
@@ -266,7 +254,9 @@ int main(void)
 		printf("Bail out! smime_global_init failed\n");
 		return 1;
 	}
-	ks = load_keystore(dir);
+	/* The key store of the recipient tests: me@example.com. */
+	ks = load_keystore(dir, VERIFY_DATA_DIR "/rcpt/gen/ks", "me.crt",
+			   "me.crt", "me.key");
 	if (ks == NULL ||
 	    smime_certdir_load(LOOKUP_DATA_DIR "/certs", NULL, &cd) < 0) {
 		ok(0, "lookup: the fixtures load");
