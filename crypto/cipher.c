@@ -5,8 +5,7 @@
  * reads this table: SPEC name, algorithm OID, libgcrypt algorithm and
  * mode, key and IV sizes, effective key bits.  It also owns the RC2
  * effective-bits rule (RFC 3370/8018), the strength classes of SPEC
- * section 6/7, the order `auto` picks ciphers in (SPEC section 9), and
- * the printable names of strengths and layer kinds.
+ * section 6/7, and the printable names of strengths and layer kinds.
  *
  * eff_bits is 8 * key_len for every non-RC2 cipher (so DES counts its
  * parity bits: 64, 3DES 192), as smime.h documents.
@@ -154,21 +153,6 @@ smime_strength smime_cipher_strength(smime_cipher_id id, uint32_t weak_set)
 	if (id == SMIME_CIPHER_DES_EDE3_CBC)
 		return SMIME_STRENGTH_LEGACY;
 	return SMIME_STRENGTH_STRONG;
-}
-
-smime_cipher_id smime_cipher_auto(uint32_t supported, uint32_t weak_set)
-{
-	static const smime_cipher_id order[] = {
-		SMIME_CIPHER_AES_256_GCM, SMIME_CIPHER_AES_128_GCM,
-		SMIME_CIPHER_AES_256_CBC, SMIME_CIPHER_AES_192_CBC,
-		SMIME_CIPHER_AES_128_CBC, SMIME_CIPHER_DES_EDE3_CBC,
-	};
-
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if ((supported & SMIME_CIPHER_BIT(order[i])) &&
-		    !(weak_set & SMIME_CIPHER_BIT(order[i])))
-			return order[i];
-	return SMIME_CIPHER_UNKNOWN;
 }
 
 const char *smime_strength_name(smime_strength s)

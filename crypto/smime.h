@@ -383,11 +383,6 @@ typedef enum {
 	 SMIME_CIPHER_BIT(SMIME_CIPHER_DES_CBC))
 
 smime_strength smime_cipher_strength(smime_cipher_id id, uint32_t weak_set);
-/* `auto` (SPEC section 9, "Choosing the cipher"): the first of
- * aes-256-gcm aes-128-gcm aes-256-cbc aes-192-cbc aes-128-cbc
- * des-ede3-cbc that is in supported and not in weak_set (both sets of
- * SMIME_CIPHER_BIT), or SMIME_CIPHER_UNKNOWN. */
-smime_cipher_id smime_cipher_auto(uint32_t supported, uint32_t weak_set);
 const char *smime_strength_name(smime_strength s);
 
 /* A correspondent's SMIMECapabilities (RFC 8551 section 2.5.2): the

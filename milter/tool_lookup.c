@@ -29,12 +29,12 @@
 #define DEFAULT_CIPHER SMIME_CIPHER_AES_256_CBC
 
 /* The cipher `auto` picks for one recipient whose capabilities are
- * unknown. */
+ * unknown (smime_auto_cipher with no capabilities). */
 static const char *auto_cipher(const milter_config *cfg)
 {
-	uint32_t supported = SMIME_CIPHER_BIT(DEFAULT_CIPHER) |
-			     SMIME_CIPHER_BIT(SMIME_CIPHER_DES_EDE3_CBC);
-	smime_cipher_id id = smime_cipher_auto(supported, cfg->weak_ciphers);
+	const smime_caps *unknown = NULL;
+	smime_cipher_id id = smime_auto_cipher(&unknown, 1, DEFAULT_CIPHER,
+					       cfg->weak_ciphers, 0);
 	const smime_cipher_info *c = smime_cipher_by_id(id);
 
 	return id != SMIME_CIPHER_UNKNOWN && c != NULL ? c->name : "none";
