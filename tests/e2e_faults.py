@@ -348,7 +348,7 @@ def kill_when(pid, port, tmpdir, full, mode, timeout):
             os.kill(pid, 9)
             print("phase=%s sessions=%d seen=%r" % (mode, sessions, hit))
             return 0
-        time.sleep(0.001)
+        time.sleep(0.005)
     print("phase=%s not seen within %ss" % (mode, timeout))
     return 1
 

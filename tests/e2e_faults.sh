@@ -170,10 +170,10 @@ kill_round() {
 	local out=$PF_DIR/kill.${1// /-}
 	before=$(maillog_lines)
 	pid=$PF_MILTER_PID
-	# The watcher polls every millisecond for a body phase that lasts a
-	# few tens of ms; at nice -15 (the test runs as root) a busy machine
-	# (make -j, CI's background builds) cannot keep it off the CPU past
-	# that window, which once made kill 4 miss the body and fail.
+	# The watcher polls every 5 ms for a body phase that lasts a few tens
+	# of ms; at nice -15 (the test runs as root) a busy machine (make -j,
+	# CI's background builds) cannot keep it off the CPU past that
+	# window, which once made kill 4 miss the body and fail.
 	nice -n -15 "${FAULTS[@]}" kill "$pid" "$PF_MILTER_PORT" "$tmpdir" "$HUGE_BODY" "$mode" 60 >"$out" 2>&1 &
 	watcher=$!
 	if [ -n "$file" ]; then
