@@ -8,7 +8,8 @@
  * names its key size in its parameters (40, 64, 128); other
  * capabilities (signature algorithms, preferBinaryInside, ...) are
  * counted, not kept.  A cipher listed twice is kept once; past
- * SMIME_CAPS_MAX distinct ciphers the rest are counted in `dropped`, so
+ * SMIME_CAPS_MAX distinct ciphers, and past the first SMIME_CAPS_SCAN
+ * entries, the rest are counted in `dropped`, so
  * a list of 10,000 entries costs a bounded result.
  *
  * smime_auto_cipher() is SPEC 9's choice for the envelope recipients
@@ -119,8 +120,13 @@ int smime_caps_parse(const unsigned char *der, size_t len, smime_caps *out)
 				&caps);
 	if (ret == 0)
 		ret = smime_asn1_err(asn1_number_of_elements(caps, "", &n));
-	for (int i = 1; ret == 0 && i <= n; i++)
+	/* libtasn1 finds element ?i by walking the list, so reading every
+	 * one would be quadratic in a count the signer picks: only the
+	 * first SMIME_CAPS_SCAN are read, the rest counted as dropped. */
+	for (int i = 1; ret == 0 && i <= n && i <= SMIME_CAPS_SCAN; i++)
 		ret = add_capability(caps, (unsigned long)i, out);
+	if (ret == 0 && n > SMIME_CAPS_SCAN)
+		out->dropped += (size_t)(n - SMIME_CAPS_SCAN);
 	smime_asn1_free(&caps);
 	if (ret < 0)
 		memset(out, 0, sizeof(*out));

@@ -389,11 +389,13 @@ const char *smime_strength_name(smime_strength s);
  * content ciphers it names, in its order of preference, each once; the
  * other capabilities only counted (capabilities.c). */
 #define SMIME_CAPS_MAX 16
+#define SMIME_CAPS_SCAN 64 /* entries read; real lists have about ten */
 typedef struct smime_caps {
 	size_t n;
 	smime_cipher_id cipher[SMIME_CAPS_MAX];
 	size_t other;   /* capabilities that are no content cipher we know */
-	size_t dropped; /* distinct ciphers past SMIME_CAPS_MAX */
+	size_t dropped; /* distinct ciphers past SMIME_CAPS_MAX, and
+			 * entries past SMIME_CAPS_SCAN (not read) */
 } smime_caps;
 
 /* Reads the DER of an SMIMECapabilities value.  SMIME_E_PARSE for

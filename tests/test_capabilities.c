@@ -123,6 +123,9 @@ static void test_parse_many(void)
 		memcpy(der + 4 + i * one, caps_3des + 2, one);
 	is_long(smime_caps_parse(der, len, &c), 0, "3,000 capabilities parse");
 	is_long((long)c.n, 1, "3,000 times des-ede3-cbc is one cipher");
+	is_long((long)c.dropped, (long)(count - SMIME_CAPS_SCAN),
+		"only the first SMIME_CAPS_SCAN entries are read, the rest "
+		"counted as dropped");
 	free(der);
 }
 
