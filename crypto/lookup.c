@@ -14,10 +14,8 @@
  * When no candidate is usable, the reason is that of the failing
  * candidate that came closest to being usable, i.e. that failed the
  * latest check: revoked (passed everything but the CRL), then untrusted,
- * key-usage, not-yet-valid (may become usable), expired.  Among equal
- * reasons the first source, then the latest notBefore, is kept (it only
- * matters for which certificate the reason stands).  No candidate at all
- * is no-certificate.
+ * key-usage, not-yet-valid (may become usable), expired.  No candidate
+ * at all is no-certificate.
  *
  * Promises: reads the stores only, so threads may look up at once.
  */
@@ -87,26 +85,16 @@ static int closeness(smime_rcpt_status s)
 }
 
 /* The best failing candidate so far. */
-typedef struct failure {
-	smime_rcpt_status reason;
-	const smime_cert *cert;
-} failure;
-
-static void note_failure(failure *f, smime_rcpt_status s, const smime_cert *c)
+/* Keeps in *worst the failure that got furthest through the checks. */
+static void note_failure(smime_rcpt_status *worst, smime_rcpt_status s)
 {
-	if (closeness(s) > closeness(f->reason) ||
-	    (s == f->reason && f->cert != NULL &&
-	     c->info.not_before > f->cert->info.not_before)) {
-		f->reason = s;
-		f->cert = c;
-	}
+	if (closeness(s) > closeness(*worst))
+		*worst = s;
 }
 
-/* The usable certificate of one source with the latest notBefore, or
- * NULL; failing candidates go to f. */
 static const smime_cert *best_of(const smime_lookup_ctx *ctx,
 				 const lookup_source *src, const char *addr,
-				 failure *f)
+				 smime_rcpt_status *worst)
 {
 	const smime_cert *best = NULL, *c;
 	size_t pos = 0;
@@ -115,7 +103,7 @@ static const smime_cert *best_of(const smime_lookup_ctx *ctx,
 		smime_rcpt_status s = src->judge(ctx, c);
 
 		if (s != SMIME_RCPT_OK)
-			note_failure(f, s, c);
+			note_failure(worst, s);
 		else if (best == NULL ||
 			 c->info.not_before > best->info.not_before)
 			best = c;
@@ -126,7 +114,7 @@ static const smime_cert *best_of(const smime_lookup_ctx *ctx,
 void smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
 			    smime_lookup_result *out)
 {
-	failure f = {SMIME_RCPT_NO_CERTIFICATE, NULL};
+	smime_rcpt_status worst = SMIME_RCPT_NO_CERTIFICATE;
 
 	out->cert = NULL;
 	out->source = NULL;
@@ -134,7 +122,7 @@ void smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
 	if (ctx == NULL || addr == NULL)
 		return;
 	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
-		const smime_cert *c = best_of(ctx, &sources[i], addr, &f);
+		const smime_cert *c = best_of(ctx, &sources[i], addr, &worst);
 
 		if (c != NULL) {
 			out->cert = c;
@@ -143,5 +131,5 @@ void smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
 			return;
 		}
 	}
-	out->reason = f.reason;
+	out->reason = worst;
 }
