@@ -4,12 +4,20 @@
  *
  * The sources are one ordered table, asked in turn: the KeyStore (our own
  * users; their certificates are trusted as they are, so only validity and
- * key usage are judged), then the CertDirectory (judged in full by
- * smime_judge_recipient: validity, key usage, path to TrustAnchorFile,
- * CRLs).  A later source (LDAP, harvested certificates) is one more row.
- * Within the first source that has a usable certificate carrying the
- * address, the usable one with the latest notBefore wins (the first in
- * the source's index order on a tie).
+ * key usage are judged), the CertDirectory, then the directory's entries
+ * the operator placed (under LDAPBase) and the harvested ones, all three
+ * judged in full by smime_judge_recipient: validity, key usage, path to
+ * TrustAnchorFile, CRLs.  Within the first source that has a usable
+ * certificate carrying the address, the usable one with the latest
+ * notBefore wins (the first in the source's order on a tie).
+ *
+ * The directory is asked once per lookup, when the loaded stores have no
+ * usable certificate or the address has no harvested capabilities (its
+ * entries then give them).  When it cannot answer, the address is
+ * directory-unavailable unless the KeyStore or CertDirectory had a usable
+ * certificate and its capabilities are known otherwise: what the
+ * directory holds could outrank a harvested certificate or change the
+ * cipher, so an unavailable directory is never read as "none there".
  *
  * When no candidate is usable, the reason is that of the failing
  * candidate that came closest to being usable, i.e. that failed the
@@ -17,26 +25,35 @@
  * key-usage, not-yet-valid (may become usable), expired.  No candidate
  * at all is no-certificate.
  *
- * Promises: reads the stores only, so threads may look up at once.
+ * Promises: reads the stores only, so threads may look up at once (the
+ * directory callback must allow that too).
  */
 #include "keys_internal.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 /* One source: its name (smime_lookup_result.source), its next
  * certificate carrying addr after cursor *pos (NULL at the end), and its
  * judgement of one. */
 typedef struct lookup_source {
 	const char *name;
-	const smime_cert *(*next)(const smime_lookup_ctx *ctx, const char *addr,
-				  size_t *pos);
+	const smime_cert *(*next)(const smime_lookup_ctx *ctx,
+				  const smime_lookup_result *r,
+				  const char *addr, size_t *pos);
 	smime_rcpt_status (*judge)(const smime_lookup_ctx *ctx,
 				   const smime_cert *c);
 } lookup_source;
 
 static const smime_cert *keystore_next(const smime_lookup_ctx *ctx,
+				       const smime_lookup_result *r,
 				       const char *addr, size_t *pos)
 {
 	const smime_key *k = smime_keystore_find_address(ctx->keys, addr, pos);
 
+	(void)r;
 	return k != NULL ? smime_key_cert(k) : NULL;
 }
 
@@ -47,21 +64,65 @@ static smime_rcpt_status keystore_judge(const smime_lookup_ctx *ctx,
 }
 
 static const smime_cert *certdir_next(const smime_lookup_ctx *ctx,
+				      const smime_lookup_result *r,
 				      const char *addr, size_t *pos)
 {
+	(void)r;
 	return smime_certdir_find_address(ctx->certdir, addr, pos);
 }
 
-static smime_rcpt_status certdir_judge(const smime_lookup_ctx *ctx,
-				       const smime_cert *c)
+static smime_rcpt_status full_judge(const smime_lookup_ctx *ctx,
+				    const smime_cert *c)
 {
 	return smime_judge_recipient(ctx->trust, c, ctx->certdir, ctx->keys,
 				     ctx->now);
 }
 
-static const lookup_source sources[] = {
+static bool carries(const smime_cert *c, const char *addr)
+{
+	for (size_t i = 0; i < c->naddresses; i++)
+		if (strcasecmp(c->addresses[i], addr) == 0)
+			return true;
+	return false;
+}
+
+/* The next certificate of a fetched list that carries addr. */
+static const smime_cert *found_next(const smime_found *f, const char *addr,
+				    size_t *pos)
+{
+	while (*pos < f->ncerts) {
+		const smime_cert *c = f->certs[(*pos)++];
+
+		if (carries(c, addr))
+			return c;
+	}
+	return NULL;
+}
+
+static const smime_cert *placed_next(const smime_lookup_ctx *ctx,
+				     const smime_lookup_result *r,
+				     const char *addr, size_t *pos)
+{
+	(void)ctx;
+	return found_next(&r->fetched[0], addr, pos);
+}
+
+static const smime_cert *harvested_next(const smime_lookup_ctx *ctx,
+					const smime_lookup_result *r,
+					const char *addr, size_t *pos)
+{
+	(void)ctx;
+	return found_next(&r->fetched[1], addr, pos);
+}
+
+static const lookup_source local_sources[] = {
 	{"keystore", keystore_next, keystore_judge},
-	{"certdir", certdir_next, certdir_judge},
+	{"certdir", certdir_next, full_judge},
+};
+
+static const lookup_source fetched_sources[] = {
+	{"ldap", placed_next, full_judge},
+	{"harvest", harvested_next, full_judge},
 };
 
 /* How close a failing candidate came to being usable: the higher, the
@@ -84,7 +145,6 @@ static int closeness(smime_rcpt_status s)
 	}
 }
 
-/* The best failing candidate so far. */
 /* Keeps in *worst the failure that got furthest through the checks. */
 static void note_failure(smime_rcpt_status *worst, smime_rcpt_status s)
 {
@@ -93,13 +153,14 @@ static void note_failure(smime_rcpt_status *worst, smime_rcpt_status s)
 }
 
 static const smime_cert *best_of(const smime_lookup_ctx *ctx,
+				 const smime_lookup_result *r,
 				 const lookup_source *src, const char *addr,
 				 smime_rcpt_status *worst)
 {
 	const smime_cert *best = NULL, *c;
 	size_t pos = 0;
 
-	while ((c = src->next(ctx, addr, &pos)) != NULL) {
+	while ((c = src->next(ctx, r, addr, &pos)) != NULL) {
 		smime_rcpt_status s = src->judge(ctx, c);
 
 		if (s != SMIME_RCPT_OK)
@@ -111,25 +172,113 @@ static const smime_cert *best_of(const smime_lookup_ctx *ctx,
 	return best;
 }
 
-void smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
-			    smime_lookup_result *out)
+/* The first source of the table with a usable certificate; true when
+ * one was found (r->cert, r->source set). */
+static bool first_usable(const smime_lookup_ctx *ctx, smime_lookup_result *r,
+			 const lookup_source *table, size_t n,
+			 const char *addr, smime_rcpt_status *worst)
 {
-	smime_rcpt_status worst = SMIME_RCPT_NO_CERTIFICATE;
-
-	out->cert = NULL;
-	out->source = NULL;
-	out->reason = SMIME_RCPT_NO_CERTIFICATE;
-	if (ctx == NULL || addr == NULL)
-		return;
-	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
-		const smime_cert *c = best_of(ctx, &sources[i], addr, &worst);
+	for (size_t i = 0; i < n; i++) {
+		const smime_cert *c = best_of(ctx, r, &table[i], addr, worst);
 
 		if (c != NULL) {
-			out->cert = c;
-			out->source = sources[i].name;
-			out->reason = SMIME_RCPT_OK;
-			return;
+			r->cert = c;
+			r->source = table[i].name;
+			return true;
 		}
 	}
+	return false;
+}
+
+/* SPEC 9: the newest harvested capabilities, else the directory's. */
+static void take_caps(smime_lookup_result *r)
+{
+	const smime_found *h = &r->fetched[1], *p = &r->fetched[0];
+	const smime_found *from = h->has_caps ? h : p->has_caps ? p : NULL;
+
+	r->has_caps = from != NULL;
+	if (from != NULL)
+		r->caps = from->caps;
+}
+
+int smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
+			   smime_lookup_result *out)
+{
+	smime_rcpt_status worst = SMIME_RCPT_NO_CERTIFICATE;
+	bool local;
+	int ans;
+
+	memset(out, 0, sizeof *out);
+	out->reason = SMIME_RCPT_NO_CERTIFICATE;
+	if (ctx == NULL || addr == NULL)
+		return 0;
+	local = first_usable(ctx, out, local_sources, 2, addr, &worst);
+	if (ctx->directory != NULL) {
+		ans = ctx->directory(ctx->directory_arg, addr, &out->fetched[0],
+				     &out->fetched[1]);
+		if (ans < 0)
+			return ans;
+		if (ans == SMIME_DIR_UNAVAILABLE) {
+			out->cert = NULL;
+			out->source = NULL;
+			out->reason = SMIME_RCPT_DIRECTORY_UNAVAILABLE;
+			return 0;
+		}
+	}
+	take_caps(out);
+	if (local || first_usable(ctx, out, fetched_sources, 2, addr, &worst)) {
+		out->reason = SMIME_RCPT_OK;
+		return 0;
+	}
 	out->reason = worst;
+	return 0;
+}
+
+void smime_lookup_result_clear(smime_lookup_result *r)
+{
+	if (r == NULL)
+		return;
+	smime_found_clear(&r->fetched[0]);
+	smime_found_clear(&r->fetched[1]);
+	r->cert = NULL;
+	r->source = NULL;
+}
+
+int smime_found_add_der(smime_found *f, const unsigned char *der, size_t len,
+			const char *origin)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d = {(unsigned char *)der, (unsigned)len};
+	smime_cert *c = NULL, **v;
+	int ret;
+
+	if (len > UINT_MAX)
+		return SMIME_E_PARSE;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return SMIME_E_NOMEM;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return SMIME_E_PARSE;
+	}
+	ret = smime_cert_new(crt, origin, NULL, &c); /* takes crt */
+	if (ret < 0)
+		return ret;
+	v = realloc(f->certs, (f->ncerts + 1) * sizeof *v);
+	if (v == NULL) {
+		smime_cert_free(c);
+		return SMIME_E_NOMEM;
+	}
+	f->certs = v;
+	v[f->ncerts++] = c;
+	return 0;
+}
+
+void smime_found_clear(smime_found *f)
+{
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < f->ncerts; i++)
+		smime_cert_free(f->certs[i]);
+	free(f->certs);
+	memset(f, 0, sizeof *f);
 }

@@ -1079,6 +1079,7 @@ typedef enum {
 	SMIME_RCPT_KEY_USAGE,      /* "key-usage" */
 	SMIME_RCPT_UNTRUSTED,      /* "untrusted" */
 	SMIME_RCPT_REVOKED,        /* "revoked" */
+	SMIME_RCPT_DIRECTORY_UNAVAILABLE, /* "directory-unavailable" */
 } smime_rcpt_status;
 
 /* "ok", "no-certificate", "expired" ... */
@@ -1101,34 +1102,86 @@ smime_rcpt_status smime_judge_recipient(const smime_trust *t,
 /* Correspondents' certificates (SPEC section 9)                        */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Certificates fetched for one address from a source outside the loaded
+ * stores (the directory, harvested files), with the capabilities known
+ * for the address there.  Owns its certificates.
+ */
+typedef struct smime_found {
+	smime_cert **certs;
+	size_t ncerts;
+	bool has_caps;
+	smime_caps caps;
+	time_t caps_time; /* when they were stated (signingTime); 0 unknown */
+} smime_found;
+
+/* Parses one DER certificate and appends it; origin names where it came
+ * from (smime_cert_info.file).  SMIME_E_PARSE for a bad certificate,
+ * SMIME_E_NOMEM. */
+int smime_found_add_der(smime_found *f, const unsigned char *der, size_t len,
+			const char *origin);
+/* Frees the certificates; leaves an empty smime_found. */
+void smime_found_clear(smime_found *f);
+
+/* What the directory answered for one address. */
+typedef enum smime_dir_answer {
+	SMIME_DIR_ANSWERED = 0,   /* placed and harvested filled, maybe empty */
+	SMIME_DIR_UNAVAILABLE = 1 /* down, timed out, TLS failed: unknown */
+} smime_dir_answer;
+
+/*
+ * The directory source (LDAP, kept outside this library): the
+ * certificates the operator placed for addr (under LDAPBase) and those
+ * harvested into the directory (under LDAPHarvestBase), each with the
+ * capabilities of its entries.  Returns an smime_dir_answer, or a
+ * negative SMIME_E_* on resource failure.
+ */
+typedef int (*smime_directory_fn)(void *arg, const char *addr,
+				  smime_found *placed, smime_found *harvested);
+
 /* Where the lookup looks, and when. */
 typedef struct smime_lookup_ctx {
 	const smime_trust *trust;     /* TrustAnchorFile and CRLFile */
 	const smime_keystore *keys;   /* KeyStore, or NULL */
 	const smime_certdir *certdir; /* CertDirectory, or NULL */
 	time_t now;                   /* the clock for validity and CRLs */
+	smime_directory_fn directory; /* LDAP, or NULL */
+	void *directory_arg;
 } smime_lookup_ctx;
 
 typedef struct smime_lookup_result {
 	const smime_cert *cert; /* the usable certificate, or NULL */
-	const char *source;     /* "keystore", "certdir"; NULL without one */
+	/* "keystore", "certdir", "ldap", "harvest"; NULL without one */
+	const char *source;
 	/* SMIME_RCPT_OK with a certificate; otherwise why there is none:
-	 * no-certificate when no source has one carrying the address,
-	 * else the reason of the best failing candidate (lookup.c). */
+	 * directory-unavailable when the directory could not answer and
+	 * no source before it had one, no-certificate when no source has
+	 * one carrying the address, else the reason of the best failing
+	 * candidate (lookup.c). */
 	smime_rcpt_status reason;
+	/* The address's capabilities (SPEC 9: the newest harvested, else
+	 * the directory's), whichever source gave the certificate. */
+	bool has_caps;
+	smime_caps caps;
+	/* What the lookup fetched (cert may point into it). */
+	smime_found fetched[2]; /* directory placed, directory harvested */
 } smime_lookup_result;
 
 /*
  * The certificate the gateway encrypts to for addr (SPEC section 9):
- * the sources in order (KeyStore, then CertDirectory), the first with a
- * usable certificate carrying the address (compared without regard to
- * ASCII case) winning; within it, the usable one with the latest
- * notBefore.  KeyStore certificates are trusted as they are (validity
- * and key usage only); CertDirectory ones must pass
- * smime_judge_recipient.  Reads only, so threads may look up at once.
+ * the sources in order (KeyStore, CertDirectory, the directory's placed
+ * entries, harvested ones), the first with a usable certificate carrying
+ * the address (compared without regard to ASCII case) winning; within
+ * it, the usable one with the latest notBefore.  KeyStore certificates
+ * are trusted as they are (validity and key usage only); the others must
+ * pass smime_judge_recipient.  The directory is asked at most once, also
+ * for the capabilities of a KeyStore or CertDirectory certificate.  Reads
+ * only, so threads may look up at once.  Returns 0, or SMIME_E_NOMEM;
+ * release *out with smime_lookup_result_clear either way.
  */
-void smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
-			    smime_lookup_result *out);
+int smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
+			   smime_lookup_result *out);
+void smime_lookup_result_clear(smime_lookup_result *r);
 
 /* ------------------------------------------------------------------ */
 /* EnvelopedData and AuthEnvelopedData: open and seal                   */

@@ -151,6 +151,7 @@ const char *smime_rcpt_status_name(smime_rcpt_status s)
 		[SMIME_RCPT_KEY_USAGE] = "key-usage",
 		[SMIME_RCPT_UNTRUSTED] = "untrusted",
 		[SMIME_RCPT_REVOKED] = "revoked",
+		[SMIME_RCPT_DIRECTORY_UNAVAILABLE] = "directory-unavailable",
 	};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s]

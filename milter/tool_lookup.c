@@ -43,14 +43,20 @@ static const char *auto_cipher(const milter_config *cfg)
 /* One address's line; returns whether it has a certificate. */
 static bool print_lookup(const milter_config *cfg, const char *addr, time_t now)
 {
-	smime_lookup_ctx ctx = {cfg->trust, cfg->keystore, cfg->certdir, now};
+	smime_lookup_ctx ctx = {cfg->trust, cfg->keystore, cfg->certdir, now,
+				NULL, NULL};
 	smime_lookup_result r;
 	const smime_cert_info *ci;
 
-	smime_lookup_recipient(&ctx, addr, &r);
+	if (smime_lookup_recipient(&ctx, addr, &r) < 0) {
+		smime_lookup_result_clear(&r);
+		printf("%s reason=%s\n", addr, "internal-error");
+		return false;
+	}
 	if (r.cert == NULL) {
 		printf("%s reason=%s\n", addr,
 		       smime_rcpt_status_name(r.reason));
+		smime_lookup_result_clear(&r);
 		return false;
 	}
 	ci = smime_cert_get_info(r.cert);
@@ -59,6 +65,7 @@ static bool print_lookup(const milter_config *cfg, const char *addr, time_t now)
 	tool_print_date(stdout, ci->not_after);
 	printf(" key=%s capabilities=unknown cipher=%s\n", ci->key_type,
 	       auto_cipher(cfg));
+	smime_lookup_result_clear(&r);
 	return true;
 }
 

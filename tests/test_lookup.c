@@ -80,10 +80,11 @@ static void expect(const smime_lookup_ctx *ctx, const char *addr,
 {
 	smime_lookup_result r;
 
-	smime_lookup_recipient(ctx, addr, &r);
+	ok(smime_lookup_recipient(ctx, addr, &r) == 0, "%s: looked up", what);
 	is_str(r.source ? r.source : "(none)", source, "%s: source", what);
 	is_str(cn_of(&r), cn, "%s: certificate", what);
 	is_str(smime_rcpt_status_name(r.reason), reason, "%s: reason", what);
+	smime_lookup_result_clear(&r);
 }
 
 static void test_lookup(smime_keystore *ks, smime_certdir *cd)
@@ -91,7 +92,7 @@ static void test_lookup(smime_keystore *ks, smime_certdir *cd)
 	smime_trust *t = load_trust(true, false);
 	smime_trust *crl = load_trust(true, true);
 	smime_trust *none = load_trust(false, false);
-	smime_lookup_ctx ctx = {t, ks, cd, NOW};
+	smime_lookup_ctx ctx = {t, ks, cd, NOW, NULL, NULL};
 
 	if (t == NULL || crl == NULL || none == NULL) {
 		ok(0, "lookup: trust stores load");
@@ -147,7 +148,7 @@ cleanup:
 static void test_reason_precedence(smime_certdir *cd)
 {
 	smime_trust *none = load_trust(false, false);
-	smime_lookup_ctx ctx = {none, NULL, cd, NOW};
+	smime_lookup_ctx ctx = {none, NULL, cd, NOW, NULL, NULL};
 
 	/* dave@: one expired, one untrusted without the anchor. */
 	expect(&ctx, "dave@example.org", "(none)", "(none)", "untrusted",
