@@ -175,8 +175,8 @@ static const smime_cert *best_of(const smime_lookup_ctx *ctx,
 /* The first source of the table with a usable certificate; true when
  * one was found (r->cert, r->source set). */
 static bool first_usable(const smime_lookup_ctx *ctx, smime_lookup_result *r,
-			 const lookup_source *table, size_t n,
-			 const char *addr, smime_rcpt_status *worst)
+			 const lookup_source *table, size_t n, const char *addr,
+			 smime_rcpt_status *worst)
 {
 	for (size_t i = 0; i < n; i++) {
 		const smime_cert *c = best_of(ctx, r, &table[i], addr, worst);

@@ -1073,12 +1073,12 @@ bool smime_trust_recipient(const smime_trust *t, const smime_cert *cert,
  * words: smime_rcpt_status_name). */
 typedef enum {
 	SMIME_RCPT_OK = 0,
-	SMIME_RCPT_NO_CERTIFICATE, /* "no-certificate" */
-	SMIME_RCPT_EXPIRED,        /* "expired" */
-	SMIME_RCPT_NOT_YET_VALID,  /* "not-yet-valid" */
-	SMIME_RCPT_KEY_USAGE,      /* "key-usage" */
-	SMIME_RCPT_UNTRUSTED,      /* "untrusted" */
-	SMIME_RCPT_REVOKED,        /* "revoked" */
+	SMIME_RCPT_NO_CERTIFICATE,        /* "no-certificate" */
+	SMIME_RCPT_EXPIRED,               /* "expired" */
+	SMIME_RCPT_NOT_YET_VALID,         /* "not-yet-valid" */
+	SMIME_RCPT_KEY_USAGE,             /* "key-usage" */
+	SMIME_RCPT_UNTRUSTED,             /* "untrusted" */
+	SMIME_RCPT_REVOKED,               /* "revoked" */
 	SMIME_RCPT_DIRECTORY_UNAVAILABLE, /* "directory-unavailable" */
 } smime_rcpt_status;
 
