@@ -1120,6 +1120,13 @@ typedef struct smime_found {
  * SMIME_E_NOMEM. */
 int smime_found_add_der(smime_found *f, const unsigned char *der, size_t len,
 			const char *origin);
+/* The certificates (at most 16) of an RFC 2798 userSMIMECertificate, a
+ * SignedData ContentInfo, and the SMIMECapabilities and signingTime of
+ * its first SignerInfo's signed attributes when it has them and f has
+ * none yet or ones stated earlier (its signature is not checked).  SMIME_E_PARSE when der is no SignedData,
+ * SMIME_E_NOMEM. */
+int smime_found_add_smime_cert(smime_found *f, const unsigned char *der,
+			       size_t len, const char *origin);
 /* Frees the certificates; leaves an empty smime_found. */
 void smime_found_clear(smime_found *f);
 

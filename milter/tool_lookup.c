@@ -19,10 +19,12 @@
  * Exit status: 0 when every address has a certificate, 1 otherwise, 2
  * for usage or configuration errors.
  */
+#include "directory.h"
 #include "tool.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 /* SPEC section 9's DefaultCipher default; the key is not read yet. */
@@ -41,10 +43,15 @@ static const char *auto_cipher(const milter_config *cfg)
 }
 
 /* One address's line; returns whether it has a certificate. */
-static bool print_lookup(const milter_config *cfg, const char *addr, time_t now)
+static bool print_lookup(const milter_config *cfg, milter_dirsession *dir,
+			 const char *addr, time_t now)
 {
-	smime_lookup_ctx ctx = {cfg->trust, cfg->keystore, cfg->certdir,
-				now,        NULL,          NULL};
+	smime_lookup_ctx ctx = {cfg->trust,
+				cfg->keystore,
+				cfg->certdir,
+				now,
+				cfg->directory ? milter_directory_find : NULL,
+				dir};
 	smime_lookup_result r;
 	const smime_cert_info *ci;
 
@@ -72,6 +79,7 @@ static bool print_lookup(const milter_config *cfg, const char *addr, time_t now)
 int tool_lookup(int argc, char **argv)
 {
 	milter_config *cfg = NULL;
+	milter_dirsession dir = {NULL, NULL, false, {0, 0}};
 	time_t now;
 	bool all = true;
 	int rc = tool_config_at(argc, argv, true, &cfg, &now);
@@ -83,8 +91,10 @@ int tool_lookup(int argc, char **argv)
 	}
 	if (rc != 0)
 		return rc;
+	milter_log_open(LOG_MAIL, true); /* directory warnings to stderr */
+	dir.dir = cfg->directory;        /* one LDAPTimeout for the whole run */
 	for (int i = optind; i < argc; i++)
-		all &= print_lookup(cfg, argv[i], now);
+		all &= print_lookup(cfg, &dir, argv[i], now);
 	milter_config_unref(cfg);
 	return all ? 0 : 1;
 }
