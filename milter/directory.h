@@ -48,6 +48,11 @@ int milter_ldap_search(const ldap_query *q, const char *filter,
 		       const char **why);
 void milter_ldap_answer_free(ldap_answer *a);
 
+/* Whether dn lies strictly under base (RFC 4514 strings, compared
+ * without regard to ASCII case once libldap normalised both); false when
+ * either does not parse. */
+bool milter_dn_under(const char *dn, const char *base);
+
 /* The filter for addr: every %s of tmpl replaced by addr escaped as RFC
  * 4515 says (and every byte outside printable ASCII), %% by %.
  * malloc'd; NULL when out of memory. */

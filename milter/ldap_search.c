@@ -185,9 +185,7 @@ static int set_options(LDAP *ld, job *j, struct ldap_conncb *cb)
 	return ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != 0 ? -1 : 0;
 }
 
-/* Whether dn lies under base (RFC 4514 strings, compared without regard
- * to ASCII case after libldap normalised both). */
-static bool under_base(const char *dn, const char *base)
+bool milter_dn_under(const char *dn, const char *base)
 {
 	char *ndn = NULL, *nbase = NULL;
 	bool under = false;
@@ -233,7 +231,7 @@ static int read_entry(LDAP *ld, LDAPMessage *e, job *j)
 {
 	BerElement *ber = NULL;
 	char *dn = ldap_get_dn(ld, e), *attr;
-	bool harvested = under_base(dn, j->harvest_base);
+	bool harvested = milter_dn_under(dn, j->harvest_base);
 	int rc = 0;
 
 	for (attr = ldap_first_attribute(ld, e, &ber); attr != NULL && rc == 0;

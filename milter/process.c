@@ -137,7 +137,8 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 			 .m = m,
 			 .edits = edits,
 			 .now = m->now,
-			 .note = SMIME_BUF_INIT};
+			 .note = SMIME_BUF_INIT,
+			 .dir = {cfg->directory, m->queue_id, false, {0, 0}}};
 	char *from = NULL, *mailer = NULL;
 	int rc;
 
