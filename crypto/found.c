@@ -89,10 +89,11 @@ int smime_found_add_smime_cert(smime_found *f, const unsigned char *der,
 
 	memset(&t, 0, sizeof t);
 	ret = smime_cms_signed_decode(der, len, NULL, 0, &t);
-	if (ret == 0)
+	if (ret == 0) {
 		ret = smime_cms_tree_certs(&t);
-	if (ret == SMIME_E_PARSE)
-		ret = 0; /* the readable certificates are there */
+		if (ret == SMIME_E_PARSE)
+			ret = 0; /* the readable certificates are there */
+	}
 	for (size_t i = 0; ret == 0 && i < t.ncerts && taken < FOUND_MAX_CERTS;
 	     i++) {
 		if (t.certs[i] == NULL)
