@@ -111,6 +111,24 @@ int smime_found_add_smime_cert(smime_found *f, const unsigned char *der,
 	return ret;
 }
 
+int smime_found_take(smime_found *dst, smime_found *src)
+{
+	smime_cert **v;
+
+	if (src->ncerts == 0)
+		return 0;
+	v = realloc(dst->certs, (dst->ncerts + src->ncerts) * sizeof *v);
+	if (v == NULL)
+		return SMIME_E_NOMEM;
+	memcpy(v + dst->ncerts, src->certs, src->ncerts * sizeof *v);
+	dst->certs = v;
+	dst->ncerts += src->ncerts;
+	free(src->certs);
+	src->certs = NULL;
+	src->ncerts = 0;
+	return 0;
+}
+
 void smime_found_clear(smime_found *f)
 {
 	if (f == NULL)
