@@ -1139,6 +1139,12 @@ int smime_found_add_der(smime_found *f, const unsigned char *der, size_t len,
  * SMIME_E_NOMEM. */
 int smime_found_add_smime_cert(smime_found *f, const unsigned char *der,
 			       size_t len, const char *origin);
+/* The userSMIMECertificate value the gateway publishes for SignerInfo
+ * number index (0-based) of a SignedData ContentInfo: that SignedData
+ * without its content, its CRLs and its other SignerInfos (publish.c).
+ * SMIME_E_PARSE when ci is no SignedData or has no such SignerInfo. */
+int smime_publish_signer(const unsigned char *ci, size_t len, int index,
+			 smime_buf *out);
 /* Frees the certificates; leaves an empty smime_found. */
 void smime_found_clear(smime_found *f);
 

@@ -223,6 +223,47 @@ static void test_found_parse(void)
 	   "clearing leaves it empty");
 }
 
+/* The value HarvestToLDAP publishes reads back with the same
+ * certificate and capabilities, without content. */
+static void test_publish(void)
+{
+	char path[512];
+	size_t len;
+	unsigned char *p7;
+	smime_buf out = SMIME_BUF_INIT;
+	smime_found orig = {0}, back = {0};
+	smime_cms_info info;
+	smime_cms_limits lim;
+
+	snprintf(path, sizeof path, "%s/signer-caps.p7", LDAP_DATA_DIR);
+	p7 = slurp(path, &len);
+	ok(p7 != NULL && smime_publish_signer(p7, len, 0, &out) == 0,
+	   "publish: the signer's value is written");
+	ok(p7 != NULL && smime_found_add_smime_cert(&orig, p7, len, "o") == 0 &&
+		   smime_found_add_smime_cert(&back, out.data, out.len, "b") ==
+			   0,
+	   "publish: the value reads back");
+	ok(back.ncerts == orig.ncerts && back.ncerts == 1,
+	   "publish: with the signer's certificate");
+	ok(back.has_caps && orig.has_caps && back.caps.n == orig.caps.n &&
+		   back.caps_time == orig.caps_time,
+	   "publish: with its capabilities and signingTime");
+	smime_cms_limits_default(&lim);
+	memset(&info, 0, sizeof info);
+	ok(smime_cms_read(out.data, out.len, &lim, &info) == 0 &&
+		   info.kind == SMIME_KIND_SIGNED && info.nsigners == 1,
+	   "publish: a SignedData without content, one SignerInfo");
+	smime_cms_info_free(&info);
+	smime_buf_free(&out);
+	ok(p7 != NULL &&
+		   smime_publish_signer(p7, len, 1, &out) == SMIME_E_PARSE,
+	   "publish: no such SignerInfo is a parse error");
+	smime_buf_free(&out);
+	smime_found_clear(&orig);
+	smime_found_clear(&back);
+	free(p7);
+}
+
 int main(void)
 {
 	smime_trust *t;
@@ -241,6 +282,7 @@ int main(void)
 	test_sources(t, cd);
 	test_capabilities(t);
 	test_found_parse();
+	test_publish();
 	smime_certdir_free(cd);
 	smime_trust_free(t);
 	smime_global_deinit();
