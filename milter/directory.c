@@ -184,6 +184,21 @@ static int cache_get(milter_directory *d, const char *key, ldap_answer *out)
 	return rc;
 }
 
+/* Forgets what the cache holds for key.  Under the lock. */
+static void drop_locked(milter_directory *d, const char *key)
+{
+	for (cache_entry **pp = &d->buckets[bucket_of(key)]; *pp != NULL;
+	     pp = &(*pp)->next)
+		if (strcmp((*pp)->key, key) == 0) {
+			cache_entry *old = *pp;
+
+			*pp = old->next;
+			entry_free(old);
+			d->ncached--;
+			break;
+		}
+}
+
 /* Keeps a copy of the answer for key; nothing when its TTL is 0 or
  * memory runs out (the cache only saves searches). */
 static void cache_put(milter_directory *d, const char *key,
@@ -202,16 +217,7 @@ static void cache_put(milter_directory *d, const char *key,
 	}
 	e->expires = now + (time_t)ttl;
 	pthread_mutex_lock(&d->lock);
-	pp = &d->buckets[bucket_of(key)];
-	for (; *pp != NULL; pp = &(*pp)->next)
-		if (strcmp((*pp)->key, key) == 0) {
-			cache_entry *old = *pp;
-
-			*pp = old->next;
-			entry_free(old);
-			d->ncached--;
-			break;
-		}
+	drop_locked(d, key);
 	if (d->ncached >= CACHE_MAX)
 		cache_prune(d, now);
 	pp = &d->buckets[bucket_of(key)];
@@ -304,10 +310,16 @@ static void skip_uri(milter_directory *d, size_t i)
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* Searches the URIs in turn: 0 with the answer, SMIME_DIR_UNAVAILABLE,
+/* One operation on one URI: 0, SMIME_DIR_UNAVAILABLE with *why, or
  * SMIME_E_NOMEM. */
-static int search_uris(milter_directory *d, milter_dirsession *s,
-		       const char *filter, ldap_answer *a)
+typedef int (*uri_op)(const ldap_query *q, const struct timespec *end,
+		      void *ctx, const char **why);
+
+/* Runs op on the URIs in turn, each within its share of what is left of
+ * the message's LDAPTimeout, until one answers; a URI that does not is
+ * logged and skipped.  0, SMIME_DIR_UNAVAILABLE or SMIME_E_NOMEM. */
+static int each_uri(milter_directory *d, milter_dirsession *s, uri_op op,
+		    void *ctx)
 {
 	ldap_query q = d->q;
 
@@ -325,7 +337,7 @@ static int search_uris(milter_directory *d, milter_dirsession *s,
 			continue;
 		end = turn_end(d, s);
 		q.uri = d->uris[i];
-		rc = milter_ldap_search(&q, filter, &end, a, &why);
+		rc = op(&q, &end, ctx, &why);
 		if (rc != SMIME_DIR_UNAVAILABLE)
 			return rc;
 		skip_uri(d, i);
@@ -335,6 +347,32 @@ static int search_uris(milter_directory *d, milter_dirsession *s,
 			   d->uris[i], why, SKIP_SECONDS);
 	}
 	return SMIME_DIR_UNAVAILABLE;
+}
+
+typedef struct search_ctx {
+	const char *filter;
+	ldap_answer *answer;
+} search_ctx;
+
+static int search_op(const ldap_query *q, const struct timespec *end, void *ctx,
+		     const char **why)
+{
+	search_ctx *c = ctx;
+
+	return milter_ldap_search(q, c->filter, end, c->answer, why);
+}
+
+typedef struct store_ctx {
+	const ldap_store_req *req;
+	bool stored;
+} store_ctx;
+
+static int store_op(const ldap_query *q, const struct timespec *end, void *ctx,
+		    const char **why)
+{
+	store_ctx *c = ctx;
+
+	return milter_ldap_store(q, end, c->req, &c->stored, why);
 }
 
 int milter_directory_find(void *arg, const char *addr, smime_found *placed,
@@ -350,9 +388,12 @@ int milter_directory_find(void *arg, const char *addr, smime_found *placed,
 		return SMIME_E_NOMEM;
 	rc = cache_get(d, key, &a);
 	if (rc == 0) {
+		search_ctx c = {NULL, &a};
+
 		filter = milter_ldap_filter(d->filter, addr);
+		c.filter = filter;
 		rc = filter == NULL ? SMIME_E_NOMEM
-				    : search_uris(d, s, filter, &a);
+				    : each_uri(d, s, search_op, &c);
 		if (rc == 0)
 			cache_put(d, key, &a);
 	} else if (rc == 1) {
@@ -366,6 +407,34 @@ int milter_directory_find(void *arg, const char *addr, smime_found *placed,
 	return rc < 0    ? rc
 	       : rc == 0 ? SMIME_DIR_ANSWERED
 			 : SMIME_DIR_UNAVAILABLE;
+}
+
+/* Forgets what the cache holds for key. */
+static void cache_drop(milter_directory *d, const char *key)
+{
+	pthread_mutex_lock(&d->lock);
+	drop_locked(d, key);
+	pthread_mutex_unlock(&d->lock);
+}
+
+int milter_directory_store(milter_dirsession *s, const ldap_store_req *r,
+			   bool *stored)
+{
+	milter_directory *d = s->dir;
+	store_ctx c = {r, false};
+	char *key;
+	int rc;
+
+	*stored = false;
+	if (d == NULL || d->q.harvest_base == NULL)
+		return SMIME_E_ARG;
+	rc = each_uri(d, s, store_op, &c);
+	*stored = rc == 0 && c.stored;
+	if (*stored && (key = lower_key(r->addr)) != NULL) {
+		cache_drop(d, key); /* the next message sees it */
+		free(key);
+	}
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */

@@ -53,6 +53,30 @@ void milter_ldap_answer_free(ldap_answer *a);
  * either does not parse. */
 bool milter_dn_under(const char *dn, const char *base);
 
+/* A harvested signer to write under LDAPHarvestBase (ldap_store.c). */
+typedef struct ldap_store_req {
+	const char *addr;          /* ASCII: mail is an IA5String */
+	const unsigned char *cert; /* the signer's certificate, DER */
+	size_t cert_len;
+	const unsigned char *value; /* userSMIMECertificate (publish.c) */
+	size_t value_len;
+	bool has_signing_time;
+	time_t signing_time; /* already no later than arrival + 1 day */
+} ldap_store_req;
+
+/*
+ * Merges the signer into mail=ADDR,q->harvest_base on q->uri, giving up
+ * at deadline: 0 with *stored (false when the entry already held as
+ * much), SMIME_DIR_UNAVAILABLE with *why, SMIME_E_NOMEM, SMIME_E_ARG
+ * without a harvest base.
+ */
+int milter_ldap_store(const ldap_query *q, const struct timespec *deadline,
+		      const ldap_store_req *r, bool *stored, const char **why);
+
+/* value escaped as an RFC 4514 attribute value; malloc'd, NULL when out
+ * of memory. */
+char *milter_dn_value(const char *value);
+
 /* The filter for addr: every %s of tmpl replaced by addr escaped as RFC
  * 4515 says (and every byte outside printable ASCII), %% by %.
  * malloc'd; NULL when out of memory. */
@@ -77,6 +101,13 @@ typedef struct milter_dirsession {
 	bool started;
 	struct timespec deadline;
 } milter_dirsession;
+
+/* Writes a harvested signer under LDAPHarvestBase on the first URI that
+ * answers, within the session's LDAPTimeout, and forgets what the cache
+ * held for the address: 0 with *stored, SMIME_DIR_UNAVAILABLE,
+ * SMIME_E_NOMEM, SMIME_E_ARG without LDAPHarvestBase. */
+int milter_directory_store(milter_dirsession *s, const ldap_store_req *r,
+			   bool *stored);
 
 /* The smime_directory_fn of the lookup; arg is a milter_dirsession. */
 int milter_directory_find(void *arg, const char *addr, smime_found *placed,
