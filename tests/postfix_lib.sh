@@ -495,7 +495,8 @@ pf_removed() {
 }
 
 # pf_wait_delivered QID [SECS]: prints the sink file holding QID once
-# Postfix delivered it (status=sent) and removed it from its queue.
+# Postfix delivered it (status=sent) and removed it from its queue.  Its
+# Received: says "with ESMTPA" when the client authenticated.
 pf_wait_delivered() {
 	local qid=$1 secs=${2:-60} f
 	if ! pf_wait_for "$secs" pf_removed "$qid"; then
@@ -508,7 +509,7 @@ pf_wait_delivered() {
 		grep "$qid" "$PF_MAILLOG" >&2
 		return 1
 	fi
-	f=$(grep -l -E "^[[:space:]]+by $PF_MYHOSTNAME \(Postfix\) with E?SMTP id $qid\b" \
+	f=$(grep -l -E "^[[:space:]]+by $PF_MYHOSTNAME \(Postfix\) with E?SMTPS?A? id $qid\b" \
 		"$PF_SINK_DIR"/* 2>/dev/null | head -n 1)
 	if [ -z "$f" ]; then
 		echo "postfix_lib: $qid was sent but no sink file has it" >&2
