@@ -199,11 +199,11 @@ sl_instance() {
 	printf -v "SL_PID_$n" '%s' ""
 	export "SL_PORT_$n" "SL_TLS_PORT_$n" "SL_URI_$n" "SL_LDAPS_URI_$n" "SL_LOG_$n"
 	if [ "$n" = main ]; then
-		SL_PORT=$SL_PORT_main
-		SL_TLS_PORT=$SL_TLS_PORT_main
-		SL_URI=$SL_URI_main
-		SL_LDAPS_URI=$SL_LDAPS_URI_main
-		SL_LOG=$SL_LOG_main
+		SL_PORT=$(sl_var PORT main)
+		SL_TLS_PORT=$(sl_var TLS_PORT main)
+		SL_URI=$(sl_var URI main)
+		SL_LDAPS_URI=$(sl_var LDAPS_URI main)
+		SL_LOG=$(sl_var LOG main)
 		export SL_PORT SL_TLS_PORT SL_URI SL_LDAPS_URI SL_LOG
 	fi
 }
@@ -296,17 +296,18 @@ sl_start() {
 		return 1
 	fi
 	[ "$n" != main ] || SL_PID=$pid
+	export "SL_PID_$n" SL_PID
 	sl_replay "$n"
 }
 
 # sl_replay NAME: the changes sl_ldapmodify made while NAME was not
 # running (SL_APPLIED_NAME: the bytes of changes.ldif it has), applied.
 sl_replay() {
-	local n=$1 done size
-	done=$(sl_var APPLIED "$n")
+	local n=$1 have size
+	have=$(sl_var APPLIED "$n")
 	size=$(stat -c %s "$SL_DIR/changes.ldif") || return 1
-	[ "$size" -gt "$done" ] || return 0
-	tail -c +"$((done + 1))" "$SL_DIR/changes.ldif" >"$SL_DIR/$n/replay.ldif" &&
+	[ "$size" -gt "$have" ] || return 0
+	tail -c +"$((have + 1))" "$SL_DIR/changes.ldif" >"$SL_DIR/$n/replay.ldif" &&
 		sl_ldapmodify_one "$n" "$SL_DIR/$n/replay.ldif" &&
 		printf -v "SL_APPLIED_$n" '%s' "$size"
 }
@@ -432,7 +433,8 @@ sl_stop_one() {
 	printf -v "SL_PID_$n" '%s' ""
 	printf -v "SL_STOPPED_$n" '%s' ""
 	[ "$n" != main ] || SL_PID=
-	SL_INSTANCES=$(printf '%s\n' $SL_INSTANCES | grep -vx -- "$n" | tr '\n' ' ')
+	SL_INSTANCES=" $SL_INSTANCES "
+	SL_INSTANCES=${SL_INSTANCES/ $n / }
 	return "$rc"
 }
 
