@@ -72,12 +72,20 @@
 #   sl_stop [NAME]          terminate (continued first), wait; 0 when it is
 #                           gone; without NAME every instance
 #   sl_leftover_pids        pids of live slapd processes of this $SL_DIR
+#   sl_var KIND NAME        prints SL_KIND_NAME, e.g. sl_var URI b
 #   sl_cleanup              the EXIT trap: sl_stop, then remove the temp dir
 #                           unless SL_KEEP=1
 #
-# Each slapd runs in the foreground with -d stats, its log on stderr into
-# $SL_LOG_NAME (these machines have no /dev/log).  Use 127.0.0.1 in URIs:
-# "localhost" resolves to ::1 first, where nothing listens.  Against a
+# Each slapd runs in the foreground (no fork: $! is its pid) as
+#   slapd -d stats -f $SL_DIR/NAME/slapd.conf \
+#         -h "ldap://127.0.0.1:PORT/ ldaps://127.0.0.1:PORT2/" 2>>$SL_LOG_NAME
+# with its log on stderr (these machines have no /dev/log).  The TLS*
+# lines of slapd.conf's global section serve both StartTLS on the ldap://
+# listener and ldaps://; slapadd loads the base entries before the start.
+# Each search logs one line "conn=C op=O SRCH base=... filter=...", each
+# bind "BIND dn=...", whatever the transport.  Use 127.0.0.1 in URIs:
+# for ldap://localhost libldap checks the server certificate against the
+# machine's host name instead (StartTLS and ldaps:// fail).  Against a
 # stopped instance libldap's network timeout (ldapsearch -o nettimeout)
 # bounds nothing, since connect succeeds; LDAP_OPT_TIMEOUT (LDAPTIMEOUT=2
 # in the environment) ends ldap:// and StartTLS after 2 s, while ldaps://
