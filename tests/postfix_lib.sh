@@ -17,10 +17,18 @@
 #                                        smtpd_milters = MILTER when given
 #                                        (PF_SINK_OPTS: more smtp-sink
 #                                        options, e.g. -N for no DSN)
-#   pf_send FILE FROM TO IP              send FILE as it is over SMTP from
+#   pf_send FILE FROM TO IP [OPTION...]  send FILE as it is over SMTP from
 #                                        client address IP; prints the
 #                                        queue id; the transcript stays in
-#                                        $PF_DIR/last-swaks.log
+#                                        $PF_DIR/last-swaks.log; OPTIONs
+#                                        go to swaks
+#   pf_enable_sasl USER PASS             before pf_start: SMTP AUTH (PLAIN,
+#                                        LOGIN; no TLS needed) against a
+#                                        private sasldb holding USER; may
+#                                        be called again for more users
+#   pf_send_auth FILE FROM TO IP USER PASS
+#                                        pf_send, authenticated as USER
+#                                        (AUTH PLAIN)
 #   pf_wait_delivered QID [SECS]         prints the sink file of QID once
 #                                        Postfix removed it from its queue
 #   pf_wait_drain [SECS]                 the queue is empty
@@ -138,6 +146,7 @@ pf_init() {
 	PF_MILTER_PORT=$3
 	PF_MILTER_PID=
 	PF_SINK_PID=
+	PF_SASL_DIR=
 	export PF_DIR PF_CONF PF_SINK_DIR PF_MAILLOG PF_PORT PF_SINK_PORT PF_MILTER_PORT
 }
 
@@ -233,6 +242,7 @@ milter_protocol = 6
 EOF
 	fi
 	pf_write_master "$PF_PORT" >"$PF_CONF/master.cf"
+	[ -z "${PF_SASL_DIR-}" ] || pf_sasl_config
 }
 
 # pf_write_master PORT: the master.cf of a private instance whose smtpd
@@ -291,6 +301,57 @@ pf_start_instance() {
 		cat "$2/postfix-start.log" "$4" >&2 2>/dev/null
 		return 1
 	fi
+}
+
+# ---- SMTP AUTH ------------------------------------------------------------
+# Cyrus SASL reads $PF_CONF/sasl/smtpd.conf (Postfix's smtpd_sasl_path
+# "smtpd" names it: Debian's Postfix 3.7 looks in config_directory/sasl
+# whatever cyrus_sasl_config_path says, which is set to it all the same),
+# and that names the sasldb in $PF_SASL_DIR, owned by postfix, whose
+# unchrooted smtpd reads it (in $PF_CONF, postfix start would warn that
+# root does not own it).  The passwords are not secrets of the suite:
+# swaks's transcripts carry them in base64 (AUTH PLAIN).
+
+# pf_enable_sasl USER PASS: Cyrus looks a login up as LOCAL@REALM, the
+# realm being the login's domain, or for a login without @ the server's
+# name ($PF_MYHOSTNAME, as smtpd_sasl_local_domain is empty); USER is
+# stored so.  Postfix reports the login as the client sent it
+# (sasl_username= in the maillog, the milter's {auth_authen}).
+pf_enable_sasl() {
+	local user=$1 realm=$PF_MYHOSTNAME
+	case $user in
+	*@*)
+		realm=${user##*@}
+		user=${user%@*} ;;
+	esac
+	PF_SASL_DIR=$PF_DIR/sasl
+	mkdir -p "$PF_SASL_DIR" "$PF_CONF/sasl" || return 1
+	if ! printf '%s' "$2" | saslpasswd2 -f "$PF_SASL_DIR/sasldb2" -p -c -u "$realm" \
+		"$user" >>"$PF_SASL_DIR/saslpasswd2.err" 2>&1; then
+		echo "postfix_lib: saslpasswd2 failed (apt-get install sasl2-bin):" >&2
+		cat "$PF_SASL_DIR/saslpasswd2.err" >&2
+		return 1
+	fi
+	chown postfix "$PF_SASL_DIR/sasldb2" && chmod 600 "$PF_SASL_DIR/sasldb2" || return 1
+	printf '%s\n' 'pwcheck_method: auxprop' 'auxprop_plugin: sasldb' \
+		"sasldb_path: $PF_SASL_DIR/sasldb2" 'mech_list: PLAIN LOGIN' \
+		>"$PF_CONF/sasl/smtpd.conf"
+	export PF_SASL_DIR
+}
+
+# The main.cf settings pf_enable_sasl asked for; an authenticated client
+# may relay from any address.  milter_mail_macros keeps its default,
+# which has {auth_authen}.
+pf_sasl_config() {
+	postconf -c "$PF_CONF" -e \
+		"cyrus_sasl_config_path = $PF_CONF/sasl" \
+		'smtpd_sasl_auth_enable = yes' \
+		'smtpd_sasl_type = cyrus' \
+		'smtpd_sasl_path = smtpd' \
+		'smtpd_sasl_security_options = noanonymous' \
+		'smtpd_tls_auth_only = no' \
+		'broken_sasl_auth_clients = no' \
+		'smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject'
 }
 
 # ---- a second instance: the upstream that queues and retries ------------
@@ -389,22 +450,30 @@ open(sys.argv[2], "wb").write(out + b"\r\n.")
 EOF
 }
 
-# pf_send FILE FROM TO [CLIENT_IP]: TO may be a comma-separated list.
-# The message is sent byte for byte (swaks -ndf: no header added, no token
-# replaced); only line ends and dot-stuffing are what SMTP demands.
+# pf_send FILE FROM TO [CLIENT_IP [SWAKS_OPTION...]]: TO may be a
+# comma-separated list.  The message is sent byte for byte (swaks -ndf: no
+# header added, no token replaced); only line ends and dot-stuffing are
+# what SMTP demands.
 pf_send() {
 	local file=$1 from=$2 to=$3 ip=${4:-127.0.0.1} wire log rc qid
+	shift 3
+	[ $# -eq 0 ] || shift
 	wire=$(mktemp "$PF_DIR/sent/wire.XXXXXX") || return 1
 	log=$wire.swaks
 	pf_wire "$file" "$wire" || return 1
 	timeout 300 swaks -ndf --suppress-data --server 127.0.0.1 --port "$PF_PORT" \
 		--local-interface "$ip" --helo client.test \
-		--from "$from" --to "$to" --data "@$wire" >"$log" 2>&1
+		--from "$from" --to "$to" --data "@$wire" "$@" >"$log" 2>&1
 	rc=$?
 	cp "$log" "$PF_DIR/last-swaks.log"
 	qid=$(sed -n 's/^<-  250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$log" | tail -n 1)
 	[ "$rc" -eq 0 ] && [ -n "$qid" ] || return 1
 	echo "$qid"
+}
+
+# pf_send_auth FILE FROM TO CLIENT_IP USER PASS
+pf_send_auth() {
+	pf_send "$1" "$2" "$3" "$4" --auth PLAIN --auth-user "$5" --auth-password "$6"
 }
 
 # The reply Postfix gave to the last pf_send's failing command.
@@ -426,7 +495,8 @@ pf_removed() {
 }
 
 # pf_wait_delivered QID [SECS]: prints the sink file holding QID once
-# Postfix delivered it (status=sent) and removed it from its queue.
+# Postfix delivered it (status=sent) and removed it from its queue.  Its
+# Received: says "with ESMTPA" when the client authenticated.
 pf_wait_delivered() {
 	local qid=$1 secs=${2:-60} f
 	if ! pf_wait_for "$secs" pf_removed "$qid"; then
@@ -439,7 +509,7 @@ pf_wait_delivered() {
 		grep "$qid" "$PF_MAILLOG" >&2
 		return 1
 	fi
-	f=$(grep -l -E "^[[:space:]]+by $PF_MYHOSTNAME \(Postfix\) with E?SMTP id $qid\b" \
+	f=$(grep -l -E "^[[:space:]]+by $PF_MYHOSTNAME \(Postfix\) with E?SMTPS?A? id $qid\b" \
 		"$PF_SINK_DIR"/* 2>/dev/null | head -n 1)
 	if [ -z "$f" ]; then
 		echo "postfix_lib: $qid was sent but no sink file has it" >&2
