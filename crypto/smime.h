@@ -1153,6 +1153,7 @@ typedef struct smime_lookup_ctx {
 	time_t now;                   /* the clock for validity and CRLs */
 	smime_directory_fn directory; /* LDAP, or NULL */
 	void *directory_arg;
+	const char *harvest_dir; /* HarvestDirectory, or NULL */
 } smime_lookup_ctx;
 
 typedef struct smime_lookup_result {
@@ -1165,23 +1166,29 @@ typedef struct smime_lookup_result {
 	 * one carrying the address, else the reason of the best failing
 	 * candidate (lookup.c). */
 	smime_rcpt_status reason;
-	/* The address's capabilities (SPEC 9: the newest harvested, else
-	 * the directory's), whichever source gave the certificate. */
+	/* The address's capabilities (SPEC 9: the newest harvested, of the
+	 * directory's and HarvestDirectory's, else the directory's placed
+	 * entries'), whichever source gave the certificate. */
 	bool has_caps;
 	smime_caps caps;
-	/* What the lookup fetched (cert may point into it). */
-	smime_found fetched[2]; /* directory placed, directory harvested */
+	/* What the lookup fetched (cert may point into it): directory
+	 * placed, directory harvested, HarvestDirectory. */
+	smime_found fetched[3];
 } smime_lookup_result;
 
 /*
  * The certificate the gateway encrypts to for addr (SPEC section 9):
  * the sources in order (KeyStore, CertDirectory, the directory's placed
- * entries, harvested ones), the first with a usable certificate carrying
+ * entries, harvested ones: the directory's and HarvestDirectory's
+ * together), the first with a usable certificate carrying
  * the address (compared without regard to ASCII case) winning; within
  * it, the usable one with the latest notBefore.  KeyStore certificates
  * are trusted as they are (validity and key usage only); the others must
  * pass smime_judge_recipient.  The directory is asked at most once, also
- * for the capabilities of a KeyStore or CertDirectory certificate.  Reads
+ * for the capabilities of a KeyStore or CertDirectory certificate, but
+ * not when such a certificate is usable and HarvestDirectory knows the
+ * address's capabilities.  A harvest file that cannot be read counts as
+ * none.  Reads
  * only, so threads may look up at once.  Returns 0, or SMIME_E_NOMEM;
  * release *out with smime_lookup_result_clear either way.
  */

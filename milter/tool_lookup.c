@@ -43,8 +43,8 @@ static const char *auto_cipher(const milter_config *cfg)
 /* One address's line; returns whether it has a certificate. */
 static bool print_lookup(const milter_config *cfg, const char *addr, time_t now)
 {
-	smime_lookup_ctx ctx = {cfg->trust, cfg->keystore, cfg->certdir,
-				now,        NULL,          NULL};
+	smime_lookup_ctx ctx = {cfg->trust, cfg->keystore, cfg->certdir, now,
+				NULL,       NULL,          NULL};
 	smime_lookup_result r;
 	const smime_cert_info *ci;
 
