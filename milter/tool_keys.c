@@ -2,7 +2,9 @@
  * tool_keys.c - `smime-tool keys -c FILE [--at TIME]`: lists the key store
  * and the certificate directory the configuration names (address, issuer,
  * serial, expiry, key type) and warns about certificates that expired or
- * expire within 30 days.  Unsafe key files never get this far: the key
+ * expire within 30 days; with HarvestCertificates yes, also one line per
+ * harvested address (its newest certificate, how many are kept, its
+ * capabilities), never warned about.  Unsafe key files never get this far: the key
  * store refuses them when the configuration loads, and the error names the
  * file and the fix.
  *
@@ -10,7 +12,8 @@
  * there is a warning, 2 for usage or configuration errors.
  *
  * Also the option parsing and configuration load `lookup` shares
- * (tool_config_at), and the date format of both (tool_print_date).
+ * (tool_config_at), and the date and capabilities formats of both
+ * (tool_print_date, tool_print_caps).
  */
 #include "tool.h"
 
