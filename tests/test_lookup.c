@@ -409,7 +409,7 @@ static void expect_caps(const smime_lookup_ctx *ctx, const char *addr, int n,
 
 static void test_harvested(smime_certdir *cd)
 {
-	char dir[] = "/tmp/test_lookup_harvest.XXXXXX", anchors[4096];
+	char dir[] = "/tmp/test_lookup_harvest.XXXXXX", anchors[4096], hdir[64];
 	char cmd[8300];
 	smime_trust_config tc = {0};
 	smime_trust *t = NULL;
@@ -427,21 +427,21 @@ static void test_harvested(smime_certdir *cd)
 		ok(0, "harvested: set up");
 		goto cleanup;
 	}
-	strcat(dir, "/h");
-	harvest(dir, "hana@example.org",
+	snprintf(hdir, sizeof hdir, "%s/h", dir);
+	harvest(hdir, "hana@example.org",
 		issue_for(&ca, "hana@example.org", "CN=Hana", NOW - 2 * YEAR,
 			  NOW + 5 * YEAR, 10),
 		true, NOW - 3 * DAY);
-	harvest(dir, "hana@example.org",
+	harvest(hdir, "hana@example.org",
 		issue_for(&ca, "Hana@Example.org", "CN=Hana Expired",
 			  NOW - YEAR, NOW - DAY, 11),
 		false, NOW - 2 * DAY);
-	harvest(dir, "carol@example.org",
+	harvest(hdir, "carol@example.org",
 		issue_for(&ca, "carol@example.org", "CN=Carol Harvested",
 			  NOW - DAY, NOW + 5 * YEAR, 12),
 		true, NOW - DAY);
 	ctx.trust = t;
-	ctx.harvest_dir = dir;
+	ctx.harvest_dir = hdir;
 	expect(&ctx, "HANA@example.org", "harvest", "Hana", "ok",
 	       "harvested: the newest expired, the one before is used");
 	expect(&ctx, "carol@example.org", "certdir", "Carol New", "ok",
@@ -455,7 +455,7 @@ static void test_harvested(smime_certdir *cd)
 	ctx.harvest_dir = NULL;
 	expect(&ctx, "hana@example.org", "(none)", "(none)", "no-certificate",
 	       "harvested: without HarvestDirectory, none");
-	ctx.harvest_dir = dir;
+	ctx.harvest_dir = hdir;
 	ctx.directory = counting_directory;
 	expect_caps(&ctx, "carol@example.org", 1, 0,
 		    "harvested: CertDirectory certificate and harvested "
@@ -475,7 +475,6 @@ cleanup:
 	if (ca.key != NULL)
 		gnutls_x509_privkey_deinit(ca.key);
 	smime_trust_free(t);
-	dir[strlen(dir) - 2] = '\0';
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		printf("# cleanup failed\n");
