@@ -34,6 +34,9 @@ struct smime_cert {
 int smime_cert_new(gnutls_x509_crt_t crt, const char *file, const char *name,
 		   smime_cert **out);
 void smime_cert_free(smime_cert *c);
+/* Moves src's certificates to the end of dst (capabilities stay): 0, or
+ * SMIME_E_NOMEM with both unchanged. */
+int smime_found_take(smime_found *dst, smime_found *src);
 /* Whether the certificate's public key is RSA (key transport). */
 bool smime_cert_is_rsa(const smime_cert *c);
 

@@ -15,11 +15,12 @@
  * harvested source (after the directory's harvested entries).  The
  * directory is asked once per lookup, when the loaded stores have no
  * usable certificate or HarvestDirectory has no capabilities for the
- * address (the directory's entries may then give them).  When it cannot answer, the address is
- * directory-unavailable unless the KeyStore or CertDirectory had a usable
- * certificate and its capabilities are known otherwise: what the
- * directory holds could outrank a harvested certificate or change the
- * cipher, so an unavailable directory is never read as "none there".
+ * address (the directory's entries may then give them).  When it cannot
+ * answer, the address is directory-unavailable: it was asked because no
+ * usable KeyStore or CertDirectory certificate with known capabilities
+ * settled the lookup, and what the directory holds could outrank a
+ * harvested certificate or change the cipher, so an unavailable
+ * directory is never read as "none there".
  *
  * When no candidate is usable, the reason is that of the failing
  * candidate that came closest to being usable, i.e. that failed the
@@ -32,7 +33,6 @@
  */
 #include "keys_internal.h"
 
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -269,43 +269,4 @@ void smime_lookup_result_clear(smime_lookup_result *r)
 	smime_found_clear(&r->fetched[2]);
 	r->cert = NULL;
 	r->source = NULL;
-}
-
-int smime_found_add_der(smime_found *f, const unsigned char *der, size_t len,
-			const char *origin)
-{
-	gnutls_x509_crt_t crt;
-	gnutls_datum_t d = {(unsigned char *)der, (unsigned)len};
-	smime_cert *c = NULL, **v;
-	int ret;
-
-	if (len > UINT_MAX)
-		return SMIME_E_PARSE;
-	if (gnutls_x509_crt_init(&crt) < 0)
-		return SMIME_E_NOMEM;
-	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
-		gnutls_x509_crt_deinit(crt);
-		return SMIME_E_PARSE;
-	}
-	ret = smime_cert_new(crt, origin, NULL, &c); /* takes crt */
-	if (ret < 0)
-		return ret;
-	v = realloc(f->certs, (f->ncerts + 1) * sizeof *v);
-	if (v == NULL) {
-		smime_cert_free(c);
-		return SMIME_E_NOMEM;
-	}
-	f->certs = v;
-	v[f->ncerts++] = c;
-	return 0;
-}
-
-void smime_found_clear(smime_found *f)
-{
-	if (f == NULL)
-		return;
-	for (size_t i = 0; i < f->ncerts; i++)
-		smime_cert_free(f->certs[i]);
-	free(f->certs);
-	memset(f, 0, sizeof *f);
 }

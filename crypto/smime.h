@@ -588,14 +588,17 @@ typedef enum {
 	SMIME_REASON_ADDRESS_MISMATCH, /* ... policy */
 	SMIME_REASON_MALFORMED,        /* neutral ... */
 	SMIME_REASON_UNSUPPORTED_ALGORITHM,
-	SMIME_REASON_TOO_LARGE,           /* ... neutral */
-	SMIME_REASON_TOO_MANY_SIGNATURES, /* neutral: never a verdict's own;
+	SMIME_REASON_TOO_LARGE,             /* ... neutral */
+	SMIME_REASON_TOO_MANY_SIGNATURES,   /* neutral: never a verdict's own;
 					   * the one resinfo that stands for
 					   * the signatures MaxSignatures or
 					   * the A-R budget left out */
-	SMIME_REASON_CRL_UNAVAILABLE,     /* temperror ... */
-	SMIME_REASON_RESOURCE,            /* ... temperror */
-	SMIME_REASON_NO_CERTIFICATE,      /* permerror */
+	SMIME_REASON_CRL_UNAVAILABLE,       /* temperror ... */
+	SMIME_REASON_RESOURCE,              /* ... temperror */
+	SMIME_REASON_NO_CERTIFICATE,        /* permerror */
+	SMIME_REASON_DIRECTORY_UNAVAILABLE, /* temperror: the signer's
+					     * certificate may be in a
+					     * directory that did not answer */
 	SMIME_REASON_COUNT
 } smime_reason;
 
@@ -636,7 +639,8 @@ const char *smime_sigmatch_name(smime_sigmatch m);
  * fail, the result is decided in this fixed order (verify.c):
  *   neutral   malformed, unsupported-algorithm (the signature cannot be
  *             evaluated at all);
- *   permerror no-certificate;
+ *   permerror no-certificate (temperror directory-unavailable when the
+ *             directory that may hold the certificate did not answer);
  *   fail      bad-signature;
  *   policy    revoked, untrusted, expired, not-yet-valid, key-usage,
  *             weak-digest, weak-key, address-mismatch (first found in
@@ -684,9 +688,17 @@ void smime_sigcheck_free(smime_sigcheck *c);
  * author addresses, by the SignerInfo's issuer and serial or subject key
  * identifier, and then judged as a carried one is (SPEC sections 7, 9).
  */
+struct smime_found;
 typedef struct smime_local_certs {
 	const struct smime_keystore *keys;
 	const struct smime_certdir *certdir;
+	/* The directory (placed and harvested entries), asked last and at
+	 * most once per SignedData for each author address; NULL without
+	 * one.  smime_directory_fn is declared with the lookup below. */
+	int (*directory)(void *arg, const char *addr,
+			 struct smime_found *placed,
+			 struct smime_found *harvested);
+	void *directory_arg;
 } smime_local_certs;
 
 /* What was signed and who claims to have sent it. */
@@ -1114,7 +1126,7 @@ smime_rcpt_status smime_judge_recipient(const smime_trust *t,
  * for the address there.  Owns its certificates.
  */
 typedef struct smime_found {
-	smime_cert **certs;
+	struct smime_cert **certs;
 	size_t ncerts;
 	bool has_caps;
 	smime_caps caps;
@@ -1126,6 +1138,19 @@ typedef struct smime_found {
  * SMIME_E_NOMEM. */
 int smime_found_add_der(smime_found *f, const unsigned char *der, size_t len,
 			const char *origin);
+/* The certificates (at most 16) of an RFC 2798 userSMIMECertificate, a
+ * SignedData ContentInfo, and the SMIMECapabilities and signingTime of
+ * its first SignerInfo's signed attributes when it has them and f has
+ * none yet or ones stated earlier (its signature is not checked).  SMIME_E_PARSE when der is no SignedData,
+ * SMIME_E_NOMEM. */
+int smime_found_add_smime_cert(smime_found *f, const unsigned char *der,
+			       size_t len, const char *origin);
+/* The userSMIMECertificate value the gateway publishes for SignerInfo
+ * number index (0-based) of a SignedData ContentInfo: that SignedData
+ * without its content, its CRLs and its other SignerInfos (publish.c).
+ * SMIME_E_PARSE when ci is no SignedData or has no such SignerInfo. */
+int smime_publish_signer(const unsigned char *ci, size_t len, int index,
+			 smime_buf *out);
 /* Frees the certificates; leaves an empty smime_found. */
 void smime_found_clear(smime_found *f);
 

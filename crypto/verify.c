@@ -81,18 +81,28 @@ static const struct {
 	[SMIME_REASON_RESOURCE] = {"resource", SMIME_RESULT_TEMPERROR},
 	[SMIME_REASON_NO_CERTIFICATE] = {"no-certificate",
 					 SMIME_RESULT_PERMERROR},
+	[SMIME_REASON_DIRECTORY_UNAVAILABLE] = {"directory-unavailable",
+						SMIME_RESULT_TEMPERROR},
 };
 
 /* Which reason decides when several are found (see smime.h); the
  * too-many-signatures resinfo is never a verdict's own. */
 static const smime_reason precedence[] = {
-	SMIME_REASON_MALFORMED,        SMIME_REASON_UNSUPPORTED_ALGORITHM,
-	SMIME_REASON_TOO_LARGE,        SMIME_REASON_NO_CERTIFICATE,
-	SMIME_REASON_BAD_SIGNATURE,    SMIME_REASON_REVOKED,
-	SMIME_REASON_UNTRUSTED,        SMIME_REASON_EXPIRED,
-	SMIME_REASON_NOT_YET_VALID,    SMIME_REASON_KEY_USAGE,
-	SMIME_REASON_WEAK_DIGEST,      SMIME_REASON_WEAK_KEY,
-	SMIME_REASON_ADDRESS_MISMATCH, SMIME_REASON_CRL_UNAVAILABLE,
+	SMIME_REASON_MALFORMED,
+	SMIME_REASON_UNSUPPORTED_ALGORITHM,
+	SMIME_REASON_TOO_LARGE,
+	SMIME_REASON_NO_CERTIFICATE,
+	SMIME_REASON_DIRECTORY_UNAVAILABLE,
+	SMIME_REASON_BAD_SIGNATURE,
+	SMIME_REASON_REVOKED,
+	SMIME_REASON_UNTRUSTED,
+	SMIME_REASON_EXPIRED,
+	SMIME_REASON_NOT_YET_VALID,
+	SMIME_REASON_KEY_USAGE,
+	SMIME_REASON_WEAK_DIGEST,
+	SMIME_REASON_WEAK_KEY,
+	SMIME_REASON_ADDRESS_MISMATCH,
+	SMIME_REASON_CRL_UNAVAILABLE,
 	SMIME_REASON_RESOURCE,
 };
 
@@ -183,10 +193,15 @@ typedef struct sd_ctx {
 	gnutls_pkcs7_t p7;     /* NULL when GnuTLS cannot read the structure */
 	smime_content content; /* the signed bytes, their forms and digests,
 				* shared by every signer */
+	/* The directory's certificates of the author addresses, fetched
+	 * when a signer's certificate is nowhere else (find_fetched). */
+	smime_found dir;
+	enum { DIR_NOT_ASKED, DIR_ANSWERED, DIR_UNAVAILABLE } dir_state;
 } sd_ctx;
 
 static void ctx_free(sd_ctx *c)
 {
+	smime_found_clear(&c->dir);
 	free(c->econtent_type);
 	smime_strv_free(c->digests, c->ndigests);
 	if (c->p7 != NULL)
@@ -326,15 +341,53 @@ static gnutls_x509_crt_t find_local(const smime_verify_req *req,
 	return NULL;
 }
 
-static gnutls_x509_crt_t find_cert(const sd_ctx *c, const smime_signer_view *v)
+/* The certificates the directory holds for the author addresses, asked
+ * once per SignedData; an address it could not answer for (or a
+ * resource failure there) leaves the state unavailable. */
+static void ask_directory(sd_ctx *c)
 {
+	const smime_verify_req *req = c->req;
+
+	c->dir_state = DIR_ANSWERED;
+	for (size_t i = 0; i < req->naddresses; i++) {
+		smime_found placed = {0}, harvested = {0};
+		int ans = req->local.directory(req->local.directory_arg,
+					       req->addresses[i], &placed,
+					       &harvested);
+
+		if (ans != SMIME_DIR_ANSWERED ||
+		    smime_found_take(&c->dir, &placed) < 0 ||
+		    smime_found_take(&c->dir, &harvested) < 0)
+			c->dir_state = DIR_UNAVAILABLE;
+		smime_found_clear(&placed);
+		smime_found_clear(&harvested);
+	}
+}
+
+static gnutls_x509_crt_t find_fetched(sd_ctx *c, const smime_signer_view *v)
+{
+	if (c->req->local.directory == NULL)
+		return NULL;
+	if (c->dir_state == DIR_NOT_ASKED)
+		ask_directory(c);
+	for (size_t i = 0; i < c->dir.ncerts; i++)
+		if (cert_is_signer(c->dir.certs[i]->crt, v))
+			return c->dir.certs[i]->crt;
+	return NULL;
+}
+
+static gnutls_x509_crt_t find_cert(sd_ctx *c, const smime_signer_view *v)
+{
+	gnutls_x509_crt_t crt;
+
 	for (size_t i = 0; i < c->t->ncerts; i++)
 		if (c->t->certs[i] != NULL && cert_is_signer(c->t->certs[i], v))
 			return c->t->certs[i];
 	for (size_t i = 0; i < c->trust->nanchors; i++)
 		if (cert_is_signer(c->trust->anchors[i], v))
 			return c->trust->anchors[i];
-	return find_local(c->req, v);
+	crt = find_local(c->req, v);
+	return crt != NULL ? crt : find_fetched(c, v);
 }
 
 static int cert_names(gnutls_x509_crt_t crt, smime_sigcheck *out)
@@ -541,7 +594,9 @@ static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 		goto cleanup;
 	crt = find_cert(c, &v);
 	if (crt == NULL) {
-		out->problems |= BIT(NO_CERTIFICATE);
+		out->problems |= c->dir_state == DIR_UNAVAILABLE
+					 ? BIT(DIRECTORY_UNAVAILABLE)
+					 : BIT(NO_CERTIFICATE);
 		if (hash_usable)
 			out->match = SMIME_SIGMATCH_UNSUPPORTED;
 		goto cleanup;

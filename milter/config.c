@@ -15,6 +15,7 @@
  * config_check.c.
  */
 #include "config_internal.h"
+#include "directory.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -102,6 +103,21 @@ static const cfg_key keys[] = {
 	 NULL},
 	{"DefaultCipher", T(auto_cipher), "aes-256-cbc", 0, 0,
 	 OFF(default_cipher), 0, NULL},
+	{"LDAPURI", T(uris), NULL, 0, 0, OFF(ldap_uri), 0, NULL},
+	{"LDAPStartTLS", T(bool), "no", 0, 0, OFF(ldap_starttls), 0, NULL},
+	{"LDAPCAFile", T(path), NULL, 0, 0, OFF(ldap_ca_file), 0, NULL},
+	{"LDAPBase", T(text), NULL, 0, 0, OFF(ldap_base), 0, NULL},
+	{"LDAPFilter", T(text), "(mail=%s)", 0, 0, OFF(ldap_filter), 0, NULL},
+	{"LDAPBindDN", T(text), NULL, 0, 0, OFF(ldap_bind_dn), 0, NULL},
+	{"LDAPBindPasswordFile", T(path), NULL, 0, 0,
+	 OFF(ldap_bind_password_file), 0, NULL},
+	{"LDAPTimeout", T(uint), "5", 1, 300, OFF(ldap_timeout), 0, NULL},
+	{"LDAPCacheTTL", T(uint), "3600", 0, 604800, OFF(ldap_cache_ttl), 0,
+	 NULL},
+	{"LDAPNegativeCacheTTL", T(uint), "600", 0, 604800,
+	 OFF(ldap_negative_cache_ttl), 0, NULL},
+	{"LDAPHarvestBase", T(text), NULL, 0, 0, OFF(ldap_harvest_base), 0,
+	 NULL},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -124,6 +140,7 @@ static void config_free(milter_config *cfg)
 	smime_keystore_free(cfg->keystore);
 	smime_certdir_free(cfg->certdir);
 	milter_loginmap_free(cfg->login_map);
+	milter_directory_free(cfg->directory);
 	free(cfg->file);
 	free(cfg);
 }
@@ -406,6 +423,8 @@ int milter_config_load(const char *file, milter_config **out, smime_buf *diags)
 		rc = milter_config_load_rules(cfg, diags);
 	if (rc == 0)
 		rc = milter_config_load_keys(cfg, diags);
+	if (rc == 0)
+		rc = milter_directory_new(cfg, &cfg->directory, diags);
 	if (rc != 0) {
 		config_free(cfg);
 		return rc;

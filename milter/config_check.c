@@ -13,6 +13,7 @@
  * SIGHUP re-reads these files after privileges were dropped; without
  * UserID the current user is the one that must read them.
  */
+#include "directory.h"
 #include "milter.h"
 
 #include <dirent.h>
@@ -299,6 +300,36 @@ static void check_harvest_dir(const who *w, const char *cfgfile,
 		problem(diags, count, dir, "not writable by user %s", w->name);
 }
 
+/* The directory keys (SPEC section 9): the files readable by UserID,
+ * LDAPHarvestBase under LDAPBase, and a warning (not a problem) for a
+ * bind password sent in clear. */
+static void check_directory(const milter_config *cfg, const char *cfgfile,
+			    const who *w, smime_buf *diags, int *count)
+{
+	struct stat st;
+
+	if (cfg->ldap_uri == NULL)
+		return;
+	if (cfg->ldap_bind_password_file != NULL)
+		check_node(w, cfg->ldap_bind_password_file, false, &st, diags,
+			   count);
+	if (cfg->ldap_ca_file != NULL)
+		check_node(w, cfg->ldap_ca_file, false, &st, diags, count);
+	if (cfg->ldap_harvest_base != NULL && cfg->ldap_base != NULL &&
+	    !milter_dn_under(cfg->ldap_harvest_base, cfg->ldap_base))
+		problem(diags, count, cfgfile,
+			"LDAPHarvestBase '%s' does not lie under LDAPBase "
+			"'%s'",
+			cfg->ldap_harvest_base, cfg->ldap_base);
+	if (cfg->ldap_bind_dn != NULL && !cfg->ldap_starttls &&
+	    strstr(cfg->ldap_uri, "ldap://") != NULL)
+		smime_buf_printf(diags,
+				 "%s: warning: LDAPBindDN is used on ldap:// "
+				 "without LDAPStartTLS: the bind password "
+				 "crosses the network in clear\n",
+				 cfgfile);
+}
+
 int milter_config_check(const milter_config *cfg, smime_buf *diags)
 {
 	const char *cfgfile = cfg->file ? cfg->file : "(defaults)";
@@ -341,6 +372,7 @@ int milter_config_check(const milter_config *cfg, smime_buf *diags)
 		check_parent(cfgfile, "Socket", cfg->socket + 6, diags, &count);
 	if (cfg->pid_file != NULL)
 		check_parent(cfgfile, "PidFile", cfg->pid_file, diags, &count);
+	check_directory(cfg, cfgfile, &w, diags, &count);
 	who_free(&w);
 	return count;
 }

@@ -40,6 +40,8 @@ struct cfg_key {
 
 /* The value types (config_types.c). */
 extern const cfg_type milter_cfgtype_path;
+extern const cfg_type milter_cfgtype_text;
+extern const cfg_type milter_cfgtype_uris;
 extern const cfg_type milter_cfgtype_socket;
 extern const cfg_type milter_cfgtype_authserv;
 extern const cfg_type milter_cfgtype_user;

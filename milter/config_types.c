@@ -114,6 +114,39 @@ static int set_path(const cfg_key *k, const char *value, milter_config *cfg,
 	return set_owned_string(FIELD(k, cfg, char *), value);
 }
 
+/* Free text (DNs, filters): anything without control characters. */
+static int set_text(const cfg_key *k, const char *value, milter_config *cfg,
+		    smime_buf *why)
+{
+	for (const char *p = value; *p != '\0'; p++)
+		if (iscntrl((unsigned char)*p))
+			return expected(why, "text without control characters",
+					value);
+	return set_owned_string(FIELD(k, cfg, char *), value);
+}
+
+/* LDAPURI: blank-separated ldap:// and ldaps:// URIs, kept as written
+ * (directory.c parses each). */
+static int set_uris(const cfg_key *k, const char *value, milter_config *cfg,
+		    smime_buf *why)
+{
+	const char *p = value;
+
+	while (*p != '\0') {
+		size_t n = strcspn(p, " \t");
+
+		if (!(n > 7 && strncasecmp(p, "ldap://", 7) == 0) &&
+		    !(n > 8 && strncasecmp(p, "ldaps://", 8) == 0))
+			return expected(why,
+					"blank-separated ldap:// or ldaps:// "
+					"URIs",
+					value);
+		p += n;
+		p += strspn(p, " \t");
+	}
+	return set_text(k, value, cfg, why);
+}
+
 static int set_socket(const cfg_key *k, const char *value, milter_config *cfg,
 		      smime_buf *why)
 {
@@ -585,6 +618,8 @@ static int set_auto_cipher(const cfg_key *k, const char *value,
 }
 
 const cfg_type milter_cfgtype_path = {set_path, release_string, false};
+const cfg_type milter_cfgtype_text = {set_text, release_string, false};
+const cfg_type milter_cfgtype_uris = {set_uris, release_string, false};
 const cfg_type milter_cfgtype_socket = {set_socket, release_string, false};
 const cfg_type milter_cfgtype_authserv = {set_authserv, release_string, false};
 const cfg_type milter_cfgtype_user = {set_user, release_string, false};

@@ -372,7 +372,8 @@ int milter_step_encryption(milter_pipe *p)
 			   p->cfg->max_key_operations,
 			   sigs_left(p->cfg, facts),
 			   {0, 0},
-			   &p->inner};
+			   &p->inner,
+			   &p->dir};
 	smime_buf v = SMIME_BUF_INIT;
 	nested n = {0};
 	unsigned at = 0;

@@ -73,6 +73,18 @@ typedef struct milter_config {
 	char *harvest_directory;
 	unsigned harvest_max;
 	smime_cipher_id default_cipher; /* one of the `auto` list */
+	/* the directory (SPEC section 9) */
+	char *ldap_uri; /* blank-separated URIs, NULL: no directory */
+	bool ldap_starttls;
+	char *ldap_ca_file;
+	char *ldap_base;
+	char *ldap_filter;
+	char *ldap_bind_dn;
+	char *ldap_bind_password_file;
+	unsigned ldap_timeout;
+	unsigned ldap_cache_ttl;
+	unsigned ldap_negative_cache_ttl;
+	char *ldap_harvest_base;
 
 	/* derived once at load time */
 	smime_analyze_opts analyze;
@@ -84,6 +96,7 @@ typedef struct milter_config {
 	smime_keystore *keystore;
 	smime_certdir *certdir;
 	struct milter_loginmap *login_map;
+	struct milter_directory *directory; /* NULL without LDAPURI */
 } milter_config;
 
 #define MILTER_DEFAULT_CONFIG "/etc/smime-milter/smime-milter.conf"

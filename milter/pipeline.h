@@ -15,6 +15,7 @@
 #ifndef MILTER_PIPELINE_H
 #define MILTER_PIPELINE_H
 
+#include "directory.h"
 #include "milter.h"
 
 typedef struct milter_pipe {
@@ -36,7 +37,8 @@ typedef struct milter_pipe {
 	const rules_action *sign;      /* the Rules' sign, or NULL */
 	smime_edits *edits;
 	milter_logline log;
-	smime_buf note; /* the text log.note may point to */
+	smime_buf note;        /* the text log.note may point to */
+	milter_dirsession dir; /* the message's directory work (LDAPTimeout) */
 } milter_pipe;
 
 /* The steps, in the order milter_process runs them. */

@@ -86,6 +86,14 @@ int milter_step_classify(milter_pipe *p)
 		return SMIME_OK;
 	}
 	opts.now = p->now;
+	/* A signer certificate the SignedData lacks may be in the
+	 * directory.  Only here: the signatures inside content the gateway
+	 * decrypted never ask it (reencrypt.c analyze_inner), so the time a
+	 * message takes does not depend on what a private key revealed. */
+	if (p->cfg->directory != NULL) {
+		opts.local.directory = milter_directory_find;
+		opts.local.directory_arg = &p->dir;
+	}
 	rc = smime_analyze(p->body, p->bodylen, &p->m->headers, &opts,
 			   &p->facts);
 	if (rc < 0)
@@ -138,7 +146,8 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 			 .m = m,
 			 .edits = edits,
 			 .now = m->now,
-			 .note = SMIME_BUF_INIT};
+			 .note = SMIME_BUF_INIT,
+			 .dir = {cfg->directory, m->queue_id, false, {0, 0}}};
 	char *from = NULL, *mailer = NULL;
 	int rc;
 

@@ -71,17 +71,24 @@ typedef struct plan {
 	size_t npairs;
 	smime_seal_recipient *rcpts;
 	size_t nrcpts;
+	/* directory lookups, which own the certificates they found */
+	smime_lookup_result *found;
+	size_t nfound;
 } plan;
 
 static int plan_alloc(plan *p, size_t n)
 {
 	p->pairs = calloc(n + 1, sizeof(*p->pairs));
 	p->rcpts = calloc(n + 1, sizeof(*p->rcpts));
-	return p->pairs && p->rcpts ? SMIME_OK : SMIME_E_NOMEM;
+	p->found = calloc(n + 1, sizeof(*p->found));
+	return p->pairs && p->rcpts && p->found ? SMIME_OK : SMIME_E_NOMEM;
 }
 
 static void plan_free(plan *p)
 {
+	for (size_t i = 0; p->found != NULL && i < p->nfound; i++)
+		smime_lookup_result_clear(&p->found[i]);
+	free(p->found);
 	free(p->pairs);
 	free(p->rcpts);
 }
@@ -187,9 +194,40 @@ static int single_from(const milter_msg *m, char **out)
 	return SMIME_OK;
 }
 
-/* An outbound recipient's certificate that a RecipientInfo names. */
-static bool outbound_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
+/*
+ * The recipient's certificate from the directory (SPEC section 9's
+ * lookup), when a RecipientInfo names it: 1 added, 0 not, 2 the
+ * directory could not answer, or SMIME_E_NOMEM.  Asked only when the
+ * KeyStore and CertDirectory have no named certificate for it.
+ */
+static int directory_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
 			  const char *rcpt, plan *p)
+{
+	const milter_config *cfg = x->p->cfg;
+	smime_lookup_ctx ctx = {.trust = cfg->trust,
+				.keys = cfg->keystore,
+				.certdir = cfg->certdir,
+				.now = x->p->now,
+				.directory = milter_directory_find,
+				.directory_arg = x->dir};
+	smime_lookup_result *r = &p->found[p->nfound];
+	size_t n = smime_envelope_info(env)->nrecipients, ri;
+	int rc = smime_lookup_recipient(&ctx, rcpt, r);
+
+	p->nfound++; /* cleared with the plan, whatever it holds */
+	if (rc < 0)
+		return rc;
+	if (r->reason == SMIME_RCPT_DIRECTORY_UNAVAILABLE)
+		return 2;
+	return r->cert != NULL &&
+	       (ri = smime_envelope_find_ri(env, r->cert)) < n &&
+	       add_rcpt(p, env, ri, r->cert);
+}
+
+/* An outbound recipient's certificate that a RecipientInfo names: 1, 0
+ * none, 2 the directory could not answer, or SMIME_E_NOMEM. */
+static int outbound_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
+			 const char *rcpt, plan *p)
 {
 	const milter_config *cfg = x->p->cfg;
 	size_t n = smime_envelope_info(env)->nrecipients, ri;
@@ -205,9 +243,11 @@ static bool outbound_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
 		    smime_trust_recipient(cfg->trust, c, cfg->certdir,
 					  cfg->keystore, x->p->now) &&
 		    add_rcpt(p, env, ri, c))
-			return true;
+			return 1;
 	}
-	return false;
+	return cfg->directory != NULL && x->dir != NULL
+		       ? directory_rcpt(x, env, rcpt, p)
+		       : 0;
 }
 
 static int plan_outbound(const reencrypt_ctx *x, const smime_envelope *env,
@@ -229,12 +269,18 @@ static int plan_outbound(const reencrypt_ctx *x, const smime_envelope *env,
 		goto done;
 	add_pair(p, ri, k);
 	*reason = NULL;
-	for (size_t r = 0; r < x->p->m->nrcpts && *reason == NULL; r++)
-		if (!outbound_rcpt(x, env, x->p->m->rcpts[r], p))
+	for (size_t r = 0; r < x->p->m->nrcpts && *reason == NULL; r++) {
+		rc = outbound_rcpt(x, env, x->p->m->rcpts[r], p);
+		if (rc < 0)
+			break;
+		if (rc == 0)
 			*reason = "unknown-recipient";
+		else if (rc == 2)
+			*reason = "directory-unavailable";
+	}
 done:
 	free(from);
-	return SMIME_OK;
+	return rc < 0 ? rc : SMIME_OK;
 }
 
 /* Step 1: the public decision.  *reason is set when the entity is kept. */

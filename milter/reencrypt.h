@@ -18,6 +18,7 @@ typedef struct reencrypt_ctx {
 	smime_open_stats stats; /* for the debug counters */
 	smime_facts *inner;     /* the decrypted content's analysis, or
 				  * NULL when not wanted */
+	milter_dirsession *dir; /* the message's directory work */
 } reencrypt_ctx;
 
 /*
@@ -26,7 +27,7 @@ typedef struct reencrypt_ctx {
  * allows and in its order.  Returns 0 with the new ContentInfo appended
  * to out and *reason NULL, or 0 with *reason set and out untouched when
  * the original must be kept: before any private-key operation "no-key",
- * "unknown-recipient", "key-agreement", "unsupported-cipher",
+ * "unknown-recipient", "directory-unavailable", "key-agreement", "unsupported-cipher",
  * "malformed", "too-many-operations" or "outbound-disabled"; after one,
  * only "decrypt-failed".  Negative only for a resource error before any
  * private key was used.  Plaintext and keys are wiped before return.

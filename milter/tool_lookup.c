@@ -2,8 +2,9 @@
  * tool_lookup.c - `smime-tool lookup -c FILE [--at TIME] ADDRESS...`
  * (SPEC sections 3 and 9): per address, the certificate the milter would
  * encrypt to (smime_lookup_recipient over the configuration's KeyStore,
- * CertDirectory and, with HarvestCertificates yes, HarvestDirectory,
- * judged against its TrustAnchorFile and CRLFile), the SMIMECapabilities
+ * CertDirectory, the directory (LDAPURI) and, with HarvestCertificates
+ * yes, HarvestDirectory, judged against its TrustAnchorFile and
+ * CRLFile), the SMIMECapabilities
  * known for the address and the cipher `auto` would pick for it alone,
  * or why there is none.
  *
@@ -21,10 +22,12 @@
  * Exit status: 0 when every address has a certificate, 1 otherwise, 2
  * for usage or configuration errors.
  */
+#include "directory.h"
 #include "tool.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 /* The cipher `auto` picks for one recipient with these capabilities
@@ -39,13 +42,16 @@ static const char *auto_cipher(const milter_config *cfg, const smime_caps *caps)
 }
 
 /* One address's line; returns whether it has a certificate. */
-static bool print_lookup(const milter_config *cfg, const char *addr, time_t now)
+static bool print_lookup(const milter_config *cfg, milter_dirsession *dir,
+			 const char *addr, time_t now)
 {
 	smime_lookup_ctx ctx = {
 		.trust = cfg->trust,
 		.keys = cfg->keystore,
 		.certdir = cfg->certdir,
 		.now = now,
+		.directory = cfg->directory ? milter_directory_find : NULL,
+		.directory_arg = dir,
 		.harvest_dir = cfg->harvest_certificates
 				       ? cfg->harvest_directory
 				       : NULL,
@@ -78,6 +84,7 @@ static bool print_lookup(const milter_config *cfg, const char *addr, time_t now)
 int tool_lookup(int argc, char **argv)
 {
 	milter_config *cfg = NULL;
+	milter_dirsession dir = {NULL, NULL, false, {0, 0}};
 	time_t now;
 	bool all = true;
 	int rc = tool_config_at(argc, argv, true, &cfg, &now);
@@ -89,8 +96,10 @@ int tool_lookup(int argc, char **argv)
 	}
 	if (rc != 0)
 		return rc;
+	milter_log_open(LOG_MAIL, true); /* directory warnings to stderr */
+	dir.dir = cfg->directory;        /* one LDAPTimeout for the whole run */
 	for (int i = optind; i < argc; i++)
-		all &= print_lookup(cfg, argv[i], now);
+		all &= print_lookup(cfg, &dir, argv[i], now);
 	milter_config_unref(cfg);
 	return all ? 0 : 1;
 }
