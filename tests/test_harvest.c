@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define NOW ((time_t)1796515200) /* 2026-12-06 */
@@ -274,6 +275,60 @@ static void test_max(const char *dir)
 	gnutls_free(c.data);
 }
 
+/* Eight processes at once, each a new address, HarvestMax 3: the lock
+ * lets exactly three in; and eight at once on one address: no change is
+ * lost (every one of them sees the others' file whole). */
+static void test_concurrent(const char *dir)
+{
+	gnutls_datum_t c = make_cert("p@example.org", NOW - YEAR, 1);
+	char sub[4096], addr[64];
+	smime_found f = {0};
+	int stored = 0, full = 0, status;
+	DIR *d;
+	struct dirent *de;
+	size_t files = 0;
+
+	snprintf(sub, sizeof sub, "%s/race", dir);
+	for (int i = 0; i < 8; i++) {
+		if (fork() == 0) {
+			snprintf(addr, sizeof addr, "p%d@example.org", i);
+			_exit(store(sub, 3, addr, &c, NULL, 0, NOW));
+		}
+	}
+	while (wait(&status) > 0) {
+		if (WIFEXITED(status) &&
+		    WEXITSTATUS(status) == SMIME_HARVEST_STORED)
+			stored++;
+		else if (WIFEXITED(status) &&
+			 WEXITSTATUS(status) == SMIME_HARVEST_FULL)
+			full++;
+	}
+	d = opendir(sub);
+	while (d != NULL && (de = readdir(d)) != NULL)
+		files += de->d_name[0] != '.';
+	if (d != NULL)
+		closedir(d);
+	ok(stored == 3 && full == 5 && files == 3,
+	   "eight new addresses at once, HarvestMax 3: three stored, five "
+	   "refused, three files, no temporary file left");
+	snprintf(sub, sizeof sub, "%s/race2", dir);
+	for (int i = 0; i < 8; i++) {
+		if (fork() == 0)
+			_exit(store(sub, 10, "p0@example.org", &c, caps_3des,
+				    sizeof caps_3des, NOW - 100 + i) < 0);
+	}
+	stored = 0;
+	while (wait(&status) > 0)
+		stored += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	read_back(sub, "p0@example.org", &f);
+	ok(stored == 8 && f.ncerts == 1 && f.has_caps &&
+		   f.caps_time == NOW - 100 + 7,
+	   "eight updates of one address at once: the latest signingTime "
+	   "wins, one certificate");
+	smime_found_clear(&f);
+	gnutls_free(c.data);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_harvest.XXXXXX", cmd[256];
@@ -291,6 +346,7 @@ int main(void)
 	test_merge(dir);
 	test_no_signing_time(dir);
 	test_max(dir);
+	test_concurrent(dir);
 	gnutls_x509_privkey_deinit(key);
 	gnutls_global_deinit();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
