@@ -11,13 +11,16 @@
  * certificate carrying the address, the usable one with the latest
  * notBefore wins (the first in the source's order on a tie).
  *
- * The directory is asked once per lookup, when the loaded stores have no
- * usable certificate or the address has no harvested capabilities (its
- * entries then give them).  When it cannot answer, the address is
- * directory-unavailable unless the KeyStore or CertDirectory had a usable
- * certificate and its capabilities are known otherwise: what the
- * directory holds could outrank a harvested certificate or change the
- * cipher, so an unavailable directory is never read as "none there".
+ * HarvestDirectory's file for the address is read first, into the
+ * harvested source (after the directory's harvested entries).  The
+ * directory is asked once per lookup, when the loaded stores have no
+ * usable certificate or HarvestDirectory has no capabilities for the
+ * address (the directory's entries may then give them).  When it cannot
+ * answer, the address is directory-unavailable: it was asked because no
+ * usable KeyStore or CertDirectory certificate with known capabilities
+ * settled the lookup, and what the directory holds could outrank a
+ * harvested certificate or change the cipher, so an unavailable
+ * directory is never read as "none there".
  *
  * When no candidate is usable, the reason is that of the failing
  * candidate that came closest to being usable, i.e. that failed the
@@ -106,12 +109,25 @@ static const smime_cert *placed_next(const smime_lookup_ctx *ctx,
 	return found_next(&r->fetched[0], addr, pos);
 }
 
+/* The directory's harvested entries, then HarvestDirectory's: one
+ * source, the cursor running through both. */
 static const smime_cert *harvested_next(const smime_lookup_ctx *ctx,
 					const smime_lookup_result *r,
 					const char *addr, size_t *pos)
 {
+	const smime_cert *c;
+	size_t n1 = r->fetched[1].ncerts, sub;
+
 	(void)ctx;
-	return found_next(&r->fetched[1], addr, pos);
+	if (*pos < n1) {
+		c = found_next(&r->fetched[1], addr, pos);
+		if (c != NULL)
+			return c;
+	}
+	sub = *pos - n1;
+	c = found_next(&r->fetched[2], addr, &sub);
+	*pos = n1 + sub;
+	return c;
 }
 
 static const lookup_source local_sources[] = {
@@ -189,11 +205,17 @@ static bool first_usable(const smime_lookup_ctx *ctx, smime_lookup_result *r,
 	return false;
 }
 
-/* SPEC 9: the newest harvested capabilities, else the directory's. */
+/* SPEC 9: the newest harvested capabilities (the later caps_time of
+ * the directory's and HarvestDirectory's), else the directory's. */
 static void take_caps(smime_lookup_result *r)
 {
 	const smime_found *h = &r->fetched[1], *p = &r->fetched[0];
-	const smime_found *from = h->has_caps ? h : p->has_caps ? p : NULL;
+	const smime_found *f = &r->fetched[2];
+	const smime_found *from;
+
+	if (f->has_caps && (!h->has_caps || f->caps_time > h->caps_time))
+		h = f;
+	from = h->has_caps ? h : p->has_caps ? p : NULL;
 
 	r->has_caps = from != NULL;
 	if (from != NULL)
@@ -212,7 +234,12 @@ int smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
 	if (ctx == NULL || addr == NULL)
 		return 0;
 	local = first_usable(ctx, out, local_sources, 2, addr, &worst);
-	if (ctx->directory != NULL) {
+	ans = smime_harvest_read(ctx->harvest_dir, addr, &out->fetched[2]);
+	if (ans == SMIME_E_NOMEM)
+		return ans;
+	if (ans < 0)
+		smime_found_clear(&out->fetched[2]); /* unreadable: none */
+	if (ctx->directory != NULL && !(local && out->fetched[2].has_caps)) {
 		ans = ctx->directory(ctx->directory_arg, addr, &out->fetched[0],
 				     &out->fetched[1]);
 		if (ans < 0)
@@ -239,6 +266,7 @@ void smime_lookup_result_clear(smime_lookup_result *r)
 		return;
 	smime_found_clear(&r->fetched[0]);
 	smime_found_clear(&r->fetched[1]);
+	smime_found_clear(&r->fetched[2]);
 	r->cert = NULL;
 	r->source = NULL;
 }

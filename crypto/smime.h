@@ -663,6 +663,12 @@ typedef struct smime_sigcheck {
 	 * (what harvesting keeps); never part of the verdict. */
 	bool has_caps;
 	smime_caps caps;
+	unsigned char *caps_der; /* its DER, with has_caps */
+	size_t caps_der_len;
+	/* The signer's certificate (DER) when the result is pass, for
+	 * harvesting; NULL otherwise. */
+	unsigned char *signer_der;
+	size_t signer_der_len;
 	/* From the signer's certificate when it was found: the address that
 	 * matched From/Sender, else the certificate's first address
 	 * (body.smime-identifier); and issuer and serial of the certificate
@@ -1172,6 +1178,7 @@ typedef struct smime_lookup_ctx {
 	time_t now;                   /* the clock for validity and CRLs */
 	smime_directory_fn directory; /* LDAP, or NULL */
 	void *directory_arg;
+	const char *harvest_dir; /* HarvestDirectory, or NULL */
 } smime_lookup_ctx;
 
 typedef struct smime_lookup_result {
@@ -1184,29 +1191,96 @@ typedef struct smime_lookup_result {
 	 * one carrying the address, else the reason of the best failing
 	 * candidate (lookup.c). */
 	smime_rcpt_status reason;
-	/* The address's capabilities (SPEC 9: the newest harvested, else
-	 * the directory's), whichever source gave the certificate. */
+	/* The address's capabilities (SPEC 9: the newest harvested, of the
+	 * directory's and HarvestDirectory's, else the directory's placed
+	 * entries'), whichever source gave the certificate. */
 	bool has_caps;
 	smime_caps caps;
-	/* What the lookup fetched (cert may point into it). */
-	smime_found fetched[2]; /* directory placed, directory harvested */
+	/* What the lookup fetched (cert may point into it): directory
+	 * placed, directory harvested, HarvestDirectory. */
+	smime_found fetched[3];
 } smime_lookup_result;
 
 /*
  * The certificate the gateway encrypts to for addr (SPEC section 9):
  * the sources in order (KeyStore, CertDirectory, the directory's placed
- * entries, harvested ones), the first with a usable certificate carrying
+ * entries, harvested ones: the directory's and HarvestDirectory's
+ * together), the first with a usable certificate carrying
  * the address (compared without regard to ASCII case) winning; within
  * it, the usable one with the latest notBefore.  KeyStore certificates
  * are trusted as they are (validity and key usage only); the others must
  * pass smime_judge_recipient.  The directory is asked at most once, also
- * for the capabilities of a KeyStore or CertDirectory certificate.  Reads
+ * for the capabilities of a KeyStore or CertDirectory certificate, but
+ * not when such a certificate is usable and HarvestDirectory knows the
+ * address's capabilities.  A harvest file that cannot be read counts as
+ * none.  Reads
  * only, so threads may look up at once.  Returns 0, or SMIME_E_NOMEM;
  * release *out with smime_lookup_result_clear either way.
  */
 int smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
 			   smime_lookup_result *out);
 void smime_lookup_result_clear(smime_lookup_result *r);
+
+/* ------------------------------------------------------------------ */
+/* Harvesting (SPEC section 9): signers' certificates and capabilities  */
+/* ------------------------------------------------------------------ */
+
+/* Certificates one harvested address keeps, newest notBefore first. */
+#define SMIME_HARVEST_CERTS 4
+
+/*
+ * The file name (without ".pem") an address is harvested under: the
+ * domain as lowercase A-labels, the local part ASCII-lowercased, every
+ * byte other than A-Z a-z 0-9 . _ + - @ and a leading '.' written as
+ * %XX (harvest_name.c).  SMIME_E_UNSUPPORTED for an address that is not
+ * harvested: over 254 bytes, without '@', a domain that cannot be
+ * mapped to A-labels, a name too long for the file system.
+ */
+int smime_harvest_name(const char *addr, char **out);
+
+/* One SignerInfo whose result is pass, to harvest. */
+typedef struct smime_harvest_in {
+	const char *addr; /* the certificate address that matched */
+	const unsigned char *cert_der;
+	size_t cert_len;
+	const unsigned char *caps_der; /* SMIMECapabilities; NULL: none */
+	size_t caps_len;
+	bool has_signing_time;
+	time_t signing_time;
+	time_t now; /* arrival: a signingTime a day past it counts as it */
+} smime_harvest_in;
+
+/* What smime_harvest_store did (non-negative). */
+typedef enum smime_harvest_outcome {
+	SMIME_HARVEST_STORED = 0,    /* the entry was created or changed */
+	SMIME_HARVEST_UNCHANGED = 1, /* nothing newer than what it holds */
+	SMIME_HARVEST_FULL = 2,      /* a new address past HarvestMax */
+	SMIME_HARVEST_UNNAMED = 3    /* an address that is not harvested */
+} smime_harvest_outcome;
+
+/*
+ * Merges one signature into dir/NAME.pem under an exclusive flock(2) of
+ * the directory (so concurrent harvests never race), written atomically
+ * (temporary file, rename) with mode 0644; creates dir (0755) when it is
+ * missing.  A new address is refused once dir holds max entries (*.pem
+ * files, counted then).  Returns an smime_harvest_outcome, or
+ * SMIME_E_IO with "PATH: reason" in why (may be NULL), SMIME_E_NOMEM.
+ * harvest.c says how entries merge.
+ */
+int smime_harvest_store(const char *dir, size_t max, const smime_harvest_in *in,
+			smime_buf *why);
+/* Appends what dir holds for addr to out: its certificates (newest
+ * first) and capabilities (caps_time: their signingTime, 0 when
+ * unknown).  No file, or an address that is not harvested, is nothing
+ * (0); SMIME_E_IO, SMIME_E_PARSE for a file that cannot be read,
+ * SMIME_E_NOMEM. */
+int smime_harvest_read(const char *dir, const char *addr, smime_found *out);
+/* The same for one harvest file by path. */
+int smime_harvest_read_file(const char *path, smime_found *out);
+/* The entry names (NAME.pem, sorted) of dir; a missing dir has none.
+ * Free with smime_harvest_list_free. */
+int smime_harvest_list(const char *dir, char ***names, size_t *n);
+void smime_harvest_list_free(char **names, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* EnvelopedData and AuthEnvelopedData: open and seal                   */

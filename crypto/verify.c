@@ -165,6 +165,8 @@ void smime_sigcheck_free(smime_sigcheck *c)
 	free(c->identifier);
 	free(c->cert_issuer);
 	free(c->cert_serial);
+	free(c->caps_der);
+	free(c->signer_der);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -543,10 +545,27 @@ static int check_hash(const sd_ctx *c, const smime_signer_view *v,
 	return 0;
 }
 
+/* The DER of a passing signer's certificate, for harvesting. */
+static int keep_signer(gnutls_x509_crt_t crt, smime_sigcheck *out)
+{
+	gnutls_datum_t d = {NULL, 0};
+	int r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &d);
+
+	if (r < 0)
+		return r == GNUTLS_E_MEMORY_ERROR ? SMIME_E_NOMEM : 0;
+	out->signer_der = malloc(d.size);
+	if (out->signer_der != NULL) {
+		memcpy(out->signer_der, d.data, d.size);
+		out->signer_der_len = d.size;
+	}
+	gnutls_free(d.data);
+	return out->signer_der != NULL ? 0 : SMIME_E_NOMEM;
+}
+
 static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 {
 	smime_signer_view v;
-	gnutls_x509_crt_t crt;
+	gnutls_x509_crt_t crt = NULL;
 	bool hash_usable;
 	int ret;
 
@@ -565,6 +584,9 @@ static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 	out->signing_time = v.signing_time;
 	out->has_caps = v.has_caps;
 	out->caps = v.caps;
+	out->caps_der = v.caps_der;
+	out->caps_der_len = v.caps_der_len;
+	v.caps_der = NULL;
 	if (!digest_listed(c, v.digest_oid))
 		out->problems |= BIT(MALFORMED); /* RFC 5652 5.1 */
 	ret = check_hash(c, &v, out, &hash_usable);
@@ -600,6 +622,8 @@ static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 cleanup:
 	smime_signer_view_free(&v);
 	decide(out);
+	if (ret == 0 && crt != NULL && out->result == SMIME_RESULT_PASS)
+		ret = keep_signer(crt, out);
 	return ret;
 }
 

@@ -87,6 +87,10 @@ void smime_strv_free(char **v, size_t n);
  * case-insensitive with IDNA A-labels and U-labels alike.  1 equal, 0
  * not, SMIME_E_NOMEM. */
 int smime_address_equal(const char *a, const char *b);
+/* The domain as A-labels (malloc'd): a copy when it is ASCII, else
+ * gnutls_idna_map()'s (IDNA2008, UTS #46 mapping).  *out NULL when it
+ * cannot be mapped; fails only with SMIME_E_NOMEM. */
+int smime_domain_alabels(const char *d, char **out);
 
 /* --- verify_content.c: the signed content and its digests --- */
 
@@ -155,6 +159,8 @@ typedef struct smime_signer_view {
 	time_t signing_time;
 	bool has_caps; /* the first SMIMECapabilities, when readable */
 	smime_caps caps;
+	unsigned char *caps_der; /* its DER (harvesting), with has_caps */
+	size_t caps_der_len;
 	uint32_t problems; /* malformed / unsupported found while reading */
 	/* The signed attributes as gnutls_pkcs7_verify_direct() judged
 	 * them (verify_sig.c scan_like_gnutls): refused before any digest

@@ -189,7 +189,7 @@ static bool ascii_only(const char *s)
 /* The domain as A-labels (malloc'd, NUL-terminated): a copy when it is
  * ASCII, else gnutls_idna_map()'s.  NULL in *out when it cannot be
  * mapped; fails only when out of memory. */
-static int to_alabels(const char *d, char **out)
+int smime_domain_alabels(const char *d, char **out)
 {
 	gnutls_datum_t m = {NULL, 0};
 	int r;
@@ -219,9 +219,9 @@ static int domain_equal(const char *a, const char *b)
 		return 1;
 	if (ascii_only(a) && ascii_only(b))
 		return 0;
-	ret = to_alabels(a, &ma);
+	ret = smime_domain_alabels(a, &ma);
 	if (ret == 0)
-		ret = to_alabels(b, &mb);
+		ret = smime_domain_alabels(b, &mb);
 	if (ret == 0)
 		ret = ma != NULL && mb != NULL &&
 		      smime_ascii_casecmp(ma, mb) == 0;

@@ -34,6 +34,7 @@ void smime_signer_view_free(smime_signer_view *v)
 	free(v->sid_serial);
 	free(v->sid_ski);
 	free(v->signature);
+	free(v->caps_der);
 	smime_buf_free(&v->gnutls_digests);
 	memset(v, 0, sizeof(*v));
 }
@@ -156,6 +157,11 @@ static int read_caps(asn1_node sd, const char *base, int k,
 	if (ret == 0 && val != NULL) {
 		ret = smime_caps_parse(val, vlen, &v->caps);
 		v->has_caps = ret == 0;
+	}
+	if (v->has_caps) {
+		v->caps_der = val; /* kept for harvesting */
+		v->caps_der_len = vlen;
+		val = NULL;
 	}
 	free(val);
 	return ret == SMIME_E_NOMEM ? ret : 0;

@@ -95,6 +95,14 @@ static const cfg_key keys[] = {
 	 NULL},
 	{"MaxSignatures", T(uint), "100", 1, 10000, OFF(max_signatures), 0,
 	 NULL},
+	{"HarvestCertificates", T(bool), "no", 0, 0, OFF(harvest_certificates),
+	 0, NULL},
+	{"HarvestDirectory", T(path), "/var/lib/smime-milter/harvest", 0, 0,
+	 OFF(harvest_directory), 0, NULL},
+	{"HarvestMax", T(uint), "100000", 1, 100000000, OFF(harvest_max), 0,
+	 NULL},
+	{"DefaultCipher", T(auto_cipher), "aes-256-cbc", 0, 0,
+	 OFF(default_cipher), 0, NULL},
 	{"LDAPURI", T(uris), NULL, 0, 0, OFF(ldap_uri), 0, NULL},
 	{"LDAPStartTLS", T(bool), "no", 0, 0, OFF(ldap_starttls), 0, NULL},
 	{"LDAPCAFile", T(path), NULL, 0, 0, OFF(ldap_ca_file), 0, NULL},
@@ -221,6 +229,29 @@ static const cfg_key *find_key(const char *name)
 	return NULL;
 }
 
+/* The line that set a key (0: the default). */
+static unsigned line_of(const unsigned *seen, const char *name)
+{
+	const cfg_key *k = find_key(name);
+
+	return k != NULL ? seen[k - keys] : 0;
+}
+
+/* The checks between keys, once the file is read: the number of
+ * problems reported, or SMIME_E_NOMEM. */
+static int check_across(const milter_config *cfg, const char *file,
+			const unsigned *seen, smime_buf *diags)
+{
+	milter_cfg_lines l = {
+		.harvest_directory = line_of(seen, "HarvestDirectory"),
+		.cert_directory = line_of(seen, "CertDirectory"),
+		.default_cipher = line_of(seen, "DefaultCipher"),
+		.weak_ciphers = line_of(seen, "WeakCiphers"),
+	};
+
+	return milter_cfg_check_harvest(cfg, file, &l, diags);
+}
+
 /* "FILE:LINE: " (or "FILE: " for line 0), then the message. */
 static int diag_start(smime_buf *diags, const char *file, unsigned line)
 {
@@ -345,6 +376,11 @@ static int load_file(milter_config *cfg, FILE *fp, const char *file,
 		rc = smime_buf_printf(diags, "%s: read error: %s\n", file,
 				      strerror(errno));
 		problems++;
+	}
+	if (rc >= 0) {
+		rc = check_across(cfg, file, seen, diags);
+		if (rc > 0)
+			problems += rc;
 	}
 cleanup:
 	free(line);

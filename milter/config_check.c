@@ -285,6 +285,21 @@ static void check_parent(const char *cfgfile, const char *key, const char *path,
 	free(dir);
 }
 
+/* HarvestDirectory, when harvesting: writable by UserID, or, while it
+ * does not exist yet (the first harvest creates it), its parent there. */
+static void check_harvest_dir(const who *w, const char *cfgfile,
+			      const char *dir, smime_buf *diags, int *count)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		check_parent(cfgfile, "HarvestDirectory", dir, diags, count);
+		return;
+	}
+	if (check_node(w, dir, true, &st, diags, count) && !who_may(w, &st, 3))
+		problem(diags, count, dir, "not writable by user %s", w->name);
+}
+
 /* The directory keys (SPEC section 9): the files readable by UserID,
  * LDAPHarvestBase under LDAPBase, and a warning (not a problem) for a
  * bind password sent in clear. */
@@ -350,6 +365,9 @@ int milter_config_check(const milter_config *cfg, smime_buf *diags)
 	    !who_may(&w, &st, 3))
 		problem(diags, &count, cfg->temp_directory,
 			"not writable by user %s", w.name);
+	if (cfg->harvest_certificates)
+		check_harvest_dir(&w, cfgfile, cfg->harvest_directory, diags,
+				  &count);
 	if (strncmp(cfg->socket, "local:", 6) == 0)
 		check_parent(cfgfile, "Socket", cfg->socket + 6, diags, &count);
 	if (cfg->pid_file != NULL)

@@ -55,6 +55,19 @@ extern const cfg_type milter_cfgtype_facility;
 extern const cfg_type milter_cfgtype_names;
 extern const cfg_type milter_cfgtype_cidrs;
 extern const cfg_type milter_cfgtype_ciphers;
+extern const cfg_type milter_cfgtype_auto_cipher;
+
+/* The lines (0: not in the file) of the keys checked together. */
+typedef struct milter_cfg_lines {
+	unsigned harvest_directory, cert_directory;
+	unsigned default_cipher, weak_ciphers;
+} milter_cfg_lines;
+
+/* config_harvest.c: HarvestDirectory is not CertDirectory, DefaultCipher
+ * is not in WeakCiphers; "FILE:LINE: KEY: message" lines in diags.
+ * Returns the number of problems, or SMIME_E_NOMEM. */
+int milter_cfg_check_harvest(const milter_config *cfg, const char *file,
+			     const milter_cfg_lines *l, smime_buf *diags);
 
 /* Appends s for a diagnostic: control characters as '?', long values
  * cut, so a hostile value cannot forge log or terminal output. */

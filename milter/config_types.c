@@ -596,6 +596,27 @@ static int set_ciphers(const cfg_key *k, const char *value, milter_config *cfg,
 	return 0;
 }
 
+/* One cipher of the `auto` list (DefaultCipher, SPEC section 9). */
+static int set_auto_cipher(const cfg_key *k, const char *value,
+			   milter_config *cfg, smime_buf *why)
+{
+	const smime_cipher_info *ci = smime_cipher_by_name(value);
+	const smime_cipher_id *order;
+	size_t n;
+
+	order = smime_auto_order(&n);
+	for (size_t i = 0; ci != NULL && i < n; i++) {
+		if (order[i] == ci->id) {
+			*FIELD(k, cfg, smime_cipher_id) = ci->id;
+			return 0;
+		}
+	}
+	return expected(why,
+			"one of aes-256-gcm, aes-128-gcm, aes-256-cbc, "
+			"aes-192-cbc, aes-128-cbc, des-ede3-cbc",
+			value);
+}
+
 const cfg_type milter_cfgtype_path = {set_path, release_string, false};
 const cfg_type milter_cfgtype_text = {set_text, release_string, false};
 const cfg_type milter_cfgtype_uris = {set_uris, release_string, false};
@@ -612,3 +633,4 @@ const cfg_type milter_cfgtype_facility = {set_facility, NULL, false};
 const cfg_type milter_cfgtype_names = {set_names, release_names, true};
 const cfg_type milter_cfgtype_cidrs = {set_cidrs, release_cidrs, true};
 const cfg_type milter_cfgtype_ciphers = {set_ciphers, NULL, true};
+const cfg_type milter_cfgtype_auto_cipher = {set_auto_cipher, NULL, false};

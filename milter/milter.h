@@ -69,6 +69,10 @@ typedef struct milter_config {
 	unsigned max_key_operations; /* unwraps per message (SPEC 8) */
 	bool reencrypt_outbound;
 	unsigned max_signatures;
+	bool harvest_certificates;
+	char *harvest_directory;
+	unsigned harvest_max;
+	smime_cipher_id default_cipher; /* one of the `auto` list */
 	/* the directory (SPEC section 9) */
 	char *ldap_uri; /* blank-separated URIs, NULL: no directory */
 	bool ldap_starttls;

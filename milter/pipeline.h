@@ -81,4 +81,12 @@ int milter_step_signing(milter_pipe *p);
  */
 int milter_step_authres(milter_pipe *p);
 
+/*
+ * Harvesting (harvest.c): with HarvestCertificates, stores the
+ * certificate and capabilities of every SignerInfo of p->facts whose
+ * result is pass.  Changes nothing of the message or the log line; what
+ * cannot be stored is logged on its own line.
+ */
+int milter_step_harvest(milter_pipe *p);
+
 #endif

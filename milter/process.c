@@ -112,10 +112,11 @@ int milter_step_classify(milter_pipe *p)
 
 /* The steps, in order.  Rules before the findings (their verdict decides
  * whether reencrypt runs); signing after reencrypt, which it yields to;
- * the A-R stamp last, when the inner signatures are known. */
+ * the A-R stamp when the inner signatures are known; harvesting, which
+ * changes nothing of the message, last. */
 static int (*const steps[])(milter_pipe *) = {
 	milter_step_classify, milter_step_policy,  milter_step_encryption,
-	milter_step_signing,  milter_step_authres,
+	milter_step_signing,  milter_step_authres, milter_step_harvest,
 };
 
 /* The log line, and the debug line after it when asked for. */

@@ -204,8 +204,12 @@ static int directory_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
 			  const char *rcpt, plan *p)
 {
 	const milter_config *cfg = x->p->cfg;
-	smime_lookup_ctx ctx = {cfg->trust, cfg->keystore,         cfg->certdir,
-				x->p->now,  milter_directory_find, x->dir};
+	smime_lookup_ctx ctx = {.trust = cfg->trust,
+				.keys = cfg->keystore,
+				.certdir = cfg->certdir,
+				.now = x->p->now,
+				.directory = milter_directory_find,
+				.directory_arg = x->dir};
 	smime_lookup_result *r = &p->found[p->nfound];
 	size_t n = smime_envelope_info(env)->nrecipients, ri;
 	int rc = smime_lookup_recipient(&ctx, rcpt, r);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -281,6 +282,7 @@ int tool_process(int argc, char **argv)
 		fprintf(stderr, "smime-tool: %s: %m\n", a.in ? a.in : "stdin");
 		goto cleanup;
 	}
+	milter_log_open(LOG_MAIL, true); /* harvesting's lines: stderr */
 	rc = build_msg(cfg, &a, &data, &body_off, &m);
 	if (rc == 0) {
 		m->now = at;

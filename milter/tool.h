@@ -34,6 +34,10 @@ int tool_config_at(int argc, char **argv, bool operands, milter_config **cfg,
 
 /* A time as its UTC date, YYYY-MM-DD (tool_keys.c). */
 void tool_print_date(FILE *o, time_t t);
+/* "capabilities=LIST": the content ciphers caps names, comma-separated,
+ * in its order ("none" when none the gateway knows; "unknown" for NULL
+ * caps). */
+void tool_print_caps(FILE *o, const smime_caps *caps);
 
 /* --at TIME: RFC 3339 ("2026-01-02T03:04:05Z", offsets, fractions
  * ignored) or "@EPOCH".  0 or SMIME_E_PARSE. */

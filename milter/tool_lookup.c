@@ -1,20 +1,23 @@
 /*
  * tool_lookup.c - `smime-tool lookup -c FILE [--at TIME] ADDRESS...`
  * (SPEC sections 3 and 9): per address, the certificate the milter would
- * encrypt to (smime_lookup_recipient over the configuration's KeyStore
- * and CertDirectory, judged against its TrustAnchorFile and CRLFile),
- * the SMIMECapabilities known for the address and the cipher `auto`
- * would pick for it alone, or why there is none.
+ * encrypt to (smime_lookup_recipient over the configuration's KeyStore,
+ * CertDirectory, the directory (LDAPURI) and, with HarvestCertificates
+ * yes, HarvestDirectory, judged against its TrustAnchorFile and
+ * CRLFile), the SMIMECapabilities
+ * known for the address and the cipher `auto` would pick for it alone,
+ * or why there is none.
  *
  * One line per address, in the order given:
  *   ADDRESS source=S subject="..." issuer="..." serial=HEX
- *           expires=YYYY-MM-DD key=TYPE capabilities=unknown cipher=NAME
+ *           expires=YYYY-MM-DD key=TYPE capabilities=LIST cipher=NAME
  *   ADDRESS reason=WORD
- * (the first on one line).  Nothing harvests capabilities yet, so they
- * are always unknown: the recipient then supports DefaultCipher, which
- * the configuration does not set yet (SPEC's default aes-256-cbc), and
- * des-ede3-cbc; `auto` takes the first of its list among those that is
- * not in WeakCiphers (cipher=none when WeakCiphers names both).
+ * (the first on one line).  LIST is the content ciphers the address's
+ * capabilities name, in their order, comma-separated (`none` when they
+ * name none the gateway knows), or `unknown`: the recipient then
+ * supports DefaultCipher and des-ede3-cbc.  `auto` takes the first of
+ * its list that the recipient supports and that is not in WeakCiphers
+ * (cipher=none when there is none).
  *
  * Exit status: 0 when every address has a certificate, 1 otherwise, 2
  * for usage or configuration errors.
@@ -27,15 +30,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-/* SPEC section 9's DefaultCipher default; the key is not read yet. */
-#define DEFAULT_CIPHER SMIME_CIPHER_AES_256_CBC
-
-/* The cipher `auto` picks for one recipient whose capabilities are
- * unknown (smime_auto_cipher with no capabilities). */
-static const char *auto_cipher(const milter_config *cfg)
+/* The cipher `auto` picks for one recipient with these capabilities
+ * (NULL: unknown). */
+static const char *auto_cipher(const milter_config *cfg, const smime_caps *caps)
 {
-	const smime_caps *unknown = NULL;
-	smime_cipher_id id = smime_auto_cipher(&unknown, 1, DEFAULT_CIPHER,
+	smime_cipher_id id = smime_auto_cipher(&caps, 1, cfg->default_cipher,
 					       cfg->weak_ciphers, 0);
 	const smime_cipher_info *c = smime_cipher_by_id(id);
 
@@ -46,12 +45,17 @@ static const char *auto_cipher(const milter_config *cfg)
 static bool print_lookup(const milter_config *cfg, milter_dirsession *dir,
 			 const char *addr, time_t now)
 {
-	smime_lookup_ctx ctx = {cfg->trust,
-				cfg->keystore,
-				cfg->certdir,
-				now,
-				cfg->directory ? milter_directory_find : NULL,
-				dir};
+	smime_lookup_ctx ctx = {
+		.trust = cfg->trust,
+		.keys = cfg->keystore,
+		.certdir = cfg->certdir,
+		.now = now,
+		.directory = cfg->directory ? milter_directory_find : NULL,
+		.directory_arg = dir,
+		.harvest_dir = cfg->harvest_certificates
+				       ? cfg->harvest_directory
+				       : NULL,
+	};
 	smime_lookup_result r;
 	const smime_cert_info *ci;
 
@@ -70,8 +74,9 @@ static bool print_lookup(const milter_config *cfg, milter_dirsession *dir,
 	printf("%s source=%s subject=\"%s\" issuer=\"%s\" serial=%s expires=",
 	       addr, r.source, ci->subject, ci->issuer, ci->serial);
 	tool_print_date(stdout, ci->not_after);
-	printf(" key=%s capabilities=unknown cipher=%s\n", ci->key_type,
-	       auto_cipher(cfg));
+	printf(" key=%s ", ci->key_type);
+	tool_print_caps(stdout, r.has_caps ? &r.caps : NULL);
+	printf(" cipher=%s\n", auto_cipher(cfg, r.has_caps ? &r.caps : NULL));
 	smime_lookup_result_clear(&r);
 	return true;
 }

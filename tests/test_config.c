@@ -154,6 +154,12 @@ static void test_defaults(void)
 	is_long(cfg->max_recipient_infos, 1000, "default MaxRecipientInfos");
 	is_long(cfg->max_certificates, 100, "default MaxCertificates");
 	is_long(cfg->max_signatures, 100, "default MaxSignatures");
+	ok(!cfg->harvest_certificates, "default HarvestCertificates no");
+	is_str(cfg->harvest_directory, "/var/lib/smime-milter/harvest",
+	       "default HarvestDirectory");
+	is_long(cfg->harvest_max, 100000, "default HarvestMax");
+	is_long(cfg->default_cipher, SMIME_CIPHER_AES_256_CBC,
+		"default DefaultCipher aes-256-cbc");
 	ok(cfg->analyze.max_nesting == 16 &&
 		   cfg->analyze.mime.max_depth == 16 &&
 		   cfg->analyze.cms.max_recipients == 1000 &&

@@ -11,6 +11,8 @@
 #include "smime.h"
 #include "tap.h"
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +94,7 @@ static void test_lookup(smime_keystore *ks, smime_certdir *cd)
 	smime_trust *t = load_trust(true, false);
 	smime_trust *crl = load_trust(true, true);
 	smime_trust *none = load_trust(false, false);
-	smime_lookup_ctx ctx = {t, ks, cd, NOW, NULL, NULL};
+	smime_lookup_ctx ctx = {t, ks, cd, NOW, NULL, NULL, NULL};
 
 	if (t == NULL || crl == NULL || none == NULL) {
 		ok(0, "lookup: trust stores load");
@@ -148,7 +150,7 @@ cleanup:
 static void test_reason_precedence(smime_certdir *cd)
 {
 	smime_trust *none = load_trust(false, false);
-	smime_lookup_ctx ctx = {none, NULL, cd, NOW, NULL, NULL};
+	smime_lookup_ctx ctx = {none, NULL, cd, NOW, NULL, NULL, NULL};
 
 	/* dave@: one expired, one untrusted without the anchor. */
 	expect(&ctx, "dave@example.org", "(none)", "(none)", "untrusted",
@@ -244,6 +246,240 @@ static void test_local_signer(smime_keystore *other_ks, smime_certdir *cd)
 	smime_trust_free(t);
 }
 
+/* ------------------------------------------------------------------ */
+/* Harvested certificates (HarvestDirectory, SPEC section 9)            */
+/* ------------------------------------------------------------------ */
+
+#define DAY ((time_t)86400)
+#define YEAR (365 * DAY)
+
+/* SMIMECapabilities { des-ede3-cbc }. */
+static const unsigned char caps_3des[] = {0x30, 0x0c, 0x30, 0x0a, 0x06,
+					  0x08, 0x2a, 0x86, 0x48, 0x86,
+					  0xf7, 0x0d, 0x03, 0x07};
+
+/* A CA made here (EC), trusted beside the fixtures' root, and the
+ * certificates it issues for harvested correspondents. */
+typedef struct test_ca {
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt;
+} test_ca;
+
+static gnutls_x509_privkey_t ec_key(void)
+{
+	gnutls_x509_privkey_t k = NULL;
+
+	if (gnutls_x509_privkey_init(&k) < 0)
+		return NULL;
+	if (gnutls_x509_privkey_generate(
+		    k, GNUTLS_PK_ECDSA,
+		    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0) {
+		gnutls_x509_privkey_deinit(k);
+		return NULL;
+	}
+	return k;
+}
+
+static gnutls_x509_crt_t new_crt(gnutls_x509_privkey_t key, const char *dn,
+				 time_t nb, time_t na, unsigned char sn)
+{
+	gnutls_x509_crt_t c = NULL;
+	unsigned char serial[2] = {0x02, sn};
+
+	if (gnutls_x509_crt_init(&c) < 0)
+		return NULL;
+	gnutls_x509_crt_set_version(c, 3);
+	gnutls_x509_crt_set_serial(c, serial, sizeof serial);
+	gnutls_x509_crt_set_activation_time(c, nb);
+	gnutls_x509_crt_set_expiration_time(c, na);
+	gnutls_x509_crt_set_dn(c, dn, NULL);
+	gnutls_x509_crt_set_key(c, key);
+	return c;
+}
+
+/* The CA, its certificate appended to the anchors file. */
+static int make_ca(test_ca *ca, const char *anchors)
+{
+	gnutls_datum_t pem = {NULL, 0};
+	FILE *fp;
+	int ret = -1;
+
+	ca->key = ec_key();
+	ca->crt = ca->key ? new_crt(ca->key, "CN=Harvest Test CA",
+				    NOW - 9 * YEAR, NOW + 9 * YEAR, 1)
+			  : NULL;
+	if (ca->crt == NULL)
+		return -1;
+	gnutls_x509_crt_set_basic_constraints(ca->crt, 1, -1);
+	gnutls_x509_crt_set_key_usage(ca->crt, GNUTLS_KEY_KEY_CERT_SIGN |
+						       GNUTLS_KEY_CRL_SIGN);
+	if (gnutls_x509_crt_sign2(ca->crt, ca->crt, ca->key, GNUTLS_DIG_SHA256,
+				  0) < 0 ||
+	    gnutls_x509_crt_export2(ca->crt, GNUTLS_X509_FMT_PEM, &pem) < 0)
+		return -1;
+	fp = fopen(anchors, "a");
+	if (fp != NULL) {
+		ret = fwrite(pem.data, 1, pem.size, fp) == pem.size ? 0 : -1;
+		fclose(fp);
+	}
+	gnutls_free(pem.data);
+	return ret;
+}
+
+/* A certificate for addr (EC, key agreement, e-mail protection). */
+static gnutls_datum_t issue_for(const test_ca *ca, const char *addr,
+				const char *cn, time_t nb, time_t na,
+				unsigned char sn)
+{
+	gnutls_x509_privkey_t k = ec_key();
+	gnutls_x509_crt_t c = k ? new_crt(k, cn, nb, na, sn) : NULL;
+	gnutls_datum_t der = {NULL, 0};
+
+	if (c != NULL) {
+		gnutls_x509_crt_set_basic_constraints(c, 0, -1);
+		gnutls_x509_crt_set_key_usage(c,
+					      GNUTLS_KEY_DIGITAL_SIGNATURE |
+						      GNUTLS_KEY_KEY_AGREEMENT);
+		gnutls_x509_crt_set_key_purpose_oid(
+			c, GNUTLS_KP_EMAIL_PROTECTION, 0);
+		gnutls_x509_crt_set_subject_alt_name(
+			c, GNUTLS_SAN_RFC822NAME, addr, (unsigned)strlen(addr),
+			GNUTLS_FSAN_SET);
+		if (gnutls_x509_crt_sign2(c, ca->crt, ca->key,
+					  GNUTLS_DIG_SHA256, 0) == 0)
+			gnutls_x509_crt_export2(c, GNUTLS_X509_FMT_DER, &der);
+		gnutls_x509_crt_deinit(c);
+	}
+	if (k != NULL)
+		gnutls_x509_privkey_deinit(k);
+	return der;
+}
+
+static void harvest(const char *dir, const char *addr, gnutls_datum_t der,
+		    bool caps, time_t when)
+{
+	smime_harvest_in in = {.addr = addr,
+			       .cert_der = der.data,
+			       .cert_len = der.size,
+			       .caps_der = caps ? caps_3des : NULL,
+			       .caps_len = caps ? sizeof caps_3des : 0,
+			       .has_signing_time = true,
+			       .signing_time = when,
+			       .now = NOW};
+
+	if (der.data == NULL ||
+	    smime_harvest_store(dir, 100, &in, NULL) != SMIME_HARVEST_STORED)
+		ok(0, "harvest %s", addr);
+	gnutls_free(der.data);
+}
+
+/* A directory that counts its calls and states capabilities (none) at
+ * a given time for its harvested entries. */
+static int dir_calls;
+static time_t dir_caps_time;
+
+static int counting_directory(void *arg, const char *addr, smime_found *placed,
+			      smime_found *harvested)
+{
+	(void)arg;
+	(void)addr;
+	(void)placed;
+	dir_calls++;
+	if (dir_caps_time != 0) {
+		harvested->has_caps = true;
+		memset(&harvested->caps, 0, sizeof harvested->caps);
+		harvested->caps_time = dir_caps_time;
+	}
+	return SMIME_DIR_ANSWERED;
+}
+
+/* n: the number of ciphers in the capabilities, -1 for unknown. */
+static void expect_caps(const smime_lookup_ctx *ctx, const char *addr, int n,
+			int calls, const char *what)
+{
+	smime_lookup_result r;
+
+	dir_calls = 0;
+	ok(smime_lookup_recipient(ctx, addr, &r) == 0 &&
+		   (n < 0 ? !r.has_caps : r.has_caps && r.caps.n == (size_t)n),
+	   "%s: capabilities", what);
+	is_long(dir_calls, calls, "%s: directory asked %d times", what, calls);
+	smime_lookup_result_clear(&r);
+}
+
+static void test_harvested(smime_certdir *cd)
+{
+	char dir[] = "/tmp/test_lookup_harvest.XXXXXX", anchors[4096], hdir[64];
+	char cmd[8300];
+	smime_trust_config tc = {0};
+	smime_trust *t = NULL;
+	test_ca ca = {NULL, NULL};
+	smime_lookup_ctx ctx = {NULL, NULL, cd, NOW, NULL, NULL, NULL};
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	snprintf(anchors, sizeof anchors, "%s/anchors.pem", dir);
+	snprintf(cmd, sizeof cmd, "cp %s/root.pem %s", LOOKUP_DATA_DIR,
+		 anchors);
+	tc.anchor_file = anchors;
+	if (system(cmd) != 0 || make_ca(&ca, anchors) < 0 ||
+	    smime_trust_load(&tc, &t, NULL) < 0) {
+		ok(0, "harvested: set up");
+		goto cleanup;
+	}
+	snprintf(hdir, sizeof hdir, "%s/h", dir);
+	harvest(hdir, "hana@example.org",
+		issue_for(&ca, "hana@example.org", "CN=Hana", NOW - 2 * YEAR,
+			  NOW + 5 * YEAR, 10),
+		true, NOW - 3 * DAY);
+	harvest(hdir, "hana@example.org",
+		issue_for(&ca, "Hana@Example.org", "CN=Hana Expired",
+			  NOW - YEAR, NOW - DAY, 11),
+		false, NOW - 2 * DAY);
+	harvest(hdir, "carol@example.org",
+		issue_for(&ca, "carol@example.org", "CN=Carol Harvested",
+			  NOW - DAY, NOW + 5 * YEAR, 12),
+		true, NOW - DAY);
+	ctx.trust = t;
+	ctx.harvest_dir = hdir;
+	expect(&ctx, "HANA@example.org", "harvest", "Hana", "ok",
+	       "harvested: the newest expired, the one before is used");
+	expect(&ctx, "carol@example.org", "certdir", "Carol New", "ok",
+	       "harvested: CertDirectory outranks a harvested certificate");
+	expect_caps(&ctx, "hana@example.org", 1, 0,
+		    "harvested: the capabilities of a harvested address");
+	ctx.now = NOW + 6 * YEAR;
+	expect(&ctx, "hana@example.org", "(none)", "(none)", "expired",
+	       "harvested: none usable, the reason");
+	ctx.now = NOW;
+	ctx.harvest_dir = NULL;
+	expect(&ctx, "hana@example.org", "(none)", "(none)", "no-certificate",
+	       "harvested: without HarvestDirectory, none");
+	ctx.harvest_dir = hdir;
+	ctx.directory = counting_directory;
+	expect_caps(&ctx, "carol@example.org", 1, 0,
+		    "harvested: CertDirectory certificate and harvested "
+		    "capabilities, the directory is not asked");
+	expect_caps(&ctx, "dave@example.org", -1, 1,
+		    "harvested: without harvested capabilities it is asked");
+	dir_caps_time = NOW - DAY / 2;
+	expect_caps(&ctx, "hana@example.org", 0, 1,
+		    "harvested: the directory's newer capabilities win");
+	dir_caps_time = NOW - 5 * DAY;
+	expect_caps(&ctx, "hana@example.org", 1, 1,
+		    "harvested: HarvestDirectory's newer capabilities win");
+	dir_caps_time = 0;
+cleanup:
+	if (ca.crt != NULL)
+		gnutls_x509_crt_deinit(ca.crt);
+	if (ca.key != NULL)
+		gnutls_x509_privkey_deinit(ca.key);
+	smime_trust_free(t);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# cleanup failed\n");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_lookup.XXXXXX";
@@ -266,6 +502,7 @@ int main(void)
 		test_reason_precedence(cd);
 		test_judge_agrees(ks, cd);
 		test_local_signer(ks, cd);
+		test_harvested(cd);
 	}
 	smime_certdir_free(cd);
 	smime_keystore_free(ks);

@@ -132,7 +132,7 @@ static void expect(smime_lookup_ctx *ctx, fake_dir *d, const char *addr,
 
 static void test_sources(smime_trust *t, smime_certdir *cd)
 {
-	smime_lookup_ctx ctx = {t, NULL, cd, NOW, fake_find, NULL};
+	smime_lookup_ctx ctx = {t, NULL, cd, NOW, fake_find, NULL, NULL};
 	fake_dir placed = {.placed = {"dave.pem"}};
 	fake_dir both = {.placed = {"carol-old.pem"},
 			 .harvested = {"carol-old.pem"}};
@@ -172,7 +172,7 @@ static void test_sources(smime_trust *t, smime_certdir *cd)
 
 static void test_capabilities(smime_trust *t)
 {
-	smime_lookup_ctx ctx = {t, NULL, NULL, NOW, fake_find, NULL};
+	smime_lookup_ctx ctx = {t, NULL, NULL, NOW, fake_find, NULL, NULL};
 	fake_dir d = {.placed = {"dave-certsonly.p7", "signer-caps.p7"}};
 	fake_dir none = {.placed = {"dave.pem"}};
 	smime_lookup_result r;
