@@ -118,6 +118,7 @@ static const cfg_key keys[] = {
 	 OFF(ldap_negative_cache_ttl), 0, NULL},
 	{"LDAPHarvestBase", T(text), NULL, 0, 0, OFF(ldap_harvest_base), 0,
 	 NULL},
+	{"HarvestToLDAP", T(bool), "no", 0, 0, OFF(harvest_to_ldap), 0, NULL},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -247,6 +248,7 @@ static int check_across(const milter_config *cfg, const char *file,
 		.cert_directory = line_of(seen, "CertDirectory"),
 		.default_cipher = line_of(seen, "DefaultCipher"),
 		.weak_ciphers = line_of(seen, "WeakCiphers"),
+		.harvest_to_ldap = line_of(seen, "HarvestToLDAP"),
 	};
 
 	return milter_cfg_check_harvest(cfg, file, &l, diags);

@@ -11,7 +11,9 @@
  *     must not assume a cipher the operator calls weak.  The default
  *     (aes-256-cbc) is not checked: with WeakCiphers naming it, a
  *     recipient of unknown capabilities still reads des-ede3-cbc, which
- *     `auto` then takes, as before DefaultCipher existed.
+ *     `auto` then takes, as before DefaultCipher existed;
+ *   - HarvestToLDAP yes needs LDAPURI and LDAPHarvestBase: where else
+ *     would it write.
  * A problem names the line of the key that was set in the file (the
  * later one when both were), as "FILE:LINE: message".
  *
@@ -66,6 +68,14 @@ int milter_cfg_check_harvest(const milter_config *cfg, const char *file,
 		rc = report(diags, file,
 			    later(l->harvest_directory, l->cert_directory),
 			    "HarvestDirectory: must not be CertDirectory");
+		if (rc < 0)
+			return rc;
+		n += rc;
+	}
+	if (cfg->harvest_to_ldap &&
+	    (cfg->ldap_uri == NULL || cfg->ldap_harvest_base == NULL)) {
+		rc = report(diags, file, l->harvest_to_ldap,
+			    "HarvestToLDAP: needs LDAPURI and LDAPHarvestBase");
 		if (rc < 0)
 			return rc;
 		n += rc;

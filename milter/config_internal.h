@@ -61,10 +61,12 @@ extern const cfg_type milter_cfgtype_auto_cipher;
 typedef struct milter_cfg_lines {
 	unsigned harvest_directory, cert_directory;
 	unsigned default_cipher, weak_ciphers;
+	unsigned harvest_to_ldap;
 } milter_cfg_lines;
 
 /* config_harvest.c: HarvestDirectory is not CertDirectory, DefaultCipher
- * is not in WeakCiphers; "FILE:LINE: KEY: message" lines in diags.
+ * is not in WeakCiphers, HarvestToLDAP has LDAPURI and LDAPHarvestBase;
+ * "FILE:LINE: KEY: message" lines in diags.
  * Returns the number of problems, or SMIME_E_NOMEM. */
 int milter_cfg_check_harvest(const milter_config *cfg, const char *file,
 			     const milter_cfg_lines *l, smime_buf *diags);

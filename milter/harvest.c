@@ -12,12 +12,59 @@
  * permerror.  The step changes nothing of the message, its headers, the
  * log line or the verdict: what cannot be stored (an I/O error, memory,
  * HarvestMax reached, an address that makes no file name) is one log
- * line (milter_log) and the path goes on.  It runs whatever DryRun says:
+ * line (milter_log) and the path goes on.
+ *
+ * With HarvestToLDAP yes the same goes to LDAPHarvestBase instead
+ * (milter_directory_store, within the message's LDAPTimeout), but for an
+ * address that is not ASCII, which LDAP's mail cannot hold: it goes to
+ * HarvestDirectory.  It runs whatever DryRun says:
  * storing a certificate changes no mail.
  */
 #include "pipeline.h"
 
 #include <syslog.h>
+
+/* Whether LDAP's mail (an IA5String) can hold the address. */
+static bool ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s > 0x7e || (unsigned char)*s < 0x20)
+			return false;
+	return true;
+}
+
+/* HarvestToLDAP: the signer under LDAPHarvestBase, with the message's
+ * SignedData cut down to this SignerInfo as its userSMIMECertificate. */
+static void harvest_ldap(milter_pipe *p, const smime_layer *l, size_t k)
+{
+	const smime_sigcheck *c = &l->checks[k];
+	ldap_store_req r = {.addr = c->identifier,
+			    .cert = c->signer_der,
+			    .cert_len = c->signer_der_len,
+			    .has_signing_time = c->has_signing_time,
+			    .signing_time = c->signing_time};
+	smime_buf value = SMIME_BUF_INIT;
+	const char *qid = p->log.queue_id;
+	bool stored = false;
+	int rc = smime_publish_signer(l->der.data, l->der.len, (int)k, &value);
+
+	/* SPEC 9: a signingTime over a day ahead counts as arrival */
+	if (r.has_signing_time && r.signing_time > p->now + 86400)
+		r.signing_time = p->now;
+	if (rc == 0) {
+		r.value = value.data;
+		r.value_len = value.len;
+		rc = milter_directory_store(&p->dir, &r, &stored);
+	}
+	if (rc != 0)
+		milter_log(LOG_ERR, qid,
+			   "harvest: %s not harvested to LDAP: %s",
+			   c->identifier,
+			   rc == SMIME_DIR_UNAVAILABLE
+				   ? "the directory did not answer"
+				   : smime_strerror(rc));
+	smime_buf_free(&value);
+}
 
 static void harvest_one(const milter_pipe *p, const smime_sigcheck *c)
 {
@@ -56,6 +103,8 @@ static void harvest_one(const milter_pipe *p, const smime_sigcheck *c)
 
 int milter_step_harvest(milter_pipe *p)
 {
+	bool to_ldap = p->cfg->harvest_to_ldap && p->cfg->directory != NULL;
+
 	if (!p->cfg->harvest_certificates)
 		return SMIME_OK;
 	for (size_t i = 0; i < p->facts.nlayers; i++) {
@@ -64,8 +113,12 @@ int milter_step_harvest(milter_pipe *p)
 		for (size_t k = 0; k < l->nchecks; k++) {
 			const smime_sigcheck *c = &l->checks[k];
 
-			if (c->result == SMIME_RESULT_PASS &&
-			    c->signer_der != NULL && c->identifier != NULL)
+			if (c->result != SMIME_RESULT_PASS ||
+			    c->signer_der == NULL || c->identifier == NULL)
+				continue;
+			if (to_ldap && ascii(c->identifier))
+				harvest_ldap(p, l, k);
+			else
 				harvest_one(p, c);
 		}
 	}

@@ -85,6 +85,7 @@ typedef struct milter_config {
 	unsigned ldap_cache_ttl;
 	unsigned ldap_negative_cache_ttl;
 	char *ldap_harvest_base;
+	bool harvest_to_ldap; /* harvest under LDAPHarvestBase, not files */
 
 	/* derived once at load time */
 	smime_analyze_opts analyze;

@@ -119,7 +119,8 @@ for key in Socket AuthservID TrustAnchorFile CRLFile KeyStore CertDirectory Rule
 	TempDirectory MaxCryptoSize MaxNesting MaxRecipientInfos MaxCertificates \
 	MaxSignatures LDAPURI LDAPStartTLS LDAPCAFile LDAPBase LDAPFilter LDAPBindDN \
 	LDAPBindPasswordFile LDAPTimeout LDAPCacheTTL LDAPNegativeCacheTTL \
-	LDAPHarvestBase HarvestCertificates HarvestDirectory HarvestMax DefaultCipher; do
+	LDAPHarvestBase HarvestCertificates HarvestDirectory HarvestMax DefaultCipher \
+	HarvestToLDAP; do
 	grep -q -E "^#${key}[[:space:]]" "$example" || missing="$missing $key"
 done
 is "${missing:-none}" none "contrib/smime-milter.conf documents every configuration key"

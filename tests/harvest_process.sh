@@ -51,13 +51,7 @@ mkdir "$tmp/certs" && cp "$tmp/carol.pem" "$tmp/certs/" || bail "CertDirectory"
 # mail STEM FROM CAPS [TAMPER]: a multipart/signed message from FROM
 # signed by STEM, stating CAPS; TAMPER changes the body after signing.
 mail() {
-	local part body=Hello.
-	part=$(printf 'Content-Type: text/plain\r\n\r\nHello.')
-	printf '%s' "$part" | "$DRIVER" "$tmp/$1.pem" "$tmp/$1.key" "$3" \
-		"$SIGNED" > "$tmp/$1.p7s" || bail "signing as $1"
-	[ -n "${4-}" ] && body=Changed.
-	printf 'From: %s\nTo: bob@example.net\nSubject: hi\nMIME-Version: 1.0\nContent-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="b1"\n\n--b1\nContent-Type: text/plain\n\n%s\n--b1\nContent-Type: application/pkcs7-signature; name=smime.p7s\nContent-Transfer-Encoding: base64\n\n%s\n--b1--\n' \
-		"$2" "$body" "$(base64 < "$tmp/$1.p7s")" > "$tmp/$1.eml"
+	caps_signed_mail "$DRIVER" "$tmp/$1" "$2" "$3" "$SIGNED" "$tmp/$1.eml" "${4-}"
 }
 conf() { # conf NAME [LINE...]
 	local name=$1; shift

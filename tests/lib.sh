@@ -264,3 +264,18 @@ gpgsm_import_p12() {
 	done
 	return "$rc"
 }
+
+# caps_signed_mail DRIVER STEM FROM CAPS SIGNED OUT [TAMPER]: OUT is a
+# multipart/signed message from FROM, signed at SIGNED (epoch) by
+# STEM.pem/STEM.key with tests/harvest_sign_driver (DRIVER), whose
+# signed attributes state the capabilities CAPS (see the driver);
+# TAMPER changes the body after signing.  STEM.p7s keeps the signature.
+caps_signed_mail() {
+	local driver=$1 stem=$2 from=$3 caps=$4 signed=$5 out=$6 body=Hello.
+	printf 'Content-Type: text/plain\r\n\r\nHello.' |
+		"$driver" "$stem.pem" "$stem.key" "$caps" "$signed" >"$stem.p7s" ||
+		bail "signing as $stem"
+	[ -n "${7-}" ] && body=Changed.
+	printf 'From: %s\nTo: bob@example.net\nSubject: hi\nMIME-Version: 1.0\nContent-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="b1"\n\n--b1\nContent-Type: text/plain\n\n%s\n--b1\nContent-Type: application/pkcs7-signature; name=smime.p7s\nContent-Transfer-Encoding: base64\n\n%s\n--b1--\n' \
+		"$from" "$body" "$(base64 <"$stem.p7s")" >"$out"
+}
