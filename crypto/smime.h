@@ -699,6 +699,7 @@ typedef struct smime_local_certs {
 			 struct smime_found *placed,
 			 struct smime_found *harvested);
 	void *directory_arg;
+	const char *harvest_dir; /* HarvestDirectory, or NULL */
 } smime_local_certs;
 
 /* What was signed and who claims to have sent it. */

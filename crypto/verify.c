@@ -341,9 +341,10 @@ static gnutls_x509_crt_t find_local(const smime_verify_req *req,
 	return NULL;
 }
 
-/* The certificates the directory holds for the author addresses, asked
- * once per SignedData; an address it could not answer for (or a
- * resource failure there) leaves the state unavailable. */
+/* The certificates the directory and HarvestDirectory hold for the
+ * author addresses, asked once per SignedData; an address the directory
+ * could not answer for (or a resource failure there) leaves the state
+ * unavailable.  A harvest file that cannot be read counts as none. */
 static void ask_directory(sd_ctx *c)
 {
 	const smime_verify_req *req = c->req;
@@ -351,10 +352,17 @@ static void ask_directory(sd_ctx *c)
 	c->dir_state = DIR_ANSWERED;
 	for (size_t i = 0; i < req->naddresses; i++) {
 		smime_found placed = {0}, harvested = {0};
-		int ans = req->local.directory(req->local.directory_arg,
-					       req->addresses[i], &placed,
-					       &harvested);
+		int ans = SMIME_DIR_ANSWERED;
 
+		if (req->local.directory != NULL)
+			ans = req->local.directory(req->local.directory_arg,
+						   req->addresses[i], &placed,
+						   &harvested);
+		if (req->local.harvest_dir != NULL &&
+		    smime_harvest_read(req->local.harvest_dir,
+				       req->addresses[i],
+				       &harvested) == SMIME_E_NOMEM)
+			ans = SMIME_E_NOMEM;
 		if (ans != SMIME_DIR_ANSWERED ||
 		    smime_found_take(&c->dir, &placed) < 0 ||
 		    smime_found_take(&c->dir, &harvested) < 0)
@@ -366,7 +374,8 @@ static void ask_directory(sd_ctx *c)
 
 static gnutls_x509_crt_t find_fetched(sd_ctx *c, const smime_signer_view *v)
 {
-	if (c->req->local.directory == NULL)
+	if (c->req->local.directory == NULL &&
+	    c->req->local.harvest_dir == NULL)
 		return NULL;
 	if (c->dir_state == DIR_NOT_ASKED)
 		ask_directory(c);

@@ -87,13 +87,15 @@ int milter_step_classify(milter_pipe *p)
 	}
 	opts.now = p->now;
 	/* A signer certificate the SignedData lacks may be in the
-	 * directory.  Only here: the signatures inside content the gateway
+	 * directory or among the harvested ones.  Only here: the signatures inside content the gateway
 	 * decrypted never ask it (reencrypt.c analyze_inner), so the time a
 	 * message takes does not depend on what a private key revealed. */
 	if (p->cfg->directory != NULL) {
 		opts.local.directory = milter_directory_find;
 		opts.local.directory_arg = &p->dir;
 	}
+	if (p->cfg->harvest_certificates)
+		opts.local.harvest_dir = p->cfg->harvest_directory;
 	rc = smime_analyze(p->body, p->bodylen, &p->m->headers, &opts,
 			   &p->facts);
 	if (rc < 0)

@@ -195,8 +195,8 @@ static int single_from(const milter_msg *m, char **out)
 }
 
 /*
- * The recipient's certificate from the directory (SPEC section 9's
- * lookup), when a RecipientInfo names it: 1 added, 0 not, 2 the
+ * The recipient's certificate from the directory or the harvested ones
+ * (SPEC section 9's lookup), when a RecipientInfo names it: 1 added, 0 not, 2 the
  * directory could not answer, or SMIME_E_NOMEM.  Asked only when the
  * KeyStore and CertDirectory have no named certificate for it.
  */
@@ -208,8 +208,13 @@ static int directory_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
 				.keys = cfg->keystore,
 				.certdir = cfg->certdir,
 				.now = x->p->now,
-				.directory = milter_directory_find,
-				.directory_arg = x->dir};
+				.directory = cfg->directory != NULL
+						     ? milter_directory_find
+						     : NULL,
+				.directory_arg = x->dir,
+				.harvest_dir = cfg->harvest_certificates
+						       ? cfg->harvest_directory
+						       : NULL};
 	smime_lookup_result *r = &p->found[p->nfound];
 	size_t n = smime_envelope_info(env)->nrecipients, ri;
 	int rc = smime_lookup_recipient(&ctx, rcpt, r);
@@ -245,7 +250,8 @@ static int outbound_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
 		    add_rcpt(p, env, ri, c))
 			return 1;
 	}
-	return cfg->directory != NULL && x->dir != NULL
+	return (cfg->directory != NULL || cfg->harvest_certificates) &&
+			       x->dir != NULL
 		       ? directory_rcpt(x, env, rcpt, p)
 		       : 0;
 }

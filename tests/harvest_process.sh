@@ -101,6 +101,21 @@ ok $? "the output message is byte-identical with harvesting on and off"
 is "$(sed 's/ ms=[0-9]*//' "$tmp/alice.on.err")" "$(sed 's/ ms=[0-9]*//' "$tmp/alice.off.err")" \
 	"and so is the log line"
 
+# A later message whose SignedData lacks the certificate: the harvested
+# one verifies it (SPEC 9), and without harvesting nothing does.
+printf 'Content-Type: text/plain\r\n\r\nAgain.\r\n' >"$tmp/again.txt"
+{
+	printf 'From: alice@example.org\r\nTo: bob@example.net\r\nSubject: again\r\n'
+	openssl cms -sign -nocerts -signer "$tmp/alice.pem" -inkey "$tmp/alice.key" \
+		-in "$tmp/again.txt" -binary 2>/dev/null
+} >"$tmp/nocerts.eml" || bail "openssl cms -sign -nocerts"
+run "$on" "$tmp/nocerts.eml" "$tmp/nocerts.on"
+case $err in *signer=alice@example.org\ result=pass*) pass "a signature without its certificate verifies with the harvested one" ;;
+*) fail "a signature without its certificate verifies with the harvested one"; diag "$err" ;; esac
+run "$off" "$tmp/nocerts.eml" "$tmp/nocerts.off"
+case $err in *result=permerror\ reason=no-certificate*) pass "without harvesting it is permerror no-certificate" ;;
+*) fail "without harvesting it is permerror no-certificate"; diag "$err" ;; esac
+
 mail mallory mallory@example.org 3des
 run "$on" "$tmp/mallory.eml" "$tmp/mallory.out"
 case $err in *result=policy*) pass "an unknown CA's signature is policy" ;; *) fail "an unknown CA's signature is policy"; diag "$err" ;; esac

@@ -226,8 +226,8 @@ static void test_local_signer(smime_keystore *other_ks, smime_certdir *cd)
 	smime_keystore *ks = load_keystore(dir, LOOKUP_DATA_DIR, "signer.pem",
 					   "signer.crt", "signer.key");
 	smime_trust *t = load_trust(true, false);
-	smime_local_certs none = {0}, others = {other_ks, cd, NULL, NULL},
-			  mine = {ks, NULL, NULL, NULL};
+	smime_local_certs none = {0}, others = {other_ks, cd, NULL, NULL, NULL},
+			  mine = {ks, NULL, NULL, NULL, NULL};
 	char cmd[4096];
 
 	ok(ks != NULL && t != NULL, "local signer: set up");
