@@ -4,7 +4,10 @@
  * streaming clients) given to smime_cms_read(), once with the default
  * limits and once with tiny ones; then the raw-file recognition
  * (smime_cms_looks_raw, smime_cms_from_pem) on the same bytes, and
- * the same bytes as an SMIMECapabilities value (smime_caps_parse).
+ * the same bytes as an SMIMECapabilities value (smime_caps_parse), as a
+ * directory's userSMIMECertificate value (smime_found_add_smime_cert),
+ * and, cut down as HarvestToLDAP publishes a signer
+ * (smime_publish_signer), read back the same way.
  *
  * Checks beyond "no crash, no leak": the documented return codes only,
  * every string of the info readable, every view (enc_key) inside the
@@ -47,6 +50,29 @@ static void read_caps(const uint8_t *data, size_t size)
 			   caps.cipher[i] != SMIME_CIPHER_UNKNOWN);
 }
 
+/* A userSMIMECertificate value: certificates at most 16, the value the
+ * gateway would publish readable again. */
+static void read_published(const uint8_t *data, size_t size)
+{
+	smime_found f = {0}, back = {0};
+	smime_buf out = SMIME_BUF_INIT;
+	int rc = smime_found_add_smime_cert(&f, data, size, "fuzz");
+
+	fuzz_check(rc == 0 || rc == SMIME_E_PARSE || rc == SMIME_E_NOMEM);
+	fuzz_check(f.ncerts <= 16);
+	for (size_t i = 0; i < f.ncerts; i++)
+		fuzz_check(smime_cert_get_info(f.certs[i])->subject != NULL);
+	rc = smime_publish_signer(data, size, 0, &out);
+	fuzz_check(rc == 0 || rc == SMIME_E_PARSE || rc == SMIME_E_NOMEM);
+	if (rc == 0) {
+		rc = smime_found_add_smime_cert(&back, out.data, out.len, "b");
+		fuzz_check(rc == 0 || rc == SMIME_E_NOMEM);
+	}
+	smime_buf_free(&out);
+	smime_found_clear(&f);
+	smime_found_clear(&back);
+}
+
 int fuzz_cms(const uint8_t *data, size_t size)
 {
 	static int initialised;
@@ -62,6 +88,7 @@ int fuzz_cms(const uint8_t *data, size_t size)
 	read_with(data, size, &lim);
 	read_with(data, size, &tiny);
 	read_caps(data, size);
+	read_published(data, size);
 
 	if (smime_cms_looks_raw(data, size)) {
 		rc = smime_cms_from_pem(data, size, &der);
