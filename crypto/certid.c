@@ -14,6 +14,7 @@
  * smime_cert or a resource error: a missing field is simply absent.
  */
 #include "keys_internal.h"
+#include "verify_internal.h"
 #include "oid.h"
 
 #include <stdlib.h>
@@ -99,23 +100,6 @@ static int get_ski(gnutls_x509_crt_t crt, unsigned idx, void *buf, size_t *size,
 	return gnutls_x509_crt_get_subject_key_id(crt, buf, size, &critical);
 }
 
-static int get_san(gnutls_x509_crt_t crt, unsigned idx, void *buf, size_t *size,
-		   unsigned *type)
-{
-	unsigned critical;
-
-	return gnutls_x509_crt_get_subject_alt_name2(crt, idx, buf, size, type,
-						     &critical);
-}
-
-static int get_email_rdn(gnutls_x509_crt_t crt, unsigned idx, void *buf,
-			 size_t *size, unsigned *type)
-{
-	(void)type;
-	return gnutls_x509_crt_get_dn_by_oid(crt, OID_PKCS9_EMAIL, idx, 0, buf,
-					     size);
-}
-
 static int gnutls_to_smime(int r)
 {
 	return r == GNUTLS_E_MEMORY_ERROR ? SMIME_E_NOMEM : SMIME_E_PARSE;
@@ -146,39 +130,18 @@ static int add_address(smime_cert *c, const char *addr)
 	return 0;
 }
 
-/* Every rfc822Name of the subjectAltName, then every emailAddress RDN. */
+/* Every address smime_cert_addresses finds (SAN rfc822Name and
+ * SmtpUTF8Mailbox in their order, then every emailAddress RDN). */
 static int read_addresses(smime_cert *c)
 {
-	unsigned char *v;
-	size_t len;
-	unsigned type;
-	int r, ret;
+	char **v = NULL;
+	size_t n = 0;
+	int ret = smime_cert_addresses(c->crt, &v, &n);
 
-	for (unsigned i = 0;; i++) {
-		r = get_sized(c->crt, i, get_san, &v, &len, &type);
-		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (r < 0)
-			return gnutls_to_smime(r);
-		ret = 0;
-		if (type == GNUTLS_SAN_RFC822NAME && strlen((char *)v) == len)
-			ret = add_address(c, (char *)v);
-		free(v);
-		if (ret < 0)
-			return ret;
-	}
-	for (unsigned i = 0;; i++) {
-		r = get_sized(c->crt, i, get_email_rdn, &v, &len, &type);
-		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (r < 0)
-			return gnutls_to_smime(r);
-		ret = strlen((char *)v) == len ? add_address(c, (char *)v) : 0;
-		free(v);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		ret = add_address(c, v[i]);
+	smime_strv_free(v, n);
+	return ret;
 }
 
 static int read_dn(gnutls_x509_crt_t crt, bool issuer, char **out)

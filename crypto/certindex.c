@@ -68,15 +68,16 @@ static int iasn_key(const char *serial_hex, const unsigned char *issuer,
  */
 static int address_key(const char *addr, char **out)
 {
+	char *k = NULL;
 	int ret;
 
 	*out = NULL;
 	if (strchr(addr, '@') == NULL || addr[0] == '@')
 		return SMIME_E_PARSE;
-	ret = make_key("a:", addr, NULL, out);
-	for (char *p = ret == 0 ? *out : NULL; p != NULL && *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+	ret = smime_address_key(addr, &k);
+	if (ret == 0)
+		ret = make_key("a:", k, NULL, out);
+	free(k);
 	return ret;
 }
 

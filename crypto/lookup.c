@@ -80,12 +80,24 @@ static smime_rcpt_status full_judge(const smime_lookup_ctx *ctx,
 				     ctx->now);
 }
 
+/* Whether the certificate carries addr, compared as the indexes do
+ * (smime_address_key: ASCII case, IDNA A- and U-labels alike). */
 static bool carries(const smime_cert *c, const char *addr)
 {
-	for (size_t i = 0; i < c->naddresses; i++)
-		if (strcasecmp(c->addresses[i], addr) == 0)
-			return true;
-	return false;
+	char *want = NULL, *have = NULL;
+	bool yes = false;
+
+	if (smime_address_key(addr, &want) < 0)
+		return false;
+	for (size_t i = 0; i < c->naddresses && !yes; i++) {
+		if (smime_address_key(c->addresses[i], &have) < 0)
+			break;
+		yes = strcmp(have, want) == 0;
+		free(have);
+		have = NULL;
+	}
+	free(want);
+	return yes;
 }
 
 /* The next certificate of a fetched list that carries addr. */

@@ -995,6 +995,12 @@ bool smime_cert_names_recipient(const smime_cert *c, const smime_recipient *r);
  * SMIME_E_PARSE without an '@'. */
 int smime_address_normalise(const char *addr, char **out);
 
+/* The form certificate lookups compare (SPEC section 9): ASCII case
+ * folded in the local part and the domain, the domain as IDNA A-labels
+ * (a domain that cannot be mapped stays as it is), so U- and A-label
+ * forms of one address are equal.  malloc'd; SMIME_E_NOMEM. */
+int smime_address_key(const char *addr, char **out);
+
 /*
  * The keys the gateway holds.  Each entry NAME of the KeyStore directory
  * is NAME.p12 + NAME.pass, or NAME.crt (certificate, then its chain, PEM)

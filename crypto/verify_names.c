@@ -210,6 +210,40 @@ int smime_domain_alabels(const char *d, char **out)
 	return r < 0 || *out != NULL ? 0 : SMIME_E_NOMEM;
 }
 
+int smime_address_key(const char *addr, char **out)
+{
+	const char *at = strrchr(addr, '@');
+	char *domain = NULL, *k;
+	size_t n;
+	int ret;
+
+	*out = NULL;
+	if (at != NULL) {
+		ret = smime_domain_alabels(at + 1, &domain);
+		if (ret < 0)
+			return ret;
+	}
+	if (domain == NULL) { /* no domain to map: the address as it is */
+		k = strdup(addr);
+	} else {
+		n = (size_t)(at - addr);
+		k = malloc(n + 1 + strlen(domain) + 1);
+		if (k != NULL) {
+			memcpy(k, addr, n);
+			k[n] = '@';
+			strcpy(k + n + 1, domain);
+		}
+	}
+	free(domain);
+	if (k == NULL)
+		return SMIME_E_NOMEM;
+	for (char *p = k; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	*out = k;
+	return 0;
+}
+
 static int domain_equal(const char *a, const char *b)
 {
 	char *ma = NULL, *mb = NULL;

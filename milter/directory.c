@@ -252,16 +252,6 @@ static int fill(const ldap_answer *a, smime_found *placed,
 	return 0;
 }
 
-static char *lower_key(const char *addr)
-{
-	char *k = strdup(addr);
-
-	for (char *p = k; p != NULL && *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	return k;
-}
-
 /* The end of one URI's turn: its share of LDAPTimeout, within what is
  * left of the message's. */
 static struct timespec turn_end(const milter_directory *d,
@@ -381,11 +371,14 @@ int milter_directory_find(void *arg, const char *addr, smime_found *placed,
 	milter_dirsession *s = arg;
 	milter_directory *d = s->dir;
 	ldap_answer a = {NULL, 0};
-	char *key = lower_key(addr), *filter = NULL;
+	char *key = NULL, *filter = NULL;
 	int rc;
 
-	if (key == NULL)
+	/* mail is an IA5String: a U-label domain is searched as A-labels,
+	 * and the cache holds one entry for both forms */
+	if (smime_address_key(addr, &key) < 0)
 		return SMIME_E_NOMEM;
+	addr = key;
 	rc = cache_get(d, key, &a);
 	if (rc == 0) {
 		search_ctx c = {NULL, &a};
@@ -422,7 +415,7 @@ int milter_directory_store(milter_dirsession *s, const ldap_store_req *r,
 {
 	milter_directory *d = s->dir;
 	store_ctx c = {r, false};
-	char *key;
+	char *key = NULL;
 	int rc;
 
 	*stored = false;
@@ -430,7 +423,7 @@ int milter_directory_store(milter_dirsession *s, const ldap_store_req *r,
 		return SMIME_E_ARG;
 	rc = each_uri(d, s, store_op, &c);
 	*stored = rc == 0 && c.stored;
-	if (*stored && (key = lower_key(r->addr)) != NULL) {
+	if (*stored && smime_address_key(r->addr, &key) == 0) {
 		cache_drop(d, key); /* the next message sees it */
 		free(key);
 	}

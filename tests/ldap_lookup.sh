@@ -39,12 +39,21 @@ mkcert dup-ldap dup@example.test
 mkcert hv hv@example.test
 mkcert sec sec@example.test
 cp "$pki/dup-dir.pem" "$tmp/certdir/"
+# IDNA: an A-label rfc822Name and a U-label SmtpUTF8Mailbox in
+# CertDirectory, an A-label mail in LDAP.
+mkcert anna anna@xn--bcher-kva.example
+issue_cert "$pki" otto "subjectAltName=@san" "[san]" \
+	"otherName.1=1.3.6.1.5.5.7.8.9;FORMAT:UTF8,UTF8:otto@bücher.example" ||
+	bail "certificate otto"
+cp "$pki/anna.pem" "$pki/otto.pem" "$tmp/certdir/"
+mkcert idn idn@xn--bcher-kva.example
 
 sl_start || bail "slapd does not start"
 sl_add_user ann@example.test "$pki/ann.pem" || bail "add ann"
 sl_add_user_signed ben@example.test "$pki/ben.pem" "$pki/ben.key" || bail "add ben"
 sl_add_user cat@example.test "$pki/cat.pem" smime || bail "add cat"
 sl_add_user dup@example.test "$pki/dup-ldap.pem" || bail "add dup"
+sl_add_user idn@xn--bcher-kva.example "$pki/idn.pem" || bail "add idn"
 SL_USER_BASE=$SL_HARVEST sl_add_user hv@example.test "$pki/hv.pem" || bail "add hv"
 SL_USER_BASE=$SL_RESTRICTED sl_add_user sec@example.test "$pki/sec.pem" || bail "add sec"
 
@@ -99,6 +108,20 @@ esac
 case $(line_of hv@example.test) in
 *' source=harvest subject="CN=hv" '*) pass "an entry under LDAPHarvestBase is a harvested one" ;;
 *) fail "an entry under LDAPHarvestBase is a harvested one"; diag "$(cat "$tmp/out")" ;;
+esac
+
+lookup "$tmp/ldap.conf" 'anna@bücher.example' 'OTTO@xn--BCHER-kva.example' 'idn@Bücher.example'
+case $(line_of 'anna@bücher.example') in
+*' source=certdir subject="CN=anna" '*) pass "IDNA: a U-label address finds the A-label rfc822Name" ;;
+*) fail "IDNA: a U-label address finds the A-label rfc822Name"; diag "$(cat "$tmp/out" "$tmp/err")" ;;
+esac
+case $(line_of 'OTTO@xn--BCHER-kva.example') in
+*' source=certdir subject="CN=otto" '*) pass "IDNA: an A-label address in any case finds the U-label SmtpUTF8Mailbox" ;;
+*) fail "IDNA: an A-label address in any case finds the U-label SmtpUTF8Mailbox"; diag "$(cat "$tmp/out" "$tmp/err")" ;;
+esac
+case $(line_of 'idn@Bücher.example') in
+*' source=ldap subject="CN=idn" '*) pass "IDNA: LDAP is searched with the A-label domain" ;;
+*) fail "IDNA: LDAP is searched with the A-label domain"; diag "$(cat "$tmp/out" "$tmp/err")" ;;
 esac
 
 lookup "$tmp/ldap.conf" nobody@example.test
