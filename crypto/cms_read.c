@@ -85,6 +85,34 @@ const char *smime_asn1_path_fmt(smime_asn1_path *p, const char *fmt, ...)
 	return p->s;
 }
 
+int smime_asn1_write(asn1_node node, const char *name, const void *value,
+		     int len)
+{
+	int r = asn1_write_value(node, name, value, len);
+
+	if (r == ASN1_SUCCESS)
+		return 0;
+	return r == ASN1_MEM_ALLOC_ERROR ? SMIME_E_NOMEM : SMIME_E_ARG;
+}
+
+int smime_asn1_encode(asn1_node node, const char *name, smime_buf *out)
+{
+	unsigned char *buf;
+	int n = 0, r, ret;
+
+	r = asn1_der_coding(node, name, NULL, &n, NULL);
+	if (r != ASN1_MEM_ERROR || n <= 0)
+		return SMIME_E_ARG;
+	buf = malloc((size_t)n);
+	if (buf == NULL)
+		return SMIME_E_NOMEM;
+	r = asn1_der_coding(node, name, buf, &n, NULL);
+	ret = r == ASN1_SUCCESS ? smime_buf_append(out, buf, (size_t)n)
+				: SMIME_E_ARG;
+	free(buf);
+	return ret;
+}
+
 void smime_asn1_free(asn1_node *node)
 {
 	asn1_delete_structure2(node, ASN1_DELETE_FLAG_ZEROIZE);

@@ -39,36 +39,6 @@
 
 static const unsigned char der_null[] = {0x05, 0x00};
 
-/* libtasn1 writes fail only for want of memory or on a wrong name (a
- * bug here, never the input's fault). */
-static int wr(asn1_node node, const char *name, const void *value, int len)
-{
-	int r = asn1_write_value(node, name, value, len);
-
-	if (r == ASN1_SUCCESS)
-		return 0;
-	return r == ASN1_MEM_ALLOC_ERROR ? SMIME_E_NOMEM : SMIME_E_ARG;
-}
-
-/* Appends the DER of node to out. */
-static int encode(asn1_node node, smime_buf *out)
-{
-	unsigned char *buf;
-	int n = 0, r, ret;
-
-	r = asn1_der_coding(node, "", NULL, &n, NULL);
-	if (r != ASN1_MEM_ERROR || n <= 0)
-		return SMIME_E_ARG;
-	buf = malloc((size_t)n);
-	if (buf == NULL)
-		return SMIME_E_NOMEM;
-	r = asn1_der_coding(node, "", buf, &n, NULL);
-	ret = r == ASN1_SUCCESS ? smime_buf_append(out, buf, (size_t)n)
-				: SMIME_E_ARG;
-	free(buf);
-	return ret;
-}
-
 static int create(const char *type, asn1_node *node)
 {
 	int r = asn1_create_element(smime_cms_definitions(), type, node);
@@ -91,11 +61,11 @@ static int hash_algid_der(const char *hash, smime_buf *out)
 		return SMIME_E_UNSUPPORTED;
 	ret = create("SmimeCMS.AlgorithmIdentifier", &n);
 	if (ret == 0)
-		ret = wr(n, "algorithm", oid, 1);
+		ret = smime_asn1_write(n, "algorithm", oid, 1);
 	if (ret == 0)
-		ret = wr(n, "parameters", NULL, 0);
+		ret = smime_asn1_write(n, "parameters", NULL, 0);
 	if (ret == 0)
-		ret = encode(n, out);
+		ret = smime_asn1_encode(n, "", out);
 	smime_asn1_free(&n);
 	return ret;
 }
@@ -116,47 +86,49 @@ static int oaep_params_der(const smime_keytrans *kt, smime_buf *out)
 	if (ret < 0)
 		return ret;
 	if (is_sha1(kt->oaep_hash)) {
-		ret = wr(n, "hashFunc", NULL, 0);
+		ret = smime_asn1_write(n, "hashFunc", NULL, 0);
 	} else {
 		const char *oid =
 			smime_oid_by_name(kt->oaep_hash, SMIME_OID_DIGEST);
 
-		ret = oid ? wr(n, "hashFunc.algorithm", oid, 1)
+		ret = oid ? smime_asn1_write(n, "hashFunc.algorithm", oid, 1)
 			  : SMIME_E_UNSUPPORTED;
 		if (ret == 0)
-			ret = wr(n, "hashFunc.parameters", NULL, 0);
+			ret = smime_asn1_write(n, "hashFunc.parameters", NULL,
+					       0);
 	}
 	if (ret == 0 && is_sha1(kt->oaep_mgf_hash)) {
-		ret = wr(n, "maskGenFunc", NULL, 0);
+		ret = smime_asn1_write(n, "maskGenFunc", NULL, 0);
 	} else if (ret == 0) {
-		ret = wr(n, "maskGenFunc.algorithm", OID_MGF1, 1);
+		ret = smime_asn1_write(n, "maskGenFunc.algorithm", OID_MGF1, 1);
 		if (ret == 0)
 			ret = hash_algid_der(kt->oaep_mgf_hash, &tmp);
 		if (ret == 0)
-			ret = wr(n, "maskGenFunc.parameters", tmp.data,
-				 (int)tmp.len);
+			ret = smime_asn1_write(n, "maskGenFunc.parameters",
+					       tmp.data, (int)tmp.len);
 	}
 	if (ret == 0 && kt->oaep_label_len == 0) {
-		ret = wr(n, "pSourceFunc", NULL, 0);
+		ret = smime_asn1_write(n, "pSourceFunc", NULL, 0);
 	} else if (ret == 0) {
 		asn1_node l = NULL;
 
 		smime_buf_reset(&tmp);
 		ret = create("SmimeCMS.OAEPLabel", &l);
 		if (ret == 0)
-			ret = wr(l, "", kt->oaep_label,
-				 (int)kt->oaep_label_len);
+			ret = smime_asn1_write(l, "", kt->oaep_label,
+					       (int)kt->oaep_label_len);
 		if (ret == 0)
-			ret = encode(l, &tmp);
+			ret = smime_asn1_encode(l, "", &tmp);
 		smime_asn1_free(&l);
 		if (ret == 0)
-			ret = wr(n, "pSourceFunc.algorithm", OID_PSPECIFIED, 1);
+			ret = smime_asn1_write(n, "pSourceFunc.algorithm",
+					       OID_PSPECIFIED, 1);
 		if (ret == 0)
-			ret = wr(n, "pSourceFunc.parameters", tmp.data,
-				 (int)tmp.len);
+			ret = smime_asn1_write(n, "pSourceFunc.parameters",
+					       tmp.data, (int)tmp.len);
 	}
 	if (ret == 0)
-		ret = encode(n, out);
+		ret = smime_asn1_encode(n, "", out);
 	smime_buf_free(&tmp);
 	smime_asn1_free(&n);
 	return ret;
@@ -174,10 +146,11 @@ static int content_params_der(const smime_content_params *p, smime_buf *out)
 	if (c->aead) {
 		ret = create("SmimeCMS.GCMParameters", &n);
 		if (ret == 0)
-			ret = wr(n, "aes-nonce", p->iv, (int)p->iv_len);
+			ret = smime_asn1_write(n, "aes-nonce", p->iv,
+					       (int)p->iv_len);
 		snprintf(num, sizeof(num), "%zu", p->icv_len);
 		if (ret == 0)
-			ret = wr(n, "aes-ICVlen", num, 0);
+			ret = smime_asn1_write(n, "aes-ICVlen", num, 0);
 	} else if (smime_rc2_version(c->eff_bits) >= 0 &&
 		   strcmp(c->oid,
 			  smime_cipher_by_id(SMIME_CIPHER_RC2_CBC)->oid) == 0) {
@@ -185,16 +158,17 @@ static int content_params_der(const smime_content_params *p, smime_buf *out)
 		snprintf(num, sizeof(num), "%ld",
 			 smime_rc2_version(c->eff_bits));
 		if (ret == 0)
-			ret = wr(n, "rc2ParameterVersion", num, 0);
+			ret = smime_asn1_write(n, "rc2ParameterVersion", num,
+					       0);
 		if (ret == 0)
-			ret = wr(n, "iv", p->iv, (int)p->iv_len);
+			ret = smime_asn1_write(n, "iv", p->iv, (int)p->iv_len);
 	} else {
 		ret = create("SmimeCMS.CBCParameter", &n);
 		if (ret == 0)
-			ret = wr(n, "", p->iv, (int)p->iv_len);
+			ret = smime_asn1_write(n, "", p->iv, (int)p->iv_len);
 	}
 	if (ret == 0)
-		ret = encode(n, out);
+		ret = smime_asn1_encode(n, "", out);
 	smime_asn1_free(&n);
 	return ret;
 }
@@ -218,7 +192,7 @@ static int write_serial(asn1_node node, const char *name,
 		return SMIME_E_NOMEM;
 	r = gnutls_x509_crt_get_serial(cert->crt, v, &size);
 	/* The INTEGER's content octets exactly as the certificate has them */
-	ret = r == 0 ? wr(node, name, v, (int)size) : SMIME_E_ARG;
+	ret = r == 0 ? smime_asn1_write(node, name, v, (int)size) : SMIME_E_ARG;
 	free(v);
 	return ret;
 }
@@ -232,31 +206,36 @@ static int write_ktri(asn1_node node, const smime_seal_recipient *r,
 	int ret;
 
 	*by_ski = r->kt.by_ski && r->cert->ski_raw != NULL;
-	ret = wr(node, "recipientInfos", "NEW", 1);
+	ret = smime_asn1_write(node, "recipientInfos", "NEW", 1);
 	if (ret == 0)
-		ret = wr(node, "recipientInfos.?LAST", "ktri", 1);
+		ret = smime_asn1_write(node, "recipientInfos.?LAST", "ktri", 1);
 	if (ret == 0)
-		ret = wr(node, smime_asn1_path_fmt(&p, "%s.version", k),
-			 *by_ski ? "2" : "0", 0);
+		ret = smime_asn1_write(node,
+				       smime_asn1_path_fmt(&p, "%s.version", k),
+				       *by_ski ? "2" : "0", 0);
 	if (ret == 0 && *by_ski) {
-		ret = wr(node, smime_asn1_path_fmt(&p, "%s.rid", k),
-			 "subjectKeyIdentifier", 1);
+		ret = smime_asn1_write(node,
+				       smime_asn1_path_fmt(&p, "%s.rid", k),
+				       "subjectKeyIdentifier", 1);
 		if (ret == 0)
-			ret = wr(node,
-				 smime_asn1_path_fmt(
-					 &p, "%s.rid.subjectKeyIdentifier", k),
-				 r->cert->ski_raw, (int)r->cert->ski_len);
+			ret = smime_asn1_write(
+				node,
+				smime_asn1_path_fmt(
+					&p, "%s.rid.subjectKeyIdentifier", k),
+				r->cert->ski_raw, (int)r->cert->ski_len);
 	} else if (ret == 0) {
-		ret = wr(node, smime_asn1_path_fmt(&p, "%s.rid", k),
-			 "issuerAndSerialNumber", 1);
+		ret = smime_asn1_write(node,
+				       smime_asn1_path_fmt(&p, "%s.rid", k),
+				       "issuerAndSerialNumber", 1);
 		if (ret == 0)
-			ret = wr(node,
-				 smime_asn1_path_fmt(
-					 &p,
-					 "%s.rid.issuerAndSerialNumber.issuer",
-					 k),
-				 r->cert->issuer_der,
-				 (int)r->cert->issuer_der_len);
+			ret = smime_asn1_write(
+				node,
+				smime_asn1_path_fmt(
+					&p,
+					"%s.rid.issuerAndSerialNumber.issuer",
+					k),
+				r->cert->issuer_der,
+				(int)r->cert->issuer_der_len);
 		if (ret == 0)
 			ret = write_serial(
 				node,
@@ -268,25 +247,28 @@ static int write_ktri(asn1_node node, const smime_seal_recipient *r,
 				r->cert);
 	}
 	if (ret == 0)
-		ret = wr(node,
-			 smime_asn1_path_fmt(
-				 &p, "%s.keyEncryptionAlgorithm.algorithm", k),
-			 r->kt.oaep ? OID_RSAES_OAEP : OID_RSA_ENCRYPTION, 1);
+		ret = smime_asn1_write(
+			node,
+			smime_asn1_path_fmt(
+				&p, "%s.keyEncryptionAlgorithm.algorithm", k),
+			r->kt.oaep ? OID_RSAES_OAEP : OID_RSA_ENCRYPTION, 1);
 	if (ret == 0 && r->kt.oaep)
 		ret = oaep_params_der(&r->kt, &buf);
 	else if (ret == 0)
 		ret = smime_buf_append(&buf, der_null, sizeof(der_null));
 	if (ret == 0)
-		ret = wr(node,
-			 smime_asn1_path_fmt(
-				 &p, "%s.keyEncryptionAlgorithm.parameters", k),
-			 buf.data, (int)buf.len);
+		ret = smime_asn1_write(
+			node,
+			smime_asn1_path_fmt(
+				&p, "%s.keyEncryptionAlgorithm.parameters", k),
+			buf.data, (int)buf.len);
 	smime_buf_reset(&buf);
 	if (ret == 0)
 		ret = smime_rsa_wrap(r->cert, &r->kt, ck, &buf);
 	if (ret == 0)
-		ret = wr(node, smime_asn1_path_fmt(&p, "%s.encryptedKey", k),
-			 buf.data, (int)buf.len);
+		ret = smime_asn1_write(
+			node, smime_asn1_path_fmt(&p, "%s.encryptedKey", k),
+			buf.data, (int)buf.len);
 	smime_buf_free(&buf);
 	return ret;
 }
@@ -302,31 +284,34 @@ static int write_eci(asn1_node node, const char *eci,
 	smime_buf prm = SMIME_BUF_INIT;
 	int ret;
 
-	ret = wr(node, smime_asn1_path_fmt(&path, "%s.contentType", eci),
-		 OID_DATA, 1);
+	ret = smime_asn1_write(
+		node, smime_asn1_path_fmt(&path, "%s.contentType", eci),
+		OID_DATA, 1);
 	if (ret == 0)
-		ret = wr(node,
-			 smime_asn1_path_fmt(
-				 &path,
-				 "%s.contentEncryptionAlgorithm.algorithm",
-				 eci),
-			 p->cipher->oid, 1);
+		ret = smime_asn1_write(
+			node,
+			smime_asn1_path_fmt(
+				&path,
+				"%s.contentEncryptionAlgorithm.algorithm", eci),
+			p->cipher->oid, 1);
 	if (ret == 0)
 		ret = content_params_der(p, &prm);
 	if (ret == 0)
-		ret = wr(node,
-			 smime_asn1_path_fmt(
-				 &path,
-				 "%s.contentEncryptionAlgorithm.parameters",
-				 eci),
-			 prm.data, (int)prm.len);
+		ret = smime_asn1_write(
+			node,
+			smime_asn1_path_fmt(
+				&path,
+				"%s.contentEncryptionAlgorithm.parameters",
+				eci),
+			prm.data, (int)prm.len);
 	/* libtasn1 takes an OCTET STRING of length 0 as a C string: the
 	 * empty GCM ciphertext is still right, because a smime_buf is
 	 * NUL-terminated. */
 	if (ret == 0)
-		ret = wr(node,
-			 smime_asn1_path_fmt(&path, "%s.encryptedContent", eci),
-			 ct->data, (int)ct->len);
+		ret = smime_asn1_write(
+			node,
+			smime_asn1_path_fmt(&path, "%s.encryptedContent", eci),
+			ct->data, (int)ct->len);
 	smime_buf_free(&prm);
 	return ret;
 }
@@ -346,29 +331,31 @@ static int write_inner(const smime_content_params *p,
 			  : "SmimeCMS.EnvelopedData",
 		     &node);
 	if (ret == 0)
-		ret = wr(node, "originatorInfo", NULL, 0);
+		ret = smime_asn1_write(node, "originatorInfo", NULL, 0);
 	for (size_t i = 0; ret == 0 && i < n; i++) {
 		ret = write_ktri(node, &rcpts[i], ck, &ski);
 		any_ski |= ski;
 	}
 	if (ret == 0)
-		ret = wr(node, "version", auth || !any_ski ? "0" : "2", 0);
+		ret = smime_asn1_write(node, "version",
+				       auth || !any_ski ? "0" : "2", 0);
 	if (ret == 0)
 		ret = write_eci(node,
 				auth ? "authEncryptedContentInfo"
 				     : "encryptedContentInfo",
 				p, ct);
 	if (ret == 0 && auth) {
-		ret = wr(node, "authAttrs", NULL, 0);
+		ret = smime_asn1_write(node, "authAttrs", NULL, 0);
 		if (ret == 0)
-			ret = wr(node, "mac", tag, (int)p->icv_len);
+			ret = smime_asn1_write(node, "mac", tag,
+					       (int)p->icv_len);
 		if (ret == 0)
-			ret = wr(node, "unauthAttrs", NULL, 0);
+			ret = smime_asn1_write(node, "unauthAttrs", NULL, 0);
 	} else if (ret == 0) {
-		ret = wr(node, "unprotectedAttrs", NULL, 0);
+		ret = smime_asn1_write(node, "unprotectedAttrs", NULL, 0);
 	}
 	if (ret == 0)
-		ret = encode(node, out);
+		ret = smime_asn1_encode(node, "", out);
 	smime_asn1_free(&node);
 	return ret;
 }
@@ -380,13 +367,14 @@ static int write_content_info(bool auth, const smime_buf *inner, smime_buf *out)
 
 	ret = create("SmimeCMS.ContentInfo", &ci);
 	if (ret == 0)
-		ret = wr(ci, "contentType",
-			 auth ? OID_AUTH_ENVELOPED_DATA : OID_ENVELOPED_DATA,
-			 1);
+		ret = smime_asn1_write(
+			ci, "contentType",
+			auth ? OID_AUTH_ENVELOPED_DATA : OID_ENVELOPED_DATA, 1);
 	if (ret == 0)
-		ret = wr(ci, "content", inner->data, (int)inner->len);
+		ret = smime_asn1_write(ci, "content", inner->data,
+				       (int)inner->len);
 	if (ret == 0)
-		ret = encode(ci, out);
+		ret = smime_asn1_encode(ci, "", out);
 	smime_asn1_free(&ci);
 	return ret;
 }

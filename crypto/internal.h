@@ -105,6 +105,13 @@ const char *smime_asn1_path_fmt(smime_asn1_path *p, const char *fmt, ...)
 /* Deletes a libtasn1 tree and zeroes its values on the way: trees hold
  * content keys being wrapped and content the gateway decrypted. */
 void smime_asn1_free(asn1_node *node);
+/* asn1_write_value(): 0, SMIME_E_NOMEM, or SMIME_E_ARG for a wrong name
+ * or value (a bug of the writer, never the input's fault). */
+int smime_asn1_write(asn1_node node, const char *name, const void *value,
+		     int len);
+/* Appends the DER of element name ("" for all) of node to out: 0,
+ * SMIME_E_NOMEM, or SMIME_E_ARG when libtasn1 cannot encode it. */
+int smime_asn1_encode(asn1_node node, const char *name, smime_buf *out);
 
 /* --- one decoded CMS content (cms_read.c, cms_signed.c) --- */
 /*

@@ -21,33 +21,6 @@
 
 #include <stdlib.h>
 
-static int wr(asn1_node node, const char *name, const void *value, int len)
-{
-	int r = asn1_write_value(node, name, value, len);
-
-	if (r == ASN1_SUCCESS)
-		return 0;
-	return r == ASN1_MEM_ALLOC_ERROR ? SMIME_E_NOMEM : SMIME_E_PARSE;
-}
-
-static int encode(asn1_node node, smime_buf *out)
-{
-	unsigned char *buf;
-	int n = 0, r, ret;
-
-	r = asn1_der_coding(node, "", NULL, &n, NULL);
-	if (r != ASN1_MEM_ERROR || n <= 0)
-		return SMIME_E_PARSE;
-	buf = malloc((size_t)n);
-	if (buf == NULL)
-		return SMIME_E_NOMEM;
-	r = asn1_der_coding(node, "", buf, &n, NULL);
-	ret = r == ASN1_SUCCESS ? smime_buf_append(out, buf, (size_t)n)
-				: SMIME_E_PARSE;
-	free(buf);
-	return ret;
-}
-
 /* Leaves signerInfos holding only element keep (1-based). */
 static int keep_one_signer(asn1_node sd, int keep)
 {
@@ -59,9 +32,10 @@ static int keep_one_signer(asn1_node sd, int keep)
 		ret = SMIME_E_PARSE;
 	for (int k = n; ret == 0 && k >= 1; k--)
 		if (k != keep)
-			ret = wr(sd,
-				 smime_asn1_path_fmt(&p, "signerInfos.?%d", k),
-				 NULL, 0);
+			ret = smime_asn1_write(
+				sd,
+				smime_asn1_path_fmt(&p, "signerInfos.?%d", k),
+				NULL, 0);
 	return ret;
 }
 
@@ -74,13 +48,14 @@ int smime_publish_signer(const unsigned char *ci, size_t len, int index,
 	int ret = smime_cms_signed_decode(ci, len, NULL, 0, &t);
 
 	if (ret == 0 && smime_asn1_present(t.node, "encapContentInfo.eContent"))
-		ret = wr(t.node, "encapContentInfo.eContent", NULL, 0);
+		ret = smime_asn1_write(t.node, "encapContentInfo.eContent",
+				       NULL, 0);
 	if (ret == 0 && smime_asn1_present(t.node, "crls"))
-		ret = wr(t.node, "crls", NULL, 0);
+		ret = smime_asn1_write(t.node, "crls", NULL, 0);
 	if (ret == 0)
 		ret = keep_one_signer(t.node, index + 1);
 	if (ret == 0)
-		ret = encode(t.node, &sd);
+		ret = smime_asn1_encode(t.node, "", &sd);
 	if (ret == 0)
 		ret = asn1_create_element(smime_cms_definitions(),
 					  "SmimeCMS.ContentInfo",
@@ -88,13 +63,14 @@ int smime_publish_signer(const unsigned char *ci, size_t len, int index,
 			      ? 0
 			      : SMIME_E_NOMEM;
 	if (ret == 0)
-		ret = wr(wrap, "contentType", OID_SIGNED_DATA, 1);
+		ret = smime_asn1_write(wrap, "contentType", OID_SIGNED_DATA, 1);
 	if (ret == 0)
-		ret = wr(wrap, "content", sd.data, (int)sd.len);
+		ret = smime_asn1_write(wrap, "content", sd.data, (int)sd.len);
 	if (ret == 0)
-		ret = encode(wrap, out);
+		ret = smime_asn1_encode(wrap, "", out);
 	smime_asn1_free(&wrap);
 	smime_buf_free(&sd);
 	smime_cms_tree_free(&t);
-	return ret;
+	/* what libtasn1 cannot write back came from the input */
+	return ret == SMIME_E_ARG ? SMIME_E_PARSE : ret;
 }

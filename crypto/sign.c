@@ -125,35 +125,6 @@ int smime_sign_algorithms(const smime_key *key, const smime_sign_opts *opts,
 /* libtasn1 helpers                                                     */
 /* ------------------------------------------------------------------ */
 
-/* A failed write is a wrong name (our bug) or no memory. */
-static int wr(asn1_node node, const char *name, const void *value, int len)
-{
-	int r = asn1_write_value(node, name, value, len);
-
-	if (r == ASN1_SUCCESS)
-		return 0;
-	return r == ASN1_MEM_ALLOC_ERROR ? SMIME_E_NOMEM : SMIME_E_ARG;
-}
-
-/* Appends the DER of element name ("" for all) of node to out. */
-static int encode(asn1_node node, const char *name, smime_buf *out)
-{
-	unsigned char *buf;
-	int n = 0, r, ret;
-
-	r = asn1_der_coding(node, name, NULL, &n, NULL);
-	if (r != ASN1_MEM_ERROR || n <= 0)
-		return SMIME_E_ARG;
-	buf = malloc((size_t)n);
-	if (buf == NULL)
-		return SMIME_E_NOMEM;
-	r = asn1_der_coding(node, name, buf, &n, NULL);
-	ret = r == ASN1_SUCCESS ? smime_buf_append(out, buf, (size_t)n)
-				: SMIME_E_ARG;
-	free(buf);
-	return ret;
-}
-
 static int create(const char *type, asn1_node *node)
 {
 	int r = asn1_create_element(smime_cms_definitions(), type, node);
@@ -169,9 +140,9 @@ static int simple_der(const char *type, const void *value, int len,
 	int ret = create(type, &n);
 
 	if (ret == 0)
-		ret = wr(n, "", value, len);
+		ret = smime_asn1_write(n, "", value, len);
 	if (ret == 0)
-		ret = encode(n, "", out);
+		ret = smime_asn1_encode(n, "", out);
 	smime_asn1_free(&n);
 	return ret;
 }
@@ -185,12 +156,14 @@ static int write_algid(asn1_node node, const char *name, const char *oid,
 
 	const char *dot = *name != '\0' ? "." : "";
 
-	ret = wr(node, smime_asn1_path_fmt(&p, "%s%salgorithm", name, dot), oid,
-		 1);
+	ret = smime_asn1_write(
+		node, smime_asn1_path_fmt(&p, "%s%salgorithm", name, dot), oid,
+		1);
 	if (ret == 0)
-		ret = wr(node,
-			 smime_asn1_path_fmt(&p, "%s%sparameters", name, dot),
-			 params, (int)plen);
+		ret = smime_asn1_write(
+			node,
+			smime_asn1_path_fmt(&p, "%s%sparameters", name, dot),
+			params, (int)plen);
 	return ret;
 }
 
@@ -204,7 +177,7 @@ static int write_serial(asn1_node node, const char *name, gnutls_x509_crt_t crt)
 	 * CAs, and a longer one is refused rather than cut. */
 	if (gnutls_x509_crt_get_serial(crt, buf, &size) < 0 || size == 0)
 		return SMIME_E_UNSUPPORTED;
-	return wr(node, name, buf, (int)size);
+	return smime_asn1_write(node, name, buf, (int)size);
 }
 
 /* ------------------------------------------------------------------ */
@@ -226,16 +199,18 @@ static int signing_time_der(time_t t, smime_buf *out)
 	/* GeneralizedTime form, cut to two year digits for UTCTime */
 	strftime(s, sizeof(s), "%Y%m%d%H%M%SZ", &tm);
 	if (ret == 0 && tm.tm_year < 150) {
-		ret = wr(n, "", "utcTime", 1);
+		ret = smime_asn1_write(n, "", "utcTime", 1);
 		if (ret == 0)
-			ret = wr(n, "utcTime", s + 2, (int)strlen(s + 2));
+			ret = smime_asn1_write(n, "utcTime", s + 2,
+					       (int)strlen(s + 2));
 	} else if (ret == 0) {
-		ret = wr(n, "", "generalTime", 1);
+		ret = smime_asn1_write(n, "", "generalTime", 1);
 		if (ret == 0)
-			ret = wr(n, "generalTime", s, (int)strlen(s));
+			ret = smime_asn1_write(n, "generalTime", s,
+					       (int)strlen(s));
 	}
 	if (ret == 0)
-		ret = encode(n, "", out);
+		ret = smime_asn1_encode(n, "", out);
 	smime_asn1_free(&n);
 	return ret;
 }
@@ -254,14 +229,15 @@ static int capabilities_der(smime_buf *out)
 		if (ci == NULL || ci->oid == NULL)
 			ret = SMIME_E_ARG;
 		if (ret == 0)
-			ret = wr(n, "", "NEW", 1);
+			ret = smime_asn1_write(n, "", "NEW", 1);
 		if (ret == 0)
-			ret = wr(n, "?LAST.capabilityID", ci->oid, 1);
+			ret = smime_asn1_write(n, "?LAST.capabilityID", ci->oid,
+					       1);
 		if (ret == 0)
-			ret = wr(n, "?LAST.parameters", NULL, 0);
+			ret = smime_asn1_write(n, "?LAST.parameters", NULL, 0);
 	}
 	if (ret == 0)
-		ret = encode(n, "", out);
+		ret = smime_asn1_encode(n, "", out);
 	smime_asn1_free(&n);
 	return ret;
 }
@@ -280,27 +256,31 @@ static int signing_cert_der(const smime_cert *cert, smime_buf *out)
 		return SMIME_E_CRYPTO;
 	ret = create("SmimeCMS.SigningCertificateV2", &n);
 	if (ret == 0)
-		ret = wr(n, "certs", "NEW", 1);
+		ret = smime_asn1_write(n, "certs", "NEW", 1);
 	if (ret == 0)
-		ret = wr(n, "certs.?LAST.hashAlgorithm", NULL, 0);
+		ret = smime_asn1_write(n, "certs.?LAST.hashAlgorithm", NULL, 0);
 	if (ret == 0)
-		ret = wr(n, "certs.?LAST.certHash", hash, sizeof(hash));
+		ret = smime_asn1_write(n, "certs.?LAST.certHash", hash,
+				       sizeof(hash));
 	if (ret == 0)
-		ret = wr(n, "certs.?LAST.issuerSerial.issuer", "NEW", 1);
+		ret = smime_asn1_write(n, "certs.?LAST.issuerSerial.issuer",
+				       "NEW", 1);
 	if (ret == 0)
-		ret = wr(n, "certs.?LAST.issuerSerial.issuer.?LAST",
-			 "directoryName", 1);
+		ret = smime_asn1_write(n,
+				       "certs.?LAST.issuerSerial.issuer.?LAST",
+				       "directoryName", 1);
 	if (ret == 0)
-		ret = wr(n,
-			 "certs.?LAST.issuerSerial.issuer.?LAST.directoryName",
-			 cert->issuer_der, (int)cert->issuer_der_len);
+		ret = smime_asn1_write(
+			n,
+			"certs.?LAST.issuerSerial.issuer.?LAST.directoryName",
+			cert->issuer_der, (int)cert->issuer_der_len);
 	if (ret == 0)
 		ret = write_serial(n, "certs.?LAST.issuerSerial.serialNumber",
 				   cert->crt);
 	if (ret == 0)
-		ret = wr(n, "policies", NULL, 0);
+		ret = smime_asn1_write(n, "policies", NULL, 0);
 	if (ret == 0)
-		ret = encode(n, "", out);
+		ret = smime_asn1_encode(n, "", out);
 	smime_asn1_free(&n);
 	return ret;
 }
@@ -312,20 +292,23 @@ static int add_attr(asn1_node node, const char *base, const char *oid,
 	smime_asn1_path p;
 	int ret;
 
-	ret = wr(node, base, "NEW", 1);
+	ret = smime_asn1_write(node, base, "NEW", 1);
 	if (ret == 0)
-		ret = wr(node,
-			 smime_asn1_path_fmt(&p, "%s.?LAST.attrType", base),
-			 oid, 1);
+		ret = smime_asn1_write(
+			node,
+			smime_asn1_path_fmt(&p, "%s.?LAST.attrType", base), oid,
+			1);
 	if (ret == 0)
-		ret = wr(node,
-			 smime_asn1_path_fmt(&p, "%s.?LAST.attrValues", base),
-			 "NEW", 1);
+		ret = smime_asn1_write(
+			node,
+			smime_asn1_path_fmt(&p, "%s.?LAST.attrValues", base),
+			"NEW", 1);
 	if (ret == 0)
-		ret = wr(node,
-			 smime_asn1_path_fmt(&p, "%s.?LAST.attrValues.?LAST",
-					     base),
-			 value->data, (int)value->len);
+		ret = smime_asn1_write(
+			node,
+			smime_asn1_path_fmt(&p, "%s.?LAST.attrValues.?LAST",
+					    base),
+			value->data, (int)value->len);
 	return ret;
 }
 
@@ -381,7 +364,7 @@ static int pss_params_der(const plan *p, smime_buf *out)
 	if (ret == 0)
 		ret = write_algid(h, "", p->d->oid, NULL, 0);
 	if (ret == 0)
-		ret = encode(h, "", &hash);
+		ret = smime_asn1_encode(h, "", &hash);
 	if (ret == 0)
 		ret = create("SmimeCMS.RSASSA-PSS-params", &n);
 	if (ret == 0)
@@ -390,9 +373,9 @@ static int pss_params_der(const plan *p, smime_buf *out)
 		ret = write_algid(n, "maskGenAlgorithm", OID_MGF1, hash.data,
 				  hash.len);
 	if (ret == 0)
-		ret = wr(n, "saltLength", salt, 0);
+		ret = smime_asn1_write(n, "saltLength", salt, 0);
 	if (ret == 0)
-		ret = encode(n, "", out);
+		ret = smime_asn1_encode(n, "", out);
 	smime_asn1_free(&h);
 	smime_asn1_free(&n);
 	smime_buf_free(&hash);
@@ -433,9 +416,10 @@ static int add_cert(asn1_node sd, gnutls_x509_crt_t crt)
 
 	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &d) < 0)
 		return SMIME_E_CRYPTO;
-	ret = wr(sd, "certificates", "NEW", 1);
+	ret = smime_asn1_write(sd, "certificates", "NEW", 1);
 	if (ret == 0)
-		ret = wr(sd, "certificates.?LAST", d.data, (int)d.size);
+		ret = smime_asn1_write(sd, "certificates.?LAST", d.data,
+				       (int)d.size);
 	gnutls_free(d.data);
 	return ret;
 }
@@ -450,8 +434,8 @@ static int sign_attrs(asn1_node sd, const char *base, const smime_key *key,
 	smime_asn1_path path;
 	int ret;
 
-	ret = encode(sd, smime_asn1_path_fmt(&path, "%s.signedAttrs", base),
-		     &attrs);
+	ret = smime_asn1_encode(
+		sd, smime_asn1_path_fmt(&path, "%s.signedAttrs", base), &attrs);
 	if (ret < 0)
 		goto cleanup;
 	if (attrs.len < 2 || attrs.data[0] != 0xa0) {
@@ -466,8 +450,9 @@ static int sign_attrs(asn1_node sd, const char *base, const smime_key *key,
 		ret = SMIME_E_CRYPTO;
 		goto cleanup;
 	}
-	ret = wr(sd, smime_asn1_path_fmt(&path, "%s.signature", base), sig.data,
-		 (int)sig.size);
+	ret = smime_asn1_write(sd,
+			       smime_asn1_path_fmt(&path, "%s.signature", base),
+			       sig.data, (int)sig.size);
 cleanup:
 	gnutls_free(sig.data);
 	smime_buf_free(&attrs);
@@ -482,14 +467,16 @@ static int write_signer_info(asn1_node sd, const smime_key *key, const plan *p,
 	smime_asn1_path path;
 	int ret;
 
-	ret = wr(sd, "signerInfos", "NEW", 1);
+	ret = smime_asn1_write(sd, "signerInfos", "NEW", 1);
 	if (ret == 0) /* decimal: see the INTEGER trap in NOTES.md */
-		ret = wr(sd, "signerInfos.?1.version", "1", 0);
+		ret = smime_asn1_write(sd, "signerInfos.?1.version", "1", 0);
 	if (ret == 0)
-		ret = wr(sd, "signerInfos.?1.sid", "issuerAndSerialNumber", 1);
+		ret = smime_asn1_write(sd, "signerInfos.?1.sid",
+				       "issuerAndSerialNumber", 1);
 	if (ret == 0)
-		ret = wr(sd, "signerInfos.?1.sid.issuerAndSerialNumber.issuer",
-			 cert->issuer_der, (int)cert->issuer_der_len);
+		ret = smime_asn1_write(
+			sd, "signerInfos.?1.sid.issuerAndSerialNumber.issuer",
+			cert->issuer_der, (int)cert->issuer_der_len);
 	if (ret == 0)
 		ret = write_serial(sd,
 				   "signerInfos.?1.sid.issuerAndSerialNumber."
@@ -506,7 +493,8 @@ static int write_signer_info(asn1_node sd, const smime_key *key, const plan *p,
 		ret = write_sig_algid(sd, "signerInfos.?1.signatureAlgorithm",
 				      p);
 	if (ret == 0)
-		ret = wr(sd, "signerInfos.?1.unsignedAttrs", NULL, 0);
+		ret = smime_asn1_write(sd, "signerInfos.?1.unsignedAttrs", NULL,
+				       0);
 	if (ret == 0)
 		ret = sign_attrs(sd, si, key, p);
 	return ret;
@@ -523,27 +511,29 @@ static int write_signed_data(const smime_key *key, const plan *p,
 
 	ret = create("SmimeCMS.SignedData", &sd);
 	if (ret == 0)
-		ret = wr(sd, "version", "1", 0);
+		ret = smime_asn1_write(sd, "version", "1", 0);
 	if (ret == 0)
-		ret = wr(sd, "digestAlgorithms", "NEW", 1);
+		ret = smime_asn1_write(sd, "digestAlgorithms", "NEW", 1);
 	if (ret == 0)
 		ret = write_algid(sd, "digestAlgorithms.?LAST", p->d->oid, NULL,
 				  0);
 	if (ret == 0)
-		ret = wr(sd, "encapContentInfo.eContentType", OID_DATA, 1);
+		ret = smime_asn1_write(sd, "encapContentInfo.eContentType",
+				       OID_DATA, 1);
 	if (ret == 0) /* detached */
-		ret = wr(sd, "encapContentInfo.eContent", NULL, 0);
+		ret = smime_asn1_write(sd, "encapContentInfo.eContent", NULL,
+				       0);
 	if (ret == 0)
 		ret = add_cert(sd, smime_key_cert(key)->crt);
 	smime_key_chain(key, &chain, &nchain);
 	for (unsigned i = 0; ret == 0 && i < nchain; i++)
 		ret = add_cert(sd, chain[i]);
 	if (ret == 0)
-		ret = wr(sd, "crls", NULL, 0);
+		ret = smime_asn1_write(sd, "crls", NULL, 0);
 	if (ret == 0)
 		ret = write_signer_info(sd, key, p, md, mdlen, when);
 	if (ret == 0)
-		ret = encode(sd, "", out);
+		ret = smime_asn1_encode(sd, "", out);
 	smime_asn1_free(&sd);
 	return ret;
 }
@@ -577,11 +567,11 @@ int smime_sign_detached(const smime_key *key, const smime_sign_opts *opts,
 	if (ret == 0)
 		ret = create("SmimeCMS.ContentInfo", &ci);
 	if (ret == 0)
-		ret = wr(ci, "contentType", OID_SIGNED_DATA, 1);
+		ret = smime_asn1_write(ci, "contentType", OID_SIGNED_DATA, 1);
 	if (ret == 0)
-		ret = wr(ci, "content", sd.data, (int)sd.len);
+		ret = smime_asn1_write(ci, "content", sd.data, (int)sd.len);
 	if (ret == 0)
-		ret = encode(ci, "", der);
+		ret = smime_asn1_encode(ci, "", der);
 cleanup:
 	if (ret < 0 && der->data != NULL) {
 		der->len = old;
