@@ -53,6 +53,10 @@ void milter_ldap_answer_free(ldap_answer *a);
  * either does not parse. */
 bool milter_dn_under(const char *dn, const char *base);
 
+/* The server answered a harvest write with a refusal (no access, no such
+ * base, ...): logged, and the URI is not skipped (ldap_store.c). */
+#define MILTER_DIR_REFUSED 2
+
 /* A harvested signer to write under LDAPHarvestBase (ldap_store.c). */
 typedef struct ldap_store_req {
 	const char *addr;          /* ASCII: mail is an IA5String */
@@ -67,8 +71,8 @@ typedef struct ldap_store_req {
 /*
  * Merges the signer into mail=ADDR,q->harvest_base on q->uri, giving up
  * at deadline: 0 with *stored (false when the entry already held as
- * much), SMIME_DIR_UNAVAILABLE with *why, SMIME_E_NOMEM, SMIME_E_ARG
- * without a harvest base.
+ * much), SMIME_DIR_UNAVAILABLE or MILTER_DIR_REFUSED with *why,
+ * SMIME_E_NOMEM, SMIME_E_ARG without a harvest base.
  */
 int milter_ldap_store(const ldap_query *q, const struct timespec *deadline,
 		      const ldap_store_req *r, bool *stored, const char **why);
@@ -105,7 +109,7 @@ typedef struct milter_dirsession {
 /* Writes a harvested signer under LDAPHarvestBase on the first URI that
  * answers, within the session's LDAPTimeout, and forgets what the cache
  * held for the address: 0 with *stored, SMIME_DIR_UNAVAILABLE,
- * SMIME_E_NOMEM, SMIME_E_ARG without LDAPHarvestBase. */
+ * MILTER_DIR_REFUSED, SMIME_E_NOMEM, SMIME_E_ARG without LDAPHarvestBase. */
 int milter_directory_store(milter_dirsession *s, const ldap_store_req *r,
 			   bool *stored);
 

@@ -62,6 +62,9 @@ static void harvest_ldap(milter_pipe *p, const smime_layer *l, size_t k)
 			   c->identifier,
 			   rc == SMIME_DIR_UNAVAILABLE
 				   ? "the directory did not answer"
+			   : rc == MILTER_DIR_REFUSED
+				   ? "the directory refused the write (access "
+				     "to LDAPHarvestBase?)"
 				   : smime_strerror(rc));
 	smime_buf_free(&value);
 }

@@ -16,8 +16,9 @@
  * write, the later write winning, which loses nothing a later message
  * does not bring back.
  *
- * Promises: milter_ldap_store returns 0 with *stored set, or
- * SMIME_DIR_UNAVAILABLE with *why a static word, or SMIME_E_NOMEM.
+ * Promises: milter_ldap_store returns 0 with *stored set,
+ * SMIME_DIR_UNAVAILABLE (the server did not answer) or MILTER_DIR_REFUSED
+ * (it refused) with *why a static word, or SMIME_E_NOMEM.
  */
 #include "ldap_job.h"
 
@@ -76,6 +77,22 @@ char *milter_dn_value(const char *value)
 	return (char *)b.data;
 }
 
+/* A failed read or write: the connection failing is the directory not
+ * answering (the URI is skipped); the server refusing (no access, no
+ * such base, a schema violation) is MILTER_DIR_REFUSED, which changes
+ * nothing for lookups. */
+static int refused(int ldap_rc, const char *word, const char **why)
+{
+	if (ldap_rc == LDAP_SERVER_DOWN || ldap_rc == LDAP_TIMEOUT ||
+	    ldap_rc == LDAP_CONNECT_ERROR ||
+	    ldap_rc == LDAP_TIMELIMIT_EXCEEDED) {
+		*why = "connection-lost";
+		return SMIME_DIR_UNAVAILABLE;
+	}
+	*why = word;
+	return MILTER_DIR_REFUSED;
+}
+
 /* What the entry holds now. */
 typedef struct existing {
 	bool present;
@@ -111,8 +128,7 @@ static int read_existing(LDAP *ld, const store_arg *a,
 	}
 	if (rc != LDAP_SUCCESS || (entry = ldap_first_entry(ld, res)) == NULL) {
 		ldap_msgfree(res);
-		*why = "read-failed";
-		return SMIME_DIR_UNAVAILABLE;
+		return refused(rc, "read-refused", why);
 	}
 	e->present = true;
 	e->raw = ldap_get_values_len(ld, entry, "userCertificate;binary");
@@ -267,11 +283,7 @@ static int store(LDAP *ld, void *arg, const struct timeval *budget,
 	existing_free(&e);
 	if (rc == LDAP_NO_MEMORY)
 		return SMIME_E_NOMEM;
-	if (rc != LDAP_SUCCESS) {
-		*why = "write-failed";
-		return SMIME_DIR_UNAVAILABLE;
-	}
-	return 0;
+	return rc == LDAP_SUCCESS ? 0 : refused(rc, "write-refused", why);
 }
 
 /* The job's copy of the request, with the entry's DN. */

@@ -154,6 +154,18 @@ sed -e 's/^HarvestCertificates yes$/HarvestCertificates no/' "$tmp/one.conf" >"$
 cmp -s "$tmp/late.out" "$tmp/late.off"
 ok $? "and the message is byte for byte the one without harvesting"
 
+# --- a directory that refuses the write ----------------------------------------------
+grep -v -E '^LDAPBind' "$tmp/one.conf" >"$tmp/anon.conf"
+user anon anon@example.test
+caps_signed_mail "$DRIVER" "$tmp/anon" anon@example.test 3des "$SIGNED" "$tmp/anon.eml"
+"$SMIME_TOOL" process -c "$tmp/anon.conf" --from x@example.net --rcpt bob@example.net \
+	--at "$AT" -i "$tmp/anon.eml" -o "$tmp/anon.out" 2>"$tmp/anon.err"
+is "$?" 0 "an anonymous gateway's message is accepted"
+grep -q 'not harvested to LDAP: the directory refused the write' "$tmp/anon.err"
+ok $? "slapd refusing the write is logged as a refusal" || diag "$(cat "$tmp/anon.err")"
+! grep -q 'did not answer' "$tmp/anon.err"
+ok $? "not as a directory that did not answer (no URI skipped)"
+
 # --- configuration ------------------------------------------------------------------
 grep -v -E '^(LDAPURI|LDAPHarvestBase) ' "$tmp/one.conf" >"$tmp/nobase.conf"
 "$SMIME_TOOL" lookup -c "$tmp/nobase.conf" new@example.test >/dev/null 2>"$tmp/nobase.err"
