@@ -26,6 +26,26 @@ SAME_CODE(ARG);
 #define MILTER_RULES_CAPS                                                      \
 	(RULES_CAP_BASIC | RULES_CAP_REENCRYPT | RULES_CAP_SIGN)
 
+/* SPEC 9: `auto` must always find a cipher, which des-ede3-cbc (every
+ * S/MIME v3 client reads it) guarantees; a rule saying `auto` while
+ * WeakCiphers names it is a load error. */
+static int check_auto(const milter_config *cfg, smime_buf *diags)
+{
+	const rules_action *a =
+		rules_set_find(cfg->rules, RULES_ACT_REENCRYPT, "auto");
+
+	if (a == NULL)
+		a = rules_set_find(cfg->rules, RULES_ACT_ENCRYPT, "auto");
+	if (a == NULL ||
+	    !(cfg->weak_ciphers & SMIME_CIPHER_BIT(SMIME_CIPHER_DES_EDE3_CBC)))
+		return SMIME_OK;
+	smime_buf_printf(diags,
+			 "%s:%u: %s auto: WeakCiphers names des-ede3-cbc, so "
+			 "auto could find no cipher every recipient reads\n",
+			 a->file, a->line, rules_action_name(a->kind));
+	return SMIME_REPORTED;
+}
+
 int milter_config_load_rules(milter_config *cfg, smime_buf *diags)
 {
 	rules_diag d = RULES_DIAG_INIT;
@@ -40,5 +60,7 @@ int milter_config_load_rules(milter_config *cfg, smime_buf *diags)
 		smime_buf_printf(diags, "%s: %s\n", cfg->rules_file,
 				 smime_strerror(rc));
 	rules_diag_free(&d);
-	return rc < 0 ? milter_cfg_reported(rc) : SMIME_OK;
+	if (rc < 0)
+		return milter_cfg_reported(rc);
+	return check_auto(cfg, diags);
 }

@@ -136,17 +136,21 @@ static int content_type(smime_kind kind, smime_buf *out)
 }
 
 /* Re-encrypts the top-level entity; fills o. */
+/* What the entity milter_reencrypt_der just re-encrypted became. */
+static smime_kind new_kind(const reencrypt_ctx *x)
+{
+	return x->chosen->aead ? SMIME_KIND_AUTH_ENVELOPED
+			       : SMIME_KIND_ENVELOPED;
+}
+
 static int reencrypt_top(reencrypt_ctx *x, outcome *o)
 {
 	const milter_config *cfg = x->p->cfg;
 	const milter_msg *m = x->p->m;
 	smime_edits *edits = x->p->edits;
-	const smime_cipher_info *ci = x->cipher;
 	smime_part *root = NULL;
 	smime_buf der = SMIME_BUF_INIT, newder = SMIME_BUF_INIT;
 	smime_buf p7m = SMIME_BUF_INIT, ct = SMIME_BUF_INIT;
-	smime_kind kind =
-		ci->aead ? SMIME_KIND_AUTH_ENVELOPED : SMIME_KIND_ENVELOPED;
 	int rc;
 
 	rc = smime_mime_parse(x->p->body, x->p->bodylen, &m->headers,
@@ -167,7 +171,7 @@ static int reencrypt_top(reencrypt_ctx *x, outcome *o)
 		goto cleanup;
 	}
 	if ((rc = smime_p7m_body(newder.data, newder.len, &p7m)) < 0 ||
-	    (rc = content_type(kind, &ct)) < 0)
+	    (rc = content_type(new_kind(x), &ct)) < 0)
 		goto cleanup;
 	/* Complete: only now does the message change. */
 	if ((rc = set_field(m, edits, "Content-Type", (const char *)ct.data)) <
@@ -182,7 +186,7 @@ static int reencrypt_top(reencrypt_ctx *x, outcome *o)
 	p7m = (smime_buf)SMIME_BUF_INIT;
 	edits->replace_body = true;
 	o->action = MILTER_ACT_REENCRYPTED;
-	o->new_cipher = ci->name;
+	o->new_cipher = x->chosen->name;
 cleanup:
 	smime_mime_free(root);
 	smime_buf_free(&der);
@@ -284,12 +288,9 @@ static int reencrypt_nested(reencrypt_ctx *x, const char *num, outcome *o,
 {
 	const unsigned char *body = x->p->body;
 	size_t bodylen = x->p->bodylen;
-	const smime_cipher_info *ci = x->cipher;
 	const smime_part *p;
 	smime_buf der = SMIME_BUF_INIT, newder = SMIME_BUF_INIT;
 	smime_buf ent = SMIME_BUF_INIT;
-	smime_kind kind =
-		ci->aead ? SMIME_KIND_AUTH_ENVELOPED : SMIME_KIND_ENVELOPED;
 	int rc;
 
 	if (!n->parsed) {
@@ -316,14 +317,14 @@ static int reencrypt_nested(reencrypt_ctx *x, const char *num, outcome *o,
 		o->action = MILTER_ACT_KEPT;
 		goto cleanup;
 	}
-	rc = entity_text(body, p, kind, &newder,
+	rc = entity_text(body, p, new_kind(x), &newder,
 			 memmem(body, bodylen, "\r\n", 2) != NULL, &ent);
 	/* Complete: only now does the body change. */
 	if (rc == 0)
 		rc = splice(body, p, &ent, x->p->edits, n);
 	if (rc == 0) {
 		o->action = MILTER_ACT_REENCRYPTED;
-		o->new_cipher = ci->name;
+		o->new_cipher = x->chosen->name;
 	}
 cleanup:
 	smime_buf_free(&der);
@@ -362,13 +363,18 @@ int milter_step_encryption(milter_pipe *p)
 {
 	const smime_facts *facts = &p->facts;
 	milter_logline *l = &p->log;
+	bool is_auto =
+		p->reencrypt != NULL && strcmp(p->reencrypt->arg, "auto") == 0;
 	const smime_cipher_info *ci =
-		p->reencrypt ? smime_cipher_by_name(p->reencrypt->arg) : NULL;
-	bool transform =
-		ci != NULL && p->edits->verdict == SMIME_VERDICT_ACCEPT;
+		p->reencrypt && !is_auto
+			? smime_cipher_by_name(p->reencrypt->arg)
+			: NULL;
+	bool transform = (ci != NULL || is_auto) &&
+			 p->edits->verdict == SMIME_VERDICT_ACCEPT;
 	milter_act base = plain_action(l->action);
 	reencrypt_ctx x = {p,
 			   ci,
+			   NULL,
 			   p->cfg->max_key_operations,
 			   sigs_left(p->cfg, facts),
 			   {0, 0},

@@ -289,6 +289,63 @@ done:
 	return rc < 0 ? rc : SMIME_OK;
 }
 
+/*
+ * SPEC 9's `auto` for this entity, from the message and the
+ * configuration alone (step 1): the first cipher of the auto list
+ * outside WeakCiphers that every envelope recipient supports, by the
+ * capabilities known for the address (harvested, else the directory's;
+ * unknown ones read DefaultCipher), and for CBC content only a CBC
+ * cipher whose block is no shorter.  NULL with *reason set when none
+ * fits (unsupported-cipher) or the directory could not answer.
+ */
+static int choose_auto(reencrypt_ctx *x, const smime_envelope *env,
+		       const smime_cipher_info **out, const char **reason)
+{
+	const milter_config *cfg = x->p->cfg;
+	const smime_cipher_info *content = smime_envelope_info(env)->cipher;
+	size_t n = x->p->m->nrcpts;
+	smime_lookup_ctx ctx = {
+		.trust = cfg->trust,
+		.keys = cfg->keystore,
+		.certdir = cfg->certdir,
+		.now = x->p->now,
+		.directory = cfg->directory ? milter_directory_find : NULL,
+		.directory_arg = x->dir,
+		.harvest_dir = cfg->harvest_certificates
+				       ? cfg->harvest_directory
+				       : NULL};
+	smime_caps *caps = calloc(n + 1, sizeof *caps);
+	const smime_caps **known = calloc(n + 1, sizeof *known);
+	smime_cipher_id id = SMIME_CIPHER_UNKNOWN;
+	int rc = caps && known ? 0 : SMIME_E_NOMEM;
+
+	*out = NULL;
+	for (size_t i = 0; rc == 0 && i < n && *reason == NULL; i++) {
+		smime_lookup_result r;
+
+		rc = smime_lookup_recipient(&ctx, x->p->m->rcpts[i], &r);
+		if (rc == 0 && r.reason == SMIME_RCPT_DIRECTORY_UNAVAILABLE)
+			*reason = "directory-unavailable";
+		caps[i] = r.caps;
+		known[i] = r.has_caps ? &caps[i] : NULL;
+		smime_lookup_result_clear(&r);
+	}
+	if (rc == 0 && *reason == NULL)
+		id = smime_auto_cipher(
+			known, n, cfg->default_cipher, cfg->weak_ciphers,
+			content != NULL && !content->aead ? content->iv_len
+							  : 0);
+	if (rc == 0 && *reason == NULL) {
+		*out = id != SMIME_CIPHER_UNKNOWN ? smime_cipher_by_id(id)
+						  : NULL;
+		if (*out == NULL)
+			*reason = "unsupported-cipher";
+	}
+	free(caps);
+	free(known);
+	return rc;
+}
+
 /* Step 1: the public decision.  *reason is set when the entity is kept. */
 static int plan_open(reencrypt_ctx *x, const smime_envelope *env, plan *p,
 		     const char **reason)
@@ -307,8 +364,14 @@ static int plan_open(reencrypt_ctx *x, const smime_envelope *env, plan *p,
 		if (smime_envelope_usable(env, p->pairs[i].ri,
 					  p->pairs[i].key) != 0)
 			*reason = "key-agreement";
+	x->chosen = x->cipher;
+	if (*reason == NULL && x->cipher == NULL) {
+		rc = choose_auto(x, env, &x->chosen, reason);
+		if (rc < 0)
+			return rc;
+	}
 	if (*reason == NULL) {
-		rc = smime_envelope_content_check(env, x->cipher);
+		rc = smime_envelope_content_check(env, x->chosen);
 		if (rc == SMIME_E_UNSUPPORTED)
 			*reason = "unsupported-cipher";
 		else if (rc < 0)
@@ -366,7 +429,7 @@ static int open_and_seal(reencrypt_ctx *x, const smime_envelope *env,
 	if (rc == 0 && *ok && x->inner != NULL)
 		rc = analyze_inner(x, &plain);
 	if (rc == 0 && *ok)
-		rc = smime_envelope_seal(x->cipher->id, plain.data, plain.len,
+		rc = smime_envelope_seal(x->chosen->id, plain.data, plain.len,
 					 p->rcpts, p->nrcpts, out);
 	smime_buf_free(&plain); /* wipes the plaintext */
 	if (rc < 0) {

@@ -11,7 +11,11 @@
 /* One message's re-encryption: what every entity shares. */
 typedef struct reencrypt_ctx {
 	const milter_pipe *p;            /* the message and its config */
-	const smime_cipher_info *cipher; /* the rule's new cipher */
+	const smime_cipher_info *cipher; /* the rule's new cipher; NULL for
+					  * `auto` (chosen per entity) */
+	const smime_cipher_info *chosen; /* the cipher of the entity
+					  * milter_reencrypt_der re-encrypted
+					  * last */
 	unsigned ops_left;               /* MaxKeyOperations not yet spent */
 	size_t sigs_left;       /* MaxSignatures not yet spent, the outer
 				  * layers' verdicts taken off */

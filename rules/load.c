@@ -38,6 +38,20 @@ unsigned rules_set_actions(const rules_set *rs)
 	return rs == NULL ? 0 : rs->actions;
 }
 
+const rules_action *rules_set_find(const rules_set *rs, rules_action_kind kind,
+				   const char *arg)
+{
+	for (size_t i = 0; rs != NULL && i < rs->n; i++)
+		for (size_t k = 0; k < rs->v[i].nacts; k++) {
+			const rules_action *a = &rs->v[i].acts[k];
+
+			if (a->kind == kind && a->arg != NULL && arg != NULL &&
+			    rules_strcaseeq(a->arg, arg))
+				return a;
+		}
+	return NULL;
+}
+
 static int add_rule(rules_set *rs, rules_rule *r)
 {
 	if (rs->n == rs->cap) {

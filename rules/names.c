@@ -32,7 +32,7 @@ static const rules_word conds[] = {
 
 static const rules_word acts[] = {
 	{"sign", RULES_ACT_SIGN, ARG_OPT_KEY},
-	{"reencrypt", RULES_ACT_REENCRYPT, ARG_CIPHER_OUT},
+	{"reencrypt", RULES_ACT_REENCRYPT, ARG_CIPHER_AUTO},
 	{"encrypt", RULES_ACT_ENCRYPT, ARG_CIPHER_AUTO},
 	{"tag", RULES_ACT_TAG, ARG_OPT_LABEL},
 	{"reject", RULES_ACT_REJECT, ARG_OPT_REPLY5},

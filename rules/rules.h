@@ -115,7 +115,7 @@ typedef enum rules_action_kind {
  * One action of a rule, owned by its rules_set.  Strings are NUL-free,
  * printable ASCII, and never NULL unless said so:
  *   sign        arg = key name, or NULL for the default key
- *   reencrypt   arg = cipher name (lower case)
+ *   reencrypt   arg = cipher name (lower case) or "auto"
  *   encrypt     arg = cipher name (lower case) or "auto"
  *   tag         arg = label
  *   reject      status = "5.x.y", text = reply text (may be "")
@@ -192,6 +192,10 @@ size_t rules_set_count(const rules_set *rs);
 /* RULES_CAP_* bits of the actions any rule of the set uses, e.g. to skip
  * work no rule can ask for. */
 unsigned rules_set_actions(const rules_set *rs);
+/* The first action of the set with this kind and argument (compared
+ * without regard to case), e.g. a `reencrypt auto`; NULL when none. */
+const rules_action *rules_set_find(const rules_set *rs, rules_action_kind kind,
+				   const char *arg);
 
 /* ---- Facts: what the caller knows about one message ---- */
 

@@ -7,8 +7,9 @@
  *   harvest_sign_driver CERT KEY CAPS TIME < CONTENT > SIGNATURE.der
  *
  * CERT and KEY are PEM files; CAPS is "3des" (SMIMECapabilities naming
- * des-ede3-cbc only), "aes" (aes-256-cbc, then des-ede3-cbc) or "none"
- * (no such attribute); TIME is the
+ * des-ede3-cbc only), "aes" (aes-256-cbc, then des-ede3-cbc), "gcm"
+ * (aes-256-gcm, aes-256-cbc, des-ede3-cbc) or "none" (no such
+ * attribute); TIME is the
  * signingTime as seconds since the epoch, or "none".  CONTENT is the
  * canonical (CRLF) signed part; the output is the DER SignedData with the
  * signer's certificate.  Exit 0, or 1 with a message on stderr.
@@ -31,6 +32,11 @@ static const unsigned char caps_aes[] = {
 	0x30, 0x19, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48,
 	0x01, 0x65, 0x03, 0x04, 0x01, 0x2a, 0x30, 0x0a, 0x06,
 	0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x07};
+static const unsigned char caps_gcm[] = {
+	0x30, 0x26, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+	0x65, 0x03, 0x04, 0x01, 0x2e, 0x30, 0x0b, 0x06, 0x09, 0x60,
+	0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a, 0x30, 0x0a,
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x07};
 static const unsigned char caps_3des[] = {0x30, 0x0c, 0x30, 0x0a, 0x06,
 					  0x08, 0x2a, 0x86, 0x48, 0x86,
 					  0xf7, 0x0d, 0x03, 0x07};
@@ -110,11 +116,17 @@ int main(int argc, char **argv)
 	if ((r = gnutls_privkey_import_x509_raw(
 		     key, &key_pem, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0)
 		return die("key", r);
-	if (strcmp(argv[3], "3des") == 0 || strcmp(argv[3], "aes") == 0) {
+	if (strcmp(argv[3], "3des") == 0 || strcmp(argv[3], "aes") == 0 ||
+	    strcmp(argv[3], "gcm") == 0) {
 		bool aes = strcmp(argv[3], "aes") == 0;
+		bool gcm = strcmp(argv[3], "gcm") == 0;
 
-		v.data = (unsigned char *)(aes ? caps_aes : caps_3des);
-		v.size = aes ? sizeof caps_aes : sizeof caps_3des;
+		v.data = (unsigned char *)(gcm   ? caps_gcm
+					   : aes ? caps_aes
+						 : caps_3des);
+		v.size = gcm   ? sizeof caps_gcm
+			 : aes ? sizeof caps_aes
+			       : sizeof caps_3des;
 		if ((r = gnutls_pkcs7_add_attr(&attrs, OID_SMIME_CAPABILITIES,
 					       &v, 0)) < 0)
 			return die("capabilities", r);
