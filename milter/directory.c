@@ -402,6 +402,24 @@ int milter_directory_find(void *arg, const char *addr, smime_found *placed,
 			 : SMIME_DIR_UNAVAILABLE;
 }
 
+smime_lookup_ctx milter_lookup_ctx(const milter_config *cfg,
+				   milter_dirsession *s, time_t now)
+{
+	smime_lookup_ctx ctx = {.trust = cfg->trust,
+				.keys = cfg->keystore,
+				.certdir = cfg->certdir,
+				.now = now,
+				.directory = cfg->directory != NULL
+						     ? milter_directory_find
+						     : NULL,
+				.directory_arg = s,
+				.harvest_dir = cfg->harvest_certificates
+						       ? cfg->harvest_directory
+						       : NULL};
+
+	return ctx;
+}
+
 /* Forgets what the cache holds for key. */
 static void cache_drop(milter_directory *d, const char *key)
 {

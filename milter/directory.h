@@ -113,6 +113,12 @@ typedef struct milter_dirsession {
 int milter_directory_store(milter_dirsession *s, const ldap_store_req *r,
 			   bool *stored);
 
+/* The lookup context of the configuration (SPEC 9's four sources: its
+ * KeyStore, CertDirectory, directory with session s, HarvestDirectory
+ * when harvesting is on) at time now. */
+smime_lookup_ctx milter_lookup_ctx(const milter_config *cfg,
+				   milter_dirsession *s, time_t now);
+
 /* The smime_directory_fn of the lookup; arg is a milter_dirsession. */
 int milter_directory_find(void *arg, const char *addr, smime_found *placed,
 			  smime_found *harvested);

@@ -379,7 +379,10 @@ int milter_step_encryption(milter_pipe *p)
 			   sigs_left(p->cfg, facts),
 			   {0, 0},
 			   &p->inner,
-			   &p->dir};
+			   &p->dir,
+			   NULL,
+			   NULL,
+			   0};
 	smime_buf v = SMIME_BUF_INIT;
 	nested n = {0};
 	unsigned at = 0;
@@ -419,6 +422,7 @@ int milter_step_encryption(milter_pipe *p)
 	if (rc == 0)
 		rc = splice_finish(p->body, p->bodylen, p->edits, &n);
 	l->debug = x.stats;
+	milter_reencrypt_ctx_free(&x);
 	smime_mime_free(n.root);
 	smime_buf_free(&v);
 	return rc;

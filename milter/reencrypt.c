@@ -204,17 +204,7 @@ static int directory_rcpt(const reencrypt_ctx *x, const smime_envelope *env,
 			  const char *rcpt, plan *p)
 {
 	const milter_config *cfg = x->p->cfg;
-	smime_lookup_ctx ctx = {.trust = cfg->trust,
-				.keys = cfg->keystore,
-				.certdir = cfg->certdir,
-				.now = x->p->now,
-				.directory = cfg->directory != NULL
-						     ? milter_directory_find
-						     : NULL,
-				.directory_arg = x->dir,
-				.harvest_dir = cfg->harvest_certificates
-						       ? cfg->harvest_directory
-						       : NULL};
+	smime_lookup_ctx ctx = milter_lookup_ctx(cfg, x->dir, x->p->now);
 	smime_lookup_result *r = &p->found[p->nfound];
 	size_t n = smime_envelope_info(env)->nrecipients, ri;
 	int rc = smime_lookup_recipient(&ctx, rcpt, r);
@@ -290,60 +280,77 @@ done:
 }
 
 /*
+ * The capabilities of every envelope recipient (SPEC 9: harvested, else
+ * the directory's; unknown ones NULL), looked up once per message, for
+ * `auto`.  SMIME_DIR_UNAVAILABLE when the directory could not answer for
+ * one; 0; SMIME_E_NOMEM.
+ */
+static int rcpt_caps(reencrypt_ctx *x)
+{
+	const milter_config *cfg = x->p->cfg;
+	smime_lookup_ctx ctx = milter_lookup_ctx(cfg, x->dir, x->p->now);
+	size_t n = x->p->m->nrcpts;
+	int rc = 0;
+
+	if (x->caps_state != 0)
+		return x->caps_state < 0 ? x->caps_state : x->caps_state - 1;
+	x->caps = calloc(n + 1, sizeof *x->caps);
+	x->known = calloc(n + 1, sizeof *x->known);
+	if (x->caps == NULL || x->known == NULL)
+		rc = SMIME_E_NOMEM;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		smime_lookup_result r;
+
+		rc = smime_lookup_recipient(&ctx, x->p->m->rcpts[i], &r);
+		if (rc == 0 && r.reason == SMIME_RCPT_DIRECTORY_UNAVAILABLE)
+			rc = SMIME_DIR_UNAVAILABLE;
+		x->caps[i] = r.caps;
+		x->known[i] = r.has_caps ? &x->caps[i] : NULL;
+		smime_lookup_result_clear(&r);
+	}
+	x->caps_state = rc < 0 ? rc : rc + 1;
+	return rc;
+}
+
+void milter_reencrypt_ctx_free(reencrypt_ctx *x)
+{
+	free(x->caps);
+	free(x->known);
+	x->caps = NULL;
+	x->known = NULL;
+}
+
+/*
  * SPEC 9's `auto` for this entity, from the message and the
  * configuration alone (step 1): the first cipher of the auto list
- * outside WeakCiphers that every envelope recipient supports, by the
- * capabilities known for the address (harvested, else the directory's;
- * unknown ones read DefaultCipher), and for CBC content only a CBC
- * cipher whose block is no shorter.  NULL with *reason set when none
- * fits (unsupported-cipher) or the directory could not answer.
+ * outside WeakCiphers that every envelope recipient supports, and for
+ * CBC content only a CBC cipher whose block is no shorter.  NULL with
+ * *reason set when none fits (unsupported-cipher) or the directory could
+ * not answer.
  */
 static int choose_auto(reencrypt_ctx *x, const smime_envelope *env,
 		       const smime_cipher_info **out, const char **reason)
 {
 	const milter_config *cfg = x->p->cfg;
 	const smime_cipher_info *content = smime_envelope_info(env)->cipher;
-	size_t n = x->p->m->nrcpts;
-	smime_lookup_ctx ctx = {
-		.trust = cfg->trust,
-		.keys = cfg->keystore,
-		.certdir = cfg->certdir,
-		.now = x->p->now,
-		.directory = cfg->directory ? milter_directory_find : NULL,
-		.directory_arg = x->dir,
-		.harvest_dir = cfg->harvest_certificates
-				       ? cfg->harvest_directory
-				       : NULL};
-	smime_caps *caps = calloc(n + 1, sizeof *caps);
-	const smime_caps **known = calloc(n + 1, sizeof *known);
-	smime_cipher_id id = SMIME_CIPHER_UNKNOWN;
-	int rc = caps && known ? 0 : SMIME_E_NOMEM;
+	smime_cipher_id id;
+	int rc = rcpt_caps(x);
 
 	*out = NULL;
-	for (size_t i = 0; rc == 0 && i < n && *reason == NULL; i++) {
-		smime_lookup_result r;
-
-		rc = smime_lookup_recipient(&ctx, x->p->m->rcpts[i], &r);
-		if (rc == 0 && r.reason == SMIME_RCPT_DIRECTORY_UNAVAILABLE)
-			*reason = "directory-unavailable";
-		caps[i] = r.caps;
-		known[i] = r.has_caps ? &caps[i] : NULL;
-		smime_lookup_result_clear(&r);
+	if (rc == SMIME_DIR_UNAVAILABLE) {
+		*reason = "directory-unavailable";
+		return 0;
 	}
-	if (rc == 0 && *reason == NULL)
-		id = smime_auto_cipher(
-			known, n, cfg->default_cipher, cfg->weak_ciphers,
-			content != NULL && !content->aead ? content->iv_len
-							  : 0);
-	if (rc == 0 && *reason == NULL) {
-		*out = id != SMIME_CIPHER_UNKNOWN ? smime_cipher_by_id(id)
-						  : NULL;
-		if (*out == NULL)
-			*reason = "unsupported-cipher";
-	}
-	free(caps);
-	free(known);
-	return rc;
+	if (rc < 0)
+		return rc;
+	id = smime_auto_cipher(
+		x->known, x->p->m->nrcpts, cfg->default_cipher,
+		cfg->weak_ciphers,
+		content != NULL && !content->aead ? content->iv_len : 0);
+	*out = id != SMIME_CIPHER_UNKNOWN ? smime_cipher_by_id(id) : NULL;
+	if (*out == NULL)
+		*reason = "unsupported-cipher";
+	return 0;
 }
 
 /* Step 1: the public decision.  *reason is set when the entity is kept. */

@@ -23,7 +23,16 @@ typedef struct reencrypt_ctx {
 	smime_facts *inner;     /* the decrypted content's analysis, or
 				  * NULL when not wanted */
 	milter_dirsession *dir; /* the message's directory work */
+	/* `auto`: the envelope recipients' capabilities, looked up at the
+	 * first entity (caps_state 0 not yet, 1 found, 2 the directory
+	 * could not answer, negative an error); free with
+	 * milter_reencrypt_ctx_free */
+	smime_caps *caps;
+	const smime_caps **known;
+	int caps_state;
 } reencrypt_ctx;
+
+void milter_reencrypt_ctx_free(reencrypt_ctx *x);
 
 /*
  * Re-encrypts the ContentInfo der (EnvelopedData or AuthEnvelopedData)

@@ -45,17 +45,7 @@ static const char *auto_cipher(const milter_config *cfg, const smime_caps *caps)
 static bool print_lookup(const milter_config *cfg, milter_dirsession *dir,
 			 const char *addr, time_t now)
 {
-	smime_lookup_ctx ctx = {
-		.trust = cfg->trust,
-		.keys = cfg->keystore,
-		.certdir = cfg->certdir,
-		.now = now,
-		.directory = cfg->directory ? milter_directory_find : NULL,
-		.directory_arg = dir,
-		.harvest_dir = cfg->harvest_certificates
-				       ? cfg->harvest_directory
-				       : NULL,
-	};
+	smime_lookup_ctx ctx = milter_lookup_ctx(cfg, dir, now);
 	smime_lookup_result r;
 	const smime_cert_info *ci;
 
