@@ -18,7 +18,6 @@
 #include <string.h>
 #include <threads.h>
 
-
 /* Analyses a message held in memory with verification on. */
 static int analyze_mem(const smime_buf *msg, const smime_trust *t, time_t now,
 		       smime_facts *f)
