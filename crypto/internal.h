@@ -203,6 +203,17 @@ int smime_cms_fix_empty_sets(const unsigned char *der, size_t len,
 int smime_ascii_casecmp(const char *a, const char *b);
 int smime_ascii_ncasecmp(const char *a, const char *b, size_t n);
 
+/* Whole-message transforms (sign_mime.c, encrypt_mime.c). */
+/* A Content-* field, the ones RFC 8551 moves inside a wrapper. */
+bool smime_is_content_field(const char *name);
+/* "Name: value\r\n", the value's folding made CRLF. */
+int smime_put_field(smime_buf *out, const char *name, const char *value);
+/* The wrapper's header edits: every Content-* field of hdrs deleted
+ * except the first Content-Type, which becomes ct (inserted at the
+ * bottom when there is none); exactly one MIME-Version. */
+int smime_content_header_edits(const smime_headers *hdrs, const char *ct,
+			       smime_edits *e);
+
 /* Duplicate n bytes as a NUL-terminated string; NULL on ENOMEM. */
 char *smime_strndup(const char *s, size_t n);
 

@@ -251,7 +251,8 @@ int smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
 		return ans;
 	if (ans < 0)
 		smime_found_clear(&out->fetched[2]); /* unreadable: none */
-	if (ctx->directory != NULL && !(local && out->fetched[2].has_caps)) {
+	if (ctx->directory != NULL &&
+	    !(local && (ctx->no_caps || out->fetched[2].has_caps))) {
 		ans = ctx->directory(ctx->directory_arg, addr, &out->fetched[0],
 				     &out->fetched[1]);
 		if (ans < 0)

@@ -9,6 +9,8 @@
  */
 #include "internal.h"
 
+#include <string.h>
+
 #define B64_LINE 76
 
 const char *smime_p7m_content_type(smime_kind kind)
@@ -23,6 +25,20 @@ const char *smime_p7m_content_type(smime_kind kind)
 	default:
 		return NULL;
 	}
+}
+
+int smime_p7m_content_type_folded(smime_kind kind, smime_buf *out)
+{
+	const char *ct = smime_p7m_content_type(kind);
+	const char *name = ct != NULL ? strstr(ct, " name=") : NULL;
+
+	if (name == NULL)
+		return SMIME_E_ARG;
+	if (smime_buf_append(out, ct, (size_t)(name - ct)) < 0 ||
+	    smime_buf_puts(out, "\n\t") < 0 ||
+	    smime_buf_puts(out, name + 1) < 0)
+		return SMIME_E_NOMEM;
+	return SMIME_OK;
 }
 
 int smime_p7m_body(const unsigned char *der, size_t len, smime_buf *out)

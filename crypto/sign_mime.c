@@ -57,13 +57,12 @@ static splice *splices_add(splices *s, size_t start, size_t end)
 	return &s->v[s->n++];
 }
 
-static bool is_content_field(const char *name)
+bool smime_is_content_field(const char *name)
 {
 	return smime_ascii_ncasecmp(name, "Content-", 8) == 0;
 }
 
-/* "Name: value\r\n", the value's folding made CRLF. */
-static int put_field(smime_buf *out, const char *name, const char *value)
+int smime_put_field(smime_buf *out, const char *name, const char *value)
 {
 	int ret = smime_buf_printf(out, "%s: ", name);
 
@@ -139,10 +138,10 @@ static int put_part_header(smime_buf *out, const smime_part *p, const char *cte)
 	for (size_t i = 0; ret == 0 && i < p->headers.n; i++)
 		if (smime_ascii_casecmp(p->headers.v[i].name,
 					"Content-Transfer-Encoding") != 0)
-			ret = put_field(out, p->headers.v[i].name,
-					p->headers.v[i].value);
+			ret = smime_put_field(out, p->headers.v[i].name,
+					      p->headers.v[i].value);
 	if (ret == 0)
-		ret = put_field(out, "Content-Transfer-Encoding", cte);
+		ret = smime_put_field(out, "Content-Transfer-Encoding", cte);
 	return ret;
 }
 
@@ -219,15 +218,16 @@ static int build_entity(const smime_headers *hdrs, const unsigned char *body,
 	for (size_t i = 0; ret == 0 && i < hdrs->n; i++) {
 		const smime_header *h = &hdrs->v[i];
 
-		if (!is_content_field(h->name) ||
+		if (!smime_is_content_field(h->name) ||
 		    (top_cte != NULL &&
 		     smime_ascii_casecmp(h->name,
 					 "Content-Transfer-Encoding") == 0))
 			continue;
-		ret = put_field(out, h->name, h->value);
+		ret = smime_put_field(out, h->name, h->value);
 	}
 	if (ret == 0 && top_cte != NULL)
-		ret = put_field(out, "Content-Transfer-Encoding", top_cte);
+		ret = smime_put_field(out, "Content-Transfer-Encoding",
+				      top_cte);
 	if (ret == 0)
 		ret = smime_buf_puts(out, "\r\n");
 	if (ret == 0)
@@ -297,10 +297,8 @@ static int build_body(const smime_buf *entity, const char *boundary,
 	return ret;
 }
 
-/* Deletes every Content-* field except the first Content-Type, which
- * gets ct; exactly one MIME-Version. */
-static int write_header_edits(const smime_headers *hdrs, const char *ct,
-			      smime_edits *e)
+int smime_content_header_edits(const smime_headers *hdrs, const char *ct,
+			       smime_edits *e)
 {
 	size_t n;
 	int ret = 0;
@@ -309,7 +307,7 @@ static int write_header_edits(const smime_headers *hdrs, const char *ct,
 		const char *name = hdrs->v[i].name;
 		bool first = true, is_ct;
 
-		if (!is_content_field(name))
+		if (!smime_is_content_field(name))
 			continue;
 		/* handle each name once, at its first instance */
 		for (size_t j = 0; j < i && first; j++)
@@ -377,7 +375,8 @@ int smime_sign_message(const smime_key *key, const smime_sign_opts *opts,
 			micalg, boundary);
 	/* Complete: only now does the edit list change. */
 	if (ret == 0)
-		ret = write_header_edits(hdrs, (const char *)ct.data, edits);
+		ret = smime_content_header_edits(hdrs, (const char *)ct.data,
+						 edits);
 	if (ret == 0) {
 		smime_buf_free(&edits->body);
 		edits->body = newbody;

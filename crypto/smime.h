@@ -746,6 +746,18 @@ typedef struct smime_edits {
 int smime_edits_header(smime_edits *e, smime_edit_op op, unsigned index,
 		       const char *name, const char *value);
 void smime_edits_free(smime_edits *e);
+/*
+ * The header as e's header edits leave in: a copy of every field of in,
+ * then each edit applied in order with the milter's semantics (INSERT
+ * before the index-th field, past the end at the bottom; DELETE and
+ * CHANGE the index-th instance of the name, CHANGE without a value
+ * deleting; an instance that does not exist is no change), appended to
+ * out.  A later transform works on this header, and its edits, appended
+ * to e, apply to it (SPEC 5: each transform on the result of the one
+ * before).  Values an edit wrote keep libmilter folding ("\n\t").
+ */
+int smime_edits_apply_headers(const smime_headers *in, const smime_edits *e,
+			      smime_headers *out);
 
 #include "smime_keys.h"
 #include "smime_seal.h"

@@ -243,6 +243,10 @@ typedef struct smime_lookup_ctx {
 	smime_directory_fn directory; /* LDAP, or NULL */
 	void *directory_arg;
 	const char *harvest_dir; /* HarvestDirectory, or NULL */
+	/* The caller needs no capabilities (a named cipher): the
+	 * directory is not asked when the KeyStore or CertDirectory has a
+	 * usable certificate, so it being down changes nothing then. */
+	bool no_caps;
 } smime_lookup_ctx;
 
 typedef struct smime_lookup_result {

@@ -133,6 +133,9 @@ int smime_envelope_seal(smime_cipher_id cipher, const unsigned char *content,
  * smime-type=enveloped-data; name=smime.p7m" and so on.
  */
 const char *smime_p7m_content_type(smime_kind kind);
+/* The same value folded before name= with libmilter folding ("\n\t"),
+ * for a header edit; appended to out.  SMIME_E_ARG for other kinds. */
+int smime_p7m_content_type_folded(smime_kind kind, smime_buf *out);
 #define SMIME_P7M_TRANSFER_ENCODING "base64"
 #define SMIME_P7M_DISPOSITION "attachment; filename=smime.p7m"
 /* The body: base64 in 76-column lines, each ending in CRLF. */
@@ -141,6 +144,38 @@ int smime_p7m_body(const unsigned char *der, size_t len, smime_buf *out);
  * Content-Transfer-Encoding, Content-Disposition, blank line, body. */
 int smime_p7m_entity(smime_kind kind, const unsigned char *der, size_t len,
 		     smime_buf *out);
+
+/*
+ * Encrypts a whole message (SPEC section 9, the `encrypt` action; RFC
+ * 8551 3.1 and 3.3): hdrs is its header, body its body.  The entity
+ * sealed is the Content-* fields of hdrs, a blank line and the body,
+ * line ends made CRLF (a body declared binary is kept as it is); the
+ * body is not parsed, so broken MIME is encrypted as it is.  Sealed with
+ * smime_envelope_seal for the n recipients.  The result goes to edits:
+ * every Content-* field of hdrs deleted except the first Content-Type,
+ * which becomes the RFC 8551 wrapper's (inserted when there is none);
+ * Content-Transfer-Encoding base64 and Content-Disposition added at the
+ * bottom; exactly one MIME-Version; the new body with replace_body set.
+ * edits is only touched once everything is built; the plaintext copy is
+ * wiped.  n == 0 is SMIME_E_ARG.
+ */
+int smime_encrypt_message(smime_cipher_id cipher,
+			  const smime_seal_recipient *rcpts, size_t n,
+			  const smime_headers *hdrs, const unsigned char *body,
+			  size_t len, smime_edits *edits);
+
+/*
+ * SPEC 9's "already encrypted": the top-level entity, or the signed
+ * content (first part) of a top-level multipart/signed, decodes to an
+ * EnvelopedData or AuthEnvelopedData with at least one RecipientInfo.
+ * A pkcs7-mime label over a body that does not parse, or a multipart
+ * with an encrypted part, is not.  Sets *yes; negative only on resource
+ * errors.  limits and cms may be NULL.
+ */
+int smime_message_is_encrypted(const smime_headers *hdrs,
+			       const unsigned char *body, size_t len,
+			       const smime_mime_limits *limits,
+			       const smime_cms_limits *cms, bool *yes);
 
 /* ------------------------------------------------------------------ */
 /* Signing (SPEC section 4 SignDigest/SignRSAPadding; RFC 5652, 8551)   */

@@ -124,15 +124,19 @@ static unsigned long count_signatures(const smime_facts *facts)
 }
 
 /* The log's note on the first signature found inside decrypted content. */
-static void note_inner(const milter_config *cfg, const smime_facts *inner,
-		       smime_buf *note)
+static int note_inner(milter_pipe *p)
 {
+	const smime_facts *inner = &p->inner;
+
 	for (size_t i = 0; i < inner->nlayers; i++) {
 		const smime_layer *l = &inner->layers[i];
+		smime_buf note = SMIME_BUF_INIT;
+		int rc;
+
 		if (l->nchecks == 0)
 			continue;
-		smime_buf_printf(
-			note, "inner signature by %s: %s%s%s (%s)",
+		rc = smime_buf_printf(
+			&note, "inner signature by %s: %s%s%s (%s)",
 			l->checks[0].identifier ? l->checks[0].identifier
 						: "unknown signer",
 			smime_result_name(l->checks[0].result),
@@ -140,10 +144,23 @@ static void note_inner(const milter_config *cfg, const smime_facts *inner,
 			l->checks[0].reason
 				? smime_reason_name(l->checks[0].reason)
 				: "",
-			cfg->stamp_inner_signatures ? "stamped"
-						    : "not stamped");
-		return;
+			p->cfg->stamp_inner_signatures ? "stamped"
+						       : "not stamped");
+		if (rc == 0)
+			rc = milter_note(p, (const char *)note.data);
+		smime_buf_free(&note);
+		return rc;
 	}
+	return SMIME_OK;
+}
+
+static bool any_lf_form(const smime_facts *facts)
+{
+	for (size_t i = 0; i < facts->nlayers; i++)
+		for (size_t k = 0; k < facts->layers[i].nchecks; k++)
+			if (facts->layers[i].checks[k].lf_form)
+				return true;
+	return false;
 }
 
 /* The resinfos of an analysed message, and the log's signer, result,
@@ -164,12 +181,10 @@ static int stamp_analysed(milter_pipe *p, smime_buf *value)
 		goto cleanup;
 	if (rc == 0)
 		rc = smime_authres_format(p->cfg->authserv_id, v, n, value);
-	for (size_t i = 0; rc == 0 && i < facts->nlayers; i++)
-		for (size_t k = 0; k < facts->layers[i].nchecks; k++)
-			if (facts->layers[i].checks[k].lf_form)
-				l->note = "a signature verified only over "
-					  "bare-LF content (the signer did "
-					  "not canonicalise)";
+	if (rc == 0 && any_lf_form(facts))
+		rc = milter_note(p, "a signature verified only over bare-LF "
+				    "content (the signer did not "
+				    "canonicalise)");
 	if (rc == 0) {
 		/* The log names the outermost signer. */
 		l->signer = v[0].identifier;
@@ -191,13 +206,13 @@ int milter_step_authres(milter_pipe *p)
 	rc = remove_forged(cfg, &p->m->headers, p->edits);
 	if (rc < 0)
 		return rc;
-	note_inner(cfg, &p->inner, &p->note);
-	if (p->note.len > 0)
-		p->log.note = (const char *)p->note.data;
-	else if (!p->too_large && p->log.new_cipher == NULL &&
-		 unopened_encryption(&p->facts))
-		p->log.note = "encrypted content: signatures inside it are not "
-			      "verified";
+	rc = note_inner(p);
+	if (rc == 0 && !p->too_large && !p->reencrypted &&
+	    unopened_encryption(&p->facts))
+		rc = milter_note(p, "encrypted content: signatures inside it "
+				    "are not verified");
+	if (rc < 0)
+		return rc;
 	if (p->too_large) {
 		if (!top_is_signed(p->m, &big.part))
 			return SMIME_OK;

@@ -111,7 +111,9 @@ static const char *onerr_name(milter_onerr e)
 
 /* A resource failure before end of message: log why (with the system's
  * reason when there is one), drop the message and answer as
- * On-InternalError says (DryRun: accept). */
+ * On-InternalError says (DryRun: accept).  It comes before the Rules
+ * ran, so `accept` acts as `tempfail` when they contain `encrypt`: the
+ * message might have been one to encrypt (SPEC 4). */
 static sfsistat internal_error_why(SMFICTX *ctx, conn *c, const char *what,
 				   int err, const char *why)
 {
@@ -119,6 +121,8 @@ static sfsistat internal_error_why(SMFICTX *ctx, conn *c, const char *what,
 		c && c->cfg ? c->cfg->on_internal_error : MILTER_ONERR_TEMPFAIL;
 	bool dry = c && c->cfg && c->cfg->dry_run;
 
+	if (action == MILTER_ONERR_ACCEPT && milter_rules_may_encrypt(c->cfg))
+		action = MILTER_ONERR_TEMPFAIL;
 	milter_log(LOG_ERR, qid_of(c), "internal error: %s: %s%s%s%s; %s%s",
 		   what, smime_strerror(err), why ? " (" : "", why ? why : "",
 		   why ? ")" : "", dry ? "DryRun, would " : "",
@@ -581,9 +585,14 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		/* milter_process already turned the edits into the verdict
 		 * On-InternalError asks for; say why here. */
 		milter_log(LOG_ERR, qid_of(c),
-			   "internal error: %s; On-InternalError=%s",
+			   "internal error: %s; On-InternalError=%s%s",
 			   smime_strerror(rc),
-			   onerr_name(c->cfg->on_internal_error));
+			   onerr_name(c->cfg->on_internal_error),
+			   edits.verdict == SMIME_VERDICT_TEMPFAIL &&
+					   c->cfg->on_internal_error ==
+						   MILTER_ONERR_ACCEPT
+				   ? ", tempfail: encryption was asked for"
+				   : "");
 	st = apply_edits(ctx, c, &edits);
 	smime_edits_free(&edits);
 	smime_buf_free(&logline);

@@ -103,6 +103,8 @@ static const cfg_key keys[] = {
 	 NULL},
 	{"DefaultCipher", T(auto_cipher), "aes-256-cbc", 0, 0,
 	 OFF(default_cipher), 0, NULL},
+	{"EncryptToSender", T(bool), "yes", 0, 0, OFF(encrypt_to_sender), 0,
+	 NULL},
 	{"LDAPURI", T(uris), NULL, 0, 0, OFF(ldap_uri), 0, NULL},
 	{"LDAPStartTLS", T(bool), "no", 0, 0, OFF(ldap_starttls), 0, NULL},
 	{"LDAPCAFile", T(path), NULL, 0, 0, OFF(ldap_ca_file), 0, NULL},

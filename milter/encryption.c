@@ -119,22 +119,6 @@ static int set_field(const milter_msg *m, smime_edits *e, const char *name,
 				  value);
 }
 
-/* The RFC 8551 wrapper's Content-Type, folded before name= (libmilter
- * folding convention, "\n\t"). */
-static int content_type(smime_kind kind, smime_buf *out)
-{
-	const char *ct = smime_p7m_content_type(kind);
-	const char *name = strstr(ct, " name=");
-
-	if (name == NULL)
-		return smime_buf_puts(out, ct);
-	if (smime_buf_append(out, ct, (size_t)(name - ct)) < 0 ||
-	    smime_buf_puts(out, "\n\t") < 0 ||
-	    smime_buf_puts(out, name + 1) < 0)
-		return SMIME_E_NOMEM;
-	return SMIME_OK;
-}
-
 /* Re-encrypts the top-level entity; fills o. */
 /* What the entity milter_reencrypt_der just re-encrypted became. */
 static smime_kind new_kind(const reencrypt_ctx *x)
@@ -171,7 +155,7 @@ static int reencrypt_top(reencrypt_ctx *x, outcome *o)
 		goto cleanup;
 	}
 	if ((rc = smime_p7m_body(newder.data, newder.len, &p7m)) < 0 ||
-	    (rc = content_type(new_kind(x), &ct)) < 0)
+	    (rc = smime_p7m_content_type_folded(new_kind(x), &ct)) < 0)
 		goto cleanup;
 	/* Complete: only now does the message change. */
 	if ((rc = set_field(m, edits, "Content-Type", (const char *)ct.data)) <
@@ -415,6 +399,7 @@ int milter_step_encryption(milter_pipe *p)
 			 * reason the original was kept. */
 			l->action = o.action;
 			l->new_cipher = o.new_cipher;
+			p->reencrypted = p->reencrypted || o.new_cipher != NULL;
 			if (o.new_cipher != NULL || l->action_reason == NULL)
 				l->action_reason = o.reason;
 		}

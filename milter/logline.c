@@ -120,6 +120,7 @@ const char *milter_act_name(milter_act a)
 		[MILTER_ACT_KEPT] = "kept",
 		[MILTER_ACT_REENCRYPTED] = "reencrypted",
 		[MILTER_ACT_SIGNED] = "signed",
+		[MILTER_ACT_ENCRYPTED] = "encrypted",
 	};
 
 	if ((unsigned)a >= sizeof(names) / sizeof(*names))

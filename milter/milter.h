@@ -73,6 +73,7 @@ typedef struct milter_config {
 	char *harvest_directory;
 	unsigned harvest_max;
 	smime_cipher_id default_cipher; /* one of the `auto` list */
+	bool encrypt_to_sender; /* `encrypt` wraps for the From mailbox too */
 	/* the directory (SPEC section 9) */
 	char *ldap_uri; /* blank-separated URIs, NULL: no directory */
 	bool ldap_starttls;
@@ -202,6 +203,12 @@ int milter_msg_set(char **field, const char *value);
 int milter_msg_add_rcpt(milter_msg *m, const char *rcpt);
 void milter_msg_free(milter_msg *m);
 
+/* The one mailbox of the one From field (SPEC 8: whom the gateway may
+ * sign for, or wrap a sender's copy to); *out NULL when there is no From,
+ * more than one, or a From with other than one mailbox.  Negative only
+ * on resource errors. */
+int milter_single_from(const smime_headers *h, char **out);
+
 /* SPEC section 4: authenticated, or client in InternalHosts, or daemon
  * name in OutboundDaemonNames. */
 bool milter_is_outbound(const milter_config *cfg, const milter_msg *m);
@@ -225,7 +232,8 @@ typedef enum {
 	MILTER_ACT_DISCARDED,   /* "discarded" */
 	MILTER_ACT_KEPT,        /* "kept" */
 	MILTER_ACT_REENCRYPTED, /* "reencrypted" */
-	MILTER_ACT_SIGNED       /* "signed" */
+	MILTER_ACT_SIGNED,      /* "signed" */
+	MILTER_ACT_ENCRYPTED    /* "encrypted": `encrypt` wrapped it */
 } milter_act;
 
 /* The word for a; NULL for MILTER_ACT_UNSET or a value out of range. */
@@ -284,8 +292,14 @@ const char *milter_cipher_label(const smime_layer *l);
 
 /* A resource failure (out of memory, disk full): drops every edit, so no
  * half-done change survives, and sets the verdict On-InternalError asks
- * for, with its SMTP reply. */
-void milter_internal_error(const milter_config *cfg, smime_edits *edits);
+ * for, with its SMTP reply.  With encrypt (an `encrypt` rule matched, or
+ * could have: the failure came before the Rules ran and they contain
+ * one), `accept` acts as `tempfail`, so plaintext never leaves where
+ * encryption was asked for (SPEC 4). */
+void milter_internal_error(const milter_config *cfg, smime_edits *edits,
+			   bool encrypt);
+/* The Rules contain an `encrypt` action. */
+bool milter_rules_may_encrypt(const milter_config *cfg);
 
 /*
  * Writes the message msg (len bytes, body starting at body_off) to fd with

@@ -106,3 +106,23 @@ bool milter_is_outbound(const milter_config *cfg, const milter_msg *m)
 				return true;
 	return false;
 }
+
+int milter_single_from(const smime_headers *h, char **out)
+{
+	char **addrs = NULL;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	if (smime_headers_count(h, "From") != 1)
+		return SMIME_OK;
+	rc = smime_address_list(smime_headers_get(h, "From", 0), &addrs, &n);
+	if (rc < 0)
+		return smime_err_is_resource(rc) ? rc : SMIME_OK;
+	if (n == 1) {
+		*out = addrs[0];
+		addrs[0] = NULL;
+	}
+	smime_address_list_free(addrs, n);
+	return SMIME_OK;
+}

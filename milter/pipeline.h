@@ -33,13 +33,40 @@ typedef struct milter_pipe {
 	smime_facts facts;             /* the message as it arrived */
 	smime_facts inner;             /* signatures inside content the
 					* gateway decrypted (re-encryption) */
+	bool reencrypted;              /* an entity was re-encrypted */
 	const rules_action *reencrypt; /* the Rules' reencrypt, or NULL */
 	const rules_action *sign;      /* the Rules' sign, or NULL */
+	const rules_action *encrypt;   /* the Rules' encrypt, or NULL */
 	smime_edits *edits;
 	milter_logline log;
 	smime_buf note;        /* the text log.note may point to */
 	milter_dirsession dir; /* the message's directory work (LDAPTimeout) */
 } milter_pipe;
+
+/*
+ * The message as the transforms so far left it (SPEC 5: reencrypt, sign
+ * and encrypt each work on the result of the one before; transform.c):
+ * the header after p->edits, and the body, the edit list's new one
+ * (taken out of it meanwhile) or else the original.  A transform reads
+ * headers and body, and on success writes its own edits (appended, so
+ * they apply to this header) and new body to p->edits; then
+ * milter_current_done puts a taken body back unless the transform
+ * replaced it, and frees the rest.
+ */
+typedef struct milter_current {
+	smime_headers headers;
+	const unsigned char *body;
+	size_t len;
+	smime_buf taken; /* p->edits' body while the transform runs */
+	bool took;
+} milter_current;
+
+/* Adds a text to the log line's note= (process.c): the notes of every
+ * step, joined by "; ", so none hides another's.  Resource errors only. */
+int milter_note(milter_pipe *p, const char *text);
+
+int milter_current_get(milter_pipe *p, milter_current *c);
+void milter_current_done(milter_pipe *p, milter_current *c);
 
 /* The steps, in the order milter_process runs them. */
 
@@ -70,6 +97,16 @@ int milter_step_encryption(milter_pipe *p);
  * log's sign=kept and sign_reason.  After encryption, which it yields to.
  */
 int milter_step_signing(milter_pipe *p);
+
+/*
+ * The `encrypt` action (encrypting.c, SPEC section 9): the whole message
+ * as the earlier transforms left it, to every envelope recipient and,
+ * under EncryptToSender, the sender; failing closed: a recipient without
+ * a usable certificate rejects (550 5.7.1), a directory failure
+ * tempfails (451 4.7.1), a message over MaxCryptoSize rejects (552
+ * 5.3.4).  Mail already encrypted is left as it is.
+ */
+int milter_step_encrypt(milter_pipe *p);
 
 /*
  * Authentication-Results (authres_stamp.c): removes forged A-R fields

@@ -241,6 +241,7 @@ int milter_step_policy(milter_pipe *p)
 		rc = apply_verdict(r.verdict, edits, &p->log.action);
 	p->reencrypt = r.reencrypt; /* points into cfg->rules, not into r */
 	p->sign = r.sign;
+	p->encrypt = r.encrypt;
 	rules_result_free(&r);
 	facts_store_free(&s);
 	return rc;

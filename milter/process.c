@@ -47,10 +47,20 @@ static int find_from(const smime_headers *h, char **out)
 	return smime_err_is_resource(rc) ? rc : SMIME_OK;
 }
 
-void milter_internal_error(const milter_config *cfg, smime_edits *edits)
+bool milter_rules_may_encrypt(const milter_config *cfg)
 {
+	return (rules_set_actions(cfg->rules) & RULES_CAP_ENCRYPT) != 0;
+}
+
+void milter_internal_error(const milter_config *cfg, smime_edits *edits,
+			   bool encrypt)
+{
+	milter_onerr action = cfg->on_internal_error;
+
 	smime_edits_free(edits);
-	switch (cfg->on_internal_error) {
+	if (action == MILTER_ONERR_ACCEPT && encrypt)
+		action = MILTER_ONERR_TEMPFAIL;
+	switch (action) {
 	case MILTER_ONERR_ACCEPT:
 		edits->verdict = SMIME_VERDICT_ACCEPT;
 		break;
@@ -68,6 +78,19 @@ void milter_internal_error(const milter_config *cfg, smime_edits *edits)
 			strdup("S/MIME gateway busy, try again later");
 		break;
 	}
+}
+
+int milter_note(milter_pipe *p, const char *text)
+{
+	int rc = 0;
+
+	if (p->note.len > 0)
+		rc = smime_buf_puts(&p->note, "; ");
+	if (rc == 0)
+		rc = smime_buf_puts(&p->note, text);
+	if (rc == 0)
+		p->log.note = (const char *)p->note.data;
+	return rc;
 }
 
 /* The analysis, and what the log line says of it: kind=, cipher= and
@@ -113,22 +136,27 @@ int milter_step_classify(milter_pipe *p)
 }
 
 /* The steps, in order.  Rules before the findings (their verdict decides
- * whether reencrypt runs); signing after reencrypt, which it yields to;
- * the A-R stamp when the inner signatures are known; harvesting, which
- * changes nothing of the message, last. */
+ * whether reencrypt runs); the transforms in SPEC 5's order, reencrypt
+ * (with the findings), sign, encrypt, each on the result of the one
+ * before; the A-R stamp when the inner signatures are known;
+ * harvesting, which changes nothing of the message, last. */
 static int (*const steps[])(milter_pipe *) = {
 	milter_step_classify, milter_step_policy,  milter_step_encryption,
-	milter_step_signing,  milter_step_authres, milter_step_harvest,
+	milter_step_signing,  milter_step_encrypt, milter_step_authres,
+	milter_step_harvest,
 };
 
 /* The log line, and the debug line after it when asked for. */
 static int finish_log(milter_pipe *p, smime_buf *logline)
 {
-	int rc;
+	int rc = 0;
 
 	/* smime-milter(8): passing a nesting limit is logged, not hidden. */
-	if (p->facts.truncated && p->log.note == NULL)
-		p->log.note = "a nesting or MIME limit stopped the analysis";
+	if (p->facts.truncated)
+		rc = milter_note(p, "a nesting or MIME limit stopped the "
+				    "analysis");
+	if (rc < 0)
+		return rc;
 	p->log.ms = elapsed_ms(&p->m->started);
 	rc = milter_logline_format(&p->log, logline);
 	if (rc == 0 && p->cfg->debug_counters)
@@ -151,6 +179,7 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 			 .note = SMIME_BUF_INIT,
 			 .dir = {cfg->directory, m->queue_id, false, {0, 0}}};
 	char *from = NULL, *mailer = NULL;
+	bool ruled = false; /* the Rules ran: p.encrypt says it all */
 	int rc;
 
 	/* ms= is the time this path takes, not the SMTP dialogue's. */
@@ -169,8 +198,10 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 	p.log.dir = p.outbound ? "outbound" : "inbound";
 	p.log.from = from;
 	p.log.mailer = mailer;
-	for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(*steps); i++)
+	for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(*steps); i++) {
 		rc = steps[i](&p);
+		ruled = ruled || (rc == 0 && steps[i] == milter_step_policy);
+	}
 	if (rc < 0)
 		goto cleanup;
 	if (cfg->dry_run) {
@@ -181,7 +212,10 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 	rc = finish_log(&p, logline);
 cleanup:
 	if (rc < 0)
-		milter_internal_error(cfg, edits);
+		milter_internal_error(
+			cfg, edits,
+			p.encrypt != NULL ||
+				(!ruled && milter_rules_may_encrypt(cfg)));
 	smime_facts_free(&p.facts);
 	smime_facts_free(&p.inner); /* wipes what it kept of the plaintext */
 	smime_buf_free(&p.note);

@@ -173,27 +173,6 @@ static const char *plan_inbound(const reencrypt_ctx *x,
 }
 
 /* The single From mailbox, or NULL (none, several, or several fields). */
-static int single_from(const milter_msg *m, char **out)
-{
-	char **list = NULL;
-	size_t n = 0;
-	int rc;
-
-	*out = NULL;
-	if (smime_headers_count(&m->headers, "From") != 1)
-		return SMIME_OK;
-	rc = smime_address_list(smime_headers_get(&m->headers, "From", 0),
-				&list, &n);
-	if (rc < 0)
-		return smime_err_is_resource(rc) ? rc : SMIME_OK;
-	if (n == 1) {
-		*out = list[0];
-		list[0] = NULL;
-	}
-	smime_address_list_free(list, n);
-	return SMIME_OK;
-}
-
 /*
  * The recipient's certificate from the directory or the harvested ones
  * (SPEC section 9's lookup), when a RecipientInfo names it: 1 added, 0 not, 2 the
@@ -254,7 +233,7 @@ static int plan_outbound(const reencrypt_ctx *x, const smime_envelope *env,
 	size_t ri;
 	int rc;
 
-	rc = single_from(x->p->m, &from);
+	rc = milter_single_from(&x->p->m->headers, &from);
 	if (rc < 0)
 		return rc;
 	*reason = "no-key";

@@ -17,35 +17,15 @@
  * signed.  Every refusal leaves the message unchanged and is logged as
  * sign=kept with a sign-reason; a message signed over a DKIM-Signature
  * says so in the log (sign-reason=dkim-signature-broken), since that
- * signature no longer verifies.  A message re-encrypted just before is
- * already-encrypted.
+ * signature no longer verifies.  What is signed is the message as
+ * `reencrypt` left it: an attachment re-encrypted just before is signed
+ * in its new form.
  */
 #include "pipeline.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* The one From mailbox, or NULL when there is none or more than one. */
-static int single_from(const smime_headers *h, char **out)
-{
-	char **addrs = NULL;
-	size_t n = 0;
-	int rc;
-
-	*out = NULL;
-	if (smime_headers_count(h, "From") != 1)
-		return SMIME_OK;
-	rc = smime_address_list(smime_headers_get(h, "From", 0), &addrs, &n);
-	if (rc < 0)
-		return smime_err_is_resource(rc) ? rc : SMIME_OK;
-	if (n == 1) {
-		*out = addrs[0];
-		addrs[0] = NULL;
-	}
-	smime_address_list_free(addrs, n);
-	return SMIME_OK;
-}
 
 static bool cert_has_address(const smime_cert *c, const char *addr)
 {
@@ -114,7 +94,21 @@ static const char *pick_key(const milter_config *cfg, const char *name,
 	return NULL;
 }
 
-/* Why this message must not be signed, or NULL when it may be. */
+/* The outermost S/MIME entity of the message: a top-level
+ * application/pkcs7-mime ("TEXT") or the signed part of a top-level
+ * multipart/signed ("1"); nested ones are parts like any other. */
+static bool is_top_layer(const smime_layer *l)
+{
+	return l->level == 0 &&
+	       (strcmp(l->part, "TEXT") == 0 ||
+		(l->kind == SMIME_KIND_SIGNED && strcmp(l->part, "1") == 0));
+}
+
+/* Why this message must not be signed, or NULL when it may be.  Only
+ * the message as a whole counts as signed or encrypted: a part that is
+ * (an attachment encrypted on its own, a forwarded signed message) is
+ * signed over with the rest (SPEC 5: no transform is skipped because
+ * an earlier one changed the body). */
 static const char *refusal(const milter_pipe *p, const char *from)
 {
 	const smime_facts *facts = &p->facts;
@@ -126,6 +120,8 @@ static const char *refusal(const milter_pipe *p, const char *from)
 		return "too-large";
 	for (size_t i = 0; i < facts->nlayers; i++) {
 		smime_kind k = facts->layers[i].kind;
+		if (!is_top_layer(&facts->layers[i]))
+			continue;
 		if (k == SMIME_KIND_SIGNED || k == SMIME_KIND_OPAQUE_SIGNED)
 			return "already-signed";
 		if (k == SMIME_KIND_ENVELOPED || k == SMIME_KIND_AUTH_ENVELOPED)
@@ -157,6 +153,7 @@ int milter_step_signing(milter_pipe *p)
 	const milter_msg *m = p->m;
 	smime_edits *edits = p->edits;
 	smime_sign_opts opts = {0};
+	milter_current cur;
 	const smime_key *key = NULL;
 	const char *why;
 	char *from = NULL;
@@ -165,12 +162,10 @@ int milter_step_signing(milter_pipe *p)
 	/* Nothing asked, or a verdict came first (its action says so). */
 	if (p->sign == NULL || edits->verdict != SMIME_VERDICT_ACCEPT)
 		return SMIME_OK;
-	rc = single_from(&m->headers, &from);
+	rc = milter_single_from(&m->headers, &from);
 	if (rc < 0)
 		return rc;
 	why = refusal(p, from);
-	if (why == NULL && edits->replace_body)
-		why = "already-encrypted"; /* reencrypt's new body */
 	if (why == NULL)
 		why = pick_key(cfg, p->sign->arg, from, p->now, &key);
 	if (why != NULL) {
@@ -183,8 +178,14 @@ int milter_step_signing(milter_pipe *p)
 				strcasecmp(cfg->sign_rsa_padding, "pss") == 0
 			? SMIME_SIGN_PSS
 			: SMIME_SIGN_PKCS1;
-	rc = smime_sign_message(key, &opts, &m->headers, p->body, p->bodylen,
-				&cfg->analyze.mime, edits);
+	/* What reencrypt left (SPEC 5: each transform on the result of the
+	 * one before). */
+	rc = milter_current_get(p, &cur);
+	if (rc == 0) {
+		rc = smime_sign_message(key, &opts, &cur.headers, cur.body,
+					cur.len, &cfg->analyze.mime, edits);
+		milter_current_done(p, &cur);
+	}
 	if (rc < 0) {
 		if (smime_err_is_resource(rc))
 			goto cleanup;

@@ -253,6 +253,7 @@ int tool_process(int argc, char **argv)
 	smime_edits edits = {0};
 	size_t body_off = 0;
 	time_t at = time(NULL);
+	bool processed = false;
 	int status = TOOL_EXIT_USAGE, rc;
 
 	rc = parse_process_args(argc, argv, &a);
@@ -287,6 +288,7 @@ int tool_process(int argc, char **argv)
 	if (rc == 0) {
 		m->now = at;
 		rc = milter_process(cfg, m, &edits, &logline);
+		processed = true; /* it set the On-InternalError verdict */
 	}
 	if (logline.len)
 		fprintf(stderr, "%s\n", (const char *)logline.data);
@@ -297,7 +299,9 @@ int tool_process(int argc, char **argv)
 			status = TOOL_EXIT_USAGE;
 			goto cleanup;
 		}
-		milter_internal_error(cfg, &edits);
+		if (!processed)
+			milter_internal_error(cfg, &edits,
+					      milter_rules_may_encrypt(cfg));
 	}
 	status = verdict_status(&edits);
 	if ((status == TOOL_EXIT_ACCEPT || status == TOOL_EXIT_QUARANTINE) &&

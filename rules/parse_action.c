@@ -97,6 +97,8 @@ static int parse_cipher(rules_parser *ps, const rules_line *l, size_t *i,
 			   auto_ok ? "auto or " : "");
 		return RULES_REPORTED;
 	}
+	a->arg_line = t->line;
+	a->arg_column = t->column;
 	return set(ps, &a->arg, t->text, true);
 }
 

@@ -131,6 +131,10 @@ typedef struct rules_action {
 	const char *text;
 	const char *file; /* the rules file, for logging */
 	unsigned line;    /* the line where the rule starts */
+	/* Where the argument word stands (a cipher a caller may refuse
+	 * later, e.g. one in WeakCiphers); 0 without an argument. */
+	unsigned arg_line;
+	unsigned arg_column;
 } rules_action;
 
 /* "sign", "reencrypt", ...; "?" for a value outside the enum. */

@@ -120,7 +120,7 @@ for key in Socket AuthservID TrustAnchorFile CRLFile KeyStore CertDirectory Rule
 	MaxSignatures LDAPURI LDAPStartTLS LDAPCAFile LDAPBase LDAPFilter LDAPBindDN \
 	LDAPBindPasswordFile LDAPTimeout LDAPCacheTTL LDAPNegativeCacheTTL \
 	LDAPHarvestBase HarvestCertificates HarvestDirectory HarvestMax DefaultCipher \
-	HarvestToLDAP; do
+	HarvestToLDAP EncryptToSender ReencryptOutbound MaxKeyOperations; do
 	grep -q -E "^#${key}[[:space:]]" "$example" || missing="$missing $key"
 done
 is "${missing:-none}" none "contrib/smime-milter.conf documents every configuration key"

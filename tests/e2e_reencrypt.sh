@@ -69,10 +69,6 @@ pf_start "inet:127.0.0.1:$PF_MILTER_PORT" 2>"$PF_DIR/start.err" ||
 	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "Postfix did not start"; }
 pass "Postfix with smime-milter, the SPEC reencrypt rules and a key store is running"
 
-cipher_of() {
-	openssl cms -cmsout -print -in "$1" 2>/dev/null |
-		sed -n '/contentEncryptionAlgorithm/,/algorithm:/s/.*algorithm: \([^ ]*\).*/\1/p' | tail -1
-}
 # check FILE RCPT NAME CIPHER: send inbound, check what smtp-sink got
 check() {
 	local file=$1 rcpt=$2 name=$3 cipher=$4 qid sink

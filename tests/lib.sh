@@ -279,3 +279,40 @@ caps_signed_mail() {
 	printf 'From: %s\nTo: bob@example.net\nSubject: hi\nMIME-Version: 1.0\nContent-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="b1"\n\n--b1\nContent-Type: text/plain\n\n%s\n--b1\nContent-Type: application/pkcs7-signature; name=smime.p7s\nContent-Transfer-Encoding: base64\n\n%s\n--b1--\n' \
 		"$from" "$body" "$(base64 <"$stem.p7s")" >"$out"
 }
+
+# cipher_of FILE: the content cipher OpenSSL reads in an S/MIME message
+# (EnvelopedData or AuthEnvelopedData), e.g. aes-256-cbc.
+cipher_of() {
+	openssl cms -cmsout -print -in "$1" 2>/dev/null |
+		sed -n '/contentEncryptionAlgorithm/,/algorithm:/s/.*algorithm: \([^ ]*\).*/\1/p' | tail -1
+}
+
+# attachment_mail OUT FROM TO SUBJECT INNER CERT...: OUT is a plain
+# multipart/mixed message whose second part is INNER encrypted with
+# RC2-40 to the CERTs (an application/pkcs7-mime attachment att.p7m).
+attachment_mail() {
+	local out=$1 from=$2 to=$3 subject=$4 inner=$5 att
+	shift 5
+	att=$(openssl cms -encrypt -rc2-40 -provider legacy -provider default -binary \
+		-in "$inner" -outform DER "$@" | base64 -w 76) || return 1
+	{
+		printf 'From: %s\r\nTo: %s\r\nSubject: %s\r\n' "$from" "$to" "$subject"
+		printf 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="a1"\r\n\r\n'
+		printf -- '--a1\r\nContent-Type: text/plain\r\n\r\nSee the attachment.\r\n--a1\r\n'
+		printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=att.p7m\r\n'
+		printf 'Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=att.p7m\r\n\r\n'
+		printf '%s\r\n--a1--\r\n' "$att"
+	} >"$out"
+}
+
+# second_part MSG OUT: the second part of the multipart MSG as an S/MIME
+# message OpenSSL reads (the attachment attachment_mail made).
+second_part() {
+	python3 - "$1" "$2" <<'EOF2'
+import email, email.policy, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.compat32)
+p = m.get_payload()[1]
+open(sys.argv[2], 'wb').write(b'MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; '
+    b'smime-type=enveloped-data\r\nContent-Transfer-Encoding: base64\r\n\r\n' + p.get_payload().encode())
+EOF2
+}

@@ -105,6 +105,6 @@ ok $? "both open it"
 conf weak "WeakCiphers rc2-40-cbc,des-cbc,des-ede3-cbc"
 "$SMIME_MILTER" -n -c "$tmp/weak.conf" >"$tmp/weak.out" 2>&1
 is "$?" 1 "-n fails on reencrypt auto when WeakCiphers names des-ede3-cbc"
-grep -q "$tmp/rules:1: reencrypt auto: WeakCiphers names des-ede3-cbc" "$tmp/weak.out"
-ok $? "naming the rule's line" || diag "$(cat "$tmp/weak.out")"
+grep -q "$tmp/rules:1:33: reencrypt auto: WeakCiphers names des-ede3-cbc" "$tmp/weak.out"
+ok $? "naming the rule's line and column" || diag "$(cat "$tmp/weak.out")"
 done_testing

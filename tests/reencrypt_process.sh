@@ -86,10 +86,6 @@ decrypts() {
 	openssl cms -decrypt $LEGACY -in "$1" -recip "$2" -inkey "$3" -binary -out "$T/dec" 2>"$T/err" &&
 		cmp -s "$T/dec" "${4:-$T/inner.txt}"
 }
-cipher_of() {
-	openssl cms -cmsout -print -in "$1" 2>/dev/null |
-		sed -n '/contentEncryptionAlgorithm/,/algorithm:/s/.*algorithm: \([^ ]*\).*/\1/p' | tail -1
-}
 
 # --- detection only ----------------------------------------------------------
 process 'when header Subject "*nothing*" then tag' "" "$T/rc2.eml" --rcpt alice@example.org

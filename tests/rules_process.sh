@@ -191,11 +191,13 @@ is $? 0 "DryRun changes no message, even on reject"
 grep -q " action=rejected " "$tmp/err"; ok $? "DryRun still logs the decision"
 cmp -s "$RC2" "$tmp/out"; ok $? "DryRun writes the message unchanged"
 
-# Load errors: a rule the build cannot carry out, and a bad rule.
-process 'when outbound and from *@example.org then encrypt auto' "$PLAIN"
-is "$st" 2 "an encrypt rule is a load error in this build (exit 2)"
-case $err in *"$n.rules:1:"*": action 'encrypt' is not available"*) r=0 ;; *) r=1 ;; esac
-ok $r "the error names FILE:LINE:COLUMN and the action" || diag "$err"
+# encrypt loads and fails closed: no certificate for the recipient, so
+# the message is rejected naming it (encrypt_process.sh does the rest).
+process 'when authenticated then encrypt auto' "$PLAIN" --auth-user someone
+is "$st" 1 "an encrypt rule loads; no recipient certificate rejects (exit 1)"
+case $err in *"550 5.7.1 no S/MIME certificate for <rcpt@example.org>"*) r=0 ;; *) r=1 ;; esac
+ok $r "the reply names the recipient" || diag "$err"
+# Load errors: a bad rule.
 process 'when cipher rc2-41-cbc then tag' "$PLAIN"
 case $err in *"$n.rules:1:13: "*) r=0 ;; *) r=1 ;; esac
 ok $r "a cipher name outside SPEC section 6 is an error at its column" || diag "$err"

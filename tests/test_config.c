@@ -160,6 +160,7 @@ static void test_defaults(void)
 	is_long(cfg->harvest_max, 100000, "default HarvestMax");
 	is_long(cfg->default_cipher, SMIME_CIPHER_AES_256_CBC,
 		"default DefaultCipher aes-256-cbc");
+	ok(cfg->encrypt_to_sender, "default EncryptToSender yes");
 	ok(cfg->analyze.max_nesting == 16 &&
 		   cfg->analyze.mime.max_depth == 16 &&
 		   cfg->analyze.cms.max_recipients == 1000 &&

@@ -94,7 +94,7 @@ static void test_lookup(smime_keystore *ks, smime_certdir *cd)
 	smime_trust *t = load_trust(true, false);
 	smime_trust *crl = load_trust(true, true);
 	smime_trust *none = load_trust(false, false);
-	smime_lookup_ctx ctx = {t, ks, cd, NOW, NULL, NULL, NULL};
+	smime_lookup_ctx ctx = {t, ks, cd, NOW, NULL, NULL, NULL, false};
 
 	if (t == NULL || crl == NULL || none == NULL) {
 		ok(0, "lookup: trust stores load");
@@ -150,7 +150,7 @@ cleanup:
 static void test_reason_precedence(smime_certdir *cd)
 {
 	smime_trust *none = load_trust(false, false);
-	smime_lookup_ctx ctx = {none, NULL, cd, NOW, NULL, NULL, NULL};
+	smime_lookup_ctx ctx = {none, NULL, cd, NOW, NULL, NULL, NULL, false};
 
 	/* dave@: one expired, one untrusted without the anchor. */
 	expect(&ctx, "dave@example.org", "(none)", "(none)", "untrusted",
@@ -414,7 +414,7 @@ static void test_harvested(smime_certdir *cd)
 	smime_trust_config tc = {0};
 	smime_trust *t = NULL;
 	test_ca ca = {NULL, NULL};
-	smime_lookup_ctx ctx = {NULL, NULL, cd, NOW, NULL, NULL, NULL};
+	smime_lookup_ctx ctx = {NULL, NULL, cd, NOW, NULL, NULL, NULL, false};
 
 	if (mkdtemp(dir) == NULL)
 		return;

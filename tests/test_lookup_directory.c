@@ -132,7 +132,7 @@ static void expect(smime_lookup_ctx *ctx, fake_dir *d, const char *addr,
 
 static void test_sources(smime_trust *t, smime_certdir *cd)
 {
-	smime_lookup_ctx ctx = {t, NULL, cd, NOW, fake_find, NULL, NULL};
+	smime_lookup_ctx ctx = {t, NULL, cd, NOW, fake_find, NULL, NULL, false};
 	fake_dir placed = {.placed = {"dave.pem"}};
 	fake_dir both = {.placed = {"carol-old.pem"},
 			 .harvested = {"carol-old.pem"}};
@@ -168,11 +168,25 @@ static void test_sources(smime_trust *t, smime_certdir *cd)
 	       "directory-unavailable",
 	       "an unknown address with the directory down is unavailable");
 	ok(down.calls == 2, "the directory is asked once per lookup");
+	/* A named cipher needs no capabilities (encrypt aes-256-cbc): a
+	 * CertDirectory certificate is used without the directory. */
+	ctx.no_caps = true;
+	down.calls = 0;
+	expect(&ctx, &down, "carol@example.org", "certdir", "CN=Carol New",
+	       "ok",
+	       "needing no capabilities, a CertDirectory certificate does "
+	       "not wait for a directory that is down");
+	ok(down.calls == 0, "and the directory is not asked for it");
+	expect(&ctx, &down, "nobody@example.org", "(none)", "(none)",
+	       "directory-unavailable",
+	       "an address only the directory could know still is "
+	       "unavailable");
 }
 
 static void test_capabilities(smime_trust *t)
 {
-	smime_lookup_ctx ctx = {t, NULL, NULL, NOW, fake_find, NULL, NULL};
+	smime_lookup_ctx ctx = {t,         NULL, NULL, NOW,
+				fake_find, NULL, NULL, false};
 	fake_dir d = {.placed = {"dave-certsonly.p7", "signer-caps.p7"}};
 	fake_dir none = {.placed = {"dave.pem"}};
 	smime_lookup_result r;
