@@ -16,7 +16,9 @@
  *   - a resource failure: the step returns it, and milter_process makes
  *     On-InternalError `accept` a tempfail because an encrypt rule matched.
  * Mail already encrypted (SPEC 9's definition, judged after reencrypt) is
- * left as it is.
+ * left as it is.  A message a rule quarantines is encrypted as well (or
+ * refused, which replaces the quarantine), since releasing it from the
+ * hold queue delivers it.
  *
  * Who sees what: the SMTP reply names one envelope recipient, which the
  * client gave; whether an address has a certificate is public knowledge.
@@ -252,6 +254,8 @@ static int seal(milter_pipe *p, enc_plan *e, bool *done)
 			    "encrypt-failed");
 	if (*done)
 		rc = say_encrypted(p, ci);
+	if (*done && rc == 0 && p->edits->verdict == SMIME_VERDICT_QUARANTINE)
+		rc = milter_note(p, "quarantined");
 done:
 	milter_current_done(p, &cur);
 	if (rc == 0 && already)
@@ -266,7 +270,11 @@ int milter_step_encrypt(milter_pipe *p)
 	bool done;
 	int rc;
 
-	if (p->encrypt == NULL || p->edits->verdict != SMIME_VERDICT_ACCEPT)
+	/* A quarantined message is encrypted too: whoever releases it
+	 * from the hold queue must not release plaintext. */
+	if (p->encrypt == NULL ||
+	    (p->edits->verdict != SMIME_VERDICT_ACCEPT &&
+	     p->edits->verdict != SMIME_VERDICT_QUARANTINE))
 		return SMIME_OK;
 	if (p->too_large)
 		return refuse(p, SMIME_VERDICT_REJECT, "552", "5.3.4",

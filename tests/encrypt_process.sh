@@ -142,6 +142,17 @@ done
 is "$(openssl cms -cmsout -print -in "$tmp/cbc.out" | grep -c 'd.issuerAndSerialNumber')" 3 \
 	"three KeyTransRecipientInfos: Bob@ (as bob@), the Bcc dora@, the sender"
 
+conf held 'when outbound then encrypt aes-256-cbc
+when outbound then quarantine "held for review"'
+run held "$tmp/plain.eml" "$tmp/held.out" bob@example.net
+is "$st" 4 "encrypt and quarantine: quarantined"
+case $line in
+*'action=encrypted new-cipher=aes-256-cbc '*'note=quarantined '*) pass "log: encrypted, note=quarantined" ;;
+*) fail "log: encrypted, note=quarantined"; diag "$line" ;;
+esac
+opens "$tmp/held.out" bob && cmp -s "$tmp/dec" "$tmp/plain.inner"
+ok $? "the held copy is the encrypted one: releasing it releases no plaintext"
+
 conf nosender 'when outbound then encrypt aes-256-cbc' "EncryptToSender no"
 run nosender "$tmp/plain.eml" "$tmp/nosender.out" bob@example.net
 opens "$tmp/nosender.out" bob

@@ -316,3 +316,21 @@ open(sys.argv[2], 'wb').write(b'MIME-Version: 1.0\r\nContent-Type: application/p
     b'smime-type=enveloped-data\r\nContent-Transfer-Encoding: base64\r\n\r\n' + p.get_payload().encode())
 EOF2
 }
+
+# split OUT.eml DIR: DIR/content (the signed bytes) and DIR/sig.der
+split_signed() {
+	python3 - "$1" "$2" <<'EOF'
+import base64, re, sys
+raw = open(sys.argv[1], 'rb').read()
+hdr, _, body = raw.replace(b'\r\n', b'\n').partition(b'\n\n')
+raw_body = raw[raw.find(b'\r\n\r\n') + 4:] if b'\r\n\r\n' in raw else raw[raw.find(b'\n\n') + 2:]
+b = re.search(rb'boundary="([^"]+)"', hdr).group(1)
+d = b'--' + b
+first = raw_body.index(d + b'\r\n') + len(d) + 2
+second = raw_body.index(b'\r\n' + d + b'\r\n', first)
+open(sys.argv[2] + '/content', 'wb').write(raw_body[first:second])
+sigpart = raw_body[second + len(d) + 4:]
+sigbody = sigpart[sigpart.index(b'\r\n\r\n') + 4:sigpart.index(d + b'--')]
+open(sys.argv[2] + '/sig.der', 'wb').write(base64.b64decode(sigbody))
+EOF
+}

@@ -128,24 +128,6 @@ long=$(head -c 2000 /dev/zero | tr '\0' 'x')
 MSGS="plain html alt mixed utf8 lf long dkim"
 
 # --- helpers ---------------------------------------------------------------
-# split OUT.eml DIR: DIR/content (the signed bytes) and DIR/sig.der
-split_signed() {
-	$PY - "$1" "$2" <<'EOF'
-import base64, re, sys
-raw = open(sys.argv[1], 'rb').read()
-hdr, _, body = raw.replace(b'\r\n', b'\n').partition(b'\n\n')
-raw_body = raw[raw.find(b'\r\n\r\n') + 4:] if b'\r\n\r\n' in raw else raw[raw.find(b'\n\n') + 2:]
-b = re.search(rb'boundary="([^"]+)"', hdr).group(1)
-d = b'--' + b
-first = raw_body.index(d + b'\r\n') + len(d) + 2
-second = raw_body.index(b'\r\n' + d + b'\r\n', first)
-open(sys.argv[2] + '/content', 'wb').write(raw_body[first:second])
-sigpart = raw_body[second + len(d) + 4:]
-sigbody = sigpart[sigpart.index(b'\r\n\r\n') + 4:sigpart.index(d + b'--')]
-open(sys.argv[2] + '/sig.der', 'wb').write(base64.b64decode(sigbody))
-EOF
-}
-
 # shape ORIG.eml OUT.eml MICALG: prints problems, nothing when all is well
 shape() {
 	$PY - "$1" "$2" "$3" <<'EOF'
