@@ -163,12 +163,20 @@ const smime_cert *smime_certdir_at(const smime_certdir *cd, size_t i)
 	return cd != NULL && i < cd->n ? cd->certs[i] : NULL;
 }
 
+const smime_cert *smime_certdir_find_address_err(const smime_certdir *cd,
+						 const char *addr, size_t *pos,
+						 int *err)
+{
+	long i =
+		cd ? smime_certindex_find_address(&cd->ix, addr, pos, err) : -1;
+
+	return i >= 0 ? cd->certs[i] : NULL;
+}
+
 const smime_cert *smime_certdir_find_address(const smime_certdir *cd,
 					     const char *addr, size_t *pos)
 {
-	long i = cd ? smime_certindex_find_address(&cd->ix, addr, pos) : -1;
-
-	return i >= 0 ? cd->certs[i] : NULL;
+	return smime_certdir_find_address_err(cd, addr, pos, NULL);
 }
 
 const smime_cert *smime_certdir_find_recipient(const smime_certdir *cd,

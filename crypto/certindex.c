@@ -176,15 +176,19 @@ static long find_key(const smime_certindex *ix, const char *key, size_t *pos)
 }
 
 long smime_certindex_find_address(const smime_certindex *ix, const char *addr,
-				  size_t *pos)
+				  size_t *pos, int *err)
 {
 	char *key = NULL;
 	long item = -1;
+	int rc;
 
 	if (ix == NULL || addr == NULL || pos == NULL)
 		return -1;
-	if (address_key(addr, &key) == 0)
+	rc = address_key(addr, &key);
+	if (rc == 0)
 		item = find_key(ix, key, pos);
+	else if (err != NULL && smime_err_is_resource(rc))
+		*err = rc;
 	free(key);
 	return item;
 }

@@ -63,7 +63,7 @@ void smime_certindex_sort(smime_certindex *ix);
 /* Cursor lookups: the item of the next match at or after *pos, or -1.
  * *pos is the cursor within the index. */
 long smime_certindex_find_address(const smime_certindex *ix, const char *addr,
-				  size_t *pos);
+				  size_t *pos, int *err);
 long smime_certindex_find_recipient(const smime_certindex *ix,
 				    const smime_recipient *r, size_t *pos);
 /* Certificates whose subject Name may be name (RFC 4514, as in
@@ -235,5 +235,15 @@ struct smime_envelope {
 		size_t label_len;
 	} * ri;
 };
+
+/* smime_keystore_find_address and smime_certdir_find_address that also
+ * tell a resource failure (*err set to it, the search ended) from "no
+ * more": the lookup must not read out of memory as no certificate. */
+const smime_key *smime_keystore_find_address_err(const smime_keystore *ks,
+						 const char *addr, size_t *pos,
+						 int *err);
+const smime_cert *smime_certdir_find_address_err(const smime_certdir *cd,
+						 const char *addr, size_t *pos,
+						 int *err);
 
 #endif

@@ -701,12 +701,20 @@ const smime_key *smime_keystore_by_name(const smime_keystore *ks,
 	return NULL;
 }
 
+const smime_key *smime_keystore_find_address_err(const smime_keystore *ks,
+						 const char *addr, size_t *pos,
+						 int *err)
+{
+	long i =
+		ks ? smime_certindex_find_address(&ks->ix, addr, pos, err) : -1;
+
+	return i >= 0 ? ks->keys[i] : NULL;
+}
+
 const smime_key *smime_keystore_find_address(const smime_keystore *ks,
 					     const char *addr, size_t *pos)
 {
-	long i = ks ? smime_certindex_find_address(&ks->ix, addr, pos) : -1;
-
-	return i >= 0 ? ks->keys[i] : NULL;
+	return smime_keystore_find_address_err(ks, addr, pos, NULL);
 }
 
 const smime_key *smime_keystore_find_recipient(const smime_keystore *ks,

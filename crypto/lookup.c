@@ -29,7 +29,9 @@
  * at all is no-certificate.
  *
  * Promises: reads the stores only, so threads may look up at once (the
- * directory callback must allow that too).
+ * directory callback must allow that too); a resource failure on the way
+ * is returned as such, never read as "no certificate" (a 550 for what
+ * was a transient shortage).
  */
 #include "keys_internal.h"
 
@@ -38,22 +40,24 @@
 #include <strings.h>
 
 /* One source: its name (smime_lookup_result.source), its next
- * certificate carrying addr after cursor *pos (NULL at the end), and its
+ * certificate carrying addr after cursor *pos (NULL at the end; then
+ * *err is set when a resource failure ended the search), and its
  * judgement of one. */
 typedef struct lookup_source {
 	const char *name;
 	const smime_cert *(*next)(const smime_lookup_ctx *ctx,
 				  const smime_lookup_result *r,
-				  const char *addr, size_t *pos);
+				  const char *addr, size_t *pos, int *err);
 	smime_rcpt_status (*judge)(const smime_lookup_ctx *ctx,
 				   const smime_cert *c);
 } lookup_source;
 
 static const smime_cert *keystore_next(const smime_lookup_ctx *ctx,
 				       const smime_lookup_result *r,
-				       const char *addr, size_t *pos)
+				       const char *addr, size_t *pos, int *err)
 {
-	const smime_key *k = smime_keystore_find_address(ctx->keys, addr, pos);
+	const smime_key *k =
+		smime_keystore_find_address_err(ctx->keys, addr, pos, err);
 
 	(void)r;
 	return k != NULL ? smime_key_cert(k) : NULL;
@@ -67,10 +71,10 @@ static smime_rcpt_status keystore_judge(const smime_lookup_ctx *ctx,
 
 static const smime_cert *certdir_next(const smime_lookup_ctx *ctx,
 				      const smime_lookup_result *r,
-				      const char *addr, size_t *pos)
+				      const char *addr, size_t *pos, int *err)
 {
 	(void)r;
-	return smime_certdir_find_address(ctx->certdir, addr, pos);
+	return smime_certdir_find_address_err(ctx->certdir, addr, pos, err);
 }
 
 static smime_rcpt_status full_judge(const smime_lookup_ctx *ctx,
@@ -82,16 +86,24 @@ static smime_rcpt_status full_judge(const smime_lookup_ctx *ctx,
 
 /* Whether the certificate carries addr, compared as the indexes do
  * (smime_address_key: ASCII case, IDNA A- and U-labels alike). */
-static bool carries(const smime_cert *c, const char *addr)
+static bool carries(const smime_cert *c, const char *addr, int *err)
 {
 	char *want = NULL, *have = NULL;
 	bool yes = false;
+	int rc = smime_address_key(addr, &want);
 
-	if (smime_address_key(addr, &want) < 0)
+	if (rc < 0) {
+		if (smime_err_is_resource(rc))
+			*err = rc;
 		return false;
+	}
 	for (size_t i = 0; i < c->naddresses && !yes; i++) {
-		if (smime_address_key(c->addresses[i], &have) < 0)
+		rc = smime_address_key(c->addresses[i], &have);
+		if (rc < 0) {
+			if (smime_err_is_resource(rc))
+				*err = rc;
 			break;
+		}
 		yes = strcmp(have, want) == 0;
 		free(have);
 		have = NULL;
@@ -102,12 +114,12 @@ static bool carries(const smime_cert *c, const char *addr)
 
 /* The next certificate of a fetched list that carries addr. */
 static const smime_cert *found_next(const smime_found *f, const char *addr,
-				    size_t *pos)
+				    size_t *pos, int *err)
 {
-	while (*pos < f->ncerts) {
+	while (*pos < f->ncerts && *err == 0) {
 		const smime_cert *c = f->certs[(*pos)++];
 
-		if (carries(c, addr))
+		if (carries(c, addr, err))
 			return c;
 	}
 	return NULL;
@@ -115,29 +127,29 @@ static const smime_cert *found_next(const smime_found *f, const char *addr,
 
 static const smime_cert *placed_next(const smime_lookup_ctx *ctx,
 				     const smime_lookup_result *r,
-				     const char *addr, size_t *pos)
+				     const char *addr, size_t *pos, int *err)
 {
 	(void)ctx;
-	return found_next(&r->fetched[0], addr, pos);
+	return found_next(&r->fetched[0], addr, pos, err);
 }
 
 /* The directory's harvested entries, then HarvestDirectory's: one
  * source, the cursor running through both. */
 static const smime_cert *harvested_next(const smime_lookup_ctx *ctx,
 					const smime_lookup_result *r,
-					const char *addr, size_t *pos)
+					const char *addr, size_t *pos, int *err)
 {
 	const smime_cert *c;
 	size_t n1 = r->fetched[1].ncerts, sub;
 
 	(void)ctx;
 	if (*pos < n1) {
-		c = found_next(&r->fetched[1], addr, pos);
-		if (c != NULL)
+		c = found_next(&r->fetched[1], addr, pos, err);
+		if (c != NULL || *err != 0)
 			return c;
 	}
 	sub = *pos - n1;
-	c = found_next(&r->fetched[2], addr, &sub);
+	c = found_next(&r->fetched[2], addr, &sub, err);
 	*pos = n1 + sub;
 	return c;
 }
@@ -182,12 +194,12 @@ static void note_failure(smime_rcpt_status *worst, smime_rcpt_status s)
 static const smime_cert *best_of(const smime_lookup_ctx *ctx,
 				 const smime_lookup_result *r,
 				 const lookup_source *src, const char *addr,
-				 smime_rcpt_status *worst)
+				 smime_rcpt_status *worst, int *err)
 {
 	const smime_cert *best = NULL, *c;
 	size_t pos = 0;
 
-	while ((c = src->next(ctx, r, addr, &pos)) != NULL) {
+	while ((c = src->next(ctx, r, addr, &pos, err)) != NULL) {
 		smime_rcpt_status s = src->judge(ctx, c);
 
 		if (s != SMIME_RCPT_OK)
@@ -203,12 +215,13 @@ static const smime_cert *best_of(const smime_lookup_ctx *ctx,
  * one was found (r->cert, r->source set). */
 static bool first_usable(const smime_lookup_ctx *ctx, smime_lookup_result *r,
 			 const lookup_source *table, size_t n, const char *addr,
-			 smime_rcpt_status *worst)
+			 smime_rcpt_status *worst, int *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		const smime_cert *c = best_of(ctx, r, &table[i], addr, worst);
+	for (size_t i = 0; i < n && *err == 0; i++) {
+		const smime_cert *c =
+			best_of(ctx, r, &table[i], addr, worst, err);
 
-		if (c != NULL) {
+		if (c != NULL && *err == 0) {
 			r->cert = c;
 			r->source = table[i].name;
 			return true;
@@ -239,13 +252,15 @@ int smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
 {
 	smime_rcpt_status worst = SMIME_RCPT_NO_CERTIFICATE;
 	bool local;
-	int ans;
+	int ans, err = 0;
 
 	memset(out, 0, sizeof *out);
 	out->reason = SMIME_RCPT_NO_CERTIFICATE;
 	if (ctx == NULL || addr == NULL)
 		return 0;
-	local = first_usable(ctx, out, local_sources, 2, addr, &worst);
+	local = first_usable(ctx, out, local_sources, 2, addr, &worst, &err);
+	if (err != 0)
+		return err;
 	ans = smime_harvest_read(ctx->harvest_dir, addr, &out->fetched[2]);
 	if (ans == SMIME_E_NOMEM)
 		return ans;
@@ -265,12 +280,13 @@ int smime_lookup_recipient(const smime_lookup_ctx *ctx, const char *addr,
 		}
 	}
 	take_caps(out);
-	if (local || first_usable(ctx, out, fetched_sources, 2, addr, &worst)) {
+	if (local ||
+	    first_usable(ctx, out, fetched_sources, 2, addr, &worst, &err)) {
 		out->reason = SMIME_RCPT_OK;
 		return 0;
 	}
 	out->reason = worst;
-	return 0;
+	return err;
 }
 
 void smime_lookup_result_clear(smime_lookup_result *r)

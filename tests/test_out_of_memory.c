@@ -5,6 +5,10 @@
  * Rules file and a SenderLoginMap) and the rules loader return
  * SMIME_E_NOMEM (RULES_E_NOMEM), never a bad value (SMIME_E_ARG,
  * SMIME_REPORTED, RULES_E_PARSE) and never a diagnostic about the input.
+ * And the `encrypt` action fails closed (SPEC 4): with an encrypt rule
+ * and On-InternalError accept, every failed allocation anywhere in the
+ * processing path (analysis, Rules, sealing) tempfails the message, and
+ * the one run that completes encrypts it; none accepts the plaintext.
  *
  * The program is linked with -Wl,--wrap for malloc, calloc, realloc,
  * strdup and strndup, so every allocation the code of crypto/, rules/
@@ -20,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- The failing allocator ---- */
@@ -127,6 +132,99 @@ static bool only_oom(const smime_buf *diags)
 }
 
 /* ---- Tests ---- */
+
+/* milter_process under `encrypt`, the n-th allocation failing. */
+static void test_process_encrypt(void)
+{
+	static const char msg[] =
+		"From: alice@example.org\r\nTo: bob@example.org\r\n"
+		"Subject: hi\r\nContent-Type: text/plain\r\n\r\n"
+		"The plaintext nobody may see.\r\n";
+	char ks[PATH_MAX - 16], path[PATH_MAX], text[3 * PATH_MAX];
+	smime_buf diags = SMIME_BUF_INIT, pem = SMIME_BUF_INIT;
+	milter_config *cfg = NULL;
+	milter_msg *m = NULL;
+	size_t off = 0;
+	long n, wrong = 0;
+	FILE *fp;
+	int rc;
+
+	snprintf(ks, sizeof ks, "%s/ks", tmpdir);
+	mkdir(ks, 0700);
+	for (int i = 0; i < 2; i++) {
+		char buf[4096];
+		size_t got;
+
+		snprintf(path, sizeof path, "%s/bob.%s", CMS_DATA_DIR,
+			 i ? "key" : "pem");
+		fp = fopen(path, "rb");
+		smime_buf_reset(&pem);
+		while (fp && (got = fread(buf, 1, sizeof buf, fp)) > 0)
+			smime_buf_append(&pem, buf, got);
+		if (fp)
+			fclose(fp);
+		smime_buf_putc(&pem, '\0');
+		snprintf(path, sizeof path, "%s/bob.%s", ks, i ? "key" : "crt");
+		write_file(path, (const char *)pem.data);
+		chmod(path, i ? 0600 : 0644);
+	}
+	snprintf(path, sizeof path, "%s/encrypt.rules", tmpdir);
+	write_file(path, "when outbound then encrypt aes-256-cbc\n");
+	snprintf(text, sizeof text,
+		 "Socket inet:8891@localhost\nKeyStore %s\nRules %s\n"
+		 "On-InternalError accept\n",
+		 ks, path);
+	write_file(conf, text);
+	rc = milter_config_load(conf, &cfg, &diags);
+	if (rc == 0)
+		rc = milter_msg_new(cfg, &m);
+	if (rc == 0 && (rc = milter_msg_set(&m->auth_user, "alice")) == 0 &&
+	    (rc = milter_msg_set(&m->env_from, "alice@example.org")) == 0 &&
+	    (rc = milter_msg_add_rcpt(m, "bob@example.org")) == 0 &&
+	    (rc = smime_message_split((const unsigned char *)msg, strlen(msg),
+				      &m->headers, &off)) == 0)
+		rc = smime_body_append(m->body,
+				       (const unsigned char *)msg + off,
+				       strlen(msg) - off);
+	if (rc != 0) {
+		ok(0, "encrypt: the fixture loads (%s)",
+		   diags.data ? (const char *)diags.data : "");
+		goto out;
+	}
+	for (n = 0;; n++) {
+		smime_edits e = {0};
+		smime_buf log = SMIME_BUF_INIT;
+
+		arm(n);
+		rc = milter_process(cfg, m, &e, &log);
+		disarm();
+		if (!failed) {
+			ok(rc == 0 && e.verdict == SMIME_VERDICT_ACCEPT &&
+				   e.replace_body &&
+				   memmem(e.body.data, e.body.len, "plaintext",
+					  9) == NULL,
+			   "encrypt: encrypted after %ld allocations", n);
+			smime_edits_free(&e);
+			smime_buf_free(&log);
+			break;
+		}
+		if ((rc >= 0 || e.verdict != SMIME_VERDICT_TEMPFAIL) &&
+		    wrong++ == 0)
+			printf("# allocation %ld failed: %d, verdict %d\n", n,
+			       rc, (int)e.verdict);
+		smime_edits_free(&e);
+		smime_buf_free(&log);
+	}
+	ok(n > 0 && wrong == 0,
+	   "encrypt, On-InternalError accept: each of %ld failed allocations "
+	   "tempfails the message, none accepts the plaintext",
+	   n);
+out:
+	milter_msg_free(m);
+	milter_config_unref(cfg);
+	smime_buf_free(&diags);
+	smime_buf_free(&pem);
+}
 
 static void test_defaults(void)
 {
@@ -303,10 +401,17 @@ int main(void)
 	test_setter();
 	test_config_load();
 	test_rules_load();
+	test_process_encrypt();
 	smime_global_deinit();
 	unlink(conf);
 	unlink(rules);
 	unlink(loginmap);
-	rmdir(tmpdir);
+	{
+		char cmd[PATH_MAX + 16];
+
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", tmpdir);
+	}
 	return tap_done();
 }
