@@ -146,6 +146,9 @@ static int refuse(milter_pipe *p, smime_verdict v, const char *code,
 {
 	smime_edits *e = p->edits;
 
+	free(e->reply_code);
+	free(e->reply_xcode);
+	free(e->reply_text);
 	e->verdict = v;
 	e->reply_code = strdup(code);
 	e->reply_xcode = strdup(xcode);

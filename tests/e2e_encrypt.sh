@@ -8,7 +8,7 @@
 # authenticates and sends under `encrypt auto`:
 # - to both, the message arrives at smtp-sink as des-ede3-cbc, and both
 #   and the sender (EncryptToSender) open it with OpenSSL; to gcm@ alone
-#   it arrives as aes-256-gcm;
+#   (written GCM@Example.TEST) it arrives as aes-256-gcm;
 # - to an address without a certificate it is rejected at SMTP time
 #   (550 5.7.1 naming it) and nothing reaches smtp-sink;
 # - signed too, the message opens to a signature that verifies;
@@ -83,10 +83,7 @@ LDAPCAFile $SL_CA
 LDAPTimeout 2
 EOF2
 pf_enable_sasl "$SENDER" "$PASSWORD" || bail "SASL"
-pf_milter_start "$SMIME_MILTER" "$conf" 2>"$PF_DIR/start.err" ||
-	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "the milter did not start"; }
-pf_start "inet:127.0.0.1:$PF_MILTER_PORT" 2>"$PF_DIR/start.err" ||
-	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "Postfix did not start"; }
+pf_up "$conf"
 pass "Postfix with SMTP AUTH, smime-milter with an encrypt rule, and slapd are running"
 
 # send FILE TO: the sender, authenticated; sets $qid and $line
@@ -153,8 +150,9 @@ for r in gcm tdes sender; do
 done
 
 msg "the code" gcm@example.test "$K/gcm.eml"
-send "$K/gcm.eml" gcm@example.test
-ok $? "to gcm@ alone: accepted" || diag "reply: $(pf_last_reply)"
+send "$K/gcm.eml" GCM@Example.TEST
+ok $? "to gcm@ alone, written GCM@Example.TEST: accepted (its certificate and capabilities found)" ||
+	diag "reply: $(pf_last_reply)"
 sink=$(pf_wait_delivered "$qid") || bail "not delivered"
 is "$(cipher_of "$sink")" aes-256-gcm "it arrives as aes-256-gcm"
 opens "$sink" gcm && cmp -s "$K/dec" "$K/both.inner"

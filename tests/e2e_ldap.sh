@@ -88,10 +88,7 @@ EOF2
 }
 write_conf "$SL_URI"
 pf_enable_sasl "$SENDER" "$PASSWORD" || bail "SASL"
-pf_milter_start "$SMIME_MILTER" "$conf" 2>"$PF_DIR/start.err" ||
-	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "the milter did not start"; }
-pf_start "inet:127.0.0.1:$PF_MILTER_PORT" 2>"$PF_DIR/start.err" ||
-	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "Postfix did not start"; }
+pf_up "$conf"
 pass "Postfix with SMTP AUTH, smime-milter with LDAP and slapd are running"
 
 # reload [URIS [EXTRA]]: a new configuration by SIGHUP (empty caches, no

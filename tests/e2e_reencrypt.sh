@@ -63,10 +63,7 @@ KeyStore $PF_DIR/ks
 EOF2
 
 unset SMIME_DEBUG_COUNTERS # off by default: checked at the end
-pf_milter_start "$SMIME_MILTER" "$conf" 2>"$PF_DIR/start.err" ||
-	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "the milter did not start"; }
-pf_start "inet:127.0.0.1:$PF_MILTER_PORT" 2>"$PF_DIR/start.err" ||
-	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "Postfix did not start"; }
+pf_up "$conf"
 pass "Postfix with smime-milter, the SPEC reencrypt rules and a key store is running"
 
 # check FILE RCPT NAME CIPHER: send inbound, check what smtp-sink got

@@ -38,10 +38,7 @@ TempDirectory $PF_DIR/tmp
 Rules $rules
 EOF
 
-pf_milter_start "$SMIME_MILTER" "$conf" 2>"$PF_DIR/start.err" ||
-	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "the milter did not start"; }
-pf_start "inet:127.0.0.1:$PF_MILTER_PORT" 2>"$PF_DIR/start.err" ||
-	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "Postfix did not start"; }
+pf_up "$conf"
 pass "Postfix with smime-milter and a rules file is running"
 
 # msg SUBJECT [EXTRA HEADER]: a small message file

@@ -39,10 +39,7 @@ TrustAnchorFile $PF_DIR/trust.pem
 Rules $PF_DIR/smime.rules
 EOF
 
-pf_milter_start "$SMIME_MILTER" "$conf" 2>"$PF_DIR/start.err" ||
-	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "the milter did not start"; }
-pf_start "inet:127.0.0.1:$PF_MILTER_PORT" 2>"$PF_DIR/start.err" ||
-	{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "Postfix did not start"; }
+pf_up "$conf"
 pass "Postfix with smime-milter and a trust anchor file is running"
 
 # The good message, with a forged A-R of ours and a foreign one in front.

@@ -32,7 +32,7 @@ AT=$(date -u -d "@$((SIGNED + 60))" +%Y-%m-%dT%H:%M:%SZ)
 
 mkdir -m 700 "$tmp/ks" && test_ca "$tmp" "/CN=Encrypt Process CA" || bail "CA"
 for u in alice:alice@example.org bob:bob@example.net gcm:gcm@example.net \
-	tdes:tdes@example.net dora:dora@example.net; do
+	tdes:tdes@example.net dora:dora@example.net p:p@partner.example; do
 	keystore_issue "$tmp" "$tmp/ks" "${u%%:*}" "${u#*:}" || bail "key ${u#*:}"
 done
 # eve@ holds an EC certificate: no recipient until ECDH is written
@@ -322,6 +322,23 @@ openssl cms -verify -in "$tmp/se.dec" -CAfile "$tmp/ca.pem" -out "$tmp/se.txt" 2
 ok $? "and the signature inside verifies" || diag "$(cat "$tmp/se.err")"
 grep -q "The code is $code." "$tmp/se.txt"
 ok $? "over the original text"
+
+# the cookbook's "encrypt everything to a partner domain (sign it first)"
+conf partner 'when outbound and to *@partner.example then sign, encrypt auto'
+run partner "$tmp/plain.eml" "$tmp/partner.out" p@partner.example
+case $line in
+*'action=encrypted new-cipher=aes-256-cbc sign=signed '*) pass "cookbook: mail to the partner is signed and encrypted" ;;
+*) fail "cookbook: mail to the partner is signed and encrypted"; diag "$line" ;;
+esac
+opens "$tmp/partner.out" p "$tmp/partner.dec" &&
+	openssl cms -verify -in "$tmp/partner.dec" -CAfile "$tmp/ca.pem" -out /dev/null 2>/dev/null
+ok $? "the partner opens it and the signature inside verifies"
+run partner "$tmp/plain.eml" "$tmp/partner2.out" p@partner.example colleague@example.org
+is "$reply" "550 5.7.1 no S/MIME certificate for <colleague@example.org>" \
+	"cookbook: a colleague without a certificate beside the partner is named in the 550"
+run partner "$tmp/plain.eml" "$tmp/partner3.out" colleague@example.org
+cmp -s "$tmp/partner3.out" "$tmp/plain.eml"
+ok $? "cookbook: mail to no partner passes unchanged"
 
 # --- reencrypt, sign, encrypt: an RC2-40 attachment in a plain message ---------------
 printf 'Content-Type: text/plain\r\n\r\nThe attachment %s.\r\n' "$code" >"$tmp/att.txt"

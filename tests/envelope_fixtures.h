@@ -120,6 +120,39 @@ static smime_keystore *make_keystore(const char *tmpdir)
 	return ks;
 }
 
+/* The start of a test program: the libraries initialised, a fresh
+ * temporary directory (TMPDIR, else /tmp) for NAME in dir, and the key
+ * store of make_keystore in it.  Bails out on failure. */
+__attribute__((unused)) static smime_keystore *
+fixture_start(const char *name, char *dir, size_t size)
+{
+	const char *t = getenv("TMPDIR");
+
+	if (smime_global_init() != 0) {
+		printf("Bail out! smime_global_init\n");
+		exit(1);
+	}
+	snprintf(dir, size, "%s/%s.XXXXXX", t ? t : "/tmp", name);
+	if (mkdtemp(dir) == NULL) {
+		printf("Bail out! mkdtemp\n");
+		exit(1);
+	}
+	return make_keystore(dir);
+}
+
+/* Its end: the key store freed, the directory removed. */
+__attribute__((unused)) static void fixture_end(smime_keystore *ks,
+						const char *dir)
+{
+	char cmd[600];
+
+	smime_keystore_free(ks);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	smime_global_deinit();
+}
+
 /*
  * Opens env with key the one way the milter does (SPEC section 8): the
  * first RecipientInfo naming key's certificate, the public checks, then

@@ -312,6 +312,15 @@ pf_start_instance() {
 # root does not own it).  The passwords are not secrets of the suite:
 # swaks's transcripts carry them in base64 (AUTH PLAIN).
 
+# pf_up CONF: smime-milter ($SMIME_MILTER) with CONF, then Postfix with it
+# as its milter; bails out with what either said when it does not start.
+pf_up() {
+	pf_milter_start "$SMIME_MILTER" "$1" 2>"$PF_DIR/start.err" ||
+		{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "the milter did not start"; }
+	pf_start "inet:127.0.0.1:$PF_MILTER_PORT" 2>"$PF_DIR/start.err" ||
+		{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "Postfix did not start"; }
+}
+
 # pf_enable_sasl USER PASS: Cyrus looks a login up as LOCAL@REALM, the
 # realm being the login's domain, or for a login without @ the server's
 # name ($PF_MYHOSTNAME, as smtpd_sasl_local_domain is empty); USER is

@@ -258,28 +258,12 @@ static void test_already_encrypted(const smime_keystore *ks)
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
-	smime_keystore *ks;
-	char cmd[300];
+	smime_keystore *ks =
+		fixture_start("test_encrypt_message", tmpdir, sizeof(tmpdir));
 
-	if (smime_global_init() != 0) {
-		printf("Bail out! smime_global_init\n");
-		return 1;
-	}
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_encrypt_message.XXXXXX",
-		 t ? t : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		printf("Bail out! mkdtemp\n");
-		return 1;
-	}
-	ks = make_keystore(tmpdir);
 	test_apply_headers();
 	test_encrypt(ks);
 	test_already_encrypted(ks);
-	smime_keystore_free(ks);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpdir);
-	smime_global_deinit();
+	fixture_end(ks, tmpdir);
 	return tap_done();
 }

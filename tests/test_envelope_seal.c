@@ -308,29 +308,13 @@ static char tmpdir[256];
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
-	smime_keystore *ks;
-	char cmd[300];
+	smime_keystore *ks =
+		fixture_start("test_envelope_seal", tmpdir, sizeof(tmpdir));
 
-	if (smime_global_init() != 0) {
-		printf("Bail out! smime_global_init\n");
-		return 1;
-	}
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_envelope_seal.XXXXXX",
-		 t ? t : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		printf("Bail out! mkdtemp\n");
-		return 1;
-	}
-	ks = make_keystore(tmpdir);
 	test_seal_ciphers(ks);
 	test_seal_encoding(ks);
 	test_seal_refusals(ks);
 	test_p7m(ks);
-	smime_keystore_free(ks);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpdir);
-	smime_global_deinit();
+	fixture_end(ks, tmpdir);
 	return tap_done();
 }

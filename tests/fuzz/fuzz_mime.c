@@ -4,7 +4,8 @@
  * (smime_address_first, smime_address_list), the MIME
  * tree (smime_mime_parse) both ways the product calls it (whole message,
  * and body plus the milter's separate header list), with default and
- * with tiny limits, and smime_part_decode over every entity.
+ * with tiny limits, smime_part_decode over every entity, and the
+ * `encrypt` action's "already encrypted" (smime_message_is_encrypted).
  *
  * Beyond "no crash, no leak" it checks the promises of smime.h that the
  * signature code relies on: every offset lies inside the input, children
@@ -235,9 +236,16 @@ int fuzz_mime(const uint8_t *data, size_t size)
 	rc = smime_message_split(data, size, &hdrs, &body_off);
 	fuzz_check(rc == 0 || rc == SMIME_E_NOMEM);
 	if (rc == 0) {
+		bool yes = false;
+
 		fuzz_check(body_off <= size);
 		check_headers(&hdrs);
 		parse_and_check(data + body_off, size - body_off, &hdrs, NULL);
+		/* `encrypt`'s "already encrypted" reads any message */
+		rc = smime_message_is_encrypted(&hdrs, data + body_off,
+						size - body_off, NULL, NULL,
+						&yes);
+		fuzz_check(rc == 0 || rc == SMIME_E_NOMEM);
 	}
 	smime_headers_free(&hdrs);
 

@@ -10,8 +10,9 @@
  * Set up once, in a private temporary directory: a key store holding
  * alice and bob of tests/data/cms (0600 copies; the CMS fixtures there
  * are encrypted to alice), a rules file that reencrypts weak and legacy
- * ciphers to CBC ciphers and AES-128-GCM to AES-256-GCM, tags, and signs
- * outbound mail from example.org, and a config naming them and
+ * ciphers to CBC ciphers and AES-128-GCM to AES-256-GCM, tags, signs
+ * outbound mail from example.org and encrypts outbound mail to it
+ * (reencrypt, sign and encrypt in a row), and a config naming them and
  * tests/fuzz/trust-anchors.pem, with ReencryptOutbound on.
  *
  * The input is a whole message.  Its To and Cc addresses are the
@@ -49,6 +50,7 @@ static const char rules_text[] =
 	"when cipher legacy then reencrypt aes-128-cbc\n"
 	"when header X-Mailer \"*Windows Mobile*\" then tag legacy-mobile\n"
 	"when outbound and from *@example.org then sign\n"
+	"when outbound and to *@example.org then encrypt auto\n"
 	"when inbound and signature fail then tag bad-signature\n";
 
 static int copy_file(const char *from, const char *to, mode_t mode)
