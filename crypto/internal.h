@@ -26,6 +26,37 @@ bool smime_aead_icv_ok(const smime_cipher_info *c, long icv);
  * ChaCha20-Poly1305 12, GCM 1-64). */
 bool smime_aead_nonce_ok(const smime_cipher_info *c, size_t len);
 
+/* --- Key derivation and key wrap (RFC 5753, RFC 3394, RFC 3217) --- */
+/* The ANSI X9.63 KDF of RFC 5753 7.2 (SEC 1 3.6.1): outlen bytes of
+ * Hash(Z || Counter || SharedInfo), Counter a 32-bit big-endian 1, 2, ...
+ * md_algo is a GCRY_MD_* with a fixed output (SHA-1, SHA-2 among them).
+ * SMIME_E_ARG for outlen 0, a NULL pointer with a length above 0, or an
+ * algorithm libgcrypt does not have. */
+int smime_x963_kdf(int md_algo, const unsigned char *z, size_t zlen,
+		   const unsigned char *info, size_t infolen,
+		   unsigned char *out, size_t outlen);
+/* RFC 3394 AES key wrap with the default IV under a KEK of 16, 24 or 32
+ * bytes: a key of keylen bytes (a multiple of 8, at least 16) into
+ * keylen + 8 bytes of out.  Bad lengths are SMIME_E_ARG. */
+int smime_aes_key_wrap(const unsigned char *kek, size_t keklen,
+		       const unsigned char *key, size_t keylen,
+		       unsigned char *out);
+/* Its reverse: inlen bytes into inlen - 8 bytes of out, which must not
+ * overlap in.  A failed integrity check is SMIME_E_CRYPTO, out wiped. */
+int smime_aes_key_unwrap(const unsigned char *kek, size_t keklen,
+			 const unsigned char *in, size_t inlen,
+			 unsigned char *out);
+/* RFC 3217 3.1 Triple-DES key wrap under a three-key KEK: the key with
+ * its DES parity bits set to odd, its CMS checksum, a fresh random IV.
+ * Unwrapping gives that parity-adjusted key back. */
+int smime_3des_key_wrap(const unsigned char kek[24],
+			const unsigned char key[24], unsigned char out[40]);
+/* RFC 3217 3.2: a checksum that does not match or a key octet without
+ * odd parity is SMIME_E_CRYPTO (one verdict, in constant time), out
+ * wiped. */
+int smime_3des_key_unwrap(const unsigned char kek[24],
+			  const unsigned char in[40], unsigned char out[24]);
+
 /* --- OID names and identifier printing (cms_names.c) --- */
 typedef enum {
 	SMIME_OID_ANY = 0,
