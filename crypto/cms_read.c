@@ -148,6 +148,32 @@ int smime_asn1_read(asn1_node node, const char *name, unsigned char **out,
 	return 0;
 }
 
+int smime_asn1_read_bits(asn1_node node, const char *name, unsigned char **out,
+			 size_t *len)
+{
+	unsigned char *buf;
+	int bits = 0, r;
+
+	*out = NULL;
+	*len = 0;
+	r = asn1_read_value(node, name, NULL, &bits);
+	if (r != ASN1_MEM_ERROR && r != ASN1_SUCCESS)
+		return smime_asn1_err(r);
+	if (bits <= 0 || bits % 8 != 0)
+		return SMIME_E_PARSE;
+	buf = malloc((size_t)bits / 8);
+	if (buf == NULL)
+		return SMIME_E_NOMEM;
+	r = asn1_read_value(node, name, buf, &bits);
+	if (r != ASN1_SUCCESS) {
+		free(buf);
+		return smime_asn1_err(r);
+	}
+	*out = buf;
+	*len = (size_t)bits / 8;
+	return 0;
+}
+
 int smime_asn1_read_oid(asn1_node node, const char *name, char **out)
 {
 	unsigned char *v;

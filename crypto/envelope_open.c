@@ -96,6 +96,8 @@ int smime_envelope_usable(const smime_envelope *env, size_t ri,
 
 	if (env == NULL || key == NULL || ri >= env->info.nrecipients)
 		return SMIME_E_ARG;
+	if (env->info.recipients[ri].type == SMIME_RI_KARI)
+		return smime_kari_usable(env, ri, smime_key_privkey(key));
 	ret = smime_envelope_keytrans(env, ri, &kt);
 	if (ret < 0)
 		return ret;
@@ -146,10 +148,13 @@ int smime_envelope_unwrap(const smime_envelope *env, const smime_unwrap *u,
 	smime_unwrap_in in;
 
 	if (smime_envelope_usable(env, u->ri, u->key) != 0 ||
-	    smime_envelope_keytrans(env, u->ri, &kt) != 0 ||
 	    env->info.cipher == NULL)
 		return SMIME_E_ARG; /* step 1 should have said */
 	nlens = key_lengths(env, lens);
+	if (env->info.recipients[u->ri].type == SMIME_RI_KARI)
+		return smime_kari_unwrap(env, u->ri, u->key, lens, nlens, out);
+	if (smime_envelope_keytrans(env, u->ri, &kt) != 0)
+		return SMIME_E_ARG;
 	in.key = smime_key_privkey(u->key);
 	in.secret = smime_key_secret(u->key);
 	in.kt = &kt;

@@ -189,6 +189,9 @@ static int read_labels(asn1_node node, smime_envelope *env)
 		return SMIME_E_NOMEM;
 	if (asn1_number_of_elements(node, "recipientInfos", &n) != ASN1_SUCCESS)
 		return SMIME_E_PARSE;
+	env->karis = calloc((size_t)n + 1, sizeof(*env->karis));
+	if (env->karis == NULL)
+		return SMIME_E_NOMEM;
 	for (int i = 1; i <= n && ret == 0; i++) {
 		const char *base =
 			smime_asn1_path_fmt(&p, "recipientInfos.?%d", i);
@@ -212,6 +215,15 @@ static int read_labels(asn1_node node, smime_envelope *env)
 			ret = read_label(
 				node, smime_asn1_path_fmt(&q, "%s.ktri", base),
 				&env->ri[idx]);
+		if (strcmp(alt, "kari") == 0) {
+			smime_kari *k = &env->karis[env->nkaris++];
+
+			ret = smime_kari_read(
+				node, smime_asn1_path_fmt(&q, "%s.kari", base),
+				k);
+			for (int j = 0; j < keys; j++)
+				env->ri[idx + (size_t)j].kari = k;
+		}
 		idx += (size_t)keys;
 	}
 	return ret;
@@ -286,6 +298,9 @@ void smime_envelope_free(smime_envelope *env)
 	for (size_t i = 0; env->ri != NULL && i < env->info.nrecipients; i++)
 		free(env->ri[i].label);
 	free(env->ri);
+	for (size_t i = 0; i < env->nkaris; i++)
+		smime_kari_free(&env->karis[i]);
+	free(env->karis);
 	smime_cms_info_free(&env->info);
 	free(env->iv);
 	smime_buf_free(&env->ciphertext);

@@ -1,12 +1,15 @@
 /*
  * envelope_seal.c - writes a new EnvelopedData (RFC 5652 section 6) or
  * AuthEnvelopedData (RFC 5083, AES-GCM per RFC 5084) with libtasn1, for
- * the re-encryption of SPEC section 8.
+ * the re-encryption of SPEC section 8 and the `encrypt` action.
  *
  * Each call draws a fresh content key and IV (GCRY_STRONG_RANDOM), so
  * two runs over the same content never give the same ciphertext, and
- * wraps the key once per recipient certificate with the key transport and
- * identifier form the caller asks for (the original RecipientInfo's).
+ * wraps the key once per recipient certificate: RSA ones with the key
+ * transport and identifier form the caller asks for (the original
+ * RecipientInfo's), EC ones (P-256, P-384, P-521) with a
+ * KeyAgreeRecipientInfo of SPEC 9's scheme (kari_write.c), which AES key
+ * wrap limits to content keys of 16 bytes or more, in 8-byte steps.
  *
  * What the standards fix and the peers check (OpenSSL, NSS, gpgsm):
  * - CMSVersion: a KeyTransRecipientInfo is 0 with issuerAndSerialNumber
@@ -50,15 +53,11 @@ static int create(const char *type, asn1_node *node)
 /* Algorithm parameters                                                 */
 /* ------------------------------------------------------------------ */
 
-/* An AlgorithmIdentifier of a digest, parameters absent (RFC 4055). */
-static int hash_algid_der(const char *hash, smime_buf *out)
+int smime_algid_der(const char *oid, smime_buf *out)
 {
-	const char *oid = smime_oid_by_name(hash, SMIME_OID_DIGEST);
 	asn1_node n = NULL;
 	int ret;
 
-	if (oid == NULL)
-		return SMIME_E_UNSUPPORTED;
 	ret = create("SmimeCMS.AlgorithmIdentifier", &n);
 	if (ret == 0)
 		ret = smime_asn1_write(n, "algorithm", oid, 1);
@@ -68,6 +67,14 @@ static int hash_algid_der(const char *hash, smime_buf *out)
 		ret = smime_asn1_encode(n, "", out);
 	smime_asn1_free(&n);
 	return ret;
+}
+
+/* An AlgorithmIdentifier of a digest, parameters absent (RFC 4055). */
+static int hash_algid_der(const char *hash, smime_buf *out)
+{
+	const char *oid = smime_oid_by_name(hash, SMIME_OID_DIGEST);
+
+	return oid != NULL ? smime_algid_der(oid, out) : SMIME_E_UNSUPPORTED;
 }
 
 static bool is_sha1(const char *h)
@@ -177,8 +184,8 @@ static int content_params_der(const smime_content_params *p, smime_buf *out)
 /* RecipientInfos                                                       */
 /* ------------------------------------------------------------------ */
 
-static int write_serial(asn1_node node, const char *name,
-			const smime_cert *cert)
+int smime_asn1_write_serial(asn1_node node, const char *name,
+			    const smime_cert *cert)
 {
 	unsigned char *v = NULL;
 	size_t size = 0;
@@ -237,7 +244,7 @@ static int write_ktri(asn1_node node, const smime_seal_recipient *r,
 				r->cert->issuer_der,
 				(int)r->cert->issuer_der_len);
 		if (ret == 0)
-			ret = write_serial(
+			ret = smime_asn1_write_serial(
 				node,
 				smime_asn1_path_fmt(
 					&p,
@@ -333,9 +340,15 @@ static int write_inner(const smime_content_params *p,
 	if (ret == 0)
 		ret = smime_asn1_write(node, "originatorInfo", NULL, 0);
 	for (size_t i = 0; ret == 0 && i < n; i++) {
-		ret = write_ktri(node, &rcpts[i], ck, &ski);
+		if (smime_cert_is_rsa(rcpts[i].cert)) {
+			ret = write_ktri(node, &rcpts[i], ck, &ski);
+		} else {
+			ret = smime_kari_write(node, rcpts[i].cert, ck);
+			ski = true; /* a version 3 RecipientInfo */
+		}
 		any_ski |= ski;
 	}
+	/* RFC 5652 6.1: 2 when any RecipientInfo's version is not 0 */
 	if (ret == 0)
 		ret = smime_asn1_write(node, "version",
 				       auth || !any_ski ? "0" : "2", 0);
@@ -391,6 +404,12 @@ static void des_parity(unsigned char *k, size_t n)
 	}
 }
 
+bool smime_cert_sealable(const smime_cert *c)
+{
+	return c != NULL && (smime_cert_is_rsa(c) ||
+			     smime_cert_ec_curve(c, NULL, NULL) != NULL);
+}
+
 static int check_args(const smime_cipher_info *c, size_t len,
 		      const smime_seal_recipient *rcpts, size_t n)
 {
@@ -401,8 +420,11 @@ static int check_args(const smime_cipher_info *c, size_t len,
 		return len > INT_MAX / 2 ? SMIME_E_LIMIT : SMIME_E_ARG;
 	for (size_t i = 0; i < n; i++)
 		if (rcpts[i].cert == NULL ||
-		    !smime_cert_is_rsa(rcpts[i].cert) ||
-		    !smime_keytrans_supported(&rcpts[i].kt))
+		    (smime_cert_is_rsa(rcpts[i].cert)
+			     ? !smime_keytrans_supported(&rcpts[i].kt)
+			     : smime_cert_ec_curve(rcpts[i].cert, NULL, NULL) ==
+					       NULL ||
+				       c->key_len < 16 || c->key_len % 8 != 0))
 			return SMIME_E_UNSUPPORTED;
 	return 0;
 }

@@ -118,6 +118,10 @@ int smime_asn1_view(asn1_node node, const unsigned char *der, size_t len,
 		    const char *name, const unsigned char **out,
 		    size_t *outlen);
 /* Reads the dotted OID at name as a malloc'd C string. */
+/* A BIT STRING of whole bytes, read as bytes (malloc'd); SMIME_E_PARSE
+ * for one whose length is not a whole number of bytes. */
+int smime_asn1_read_bits(asn1_node node, const char *name, unsigned char **out,
+			 size_t *len);
 int smime_asn1_read_oid(asn1_node node, const char *name, char **out);
 /* Whether the (OPTIONAL) element name is present in a decoded node. */
 bool smime_asn1_present(asn1_node node, const char *name);

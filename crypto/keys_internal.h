@@ -229,12 +229,105 @@ struct smime_envelope {
 	size_t aad_len;
 	unsigned char *mac;
 	size_t mac_len;
-	/* per info.recipients[i]: the OAEP label (NULL when empty) */
+	/* per info.recipients[i]: the OAEP label (NULL when empty), and
+	 * for a RecipientEncryptedKey of a kari its KeyAgreeRecipientInfo */
 	struct smime_envelope_ri {
 		unsigned char *label;
 		size_t label_len;
+		const struct smime_kari *kari; /* into karis */
 	} * ri;
+	struct smime_kari *karis; /* one per KeyAgreeRecipientInfo */
+	size_t nkaris;
 };
+
+/* What a KeyAgreeRecipientInfo gives every RecipientEncryptedKey of it
+ * (kari.c), all owned. */
+typedef struct smime_kari {
+	bool orig_key;             /* originator is originatorKey */
+	unsigned char *orig_point; /* its publicKey BIT STRING's bytes */
+	size_t orig_point_len;
+	unsigned char *orig_params; /* DER of its algorithm's parameters */
+	size_t orig_params_len;     /* 0: absent */
+	unsigned char *ukm;         /* NULL: absent */
+	size_t ukm_len;
+	char *wrap_oid;             /* the key-wrap algorithm */
+	unsigned char *wrap_params; /* DER of its parameters; NULL absent */
+	size_t wrap_params_len;
+} smime_kari;
+
+/* Reads the kari at path (".kari" of a RecipientInfo) of node into k. */
+int smime_kari_read(asn1_node node, const char *path, smime_kari *k);
+void smime_kari_free(smime_kari *k);
+/* SPEC 8 step 1 for a kari RecipientEncryptedKey and a key: 0 when the
+ * scheme (ephemeral-static stdDH with a SHA KDF), the key wrap (AES or
+ * RFC 3217 3DES) and the key's curve (P-256, P-384, P-521, the
+ * originator's curve when it names one) can be used; else
+ * SMIME_E_KEY_AGREEMENT. */
+int smime_kari_usable(const smime_envelope *env, size_t ri,
+		      gnutls_privkey_t key);
+/* SPEC 8 step 2 for it: out gets the content key or, on any failure (an
+ * originator key off the curve, a wrap integrity failure, a length the
+ * cipher cannot use), the substitute of lens[0] bytes, without a branch
+ * on which. */
+int smime_kari_unwrap(const smime_envelope *env, size_t ri,
+		      const smime_key *key, const size_t *lens, size_t nlens,
+		      smime_content_key *out);
+/* The DER of ECC-CMS-SharedInfo (RFC 5753 7.2), the X9.63 KDF's input:
+ * the key wrap's AlgorithmIdentifier (params may be NULL: absent), the
+ * ukm (NULL: absent), the KEK length in bits. */
+int smime_kari_shared_info(const char *wrap_oid, const unsigned char *params,
+			   size_t params_len, const unsigned char *ukm,
+			   size_t ukm_len, size_t kek_len, smime_buf *out);
+/* Appends a KeyAgreeRecipientInfo for the EC certificate to the
+ * recipientInfos of node (kari_write.c): a fresh ephemeral key, the
+ * scheme and key wrap SPEC 9 fixes for the curve, issuerAndSerialNumber. */
+int smime_kari_write(asn1_node node, const smime_cert *cert,
+		     const smime_content_key *ck);
+
+/* --- elliptic curves (ecdh.c) --- */
+
+typedef struct smime_ec_curve {
+	gnutls_ecc_curve_t gnutls;
+	const char *gcry;   /* libgcrypt's name */
+	const char *oid;    /* namedCurve */
+	size_t field;       /* bytes of a coordinate */
+	const char *scheme; /* the dhSinglePass-stdDH-*kdf-scheme written */
+	int md;             /* its KDF's hash */
+	const char *wrap;   /* the AES key wrap written */
+	size_t kek_len;
+} smime_ec_curve;
+
+const smime_ec_curve *smime_ec_curve_by_gnutls(gnutls_ecc_curve_t c);
+/* The curve of an EC certificate's key, and its uncompressed point into
+ * point (room for 1 + 2 * 66 bytes) when not NULL; NULL for other keys
+ * and curves. */
+const smime_ec_curve *smime_cert_ec_curve(const smime_cert *c,
+					  unsigned char *point, size_t *len);
+/* The curve of an EC private key; NULL for other keys and curves. */
+const smime_ec_curve *smime_key_ec_curve(gnutls_privkey_t key);
+/* Z (the x-coordinate of the shared point, *zlen = field bytes) of the
+ * key and an uncompressed point; SMIME_E_CRYPTO when the point is not on
+ * the key's curve or not of its length. */
+int smime_ecdh_shared(gnutls_privkey_t key, const unsigned char *point,
+		      size_t len, unsigned char *z, size_t *zlen);
+/* A fresh ephemeral key on the recipient's curve: its public point into
+ * pub (room for 1 + 2 * 66), Z into z, the curve into *out. */
+int smime_ecdh_ephemeral(const smime_cert *recipient, unsigned char *pub,
+			 size_t *publen, unsigned char *z, size_t *zlen,
+			 const smime_ec_curve **out);
+/* The certificate's serialNumber at name of node (envelope_seal.c). */
+int smime_asn1_write_serial(asn1_node node, const char *name,
+			    const smime_cert *cert);
+/* The DER of an AlgorithmIdentifier with absent parameters. */
+int smime_algid_der(const char *oid, smime_buf *out);
+/* The substitute key of implicit rejection (rsa_unwrap.c): SMIME_CK_MAX
+ * bytes of HMAC-SHA-256(secret, i || enc). */
+int smime_unwrap_substitute(const unsigned char *secret,
+			    const unsigned char *enc, size_t enc_len,
+			    unsigned char *out);
+/* out becomes the substitute of sub_len bytes where good is 0. */
+void smime_unwrap_settle(smime_content_key *out, const unsigned char *sub,
+			 size_t sub_len, uint32_t good);
 
 /* smime_keystore_find_address and smime_certdir_find_address that also
  * tell a resource failure (*err set to it, the search ended) from "no

@@ -29,8 +29,9 @@
 
 /* The substitute: HMAC-SHA-256(secret, i || enc) for i = 0..3, always
  * all four blocks (SMIME_CK_MAX bytes). */
-static int substitute(const unsigned char *secret, const unsigned char *enc,
-		      size_t enc_len, unsigned char *out)
+int smime_unwrap_substitute(const unsigned char *secret,
+			    const unsigned char *enc, size_t enc_len,
+			    unsigned char *out)
 {
 	for (unsigned char i = 0; i < SMIME_CK_MAX / HMAC_LEN; i++) {
 		gcry_mac_hd_t h = NULL;
@@ -54,8 +55,8 @@ static int substitute(const unsigned char *secret, const unsigned char *enc,
 }
 
 /* Puts the substitute where good is 0, and the length with it. */
-static void settle(smime_content_key *out, const unsigned char *sub,
-		   size_t sub_len, uint32_t good)
+void smime_unwrap_settle(smime_content_key *out, const unsigned char *sub,
+			 size_t sub_len, uint32_t good)
 {
 	ct_copy_masked(out->key, sub, SMIME_CK_MAX, ~good);
 	out->len = ct_select(good, (uint32_t)out->len, (uint32_t)sub_len);
@@ -261,12 +262,12 @@ int smime_rsa_unwrap(const smime_unwrap_in *in, smime_content_key *out)
 		goto cleanup;
 	}
 	memset(out->key, 0, SMIME_CK_MAX);
-	ret = substitute(in->secret, in->enc, in->enc_len, sub);
+	ret = smime_unwrap_substitute(in->secret, in->enc, in->enc_len, sub);
 	if (ret == 0)
 		ret = in->kt->oaep ? unwrap_oaep(in, out, &good)
 				   : unwrap_pkcs1(in, scratch, out, &good);
 	if (ret == 0)
-		settle(out, sub, in->lens[0], good);
+		smime_unwrap_settle(out, sub, in->lens[0], good);
 cleanup:
 	if (sub != NULL)
 		smime_wipe(sub, SMIME_CK_MAX);

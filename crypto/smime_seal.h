@@ -112,15 +112,24 @@ typedef struct smime_seal_recipient {
 	smime_keytrans kt;      /* zeroed: issuerAndSerial, PKCS#1 v1.5 */
 } smime_seal_recipient;
 
+/* Whether smime_envelope_seal can wrap a content key for the
+ * certificate's key: RSA (KeyTransRecipientInfo), or EC on P-256, P-384
+ * or P-521 (KeyAgreeRecipientInfo, SPEC 9). */
+bool smime_cert_sealable(const smime_cert *c);
+
 /*
  * Encrypts content (the inner MIME entity) for n recipients into a new
  * ContentInfo, DER, appended to der: EnvelopedData for the CBC ciphers,
  * AuthEnvelopedData for GCM (16-byte tag, no authenticated attributes).
  * A fresh random content key and IV every call.  One
- * KeyTransRecipientInfo per recipient, in the given form; a recipient
- * asked for by SKI whose certificate has none gets issuerAndSerial.
- * SMIME_E_UNSUPPORTED for a non-RSA certificate or OAEP parameters the
- * engine cannot produce; nothing is appended on failure.
+ * KeyTransRecipientInfo per RSA recipient, in the given form (a
+ * recipient asked for by SKI whose certificate has none gets
+ * issuerAndSerial), one KeyAgreeRecipientInfo per EC recipient (SPEC 9's
+ * scheme for its curve; kt is not used).  SMIME_E_UNSUPPORTED for a
+ * certificate smime_cert_sealable refuses, OAEP parameters the engine
+ * cannot produce, or an EC recipient with a content key AES key wrap
+ * cannot carry (under 16 bytes: RC2-40/64, DES); nothing is appended on
+ * failure.
  */
 int smime_envelope_seal(smime_cipher_id cipher, const unsigned char *content,
 			size_t len, const smime_seal_recipient *rcpts, size_t n,

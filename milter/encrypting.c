@@ -6,9 +6,9 @@
  *
  * Fail closed.  Every path that does not encrypt a message the rule
  * matched ends in a verdict that delivers nothing:
- *   - a recipient without a usable RSA certificate (an EC one counts as
- *     none until the build writes ECDH recipients): 550 5.7.1 naming the
- *     first such recipient, even when another one's lookup failed;
+ *   - a recipient without a usable certificate the engine can wrap to
+ *     (RSA, or EC on P-256, P-384, P-521): 550 5.7.1 naming the first
+ *     such recipient, even when another one's lookup failed;
  *   - a directory that could not answer for a recipient: 451 4.7.1;
  *   - a message over MaxCryptoSize: 552 5.3.4;
  *   - a sealing failure other than a resource one (a certificate the
@@ -47,13 +47,6 @@ static void plan_free(enc_plan *e)
 	free(e->found);
 	free(e->rcpts);
 	free(e->caps);
-}
-
-static bool is_rsa(const smime_cert *c)
-{
-	const char *t = smime_cert_get_info(c)->key_type;
-
-	return t != NULL && strncmp(t, "RSA", 3) == 0;
 }
 
 /* Adds c unless a recipient already has the same certificate. */
@@ -96,7 +89,7 @@ static int plan_recipients(milter_pipe *p, bool need_caps, enc_plan *e)
 				e->unavailable = m->rcpts[i];
 			continue;
 		}
-		if (r->cert == NULL || !is_rsa(r->cert)) {
+		if (r->cert == NULL || !smime_cert_sealable(r->cert)) {
 			e->no_cert = m->rcpts[i];
 			return SMIME_OK;
 		}
@@ -133,7 +126,7 @@ static int add_sender(milter_pipe *p, enc_plan *e)
 		    : p->outbound && cfg->sign_unauthenticated) {
 		r = &e->found[e->nfound++];
 		rc = smime_lookup_recipient(&ctx, from, r);
-		if (rc == 0 && r->cert != NULL && is_rsa(r->cert))
+		if (rc == 0 && r->cert != NULL && smime_cert_sealable(r->cert))
 			add_cert(e, r->cert);
 	}
 	free(from);

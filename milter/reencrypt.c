@@ -94,7 +94,7 @@ static void plan_free(plan *p)
 }
 
 /* Adds a certificate to wrap for, once; false when its RecipientInfo
- * does not say how (not key transport). */
+ * does not say how (neither key transport nor key agreement). */
 static bool add_rcpt(plan *p, const smime_envelope *env, size_t ri,
 		     const smime_cert *c)
 {
@@ -103,7 +103,9 @@ static bool add_rcpt(plan *p, const smime_envelope *env, size_t ri,
 	for (size_t i = 0; i < p->nrcpts; i++)
 		if (p->rcpts[i].cert == c)
 			return true;
-	if (smime_envelope_keytrans(env, ri, &sr.kt) != 0)
+	/* key agreement: the seal writes its own for an EC certificate */
+	if (smime_envelope_info(env)->recipients[ri].type != SMIME_RI_KARI &&
+	    smime_envelope_keytrans(env, ri, &sr.kt) != 0)
 		return false;
 	p->rcpts[p->nrcpts++] = sr;
 	return true;

@@ -8,7 +8,8 @@
 #   EncryptToSender; `auto` picks des-ede3-cbc for a 3DES-only phone and
 #   a GCM-first client together, aes-256-gcm for the GCM one alone, and
 #   DefaultCipher for a recipient whose capabilities are unknown;
-# - fail closed: a recipient without a certificate, or with an EC one,
+# - fail closed: a recipient without a certificate, or with one on a
+#   curve the gateway does not write (P-224),
 #   rejects (550 5.7.1 naming it) and nothing is written; a directory that
 #   is down tempfails (451 4.7.1), but a recipient known to have none still
 #   rejects; over MaxCryptoSize (a 60 MB message) it is 552 5.3.4; a
@@ -35,8 +36,8 @@ for u in alice:alice@example.org bob:bob@example.net gcm:gcm@example.net \
 	tdes:tdes@example.net dora:dora@example.net p:p@partner.example; do
 	keystore_issue "$tmp" "$tmp/ks" "${u%%:*}" "${u#*:}" || bail "key ${u#*:}"
 done
-# eve@ holds an EC certificate: no recipient until ECDH is written
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/eve.key" \
+# eve@ holds a P-224 certificate: EC, but no curve the gateway writes
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-224 -nodes -keyout "$tmp/eve.key" \
 	-out "$tmp/eve.csr" -subj /CN=eve 2>/dev/null &&
 	printf 'subjectAltName=email:eve@example.net\n' >"$tmp/eve.ext" &&
 	openssl x509 -req -in "$tmp/eve.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
@@ -198,7 +199,7 @@ case $line in
 esac
 run cbc "$tmp/plain.eml" "$tmp/ec.out" bob@example.net eve@example.net
 is "$reply" "550 5.7.1 no S/MIME certificate for <eve@example.net>" \
-	"an EC recipient counts as one without a usable certificate (until ECDH is written)"
+	"a P-224 recipient counts as one without a usable certificate"
 
 # a directory that does not answer: a port nothing listens on
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -76,7 +76,8 @@ static void copy_key_file(const char *from, const char *dir, const char *name,
 static smime_keystore *make_keystore(const char *tmpdir)
 {
 	static const char *const p12[] = {"nss-bob", "nss-fran", "sjm-user"};
-	static const char *const cms[] = {"alice", "bob", "carol", "dave"};
+	static const char *const cms[] = {"alice", "bob", "carol", "dave",
+					  "ecrcpt"};
 	char from[512], name[128], dir[300];
 	smime_buf diags = SMIME_BUF_INIT;
 	smime_keystore *ks = NULL;

@@ -144,6 +144,21 @@ static void test_public_outcomes(const smime_keystore *ks)
 	   "no RecipientInfo names alice: find_ri says none");
 	is_str(smime_strerror(SMIME_E_KEY_AGREEMENT),
 	       "cannot open: key agreement", "the key-agreement text");
+	{
+		/* erin's P-256 key opens what OpenSSL wrote to her (sha1kdf,
+		 * aes128-wrap), and dave's P-256 key, named by no
+		 * RecipientInfo, can be used with the scheme all the same */
+		const smime_key *erin = smime_keystore_by_name(ks, "ecrcpt");
+		smime_buf out = SMIME_BUF_INIT;
+
+		is_long(env ? smime_envelope_usable(env, 0, erin) : -99, 0,
+			"a kari RecipientInfo and an EC P-256 key: usable");
+		ok(env && open_with(env, erin, &out, NULL) == 0 &&
+			   out.len == strlen(cms_content) &&
+			   memcmp(out.data, cms_content, out.len) == 0,
+		   "the EC key opens OpenSSL's kari to the content");
+		smime_buf_free(&out);
+	}
 	smime_envelope_free(env);
 
 	env = parse_fixture(CMS_DATA_DIR "/env-kekri.der", &der);

@@ -231,13 +231,60 @@ static void test_seal_refusals(const smime_keystore *ks)
 		"OAEP SHA-256 with MGF1-SHA1 is not sealed");
 	memset(bad, 0, sizeof(bad));
 	bad[0].cert = dave;
-	is_long(dave ? smime_envelope_seal(SMIME_CIPHER_AES_128_CBC,
+	is_long(dave ? smime_envelope_seal(SMIME_CIPHER_RC2_40_CBC,
 					   (const unsigned char *)"x", 1, bad,
 					   1, &der)
 		     : -99,
-		SMIME_E_UNSUPPORTED, "an EC certificate is not sealed for");
+		SMIME_E_UNSUPPORTED,
+		"an EC recipient and a 5-byte content key (RC2-40): AES key "
+		"wrap cannot carry it");
 	is_long((long)der.len, 0, "refusals append nothing");
 	smime_buf_free(&der);
+}
+
+/* An EC recipient gets a KeyAgreeRecipientInfo it opens (kari.c reads
+ * what kari_write.c wrote), next to an RSA one in the same envelope. */
+static void test_seal_ec(const smime_keystore *ks)
+{
+	const smime_key *dave = smime_keystore_by_name(ks, "dave");
+	const smime_key *alice = smime_keystore_by_name(ks, "alice");
+	static const smime_cipher_id ids[] = {SMIME_CIPHER_AES_128_CBC,
+					      SMIME_CIPHER_DES_EDE3_CBC,
+					      SMIME_CIPHER_AES_256_GCM};
+	smime_seal_recipient r[2];
+
+	memset(r, 0, sizeof(r));
+	r[0].cert = smime_key_cert(alice);
+	r[1].cert = smime_key_cert(dave);
+	ok(smime_cert_sealable(r[1].cert) && smime_cert_sealable(r[0].cert),
+	   "EC P-256 and RSA certificates are sealable");
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		const char *name = smime_cipher_by_id(ids[i])->name;
+		smime_buf der = SMIME_BUF_INIT, out = SMIME_BUF_INIT;
+		smime_envelope *env = NULL;
+		size_t ri = 0;
+
+		ok(smime_envelope_seal(ids[i],
+				       (const unsigned char *)cms_content,
+				       strlen(cms_content), r, 2, &der) == 0 &&
+			   smime_envelope_parse(der.data, der.len, NULL,
+						&env) == 0,
+		   "%s: sealed for an RSA and an EC recipient", name);
+		ok(env != NULL && open_with(env, dave, &out, &ri) == 0 &&
+			   env->info.recipients[ri].type == SMIME_RI_KARI &&
+			   out.len == strlen(cms_content) &&
+			   memcmp(out.data, cms_content, out.len) == 0,
+		   "%s: the EC key opens its KeyAgreeRecipientInfo", name);
+		smime_buf_reset(&out);
+		ok(env != NULL && open_with(env, alice, &out, NULL) == 0 &&
+			   out.len == strlen(cms_content),
+		   "%s: the RSA key opens its KeyTransRecipientInfo", name);
+		if (!smime_cipher_by_id(ids[i])->aead)
+			check_versions(&der, false, 2, -1, name);
+		smime_envelope_free(env);
+		smime_buf_free(&der);
+		smime_buf_free(&out);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -314,6 +361,7 @@ int main(void)
 	test_seal_ciphers(ks);
 	test_seal_encoding(ks);
 	test_seal_refusals(ks);
+	test_seal_ec(ks);
 	test_p7m(ks);
 	fixture_end(ks, tmpdir);
 	return tap_done();

@@ -7,7 +7,9 @@
  * the same bytes as an SMIMECapabilities value (smime_caps_parse), as a
  * directory's userSMIMECertificate value (smime_found_add_smime_cert),
  * and, cut down as HarvestToLDAP publishes a signer
- * (smime_publish_signer), read back the same way.
+ * (smime_publish_signer), read back the same way, and as an
+ * EnvelopedData to open (smime_envelope_parse, with the KeyAgree
+ * RecipientInfos' originator keys, ukm and key wrap).
  *
  * Checks beyond "no crash, no leak": the documented return codes only,
  * every string of the info readable, every view (enc_key) inside the
@@ -89,6 +91,16 @@ int fuzz_cms(const uint8_t *data, size_t size)
 	read_with(data, size, &tiny);
 	read_caps(data, size);
 	read_published(data, size);
+	{
+		/* the opener's reading, key agreement details included */
+		smime_envelope *env = NULL;
+
+		rc = smime_envelope_parse(data, size, &lim, &env);
+		fuzz_check(rc == 0 || rc == SMIME_E_PARSE ||
+			   rc == SMIME_E_LIMIT || rc == SMIME_E_UNSUPPORTED ||
+			   rc == SMIME_E_NOMEM);
+		smime_envelope_free(env);
+	}
 
 	if (smime_cms_looks_raw(data, size)) {
 		rc = smime_cms_from_pem(data, size, &der);

@@ -8,9 +8,10 @@
  * writing the result.
  *
  * Set up once, in a private temporary directory: a key store holding
- * alice and bob of tests/data/cms (0600 copies; the CMS fixtures there
- * are encrypted to alice), a rules file that reencrypts weak and legacy
- * ciphers to CBC ciphers and AES-128-GCM to AES-256-GCM, tags, signs
+ * alice, bob and erin (ecrcpt, EC P-256) of tests/data/cms (0600
+ * copies; the CMS fixtures there are encrypted to alice, env-kari.der to
+ * erin), a rules file that reencrypts weak and legacy ciphers to CBC
+ * ciphers and AES-128-GCM to AES-256-GCM, tags, signs
  * outbound mail from example.org and encrypts outbound mail to it
  * (reencrypt, sign and encrypt in a row), and a config naming them and
  * tests/fuzz/trust-anchors.pem, with ReencryptOutbound on.
@@ -92,6 +93,8 @@ static void tear_down(void)
 					    "ks/alice.key",
 					    "ks/bob.crt",
 					    "ks/bob.key",
+					    "ks/ecrcpt.crt",
+					    "ks/ecrcpt.key",
 					    "ks",
 					    "rules",
 					    "smime-milter.conf",
@@ -108,7 +111,7 @@ static void tear_down(void)
 /* The key store, rules and config in a fresh directory; the config. */
 static milter_config *set_up(void)
 {
-	static const char *const names[] = {"alice", "bob"};
+	static const char *const names[] = {"alice", "bob", "ecrcpt"};
 	char *dir = work_dir, path[4096], from[4096];
 	char conf[8192];
 	smime_buf diags = SMIME_BUF_INIT;
@@ -121,7 +124,7 @@ static milter_config *set_up(void)
 	snprintf(path, sizeof(path), "%s/ks", dir);
 	if (mkdir(path, 0700) != 0)
 		fuzz_fail("mkdir key store");
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(from, sizeof(from), "%s/%s.pem", CMS_DATA, names[i]);
 		snprintf(path, sizeof(path), "%s/ks/%s.crt", dir, names[i]);
 		if (copy_file(from, path, 0644) != 0)
