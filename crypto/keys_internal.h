@@ -284,6 +284,37 @@ int smime_kari_shared_info(const char *wrap_oid, const unsigned char *params,
 int smime_kari_write(asn1_node node, const smime_cert *cert,
 		     const smime_content_key *ck);
 
+/* --- PKCS#11 URLs (pkcs11_uri.c) --- */
+
+/* A KeyStore NAME.uri (RFC 7512): the URL GnuTLS gets, without the PIN
+ * attributes, which the milter reads itself (SPEC 9). */
+typedef struct smime_p11_uri {
+	char *uri;        /* without pin-source and pin-value */
+	char *pin_source; /* a path (a file: URI made a path); NULL absent */
+	char *pin_value;  /* secure memory; NULL absent */
+	size_t pin_value_len;
+} smime_p11_uri;
+
+/* SMIME_E_PARSE for text that is no pkcs11: URL, a PIN attribute twice,
+ * a bad %XX or %00, or a file: URI naming a host. */
+int smime_p11_uri_parse(const char *text, size_t len, smime_p11_uri *out);
+void smime_p11_uri_free(smime_p11_uri *u);
+
+/* A token's PIN, in secure memory for as long as its key lives: GnuTLS
+ * asks for it again when it opens a new session (another thread). */
+typedef struct smime_p11_pin {
+	size_t len;
+	char value[];
+} smime_p11_pin;
+
+int smime_p11_pin_new(const char *pin, size_t len, smime_p11_pin **out);
+void smime_p11_pin_free(smime_p11_pin *p);
+/* The gnutls_pin_callback_t of a token key: the PIN on the first
+ * attempt, an error on any retry. */
+int smime_p11_pin_callback(void *userdata, int attempt, const char *token_url,
+			   const char *token_label, unsigned int flags,
+			   char *pin, size_t pin_max);
+
 /* --- elliptic curves (ecdh.c) --- */
 
 typedef struct smime_ec_curve {

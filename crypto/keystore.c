@@ -4,8 +4,8 @@
  *
  * An entry NAME is NAME.p12 + NAME.pass, or NAME.crt (certificate, then
  * its chain, PEM) + NAME.key (PEM private key, PKCS#8 or PKCS#1), or
- * NAME.crt + NAME.uri (a pkcs11: URL, parsed and refused as not supported
- * yet).  Files with other extensions are not ours and are left alone.
+ * NAME.crt + NAME.uri (a pkcs11: URL: the key in a token, through
+ * GnuTLS and p11-kit; the PIN read by us, SPEC 9).  Files with other extensions are not ours and are left alone.
  * The certificates, each key's and those of its chain, are also indexed by
  * subject Name: issuers for a correspondent's certificate
  * (trust_recipient.c).
@@ -35,6 +35,7 @@ struct smime_key {
 	/* Random, made at load time, in secure memory: the substitute keys
 	 * of implicit rejection derive from it (SPEC section 8 step 2). */
 	unsigned char *secret;
+	smime_p11_pin *pin; /* a token key's PIN, or NULL */
 };
 
 struct smime_keystore {
@@ -117,7 +118,7 @@ static bool unsafe(loader *l, const char *path, const char *what, unsigned mode)
  * descriptor, so the file checked is the file read.
  */
 static int read_entry_file(loader *l, const char *path, bool secret,
-			   const char *what, smime_buf *content)
+			   const char *what, smime_buf *content, unsigned *mode)
 {
 	struct stat st;
 	int fd, ret;
@@ -136,6 +137,8 @@ static int read_entry_file(loader *l, const char *path, bool secret,
 		close(fd);
 		return SMIME_E_PARSE;
 	}
+	if (mode != NULL)
+		*mode = st.st_mode;
 	/* A key or passphrase: kept out of core dumps (buf.c). */
 	ret = secret ? smime_buf_secret(content) : 0;
 	if (ret == 0)
@@ -158,6 +161,7 @@ static void key_free(smime_key *k)
 		return;
 	smime_cert_free(k->cert);
 	gnutls_privkey_deinit(k->key);
+	smime_p11_pin_free(k->pin); /* after the key, which may ask for it */
 	for (unsigned i = 0; i < k->nchain; i++)
 		gnutls_x509_crt_deinit(k->chain[i]);
 	gnutls_free(k->chain);
@@ -256,7 +260,7 @@ static int read_passphrase(loader *l, const char *name, smime_buf *pass)
 	ret = entry_path(l, name, ".pass", &path);
 	if (ret == 0)
 		ret = read_entry_file(l, (char *)path.data, true, "passphrase",
-				      pass);
+				      pass, NULL);
 	if (ret == 0 && pass->data == NULL)
 		ret = smime_buf_puts(pass, "");
 	smime_buf_free(&path);
@@ -330,7 +334,7 @@ static int load_p12(loader *l, const char *name)
 		ret = entry_path(l, name, ".p12", &path);
 	if (ret == 0)
 		ret = read_entry_file(l, (char *)path.data, true, "private key",
-				      &content);
+				      &content, NULL);
 	if (ret == 0)
 		ret = parse_p12(l, (char *)path.data, &content,
 				(char *)pass.data, &xkey, &chain, &nchain);
@@ -359,19 +363,47 @@ cleanup:
 	return ret;
 }
 
+/* NAME.crt (the certificate, then its chain) read and made one entry
+ * with *key, which it takes (*key NULL then) once the certificates are
+ * read; the token PIN, when there is one, goes with the key. */
+static int add_cert_key(loader *l, const char *name, const char *crt_path,
+			gnutls_privkey_t *key, smime_p11_pin *pin)
+{
+	smime_buf content = SMIME_BUF_INIT;
+	gnutls_x509_crt_t *list = NULL;
+	unsigned n = 0;
+	gnutls_datum_t d;
+	int r, ret;
+
+	ret = read_entry_file(l, crt_path, false, NULL, &content, NULL);
+	if (ret < 0)
+		return ret;
+	d = datum(&content);
+	r = gnutls_x509_crt_list_import2(&list, &n, &d, GNUTLS_X509_FMT_PEM,
+					 GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
+	smime_buf_free(&content);
+	if (r < 0 || n == 0)
+		return problem(l, crt_path,
+			       "not a PEM certificate followed by its chain",
+			       r < 0 ? gnutls_strerror(r) : NULL);
+	ret = add_key(l, name, crt_path, *key, list, n);
+	*key = NULL;
+	if (ret == 0)
+		l->ks->keys[l->ks->n - 1]->pin = pin;
+	return ret;
+}
+
 static int load_pem(loader *l, const char *name)
 {
 	smime_buf path = SMIME_BUF_INIT, content = SMIME_BUF_INIT;
 	gnutls_privkey_t key = NULL;
-	gnutls_x509_crt_t *list = NULL;
-	unsigned n = 0;
 	gnutls_datum_t d;
 	int r, ret;
 
 	ret = entry_path(l, name, ".key", &path);
 	if (ret == 0)
 		ret = read_entry_file(l, (char *)path.data, true, "private key",
-				      &content);
+				      &content, NULL);
 	if (ret < 0)
 		goto cleanup;
 	if (gnutls_privkey_init(&key) < 0) {
@@ -388,57 +420,110 @@ static int load_pem(loader *l, const char *name)
 			      gnutls_strerror(r));
 		goto cleanup;
 	}
-	smime_buf_free(&content);
 	ret = entry_path(l, name, ".crt", &path);
 	if (ret == 0)
-		ret = read_entry_file(l, (char *)path.data, false, NULL,
-				      &content);
-	if (ret < 0)
-		goto cleanup;
-	d = datum(&content);
-	r = gnutls_x509_crt_list_import2(&list, &n, &d, GNUTLS_X509_FMT_PEM,
-					 GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
-	if (r < 0 || n == 0) {
-		ret = problem(l, (char *)path.data,
-			      "not a PEM certificate followed by its chain",
-			      r < 0 ? gnutls_strerror(r) : NULL);
-		goto cleanup;
-	}
-	ret = add_key(l, name, (char *)path.data, key, list, n);
-	key = NULL;
-	list = NULL;
+		ret = add_cert_key(l, name, (char *)path.data, &key, NULL);
 cleanup:
 	gnutls_privkey_deinit(key);
-	for (unsigned i = 0; list != NULL && i < n; i++)
-		gnutls_x509_crt_deinit(list[i]);
-	gnutls_free(list);
 	smime_buf_free(&content);
 	smime_buf_free(&path);
 	return ret;
 }
 
-/* NAME.uri: understood, and refused until PKCS#11 keys are supported. */
+/* The PIN of a NAME.uri: pin-value (the file then a secret itself), or
+ * the file pin-source names, read by us (refused when group or others
+ * can read it) with one trailing newline stripped; NULL without either. */
+static int read_pin(loader *l, const char *uri_path, unsigned uri_mode,
+		    const smime_p11_uri *u, smime_p11_pin **out)
+{
+	smime_buf pin = SMIME_BUF_INIT;
+	int ret = 0;
+
+	*out = NULL;
+	if (u->pin_value != NULL) {
+		if (unsafe(l, uri_path, "NAME.uri holding pin-value", uri_mode))
+			return SMIME_E_PARSE;
+		return smime_p11_pin_new(u->pin_value, u->pin_value_len, out);
+	}
+	if (u->pin_source == NULL)
+		return 0;
+	ret = read_entry_file(l, u->pin_source, true, "PIN file", &pin, NULL);
+	if (ret == 0 && pin.len > 0 && pin.data[pin.len - 1] == '\n')
+		pin.len--;
+	if (ret == 0 && pin.len > 0 && pin.data[pin.len - 1] == '\r')
+		pin.len--;
+	if (ret == 0)
+		ret = smime_p11_pin_new(pin.data ? (char *)pin.data : "",
+					pin.len, out);
+	smime_buf_free(&pin);
+	return ret;
+}
+
+/* The token key, logged in with the PIN (one attempt). */
+static int open_token_key(loader *l, const char *uri_path,
+			  const smime_p11_uri *u, smime_p11_pin *pin,
+			  gnutls_privkey_t *out)
+{
+	gnutls_privkey_t key = NULL;
+	int r;
+
+	if (gnutls_privkey_init(&key) < 0)
+		return SMIME_E_NOMEM;
+	gnutls_privkey_set_pin_function(key, smime_p11_pin_callback, pin);
+	/* log in now: a wrong PIN is a load error, never a per-message one */
+	r = gnutls_privkey_import_url(key, u->uri,
+				      GNUTLS_PKCS11_OBJ_FLAG_LOGIN);
+	if (r < 0) {
+		gnutls_privkey_deinit(key);
+		return problem(l, uri_path,
+			       "cannot use the PKCS#11 key (a wrong PIN, no "
+			       "such object, or no module for the token)",
+			       gnutls_strerror(r));
+	}
+	*out = key;
+	return 0;
+}
+
+/* NAME.crt with NAME.uri: a private key in a PKCS#11 token (SPEC 9). */
 static int load_uri(loader *l, const char *name)
 {
 	smime_buf path = SMIME_BUF_INIT, content = SMIME_BUF_INIT;
+	smime_buf crt = SMIME_BUF_INIT;
+	smime_p11_uri u = {0};
+	smime_p11_pin *pin = NULL;
+	gnutls_privkey_t key = NULL;
+	unsigned mode = 0;
 	int ret;
 
 	ret = entry_path(l, name, ".uri", &path);
 	if (ret == 0)
+		ret = smime_buf_secret(&content); /* it may hold pin-value */
+	if (ret == 0)
 		ret = read_entry_file(l, (char *)path.data, false, NULL,
-				      &content);
-	if (ret == 0) {
-		if (content.len < 7 ||
-		    smime_ascii_ncasecmp((char *)content.data, "pkcs11:", 7) !=
-			    0)
-			ret = problem(l, (char *)path.data, "not a pkcs11: URL",
-				      NULL);
-		else
-			ret = problem(l, (char *)path.data,
-				      "PKCS#11 keys are not supported yet",
-				      NULL);
-	}
+				      &content, &mode);
+	while (ret == 0 && content.len > 0 &&
+	       strchr(" \t\r\n", content.data[content.len - 1]) != NULL)
+		content.len--;
+	if (ret == 0 &&
+	    smime_p11_uri_parse(content.data ? (char *)content.data : "",
+				content.len, &u) != 0)
+		ret = problem(l, (char *)path.data,
+			      "not a pkcs11: URL (RFC 7512)", NULL);
+	if (ret == 0)
+		ret = read_pin(l, (char *)path.data, mode, &u, &pin);
+	if (ret == 0)
+		ret = open_token_key(l, (char *)path.data, &u, pin, &key);
+	if (ret == 0)
+		ret = entry_path(l, name, ".crt", &crt);
+	if (ret == 0)
+		ret = add_cert_key(l, name, (char *)crt.data, &key, pin);
+	if (ret == 0)
+		pin = NULL; /* the key's now */
+	gnutls_privkey_deinit(key);
+	smime_p11_pin_free(pin);
+	smime_p11_uri_free(&u);
 	smime_buf_free(&content);
+	smime_buf_free(&crt);
 	smime_buf_free(&path);
 	return ret;
 }

@@ -85,6 +85,33 @@ static int unwrap_pkcs1(const smime_unwrap_in *in, unsigned char *scratch,
 	return 0;
 }
 
+/* A token key: one gnutls_privkey_decrypt_data call (SPEC 8 step 2),
+ * its result then treated as the others', with masks; the token's own
+ * timing is outside the milter's control (smime-milter(8)). */
+static int unwrap_token(const smime_unwrap_in *in, unsigned char *scratch,
+			smime_content_key *out, uint32_t *good)
+{
+	gnutls_datum_t ct = {(unsigned char *)in->enc, (unsigned)in->enc_len};
+	gnutls_datum_t pt = {NULL, 0};
+	int r = gnutls_privkey_decrypt_data(in->key, 0, &ct, &pt);
+	size_t n = r == 0 && pt.data != NULL ? pt.size : 0;
+	uint32_t lenok = 0;
+
+	memset(scratch, 0, SMIME_CK_MAX);
+	memcpy(scratch, pt.data != NULL ? pt.data : scratch,
+	       n < SMIME_CK_MAX ? n : SMIME_CK_MAX);
+	for (size_t i = 0; i < in->nlens; i++)
+		lenok |= ct_eq_mask((uint32_t)n, (uint32_t)in->lens[i]);
+	*good = ct_zero_mask((uint32_t)r) & lenok;
+	ct_copy_masked(out->key, scratch, SMIME_CK_MAX, *good);
+	out->len = ct_select(*good, (uint32_t)n, 0);
+	if (pt.data != NULL) {
+		smime_wipe(pt.data, pt.size);
+		gnutls_free(pt.data);
+	}
+	return 0;
+}
+
 /* MGF1 (RFC 8017 B.2.1) with hash algo: mask of n bytes into out. */
 static int mgf1(int algo, const unsigned char *seed, size_t seed_len,
 		unsigned char *out, size_t n)
@@ -265,7 +292,10 @@ int smime_rsa_unwrap(const smime_unwrap_in *in, smime_content_key *out)
 	ret = smime_unwrap_substitute(in->secret, in->enc, in->enc_len, sub);
 	if (ret == 0)
 		ret = in->kt->oaep ? unwrap_oaep(in, out, &good)
-				   : unwrap_pkcs1(in, scratch, out, &good);
+		      : gnutls_privkey_get_type(in->key) ==
+				      GNUTLS_PRIVKEY_PKCS11
+			      ? unwrap_token(in, scratch, out, &good)
+			      : unwrap_pkcs1(in, scratch, out, &good);
 	if (ret == 0)
 		smime_unwrap_settle(out, sub, in->lens[0], good);
 cleanup:

@@ -71,7 +71,10 @@ static int make_plan(const smime_key *key, const smime_sign_opts *opts, plan *p)
 	p->pk = gnutls_privkey_get_pk_algorithm(smime_key_privkey(key), NULL);
 	switch (p->pk) {
 	case GNUTLS_PK_RSA:
-		p->pss = opts != NULL && opts->rsa_padding == SMIME_SIGN_PSS;
+		/* a token key does RSA PKCS#1 v1.5 only (SPEC 9) */
+		p->pss = opts != NULL && opts->rsa_padding == SMIME_SIGN_PSS &&
+			 gnutls_privkey_get_type(smime_key_privkey(key)) !=
+				 GNUTLS_PRIVKEY_PKCS11;
 		break;
 	case GNUTLS_PK_RSA_PSS:
 		p->pss = true;

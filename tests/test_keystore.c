@@ -337,9 +337,24 @@ static void test_refused_entries(void)
 
 	new_dir(dir, sizeof(dir));
 	put(dir, CMS_DATA_DIR, "alice.pem", "x.crt", 0644);
-	write_text(dir, "x.uri", "pkcs11:token=mail;object=alice\n", 0644);
-	expect_refused(dir, "x.uri", "PKCS#11 keys are not supported yet",
-		       "pkcs11 entry");
+	write_text(dir, "x.uri",
+		   "pkcs11:token=no-such-token-here;object=alice\n", 0644);
+	expect_refused(dir, "x.uri", "cannot use the PKCS#11 key",
+		       "a pkcs11 entry whose token is not there");
+
+	new_dir(dir, sizeof(dir));
+	put(dir, CMS_DATA_DIR, "alice.pem", "x.crt", 0644);
+	write_text(dir, "x.uri", "pkcs11:token=t;object=alice?pin-value=1234\n",
+		   0644);
+	expect_refused(dir, "x.uri", "holding pin-value readable by group",
+		       "a world-readable NAME.uri with pin-value");
+
+	new_dir(dir, sizeof(dir));
+	put(dir, CMS_DATA_DIR, "alice.pem", "x.crt", 0644);
+	write_text(dir, "x.uri", "pkcs11:token=t;object=a?pin-value=%zz\n",
+		   0600);
+	expect_refused(dir, "x.uri", "not a pkcs11: URL",
+		       "a pkcs11 URL with a bad percent escape");
 
 	new_dir(dir, sizeof(dir));
 	put(dir, CMS_DATA_DIR, "alice.pem", "x.crt", 0644);
