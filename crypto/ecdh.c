@@ -229,3 +229,24 @@ cleanup:
 	gcry_sexp_release(pair);
 	return ret;
 }
+
+bool smime_ec_point_valid(const smime_ec_curve *ec, const unsigned char *point,
+			  size_t len)
+{
+	gcry_ctx_t ctx = NULL;
+	gcry_mpi_point_t pt = NULL;
+	gcry_mpi_t m = NULL;
+	bool ok = false;
+
+	if (ec == NULL || len != 1 + 2 * ec->field || point[0] != 0x04 ||
+	    gcry_mpi_ec_new(&ctx, NULL, ec->gcry) != 0)
+		return false;
+	pt = gcry_mpi_point_new(0);
+	m = gcry_mpi_set_opaque_copy(NULL, point, (unsigned)(len * 8));
+	if (pt != NULL && m != NULL && gcry_mpi_ec_decode_point(pt, m, ctx) == 0)
+		ok = gcry_mpi_ec_curve_point(pt, ctx) == 1;
+	gcry_mpi_release(m);
+	gcry_mpi_point_release(pt);
+	gcry_ctx_release(ctx);
+	return ok;
+}

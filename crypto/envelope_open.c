@@ -97,7 +97,7 @@ int smime_envelope_usable(const smime_envelope *env, size_t ri,
 	if (env == NULL || key == NULL || ri >= env->info.nrecipients)
 		return SMIME_E_ARG;
 	if (env->info.recipients[ri].type == SMIME_RI_KARI)
-		return smime_kari_usable(env, ri, smime_key_privkey(key));
+		return smime_kari_usable(env, ri, key);
 	ret = smime_envelope_keytrans(env, ri, &kt);
 	if (ret < 0)
 		return ret;

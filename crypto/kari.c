@@ -180,8 +180,17 @@ static bool same_curve(const smime_kari *k, const smime_ec_curve *c)
 	return same;
 }
 
+/* The key's curve: a token key's from its certificate (the key cannot
+ * be exported to ask it). */
+static const smime_ec_curve *key_curve(const smime_key *key)
+{
+	if (smime_key_p11_ecdh(key) != NULL)
+		return smime_cert_ec_curve(smime_key_cert(key), NULL, NULL);
+	return smime_key_ec_curve(smime_key_privkey(key));
+}
+
 int smime_kari_usable(const smime_envelope *env, size_t ri,
-		      gnutls_privkey_t key)
+		      const smime_key *key)
 {
 	const smime_recipient *r = &env->info.recipients[ri];
 	const smime_kari *k = env->ri != NULL ? env->ri[ri].kari : NULL;
@@ -190,7 +199,7 @@ int smime_kari_usable(const smime_envelope *env, size_t ri,
 	if (r->type != SMIME_RI_KARI || k == NULL || !k->orig_key ||
 	    scheme_md(r->key_alg_oid) == 0 || wrap_kek(k->wrap_oid) == 0)
 		return SMIME_E_KEY_AGREEMENT;
-	c = smime_key_ec_curve(key);
+	c = key_curve(key);
 	if (c == NULL || !same_curve(k, c))
 		return SMIME_E_KEY_AGREEMENT;
 	return 0;
@@ -259,6 +268,27 @@ static uint32_t length_ok(size_t len, const size_t *lens, size_t nlens)
 	return m;
 }
 
+/* Z of the key and the originator's point: libgcrypt's ECDH for a key
+ * file, the token's for a token key (the point checked here first, as
+ * libgcrypt checks it for the other).  SMIME_E_CRYPTO for a point off
+ * the curve (public) or a token error. */
+static int shared_z(const smime_key *key, const smime_kari *k,
+		    unsigned char *z, size_t *zlen)
+{
+	const smime_p11_ecdh *t = smime_key_p11_ecdh(key);
+	const smime_ec_curve *c;
+
+	if (t == NULL)
+		return smime_ecdh_shared(smime_key_privkey(key), k->orig_point,
+					 k->orig_point_len, z, zlen);
+	c = key_curve(key);
+	if (!smime_ec_point_valid(c, k->orig_point, k->orig_point_len))
+		return SMIME_E_CRYPTO;
+	*zlen = c->field;
+	return smime_p11_ecdh_derive(t, k->orig_point, k->orig_point_len, z,
+				     c->field);
+}
+
 #define BUF_Z 0
 #define BUF_KEK 66
 #define BUF_CEK 98
@@ -280,10 +310,9 @@ static int agree(const smime_envelope *env, size_t ri, const smime_key *key,
 	int ret;
 
 	*good = 0;
-	ret = smime_ecdh_shared(smime_key_privkey(key), k->orig_point,
-				k->orig_point_len, z, &zlen);
+	ret = shared_z(key, k, z, &zlen);
 	if (ret == SMIME_E_CRYPTO)
-		return 0; /* a public fact: the substitute stands */
+		return 0; /* the substitute stands */
 	if (ret == 0)
 		ret = smime_kari_shared_info(k->wrap_oid, k->wrap_params,
 					     k->wrap_params_len, k->ukm,

@@ -264,7 +264,7 @@ void smime_kari_free(smime_kari *k);
  * originator's curve when it names one) can be used; else
  * SMIME_E_KEY_AGREEMENT. */
 int smime_kari_usable(const smime_envelope *env, size_t ri,
-		      gnutls_privkey_t key);
+		      const smime_key *key);
 /* SPEC 8 step 2 for it: out gets the content key or, on any failure (an
  * originator key off the curve, a wrap integrity failure, a length the
  * cipher cannot use), the substitute of lens[0] bytes, without a branch
@@ -315,6 +315,20 @@ int smime_p11_pin_callback(void *userdata, int attempt, const char *token_url,
 			   const char *token_label, unsigned int flags,
 			   char *pin, size_t pin_max);
 
+/* ECDH with an EC key in a PKCS#11 token (p11_ecdh.c): the token the
+ * URL (without PIN attributes) names, found once; SMIME_E_NOTFOUND when
+ * no module has it.  pin must outlive it. */
+typedef struct smime_p11_ecdh smime_p11_ecdh;
+int smime_p11_ecdh_open(const char *uri, const smime_p11_pin *pin,
+			smime_p11_ecdh **out);
+void smime_p11_ecdh_free(smime_p11_ecdh *t);
+/* Z of the token key and an uncompressed point (len bytes of it into z);
+ * SMIME_E_CRYPTO for any token error. */
+int smime_p11_ecdh_derive(const smime_p11_ecdh *t, const unsigned char *point,
+			  size_t plen, unsigned char *z, size_t len);
+/* The key's token ECDH, or NULL for a key file (keystore.c). */
+const smime_p11_ecdh *smime_key_p11_ecdh(const smime_key *k);
+
 /* --- elliptic curves (ecdh.c) --- */
 
 typedef struct smime_ec_curve {
@@ -336,6 +350,10 @@ const smime_ec_curve *smime_cert_ec_curve(const smime_cert *c,
 					  unsigned char *point, size_t *len);
 /* The curve of an EC private key; NULL for other keys and curves. */
 const smime_ec_curve *smime_key_ec_curve(gnutls_privkey_t key);
+/* Whether the uncompressed point lies on the curve (not the point at
+ * infinity, which has no such form). */
+bool smime_ec_point_valid(const smime_ec_curve *ec, const unsigned char *point,
+			  size_t len);
 /* Z (the x-coordinate of the shared point, *zlen = field bytes) of the
  * key and an uncompressed point; SMIME_E_CRYPTO when the point is not on
  * the key's curve or not of its length. */

@@ -35,7 +35,8 @@ struct smime_key {
 	/* Random, made at load time, in secure memory: the substitute keys
 	 * of implicit rejection derive from it (SPEC section 8 step 2). */
 	unsigned char *secret;
-	smime_p11_pin *pin; /* a token key's PIN, or NULL */
+	smime_p11_pin *pin;       /* a token key's PIN, or NULL */
+	smime_p11_ecdh *p11_ecdh; /* an EC token key's ECDH, or NULL */
 };
 
 struct smime_keystore {
@@ -161,6 +162,7 @@ static void key_free(smime_key *k)
 		return;
 	smime_cert_free(k->cert);
 	gnutls_privkey_deinit(k->key);
+	smime_p11_ecdh_free(k->p11_ecdh);
 	smime_p11_pin_free(k->pin); /* after the key, which may ask for it */
 	for (unsigned i = 0; i < k->nchain; i++)
 		gnutls_x509_crt_deinit(k->chain[i]);
@@ -484,6 +486,23 @@ static int open_token_key(loader *l, const char *uri_path,
 	return 0;
 }
 
+/* An EC token key derives through PKCS#11 itself (p11_ecdh.c): its
+ * token found now, so that a missing one is a load error. */
+static int token_ecdh(loader *l, const char *uri_path, const char *uri,
+		      smime_key *k)
+{
+	int r;
+
+	if (gnutls_privkey_get_pk_algorithm(k->key, NULL) != GNUTLS_PK_EC)
+		return 0;
+	r = smime_p11_ecdh_open(uri, k->pin, &k->p11_ecdh);
+	if (r == SMIME_E_NOTFOUND)
+		return problem(l, uri_path,
+			       "no PKCS#11 module offers the token for ECDH",
+			       NULL);
+	return r;
+}
+
 /* NAME.crt with NAME.uri: a private key in a PKCS#11 token (SPEC 9). */
 static int load_uri(loader *l, const char *name)
 {
@@ -519,6 +538,9 @@ static int load_uri(loader *l, const char *name)
 		ret = add_cert_key(l, name, (char *)crt.data, &key, pin);
 	if (ret == 0)
 		pin = NULL; /* the key's now */
+	if (ret == 0)
+		ret = token_ecdh(l, (char *)path.data, u.uri,
+				 l->ks->keys[l->ks->n - 1]);
 	gnutls_privkey_deinit(key);
 	smime_p11_pin_free(pin);
 	smime_p11_uri_free(&u);
@@ -823,6 +845,11 @@ const smime_cert *smime_keystore_find_issuer(const smime_keystore *ks,
 const smime_cert *smime_key_cert(const smime_key *k)
 {
 	return k != NULL ? k->cert : NULL;
+}
+
+const smime_p11_ecdh *smime_key_p11_ecdh(const smime_key *k)
+{
+	return k != NULL ? k->p11_ecdh : NULL;
 }
 
 const unsigned char *smime_key_secret(const smime_key *k)

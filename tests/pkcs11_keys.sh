@@ -5,8 +5,10 @@
 # KeyStore holds only NAME.crt and NAME.uri.  Through `smime-tool process`:
 # - signing with both keys verifies in OpenSSL (RSA with PKCS#1 v1.5 even
 #   under SignRSAPadding pss: a token key does PKCS#1 v1.5 only);
-# - an RC2-40 message to the RSA key is re-encrypted and opens in OpenSSL
-#   (a copy of the key kept outside the KeyStore, for OpenSSL only);
+# - an RC2-40 message to the RSA key, and AES-256 and 3DES messages
+#   OpenSSL made for the EC key (ECDH through PKCS#11 CKM_ECDH1_DERIVE),
+#   are re-encrypted and open in OpenSSL (copies of the keys kept outside
+#   the KeyStore, for OpenSSL only);
 # - a PIN file written by `echo PIN > file` works (one trailing newline
 #   stripped), and so does pin-value in a 0600 NAME.uri;
 # - `smime-milter -n` refuses a PIN file group or others can read, a
@@ -45,7 +47,10 @@ for k in rsa ec; do
 		--pin "$PIN" >"$tmp/import.out" 2>&1 || bail "import $k: $(cat "$tmp/import.out")"
 	id=$((id + 1))
 done
-cp "$tmp/rsa.key" "$tmp/keep/rsa.key" # for OpenSSL only
+cp "$tmp/rsa.key" "$tmp/ec.key" "$tmp/keep/" # for OpenSSL only
+# softhsm2-util imports an EC key for signing only: allow it ECDH
+"$top_builddir/tests/p11_allow_derive" "pkcs11:token=smime-test;object=ec" "$PIN" ||
+	bail "CKA_DERIVE on the EC key"
 rm -f "$tmp/rsa.key" "$tmp/ec.key"
 echo "$PIN" >"$tmp/pin" && chmod 600 "$tmp/pin" && evidence_secret "$tmp/pin"
 printf 'pkcs11:token=smime-test;object=rsa;type=private?pin-source=%s\n' "$tmp/pin" >"$tmp/ks/rsa.uri"
@@ -84,6 +89,27 @@ ok $? "an RC2-40 message to the RSA token key is re-encrypted" || diag "$(cat "$
 openssl cms -decrypt -in "$tmp/rc2.out" -inkey "$tmp/keep/rsa.key" -recip "$tmp/ks/rsa.crt" \
 	-out "$tmp/dec" 2>/dev/null && cmp -s "$tmp/dec" "$tmp/inner.txt"
 ok $? "and the new copy opens in OpenSSL to the original"
+
+# --- re-encryption with the EC token key (ECDH through PKCS#11) ---------------------
+for o in aes256:aes-256-cbc des3:des-ede3-cbc; do
+	# shellcheck disable=SC2086
+	openssl cms -encrypt -"${o%%:*}" -binary -in "$tmp/inner.txt" "$tmp/ks/ec.crt" \
+		>"$tmp/ec-${o%%:*}.eml" 2>/dev/null || bail "openssl -${o%%:*} to the EC key"
+done
+printf 'when cipher legacy then reencrypt aes-256-cbc\nwhen cipher aes-256-cbc then reencrypt aes-128-cbc\n' \
+	>"$tmp/rules-ec"
+sed "s|^Rules .*|Rules $tmp/rules-ec|" "$tmp/c.conf" >"$tmp/c-ec.conf"
+for o in aes256:aes-128-cbc des3:aes-256-cbc; do
+	n=${o%%:*} new=${o#*:}
+	"$SMIME_TOOL" process -c "$tmp/c-ec.conf" --from carol@example.net --rcpt ec@example.org \
+		-i "$tmp/ec-$n.eml" -o "$tmp/ec-$n.out" 2>"$tmp/ec-$n.err"
+	grep -q "action=reencrypted new-cipher=$new" "$tmp/ec-$n.err"
+	ok $? "OpenSSL -$n to the EC token key (ECDH in the token): re-encrypted to $new" ||
+		diag "$(cat "$tmp/ec-$n.err")"
+	openssl cms -decrypt -in "$tmp/ec-$n.out" -inkey "$tmp/keep/ec.key" -recip "$tmp/ks/ec.crt" \
+		-out "$tmp/dec" 2>/dev/null && cmp -s "$tmp/dec" "$tmp/inner.txt"
+	ok $? "and the new copy opens in OpenSSL to the original"
+done
 
 # --- what -n refuses -----------------------------------------------------------------
 chmod 644 "$tmp/pin"
