@@ -243,7 +243,8 @@ bool smime_ec_point_valid(const smime_ec_curve *ec, const unsigned char *point,
 		return false;
 	pt = gcry_mpi_point_new(0);
 	m = gcry_mpi_set_opaque_copy(NULL, point, (unsigned)(len * 8));
-	if (pt != NULL && m != NULL && gcry_mpi_ec_decode_point(pt, m, ctx) == 0)
+	if (pt != NULL && m != NULL &&
+	    gcry_mpi_ec_decode_point(pt, m, ctx) == 0)
 		ok = gcry_mpi_ec_curve_point(pt, ctx) == 1;
 	gcry_mpi_release(m);
 	gcry_mpi_point_release(pt);

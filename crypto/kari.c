@@ -272,8 +272,8 @@ static uint32_t length_ok(size_t len, const size_t *lens, size_t nlens)
  * file, the token's for a token key (the point checked here first, as
  * libgcrypt checks it for the other).  SMIME_E_CRYPTO for a point off
  * the curve (public) or a token error. */
-static int shared_z(const smime_key *key, const smime_kari *k,
-		    unsigned char *z, size_t *zlen)
+static int shared_z(const smime_key *key, const smime_kari *k, unsigned char *z,
+		    size_t *zlen)
 {
 	const smime_p11_ecdh *t = smime_key_p11_ecdh(key);
 	const smime_ec_curve *c;
