@@ -112,7 +112,7 @@ int smime_base64_encode(const unsigned char *in, size_t n, size_t line_len,
 	return 0;
 }
 
-static int hexval(unsigned char c)
+int smime_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -148,8 +148,8 @@ int smime_qp_decode(const unsigned char *in, size_t n, smime_buf *out)
 			e--;
 		for (a = i; a < e && ret == 0; a++) {
 			if (in[a] == '=' && a + 2 < e &&
-			    (h = hexval(in[a + 1])) >= 0 &&
-			    (l = hexval(in[a + 2])) >= 0) {
+			    (h = smime_hexval(in[a + 1])) >= 0 &&
+			    (l = smime_hexval(in[a + 2])) >= 0) {
 				ret = smime_buf_putc(out, h * 16 + l);
 				a += 2;
 			} else {

@@ -204,6 +204,28 @@ int smime_asn1_write_serial(asn1_node node, const char *name,
 	return ret;
 }
 
+int smime_asn1_write_rid_iasn(asn1_node node, const char *rid,
+			      const smime_cert *cert)
+{
+	smime_asn1_path p;
+	int ret = smime_asn1_write(node, rid, "issuerAndSerialNumber", 1);
+
+	if (ret == 0)
+		ret = smime_asn1_write(
+			node,
+			smime_asn1_path_fmt(
+				&p, "%s.issuerAndSerialNumber.issuer", rid),
+			cert->issuer_der, (int)cert->issuer_der_len);
+	if (ret == 0)
+		ret = smime_asn1_write_serial(
+			node,
+			smime_asn1_path_fmt(
+				&p, "%s.issuerAndSerialNumber.serialNumber",
+				rid),
+			cert);
+	return ret;
+}
+
 static int write_ktri(asn1_node node, const smime_seal_recipient *r,
 		      const smime_content_key *ck, bool *by_ski)
 {
@@ -231,27 +253,8 @@ static int write_ktri(asn1_node node, const smime_seal_recipient *r,
 					&p, "%s.rid.subjectKeyIdentifier", k),
 				r->cert->ski_raw, (int)r->cert->ski_len);
 	} else if (ret == 0) {
-		ret = smime_asn1_write(node,
-				       smime_asn1_path_fmt(&p, "%s.rid", k),
-				       "issuerAndSerialNumber", 1);
-		if (ret == 0)
-			ret = smime_asn1_write(
-				node,
-				smime_asn1_path_fmt(
-					&p,
-					"%s.rid.issuerAndSerialNumber.issuer",
-					k),
-				r->cert->issuer_der,
-				(int)r->cert->issuer_der_len);
-		if (ret == 0)
-			ret = smime_asn1_write_serial(
-				node,
-				smime_asn1_path_fmt(
-					&p,
-					"%s.rid.issuerAndSerialNumber."
-					"serialNumber",
-					k),
-				r->cert);
+		ret = smime_asn1_write_rid_iasn(
+			node, smime_asn1_path_fmt(&p, "%s.rid", k), r->cert);
 	}
 	if (ret == 0)
 		ret = smime_asn1_write(

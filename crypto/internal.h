@@ -249,6 +249,9 @@ int smime_put_field(smime_buf *out, const char *name, const char *value);
 int smime_content_header_edits(const smime_headers *hdrs, const char *ct,
 			       smime_edits *e);
 
+/* The value of a hex digit (either case), or -1 (codec.c). */
+int smime_hexval(int c);
+
 /* Duplicate n bytes as a NUL-terminated string; NULL on ENOMEM. */
 char *smime_strndup(const char *s, size_t n);
 

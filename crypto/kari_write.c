@@ -53,22 +53,8 @@ static int write_rek(asn1_node node, const smime_cert *cert,
 
 	ret = smime_asn1_write(node, K ".recipientEncryptedKeys", "NEW", 1);
 	if (ret == 0)
-		ret = smime_asn1_write(node,
-				       smime_asn1_path_fmt(&p, "%s.rid", r),
-				       "issuerAndSerialNumber", 1);
-	if (ret == 0)
-		ret = smime_asn1_write(
-			node,
-			smime_asn1_path_fmt(
-				&p, "%s.rid.issuerAndSerialNumber.issuer", r),
-			cert->issuer_der, (int)cert->issuer_der_len);
-	if (ret == 0)
-		ret = smime_asn1_write_serial(
-			node,
-			smime_asn1_path_fmt(
-				&p, "%s.rid.issuerAndSerialNumber.serialNumber",
-				r),
-			cert);
+		ret = smime_asn1_write_rid_iasn(
+			node, smime_asn1_path_fmt(&p, "%s.rid", r), cert);
 	if (ret == 0)
 		ret = smime_asn1_write(
 			node, smime_asn1_path_fmt(&p, "%s.encryptedKey", r),

@@ -367,6 +367,10 @@ int smime_ecdh_ephemeral(const smime_cert *recipient, unsigned char *pub,
 /* The certificate's serialNumber at name of node (envelope_seal.c). */
 int smime_asn1_write_serial(asn1_node node, const char *name,
 			    const smime_cert *cert);
+/* The CHOICE at rid (a RecipientIdentifier or KeyAgreeRecipientIdentifier)
+ * set to the certificate's issuerAndSerialNumber. */
+int smime_asn1_write_rid_iasn(asn1_node node, const char *rid,
+			      const smime_cert *cert);
 /* The DER of an AlgorithmIdentifier with absent parameters. */
 int smime_algid_der(const char *oid, smime_buf *out);
 /* The substitute key of implicit rejection (rsa_unwrap.c): SMIME_CK_MAX

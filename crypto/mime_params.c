@@ -225,25 +225,14 @@ static int read_params(const char *s, size_t n, size_t i, struct raw_list *l)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Appends an RFC 2231 extended value: %XX decoded, a bad escape kept. */
 static int put_pct(smime_buf *b, const char *v)
 {
 	int ret = 0, h, l;
 
 	for (; *v != '\0' && ret == 0; v++) {
-		if (*v == '%' && (h = hexval(v[1])) >= 0 &&
-		    (l = hexval(v[2])) >= 0) {
+		if (*v == '%' && (h = smime_hexval((unsigned char)v[1])) >= 0 &&
+		    (l = smime_hexval((unsigned char)v[2])) >= 0) {
 			ret = smime_buf_putc(b, h * 16 + l);
 			v += 2;
 		} else {

@@ -15,17 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* n bytes of s percent-decoded into secure memory; NUL-terminated. */
 static int decode(const char *s, size_t n, char **out, size_t *outlen)
 {
@@ -42,8 +31,10 @@ static int decode(const char *s, size_t n, char **out, size_t *outlen)
 			d[k++] = s[i];
 			continue;
 		}
-		if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
-		    (lo = hexval(s[i + 2])) < 0 || (hi == 0 && lo == 0)) {
+		if (i + 2 >= n ||
+		    (hi = smime_hexval((unsigned char)s[i + 1])) < 0 ||
+		    (lo = smime_hexval((unsigned char)s[i + 2])) < 0 ||
+		    (hi == 0 && lo == 0)) {
 			smime_wipe(d, n + 1);
 			gcry_free(d);
 			return SMIME_E_PARSE;
