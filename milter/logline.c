@@ -79,6 +79,13 @@ static int put_quoted(smime_buf *out, const char *v)
 	return rc;
 }
 
+int milter_logline_value(smime_buf *out, const char *value)
+{
+	if (needs_quotes(value))
+		return put_quoted(out, value);
+	return smime_buf_puts(out, value);
+}
+
 /* " key=value", value quoted when it must be. */
 static int put_field(smime_buf *out, const char *key, const char *value)
 {
@@ -89,9 +96,7 @@ static int put_field(smime_buf *out, const char *key, const char *value)
 	rc = smime_buf_printf(out, " %s=", key);
 	if (rc < 0)
 		return rc;
-	if (needs_quotes(value))
-		return put_quoted(out, value);
-	return smime_buf_puts(out, value);
+	return milter_logline_value(out, value);
 }
 
 /* The queue id comes from the MTA; anything but printable non-blank

@@ -269,6 +269,9 @@ typedef struct milter_logline {
 /* "QUEUEID: dir=... from=<...> ..." with values quoted where they hold
  * blanks, quotes or control characters (which are escaped). */
 int milter_logline_format(const milter_logline *l, smime_buf *out);
+/* One value as the log line writes it: bare, or quoted and escaped when
+ * it must be (smime-tool report shows what it read this way). */
+int milter_logline_value(smime_buf *out, const char *value);
 
 /* ------------------------------------------------------------------ */
 /* The one processing path                                              */

@@ -22,6 +22,7 @@ int tool_process(int argc, char **argv);
 int tool_inspect(int argc, char **argv);
 int tool_keys(int argc, char **argv);
 int tool_lookup(int argc, char **argv);
+int tool_report(int argc, char **argv);
 
 /* The options of `keys` and `lookup`: -c FILE (required) and --at TIME
  * (*now, else the current time); operands says whether arguments after

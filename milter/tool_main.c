@@ -17,6 +17,8 @@ static int usage(void)
 		"       smime-tool inspect [--json] [--content FILE] FILE\n"
 		"       smime-tool keys -c FILE [--at TIME]\n"
 		"       smime-tool lookup -c FILE [--at TIME] ADDRESS...\n"
+		"       smime-tool report [--json] [--since TIME] "
+		"[LOGFILE]...\n"
 		"       smime-tool -V\n");
 	return TOOL_EXIT_USAGE;
 }
@@ -42,5 +44,7 @@ int main(int argc, char **argv)
 		return tool_keys(argc - 1, argv + 1);
 	if (strcmp(argv[1], "lookup") == 0)
 		return tool_lookup(argc - 1, argv + 1);
+	if (strcmp(argv[1], "report") == 0)
+		return tool_report(argc - 1, argv + 1);
 	return usage();
 }
