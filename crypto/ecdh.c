@@ -200,7 +200,8 @@ int smime_ecdh_ephemeral(const smime_cert *recipient, unsigned char *pub,
 
 	if (ec == NULL)
 		return SMIME_E_UNSUPPORTED;
-	if (gcry_sexp_build(&parms, NULL, "(genkey (ecc (curve %s)))",
+	if (gcry_sexp_build(&parms, NULL,
+			    "(genkey (ecc (curve %s) (flags transient-key)))",
 			    ec->gcry) != 0 ||
 	    gcry_pk_genkey(&pair, parms) != 0)
 		goto cleanup;

@@ -273,9 +273,16 @@ sl_answers() {
 	LDAPTIMEOUT=2 ldapwhoami -x -o nettimeout=2 -H "$1" >/dev/null 2>&1
 }
 
+# sl_started LOG N PID: PID runs and LOG has more than N "slapd starting"
+# lines (slapd -d stats writes one once it listens).
+sl_started() {
+	kill -0 "$3" 2>/dev/null && [ "$(grep -c 'slapd starting' "$1" 2>/dev/null)" -gt "$2" ]
+}
+
 # sl_start [NAME]
 sl_start() {
-	local n=${1:-main} d pid
+	local n=${1:-main} d pid starts try first=0
+	[ -n "$(sl_var PORT "$n")" ] || first=1
 	sl_instance "$n" || return 1
 	d=$SL_DIR/$n
 	if [ -n "$(sl_var PID "$n")" ]; then
@@ -292,12 +299,28 @@ sl_start() {
 		fi
 		printf -v "SL_APPLIED_$n" '%s' 0
 	fi
-	(cd "$d" && exec slapd -d stats -f "$d/slapd.conf" \
-		-h "$(sl_var URI "$n")/ $(sl_var LDAPS_URI "$n")/") 2>>"$d/slapd.log" &
-	pid=$!
+	# Another test's slapd may take the ports between choosing and
+	# binding them (tests run in parallel): on a first start, then, new
+	# ports; and only our own slapd's "slapd starting" counts as started,
+	# never some server answering on the port.
+	for try in 1 2 3; do
+		starts=$(grep -c 'slapd starting' "$d/slapd.log" 2>/dev/null)
+		(cd "$d" && exec slapd -d stats -f "$d/slapd.conf" \
+			-h "$(sl_var URI "$n")/ $(sl_var LDAPS_URI "$n")/") 2>>"$d/slapd.log" &
+		pid=$!
+		sl_wait_for 10 sl_started "$d/slapd.log" "${starts:-0}" "$pid" && break
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		grep -q 'Address already in use' "$d/slapd.log" && [ "$first" = 1 ] &&
+			[ "$try" -lt 3 ] || break
+		echo "slapd_lib: slapd $n lost its ports to another process; new ports" >&2
+		printf -v "SL_PORT_$n" '%s' ""
+		sl_instance "$n" || return 1
+	done
 	printf -v "SL_PID_$n" '%s' "$pid"
 	SL_INSTANCES="$SL_INSTANCES $n"
-	if ! sl_wait_for 10 sl_answers "$(sl_var URI "$n")" ||
+	if ! kill -0 "$pid" 2>/dev/null ||
+	   ! sl_wait_for 10 sl_answers "$(sl_var URI "$n")" ||
 	   ! LDAPTLS_CACERT=$SL_CA sl_wait_for 10 sl_answers "$(sl_var LDAPS_URI "$n")"; then
 		echo "slapd_lib: slapd $n does not answer; its log:" >&2
 		tail -n 20 "$d/slapd.log" >&2
