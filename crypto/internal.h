@@ -27,6 +27,13 @@ bool smime_aead_icv_ok(const smime_cipher_info *c, long icv);
 bool smime_aead_nonce_ok(const smime_cipher_info *c, size_t len);
 
 /* --- Key derivation and key wrap (RFC 5753, RFC 3394, RFC 3217) --- */
+/* Hash(Z || Counter || info) for a 32-bit big-endian Counter from first
+ * on, concatenated and cut to outlen: MGF1 (RFC 8017 B.2.1, first 0, no
+ * info) and the X9.63 KDF (first 1) are this.  SMIME_E_ARG as for
+ * smime_x963_kdf. */
+int smime_counter_kdf(int md_algo, const unsigned char *z, size_t zlen,
+		      uint32_t first, const unsigned char *info, size_t infolen,
+		      unsigned char *out, size_t outlen);
 /* The ANSI X9.63 KDF of RFC 5753 7.2 (SEC 1 3.6.1): outlen bytes of
  * Hash(Z || Counter || SharedInfo), Counter a 32-bit big-endian 1, 2, ...
  * md_algo is a GCRY_MD_* with a fixed output (SHA-1, SHA-2 among them).

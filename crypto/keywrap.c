@@ -75,9 +75,9 @@ static bool kdf_args_ok(int md_algo, const unsigned char *z, size_t zlen,
 	return hlen > 0 && (uint64_t)((outlen - 1) / hlen) < UINT32_MAX;
 }
 
-int smime_x963_kdf(int md_algo, const unsigned char *z, size_t zlen,
-		   const unsigned char *info, size_t infolen,
-		   unsigned char *out, size_t outlen)
+int smime_counter_kdf(int md_algo, const unsigned char *z, size_t zlen,
+		      uint32_t first, const unsigned char *info, size_t infolen,
+		      unsigned char *out, size_t outlen)
 {
 	gcry_md_hd_t h = NULL;
 	size_t hlen, done = 0;
@@ -89,7 +89,7 @@ int smime_x963_kdf(int md_algo, const unsigned char *z, size_t zlen,
 	e = gcry_md_open(&h, md_algo, GCRY_MD_FLAG_SECURE);
 	if (e != 0)
 		return gcry_ret(e);
-	for (uint32_t counter = 1; done < outlen; counter++) {
+	for (uint32_t counter = first; done < outlen; counter++) {
 		unsigned char c[4] = {(unsigned char)(counter >> 24),
 				      (unsigned char)(counter >> 16),
 				      (unsigned char)(counter >> 8),
@@ -107,6 +107,14 @@ int smime_x963_kdf(int md_algo, const unsigned char *z, size_t zlen,
 	}
 	gcry_md_close(h); /* wipes the digest it held */
 	return 0;
+}
+
+int smime_x963_kdf(int md_algo, const unsigned char *z, size_t zlen,
+		   const unsigned char *info, size_t infolen,
+		   unsigned char *out, size_t outlen)
+{
+	return smime_counter_kdf(md_algo, z, zlen, 1, info, infolen, out,
+				 outlen);
 }
 
 /* ------------------------------------------------------------------ */

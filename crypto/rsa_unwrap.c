@@ -116,30 +116,9 @@ static int unwrap_token(const smime_unwrap_in *in, unsigned char *scratch,
 static int mgf1(int algo, const unsigned char *seed, size_t seed_len,
 		unsigned char *out, size_t n)
 {
-	size_t hlen = gcry_md_get_algo_dlen(algo), done = 0;
-	unsigned char digest[64];
-	gcry_md_hd_t h = NULL;
+	int r = smime_counter_kdf(algo, seed, seed_len, 0, NULL, 0, out, n);
 
-	if (hlen == 0 || hlen > sizeof(digest) ||
-	    gcry_md_open(&h, algo, GCRY_MD_FLAG_SECURE) != 0)
-		return SMIME_E_NOMEM;
-	for (uint32_t counter = 0; done < n; counter++) {
-		unsigned char c[4] = {(unsigned char)(counter >> 24),
-				      (unsigned char)(counter >> 16),
-				      (unsigned char)(counter >> 8),
-				      (unsigned char)counter};
-		size_t take = n - done < hlen ? n - done : hlen;
-
-		gcry_md_reset(h);
-		gcry_md_write(h, seed, seed_len);
-		gcry_md_write(h, c, 4);
-		memcpy(digest, gcry_md_read(h, algo), hlen);
-		memcpy(out + done, digest, take);
-		done += take;
-	}
-	gcry_md_close(h);
-	smime_wipe(digest, sizeof(digest));
-	return 0;
+	return r == SMIME_E_ARG ? SMIME_E_NOMEM : r;
 }
 
 /* m mod n as k big-endian bytes in em.  libgcrypt's blinded raw
