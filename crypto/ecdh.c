@@ -36,6 +36,16 @@ const smime_ec_curve *smime_ec_curve_by_gnutls(gnutls_ecc_curve_t c)
 	return NULL;
 }
 
+/* What gnutls_privkey_export_ecc_raw2 gave, the secret wiped. */
+static void free_raw(gnutls_datum_t *x, gnutls_datum_t *y, gnutls_datum_t *k)
+{
+	gnutls_free(x->data);
+	gnutls_free(y->data);
+	if (k->data != NULL)
+		smime_wipe(k->data, k->size);
+	gnutls_free(k->data);
+}
+
 /* n bytes of v, big-endian, left-padded with zeros; false when v is
  * longer (after leading zeros). */
 static bool put_padded(unsigned char *out, size_t n, const gnutls_datum_t *v)
@@ -91,11 +101,7 @@ const smime_ec_curve *smime_key_ec_curve(gnutls_privkey_t key)
 					   GNUTLS_EXPORT_FLAG_NO_LZ) != 0)
 		return NULL;
 	ec = smime_ec_curve_by_gnutls(curve);
-	gnutls_free(x.data);
-	gnutls_free(y.data);
-	if (k.data != NULL)
-		smime_wipe(k.data, k.size);
-	gnutls_free(k.data);
+	free_raw(&x, &y, &k);
 	return ec;
 }
 
@@ -135,11 +141,7 @@ cleanup:
 	if (buf != NULL)
 		smime_wipe(buf, 1 + 2 * 66 + 66);
 	gcry_free(buf);
-	gnutls_free(x.data);
-	gnutls_free(y.data);
-	if (k.data != NULL)
-		smime_wipe(k.data, k.size);
-	gnutls_free(k.data);
+	free_raw(&x, &y, &k);
 	return ret;
 }
 
