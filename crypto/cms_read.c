@@ -152,7 +152,7 @@ int smime_asn1_read_bits(asn1_node node, const char *name, unsigned char **out,
 			 size_t *len)
 {
 	unsigned char *buf;
-	int bits = 0, r;
+	int bits = 0, size, r;
 
 	*out = NULL;
 	*len = 0;
@@ -164,10 +164,18 @@ int smime_asn1_read_bits(asn1_node node, const char *name, unsigned char **out,
 	buf = malloc((size_t)bits / 8);
 	if (buf == NULL)
 		return SMIME_E_NOMEM;
-	r = asn1_read_value(node, name, buf, &bits);
-	if (r != ASN1_SUCCESS) {
+	/* On the way in the length is the buffer's size in bytes, on the
+	 * way out the bit count.  A BIT STRING whose unused-bits octet says
+	 * 8 or more (not DER) has more content bytes than its bits fill:
+	 * libtasn1 then says the buffer is too small, and that is a parse
+	 * error, never a copy past the buffer (fuzz_cms found the copy). */
+	size = bits / 8;
+	r = asn1_read_value(node, name, buf, &size);
+	if (r != ASN1_SUCCESS || size != bits) {
 		free(buf);
-		return smime_asn1_err(r);
+		return r == ASN1_MEM_ERROR || r == ASN1_SUCCESS
+			       ? SMIME_E_PARSE
+			       : smime_asn1_err(r);
 	}
 	*out = buf;
 	*len = (size_t)bits / 8;
