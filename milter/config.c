@@ -222,6 +222,15 @@ int milter_config_defaults(milter_config **out)
 /* The loader                                                           */
 /* ------------------------------------------------------------------ */
 
+bool milter_config_key_at(size_t i, const char **name, const char **def)
+{
+	if (i >= NKEYS)
+		return false;
+	*name = keys[i].name;
+	*def = keys[i].def;
+	return true;
+}
+
 static const cfg_key *find_key(const char *name)
 {
 	size_t i;

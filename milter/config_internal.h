@@ -75,4 +75,9 @@ int milter_cfg_check_harvest(const milter_config *cfg, const char *file,
  * cut, so a hostile value cannot forge log or terminal output. */
 int milter_cfg_put_shown(smime_buf *b, const char *s);
 
+/* The i-th key of the table (0-based), its name and its default as
+ * written (NULL: none); false past the last.  For smime-milter.conf(5)'s
+ * test, which checks the page against the table. */
+bool milter_config_key_at(size_t i, const char **name, const char **def);
+
 #endif
