@@ -68,6 +68,44 @@ static void applies(const char *msg, smime_edits *e, const char *want,
 static const char msg[] = "X-A: 1\nSubject: s\nX-A: 2\nx-a: 3\nX-B: b\n"
 			  "X-A: 4\n\nbody\n";
 
+/* Seconds to apply n deletes of n fields (the best of three runs), or
+ * -1 when the result is wrong. */
+static double deletes_time(size_t n)
+{
+	smime_buf m = SMIME_BUF_INIT;
+	smime_edits e = {0};
+	double best = -1;
+
+	for (size_t i = 0; i < n; i++)
+		smime_buf_printf(&m, "X-SMIME-Tag: forged %zu\r\n", i);
+	smime_buf_puts(&m, "Subject: kept\r\n\r\nbody\r\n");
+	for (size_t k = n; k > 0; k--)
+		del(&e, "X-SMIME-Tag", (unsigned)k);
+	for (int run = 0; run < 3; run++) {
+		struct timespec t0, t1;
+		char *got;
+		double s;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		got = apply((const char *)m.data, &e);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		s = (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (got == NULL ||
+		    strcmp(got, "Subject: kept\r\n\r\nbody\r\n") != 0) {
+			free(got);
+			best = -1;
+			break;
+		}
+		free(got);
+		if (best < 0 || s < best)
+			best = s;
+	}
+	smime_edits_free(&e);
+	smime_buf_free(&m);
+	return best;
+}
+
 int main(void)
 {
 	smime_edits e = {0};
@@ -105,28 +143,18 @@ int main(void)
 		"an insert, a run, a change: each on the list as left before");
 
 	{
-		const size_t n = 100000;
-		smime_buf m = SMIME_BUF_INIT;
-		struct timespec t0, t1;
-		char *got;
-		double s;
+		/* One pass, not n * n: timed against a tenth of the work in
+		 * the same run (a ratio, since these machines are shared and
+		 * the sanitizer builds slow; linear is about 10, quadratic
+		 * about 100), each the best of three. */
+		double big = deletes_time(100000), small = deletes_time(10000);
 
-		for (size_t i = 0; i < n; i++)
-			smime_buf_printf(&m, "X-SMIME-Tag: forged %zu\r\n", i);
-		smime_buf_puts(&m, "Subject: kept\r\n\r\nbody\r\n");
-		for (size_t k = n; k > 0; k--)
-			del(&e, "X-SMIME-Tag", (unsigned)k);
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		got = apply((const char *)m.data, &e);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		s = (double)(t1.tv_sec - t0.tv_sec) +
-		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-		is_str(got, "Subject: kept\r\n\r\nbody\r\n",
-		       "100,000 fields deleted last first: all gone");
-		ok(s < 10.0, "and in one pass, not n * n (%.2f s)", s);
-		free(got);
-		smime_edits_free(&e);
-		smime_buf_free(&m);
+		ok(big >= 0 && small >= 0,
+		   "100,000 fields deleted last first: all gone (and 10,000)");
+		ok(big < 0.05 || big / (small > 1e-4 ? small : 1e-4) < 40.0,
+		   "and in one pass, not n * n (%.3f s for 100,000, %.3f s "
+		   "for 10,000)",
+		   big, small);
 	}
 	return tap_done();
 }
