@@ -11,6 +11,8 @@
  *     such recipient, even when another one's lookup failed;
  *   - a directory that could not answer for a recipient: 451 4.7.1;
  *   - a message over MaxCryptoSize: 552 5.3.4;
+ *   - more envelope recipients (with the sender) than MaxRecipientInfos:
+ *     550 5.5.3;
  *   - a sealing failure other than a resource one (a certificate the
  *     engine cannot wrap to after all): 451 4.7.1;
  *   - a resource failure: the step returns it, and milter_process makes
@@ -275,6 +277,14 @@ int milter_step_encrypt(milter_pipe *p)
 	if (p->too_large)
 		return refuse(p, SMIME_VERDICT_REJECT, "552", "5.3.4",
 			      "message too big to encrypt", "too-large");
+	/* The sender chooses the recipients, and each costs a lookup and a
+	 * key wrap (an ECDH key generation for an EC one): MaxRecipientInfos,
+	 * the bound on what we read, bounds what we write too (the sender's
+	 * copy counted). */
+	if (p->m->nrcpts + 1 > p->cfg->max_recipient_infos)
+		return refuse(p, SMIME_VERDICT_REJECT, "550", "5.5.3",
+			      "too many recipients to encrypt",
+			      "too-many-recipients");
 	rc = seal(p, &e, &done);
 	plan_free(&e);
 	return rc;

@@ -201,6 +201,13 @@ run cbc "$tmp/plain.eml" "$tmp/ec.out" bob@example.net eve@example.net
 is "$reply" "550 5.7.1 no S/MIME certificate for <eve@example.net>" \
 	"a P-224 recipient counts as one without a usable certificate"
 
+conf fewri 'when outbound then encrypt aes-256-cbc' "MaxRecipientInfos 2"
+run fewri "$tmp/plain.eml" "$tmp/fewri.out" bob@example.net dora@example.net
+is "$reply" "550 5.5.3 too many recipients to encrypt" \
+	"more recipients (with the sender) than MaxRecipientInfos: rejected, the work bounded"
+[ ! -e "$tmp/fewri.out" ]
+ok $? "and nothing is written"
+
 # a directory that does not answer: a port nothing listens on
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 down=("LDAPURI ldap://127.0.0.1:$port" "LDAPBase dc=example,dc=test" "LDAPTimeout 2")
