@@ -5,7 +5,7 @@
  * An entry NAME is NAME.p12 + NAME.pass, or NAME.crt (certificate, then
  * its chain, PEM) + NAME.key (PEM private key, PKCS#8 or PKCS#1), or
  * NAME.crt + NAME.uri (a pkcs11: URL: the key in a token, through
- * GnuTLS and p11-kit; the PIN read by us, SPEC 9).  Files with other extensions are not ours and are left alone.
+ * GnuTLS and p11-kit; the PIN read by us, SPEC 9; keystore_token.c).  Files with other extensions are not ours and are left alone.
  * The certificates, each key's and those of its chain, are also indexed by
  * subject Name: issuers for a correspondent's certificate
  * (trust_recipient.c).
@@ -17,7 +17,7 @@
  * operator gave it.  Key files pass through wiped buffers only; keys live
  * on as gnutls_privkey_t.  A loaded store is never written again.
  */
-#include "keys_internal.h"
+#include "keystore_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,29 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct smime_key {
-	smime_cert *cert;
-	gnutls_privkey_t key;
-	gnutls_x509_crt_t *chain; /* the issuers after the certificate */
-	unsigned nchain;
-	/* Random, made at load time, in secure memory: the substitute keys
-	 * of implicit rejection derive from it (SPEC section 8 step 2). */
-	unsigned char *secret;
-	smime_p11_pin *pin;       /* a token key's PIN, or NULL */
-	smime_p11_ecdh *p11_ecdh; /* an EC token key's ECDH, or NULL */
-};
-
-struct smime_keystore {
-	smime_key **keys;
-	size_t n;
-	smime_certindex ix;
-	/* Issuers for recipients' paths (trust_recipient.c): the keys'
-	 * certificates (borrowed, the first n), then copies of their chains
-	 * (owned), indexed by subject. */
-	smime_cert **issuers;
-	size_t nissuers;
-	smime_certindex subjects;
-};
+/* struct smime_key, struct smime_keystore and the loader:
+ * keystore_internal.h */
 
 enum { F_P12 = 1, F_PASS = 2, F_CRT = 4, F_KEY = 8, F_URI = 16 };
 
@@ -66,16 +45,7 @@ struct stem {
 	unsigned have;
 };
 
-/* What one load collects: the directory, the problems, the keys. */
-typedef struct loader {
-	const char *dir;
-	smime_buf *diags;
-	int problems;
-	smime_keystore *ks;
-} loader;
-
-static int problem(loader *l, const char *path, const char *msg,
-		   const char *detail)
+int ks_problem(loader *l, const char *path, const char *msg, const char *detail)
 {
 	smime_diag(l->diags, path, "%s%s%s", msg, detail ? ": " : "",
 		   detail ? detail : "");
@@ -83,8 +53,7 @@ static int problem(loader *l, const char *path, const char *msg,
 	return SMIME_E_PARSE;
 }
 
-static int entry_path(loader *l, const char *stem, const char *ext,
-		      smime_buf *path)
+int ks_entry_path(loader *l, const char *stem, const char *ext, smime_buf *path)
 {
 	smime_buf_reset(path);
 	return smime_buf_printf(path, "%s/%s%s", l->dir, stem, ext);
@@ -100,7 +69,7 @@ const char *smime_keystore_unsafe_mode(unsigned mode)
 }
 
 /* Whether a secret file of this mode is unsafe; if so, says why. */
-static bool unsafe(loader *l, const char *path, const char *what, unsigned mode)
+bool ks_unsafe(loader *l, const char *path, const char *what, unsigned mode)
 {
 	const char *how = smime_keystore_unsafe_mode(mode);
 
@@ -118,8 +87,8 @@ static bool unsafe(loader *l, const char *path, const char *what, unsigned mode)
  * writable by group or others; the mode is taken from the open
  * descriptor, so the file checked is the file read.
  */
-static int read_entry_file(loader *l, const char *path, bool secret,
-			   const char *what, smime_buf *content, unsigned *mode)
+int ks_read_entry_file(loader *l, const char *path, bool secret,
+		       const char *what, smime_buf *content, unsigned *mode)
 {
 	struct stat st;
 	int fd, ret;
@@ -129,12 +98,12 @@ static int read_entry_file(loader *l, const char *path, bool secret,
 	if (fd < 0)
 		return errno == ENOMEM
 			       ? SMIME_E_NOMEM
-			       : problem(l, path, strerror(errno), NULL);
+			       : ks_problem(l, path, strerror(errno), NULL);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return problem(l, path, "not a regular file", NULL);
+		return ks_problem(l, path, "not a regular file", NULL);
 	}
-	if (secret && unsafe(l, path, what, st.st_mode)) {
+	if (secret && ks_unsafe(l, path, what, st.st_mode)) {
 		close(fd);
 		return SMIME_E_PARSE;
 	}
@@ -146,7 +115,7 @@ static int read_entry_file(loader *l, const char *path, bool secret,
 		ret = smime_fd_read(fd, content);
 	close(fd);
 	if (ret == SMIME_E_IO || ret == SMIME_E_LIMIT)
-		return problem(l, path, smime_strerror(ret), NULL);
+		return ks_problem(l, path, smime_strerror(ret), NULL);
 	return ret;
 }
 
@@ -217,10 +186,11 @@ static int add_key(loader *l, const char *name, const char *crt_path,
 	}
 	gcry_randomize(k->secret, SMIME_KEY_SECRET_LEN, GCRY_STRONG_RANDOM);
 	if (!key_matches(k->key, list[0])) {
-		ret = problem(l, crt_path,
-			      "the certificate does not belong to the private "
-			      "key",
-			      NULL);
+		ret = ks_problem(
+			l, crt_path,
+			"the certificate does not belong to the private "
+			"key",
+			NULL);
 		goto fail;
 	}
 	ret = smime_cert_new(list[0], crt_path, name, &k->cert);
@@ -259,10 +229,10 @@ static int read_passphrase(loader *l, const char *name, smime_buf *pass)
 	unsigned char *nl;
 	int ret;
 
-	ret = entry_path(l, name, ".pass", &path);
+	ret = ks_entry_path(l, name, ".pass", &path);
 	if (ret == 0)
-		ret = read_entry_file(l, (char *)path.data, true, "passphrase",
-				      pass, NULL);
+		ret = ks_read_entry_file(l, (char *)path.data, true,
+					 "passphrase", pass, NULL);
 	if (ret == 0 && pass->data == NULL)
 		ret = smime_buf_puts(pass, "");
 	smime_buf_free(&path);
@@ -296,23 +266,23 @@ static int parse_p12(loader *l, const char *path, const smime_buf *content,
 	if (r < 0)
 		r = gnutls_pkcs12_import(p12, &d, GNUTLS_X509_FMT_PEM, 0);
 	if (r < 0) {
-		ret = problem(l, path, "not a PKCS#12 file",
-			      gnutls_strerror(r));
+		ret = ks_problem(l, path, "not a PKCS#12 file",
+				 gnutls_strerror(r));
 		goto cleanup;
 	}
 	r = gnutls_pkcs12_verify_mac(p12, pass);
 	if (r < 0 && r != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
-		ret = problem(l, path,
-			      "wrong passphrase or damaged file (MAC check "
-			      "failed)",
-			      NULL);
+		ret = ks_problem(l, path,
+				 "wrong passphrase or damaged file (MAC check "
+				 "failed)",
+				 NULL);
 		goto cleanup;
 	}
 	r = gnutls_pkcs12_simple_parse(p12, pass, xkey, chain, nchain, &extra,
 				       &nextra, NULL, 0);
 	if (r < 0 || *xkey == NULL || *nchain == 0)
-		ret = problem(l, path, "no private key with its certificate",
-			      r < 0 ? gnutls_strerror(r) : NULL);
+		ret = ks_problem(l, path, "no private key with its certificate",
+				 r < 0 ? gnutls_strerror(r) : NULL);
 cleanup:
 	for (unsigned i = 0; i < nextra; i++)
 		gnutls_x509_crt_deinit(extra[i]);
@@ -333,10 +303,10 @@ static int load_p12(loader *l, const char *name)
 
 	ret = read_passphrase(l, name, &pass);
 	if (ret == 0)
-		ret = entry_path(l, name, ".p12", &path);
+		ret = ks_entry_path(l, name, ".p12", &path);
 	if (ret == 0)
-		ret = read_entry_file(l, (char *)path.data, true, "private key",
-				      &content, NULL);
+		ret = ks_read_entry_file(l, (char *)path.data, true,
+					 "private key", &content, NULL);
 	if (ret == 0)
 		ret = parse_p12(l, (char *)path.data, &content,
 				(char *)pass.data, &xkey, &chain, &nchain);
@@ -345,8 +315,8 @@ static int load_p12(loader *l, const char *name)
 	if (gnutls_privkey_init(&key) < 0 ||
 	    gnutls_privkey_import_x509(
 		    key, xkey, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE) < 0) {
-		ret = problem(l, (char *)path.data, "unusable private key",
-			      NULL);
+		ret = ks_problem(l, (char *)path.data, "unusable private key",
+				 NULL);
 		goto cleanup;
 	}
 	xkey = NULL; /* owned by key */
@@ -368,8 +338,8 @@ cleanup:
 /* NAME.crt (the certificate, then its chain) read and made one entry
  * with *key, which it takes (*key NULL then) once the certificates are
  * read; the token PIN, when there is one, goes with the key. */
-static int add_cert_key(loader *l, const char *name, const char *crt_path,
-			gnutls_privkey_t *key, smime_p11_pin *pin)
+int ks_add_cert_key(loader *l, const char *name, const char *crt_path,
+		    gnutls_privkey_t *key, smime_p11_pin *pin)
 {
 	smime_buf content = SMIME_BUF_INIT;
 	gnutls_x509_crt_t *list = NULL;
@@ -377,7 +347,7 @@ static int add_cert_key(loader *l, const char *name, const char *crt_path,
 	gnutls_datum_t d;
 	int r, ret;
 
-	ret = read_entry_file(l, crt_path, false, NULL, &content, NULL);
+	ret = ks_read_entry_file(l, crt_path, false, NULL, &content, NULL);
 	if (ret < 0)
 		return ret;
 	d = datum(&content);
@@ -385,9 +355,9 @@ static int add_cert_key(loader *l, const char *name, const char *crt_path,
 					 GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
 	smime_buf_free(&content);
 	if (r < 0 || n == 0)
-		return problem(l, crt_path,
-			       "not a PEM certificate followed by its chain",
-			       r < 0 ? gnutls_strerror(r) : NULL);
+		return ks_problem(l, crt_path,
+				  "not a PEM certificate followed by its chain",
+				  r < 0 ? gnutls_strerror(r) : NULL);
 	ret = add_key(l, name, crt_path, *key, list, n);
 	*key = NULL;
 	if (ret == 0)
@@ -402,10 +372,10 @@ static int load_pem(loader *l, const char *name)
 	gnutls_datum_t d;
 	int r, ret;
 
-	ret = entry_path(l, name, ".key", &path);
+	ret = ks_entry_path(l, name, ".key", &path);
 	if (ret == 0)
-		ret = read_entry_file(l, (char *)path.data, true, "private key",
-				      &content, NULL);
+		ret = ks_read_entry_file(l, (char *)path.data, true,
+					 "private key", &content, NULL);
 	if (ret < 0)
 		goto cleanup;
 	if (gnutls_privkey_init(&key) < 0) {
@@ -416,136 +386,19 @@ static int load_pem(loader *l, const char *name)
 	r = gnutls_privkey_import_x509_raw(key, &d, GNUTLS_X509_FMT_PEM, NULL,
 					   0);
 	if (r < 0) {
-		ret = problem(l, (char *)path.data,
-			      "cannot read the PEM private key (an encrypted "
-			      "key belongs in NAME.p12 with NAME.pass)",
-			      gnutls_strerror(r));
+		ret = ks_problem(
+			l, (char *)path.data,
+			"cannot read the PEM private key (an encrypted "
+			"key belongs in NAME.p12 with NAME.pass)",
+			gnutls_strerror(r));
 		goto cleanup;
 	}
-	ret = entry_path(l, name, ".crt", &path);
+	ret = ks_entry_path(l, name, ".crt", &path);
 	if (ret == 0)
-		ret = add_cert_key(l, name, (char *)path.data, &key, NULL);
+		ret = ks_add_cert_key(l, name, (char *)path.data, &key, NULL);
 cleanup:
 	gnutls_privkey_deinit(key);
 	smime_buf_free(&content);
-	smime_buf_free(&path);
-	return ret;
-}
-
-/* The PIN of a NAME.uri: pin-value (the file then a secret itself), or
- * the file pin-source names, read by us (refused when group or others
- * can read it) with one trailing newline stripped; NULL without either. */
-static int read_pin(loader *l, const char *uri_path, unsigned uri_mode,
-		    const smime_p11_uri *u, smime_p11_pin **out)
-{
-	smime_buf pin = SMIME_BUF_INIT;
-	int ret = 0;
-
-	*out = NULL;
-	if (u->pin_value != NULL) {
-		if (unsafe(l, uri_path, "NAME.uri holding pin-value", uri_mode))
-			return SMIME_E_PARSE;
-		return smime_p11_pin_new(u->pin_value, u->pin_value_len, out);
-	}
-	if (u->pin_source == NULL)
-		return 0;
-	ret = read_entry_file(l, u->pin_source, true, "PIN file", &pin, NULL);
-	if (ret == 0 && pin.len > 0 && pin.data[pin.len - 1] == '\n')
-		pin.len--;
-	if (ret == 0 && pin.len > 0 && pin.data[pin.len - 1] == '\r')
-		pin.len--;
-	if (ret == 0)
-		ret = smime_p11_pin_new(pin.data ? (char *)pin.data : "",
-					pin.len, out);
-	smime_buf_free(&pin);
-	return ret;
-}
-
-/* The token key, logged in with the PIN (one attempt). */
-static int open_token_key(loader *l, const char *uri_path,
-			  const smime_p11_uri *u, smime_p11_pin *pin,
-			  gnutls_privkey_t *out)
-{
-	gnutls_privkey_t key = NULL;
-	int r;
-
-	if (gnutls_privkey_init(&key) < 0)
-		return SMIME_E_NOMEM;
-	gnutls_privkey_set_pin_function(key, smime_p11_pin_callback, pin);
-	/* log in now: a wrong PIN is a load error, never a per-message one */
-	r = gnutls_privkey_import_url(key, u->uri,
-				      GNUTLS_PKCS11_OBJ_FLAG_LOGIN);
-	if (r < 0) {
-		gnutls_privkey_deinit(key);
-		return problem(l, uri_path,
-			       "cannot use the PKCS#11 key (a wrong PIN, no "
-			       "such object, or no module for the token)",
-			       gnutls_strerror(r));
-	}
-	*out = key;
-	return 0;
-}
-
-/* An EC token key derives through PKCS#11 itself (p11_ecdh.c): its
- * token found now, so that a missing one is a load error. */
-static int token_ecdh(loader *l, const char *uri_path, const char *uri,
-		      smime_key *k)
-{
-	int r;
-
-	if (gnutls_privkey_get_pk_algorithm(k->key, NULL) != GNUTLS_PK_EC)
-		return 0;
-	r = smime_p11_ecdh_open(uri, k->pin, &k->p11_ecdh);
-	if (r == SMIME_E_NOTFOUND)
-		return problem(l, uri_path,
-			       "no PKCS#11 module offers the token for ECDH",
-			       NULL);
-	return r;
-}
-
-/* NAME.crt with NAME.uri: a private key in a PKCS#11 token (SPEC 9). */
-static int load_uri(loader *l, const char *name)
-{
-	smime_buf path = SMIME_BUF_INIT, content = SMIME_BUF_INIT;
-	smime_buf crt = SMIME_BUF_INIT;
-	smime_p11_uri u = {0};
-	smime_p11_pin *pin = NULL;
-	gnutls_privkey_t key = NULL;
-	unsigned mode = 0;
-	int ret;
-
-	ret = entry_path(l, name, ".uri", &path);
-	if (ret == 0)
-		ret = smime_buf_secret(&content); /* it may hold pin-value */
-	if (ret == 0)
-		ret = read_entry_file(l, (char *)path.data, false, NULL,
-				      &content, &mode);
-	while (ret == 0 && content.len > 0 &&
-	       strchr(" \t\r\n", content.data[content.len - 1]) != NULL)
-		content.len--;
-	if (ret == 0 &&
-	    smime_p11_uri_parse(content.data ? (char *)content.data : "",
-				content.len, &u) != 0)
-		ret = problem(l, (char *)path.data,
-			      "not a pkcs11: URL (RFC 7512)", NULL);
-	if (ret == 0)
-		ret = read_pin(l, (char *)path.data, mode, &u, &pin);
-	if (ret == 0)
-		ret = open_token_key(l, (char *)path.data, &u, pin, &key);
-	if (ret == 0)
-		ret = entry_path(l, name, ".crt", &crt);
-	if (ret == 0)
-		ret = add_cert_key(l, name, (char *)crt.data, &key, pin);
-	if (ret == 0)
-		pin = NULL; /* the key's now */
-	if (ret == 0)
-		ret = token_ecdh(l, (char *)path.data, u.uri,
-				 l->ks->keys[l->ks->n - 1]);
-	gnutls_privkey_deinit(key);
-	smime_p11_pin_free(pin);
-	smime_p11_uri_free(&u);
-	smime_buf_free(&content);
-	smime_buf_free(&crt);
 	smime_buf_free(&path);
 	return ret;
 }
@@ -571,12 +424,12 @@ static int check_secret_modes(loader *l, const struct stem *s)
 	for (size_t i = 0; i < sizeof(sec) / sizeof(sec[0]); i++) {
 		if (!(s->have & sec[i].flag))
 			continue;
-		if (entry_path(l, s->name, sec[i].ext, &path) < 0) {
+		if (ks_entry_path(l, s->name, sec[i].ext, &path) < 0) {
 			ret = SMIME_E_NOMEM;
 			break;
 		}
 		if (stat((char *)path.data, &st) == 0 &&
-		    unsafe(l, (char *)path.data, sec[i].what, st.st_mode))
+		    ks_unsafe(l, (char *)path.data, sec[i].what, st.st_mode))
 			ret = SMIME_E_PARSE;
 	}
 	smime_buf_free(&path);
@@ -611,13 +464,13 @@ static int load_stem(loader *l, const struct stem *s)
 	else if (h & F_KEY)
 		return load_pem(l, s->name);
 	else if (h & F_URI)
-		return load_uri(l, s->name);
+		return ks_load_uri(l, s->name);
 	else
 		ext = ".crt", msg = "certificate without a private key "
 				    "(NAME.key, NAME.p12 or NAME.uri)";
-	ret = entry_path(l, s->name, ext, &path);
+	ret = ks_entry_path(l, s->name, ext, &path);
 	if (ret == 0)
-		ret = problem(l, (char *)path.data, msg, NULL);
+		ret = ks_problem(l, (char *)path.data, msg, NULL);
 	smime_buf_free(&path);
 	return ret;
 }
