@@ -12,7 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-__attribute__((unused)) static const smime_part *find(const smime_part *p, const char *partnum)
+__attribute__((unused)) static const smime_part *find(const smime_part *p,
+						      const char *partnum)
 {
 	size_t i;
 	const smime_part *r;
@@ -36,8 +37,8 @@ static smime_part *parse(const char *msg)
 }
 
 /* The bytes of [a, b) equal want. */
-__attribute__((unused)) static int range_is(const char *buf, size_t a, size_t b, const char *want,
-		    const char *name)
+__attribute__((unused)) static int range_is(const char *buf, size_t a, size_t b,
+					    const char *want, const char *name)
 {
 	if (b < a)
 		return ok(0, "%s (range %zu..%zu inverted)", name, a, b);
