@@ -279,6 +279,13 @@ EOF
 pf_start() {
 	local milter=${1-}
 	pf_write_config "$milter"
+	pf_sink_start || return 1
+	pf_start_instance "$PF_CONF" "$PF_DIR" "$PF_PORT" "$PF_MAILLOG"
+}
+
+# pf_sink_start: smtp-sink on 127.0.0.1:$PF_SINK_PORT, one file per
+# message in $PF_SINK_DIR (also the next hop of tests/sendmail_lib.sh).
+pf_sink_start() {
 	# shellcheck disable=SC2086 # options, split on purpose
 	(cd "$PF_DIR" && exec smtp-sink ${PF_SINK_OPTS-} -u postfix -d "$PF_SINK_DIR/%H%M%S." \
 		"127.0.0.1:$PF_SINK_PORT" 64) 2>>"$PF_DIR/sink.log" &
@@ -288,7 +295,6 @@ pf_start() {
 		cat "$PF_DIR/sink.log" >&2
 		return 1
 	fi
-	pf_start_instance "$PF_CONF" "$PF_DIR" "$PF_PORT" "$PF_MAILLOG"
 }
 
 # pf_start_instance CONF DIR PORT MAILLOG: starts the Postfix of CONF and
@@ -312,13 +318,19 @@ pf_start_instance() {
 # root does not own it).  The passwords are not secrets of the suite:
 # swaks's transcripts carry them in base64 (AUTH PLAIN).
 
-# pf_up CONF: smime-milter ($SMIME_MILTER) with CONF, then Postfix with it
-# as its milter; bails out with what either said when it does not start.
+# pf_up CONF [MTA START...]: smime-milter ($SMIME_MILTER) with CONF, then
+# Postfix with it as its milter (or the MTA that the command START starts,
+# e.g. Sendmail sm_start); bails out with what either said when it does
+# not start.
 pf_up() {
-	pf_milter_start "$SMIME_MILTER" "$1" 2>"$PF_DIR/start.err" ||
+	local conf=$1 mta=${2:-Postfix}
+	shift
+	[ $# -eq 0 ] || shift
+	[ $# -gt 0 ] || set -- pf_start "inet:127.0.0.1:$PF_MILTER_PORT"
+	pf_milter_start "$SMIME_MILTER" "$conf" 2>"$PF_DIR/start.err" ||
 		{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "the milter did not start"; }
-	pf_start "inet:127.0.0.1:$PF_MILTER_PORT" 2>"$PF_DIR/start.err" ||
-		{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "Postfix did not start"; }
+	"$@" 2>"$PF_DIR/start.err" ||
+		{ sed 's/^/#   /' "$PF_DIR/start.err"; bail "$mta did not start"; }
 }
 
 # pf_enable_sasl USER PASS: Cyrus looks a login up as LOCAL@REALM, the
@@ -412,7 +424,7 @@ EOF
 
 pf_upstream_running() {
 	local pid
-	pid=$(tr -d ' ' <"$PF_UP_DIR/spool/pid/master.pid" 2>/dev/null) || return 1
+	pid=$(tr -d ' ' 2>/dev/null <"$PF_UP_DIR/spool/pid/master.pid") || return 1
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
@@ -462,7 +474,9 @@ EOF
 # pf_send FILE FROM TO [CLIENT_IP [SWAKS_OPTION...]]: TO may be a
 # comma-separated list.  The message is sent byte for byte (swaks -ndf: no
 # header added, no token replaced); only line ends and dot-stuffing are
-# what SMTP demands.
+# what SMTP demands.  It goes to $PF_SEND_PORT when set, else $PF_PORT;
+# the queue id is read from Postfix's "queued as QID" or Sendmail's
+# "QID Message accepted for delivery".
 pf_send() {
 	local file=$1 from=$2 to=$3 ip=${4:-127.0.0.1} wire log rc qid
 	shift 3
@@ -470,12 +484,14 @@ pf_send() {
 	wire=$(mktemp "$PF_DIR/sent/wire.XXXXXX") || return 1
 	log=$wire.swaks
 	pf_wire "$file" "$wire" || return 1
-	timeout 300 swaks -ndf --suppress-data --server 127.0.0.1 --port "$PF_PORT" \
+	timeout 300 swaks -ndf --suppress-data --server 127.0.0.1 --port "${PF_SEND_PORT:-$PF_PORT}" \
 		--local-interface "$ip" --helo client.test \
 		--from "$from" --to "$to" --data "@$wire" "$@" >"$log" 2>&1
 	rc=$?
 	cp "$log" "$PF_DIR/last-swaks.log"
-	qid=$(sed -n 's/^<-  250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$log" | tail -n 1)
+	qid=$(sed -n -e 's/^<-  250 .*queued as \([0-9A-Za-z]*\).*/\1/p' \
+		-e 's/^<-  250 [0-9.]* \([0-9A-Za-z]*\) Message accepted for delivery.*/\1/p' \
+		"$log" | tail -n 1)
 	[ "$rc" -eq 0 ] && [ -n "$qid" ] || return 1
 	echo "$qid"
 }
@@ -503,25 +519,38 @@ pf_removed() {
 	grep -q "postfix/qmgr\[[0-9]*\]: $1: removed" "$PF_MAILLOG" 2>/dev/null
 }
 
+# pf_wait_logged SECS CHECK QID: waits up to SECS seconds for CHECK QID
+# (a test of $PF_MAILLOG) to succeed; else shows the lines of QID.
+pf_wait_logged() {
+	pf_wait_for "$1" "$2" "$3" && return 0
+	echo "postfix_lib: $3 not delivered within ${1}s:" >&2
+	grep "$3" "$PF_MAILLOG" >&2
+	return 1
+}
+
 # pf_wait_delivered QID [SECS]: prints the sink file holding QID once
 # Postfix delivered it (status=sent) and removed it from its queue.  Its
 # Received: says "with ESMTPA" when the client authenticated.
 pf_wait_delivered() {
-	local qid=$1 secs=${2:-60} f
-	if ! pf_wait_for "$secs" pf_removed "$qid"; then
-		echo "postfix_lib: $qid not delivered within ${secs}s:" >&2
-		grep "$qid" "$PF_MAILLOG" >&2
-		return 1
-	fi
+	local qid=$1 secs=${2:-60}
+	pf_wait_logged "$secs" pf_removed "$qid" || return 1
 	if ! grep -q "$qid: to=<.*status=sent" "$PF_MAILLOG"; then
 		echo "postfix_lib: $qid was removed without being sent:" >&2
 		grep "$qid" "$PF_MAILLOG" >&2
 		return 1
 	fi
-	f=$(grep -l -E "^[[:space:]]+by $PF_MYHOSTNAME \(Postfix\) with E?SMTPS?A? id $qid\b" \
+	pf_sink_file "$qid" "$PF_MYHOSTNAME \(Postfix\)"
+}
+
+# pf_sink_file QID BY: prints the sink file of the message whose
+# Received: field says "by BY with ESMTP id QID" (BY an extended regular
+# expression; also ESMTPA, ESMTPS, ESMTPSA, SMTP).
+pf_sink_file() {
+	local f
+	f=$(grep -l -E "^[[:space:]]+by $2 with E?SMTPS?A? id $1\b" \
 		"$PF_SINK_DIR"/* 2>/dev/null | head -n 1)
 	if [ -z "$f" ]; then
-		echo "postfix_lib: $qid was sent but no sink file has it" >&2
+		echo "postfix_lib: $1 was sent but no sink file has it" >&2
 		return 1
 	fi
 	echo "$f"
@@ -595,26 +624,34 @@ pf_no_leftovers() {
 
 pf_master_running() {
 	local pid
-	pid=$(tr -d ' ' <"$PF_DIR/spool/pid/master.pid" 2>/dev/null) || return 1
+	pid=$(tr -d ' ' 2>/dev/null <"$PF_DIR/spool/pid/master.pid") || return 1
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
-# pf_stop_milter: SIGTERM (the graceful stop); returns its exit status,
-# or 1 when it had to be killed.
-pf_stop_milter() {
-	local pid=$PF_MILTER_PID rc
-	[ -n "$pid" ] || return 0
-	PF_MILTER_PID=
+# pf_term PID NAME: SIGTERM to PID, a child of this shell, and up to 15 s
+# for it to exit; then SIGKILL, and 1.  Else 0, with its exit status in
+# PF_TERM_STATUS.
+pf_term() {
+	local pid=$1
 	kill -TERM "$pid" 2>/dev/null
 	if ! pf_wait_for 15 eval "! kill -0 $pid 2>/dev/null"; then
-		echo "postfix_lib: the milter ignored SIGTERM; killing it" >&2
+		echo "postfix_lib: $2 ignored SIGTERM; killing it" >&2
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		return 1
 	fi
 	wait "$pid" 2>/dev/null
-	rc=$?
-	return "$rc"
+	PF_TERM_STATUS=$?
+}
+
+# pf_stop_milter: SIGTERM (the graceful stop); returns its exit status,
+# or 1 when it had to be killed.
+pf_stop_milter() {
+	local pid=$PF_MILTER_PID
+	[ -n "$pid" ] || return 0
+	PF_MILTER_PID=
+	pf_term "$pid" "the milter" || return 1
+	return "$PF_TERM_STATUS"
 }
 
 # Stops everything pf_* started.  0 when nothing is left running.
