@@ -20,6 +20,10 @@
  * libmilter's sigwait never sees one.  The handlers only write one byte
  * to a pipe; the main thread reads it and reloads, or calls smfi_stop.
  * tests/milter_protocol.sh checks this with a burst of SIGHUPs.
+ *
+ * The main thread also writes MetricsFile (metrics_file.c): its poll on
+ * the pipe times out when the next write is due, and it writes at once
+ * after a reload and once more after the stop.
  */
 #include "config.h"
 
