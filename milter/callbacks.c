@@ -25,6 +25,7 @@
  *   pass.
  */
 #include "callbacks.h"
+#include "metrics.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -123,6 +124,7 @@ static sfsistat internal_error_why(SMFICTX *ctx, conn *c, const char *what,
 
 	if (action == MILTER_ONERR_ACCEPT && milter_rules_may_encrypt(c->cfg))
 		action = MILTER_ONERR_TEMPFAIL;
+	milter_metrics_internal_error();
 	milter_log(LOG_ERR, qid_of(c), "internal error: %s: %s%s%s%s; %s%s",
 		   what, smime_strerror(err), why ? " (" : "", why ? why : "",
 		   why ? ")" : "", dry ? "DryRun, would " : "",
@@ -581,6 +583,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	rc = milter_process(c->cfg, c->msg, &edits, &logline);
 	if (logline.len > 0)
 		milter_log_line(LOG_INFO, (const char *)logline.data);
+	if (rc < 0)
+		milter_metrics_internal_error();
 	if (rc < 0)
 		/* milter_process already turned the edits into the verdict
 		 * On-InternalError asks for; say why here. */

@@ -121,6 +121,10 @@ static const cfg_key keys[] = {
 	{"LDAPHarvestBase", T(text), NULL, 0, 0, OFF(ldap_harvest_base), 0,
 	 NULL},
 	{"HarvestToLDAP", T(bool), "no", 0, 0, OFF(harvest_to_ldap), 0, NULL},
+	/* observability (SPEC section 10) */
+	{"MetricsFile", T(path), NULL, 0, 0, OFF(metrics_file), 0, NULL},
+	{"MetricsInterval", T(uint), "15", 1, 3600, OFF(metrics_interval), 0,
+	 NULL},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

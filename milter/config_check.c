@@ -300,6 +300,41 @@ static void check_harvest_dir(const who *w, const char *cfgfile,
 		problem(diags, count, dir, "not writable by user %s", w->name);
 }
 
+/* MetricsFile (SPEC section 10): not a directory, in a directory UserID
+ * may write to (the file is replaced by a rename there); a name the
+ * textfile collector would not read is worth a warning, not a refusal. */
+static void check_metrics_file(const who *w, const char *cfgfile,
+			       const char *path, smime_buf *diags, int *count)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	char *dir;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		problem(diags, count, cfgfile, "MetricsFile: %s is a directory",
+			path);
+	dir = slash == NULL
+		      ? strdup(".")
+		      : strndup(path,
+				slash == path ? 1 : (size_t)(slash - path));
+	if (dir == NULL)
+		return;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		problem(diags, count, cfgfile,
+			"MetricsFile: directory %s does not exist", dir);
+	else if (!who_may(w, &st, 3))
+		problem(diags, count, cfgfile,
+			"MetricsFile: directory %s is not writable by user %s",
+			dir, w->name);
+	free(dir);
+	if (!ends_with(path, ".prom"))
+		smime_buf_printf(diags,
+				 "%s: warning: MetricsFile %s does not end in "
+				 ".prom: the node exporter's textfile "
+				 "collector reads only *.prom files\n",
+				 cfgfile, path);
+}
+
 /* The directory keys (SPEC section 9): the files readable by UserID,
  * LDAPHarvestBase under LDAPBase, and a warning (not a problem) for a
  * bind password sent in clear. */
@@ -373,6 +408,9 @@ int milter_config_check(const milter_config *cfg, smime_buf *diags)
 	if (cfg->pid_file != NULL)
 		check_parent(cfgfile, "PidFile", cfg->pid_file, diags, &count);
 	check_directory(cfg, cfgfile, &w, diags, &count);
+	if (cfg->metrics_file != NULL)
+		check_metrics_file(&w, cfgfile, cfg->metrics_file, diags,
+				   &count);
 	who_free(&w);
 	return count;
 }

@@ -22,6 +22,7 @@
  * and wiped when the directory is freed.
  */
 #include "directory.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <ldap.h>
@@ -389,7 +390,11 @@ int milter_directory_find(void *arg, const char *addr, smime_found *placed,
 				    : each_uri(d, s, search_op, &c);
 		if (rc == 0)
 			cache_put(d, key, &a);
+		milter_metrics_ldap(rc != 0   ? MILTER_LDAP_ERROR
+				    : a.n > 0 ? MILTER_LDAP_FOUND
+					      : MILTER_LDAP_NOT_FOUND);
 	} else if (rc == 1) {
+		milter_metrics_ldap(MILTER_LDAP_CACHED);
 		rc = 0;
 	}
 	if (rc == 0)

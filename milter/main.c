@@ -20,10 +20,15 @@
  * libmilter's sigwait never sees one.  The handlers only write one byte
  * to a pipe; the main thread reads it and reloads, or calls smfi_stop.
  * tests/milter_protocol.sh checks this with a burst of SIGHUPs.
+ *
+ * The main thread also writes MetricsFile (metrics_file.c): its poll on
+ * the pipe times out when the next write is due, and it writes at once
+ * after a reload and once more after the stop.
  */
 #include "config.h"
 
 #include "callbacks.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,6 +108,7 @@ static void reload(const char *file, bool foreground)
 			   "reload of %s failed; keeping the running "
 			   "configuration",
 			   file);
+		milter_metrics_reload_failed();
 		goto cleanup;
 	}
 	old = milter_callbacks_get_config();
@@ -121,6 +127,7 @@ static void reload(const char *file, bool foreground)
 	if (!foreground)
 		milter_log_open(cfg->syslog_facility, false);
 	milter_callbacks_set_config(cfg);
+	milter_metrics_config_loaded(time(NULL));
 	milter_log(LOG_INFO, NULL, "reloaded configuration from %s", file);
 cleanup:
 	smime_buf_free(&diags);
@@ -387,6 +394,17 @@ static bool stop_milter(pthread_t *tid)
 	return false;
 }
 
+/* Writes MetricsFile when it is due (force: now) with the current
+ * configuration; the milliseconds until the next write, or -1. */
+static int write_metrics(bool force)
+{
+	milter_config *cfg = milter_callbacks_get_config();
+	int ms = milter_metrics_tick(cfg, force);
+
+	milter_config_unref(cfg);
+	return ms;
+}
+
 /* Waits up to seconds for connections still open to finish. */
 static void drain(unsigned seconds)
 {
@@ -411,12 +429,14 @@ static int run(const char *file, bool foreground)
 	}
 	for (;;) {
 		/* While stopping, kick the listener every 100 ms until
-		 * smfi_main has returned ('x'). */
+		 * smfi_main has returned ('x'); until then, wake up when
+		 * MetricsFile is due. */
 		pfd.fd = signal_pipe[0];
 		pfd.events = POLLIN;
-		n = poll(&pfd, 1, stopping ? 100 : -1);
+		n = poll(&pfd, 1, stopping ? 100 : write_metrics(false));
 		if (n == 0) {
-			pthread_kill(tid, SIGUSR2);
+			if (stopping)
+				pthread_kill(tid, SIGUSR2);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -428,6 +448,7 @@ static int run(const char *file, bool foreground)
 			break;
 		if (c == 'h' && !stopping) {
 			reload(file, foreground);
+			write_metrics(true); /* the reload's own counters */
 		} else if (c == 't' && !stopping) {
 			milter_log(LOG_INFO, NULL, "stopping");
 			stopping = true;
@@ -438,6 +459,7 @@ static int run(const char *file, bool foreground)
 	if (stopper)
 		pthread_join(stop_tid, NULL);
 	drain(5);
+	write_metrics(true); /* the last messages counted */
 	milter_log(LOG_INFO, NULL, "stopped");
 	return milter_result == MI_SUCCESS ? 0 : 1;
 }
@@ -558,6 +580,7 @@ int main(int argc, char **argv)
 	milter_log(LOG_INFO, NULL, "smime-milter %s starting on %s",
 		   PACKAGE_VERSION, cfg->socket);
 	milter_callbacks_set_config(milter_config_ref(cfg));
+	milter_metrics_config_loaded(time(NULL));
 	rc = run(file, foreground);
 	/* Both may fail after privileges were dropped; a stale socket is
 	 * removed at the next start anyway. */

@@ -87,6 +87,9 @@ typedef struct milter_config {
 	unsigned ldap_negative_cache_ttl;
 	char *ldap_harvest_base;
 	bool harvest_to_ldap; /* harvest under LDAPHarvestBase, not files */
+	/* observability (SPEC section 10) */
+	char *metrics_file; /* NULL: no MetricsFile */
+	unsigned metrics_interval;
 
 	/* derived once at load time */
 	smime_analyze_opts analyze;

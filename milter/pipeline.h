@@ -38,6 +38,7 @@ typedef struct milter_pipe {
 	const rules_action *sign;      /* the Rules' sign, or NULL */
 	const rules_action *encrypt;   /* the Rules' encrypt, or NULL */
 	smime_edits *edits;
+	bool tagged; /* the Rules added an X-SMIME-Tag (metrics.c) */
 	milter_logline log;
 	smime_buf note;        /* the text log.note may point to */
 	milter_dirsession dir; /* the message's directory work (LDAPTimeout) */

@@ -236,6 +236,7 @@ int milter_step_policy(milter_pipe *p)
 		rc = smime_edits_header(edits, SMIME_EDIT_INSERT, tags++,
 					"X-SMIME-Tag", r.v[i]->arg);
 		p->log.action = MILTER_ACT_TAGGED;
+		p->tagged = true;
 	}
 	if (rc == 0 && r.verdict != NULL)
 		rc = apply_verdict(r.verdict, edits, &p->log.action);

@@ -8,6 +8,7 @@
  * (policy.c) add tags and set the verdict; with DryRun the decision is
  * logged and the edit list emptied.
  */
+#include "metrics.h"
 #include "pipeline.h"
 
 #include <stdlib.h>
@@ -180,6 +181,7 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 			 .dir = {cfg->directory, m->queue_id, false, {0, 0}}};
 	char *from = NULL, *mailer = NULL;
 	bool ruled = false; /* the Rules ran: p.encrypt says it all */
+	smime_verdict decided;
 	int rc;
 
 	/* ms= is the time this path takes, not the SMTP dialogue's. */
@@ -204,12 +206,15 @@ int milter_process(const milter_config *cfg, milter_msg *m, smime_edits *edits,
 	}
 	if (rc < 0)
 		goto cleanup;
+	decided = edits->verdict;
 	if (cfg->dry_run) {
 		/* Log the decision, change nothing. */
 		smime_edits_free(edits);
 		edits->verdict = SMIME_VERDICT_ACCEPT;
 	}
 	rc = finish_log(&p, logline);
+	if (rc == 0) /* the metrics count what the line says (SPEC 10) */
+		milter_metrics_message(&p.log, decided, p.tagged);
 cleanup:
 	if (rc < 0)
 		milter_internal_error(

@@ -120,12 +120,13 @@ for key in Socket AuthservID TrustAnchorFile CRLFile KeyStore CertDirectory Rule
 	MaxSignatures LDAPURI LDAPStartTLS LDAPCAFile LDAPBase LDAPFilter LDAPBindDN \
 	LDAPBindPasswordFile LDAPTimeout LDAPCacheTTL LDAPNegativeCacheTTL \
 	LDAPHarvestBase HarvestCertificates HarvestDirectory HarvestMax DefaultCipher \
-	HarvestToLDAP EncryptToSender ReencryptOutbound MaxKeyOperations; do
+	HarvestToLDAP EncryptToSender ReencryptOutbound MaxKeyOperations \
+	MetricsFile MetricsInterval; do
 	grep -q -E "^#${key}[[:space:]]" "$example" || missing="$missing $key"
 done
 is "${missing:-none}" none "contrib/smime-milter.conf documents every configuration key"
 sed -E 's/^#([A-Z][A-Za-z-]+[[:space:]])/\1/' "$example" |
-	grep -v -E '^(UserID|PidFile|OutboundDaemonNames|TrustAnchorFile|CRLFile|KeyStore|CertDirectory|Rules|SenderLoginMap|LDAPBindPasswordFile)[[:space:]]' |
+	grep -v -E '^(UserID|PidFile|OutboundDaemonNames|TrustAnchorFile|CRLFile|KeyStore|CertDirectory|Rules|SenderLoginMap|LDAPBindPasswordFile|MetricsFile)[[:space:]]' |
 	sed "s|^Socket[[:space:]].*|Socket inet:$PF_MILTER_PORT@127.0.0.1|" >"$PF_DIR/example.conf"
 "$SMIME_MILTER" -n -c "$PF_DIR/example.conf" >"$PF_DIR/check.out" 2>&1
 ok $? "the defaults shown in contrib/smime-milter.conf pass smime-milter -n" ||

@@ -43,7 +43,7 @@ done
 
 ex=$(find "$R" -type d -path '*/doc/smime-milter/examples')
 for f in smime-milter.conf smime-milter.rules main.cf.snippet master.cf.snippet \
-	 smime-milter.mc smime-milter.service; do
+	 smime-milter.mc smime-milter.service smime-milter.json; do
 	ok $([ -s "$ex/$f" ]; echo $?) "examples/$f is installed in the documentation directory"
 done
 
