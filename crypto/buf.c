@@ -119,6 +119,11 @@ static int buf_reserve(smime_buf *b, size_t need)
 	return 0;
 }
 
+int smime_buf_reserve(smime_buf *b, size_t need)
+{
+	return b == NULL ? SMIME_E_ARG : buf_reserve(b, need);
+}
+
 int smime_buf_secret(smime_buf *b)
 {
 	unsigned char *p;

@@ -15,100 +15,141 @@
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* Sextet value of c, -1 for a non-alphabet character. */
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+/* Sextet value + 1 of each byte (0 for a byte outside the alphabet), and
+ * B64_SKIP for the blanks and line ends RFC 2045 tells decoders to
+ * ignore. */
+enum { B64_SKIP = 65 };
 
+static const unsigned char b64_values[256] = {
+	['A'] = 1,         ['B'] = 2,         ['C'] = 3,
+	['D'] = 4,         ['E'] = 5,         ['F'] = 6,
+	['G'] = 7,         ['H'] = 8,         ['I'] = 9,
+	['J'] = 10,        ['K'] = 11,        ['L'] = 12,
+	['M'] = 13,        ['N'] = 14,        ['O'] = 15,
+	['P'] = 16,        ['Q'] = 17,        ['R'] = 18,
+	['S'] = 19,        ['T'] = 20,        ['U'] = 21,
+	['V'] = 22,        ['W'] = 23,        ['X'] = 24,
+	['Y'] = 25,        ['Z'] = 26,        ['a'] = 27,
+	['b'] = 28,        ['c'] = 29,        ['d'] = 30,
+	['e'] = 31,        ['f'] = 32,        ['g'] = 33,
+	['h'] = 34,        ['i'] = 35,        ['j'] = 36,
+	['k'] = 37,        ['l'] = 38,        ['m'] = 39,
+	['n'] = 40,        ['o'] = 41,        ['p'] = 42,
+	['q'] = 43,        ['r'] = 44,        ['s'] = 45,
+	['t'] = 46,        ['u'] = 47,        ['v'] = 48,
+	['w'] = 49,        ['x'] = 50,        ['y'] = 51,
+	['z'] = 52,        ['0'] = 53,        ['1'] = 54,
+	['2'] = 55,        ['3'] = 56,        ['4'] = 57,
+	['5'] = 58,        ['6'] = 59,        ['7'] = 60,
+	['8'] = 61,        ['9'] = 62,        ['+'] = 63,
+	['/'] = 64,        [' '] = B64_SKIP,  ['\t'] = B64_SKIP,
+	['\r'] = B64_SKIP, ['\n'] = B64_SKIP, ['\f'] = B64_SKIP,
+	['\v'] = B64_SKIP,
+};
+
+/* The output is reserved once and written in place: a body of many
+ * megabytes costs one allocation, not a doubling (and a wipe of the old
+ * block) every time it outgrows the last. */
 int smime_base64_decode(const unsigned char *in, size_t n, smime_buf *out)
 {
-	unsigned char q[3];
 	unsigned long acc = 0;
+	unsigned char *w;
 	size_t i, k = 0;
-	int v, ret;
+	int ret;
 
 	if ((in == NULL && n > 0) || out == NULL)
 		return SMIME_E_ARG;
-	for (i = 0; i < n; i++) {
-		if (in[i] == '=')
-			break; /* the pad ends the data */
-		if (in[i] == ' ' || in[i] == '\t' || in[i] == '\r' ||
-		    in[i] == '\n' || in[i] == '\f' || in[i] == '\v')
+	ret = smime_buf_reserve(out, n / 4 * 3 + 3);
+	if (ret < 0)
+		return ret;
+	w = out->data + out->len;
+	for (i = 0; i < n && in[i] != '='; i++) { /* the pad ends the data */
+		unsigned v = b64_values[in[i]];
+
+		if (v == B64_SKIP)
 			continue;
-		v = b64_value(in[i]);
-		if (v < 0)
-			return SMIME_E_PARSE;
-		acc = (acc << 6) | (unsigned long)v;
+		if (v == 0)
+			break;
+		acc = (acc << 6) | (v - 1);
 		if (++k == 4) {
-			q[0] = (unsigned char)(acc >> 16);
-			q[1] = (unsigned char)(acc >> 8);
-			q[2] = (unsigned char)acc;
-			ret = smime_buf_append(out, q, 3);
-			if (ret < 0)
-				return ret;
+			w[0] = (unsigned char)(acc >> 16);
+			w[1] = (unsigned char)(acc >> 8);
+			w[2] = (unsigned char)acc;
+			w += 3;
 			acc = 0;
 			k = 0;
 		}
 	}
 	/* A final group of 2 or 3 characters carries 1 or 2 bytes, padded
 	 * or not; a lone character carries no whole byte. */
-	if (k == 1)
-		return SMIME_E_PARSE;
-	if (k == 2) {
-		q[0] = (unsigned char)(acc >> 4);
-		return smime_buf_append(out, q, 1);
-	}
+	if (k == 2)
+		*w++ = (unsigned char)(acc >> 4);
 	if (k == 3) {
-		q[0] = (unsigned char)(acc >> 10);
-		q[1] = (unsigned char)(acc >> 2);
-		return smime_buf_append(out, q, 2);
+		*w++ = (unsigned char)(acc >> 10);
+		*w++ = (unsigned char)(acc >> 2);
 	}
-	return 0;
+	out->len = (size_t)(w - out->data);
+	out->data[out->len] = '\0';
+	return (i < n && in[i] != '=') || k == 1 ? SMIME_E_PARSE : 0;
+}
+
+/* The length of the encoding of n bytes, CRLF every line_len characters
+ * and after the last partial line; 0 when it would not fit a size_t. */
+static size_t b64_encoded_len(size_t n, size_t line_len)
+{
+	size_t chars, lines;
+
+	if (n / 3 >= SIZE_MAX / 4 - 1)
+		return 0;
+	chars = (n + 2) / 3 * 4;
+	lines = line_len > 0 ? (chars + line_len - 1) / line_len : 0;
+	return lines > (SIZE_MAX - chars) / 2 ? 0 : chars + 2 * lines;
 }
 
 int smime_base64_encode(const unsigned char *in, size_t n, size_t line_len,
 			smime_buf *out)
 {
-	char q[4];
-	size_t i, col = 0, k;
+	size_t i, col = 0, total = b64_encoded_len(n, line_len);
 	unsigned long acc;
+	unsigned char *w;
 	int ret;
 
 	if ((in == NULL && n > 0) || out == NULL)
 		return SMIME_E_ARG;
+	if (total == 0 && n > 0)
+		return SMIME_E_NOMEM;
+	ret = smime_buf_reserve(out, total);
+	if (ret < 0)
+		return ret;
+	w = out->data + out->len;
 	for (i = 0; i < n; i += 3) {
+		unsigned char q[4];
+
 		acc = (unsigned long)in[i] << 16;
 		if (i + 1 < n)
 			acc |= (unsigned long)in[i + 1] << 8;
 		if (i + 2 < n)
 			acc |= in[i + 2];
-		q[0] = b64_alphabet[(acc >> 18) & 63];
-		q[1] = b64_alphabet[(acc >> 12) & 63];
-		q[2] = i + 1 < n ? b64_alphabet[(acc >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? b64_alphabet[acc & 63] : '=';
-		for (k = 0; k < 4; k++) {
-			ret = smime_buf_putc(out, q[k]);
-			if (ret == 0 && line_len > 0 && ++col == line_len) {
-				ret = smime_buf_append(out, "\r\n", 2);
+		q[0] = (unsigned char)b64_alphabet[(acc >> 18) & 63];
+		q[1] = (unsigned char)b64_alphabet[(acc >> 12) & 63];
+		q[2] = i + 1 < n ? (unsigned char)b64_alphabet[(acc >> 6) & 63]
+				 : '=';
+		q[3] = i + 2 < n ? (unsigned char)b64_alphabet[acc & 63] : '=';
+		for (int k = 0; k < 4; k++) {
+			*w++ = q[k];
+			if (line_len > 0 && ++col == line_len) {
+				*w++ = '\r';
+				*w++ = '\n';
 				col = 0;
 			}
-			if (ret < 0)
-				return ret;
 		}
 	}
-	if (line_len > 0 && col > 0)
-		return smime_buf_append(out, "\r\n", 2);
+	if (line_len > 0 && col > 0) {
+		*w++ = '\r';
+		*w++ = '\n';
+	}
+	out->len = (size_t)(w - out->data);
+	out->data[out->len] = '\0';
 	return 0;
 }
 

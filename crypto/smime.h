@@ -110,6 +110,10 @@ void smime_buf_free(smime_buf *b);  /* wipes, then frees */
  * (MADV_DONTDUMP; blocks of 64 KB or more always are).  SMIME_E_NOMEM
  * when the current block cannot be moved; b stays as it was then. */
 int smime_buf_secret(smime_buf *b);
+/* Makes room for need more bytes (and the NUL after them) at b->data +
+ * b->len, for a writer that fills them in place and then sets b->len
+ * and the NUL itself. */
+int smime_buf_reserve(smime_buf *b, size_t need);
 /* Hands the data over as a malloc'd C string (never NULL on success);
  * the buffer is left empty. */
 int smime_buf_steal(smime_buf *b, char **out);
