@@ -78,12 +78,45 @@ unsigned milter_callbacks_active(void)
 /* Per-connection context                                               */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The steps that only collect the message get no reply (SMFIP_NR_*):
+ * each reply is a round trip the MTA waits for, and these could only
+ * ever say "continue".  libmilter offers the filter every SMFIP_NR_*
+ * step whatever the MTA offered, and itself answers "continue" to an MTA
+ * that did not agree to go without, so every MTA sees the same answers.
+ * The one thing these steps could say otherwise, a resource failure
+ * (On-InternalError), is kept in the connection and answered at end of
+ * message, the first step that replies: the message gets the same
+ * verdict and reply text, after DATA instead of at the step that failed.
+ * A failure at connect is answered that way for every message of the
+ * connection.  contrib/bench/RESULTS.md has the figures.  (After
+ * SMFIC_QUIT_NC, a new SMTP session on the same milter connection
+ * without a new negotiation, cb_connect finds no context and makes one
+ * that replies to every step; libmilter turns those replies into none,
+ * as negotiated, and logs that it did.)
+ */
+static const unsigned long no_reply_steps = SMFIP_NR_CONN | SMFIP_NR_MAIL |
+					    SMFIP_NR_RCPT | SMFIP_NR_HDR |
+					    SMFIP_NR_EOH | SMFIP_NR_BODY;
+
 typedef struct conn {
 	milter_config *cfg; /* taken at connect, again at each MAIL FROM */
 	char *client_ip;    /* NULL for a local client */
 	char *daemon_name;
-	milter_msg *msg; /* the message in progress, or NULL */
+	milter_msg *msg;        /* the message in progress, or NULL */
+	unsigned long no_reply; /* the SMFIP_NR_* steps negotiated */
+	bool failed;            /* a failure waits for end of message */
+	bool conn_failed;       /* ... for every message: connect failed */
+	sfsistat failure;       /* what to answer then */
+	bool counted;           /* in active_connections */
 } conn;
+
+/* The answer of a step that went well: none, when the MTA agreed. */
+static sfsistat step_ok(const conn *c, unsigned long step)
+{
+	return c != NULL && (c->no_reply & step) != 0 ? SMFIS_NOREPLY
+						      : SMFIS_CONTINUE;
+}
 
 static const char *qid_of(const conn *c)
 {
@@ -115,9 +148,37 @@ static const char *onerr_name(milter_onerr e)
  * On-InternalError says (DryRun: accept).  It comes before the Rules
  * ran, so `accept` acts as `tempfail` when they contain `encrypt`: the
  * message might have been one to encrypt (SPEC 4). */
-static sfsistat internal_error_why(SMFICTX *ctx, conn *c, const char *what,
-				   int err, const char *why)
+/* The reply text of an internal error's verdict, and the verdict. */
+static sfsistat answer(SMFICTX *ctx, sfsistat st)
 {
+	if (st == SMFIS_REJECT)
+		smfi_setreply(ctx, "550", "5.3.0",
+			      "S/MIME gateway internal error");
+	else if (st == SMFIS_TEMPFAIL)
+		smfi_setreply(ctx, "451", "4.3.0",
+			      "S/MIME gateway busy, try again later");
+	return st;
+}
+
+/* The verdict waiting for end of message, if any (see no_reply_steps):
+ * a message's is answered once, a connection's for every message. */
+static bool take_failure(conn *c, sfsistat *st)
+{
+	if (c == NULL || !c->failed)
+		return false;
+	*st = c->failure;
+	c->failed = c->conn_failed;
+	return true;
+}
+
+/* step is the SMFIP_NR_* bit of the step that failed (0 for one that
+ * always replies): when the MTA agreed to expect no reply to it, the
+ * verdict waits for end of message. */
+static sfsistat internal_error_why(SMFICTX *ctx, conn *c, unsigned long step,
+				   const char *what, int err, const char *why)
+{
+	sfsistat st;
+
 	milter_onerr action =
 		c && c->cfg ? c->cfg->on_internal_error : MILTER_ONERR_TEMPFAIL;
 	bool dry = c && c->cfg && c->cfg->dry_run;
@@ -133,25 +194,21 @@ static sfsistat internal_error_why(SMFICTX *ctx, conn *c, const char *what,
 		milter_msg_free(c->msg);
 		c->msg = NULL;
 	}
-	if (dry)
-		return SMFIS_ACCEPT;
-	switch (action) {
-	case MILTER_ONERR_ACCEPT:
-		return SMFIS_ACCEPT;
-	case MILTER_ONERR_REJECT:
-		smfi_setreply(ctx, "550", "5.3.0",
-			      "S/MIME gateway internal error");
-		return SMFIS_REJECT;
-	default:
-		smfi_setreply(ctx, "451", "4.3.0",
-			      "S/MIME gateway busy, try again later");
-		return SMFIS_TEMPFAIL;
+	st = dry || action == MILTER_ONERR_ACCEPT ? SMFIS_ACCEPT
+	     : action == MILTER_ONERR_REJECT      ? SMFIS_REJECT
+						  : SMFIS_TEMPFAIL;
+	if (c != NULL && (c->no_reply & step) != 0) {
+		c->failed = true;
+		c->failure = st;
+		return SMFIS_NOREPLY;
 	}
+	return answer(ctx, st);
 }
 
-static sfsistat internal_error(SMFICTX *ctx, conn *c, const char *what, int err)
+static sfsistat internal_error(SMFICTX *ctx, conn *c, unsigned long step,
+			       const char *what, int err)
 {
-	return internal_error_why(ctx, c, what, err, NULL);
+	return internal_error_why(ctx, c, step, what, err, NULL);
 }
 
 /* "<addr>" -> "addr" (blanks around trimmed); anything else as is. */
@@ -210,12 +267,25 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	const unsigned long skip =
 		SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
 
+	conn *c;
+
 	(void)f2;
 	(void)f3;
 	*pf0 = f0 & actions;
 	*pf1 = f1 & skip;
 	*pf2 = 0;
 	*pf3 = 0;
+	/* The connection's context is made here, to hold what steps need no
+	 * reply; without it every step replies. */
+	c = calloc(1, sizeof *c);
+	if (c != NULL && smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		free(c);
+		c = NULL;
+	}
+	if (c != NULL) {
+		c->no_reply = f1 & no_reply_steps;
+		*pf1 |= c->no_reply;
+	}
 	if (f0 & SMFIF_SETSYMLIST) {
 		/* Ask for just the macros we read, at the stages we read
 		 * them; the queue id at every stage, since when Postfix
@@ -245,28 +315,41 @@ static void conn_free(conn *c)
 static sfsistat cb_connect(SMFICTX *ctx, char *hostname,
 			   struct sockaddr *hostaddr)
 {
+	conn *c = smfi_getpriv(ctx);
 	const char *dn;
-	conn *c;
+	sfsistat st;
 	int rc;
 
 	(void)hostname;
-	c = calloc(1, sizeof *c);
-	if (c == NULL)
-		return internal_error(ctx, NULL, "connect", SMIME_E_NOMEM);
+	if (c == NULL) {
+		c = calloc(1, sizeof *c);
+		if (c == NULL)
+			return internal_error(ctx, NULL, 0, "connect",
+					      SMIME_E_NOMEM);
+		if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+			free(c);
+			return internal_error(ctx, NULL, 0, "connect",
+					      SMIME_E_ARG);
+		}
+	}
 	c->cfg = milter_callbacks_get_config();
 	rc = address_text(hostaddr, &c->client_ip);
 	dn = smfi_getsymval(ctx, "{daemon_name}");
 	if (rc == 0 && dn != NULL)
 		rc = milter_msg_set(&c->daemon_name, dn);
-	if (c->cfg == NULL || rc < 0 || smfi_setpriv(ctx, c) != MI_SUCCESS) {
-		sfsistat st = internal_error(ctx, c, "connect",
-					     rc < 0 ? rc : SMIME_E_ARG);
-
-		conn_free(c);
+	if (c->cfg == NULL || rc < 0) {
+		st = internal_error(ctx, c, SMFIP_NR_CONN, "connect",
+				    rc < 0 ? rc : SMIME_E_ARG);
+		c->conn_failed = c->failed;
+		if (!c->failed) {
+			smfi_setpriv(ctx, NULL);
+			conn_free(c);
+		}
 		return st;
 	}
+	c->counted = true;
 	__atomic_add_fetch(&active_connections, 1, __ATOMIC_RELAXED);
-	return SMFIS_CONTINUE;
+	return step_ok(c, SMFIP_NR_CONN);
 }
 
 /* A new message takes the configuration current now: what a reload
@@ -320,11 +403,16 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	int rc;
 
 	if (c == NULL)
-		return internal_error(ctx, NULL, "MAIL FROM", SMIME_E_ARG);
+		return internal_error(ctx, NULL, 0, "MAIL FROM", SMIME_E_ARG);
+	/* A message that never reached its end (aborted) took its failure
+	 * with it; a failed connect stays. */
+	c->failed = c->conn_failed;
+	if (c->failed)
+		return step_ok(c, SMFIP_NR_MAIL);
 	rc = msg_start(ctx, c, argv ? argv[0] : NULL);
 	if (rc < 0)
-		return internal_error(ctx, c, "MAIL FROM", rc);
-	return SMFIS_CONTINUE;
+		return internal_error(ctx, c, SMFIP_NR_MAIL, "MAIL FROM", rc);
+	return step_ok(c, SMFIP_NR_MAIL);
 }
 
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
@@ -333,16 +421,19 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	char *rcpt = NULL;
 	int rc;
 
+	if (c != NULL && c->failed)
+		return step_ok(c, SMFIP_NR_RCPT);
 	if (c == NULL || c->msg == NULL)
-		return internal_error(ctx, c, "RCPT TO", SMIME_E_ARG);
+		return internal_error(ctx, c, SMFIP_NR_RCPT, "RCPT TO",
+				      SMIME_E_ARG);
 	fetch_queue_id(ctx, c->msg);
 	rc = strip_brackets(argv && argv[0] ? argv[0] : "", &rcpt);
 	if (rc == 0)
 		rc = milter_msg_add_rcpt(c->msg, rcpt);
 	free(rcpt);
 	if (rc < 0)
-		return internal_error(ctx, c, "RCPT TO", rc);
-	return SMFIS_CONTINUE;
+		return internal_error(ctx, c, SMFIP_NR_RCPT, "RCPT TO", rc);
+	return step_ok(c, SMFIP_NR_RCPT);
 }
 
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
@@ -350,26 +441,32 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	conn *c = smfi_getpriv(ctx);
 	int rc;
 
+	if (c != NULL && c->failed)
+		return step_ok(c, SMFIP_NR_HDR);
 	if (c == NULL || c->msg == NULL || name == NULL)
-		return internal_error(ctx, c, "header", SMIME_E_ARG);
+		return internal_error(ctx, c, SMFIP_NR_HDR, "header",
+				      SMIME_E_ARG);
 	fetch_queue_id(ctx, c->msg);
 	if (value == NULL)
 		value = "";
 	rc = smime_headers_add(&c->msg->headers, name, strlen(name), value,
 			       strlen(value));
 	if (rc < 0)
-		return internal_error(ctx, c, "header", rc);
-	return SMFIS_CONTINUE;
+		return internal_error(ctx, c, SMFIP_NR_HDR, "header", rc);
+	return step_ok(c, SMFIP_NR_HDR);
 }
 
 static sfsistat cb_eoh(SMFICTX *ctx)
 {
 	conn *c = smfi_getpriv(ctx);
 
+	if (c != NULL && c->failed)
+		return step_ok(c, SMFIP_NR_EOH);
 	if (c == NULL || c->msg == NULL)
-		return internal_error(ctx, c, "end of header", SMIME_E_ARG);
+		return internal_error(ctx, c, SMFIP_NR_EOH, "end of header",
+				      SMIME_E_ARG);
 	fetch_queue_id(ctx, c->msg);
-	return SMFIS_CONTINUE;
+	return step_ok(c, SMFIP_NR_EOH);
 }
 
 /* The body store failed: when a file operation did, say which directory
@@ -380,10 +477,10 @@ static sfsistat body_error(SMFICTX *ctx, conn *c, int rc)
 	int e = smime_body_errno(c->msg->body);
 
 	if (e == 0)
-		return internal_error(ctx, c, "body", rc);
+		return internal_error(ctx, c, SMFIP_NR_BODY, "body", rc);
 	snprintf(why, sizeof why, "spill file in TempDirectory %s: %s",
 		 c->cfg->temp_directory, strerror_r(e, ebuf, sizeof ebuf));
-	return internal_error_why(ctx, c, "body", rc, why);
+	return internal_error_why(ctx, c, SMFIP_NR_BODY, "body", rc, why);
 }
 
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -391,12 +488,15 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	conn *c = smfi_getpriv(ctx);
 	int rc;
 
+	if (c != NULL && c->failed)
+		return step_ok(c, SMFIP_NR_BODY);
 	if (c == NULL || c->msg == NULL)
-		return internal_error(ctx, c, "body", SMIME_E_ARG);
+		return internal_error(ctx, c, SMFIP_NR_BODY, "body",
+				      SMIME_E_ARG);
 	rc = smime_body_append(c->msg->body, chunk, len);
 	if (rc < 0)
 		return body_error(ctx, c, rc);
-	return SMFIS_CONTINUE;
+	return step_ok(c, SMFIP_NR_BODY);
 }
 
 /* ---- applying the edit list ---- */
@@ -577,8 +677,10 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	sfsistat st;
 	int rc;
 
+	if (take_failure(c, &st))
+		return answer(ctx, st);
 	if (c == NULL || c->msg == NULL)
-		return internal_error(ctx, c, "end of message", SMIME_E_ARG);
+		return internal_error(ctx, c, 0, "end of message", SMIME_E_ARG);
 	fetch_queue_id(ctx, c->msg);
 	rc = milter_process(c->cfg, c->msg, &edits, &logline);
 	if (logline.len > 0)
@@ -612,6 +714,7 @@ static sfsistat cb_abort(SMFICTX *ctx)
 	if (c != NULL) {
 		milter_msg_free(c->msg);
 		c->msg = NULL;
+		c->failed = c->conn_failed;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -622,8 +725,10 @@ static sfsistat cb_close(SMFICTX *ctx)
 
 	if (c != NULL) {
 		smfi_setpriv(ctx, NULL);
+		if (c->counted)
+			__atomic_sub_fetch(&active_connections, 1,
+					   __ATOMIC_RELAXED);
 		conn_free(c);
-		__atomic_sub_fetch(&active_connections, 1, __ATOMIC_RELAXED);
 	}
 	return SMFIS_CONTINUE;
 }
