@@ -6,10 +6,11 @@
  * - packets are written as Postfix writes them: into a buffer (VSTREAM)
  *   that goes out when a reply is to be read, or when it is full (4 KB
  *   on a unix socket; 64 KB over TCP, where Postfix sizes it to the
- *   loopback MSS).  A macro list and its command, or the headers and
- *   body chunks the filter does not answer, thus leave in one write, and
- *   Nagle's algorithm and delayed ACKs act on the filter's socket as they
- *   do behind Postfix;
+ *   loopback MSS), and at DATA, where smtpd hands the connection to
+ *   cleanup.  A macro list and its command, or the headers and body
+ *   chunks the filter does not answer, thus leave in one write, and
+ *   Nagle's algorithm and delayed ACKs act on both ends as they do
+ *   behind Postfix;
  * - OPTNEG offers what the configuration says (by default everything
  *   Postfix 3.7 offers) and the filter's answer is held to it: actions,
  *   steps or a version it was not offered are a protocol error;
@@ -620,6 +621,10 @@ static int envelope(mload_conn *c, macro_ctx *mc, mload_result *res)
 			return rc;
 	}
 	mc->rcpt = NULL;
+	/* Postfix's smtpd hands the milter connection to cleanup at DATA,
+	 * having written out what it buffered. */
+	if (flush(c) < 0)
+		return -1;
 	if (c->steps & MLOAD_P_NODATA)
 		return GO_ON;
 	if (send_macros(c, mc, MLOAD_M_DATA, MLOAD_C_DATA) < 0 ||
