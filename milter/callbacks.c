@@ -79,25 +79,28 @@ unsigned milter_callbacks_active(void)
 /* ------------------------------------------------------------------ */
 
 /*
- * The steps that only collect the message get no reply (SMFIP_NR_*):
- * each reply is a round trip the MTA waits for, and these could only
- * ever say "continue".  libmilter offers the filter every SMFIP_NR_*
- * step whatever the MTA offered, and itself answers "continue" to an MTA
- * that did not agree to go without, so every MTA sees the same answers.
- * The one thing these steps could say otherwise, a resource failure
- * (On-InternalError), is kept in the connection and answered at end of
- * message, the first step that replies: the message gets the same
- * verdict and reply text, after DATA instead of at the step that failed.
- * A failure at connect is answered that way for every message of the
- * connection.  contrib/bench/RESULTS.md has the figures.  (After
- * SMFIC_QUIT_NC, a new SMTP session on the same milter connection
- * without a new negotiation, cb_connect finds no context and makes one
- * that replies to every step; libmilter turns those replies into none,
- * as negotiated, and logs that it did.)
+ * The steps inside DATA that only collect the message, each header, end
+ * of header and each body chunk, get no reply (SMFIP_NR_*): each reply
+ * is a round trip, and these could only ever say "continue".  libmilter
+ * offers the filter every SMFIP_NR_* step whatever the MTA offered, and
+ * itself answers "continue" to an MTA that did not agree to go without,
+ * so every MTA sees the same answers.  The one thing these steps could
+ * say otherwise, a resource failure (On-InternalError), is kept in the
+ * connection and answered at end of message, the next step that replies:
+ * the same verdict and reply text, and since the MTA reports the verdict
+ * of a step inside DATA after the final dot anyway, the same SMTP reply.
+ *
+ * connect, MAIL FROM and RCPT TO keep their replies.  Postfix buffers
+ * what it writes to the milter until it reads a reply, and at DATA its
+ * smtpd writes what it buffered and hands the connection to cleanup,
+ * which writes the headers at once: over TCP that second small write
+ * waits (Nagle, on the MTA's side) for the milter to ACK the first,
+ * which the milter delays (40 ms) when the envelope steps have no reply
+ * to carry the ACK.  milter-load measured ~44 ms a message that way;
+ * contrib/bench/RESULTS.md has the figures.
  */
-static const unsigned long no_reply_steps = SMFIP_NR_CONN | SMFIP_NR_MAIL |
-					    SMFIP_NR_RCPT | SMFIP_NR_HDR |
-					    SMFIP_NR_EOH | SMFIP_NR_BODY;
+static const unsigned long no_reply_steps =
+	SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
 
 typedef struct conn {
 	milter_config *cfg; /* taken at connect, again at each MAIL FROM */
@@ -106,7 +109,6 @@ typedef struct conn {
 	milter_msg *msg;        /* the message in progress, or NULL */
 	unsigned long no_reply; /* the SMFIP_NR_* steps negotiated */
 	bool failed;            /* a failure waits for end of message */
-	bool conn_failed;       /* ... for every message: connect failed */
 	sfsistat failure;       /* what to answer then */
 	bool counted;           /* in active_connections */
 } conn;
@@ -143,11 +145,6 @@ static const char *onerr_name(milter_onerr e)
 					  : "tempfail";
 }
 
-/* A resource failure before end of message: log why (with the system's
- * reason when there is one), drop the message and answer as
- * On-InternalError says (DryRun: accept).  It comes before the Rules
- * ran, so `accept` acts as `tempfail` when they contain `encrypt`: the
- * message might have been one to encrypt (SPEC 4). */
 /* The reply text of an internal error's verdict, and the verdict. */
 static sfsistat answer(SMFICTX *ctx, sfsistat st)
 {
@@ -160,20 +157,23 @@ static sfsistat answer(SMFICTX *ctx, sfsistat st)
 	return st;
 }
 
-/* The verdict waiting for end of message, if any (see no_reply_steps):
- * a message's is answered once, a connection's for every message. */
+/* The verdict waiting for end of message, if any (see no_reply_steps). */
 static bool take_failure(conn *c, sfsistat *st)
 {
 	if (c == NULL || !c->failed)
 		return false;
 	*st = c->failure;
-	c->failed = c->conn_failed;
+	c->failed = false;
 	return true;
 }
 
-/* step is the SMFIP_NR_* bit of the step that failed (0 for one that
- * always replies): when the MTA agreed to expect no reply to it, the
- * verdict waits for end of message. */
+/* A resource failure before end of message: log why (with the system's
+ * reason when there is one), drop the message and answer as
+ * On-InternalError says (DryRun: accept).  It comes before the Rules
+ * ran, so `accept` acts as `tempfail` when they contain `encrypt`: the
+ * message might have been one to encrypt (SPEC 4).  step is the
+ * SMFIP_NR_* bit of the step that failed (0 for a step that replies):
+ * a step without a reply leaves the answer to end of message. */
 static sfsistat internal_error_why(SMFICTX *ctx, conn *c, unsigned long step,
 				   const char *what, int err, const char *why)
 {
@@ -266,7 +266,6 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	/* Steps we have no callback for need not be sent at all. */
 	const unsigned long skip =
 		SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
-
 	conn *c;
 
 	(void)f2;
@@ -312,12 +311,15 @@ static void conn_free(conn *c)
 	free(c);
 }
 
+/* The context was made at negotiation; after SMFIC_QUIT_NC (a new SMTP
+ * session on the same milter connection, no new negotiation) it is made
+ * here and replies to every step, which libmilter turns into no reply
+ * where one was negotiated, logging that it did. */
 static sfsistat cb_connect(SMFICTX *ctx, char *hostname,
 			   struct sockaddr *hostaddr)
 {
 	conn *c = smfi_getpriv(ctx);
 	const char *dn;
-	sfsistat st;
 	int rc;
 
 	(void)hostname;
@@ -338,18 +340,16 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname,
 	if (rc == 0 && dn != NULL)
 		rc = milter_msg_set(&c->daemon_name, dn);
 	if (c->cfg == NULL || rc < 0) {
-		st = internal_error(ctx, c, SMFIP_NR_CONN, "connect",
-				    rc < 0 ? rc : SMIME_E_ARG);
-		c->conn_failed = c->failed;
-		if (!c->failed) {
-			smfi_setpriv(ctx, NULL);
-			conn_free(c);
-		}
+		sfsistat st = internal_error(ctx, c, 0, "connect",
+					     rc < 0 ? rc : SMIME_E_ARG);
+
+		smfi_setpriv(ctx, NULL);
+		conn_free(c);
 		return st;
 	}
 	c->counted = true;
 	__atomic_add_fetch(&active_connections, 1, __ATOMIC_RELAXED);
-	return step_ok(c, SMFIP_NR_CONN);
+	return SMFIS_CONTINUE;
 }
 
 /* A new message takes the configuration current now: what a reload
@@ -404,15 +404,12 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 
 	if (c == NULL)
 		return internal_error(ctx, NULL, 0, "MAIL FROM", SMIME_E_ARG);
-	/* A message that never reached its end (aborted) took its failure
-	 * with it; a failed connect stays. */
-	c->failed = c->conn_failed;
-	if (c->failed)
-		return step_ok(c, SMFIP_NR_MAIL);
+	/* A message that never reached its end took its failure with it. */
+	c->failed = false;
 	rc = msg_start(ctx, c, argv ? argv[0] : NULL);
 	if (rc < 0)
-		return internal_error(ctx, c, SMFIP_NR_MAIL, "MAIL FROM", rc);
-	return step_ok(c, SMFIP_NR_MAIL);
+		return internal_error(ctx, c, 0, "MAIL FROM", rc);
+	return SMFIS_CONTINUE;
 }
 
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
@@ -421,19 +418,16 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	char *rcpt = NULL;
 	int rc;
 
-	if (c != NULL && c->failed)
-		return step_ok(c, SMFIP_NR_RCPT);
 	if (c == NULL || c->msg == NULL)
-		return internal_error(ctx, c, SMFIP_NR_RCPT, "RCPT TO",
-				      SMIME_E_ARG);
+		return internal_error(ctx, c, 0, "RCPT TO", SMIME_E_ARG);
 	fetch_queue_id(ctx, c->msg);
 	rc = strip_brackets(argv && argv[0] ? argv[0] : "", &rcpt);
 	if (rc == 0)
 		rc = milter_msg_add_rcpt(c->msg, rcpt);
 	free(rcpt);
 	if (rc < 0)
-		return internal_error(ctx, c, SMFIP_NR_RCPT, "RCPT TO", rc);
-	return step_ok(c, SMFIP_NR_RCPT);
+		return internal_error(ctx, c, 0, "RCPT TO", rc);
+	return SMFIS_CONTINUE;
 }
 
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
@@ -714,7 +708,7 @@ static sfsistat cb_abort(SMFICTX *ctx)
 	if (c != NULL) {
 		milter_msg_free(c->msg);
 		c->msg = NULL;
-		c->failed = c->conn_failed;
+		c->failed = false;
 	}
 	return SMFIS_CONTINUE;
 }
