@@ -14,11 +14,15 @@
  * - OPTNEG offers what the configuration says (by default everything
  *   Postfix 3.7 offers) and the filter's answer is held to it: actions,
  *   steps or a version it was not offered are a protocol error;
- * - a step the filter asked not to get is not sent, with its macros; a
- *   step it asked not to answer (SMFIP_NR_*) is not waited for;
- * - with a symbol list from the filter, each stage carries exactly the
- *   macros it named (nothing for a stage it did not name, as Postfix
- *   does); without one, Postfix's default lists;
+ * - a step the filter asked not to get is not sent, but its macros are,
+ *   as Postfix sends them (it writes the macros of an event before it
+ *   checks whether the filter wants the event); a step it asked not to
+ *   answer (SMFIP_NR_*) is not waited for;
+ * - each stage carries the macros of the filter's symbol list for it, or
+ *   Postfix's default list when the filter named none for that stage
+ *   (Postfix falls back so); each header carries the end-of-header
+ *   macros and each body chunk the end-of-message ones, and a macro
+ *   packet goes out even when no macro of the list has a value;
  * - after each message an ABORT resets the filter, as Postfix's smtpd
  *   does at the end of every mail transaction.
  */
@@ -384,15 +388,15 @@ static const char *macro_value(macro_ctx *mc, const char *name)
 /* The macros of stage, before the command cmd; nothing when none apply. */
 static int send_macros(mload_conn *c, macro_ctx *mc, int stage, char cmd)
 {
-	const char *list =
-		c->has_symlist ? c->symlist[stage] : default_macros[stage];
+	const char *list = c->symlist[stage] && c->symlist[stage][0]
+				   ? c->symlist[stage]
+				   : default_macros[stage];
 	const char *p, *v;
 	char name[128];
-	size_t n, before;
+	size_t n;
 
-	if (list == NULL || begin(c, MLOAD_C_MACRO) < 0 || put(c, &cmd, 1) < 0)
-		return list == NULL ? 0 : -1;
-	before = c->out_len;
+	if (begin(c, MLOAD_C_MACRO) < 0 || put(c, &cmd, 1) < 0)
+		return -1;
 	for (p = list; *p != '\0'; p += n) {
 		p += strspn(p, " ,");
 		n = strcspn(p, " ,");
@@ -404,7 +408,7 @@ static int send_macros(mload_conn *c, macro_ctx *mc, int stage, char cmd)
 		if (v != NULL && (put_str(c, name) < 0 || put_str(c, v) < 0))
 			return -1;
 	}
-	return c->out_len == before ? 0 : send_packet(c);
+	return send_packet(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -539,10 +543,11 @@ static int connect_event(mload_conn *c, const mload_config *cfg,
 	uint16_t port = htons(54321);
 	char fam = v6 ? '6' : '4';
 
+	if (send_macros(c, &mc, MLOAD_M_CONNECT, MLOAD_C_CONNECT) < 0)
+		return -1;
 	if (c->steps & MLOAD_P_NOCONNECT)
 		return GO_ON;
-	if (send_macros(c, &mc, MLOAD_M_CONNECT, MLOAD_C_CONNECT) < 0 ||
-	    begin(c, MLOAD_C_CONNECT) < 0 || put_str(c, cfg->client_name) < 0 ||
+	if (begin(c, MLOAD_C_CONNECT) < 0 || put_str(c, cfg->client_name) < 0 ||
 	    put(c, &fam, 1) < 0 || put(c, &port, 2) < 0 ||
 	    put_str(c, cfg->client_addr) < 0)
 		return -1;
@@ -553,10 +558,11 @@ static int helo_event(mload_conn *c, const mload_config *cfg, mload_result *res)
 {
 	macro_ctx mc = {cfg, NULL, NULL, ""};
 
+	if (send_macros(c, &mc, MLOAD_M_HELO, MLOAD_C_HELO) < 0)
+		return -1;
 	if (c->steps & MLOAD_P_NOHELO)
 		return GO_ON;
-	if (send_macros(c, &mc, MLOAD_M_HELO, MLOAD_C_HELO) < 0 ||
-	    begin(c, MLOAD_C_HELO) < 0 || put_str(c, cfg->helo) < 0)
+	if (begin(c, MLOAD_C_HELO) < 0 || put_str(c, cfg->helo) < 0)
 		return -1;
 	return finish(c, MLOAD_P_NR_HELO, MLOAD_C_HELO, res, NULL);
 }
@@ -593,44 +599,54 @@ static int put_path(mload_conn *c, const char *addr)
 	return rc;
 }
 
+/* The macros of an event (sent whether or not the filter wants the
+ * event, as Postfix does), then the start of the event's packet unless
+ * the filter asked not to get it: 1 when the caller is to fill and
+ * finish the packet, 0 when the event is skipped, -1 on error. */
+static int event(mload_conn *c, macro_ctx *mc, int stage, char cmd,
+		 unsigned long skip_bit)
+{
+	if (send_macros(c, mc, stage, cmd) < 0)
+		return -1;
+	if (c->steps & skip_bit)
+		return 0;
+	return begin(c, cmd) < 0 ? -1 : 1;
+}
+
 static int envelope(mload_conn *c, macro_ctx *mc, mload_result *res)
 {
 	const mload_config *cfg = mc->cfg;
 	size_t i;
 	int rc;
 
-	if (!(c->steps & MLOAD_P_NOMAIL)) {
-		if (send_macros(c, mc, MLOAD_M_ENVFROM, MLOAD_C_MAIL) < 0 ||
-		    begin(c, MLOAD_C_MAIL) < 0 || put_path(c, cfg->from) < 0)
-			return -1;
-		rc = finish(c, MLOAD_P_NR_MAIL, MLOAD_C_MAIL, res, NULL);
-		if (rc != GO_ON)
-			return rc;
-	}
-	for (i = 0; i < cfg->nrcpts && !(c->steps & MLOAD_P_NORCPT); i++) {
+	rc = event(c, mc, MLOAD_M_ENVFROM, MLOAD_C_MAIL, MLOAD_P_NOMAIL);
+	if (rc > 0)
+		rc = put_path(c, cfg->from) < 0
+			     ? -1
+			     : finish(c, MLOAD_P_NR_MAIL, MLOAD_C_MAIL, res,
+				      NULL);
+	if (rc != GO_ON)
+		return rc;
+	for (i = 0; i < cfg->nrcpts; i++) {
 		mc->rcpt = cfg->rcpts[i];
-		if (send_macros(c, mc, MLOAD_M_ENVRCPT, MLOAD_C_RCPT) < 0 ||
-		    begin(c, MLOAD_C_RCPT) < 0 ||
-		    put_path(c, cfg->rcpts[i]) < 0)
-			return -1;
+		rc = event(c, mc, MLOAD_M_ENVRCPT, MLOAD_C_RCPT,
+			   MLOAD_P_NORCPT);
+		if (rc > 0)
+			rc = put_path(c, cfg->rcpts[i]) < 0
+				     ? -1
+				     : finish(c, MLOAD_P_NR_RCPT, MLOAD_C_RCPT,
+					      res, NULL);
 		/* A rejected recipient does not end the transaction. */
-		rc = finish(c, MLOAD_P_NR_RCPT, MLOAD_C_RCPT, res, NULL);
-		if (rc < 0)
-			return rc;
-		if (rc == FINAL && res->kind == MLOAD_K_ACCEPT)
+		if (rc < 0 || (rc == FINAL && res->kind == MLOAD_K_ACCEPT))
 			return rc;
 	}
 	mc->rcpt = NULL;
-	/* Postfix's smtpd hands the milter connection to cleanup at DATA,
-	 * having written out what it buffered. */
-	if (flush(c) < 0)
-		return -1;
-	if (c->steps & MLOAD_P_NODATA)
-		return GO_ON;
-	if (send_macros(c, mc, MLOAD_M_DATA, MLOAD_C_DATA) < 0 ||
-	    begin(c, MLOAD_C_DATA) < 0)
-		return -1;
-	return finish(c, MLOAD_P_NR_DATA, MLOAD_C_DATA, res, NULL);
+	rc = event(c, mc, MLOAD_M_DATA, MLOAD_C_DATA, MLOAD_P_NODATA);
+	if (rc > 0)
+		rc = finish(c, MLOAD_P_NR_DATA, MLOAD_C_DATA, res, NULL);
+	/* Here Postfix's smtpd writes out what it buffered and hands the
+	 * milter connection to cleanup. */
+	return rc == GO_ON && flush(c) < 0 ? -1 : rc;
 }
 
 static int headers(mload_conn *c, macro_ctx *mc, const mload_message *m,
@@ -639,25 +655,23 @@ static int headers(mload_conn *c, macro_ctx *mc, const mload_message *m,
 	bool leadspc = (c->steps & MLOAD_P_HDR_LEADSPC) != 0;
 	const char *v;
 	size_t i;
-	int rc;
+	int rc = GO_ON;
 
-	for (i = 0; i < m->nh && !(c->steps & MLOAD_P_NOHDRS); i++) {
+	for (i = 0; i < m->nh && rc == GO_ON; i++) {
 		v = m->h[i].value;
 		if (!leadspc)
 			v += strspn(v, " \t");
-		if (begin(c, MLOAD_C_HEADER) < 0 ||
-		    put_str(c, m->h[i].name) < 0 || put_str(c, v) < 0)
-			return -1;
-		rc = finish(c, MLOAD_P_NR_HDR, MLOAD_C_HEADER, res, NULL);
-		if (rc != GO_ON)
-			return rc;
+		rc = event(c, mc, MLOAD_M_EOH, MLOAD_C_HEADER, MLOAD_P_NOHDRS);
+		if (rc > 0)
+			rc = put_str(c, m->h[i].name) < 0 || put_str(c, v) < 0
+				     ? -1
+				     : finish(c, MLOAD_P_NR_HDR, MLOAD_C_HEADER,
+					      res, NULL);
 	}
-	if (c->steps & MLOAD_P_NOEOH)
-		return GO_ON;
-	if (send_macros(c, mc, MLOAD_M_EOH, MLOAD_C_EOH) < 0 ||
-	    begin(c, MLOAD_C_EOH) < 0)
-		return -1;
-	return finish(c, MLOAD_P_NR_EOH, MLOAD_C_EOH, res, NULL);
+	if (rc != GO_ON)
+		return rc;
+	rc = event(c, mc, MLOAD_M_EOH, MLOAD_C_EOH, MLOAD_P_NOEOH);
+	return rc > 0 ? finish(c, MLOAD_P_NR_EOH, MLOAD_C_EOH, res, NULL) : rc;
 }
 
 static int body(mload_conn *c, macro_ctx *mc, const mload_message *m,
@@ -665,23 +679,22 @@ static int body(mload_conn *c, macro_ctx *mc, const mload_message *m,
 {
 	bool skip = false;
 	size_t off, n;
-	int rc;
+	int rc = GO_ON;
 
-	for (off = 0;
-	     off < m->body_len && !skip && !(c->steps & MLOAD_P_NOBODY);
-	     off += n) {
+	for (off = 0; off < m->body_len && !skip && rc == GO_ON; off += n) {
 		n = m->body_len - off < MLOAD_CHUNK ? m->body_len - off
 						    : MLOAD_CHUNK;
-		if (begin(c, MLOAD_C_BODY) < 0 || put(c, m->body + off, n) < 0)
-			return -1;
-		rc = finish(c, MLOAD_P_NR_BODY, MLOAD_C_BODY, res, &skip);
-		if (rc != GO_ON)
-			return rc;
+		rc = event(c, mc, MLOAD_M_EOM, MLOAD_C_BODY, MLOAD_P_NOBODY);
+		if (rc > 0)
+			rc = put(c, m->body + off, n) < 0
+				     ? -1
+				     : finish(c, MLOAD_P_NR_BODY, MLOAD_C_BODY,
+					      res, &skip);
 	}
-	if (send_macros(c, mc, MLOAD_M_EOM, MLOAD_C_EOB) < 0 ||
-	    begin(c, MLOAD_C_EOB) < 0)
-		return -1;
-	return finish(c, 0, MLOAD_C_EOB, res, NULL);
+	if (rc != GO_ON)
+		return rc;
+	rc = event(c, mc, MLOAD_M_EOM, MLOAD_C_EOB, 0);
+	return rc > 0 ? finish(c, 0, MLOAD_C_EOB, res, NULL) : rc;
 }
 
 int mload_conn_message(mload_conn *c, const mload_config *cfg,
