@@ -90,13 +90,13 @@ unsigned milter_callbacks_active(void)
  * the same verdict and reply text, and since the MTA reports the verdict
  * of a step inside DATA after the final dot anyway, the same SMTP reply.
  *
- * connect, MAIL FROM and RCPT TO keep their replies.  Postfix buffers
- * what it writes to the milter until it reads a reply, and at DATA its
- * smtpd writes what it buffered and hands the connection to cleanup,
- * which writes the headers at once: over TCP that second small write
- * waits (Nagle, on the MTA's side) for the milter to ACK the first,
- * which the milter delays (40 ms) when the envelope steps have no reply
- * to carry the ACK.  milter-load measured ~44 ms a message that way;
+ * connect, MAIL FROM, RCPT TO and DATA keep their replies.  Postfix
+ * buffers what it writes to the milter until it reads a reply, and at
+ * DATA its smtpd writes what it buffered and hands the connection to
+ * cleanup, which writes the headers at once: over TCP that second small
+ * write waits (Nagle, on the MTA's side) for the milter to ACK the
+ * first, which the kernel delays 40 ms when no reply carries the ACK.
+ * Through Postfix and with milter-load that cost ~44 ms a message;
  * contrib/bench/RESULTS.md has the figures.
  */
 static const unsigned long no_reply_steps =
@@ -263,9 +263,13 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	const unsigned long actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
 				      SMFIF_CHGBODY | SMFIF_QUARANTINE;
-	/* Steps we have no callback for need not be sent at all. */
-	const unsigned long skip =
-		SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	/* Steps we have no callback for need not be sent at all, but for
+	 * DATA: Postfix sends its macros all the same, and at DATA its
+	 * smtpd writes them out and hands the connection to cleanup, whose
+	 * first write then waits over TCP (Nagle) for our ACK of that
+	 * unanswered write, which the kernel delays 40 ms.  libmilter's
+	 * "continue" to the DATA step carries the ACK at once. */
+	const unsigned long skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN;
 	conn *c;
 
 	(void)f2;

@@ -86,9 +86,9 @@ for sock in "inet:$port@127.0.0.1" "unix:$T/m.sock"; do
 done
 # The milter asks for no reply to the steps inside DATA that it only
 # collects, when offered: header, EOH, body (0xc0080); not to be sent
-# HELO, DATA or unknown commands (0x302); and replies to connect, MAIL
-# and RCPT (see no_reply_steps in milter/callbacks.c).
-is "$(field inet steps) $(field inetR steps)" "0xc0382 0x302" \
+# HELO or unknown commands (0x102); and takes connect, MAIL, RCPT and
+# DATA with a reply (see cb_negotiate in milter/callbacks.c).
+is "$(field inet steps) $(field inetR steps)" "0xc0182 0x102" \
 	"negotiated steps: SMFIP_NR_* for header, EOH and body when offered, none when not"
 n=$(grep -c "dir=inbound from=<Alice@example.com> kind=signed" "$T/tcp.log")
 is "$n" 60 "inet: every message milter-load sent was processed and logged"
