@@ -1,6 +1,7 @@
 /*
- * mload.h - the parts of milter-load: message files (mload_msg.c) and the
- * MTA side of the milter protocol (mload_proto.c).
+ * mload.h - the parts of milter-load: message files (mload_msg.c), the
+ * MTA side of the milter protocol (mload_proto.c) and the bytes on the
+ * socket (mload_wire.c).
  *
  * The wire format and the constants follow sendmail's published milter
  * protocol (libmilter's mfdef.h) and Postfix 3.7's negotiation
@@ -175,5 +176,25 @@ int mload_conn_message(mload_conn *c, const mload_config *cfg,
 
 /* Sends QUIT and closes; safe on a connection that failed. */
 void mload_conn_close(mload_conn *c);
+
+/* ---- the wire (mload_wire.c), for mload_proto.c ---- */
+
+/* Formats the reason into c->err; -1. */
+int mload_fail(mload_conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Opens c->fd to cfg->socket, with its timeouts and buffer size. */
+int mload_connect(mload_conn *c, const mload_config *cfg);
+/* Starts the packet cmd in c->out; the put functions add to it. */
+int mload_begin(mload_conn *c, char cmd);
+int mload_put(mload_conn *c, const void *data, size_t n);
+int mload_put_str(mload_conn *c, const char *s); /* with its NUL */
+int mload_put_u32(mload_conn *c, uint32_t v);    /* network order */
+/* Buffers the packet; writes when the buffer is full. */
+int mload_send(mload_conn *c);
+/* Writes what is buffered. */
+int mload_flush(mload_conn *c);
+/* Writes what is buffered, then reads one packet: *cmd, and its data
+ * NUL-terminated in c->in. */
+int mload_read_packet(mload_conn *c, char *cmd, size_t *len);
 
 #endif
