@@ -292,7 +292,10 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if (f0 & SMFIF_SETSYMLIST) {
 		/* Ask for just the macros we read, at the stages we read
 		 * them; the queue id at every stage, since when Postfix
-		 * knows it depends on its settings. */
+		 * knows it depends on its settings.  For a stage named
+		 * nothing (HELO, DATA) Postfix sends its default list,
+		 * milter_helo_macros and milter_data_macros: a filter
+		 * cannot turn those off. */
 		*pf0 |= SMFIF_SETSYMLIST;
 		smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
 		smfi_setsymlist(ctx, SMFIM_ENVFROM,
