@@ -78,12 +78,47 @@ unsigned milter_callbacks_active(void)
 /* Per-connection context                                               */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The steps inside DATA that only collect the message, each header, end
+ * of header and each body chunk, get no reply (SMFIP_NR_*): each reply
+ * is a round trip, and these could only ever say "continue".  libmilter
+ * offers the filter every SMFIP_NR_* step whatever the MTA offered, and
+ * itself answers "continue" to an MTA that did not agree to go without,
+ * so every MTA sees the same answers.  The one thing these steps could
+ * say otherwise, a resource failure (On-InternalError), is kept in the
+ * connection and answered at end of message, the next step that replies:
+ * the same verdict and reply text, and since the MTA reports the verdict
+ * of a step inside DATA after the final dot anyway, the same SMTP reply.
+ *
+ * connect, MAIL FROM, RCPT TO and DATA keep their replies.  Postfix
+ * buffers what it writes to the milter until it reads a reply, and at
+ * DATA its smtpd writes what it buffered and hands the connection to
+ * cleanup, which writes the headers at once: over TCP that second small
+ * write waits (Nagle, on the MTA's side) for the milter to ACK the
+ * first, which the kernel delays 40 ms when no reply carries the ACK.
+ * Through Postfix and with milter-load that cost ~44 ms a message;
+ * contrib/bench/RESULTS.md has the figures.
+ */
+static const unsigned long no_reply_steps =
+	SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
+
 typedef struct conn {
 	milter_config *cfg; /* taken at connect, again at each MAIL FROM */
 	char *client_ip;    /* NULL for a local client */
 	char *daemon_name;
-	milter_msg *msg; /* the message in progress, or NULL */
+	milter_msg *msg;        /* the message in progress, or NULL */
+	unsigned long no_reply; /* the SMFIP_NR_* steps negotiated */
+	bool failed;            /* a failure waits for end of message */
+	sfsistat failure;       /* what to answer then */
+	bool counted;           /* in active_connections */
 } conn;
+
+/* The answer of a step that went well: none, when the MTA agreed. */
+static sfsistat step_ok(const conn *c, unsigned long step)
+{
+	return c != NULL && (c->no_reply & step) != 0 ? SMFIS_NOREPLY
+						      : SMFIS_CONTINUE;
+}
 
 static const char *qid_of(const conn *c)
 {
@@ -110,14 +145,40 @@ static const char *onerr_name(milter_onerr e)
 					  : "tempfail";
 }
 
+/* The reply text of an internal error's verdict, and the verdict. */
+static sfsistat answer(SMFICTX *ctx, sfsistat st)
+{
+	if (st == SMFIS_REJECT)
+		smfi_setreply(ctx, "550", "5.3.0",
+			      "S/MIME gateway internal error");
+	else if (st == SMFIS_TEMPFAIL)
+		smfi_setreply(ctx, "451", "4.3.0",
+			      "S/MIME gateway busy, try again later");
+	return st;
+}
+
+/* The verdict waiting for end of message, if any (see no_reply_steps). */
+static bool take_failure(conn *c, sfsistat *st)
+{
+	if (c == NULL || !c->failed)
+		return false;
+	*st = c->failure;
+	c->failed = false;
+	return true;
+}
+
 /* A resource failure before end of message: log why (with the system's
  * reason when there is one), drop the message and answer as
  * On-InternalError says (DryRun: accept).  It comes before the Rules
  * ran, so `accept` acts as `tempfail` when they contain `encrypt`: the
- * message might have been one to encrypt (SPEC 4). */
-static sfsistat internal_error_why(SMFICTX *ctx, conn *c, const char *what,
-				   int err, const char *why)
+ * message might have been one to encrypt (SPEC 4).  step is the
+ * SMFIP_NR_* bit of the step that failed (0 for a step that replies):
+ * a step without a reply leaves the answer to end of message. */
+static sfsistat internal_error_why(SMFICTX *ctx, conn *c, unsigned long step,
+				   const char *what, int err, const char *why)
 {
+	sfsistat st;
+
 	milter_onerr action =
 		c && c->cfg ? c->cfg->on_internal_error : MILTER_ONERR_TEMPFAIL;
 	bool dry = c && c->cfg && c->cfg->dry_run;
@@ -133,25 +194,21 @@ static sfsistat internal_error_why(SMFICTX *ctx, conn *c, const char *what,
 		milter_msg_free(c->msg);
 		c->msg = NULL;
 	}
-	if (dry)
-		return SMFIS_ACCEPT;
-	switch (action) {
-	case MILTER_ONERR_ACCEPT:
-		return SMFIS_ACCEPT;
-	case MILTER_ONERR_REJECT:
-		smfi_setreply(ctx, "550", "5.3.0",
-			      "S/MIME gateway internal error");
-		return SMFIS_REJECT;
-	default:
-		smfi_setreply(ctx, "451", "4.3.0",
-			      "S/MIME gateway busy, try again later");
-		return SMFIS_TEMPFAIL;
+	st = dry || action == MILTER_ONERR_ACCEPT ? SMFIS_ACCEPT
+	     : action == MILTER_ONERR_REJECT      ? SMFIS_REJECT
+						  : SMFIS_TEMPFAIL;
+	if (c != NULL && (c->no_reply & step) != 0) {
+		c->failed = true;
+		c->failure = st;
+		return SMFIS_NOREPLY;
 	}
+	return answer(ctx, st);
 }
 
-static sfsistat internal_error(SMFICTX *ctx, conn *c, const char *what, int err)
+static sfsistat internal_error(SMFICTX *ctx, conn *c, unsigned long step,
+			       const char *what, int err)
 {
-	return internal_error_why(ctx, c, what, err, NULL);
+	return internal_error_why(ctx, c, step, what, err, NULL);
 }
 
 /* "<addr>" -> "addr" (blanks around trimmed); anything else as is. */
@@ -206,9 +263,14 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	const unsigned long actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
 				      SMFIF_CHGBODY | SMFIF_QUARANTINE;
-	/* Steps we have no callback for need not be sent at all. */
-	const unsigned long skip =
-		SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	/* Steps we have no callback for need not be sent at all, but for
+	 * DATA: Postfix sends its macros all the same, and at DATA its
+	 * smtpd writes them out and hands the connection to cleanup, whose
+	 * first write then waits over TCP (Nagle) for our ACK of that
+	 * unanswered write, which the kernel delays 40 ms.  libmilter's
+	 * "continue" to the DATA step carries the ACK at once. */
+	const unsigned long skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN;
+	conn *c;
 
 	(void)f2;
 	(void)f3;
@@ -216,10 +278,24 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf1 = f1 & skip;
 	*pf2 = 0;
 	*pf3 = 0;
+	/* The connection's context is made here, to hold what steps need no
+	 * reply; without it every step replies. */
+	c = calloc(1, sizeof *c);
+	if (c != NULL && smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		free(c);
+		c = NULL;
+	}
+	if (c != NULL) {
+		c->no_reply = f1 & no_reply_steps;
+		*pf1 |= c->no_reply;
+	}
 	if (f0 & SMFIF_SETSYMLIST) {
 		/* Ask for just the macros we read, at the stages we read
 		 * them; the queue id at every stage, since when Postfix
-		 * knows it depends on its settings. */
+		 * knows it depends on its settings.  For a stage named
+		 * nothing (HELO, DATA) Postfix sends its default list,
+		 * milter_helo_macros and milter_data_macros: a filter
+		 * cannot turn those off. */
 		*pf0 |= SMFIF_SETSYMLIST;
 		smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
 		smfi_setsymlist(ctx, SMFIM_ENVFROM,
@@ -242,29 +318,43 @@ static void conn_free(conn *c)
 	free(c);
 }
 
+/* The context was made at negotiation; after SMFIC_QUIT_NC (a new SMTP
+ * session on the same milter connection, no new negotiation) it is made
+ * here and replies to every step, which libmilter turns into no reply
+ * where one was negotiated, logging that it did. */
 static sfsistat cb_connect(SMFICTX *ctx, char *hostname,
 			   struct sockaddr *hostaddr)
 {
+	conn *c = smfi_getpriv(ctx);
 	const char *dn;
-	conn *c;
 	int rc;
 
 	(void)hostname;
-	c = calloc(1, sizeof *c);
-	if (c == NULL)
-		return internal_error(ctx, NULL, "connect", SMIME_E_NOMEM);
+	if (c == NULL) {
+		c = calloc(1, sizeof *c);
+		if (c == NULL)
+			return internal_error(ctx, NULL, 0, "connect",
+					      SMIME_E_NOMEM);
+		if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+			free(c);
+			return internal_error(ctx, NULL, 0, "connect",
+					      SMIME_E_ARG);
+		}
+	}
 	c->cfg = milter_callbacks_get_config();
 	rc = address_text(hostaddr, &c->client_ip);
 	dn = smfi_getsymval(ctx, "{daemon_name}");
 	if (rc == 0 && dn != NULL)
 		rc = milter_msg_set(&c->daemon_name, dn);
-	if (c->cfg == NULL || rc < 0 || smfi_setpriv(ctx, c) != MI_SUCCESS) {
-		sfsistat st = internal_error(ctx, c, "connect",
+	if (c->cfg == NULL || rc < 0) {
+		sfsistat st = internal_error(ctx, c, 0, "connect",
 					     rc < 0 ? rc : SMIME_E_ARG);
 
+		smfi_setpriv(ctx, NULL);
 		conn_free(c);
 		return st;
 	}
+	c->counted = true;
 	__atomic_add_fetch(&active_connections, 1, __ATOMIC_RELAXED);
 	return SMFIS_CONTINUE;
 }
@@ -320,10 +410,12 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	int rc;
 
 	if (c == NULL)
-		return internal_error(ctx, NULL, "MAIL FROM", SMIME_E_ARG);
+		return internal_error(ctx, NULL, 0, "MAIL FROM", SMIME_E_ARG);
+	/* A message that never reached its end took its failure with it. */
+	c->failed = false;
 	rc = msg_start(ctx, c, argv ? argv[0] : NULL);
 	if (rc < 0)
-		return internal_error(ctx, c, "MAIL FROM", rc);
+		return internal_error(ctx, c, 0, "MAIL FROM", rc);
 	return SMFIS_CONTINUE;
 }
 
@@ -334,14 +426,14 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	int rc;
 
 	if (c == NULL || c->msg == NULL)
-		return internal_error(ctx, c, "RCPT TO", SMIME_E_ARG);
+		return internal_error(ctx, c, 0, "RCPT TO", SMIME_E_ARG);
 	fetch_queue_id(ctx, c->msg);
 	rc = strip_brackets(argv && argv[0] ? argv[0] : "", &rcpt);
 	if (rc == 0)
 		rc = milter_msg_add_rcpt(c->msg, rcpt);
 	free(rcpt);
 	if (rc < 0)
-		return internal_error(ctx, c, "RCPT TO", rc);
+		return internal_error(ctx, c, 0, "RCPT TO", rc);
 	return SMFIS_CONTINUE;
 }
 
@@ -350,26 +442,32 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	conn *c = smfi_getpriv(ctx);
 	int rc;
 
+	if (c != NULL && c->failed)
+		return step_ok(c, SMFIP_NR_HDR);
 	if (c == NULL || c->msg == NULL || name == NULL)
-		return internal_error(ctx, c, "header", SMIME_E_ARG);
+		return internal_error(ctx, c, SMFIP_NR_HDR, "header",
+				      SMIME_E_ARG);
 	fetch_queue_id(ctx, c->msg);
 	if (value == NULL)
 		value = "";
 	rc = smime_headers_add(&c->msg->headers, name, strlen(name), value,
 			       strlen(value));
 	if (rc < 0)
-		return internal_error(ctx, c, "header", rc);
-	return SMFIS_CONTINUE;
+		return internal_error(ctx, c, SMFIP_NR_HDR, "header", rc);
+	return step_ok(c, SMFIP_NR_HDR);
 }
 
 static sfsistat cb_eoh(SMFICTX *ctx)
 {
 	conn *c = smfi_getpriv(ctx);
 
+	if (c != NULL && c->failed)
+		return step_ok(c, SMFIP_NR_EOH);
 	if (c == NULL || c->msg == NULL)
-		return internal_error(ctx, c, "end of header", SMIME_E_ARG);
+		return internal_error(ctx, c, SMFIP_NR_EOH, "end of header",
+				      SMIME_E_ARG);
 	fetch_queue_id(ctx, c->msg);
-	return SMFIS_CONTINUE;
+	return step_ok(c, SMFIP_NR_EOH);
 }
 
 /* The body store failed: when a file operation did, say which directory
@@ -380,10 +478,10 @@ static sfsistat body_error(SMFICTX *ctx, conn *c, int rc)
 	int e = smime_body_errno(c->msg->body);
 
 	if (e == 0)
-		return internal_error(ctx, c, "body", rc);
+		return internal_error(ctx, c, SMFIP_NR_BODY, "body", rc);
 	snprintf(why, sizeof why, "spill file in TempDirectory %s: %s",
 		 c->cfg->temp_directory, strerror_r(e, ebuf, sizeof ebuf));
-	return internal_error_why(ctx, c, "body", rc, why);
+	return internal_error_why(ctx, c, SMFIP_NR_BODY, "body", rc, why);
 }
 
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -391,12 +489,15 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	conn *c = smfi_getpriv(ctx);
 	int rc;
 
+	if (c != NULL && c->failed)
+		return step_ok(c, SMFIP_NR_BODY);
 	if (c == NULL || c->msg == NULL)
-		return internal_error(ctx, c, "body", SMIME_E_ARG);
+		return internal_error(ctx, c, SMFIP_NR_BODY, "body",
+				      SMIME_E_ARG);
 	rc = smime_body_append(c->msg->body, chunk, len);
 	if (rc < 0)
 		return body_error(ctx, c, rc);
-	return SMFIS_CONTINUE;
+	return step_ok(c, SMFIP_NR_BODY);
 }
 
 /* ---- applying the edit list ---- */
@@ -577,8 +678,10 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	sfsistat st;
 	int rc;
 
+	if (take_failure(c, &st))
+		return answer(ctx, st);
 	if (c == NULL || c->msg == NULL)
-		return internal_error(ctx, c, "end of message", SMIME_E_ARG);
+		return internal_error(ctx, c, 0, "end of message", SMIME_E_ARG);
 	fetch_queue_id(ctx, c->msg);
 	rc = milter_process(c->cfg, c->msg, &edits, &logline);
 	if (logline.len > 0)
@@ -612,6 +715,7 @@ static sfsistat cb_abort(SMFICTX *ctx)
 	if (c != NULL) {
 		milter_msg_free(c->msg);
 		c->msg = NULL;
+		c->failed = false;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -622,8 +726,10 @@ static sfsistat cb_close(SMFICTX *ctx)
 
 	if (c != NULL) {
 		smfi_setpriv(ctx, NULL);
+		if (c->counted)
+			__atomic_sub_fetch(&active_connections, 1,
+					   __ATOMIC_RELAXED);
 		conn_free(c);
-		__atomic_sub_fetch(&active_connections, 1, __ATOMIC_RELAXED);
 	}
 	return SMFIS_CONTINUE;
 }

@@ -23,4 +23,9 @@ milter_config *milter_callbacks_get_config(void);
 /* Connections open right now (for a graceful stop). */
 unsigned milter_callbacks_active(void);
 
+/* Sets TCP_NODELAY on the listening TCP socket smfi_opensocket() made
+ * (socket.c); the number of sockets set (0 for a local: socket), or -1
+ * when setsockopt fails. */
+int milter_socket_nodelay(void);
+
 #endif

@@ -492,6 +492,8 @@ static int check_only(const char *file)
 /* Everything up to the first libmilter thread; 0, or an exit status. */
 static int start(milter_config *cfg, bool foreground)
 {
+	int nodelay;
+
 	if (setup_signals() < 0) {
 		fprintf(stderr, "smime-milter: signals: %s\n", strerror(errno));
 		return 1;
@@ -506,6 +508,17 @@ static int start(milter_config *cfg, bool foreground)
 	if (prepare_socket(cfg) < 0)
 		return 1;
 	milter_log_open(cfg->syslog_facility, foreground);
+	nodelay = milter_socket_nodelay();
+	if (nodelay < 0) {
+		milter_log(LOG_ERR, NULL, "%s: TCP_NODELAY: %s", cfg->socket,
+			   strerror(errno));
+		return 1;
+	}
+	if (nodelay == 0 && strncmp(cfg->socket, "local:", 6) != 0)
+		milter_log(LOG_WARNING, NULL,
+			   "%s: no listening TCP socket found; TCP_NODELAY "
+			   "not set, expect 40 ms stalls",
+			   cfg->socket);
 	if (!foreground && daemonize() < 0) {
 		milter_log(LOG_ERR, NULL, "cannot detach: %s", strerror(errno));
 		return 1;

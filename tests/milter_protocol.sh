@@ -56,16 +56,23 @@ end
 local flags = {{"addhdrs", SMFIF_ADDHDRS}, {"chghdrs", SMFIF_CHGHDRS},
 	       {"chgbody", SMFIF_CHGBODY}, {"quarantine", SMFIF_QUARANTINE}}
 -- MT_ACTIONS: offer only these actions, as an MTA that grants less does.
-if env("MT_ACTIONS") then
-	local offer = 0
-	for _, a in ipairs(flags) do
-		if string.find(" " .. env("MT_ACTIONS") .. " ", " " .. a[1] .. " ", 1, true) then
-			offer = offer + a[2]
+-- MT_NO_NR: offer no SMFIP_NR_* steps, as an MTA older than Sendmail 8.14
+-- or Postfix 2.6 does (0x37f: the SMFIP_NO* steps only).
+if env("MT_ACTIONS") or env("MT_NO_NR") then
+	local offer = nil
+	if env("MT_ACTIONS") then
+		offer = 0
+		for _, a in ipairs(flags) do
+			if string.find(" " .. env("MT_ACTIONS") .. " ", " " .. a[1] .. " ", 1, true) then
+				offer = offer + a[2]
+			end
 		end
 	end
+	local steps = nil
+	if env("MT_NO_NR") then steps = 0x37f end
 	-- miltertest takes the protocol steps third and the actions fourth,
 	-- whatever its man page says
-	local err = mt.negotiate(conn, nil, nil, offer)
+	local err = mt.negotiate(conn, nil, steps, offer)
 	if err ~= nil then print("negotiate=error " .. err); os.exit(1) end
 end
 local acts = {}
@@ -456,12 +463,25 @@ bpid=$pid
 B="MT_SOCK=inet:$port@127.0.0.1"
 out=$(drive "$B" MT_QID=QC0)
 is "$(echo "$out" | grep '^eom=')" "eom=continue" "an inet:PORT@HOST socket serves the protocol"
+out=$(drive "$B" MT_QID=QC0b MT_NO_NR=1)
+is "$(echo "$out" | grep -E '^(connect|mail|header|eoh|body|eom)=' | sort -u | tr '\n' ' ')" \
+	"body=continue connect=continue eoh=continue eom=continue header=continue mail=continue " \
+	"without SMFIP_NR_* offered, every step replies continue"
 rmdir "$T/spool-b"
-out=$(drive "$B" MT_QID=QC1 MT_BODYSIZE=4096)
-is "$(echo "$out" | grep '^body=')" "body=replycode" \
-	"a body that cannot spill (TempDirectory gone) is an internal error"
+# The body step gets no reply (SMFIP_NR_BODY, miltertest offers it): its
+# failure is answered at end of message, with the same reply.
+out=$(drive "$B" MT_QID=QC1 MT_BODYSIZE=4096 \
+	MT_EXPECT_REPLY="451|4.3.0|S/MIME gateway busy, try again later")
+is "$(echo "$out" | grep -E '^(body|eom|reply)=' | tr '\n' ' ')" \
+	"body=continue eom=replycode reply=match " \
+	"a body that cannot spill (TempDirectory gone) is an internal error, answered 451 4.3.0 at end of message"
 grep -q "QC1: internal error: body: .*; tempfail" "$T/b.log"
 ok $? "the internal error is logged with its reason and On-InternalError=tempfail"
+# libmilter offers the filter every SMFIP_NR_* step and answers continue
+# itself to an MTA that did not agree to go without: the same answers.
+out=$(drive "$B" MT_QID=QC1b MT_BODYSIZE=4096 MT_NO_NR=1)
+is "$(echo "$out" | grep -E '^(body|eom)=' | tr '\n' ' ')" "body=continue eom=replycode " \
+	"an MTA that offers no SMFIP_NR_* steps gets the same: continue to the body, the failure at end of message"
 
 mkdir "$T/spool-b"
 sed -i 's/^On-InternalError .*/On-InternalError accept/' "$T/b.conf"
@@ -469,7 +489,9 @@ kill -HUP "$bpid"
 wait_log "$T/b.log" "reloaded configuration"
 rmdir "$T/spool-b"
 out=$(drive "$B" MT_QID=QC2 MT_BODYSIZE=4096)
-is "$(echo "$out" | grep '^body=')" "body=accept" "On-InternalError accept accepts the message"
+is "$(echo "$out" | grep -E '^(body|eom|mods)=' | tr '\n' ' ')" \
+	"body=continue eom=accept mods=none " \
+	"On-InternalError accept accepts the message, unchanged"
 grep -q "QC2: internal error: body: .*; accept" "$T/b.log"
 ok $? "and logs why"
 
