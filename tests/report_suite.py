@@ -101,7 +101,8 @@ def main():
         rep, parsed = {"senders": []}, False
         print("# not JSON: %s" % e)
     tap(parsed, "its --json output parses")
-    got = {s["sender"].lower(): s for s in rep.get("senders", [])}
+    # a bounce (MAIL FROM:<>) is the sender null
+    got = {(s["sender"] or "").lower(): s for s in rep.get("senders", [])}
     for who in sorted(want):
         s = got.get(who)
         weak = s is not None and any(c["cipher"] == "rc2-40-cbc" and c["strength"] == "weak"
