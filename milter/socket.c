@@ -10,7 +10,7 @@
  * with no accessor, so after smfi_opensocket() we find it among our
  * open descriptors (the only listening TCP socket the process has at that
  * point) and set the option there: on Linux, accepted sockets inherit it
- * from the listener.  tests/milter_nodelay.sh checks an accepted
+ * from the listener.  tests/milter_sockets.sh checks an accepted
  * connection.  A local: socket has no Nagle and needs nothing.
  */
 #include "callbacks.h"
