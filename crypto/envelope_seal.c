@@ -326,12 +326,13 @@ static int write_eci(asn1_node node, const char *eci,
 	return ret;
 }
 
-/* The inner EnvelopedData or AuthEnvelopedData, DER, into out. */
+/* The inner EnvelopedData or AuthEnvelopedData, DER, into out; ct, the
+ * encrypted content, is freed once the tree holds its copy (a big body:
+ * one copy fewer at the peak). */
 static int write_inner(const smime_content_params *p,
 		       const smime_content_key *ck,
 		       const smime_seal_recipient *rcpts, size_t n,
-		       const smime_buf *ct, const unsigned char *tag,
-		       smime_buf *out)
+		       smime_buf *ct, const unsigned char *tag, smime_buf *out)
 {
 	bool auth = p->cipher->aead, any_ski = false, ski;
 	asn1_node node = NULL;
@@ -360,6 +361,7 @@ static int write_inner(const smime_content_params *p,
 				auth ? "authEncryptedContentInfo"
 				     : "encryptedContentInfo",
 				p, ct);
+	smime_buf_free(ct); /* the tree holds its own copy now */
 	if (ret == 0 && auth) {
 		ret = smime_asn1_write(node, "authAttrs", NULL, 0);
 		if (ret == 0)
@@ -376,22 +378,38 @@ static int write_inner(const smime_content_params *p,
 	return ret;
 }
 
-static int write_content_info(bool auth, const smime_buf *inner, smime_buf *out)
+/* ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY },
+ * written around inner by hand and inner freed: libtasn1 would copy the
+ * content into its tree and out again, two more copies of a body that
+ * may be tens of megabytes. */
+static int write_content_info(bool auth, smime_buf *inner, smime_buf *out)
 {
-	asn1_node ci = NULL;
-	int ret;
+	unsigned char oid[32], l0[sizeof(unsigned long) + 1],
+		l1[sizeof(unsigned long) + 1];
+	int oid_len = sizeof(oid), n0 = sizeof(l0), n1 = sizeof(l1), ret;
+	size_t body;
 
-	ret = create("SmimeCMS.ContentInfo", &ci);
+	if (asn1_object_id_der(auth ? OID_AUTH_ENVELOPED_DATA
+				    : OID_ENVELOPED_DATA,
+			       oid, &oid_len, 0) != ASN1_SUCCESS)
+		return SMIME_E_ARG;
+	asn1_length_der(inner->len, l0, &n0);
+	body = (size_t)oid_len + 1 + (size_t)n0 + inner->len;
+	asn1_length_der(body, l1, &n1);
+	ret = smime_buf_reserve(out, 1 + (size_t)n1 + body);
 	if (ret == 0)
-		ret = smime_asn1_write(
-			ci, "contentType",
-			auth ? OID_AUTH_ENVELOPED_DATA : OID_ENVELOPED_DATA, 1);
+		ret = smime_buf_putc(out, 0x30);
 	if (ret == 0)
-		ret = smime_asn1_write(ci, "content", inner->data,
-				       (int)inner->len);
+		ret = smime_buf_append(out, l1, (size_t)n1);
 	if (ret == 0)
-		ret = smime_asn1_encode(ci, "", out);
-	smime_asn1_free(&ci);
+		ret = smime_buf_append(out, oid, (size_t)oid_len);
+	if (ret == 0)
+		ret = smime_buf_putc(out, 0xa0);
+	if (ret == 0)
+		ret = smime_buf_append(out, l0, (size_t)n0);
+	if (ret == 0)
+		ret = smime_buf_append(out, inner->data, inner->len);
+	smime_buf_free(inner);
 	return ret;
 }
 

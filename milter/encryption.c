@@ -150,11 +150,14 @@ static int reencrypt_top(reencrypt_ctx *x, outcome *o)
 		goto cleanup;
 	}
 	rc = milter_reencrypt_der(x, der.data, der.len, &newder, &o->reason);
+	smime_buf_free(&der); /* a big body: one copy fewer from here on */
 	if (rc < 0 || o->reason != NULL) {
 		o->action = MILTER_ACT_KEPT;
 		goto cleanup;
 	}
-	if ((rc = smime_p7m_body(newder.data, newder.len, &p7m)) < 0 ||
+	rc = smime_p7m_body(newder.data, newder.len, &p7m);
+	smime_buf_free(&newder);
+	if (rc < 0 ||
 	    (rc = smime_p7m_content_type_folded(new_kind(x), &ct)) < 0)
 		goto cleanup;
 	/* Complete: only now does the message change. */
