@@ -189,6 +189,16 @@ static int family(smime_buf *b, const char *name, const char *type,
 		help, name, type);
 }
 
+/* A family of one unlabelled series: its HELP and TYPE, then name v. */
+static int scalar(smime_buf *b, const char *name, const char *type,
+		  const char *help, int64_t v)
+{
+	int rc = family(b, name, type, help);
+
+	return rc == 0 ? smime_buf_printf(b, PREFIX "%s %" PRId64 "\n", name, v)
+		       : rc;
+}
+
 /* name{label="v[i]"} n, for every i. */
 static int labelled(smime_buf *b, const char *name, const char *label,
 		    const char *const *v, const uint64_t *n, size_t count)
@@ -299,13 +309,10 @@ int milter_metrics_format(smime_buf *out)
 	pthread_mutex_unlock(&lock);
 	rc = simple_families(out, &c);
 	if (rc == 0)
-		rc = family(out, "internal_errors_total", "counter",
+		rc = scalar(out, "internal_errors_total", "counter",
 			    "Messages handed to On-InternalError after a "
-			    "resource failure.");
-	if (rc == 0)
-		rc = smime_buf_printf(
-			out, PREFIX "internal_errors_total %" PRIu64 "\n",
-			c.internal_errors);
+			    "resource failure.",
+			    (int64_t)c.internal_errors);
 	if (rc == 0)
 		rc = family(out, "ldap_lookups_total", "counter",
 			    "Directory lookups of an address, by outcome.");
@@ -315,22 +322,14 @@ int milter_metrics_format(smime_buf *out)
 	if (rc == 0)
 		rc = histogram(out, &c);
 	if (rc == 0)
-		rc = family(out, "config_reload_timestamp_seconds", "gauge",
+		rc = scalar(out, "config_reload_timestamp_seconds", "gauge",
 			    "When the running configuration was loaded, at "
-			    "start or on SIGHUP (Unix time).");
+			    "start or on SIGHUP (Unix time).",
+			    c.loaded_at);
 	if (rc == 0)
-		rc = smime_buf_printf(out,
-				      PREFIX "config_reload_timestamp_seconds "
-					     "%" PRId64 "\n",
-				      c.loaded_at);
-	if (rc == 0)
-		rc = family(out, "config_reloads_failed_total", "counter",
+		rc = scalar(out, "config_reloads_failed_total", "counter",
 			    "Reloads refused; the running configuration was "
-			    "kept.");
-	if (rc == 0)
-		rc = smime_buf_printf(out,
-				      PREFIX "config_reloads_failed_total "
-					     "%" PRIu64 "\n",
-				      c.reloads_failed);
+			    "kept.",
+			    (int64_t)c.reloads_failed);
 	return rc;
 }
