@@ -1,9 +1,10 @@
 /*
  * test_config.c - the smime-milter configuration: every SPEC section 4
  * key, its default, every kind of error with its exact "FILE:LINE:
- * message" text, the -n checks (unsafe key files above all), the
- * reference count, and milter_is_outbound on top of it.
+ * message" text, the reference count, and milter_is_outbound on top
+ * of it.  The -n checks are test_config_check.c's.
  */
+#include "config_fixtures.h"
 #include "milter.h"
 #include "tap.h"
 
@@ -18,89 +19,6 @@
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
-
-static char tmpdir[] = "/tmp/test_config.XXXXXX";
-static char conf[PATH_MAX];
-#ifndef CONFIG_DATA_DIR
-#define CONFIG_DATA_DIR "tests/data/config"
-#endif
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *fp = fopen(path, "w");
-
-	if (fp == NULL) {
-		perror(path);
-		exit(1);
-	}
-	fputs(text, fp);
-	fclose(fp);
-	chmod(path, mode);
-}
-
-/* Copies the file from into dir/name. */
-static void copy_file(const char *from, const char *dir, const char *name)
-{
-	char path[PATH_MAX + 64], buf[4096];
-	FILE *in = fopen(from, "rb"), *out;
-	size_t n;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	out = fopen(path, "wb");
-	if (in == NULL || out == NULL) {
-		perror(in ? path : from);
-		exit(1);
-	}
-	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-		fwrite(buf, 1, n, out);
-	fclose(in);
-	fclose(out);
-}
-
-/* Loads text as a config file; returns the config (NULL on failure) and
- * leaves the diagnostics in diags (reset first). */
-static milter_config *load_text(const char *text, smime_buf *diags)
-{
-	milter_config *cfg = NULL;
-
-	write_file(conf, text, 0644);
-	smime_buf_reset(diags);
-	if (milter_config_load(conf, &cfg, diags) != 0)
-		return NULL;
-	return cfg;
-}
-
-/* want with every "%s" replaced by the config file's name. */
-static void expand(const char *want, char *out, size_t size)
-{
-	size_t n = 0, clen = strlen(conf);
-
-	for (; *want != '\0' && n + clen + 1 < size; want++) {
-		if (want[0] == '%' && want[1] == 's') {
-			memcpy(out + n, conf, clen);
-			n += clen;
-			want++;
-		} else {
-			out[n++] = *want;
-		}
-	}
-	out[n] = '\0';
-}
-
-/* Asserts that text fails to load with exactly want ("%s" = file). */
-static void load_fails(const char *text, const char *want, const char *name)
-{
-	smime_buf diags = SMIME_BUF_INIT;
-	milter_config *cfg = load_text(text, &diags);
-	char expect[4096];
-
-	expand(want, expect, sizeof expect);
-	ok(cfg == NULL, "%s: load fails", name);
-	is_mem(diags.data, diags.len, expect, strlen(expect), "%s: message",
-	       name);
-	milter_config_unref(cfg);
-	smime_buf_free(&diags);
-}
 
 static void test_defaults(void)
 {
@@ -567,223 +485,6 @@ static void test_refcount(void)
 	ok(milter_config_ref(NULL) == NULL, "ref(NULL) is NULL");
 	milter_config_unref(NULL);
 }
-
-/* Loads "KeyStore DIR" plus extra and runs the -n checks. */
-static int check_text(const char *extra, smime_buf *diags)
-{
-	milter_config *cfg;
-	char text[2 * PATH_MAX];
-	int n;
-
-	snprintf(text, sizeof text,
-		 "TempDirectory %s/spool\nSocket local:%s/s\n%s", tmpdir,
-		 tmpdir, extra);
-	cfg = load_text(text, diags);
-	if (cfg == NULL)
-		return -1;
-	n = milter_config_check(cfg, diags);
-	milter_config_unref(cfg);
-	return n;
-}
-
-static void test_checks(void)
-{
-	smime_buf diags = SMIME_BUF_INIT;
-	char keys[PATH_MAX], path[PATH_MAX + 32], text[3 * PATH_MAX],
-		want[2 * PATH_MAX];
-
-	is_long(check_text("", &diags), 0, "check: minimal config is usable");
-
-	/* The key store loads with the configuration (start, -n and SIGHUP
-	 * alike), so an unsafe secret fails the load and names the file. */
-	snprintf(keys, sizeof keys, "%s/keys", tmpdir);
-	mkdir(keys, 0700);
-	copy_file(CONFIG_DATA_DIR "/alice.crt", keys, "alice.crt");
-	copy_file(CONFIG_DATA_DIR "/alice.key", keys, "alice.key");
-	snprintf(path, sizeof path, "%s/alice.crt", keys);
-	chmod(path, 0644);
-	snprintf(path, sizeof path, "%s/alice.key", keys);
-	chmod(path, 0644);
-	snprintf(text, sizeof text, "KeyStore %s\n", keys);
-	is_long(check_text(text, &diags), -1, "load: a 0644 key is refused");
-	snprintf(want, sizeof want,
-		 "%s: private key readable by group or others (mode 0644); "
-		 "chmod 600\n",
-		 path);
-	ok(diags.data && strstr((const char *)diags.data, want) != NULL,
-	   "load: unsafe key message names the file and the fix");
-	chmod(path, 0600);
-	is_long(check_text(text, &diags), 0, "check: a 0600 key is fine");
-
-	copy_file(CONFIG_DATA_DIR "/bob.p12", keys, "bob.p12");
-	copy_file(CONFIG_DATA_DIR "/bob.pass", keys, "bob.pass");
-	snprintf(path, sizeof path, "%s/bob.pass", keys);
-	chmod(path, 0600);
-	snprintf(path, sizeof path, "%s/bob.p12", keys);
-	chmod(path, 0640);
-	snprintf(want, sizeof want,
-		 "%s: private key readable by group or others (mode 0640); "
-		 "chmod 600\n",
-		 path);
-	is_long(check_text(text, &diags), -1, "load: a 0640 .p12 is refused");
-	ok(diags.data && strstr((const char *)diags.data, want) != NULL,
-	   "load: unsafe .p12 message");
-	chmod(path, 0600);
-	snprintf(path, sizeof path, "%s/bob.pass", keys);
-	chmod(path, 0604);
-	snprintf(want, sizeof want,
-		 "%s: passphrase readable by group or others (mode 0604); "
-		 "chmod 600\n",
-		 path);
-	is_long(check_text(text, &diags), -1, "load: a 0604 .pass is refused");
-	ok(diags.data && strstr((const char *)diags.data, want) != NULL,
-	   "load: unsafe .pass message");
-	chmod(path, 0600);
-	chmod(path, 0620);
-	snprintf(want, sizeof want,
-		 "%s: passphrase writable by group or others (mode 0620); "
-		 "chmod 600\n",
-		 path);
-	is_long(check_text(text, &diags), -1, "load: a 0620 .pass is refused");
-	ok(diags.data && strstr((const char *)diags.data, want) != NULL,
-	   "load: group-writable .pass message");
-	chmod(path, 0600);
-	is_long(check_text(text, &diags), 0,
-		"check: a key store of a PEM pair and a PKCS#12 loads");
-
-	/* Readable by UserID: as root, a root-owned 0600 key is not
-	 * readable by nobody; as anyone else, a 0200 key is not readable
-	 * by its own owner. */
-	snprintf(path, sizeof path, "%s/alice.key", keys);
-	if (geteuid() == 0) {
-		struct passwd *nobody = getpwnam("nobody");
-		const char *const others[] = {"alice.crt", "bob.p12",
-					      "bob.pass"};
-		char other[PATH_MAX + 32];
-		size_t i;
-
-		/* Everything else nobody can read, so alice.key is the one
-		 * problem. */
-		chmod(tmpdir, 0755);
-		chown(keys, nobody->pw_uid, nobody->pw_gid);
-		for (i = 0; i < sizeof others / sizeof others[0]; i++) {
-			snprintf(other, sizeof other, "%s/%s", keys, others[i]);
-			chown(other, nobody->pw_uid, nobody->pw_gid);
-		}
-		snprintf(text, sizeof text, "KeyStore %s\nUserID nobody\n",
-			 keys);
-		snprintf(want, sizeof want,
-			 "%s: not readable by user nobody (owner uid 0, mode "
-			 "0600)\n",
-			 path);
-	} else {
-		chmod(path, 0200);
-		snprintf(text, sizeof text, "KeyStore %s\n", keys);
-		snprintf(want, sizeof want,
-			 "%s: not readable by user %s (owner uid %u, mode "
-			 "0200)\n",
-			 path, getpwuid(geteuid())->pw_name,
-			 (unsigned)geteuid());
-	}
-	is_long(check_text(text, &diags), 1,
-		"check: a key UserID cannot read is a problem");
-	is_str((const char *)diags.data, want, "check: unreadable key message");
-	chmod(path, 0600);
-
-	/* The configuration file itself is re-read as UserID on SIGHUP.
-	 * Only root can make a file another user cannot read but it can. */
-	if (geteuid() == 0) {
-		snprintf(text, sizeof text,
-			 "UserID nobody\nTempDirectory %s/spool\n"
-			 "Socket local:%s/s\n",
-			 tmpdir, tmpdir);
-		write_file(conf, text, 0600);
-		{
-			milter_config *cfg = NULL;
-
-			smime_buf_reset(&diags);
-			milter_config_load(conf, &cfg, &diags);
-			is_long(cfg ? milter_config_check(cfg, &diags) : -1, 1,
-				"check: a config file UserID cannot read is a "
-				"problem");
-			snprintf(
-				want, sizeof want,
-				"%s: not readable by user nobody (owner uid 0, "
-				"mode 0600)\n",
-				conf);
-			is_str((const char *)diags.data, want,
-			       "check: unreadable config file message");
-			milter_config_unref(cfg);
-		}
-	} else {
-		printf("# not root: config-file-readable-by-UserID check not "
-		       "run\n");
-	}
-
-	/* A CRL directory: DER and PEM files parse, dot files are skipped,
-	 * anything else is named. */
-	snprintf(path, sizeof path, "%s/crls", tmpdir);
-	mkdir(path, 0755);
-	copy_file(CONFIG_DATA_DIR "/crl.der", path, "a.crl");
-	copy_file(CONFIG_DATA_DIR "/crl.pem", path, "b.pem");
-	snprintf(want, sizeof want, "%s/.hidden", path);
-	write_file(want, "not a CRL\n", 0644);
-	snprintf(want, sizeof want, "%s/junk.crl", path);
-	write_file(want, "not a CRL\n", 0644);
-	snprintf(text, sizeof text, "TrustAnchorFile %s/ca.pem\nCRLFile %s\n",
-		 CONFIG_DATA_DIR, path);
-	/* The trust store is built when the configuration loads, so a bad
-	 * CRL or anchor file is a load error (start, -n and SIGHUP alike). */
-	is_long(check_text(text, &diags), -1,
-		"load: in a CRL directory DER and PEM parse and one junk file "
-		"fails the load");
-	snprintf(want, sizeof want,
-		 "%s/junk.crl: expected PEM or DER CRLs: ", path);
-	ok(diags.data &&
-		   strncmp((const char *)diags.data, want, strlen(want)) == 0,
-	   "check: the CRL problem names the file");
-	snprintf(text, sizeof text, "CRLFile %s/crl.der\n", CONFIG_DATA_DIR);
-	is_long(check_text(text, &diags), 0, "check: a DER CRL file parses");
-	snprintf(text, sizeof text, "CRLFile %s/crl.pem\n", CONFIG_DATA_DIR);
-	is_long(check_text(text, &diags), 0, "check: a PEM CRL file parses");
-
-	snprintf(path, sizeof path, "%s/notca.pem", tmpdir);
-	write_file(path, "hello\n", 0644);
-	snprintf(text, sizeof text, "TrustAnchorFile %s\n", path);
-	is_long(check_text(text, &diags), -1,
-		"load: a trust anchor file without certificates fails the "
-		"load");
-	snprintf(want, sizeof want, "%s: expected PEM CA certificates: ", path);
-	ok(diags.data &&
-		   strncmp((const char *)diags.data, want, strlen(want)) == 0,
-	   "check: trust anchor message");
-
-	snprintf(text, sizeof text,
-		 "CertDirectory %s/nodir\nSenderLoginMap %s/nomap\n", tmpdir,
-		 tmpdir);
-	is_long(check_text(text, &diags), -1,
-		"load: a missing CertDirectory or SenderLoginMap fails the "
-		"load");
-	snprintf(want, sizeof want, "%s/nodir: ", tmpdir);
-	ok(diags.data && strstr((const char *)diags.data, want) != NULL,
-	   "load: the missing directory is named");
-
-	snprintf(text, sizeof text,
-		 "TempDirectory %s/nodir\nSocket local:%s/nodir/s\n", tmpdir,
-		 tmpdir);
-	write_file(conf, text, 0644);
-	{
-		milter_config *cfg = NULL;
-
-		smime_buf_reset(&diags);
-		milter_config_load(conf, &cfg, &diags);
-		is_long(cfg ? milter_config_check(cfg, &diags) : -1, 2,
-			"check: missing TempDirectory and socket directory");
-		milter_config_unref(cfg);
-	}
-	smime_buf_free(&diags);
-}
-
 static void test_outbound(void)
 {
 	smime_buf diags = SMIME_BUF_INIT;
@@ -828,19 +529,8 @@ static void test_outbound(void)
 
 int main(void)
 {
-	char cmd[PATH_MAX];
-
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
+	if (fixture_setup() != 0)
 		return 1;
-	}
-	snprintf(conf, sizeof conf, "%s/smime-milter.conf", tmpdir);
-	snprintf(cmd, sizeof cmd, "%s/empty.rules", tmpdir);
-	write_file(cmd, "# no rules yet\n", 0644);
-	snprintf(cmd, sizeof cmd, "%s/spool", tmpdir);
-	mkdir(cmd, 0700);
-	chmod(cmd, 01777);
-	smime_global_init();
 	test_defaults();
 	test_every_key();
 	test_booleans();
@@ -850,11 +540,7 @@ int main(void)
 	test_unreadable_files();
 	test_rules_file();
 	test_refcount();
-	test_checks();
 	test_outbound();
-	smime_global_deinit();
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpdir);
+	fixture_teardown();
 	return tap_done();
 }
