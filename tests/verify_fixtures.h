@@ -1,7 +1,7 @@
 /*
- * verify_fixtures.h - what test_verify.c and test_trust_recipient.c
- * share: the paths of tests/data/verify and trust stores loaded from
- * them.
+ * verify_fixtures.h - what test_verify.c, test_verify_authors.c and
+ * test_trust_recipient.c share: the paths of tests/data/verify, trust
+ * stores loaded from them, and analysing a message with verification on.
  */
 #ifndef VERIFY_FIXTURES_H
 #define VERIFY_FIXTURES_H
@@ -9,6 +9,7 @@
 #include "smime.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #ifndef VERIFY_DATA_DIR
 #define VERIFY_DATA_DIR "tests/data/verify"
@@ -70,6 +71,72 @@ __attribute__((unused)) static smime_trust *load_default(const char *anchors,
 							 const char *crls)
 {
 	return load(anchors, crls, "md5", "sha1", 2048);
+}
+
+/* Analyses a message held in memory with verification on. */
+__attribute__((unused)) static int analyze_mem(const smime_buf *msg,
+					       const smime_trust *t, time_t now,
+					       smime_facts *f)
+{
+	smime_analyze_opts o;
+
+	smime_analyze_opts_default(&o);
+	o.trust = t;
+	o.now = now;
+	return smime_analyze(msg->data, msg->len, NULL, &o, f);
+}
+
+__attribute__((unused)) static int
+analyze_file(const char *name, const smime_trust *t, time_t now, smime_facts *f)
+{
+	smime_buf msg = SMIME_BUF_INIT;
+	int ret = read_file(name, &msg);
+
+	memset(f, 0, sizeof(*f));
+	if (ret == 0)
+		ret = analyze_mem(&msg, t, now, f);
+	smime_buf_free(&msg);
+	return ret;
+}
+
+/* The verdict of signer i of layer l, or NULL. */
+__attribute__((unused)) static const smime_sigcheck *
+verdict(const smime_facts *f, size_t l, size_t i)
+{
+	if (l >= f->nlayers || i >= f->layers[l].nchecks)
+		return NULL;
+	return &f->layers[l].checks[i];
+}
+
+__attribute__((unused)) static const char *rr(const smime_sigcheck *c)
+{
+	static char buf[128];
+
+	if (c == NULL)
+		return "(no verdict)";
+	snprintf(buf, sizeof(buf), "%s%s%s", smime_result_name(c->result),
+		 c->reason ? "/" : "",
+		 c->reason ? smime_reason_name(c->reason) : "");
+	return buf;
+}
+
+__attribute__((unused)) static bool has(const smime_sigcheck *c, smime_reason r)
+{
+	return c != NULL && (c->problems & SMIME_REASON_BIT(r)) != 0;
+}
+
+/* The one verdict of a single-signer message. */
+__attribute__((unused)) static void expect_file(const char *name,
+						const smime_trust *t,
+						time_t now, const char *want,
+						const char *why)
+{
+	smime_facts f;
+	int ret = analyze_file(name, t, now, &f);
+
+	is_long(ret, 0, "%s: analysed", name);
+	is_str(rr(verdict(&f, 0, 0)), want, "%s: %s", name, why);
+	smime_facts_free(&f);
 }
 
 #endif
