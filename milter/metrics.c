@@ -199,11 +199,13 @@ static int scalar(smime_buf *b, const char *name, const char *type,
 		       : rc;
 }
 
-/* name{label="v[i]"} n, for every i. */
-static int labelled(smime_buf *b, const char *name, const char *label,
-		    const char *const *v, const uint64_t *n, size_t count)
+/* A counter family with one label: HELP and TYPE, then
+ * name{label="v[i]"} n[i] for every i. */
+static int labelled(smime_buf *b, const char *name, const char *help,
+		    const char *label, const char *const *v, const uint64_t *n,
+		    size_t count)
 {
-	int rc = 0;
+	int rc = family(b, name, "counter", help);
 
 	for (size_t i = 0; i < count && rc == 0; i++)
 		rc = smime_buf_printf(b, PREFIX "%s{%s=\"%s\"} %" PRIu64 "\n",
@@ -265,37 +267,31 @@ static int histogram(smime_buf *b, const counters *c)
 /* The families with one label, in the order of SPEC section 10. */
 static int simple_families(smime_buf *b, const counters *c)
 {
-	int rc = family(b, "messages_total", "counter",
-			"Messages processed (one per log line), by direction.");
+	int rc = labelled(b, "messages_total",
+			  "Messages processed (one per log line), by "
+			  "direction.",
+			  "dir", dirs, c->messages, N(dirs));
 
 	if (rc == 0)
-		rc = labelled(b, "messages_total", "dir", dirs, c->messages,
-			      N(dirs));
-	if (rc == 0)
-		rc = family(b, "signatures_total", "counter",
-			    "Messages by the result of their outermost "
-			    "signature (the log line's result=; none: no "
-			    "signature reached).");
-	if (rc == 0)
-		rc = labelled(b, "signatures_total", "result", results,
-			      c->signatures, N(results));
+		rc = labelled(b, "signatures_total",
+			      "Messages by the result of their outermost "
+			      "signature (the log line's result=; none: no "
+			      "signature reached).",
+			      "result", results, c->signatures, N(results));
 	if (rc == 0)
 		rc = encrypted(b, c);
 	if (rc == 0)
-		rc = family(b, "signed_total", "counter",
-			    "Messages the sign action signed or kept unsigned "
-			    "(the log line's sign=).");
+		rc = labelled(
+			b, "signed_total",
+			"Messages the sign action signed or kept unsigned "
+			"(the log line's sign=).",
+			"action", sign_actions, c->signed_, N(sign_actions));
 	if (rc == 0)
-		rc = labelled(b, "signed_total", "action", sign_actions,
-			      c->signed_, N(sign_actions));
-	if (rc == 0)
-		rc = family(b, "actions_total", "counter",
-			    "Messages rejected, tempfailed, quarantined or "
-			    "discarded by the Rules or the encrypt action, "
-			    "and messages the Rules tagged.");
-	if (rc == 0)
-		rc = labelled(b, "actions_total", "action", actions, c->actions,
-			      N(actions));
+		rc = labelled(b, "actions_total",
+			      "Messages rejected, tempfailed, quarantined or "
+			      "discarded by the Rules or the encrypt action, "
+			      "and messages the Rules tagged.",
+			      "action", actions, c->actions, N(actions));
 	return rc;
 }
 
@@ -314,11 +310,10 @@ int milter_metrics_format(smime_buf *out)
 			    "resource failure.",
 			    (int64_t)c.internal_errors);
 	if (rc == 0)
-		rc = family(out, "ldap_lookups_total", "counter",
-			    "Directory lookups of an address, by outcome.");
-	if (rc == 0)
-		rc = labelled(out, "ldap_lookups_total", "outcome",
-			      ldap_outcomes, c.ldap, N(ldap_outcomes));
+		rc = labelled(out, "ldap_lookups_total",
+			      "Directory lookups of an address, by outcome.",
+			      "outcome", ldap_outcomes, c.ldap,
+			      N(ldap_outcomes));
 	if (rc == 0)
 		rc = histogram(out, &c);
 	if (rc == 0)
