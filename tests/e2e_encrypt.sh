@@ -29,8 +29,7 @@
 . "$top_srcdir/tests/postfix_lib.sh"
 . "$top_srcdir/tests/slapd_lib.sh"
 
-pf_require_root || bail "e2e_encrypt needs root to run a private Postfix (run make check as root)"
-pf_require_tools || bail "e2e_encrypt: a test peer is missing (see above)"
+pf_e2e_require
 sl_require_tools || bail "e2e_encrypt: slapd is missing (see above)"
 [ -x "$SMIME_MILTER" ] || bail "smime-milter not built at $SMIME_MILTER"
 DRIVER=$top_builddir/tests/harvest_sign_driver

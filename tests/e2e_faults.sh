@@ -32,9 +32,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/postfix_lib.sh"
 
-pf_require_root || bail "e2e_faults needs root to run private Postfix instances (run make check as root)"
-pf_require_tools || bail "e2e_faults: a test peer is missing (see above)"
-[ -x "$SMIME_MILTER" ] || bail "smime-milter not built at $SMIME_MILTER"
+pf_e2e_require
 
 # (an array, so that "cmd &" runs python itself and $! is its pid)
 FAULTS=("$PF_PY" "$top_srcdir/tests/e2e_faults.py")

@@ -44,9 +44,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/postfix_lib.sh"
 
-pf_require_root || bail "e2e_oracle needs root to run a private Postfix (run make check as root)"
-pf_require_tools || bail "e2e_oracle: a test peer is missing (see above)"
-[ -x "$SMIME_MILTER" ] || bail "smime-milter not built at $SMIME_MILTER"
+pf_e2e_require
 
 ORACLE=("$PF_PY" "$top_srcdir/tests/e2e_oracle.py")
 trap '[ "$tap_fail" -eq 0 ] || PF_KEEP=1; pf_cleanup' EXIT

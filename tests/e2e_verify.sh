@@ -15,9 +15,7 @@
 . "$top_srcdir/tests/postfix_lib.sh"
 need_corpus
 
-pf_require_root || bail "e2e_verify needs root to run a private Postfix (run make check as root)"
-pf_require_tools || bail "e2e_verify: a test peer is missing (see above)"
-[ -x "$SMIME_MILTER" ] || bail "smime-milter not built at $SMIME_MILTER"
+pf_e2e_require
 
 trap '[ "$tap_fail" -eq 0 ] || PF_KEEP=1; pf_cleanup' EXIT
 C=$CORPUS_DIR

@@ -19,9 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/postfix_lib.sh"
 
-pf_require_root || bail "metrics needs root to run a private Postfix (run make check as root)"
-pf_require_tools || bail "metrics: a test peer is missing (see above)"
-[ -x "$SMIME_MILTER" ] || bail "smime-milter not built at $SMIME_MILTER"
+pf_e2e_require
 command -v smtp-source >/dev/null 2>&1 || bail "smtp-source not found (apt-get install postfix)"
 CHECK="$PF_PY $top_srcdir/tests/metrics_check.py"
 "$PF_PY" -c 'import prometheus_client' 2>/dev/null ||

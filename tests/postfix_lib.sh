@@ -10,6 +10,8 @@
 # What its functions promise:
 #   pf_require_root / pf_require_tools   fail loudly (never skip) when the
 #                                        machine cannot run a real Postfix
+#   pf_e2e_require                       both, and the built milter, or
+#                                        bail out naming the test
 #   pf_init                              make the temp dir, pick free ports
 #   pf_milter_start BIN CONF             start the milter (-f), wait until
 #                                        it listens on $PF_MILTER_PORT
@@ -70,6 +72,17 @@ pf_require_root() {
 		     "e.g. sudo make check or contrib/run-tests" >&2
 		return 1
 	fi
+}
+
+# pf_e2e_require: what every end-to-end test needs before it starts
+# (root, the peers, the built milter); bails out (tests/lib.sh) naming the
+# test and what is missing: a FAIL, never a skip.
+pf_e2e_require() {
+	local t
+	t=$(basename "$0" .sh)
+	pf_require_root || bail "$t needs root to run a private Postfix (run make check as root)"
+	pf_require_tools || bail "$t: a test peer is missing (see above)"
+	[ -x "$SMIME_MILTER" ] || bail "smime-milter not built at $SMIME_MILTER"
 }
 
 # Names the Debian package of the first missing tool.
