@@ -26,6 +26,8 @@
 DKIM_USER=$(id -un opendkim 2>/dev/null || echo postfix)
 BENCH_TOP=${BENCH_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 DATA=$BENCH_TOP/tests/data/cms
+# pf_port_listening and pf_wait_for (functions only; nothing runs)
+. "$BENCH_TOP/tests/postfix_lib.sh"
 
 # bench_cert DIR NAME ADDR KEYARGS...: DIR/NAME.crt and .key, an S/MIME
 # certificate for ADDR issued by the test CA of tests/data/cms.
@@ -128,14 +130,16 @@ EOF
 bench_listening() {
 	case $1 in
 	local:* | unix:*) [ -S "${1#*:}" ] ;;
-	inet:*) local p=${1#inet:}; p=${p%@*}
-		awk -v p=":$(printf '%04X' "$p")" 'NR > 1 && $4 == "0A" && substr($2, 9) == p { f = 1 } END { exit !f }' /proc/net/tcp ;;
+	inet:*) local p=${1#inet:}; pf_port_listening "${p%@*}" ;;
 	esac
 }
 
+# bench_up SOCKET: SOCKET listens, or the milter (MILTER_PID) is gone
+bench_up() { bench_listening "$1" || ! kill -0 "$MILTER_PID" 2>/dev/null; }
+
 MILTER_PID=
 bench_milter_start() {
-	local kind=$1 conf=$2 sock=$3 log=$4 i
+	local kind=$1 conf=$2 sock=$3 log=$4
 	case $sock in local:* | unix:*) rm -f "${sock#*:}" ;; esac
 	# BENCH_MILTER_CPUS: taskset's CPU list for the milter, if any
 	local pin=()
@@ -146,11 +150,7 @@ bench_milter_start() {
 		"${pin[@]}" "$SMIME_MILTER" -f -c "$conf" 2>>"$log" &
 	fi
 	MILTER_PID=$!
-	for ((i = 0; i < 150; i++)); do
-		bench_listening "$sock" && return 0
-		kill -0 "$MILTER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	pf_wait_for 15 bench_up "$sock" && bench_listening "$sock" && return 0
 	echo "bench: $kind did not start on $sock:" >&2
 	tail -5 "$log" >&2
 	return 1
