@@ -15,8 +15,12 @@ DRIVER=$top_builddir/tests/harvest_sign_driver
 [ -x "$DRIVER" ] || bail "harvest_sign_driver not built at $DRIVER"
 tmp=$(mktemp -d)
 trap 'evidence_keep "$tmp"; rm -rf "$tmp"' EXIT
-AT=2026-12-06T12:00:00Z
-SIGNED=$(date -u -d 2026-12-06T10:00:00Z +%s)
+# The certificates below are made now and valid from now: the signature
+# is made a minute later and judged two hours later (fixed dates here
+# broke the test once the clock passed the signing time).
+SIGNED=$(($(date -u +%s) + 60))
+SIGNED_ISO=$(date -u -d "@$SIGNED" +%Y-%m-%dT%H:%M:%SZ)
+AT=$(date -u -d "@$((SIGNED + 7200))" +%Y-%m-%dT%H:%M:%SZ)
 
 # ca NAME: a self-signed CA
 ca() {
@@ -80,7 +84,7 @@ is "$(stat -c %a "$F" 2>/dev/null)" 644 "the harvest file has mode 0644"
 is "$(stat -c %a "$H" 2>/dev/null)" 755 "HarvestDirectory was created with mode 0755"
 is "$(openssl x509 -in "$F" -noout -subject 2>&1)" "subject=CN = alice" \
 	"openssl x509 reads the harvested certificate"
-grep -q '^Signing-Time: 2026-12-06T10:00:00Z$' "$F"
+grep -q "^Signing-Time: $SIGNED_ISO\$" "$F"
 ok $? "the signingTime is kept as a Signing-Time line" || diag "$(cat "$F")"
 grep -q '^-----BEGIN SMIME CAPABILITIES-----$' "$F"
 ok $? "the capabilities are an SMIME CAPABILITIES block"
@@ -92,7 +96,7 @@ ok $? "lookup shows source=harvest, capabilities=des-ede3-cbc, cipher=des-ede3-c
 is "$(cat "$tmp/lookup")" "alice@example.org reason=no-certificate" \
 	"with HarvestCertificates no, lookup does not read HarvestDirectory"
 "$SMIME_TOOL" keys -c "$on" --at "$AT" > "$tmp/keys" 2>&1
-grep -q '^harvest alice@example.org issuer="CN=TestCA" serial=[0-9a-f]* expires=[0-9-]* key=RSA-2048 certificates=1 capabilities=des-ede3-cbc signing-time=2026-12-06T10:00:00Z$' "$tmp/keys"
+grep -q "^harvest alice@example.org issuer=\"CN=TestCA\" serial=[0-9a-f]* expires=[0-9-]* key=RSA-2048 certificates=1 capabilities=des-ede3-cbc signing-time=$SIGNED_ISO\$" "$tmp/keys"
 ok $? "keys lists the harvested entry with its capabilities" || diag "$(cat "$tmp/keys")"
 
 run "$off" "$tmp/alice.eml" "$tmp/alice.off"
