@@ -78,40 +78,49 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 	return 0;
 }
 
+int smime_tmpfile(const char *dir, const char *prefix)
+{
+	smime_buf path = SMIME_BUF_INIT;
+	int fd = -1, err;
+
+	if (smime_buf_printf(&path, "%s/%s.XXXXXX", dir, prefix) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = mkostemp((char *)path.data, O_CLOEXEC);
+	/* Unlink first: from here on a crash leaves nothing on disk. */
+	if (fd >= 0 &&
+	    (unlink((char *)path.data) != 0 || fchmod(fd, 0600) != 0)) {
+		err = errno;
+		close(fd);
+		fd = -1;
+		errno = err;
+	}
+	err = errno;
+	smime_buf_free(&path);
+	errno = err;
+	return fd;
+}
+
 /* Creates the unlinked 0600 spill file and moves the memory copy to it. */
 static int body_spill(smime_body *b)
 {
-	smime_buf path = SMIME_BUF_INIT;
-	int fd = -1, ret;
+	int fd, ret;
 
-	ret = smime_buf_printf(&path, "%s/smime-body.XXXXXX", b->tmpdir);
-	if (ret < 0)
-		goto cleanup;
-	fd = mkostemp((char *)path.data, O_CLOEXEC);
+	fd = smime_tmpfile(b->tmpdir, "smime-body");
 	if (fd < 0) {
 		b->err = errno;
-		ret = SMIME_E_IO;
-		goto cleanup;
-	}
-	/* Unlink first: from here on a crash leaves nothing on disk. */
-	if (unlink((char *)path.data) != 0 || fchmod(fd, 0600) != 0) {
-		b->err = errno;
-		ret = SMIME_E_IO;
-		goto cleanup;
+		return SMIME_E_IO;
 	}
 	ret = write_all(fd, b->mem.data, b->mem.len);
 	if (ret < 0) {
 		b->err = errno; /* ENOSPC: the disk is full */
-		goto cleanup;
+		close(fd);
+		return ret;
 	}
 	b->fd = fd;
-	fd = -1;
 	smime_buf_free(&b->mem);
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	smime_buf_free(&path);
-	return ret;
+	return 0;
 }
 
 int smime_body_append(smime_body *b, const void *p, size_t n)

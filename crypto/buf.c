@@ -20,9 +20,20 @@
  * are excluded; small copies elsewhere are not, and count on the daemon
  * being non-dumpable with RLIMIT_CORE 0 (milter/main.c).  The mark is
  * best effort: a kernel without MADV_DONTDUMP still gets wiped pages.
+ *
+ * Spilling (issue 19): a buffer marked with smime_buf_spill() takes its
+ * blocks of SMIME_SPILL_MIN bytes or more from an unlinked 0600 file in
+ * its directory, mapped shared, so a 50 MB body in the making is page
+ * cache the kernel may write back, not anonymous memory.  The file's
+ * blocks are reserved with posix_fallocate before the mapping is used: a
+ * full disk is then a failed allocation that falls back to memory, never
+ * a SIGBUS on a later store.  Only buffers whose content the message's
+ * own spill file already holds, or ciphertext, are marked; a secret
+ * buffer never spills, so spilled blocks need no wipe.
  */
 #include "internal.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,19 +66,47 @@ void smime_str_free(char *s)
 	}
 }
 
-/* A block of at least *cap bytes: whole pages marked MADV_DONTDUMP when
- * paged (*cap rounded up to them), else malloc's.  NULL when out of
- * memory. */
-static unsigned char *block_alloc(size_t *cap, bool paged)
+/* Where a block lives. */
+typedef enum { BLOCK_HEAP, BLOCK_PAGED, BLOCK_FILED } block_kind;
+
+static block_kind kind_of(const smime_buf *b)
+{
+	return b->filed ? BLOCK_FILED : b->paged ? BLOCK_PAGED : BLOCK_HEAP;
+}
+
+/* A block of *cap bytes (whole pages) of a new unlinked file in dir,
+ * mapped shared; NULL when none can be made there. */
+static unsigned char *file_alloc(size_t cap, const char *dir)
+{
+	int fd = smime_tmpfile(dir, "smime-buf");
+	void *p = MAP_FAILED;
+
+	if (fd < 0)
+		return NULL;
+	if (cap <= (size_t)INT64_MAX && posix_fallocate(fd, 0, (off_t)cap) == 0)
+		p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd); /* the mapping keeps the file */
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* A block of at least *cap bytes: whole pages of a file, or whole pages
+ * marked MADV_DONTDUMP, or malloc's, as *kind asks; a file that cannot
+ * be made gives paged memory (*kind says which it became).  NULL when
+ * out of memory. */
+static unsigned char *block_alloc(size_t *cap, block_kind *kind,
+				  const char *dir)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	void *p;
 
-	if (!paged)
+	if (*kind == BLOCK_HEAP)
 		return malloc(*cap);
 	if (*cap > SIZE_MAX - page)
 		return NULL;
 	*cap = (*cap + page - 1) / page * page;
+	if (*kind == BLOCK_FILED && (p = file_alloc(*cap, dir)) != NULL)
+		return p;
+	*kind = BLOCK_PAGED;
 	p = mmap(NULL, *cap, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
@@ -76,16 +115,36 @@ static unsigned char *block_alloc(size_t *cap, bool paged)
 	return p;
 }
 
-/* Wipes a block and gives it back. */
-static void block_free(unsigned char *p, size_t cap, bool paged)
+/* Wipes a block of memory and gives it back; a file's block goes
+ * unwiped (never a secret one) with its file. */
+static void block_free(unsigned char *p, size_t cap, block_kind kind)
 {
 	if (p == NULL)
 		return;
-	smime_wipe(p, cap);
-	if (paged)
-		munmap(p, cap);
-	else
+	if (kind != BLOCK_FILED)
+		smime_wipe(p, cap);
+	if (kind == BLOCK_HEAP)
 		free(p);
+	else
+		munmap(p, cap);
+}
+
+/* Moves b's data to a new block of cap bytes of the given kind. */
+static int block_move(smime_buf *b, size_t cap, block_kind kind)
+{
+	unsigned char *p = block_alloc(&cap, &kind, b->spill_dir);
+
+	if (p == NULL)
+		return SMIME_E_NOMEM;
+	if (b->data != NULL)
+		memcpy(p, b->data, b->len);
+	block_free(b->data, b->cap, kind_of(b));
+	p[b->len] = '\0';
+	b->data = p;
+	b->cap = cap;
+	b->paged = kind != BLOCK_HEAP;
+	b->filed = kind == BLOCK_FILED;
+	return 0;
 }
 
 /* Makes room for at least need more bytes plus the terminating NUL.
@@ -94,8 +153,7 @@ static void block_free(unsigned char *p, size_t cap, bool paged)
 static int buf_reserve(smime_buf *b, size_t need)
 {
 	size_t want, cap;
-	unsigned char *p;
-	bool paged;
+	block_kind kind = BLOCK_HEAP;
 
 	if (need > SIZE_MAX - 1 - b->len)
 		return SMIME_E_NOMEM;
@@ -105,18 +163,11 @@ static int buf_reserve(smime_buf *b, size_t need)
 	cap = b->cap < 64 ? 64 : b->cap;
 	while (cap < want)
 		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
-	paged = b->secret || cap >= PAGED_MIN;
-	p = block_alloc(&cap, paged);
-	if (p == NULL)
-		return SMIME_E_NOMEM;
-	if (b->data != NULL)
-		memcpy(p, b->data, b->len);
-	block_free(b->data, b->cap, b->paged);
-	p[b->len] = '\0';
-	b->data = p;
-	b->cap = cap;
-	b->paged = paged;
-	return 0;
+	if (b->spill_dir != NULL && !b->secret && cap >= SMIME_SPILL_MIN)
+		kind = BLOCK_FILED;
+	else if (b->secret || cap >= PAGED_MIN)
+		kind = BLOCK_PAGED;
+	return block_move(b, cap, kind);
 }
 
 int smime_buf_reserve(smime_buf *b, size_t need)
@@ -126,24 +177,23 @@ int smime_buf_reserve(smime_buf *b, size_t need)
 
 int smime_buf_secret(smime_buf *b)
 {
-	unsigned char *p;
-	size_t cap;
-
 	if (b == NULL)
 		return SMIME_E_ARG;
-	if (b->data != NULL && !b->paged) {
-		cap = b->cap;
-		p = block_alloc(&cap, true);
-		if (p == NULL)
-			return SMIME_E_NOMEM;
-		memcpy(p, b->data, b->len + 1);
-		block_free(b->data, b->cap, false);
-		b->data = p;
-		b->cap = cap;
-		b->paged = true;
+	if (b->data != NULL && (!b->paged || b->filed)) {
+		int ret = block_move(b, b->cap, BLOCK_PAGED);
+
+		if (ret < 0)
+			return ret;
 	}
 	b->secret = true;
+	b->spill_dir = NULL;
 	return 0;
+}
+
+void smime_buf_spill(smime_buf *b, const char *dir)
+{
+	if (b != NULL && !b->secret)
+		b->spill_dir = dir;
 }
 
 int smime_buf_append(smime_buf *b, const void *p, size_t n)
@@ -213,11 +263,12 @@ void smime_buf_free(smime_buf *b)
 {
 	if (b == NULL)
 		return;
-	block_free(b->data, b->cap, b->paged);
+	block_free(b->data, b->cap, kind_of(b));
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
 	b->paged = false;
+	b->filed = false;
 }
 
 int smime_buf_steal(smime_buf *b, char **out)

@@ -423,6 +423,14 @@ static int read_content_info(const unsigned char *der, size_t len,
 	const char *ct;
 	int ret;
 
+	/* A big encrypted content stays out of libtasn1's trees. */
+	ret = smime_cms_hollow(der, len, &info->hollow, t);
+	if (ret < 0)
+		goto cleanup;
+	if (ret == 1) {
+		der = info->hollow.data;
+		len = info->hollow.len;
+	}
 	/* Trailing zero bytes are block padding some encoders leave. */
 	ret = smime_asn1_decode("SmimeCMS.ContentInfo", der, len, true, &ci);
 	if (ret < 0)
@@ -539,6 +547,7 @@ void smime_cms_info_free(smime_cms_info *info)
 	free(info->signers);
 	smime_buf_free(&info->econtent);
 	free(info->econtent_type_oid);
+	smime_buf_free(&info->hollow);
 	memset(info, 0, sizeof(*info));
 }
 

@@ -62,8 +62,8 @@ int smime_rc2_cbc_decrypt(const unsigned char *key, size_t key_len,
 }
 
 static int rc2_cbc_encrypt(const smime_content_key *ck, unsigned ekb,
-			   const unsigned char *iv, unsigned char *buf,
-			   size_t n)
+			   const unsigned char *iv, unsigned char *dst,
+			   const unsigned char *src, size_t n)
 {
 	struct arctwo_ctx ctx;
 	uint8_t chain[RC2_BLOCK];
@@ -71,7 +71,7 @@ static int rc2_cbc_encrypt(const smime_content_key *ck, unsigned ekb,
 	arctwo_set_key_ekb(&ctx, ck->len, ck->key, ekb);
 	memcpy(chain, iv, RC2_BLOCK);
 	cbc_encrypt(&ctx, (nettle_cipher_func *)arctwo_encrypt, RC2_BLOCK,
-		    chain, n, buf, buf);
+		    chain, n, dst, src);
 	smime_wipe(&ctx, sizeof(ctx));
 	smime_wipe(chain, sizeof(chain));
 	return 0;
@@ -133,9 +133,10 @@ static bool is_rc2(const smime_cipher_info *c)
 	       c->id == SMIME_CIPHER_RC2_CBC;
 }
 
-/* CBC over data[0..n) in place, either way. */
+/* CBC from src into dst (the same for in place), n bytes, either way. */
 static int cbc_run(const smime_content_params *p, const smime_content_key *ck,
-		   bool enc, unsigned char *data, size_t n)
+		   bool enc, unsigned char *dst, const unsigned char *src,
+		   size_t n)
 {
 	const smime_cipher_info *c = p->cipher;
 	gcry_cipher_hd_t h = NULL;
@@ -155,12 +156,15 @@ static int cbc_run(const smime_content_params *p, const smime_content_key *ck,
 		ret = gcry_open_key(algo, GCRY_CIPHER_MODE_CBC, ck, !enc, &h);
 		if (ret == 0) {
 			gcry_error_t e = gcry_cipher_setiv(h, p->iv, p->iv_len);
+			size_t in = dst == src ? 0 : n;
 
 			if (e == 0)
-				e = enc ? gcry_cipher_encrypt(h, data, n, NULL,
-							      0)
-					: gcry_cipher_decrypt(h, data, n, NULL,
-							      0);
+				e = enc ? gcry_cipher_encrypt(h, dst, n,
+							      in ? src : NULL,
+							      in)
+					: gcry_cipher_decrypt(h, dst, n,
+							      in ? src : NULL,
+							      in);
 			gcry_cipher_close(h);
 			return e == 0 ? 0 : SMIME_E_CRYPTO;
 		}
@@ -171,8 +175,10 @@ static int cbc_run(const smime_content_params *p, const smime_content_key *ck,
 		return SMIME_E_UNSUPPORTED;
 	}
 	if (enc)
-		return rc2_cbc_encrypt(ck, p->eff_bits, p->iv, data, n);
-	return smime_rc2_cbc_decrypt(ck->key, ck->len, p->eff_bits, p->iv, data,
+		return rc2_cbc_encrypt(ck, p->eff_bits, p->iv, dst, src, n);
+	if (dst != src)
+		memmove(dst, src, n);
+	return smime_rc2_cbc_decrypt(ck->key, ck->len, p->eff_bits, p->iv, dst,
 				     n);
 }
 
@@ -194,12 +200,14 @@ static gcry_error_t ccm_lengths(gcry_cipher_hd_t h,
 	return gcry_cipher_ctl(h, GCRYCTL_SET_CCM_LENGTHS, lens, sizeof(lens));
 }
 
-/* GCM, CCM or ChaCha20-Poly1305 (RFC 5084, RFC 8103) over data[0..n) in
- * place, the authenticated attributes as the AAD. */
+/* GCM, CCM or ChaCha20-Poly1305 (RFC 5084, RFC 8103) from src into dst
+ * (the same for in place), n bytes, the authenticated attributes as the
+ * AAD. */
 static int aead_run(const smime_content_params *p, const smime_content_key *ck,
-		    bool enc, unsigned char *data, size_t n, unsigned char *tag,
-		    size_t tag_len)
+		    bool enc, unsigned char *dst, const unsigned char *src,
+		    size_t n, unsigned char *tag, size_t tag_len)
 {
+	size_t in = dst == src ? 0 : n;
 	gcry_cipher_hd_t h = NULL;
 	gcry_error_t e;
 	int ret;
@@ -219,8 +227,8 @@ static int aead_run(const smime_content_params *p, const smime_content_key *ck,
 	if (e == 0 && p->aad_len > 0)
 		e = gcry_cipher_authenticate(h, p->aad, p->aad_len);
 	if (e == 0)
-		e = enc ? gcry_cipher_encrypt(h, data, n, NULL, 0)
-			: gcry_cipher_decrypt(h, data, n, NULL, 0);
+		e = enc ? gcry_cipher_encrypt(h, dst, n, in ? src : NULL, in)
+			: gcry_cipher_decrypt(h, dst, n, in ? src : NULL, in);
 	if (e == 0)
 		e = enc ? gcry_cipher_gettag(h, tag, tag_len)
 			: gcry_cipher_checktag(h, tag, tag_len);
@@ -238,15 +246,15 @@ int smime_content_decrypt(const smime_content_params *p,
 
 	*authentic = false;
 	if (p->cipher->aead) {
-		ret = aead_run(p, ck, false, data, n, (unsigned char *)tag,
-			       tag_len);
+		ret = aead_run(p, ck, false, data, data, n,
+			       (unsigned char *)tag, tag_len);
 		*authentic = ret == 0;
 		return ret == SMIME_E_NOMEM ? ret : 0;
 	}
 	block = block_len(p->cipher);
 	if (block == 0 || n == 0 || n % block != 0 || p->iv_len != block)
 		return SMIME_E_ARG; /* public: smime_envelope_usable says */
-	ret = cbc_run(p, ck, false, data, n);
+	ret = cbc_run(p, ck, false, data, data, n);
 	if (ret < 0)
 		return ret;
 	*len = unpad(data, n, block);
@@ -259,24 +267,41 @@ size_t smime_cipher_block_len(const smime_cipher_info *c)
 	return c->aead ? 0 : block_len(c);
 }
 
-int smime_content_encrypt(const smime_content_params *p,
-			  const smime_content_key *ck, smime_buf *buf,
-			  unsigned char *tag)
+size_t smime_content_encrypted_len(const smime_content_params *p, size_t len)
 {
-	size_t block;
-	int ret;
+	size_t block = p->cipher->aead ? 0 : block_len(p->cipher);
+
+	/* PKCS#7 padding: always at least one byte, a whole block at most */
+	return block == 0 ? len : (len / block + 1) * block;
+}
+
+int smime_content_encrypt(const smime_content_params *p,
+			  const smime_content_key *ck, const unsigned char *in,
+			  size_t len, unsigned char *out, unsigned char *tag)
+{
+	smime_content_params last = *p;
+	unsigned char tail[32];
+	size_t block, full;
+	int ret = 0;
 
 	if (p->cipher->aead)
-		return aead_run(p, ck, true, buf->data, buf->len, tag,
-				p->icv_len);
+		return aead_run(p, ck, true, out, in, len, tag, p->icv_len);
 	block = block_len(p->cipher);
-	if (block == 0 || block > 255 || p->iv_len != block)
+	if (block == 0 || block > sizeof(tail) || p->iv_len != block)
 		return SMIME_E_ARG;
-	/* PKCS#7 padding: always at least one byte, a whole block at most */
-	for (size_t pad = block - buf->len % block, i = 0; i < pad; i++) {
-		ret = smime_buf_putc(buf, (int)pad);
-		if (ret < 0)
-			return ret;
-	}
-	return cbc_run(p, ck, true, buf->data, buf->len);
+	/* The whole blocks straight from in, then the last one padded:
+	 * no copy of the plaintext lands in out. */
+	full = len - len % block;
+	if (full > 0)
+		ret = cbc_run(p, ck, true, out, in, full);
+	if (len > full)
+		memcpy(tail, in + full, len - full);
+	memset(tail + (len - full), (int)(block - (len - full)),
+	       block - (len - full));
+	if (full > 0)
+		last.iv = out + full - block; /* CBC: the chain goes on */
+	if (ret == 0)
+		ret = cbc_run(&last, ck, true, out + full, tail, block);
+	smime_wipe(tail, sizeof(tail));
+	return ret;
 }

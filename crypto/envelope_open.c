@@ -118,7 +118,7 @@ int smime_envelope_content_check(const smime_envelope *env,
 	if (env == NULL || env->info.cipher == NULL)
 		return SMIME_E_UNSUPPORTED;
 	c = env->info.cipher;
-	n = env->ciphertext.len;
+	n = env->ct_len;
 	if (target != NULL && !target->writable)
 		return SMIME_E_UNSUPPORTED;
 	/* RC2 with an effective size no parameter version names */
@@ -181,18 +181,18 @@ int smime_envelope_decrypt_with(const smime_envelope *env,
 				const smime_content_key *key, smime_buf *out,
 				bool *authentic)
 {
-	size_t old = out->len, n = env->ciphertext.len;
+	size_t old = out->len, n = env->ct_len;
 	int ret;
 
 	/* In place at the end of out: no other copy of the plaintext. */
-	ret = smime_buf_append(out, env->ciphertext.data, n);
+	ret = smime_buf_append(out, env->ct, n);
 	if (ret < 0)
 		return ret;
 	ret = smime_content_decrypt(&env->params, key, env->mac, env->mac_len,
 				    out->data + old, &n, authentic);
 	if (ret < 0 || !*authentic) {
 		/* The tag decides, after all the work: wipe it all. */
-		smime_wipe(out->data + old, env->ciphertext.len);
+		smime_wipe(out->data + old, env->ct_len);
 		n = 0;
 	}
 	out->len = old + n;
@@ -239,7 +239,7 @@ int smime_envelope_open(const smime_envelope *env, const smime_unwrap *v,
 		ret = smime_envelope_decrypt_with(env, &keys[0], out,
 						  &authentic);
 	if (ret == 0 && stats != NULL)
-		stats->decrypted += env->ciphertext.len;
+		stats->decrypted += env->ct_len;
 	/* Step 4: the one answer, after all the work. */
 	*same = ret == 0 && (keys_same(keys, n) != 0) && authentic;
 	if (!*same) {

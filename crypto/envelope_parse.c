@@ -94,20 +94,30 @@ cleanup:
 	return ret;
 }
 
-static int read_ciphertext(asn1_node node, const char *eci, smime_envelope *env)
+static int read_ciphertext(const smime_cms_tree *t, const char *eci,
+			   const char *spill_dir, smime_envelope *env)
 {
 	smime_asn1_path p;
 	unsigned char *v = NULL;
 	size_t n;
 	int ret;
 
+	/* Left out of the tree (cms_hollow.c): read where it lies, or its
+	 * chunks joined in a buffer that may spill (only ciphertext). */
+	if (t->econtent != NULL) {
+		smime_buf_spill(&env->ciphertext, spill_dir);
+		return smime_cms_econtent(t, &env->ciphertext, &env->ct,
+					  &env->ct_len);
+	}
 	/* Absent means the content travels elsewhere: nothing to open. */
 	ret = smime_asn1_read(
-		node, smime_asn1_path_fmt(&p, "%s.encryptedContent", eci), &v,
-		&n);
+		t->node, smime_asn1_path_fmt(&p, "%s.encryptedContent", eci),
+		&v, &n);
 	if (ret == 0)
 		ret = smime_buf_append(&env->ciphertext, v, n);
 	free(v);
+	env->ct = env->ciphertext.data;
+	env->ct_len = env->ciphertext.len;
 	return ret;
 }
 
@@ -230,7 +240,8 @@ static int read_labels(asn1_node node, smime_envelope *env)
 }
 
 /* What opening needs, read from the tree smime_cms_read_tree() decoded. */
-static int read_envelope(const smime_cms_tree *t, smime_envelope *env)
+static int read_envelope(const smime_cms_tree *t, const char *spill_dir,
+			 smime_envelope *env)
 {
 	const char *eci =
 		env->auth ? "authEncryptedContentInfo" : "encryptedContentInfo";
@@ -238,7 +249,7 @@ static int read_envelope(const smime_cms_tree *t, smime_envelope *env)
 
 	ret = read_params(t->node, eci, env);
 	if (ret == 0)
-		ret = read_ciphertext(t->node, eci, env);
+		ret = read_ciphertext(t, eci, spill_dir, env);
 	if (ret == 0 && env->auth)
 		ret = read_aad(t->node, t->der, t->len, env);
 	if (ret == 0 && env->auth)
@@ -274,7 +285,8 @@ int smime_envelope_parse(const unsigned char *der, size_t len,
 		goto cleanup;
 	}
 	env->auth = env->info.kind == SMIME_KIND_AUTH_ENVELOPED;
-	ret = read_envelope(&tree, env);
+	ret = read_envelope(&tree, limits != NULL ? limits->spill_dir : NULL,
+			    env);
 	if (ret < 0)
 		goto cleanup;
 	env->params.cipher = env->info.cipher;

@@ -287,8 +287,10 @@ static int write_ktri(asn1_node node, const smime_seal_recipient *r,
 /* The structures                                                       */
 /* ------------------------------------------------------------------ */
 
+/* The EncryptedContentInfo without its content: smime_cms_fill() writes
+ * that in. */
 static int write_eci(asn1_node node, const char *eci,
-		     const smime_content_params *p, const smime_buf *ct)
+		     const smime_content_params *p)
 {
 	smime_asn1_path path;
 	smime_buf prm = SMIME_BUF_INIT;
@@ -314,26 +316,23 @@ static int write_eci(asn1_node node, const char *eci,
 				"%s.contentEncryptionAlgorithm.parameters",
 				eci),
 			prm.data, (int)prm.len);
-	/* libtasn1 takes an OCTET STRING of length 0 as a C string: the
-	 * empty GCM ciphertext is still right, because a smime_buf is
-	 * NUL-terminated. */
 	if (ret == 0)
 		ret = smime_asn1_write(
 			node,
 			smime_asn1_path_fmt(&path, "%s.encryptedContent", eci),
-			ct->data, (int)ct->len);
+			NULL, 0);
 	smime_buf_free(&prm);
 	return ret;
 }
 
-/* The inner EnvelopedData or AuthEnvelopedData, DER, into out; ct, the
- * encrypted content, is freed once the tree holds its copy (a big body:
- * one copy fewer at the peak). */
+/* The inner EnvelopedData or AuthEnvelopedData without its encrypted
+ * content, DER, into out; an AuthEnvelopedData's mac is zeros for now. */
 static int write_inner(const smime_content_params *p,
 		       const smime_content_key *ck,
 		       const smime_seal_recipient *rcpts, size_t n,
-		       smime_buf *ct, const unsigned char *tag, smime_buf *out)
+		       smime_buf *out)
 {
+	static const unsigned char zeros[GCM_ICV_LEN];
 	bool auth = p->cipher->aead, any_ski = false, ski;
 	asn1_node node = NULL;
 	int ret;
@@ -360,12 +359,11 @@ static int write_inner(const smime_content_params *p,
 		ret = write_eci(node,
 				auth ? "authEncryptedContentInfo"
 				     : "encryptedContentInfo",
-				p, ct);
-	smime_buf_free(ct); /* the tree holds its own copy now */
+				p);
 	if (ret == 0 && auth) {
 		ret = smime_asn1_write(node, "authAttrs", NULL, 0);
 		if (ret == 0)
-			ret = smime_asn1_write(node, "mac", tag,
+			ret = smime_asn1_write(node, "mac", zeros,
 					       (int)p->icv_len);
 		if (ret == 0)
 			ret = smime_asn1_write(node, "unauthAttrs", NULL, 0);
@@ -375,41 +373,6 @@ static int write_inner(const smime_content_params *p,
 	if (ret == 0)
 		ret = smime_asn1_encode(node, "", out);
 	smime_asn1_free(&node);
-	return ret;
-}
-
-/* ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY },
- * written around inner by hand and inner freed: libtasn1 would copy the
- * content into its tree and out again, two more copies of a body that
- * may be tens of megabytes. */
-static int write_content_info(bool auth, smime_buf *inner, smime_buf *out)
-{
-	unsigned char oid[32], l0[sizeof(unsigned long) + 1],
-		l1[sizeof(unsigned long) + 1];
-	int oid_len = sizeof(oid), n0 = sizeof(l0), n1 = sizeof(l1), ret;
-	size_t body;
-
-	if (asn1_object_id_der(auth ? OID_AUTH_ENVELOPED_DATA
-				    : OID_ENVELOPED_DATA,
-			       oid, &oid_len, 0) != ASN1_SUCCESS)
-		return SMIME_E_ARG;
-	asn1_length_der(inner->len, l0, &n0);
-	body = (size_t)oid_len + 1 + (size_t)n0 + inner->len;
-	asn1_length_der(body, l1, &n1);
-	ret = smime_buf_reserve(out, 1 + (size_t)n1 + body);
-	if (ret == 0)
-		ret = smime_buf_putc(out, 0x30);
-	if (ret == 0)
-		ret = smime_buf_append(out, l1, (size_t)n1);
-	if (ret == 0)
-		ret = smime_buf_append(out, oid, (size_t)oid_len);
-	if (ret == 0)
-		ret = smime_buf_putc(out, 0xa0);
-	if (ret == 0)
-		ret = smime_buf_append(out, l0, (size_t)n0);
-	if (ret == 0)
-		ret = smime_buf_append(out, inner->data, inner->len);
-	smime_buf_free(inner);
 	return ret;
 }
 
@@ -450,6 +413,19 @@ static int check_args(const smime_cipher_info *c, size_t len,
 	return 0;
 }
 
+/* The mac, an AuthEnvelopedData's last field, in place of the zeros
+ * write_inner() left. */
+static int put_mac(smime_buf *der, size_t old, const unsigned char *tag,
+		   size_t n)
+{
+	unsigned char *m = der->data + der->len - n;
+
+	if (der->len - old < n + 2 || m[-2] != 0x04 || m[-1] != n)
+		return SMIME_E_ARG;
+	memcpy(m, tag, n);
+	return 0;
+}
+
 int smime_envelope_seal(smime_cipher_id cipher, const unsigned char *content,
 			size_t len, const smime_seal_recipient *rcpts, size_t n,
 			smime_buf *der)
@@ -457,9 +433,9 @@ int smime_envelope_seal(smime_cipher_id cipher, const unsigned char *content,
 	const smime_cipher_info *c = smime_cipher_by_id(cipher);
 	smime_content_params p;
 	smime_content_key *ck = NULL;
-	smime_buf buf = SMIME_BUF_INIT, inner = SMIME_BUF_INIT;
+	smime_buf inner = SMIME_BUF_INIT;
 	unsigned char iv[16], tag[GCM_ICV_LEN];
-	size_t old = der != NULL ? der->len : 0;
+	size_t old = der != NULL ? der->len : 0, at = 0;
 	int ret;
 
 	if (der == NULL || (content == NULL && len > 0))
@@ -481,20 +457,25 @@ int smime_envelope_seal(smime_cipher_id cipher, const unsigned char *content,
 	p.icv_len = c->aead ? GCM_ICV_LEN : 0;
 	gcry_randomize(iv, p.iv_len, GCRY_STRONG_RANDOM);
 	p.iv = iv;
-	ret = smime_buf_append(&buf, content, len);
+	/* The structure first, with room for the content, which is then
+	 * encrypted straight into der: no other copy of it. */
+	ret = write_inner(&p, ck, rcpts, n, &inner);
 	if (ret == 0)
-		ret = smime_content_encrypt(&p, ck, &buf, tag);
+		ret = smime_cms_fill(c->aead, inner.data, inner.len,
+				     smime_content_encrypted_len(&p, len), der,
+				     &at);
+	smime_buf_free(&inner);
 	if (ret == 0)
-		ret = write_inner(&p, ck, rcpts, n, &buf, tag, &inner);
-	if (ret == 0)
-		ret = write_content_info(c->aead, &inner, der);
+		ret = smime_content_encrypt(&p, ck, content, len,
+					    der->data + at, tag);
+	if (ret == 0 && c->aead)
+		ret = put_mac(der, old, tag, p.icv_len);
 	if (ret < 0 && der->len > old) {
 		smime_wipe(der->data + old, der->len - old);
 		der->len = old;
 		der->data[old] = '\0';
 	}
 	smime_content_key_free(ck);
-	smime_buf_free(&buf);
-	smime_buf_free(&inner);
+	smime_wipe(tag, sizeof(tag));
 	return ret;
 }

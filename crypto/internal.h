@@ -174,6 +174,13 @@ typedef struct smime_cms_tree {
 	size_t len;
 	smime_buf fixed; /* a SignedData ContentInfo with its empty SETs made
 			  * readable (cms_empty_sets.c), when only that decoded */
+	/* the value of the encryptedContent that the ContentInfo decoded
+	 * (info's hollow) left out, in the caller's bytes: the content of a
+	 * primitive one, the OCTET STRINGs of a constructed one; NULL when
+	 * the tree holds it (then it is read from the tree) */
+	const unsigned char *econtent;
+	size_t econtent_len;
+	bool econtent_chunks; /* constructed: OCTET STRINGs to join */
 	/* SignedData: its certificates, imported once by
 	 * smime_cms_tree_certs(); NULL entries for the CertificateChoices
 	 * other than a Certificate and for certificates that do not parse */
@@ -241,6 +248,24 @@ int smime_cms_signed_data(const unsigned char *der, size_t len,
 int smime_cms_fix_empty_sets(const unsigned char *der, size_t len,
 			     smime_buf *out);
 
+/* An EnvelopedData or AuthEnvelopedData ContentInfo without its
+ * encryptedContent, appended to out, and where that content lies in der,
+ * into t's econtent fields (cms_hollow.c): 1 then, 0 when der has not
+ * the shape taken out (out and t untouched), SMIME_E_NOMEM. */
+int smime_cms_hollow(const unsigned char *der, size_t len, smime_buf *out,
+		     smime_cms_tree *t);
+/* The encrypted content t's econtent fields locate: *ct a view of der
+ * for a primitive one; a constructed one's OCTET STRINGs joined into
+ * joined (which the caller may let spill) and *ct its data. */
+int smime_cms_econtent(const smime_cms_tree *t, smime_buf *joined,
+		       const unsigned char **ct, size_t *ct_len);
+/* Appends the ContentInfo (envelopedData, or authEnvelopedData when
+ * auth) around ed, the DER of one without its encryptedContent, with a
+ * primitive encryptedContent of ctlen bytes at *ct_off of out for the
+ * caller to fill.  SMIME_E_ARG when ed is not such DER. */
+int smime_cms_fill(bool auth, const unsigned char *ed, size_t edlen,
+		   size_t ctlen, smime_buf *out, size_t *ct_off);
+
 /* Case-insensitive ASCII comparison helpers. */
 int smime_ascii_casecmp(const char *a, const char *b);
 int smime_ascii_ncasecmp(const char *a, const char *b, size_t n);
@@ -261,6 +286,9 @@ int smime_hexval(int c);
 
 /* Duplicate n bytes as a NUL-terminated string; NULL on ENOMEM. */
 char *smime_strndup(const char *s, size_t n);
+/* A new file in dir named prefix.XXXXXX, unlinked at once and mode 0600
+ * whatever the umask (body.c): its descriptor, or -1 with errno. */
+int smime_tmpfile(const char *dir, const char *prefix);
 
 /* --- The author addresses a signer must match (authors.c) --- */
 /* SPEC section 7: *from gets the mailbox of the one From field when it

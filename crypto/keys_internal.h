@@ -203,11 +203,14 @@ int smime_content_decrypt(const smime_content_params *p,
 			  bool *authentic);
 /* The block of a CBC cipher (8 or 16); 0 for GCM. */
 size_t smime_cipher_block_len(const smime_cipher_info *c);
-/* Encrypts in place (adding PKCS#7 padding for CBC); for GCM the tag of
- * p->icv_len bytes goes to tag. */
+/* The length of len bytes encrypted: PKCS#7 padded for CBC. */
+size_t smime_content_encrypted_len(const smime_content_params *p, size_t len);
+/* Encrypts in[0..len) into out, smime_content_encrypted_len() bytes (for
+ * CBC with PKCS#7 padding), never writing plaintext there; for an AEAD
+ * cipher the tag of p->icv_len bytes goes to tag. */
 int smime_content_encrypt(const smime_content_params *p,
-			  const smime_content_key *ck, smime_buf *buf,
-			  unsigned char *tag);
+			  const smime_content_key *ck, const unsigned char *in,
+			  size_t len, unsigned char *out, unsigned char *tag);
 /* The raw RC2-CBC decryption (no padding removed) with effective key
  * bits ekb, for tests against RFC 2268's vectors.  n is a multiple of 8. */
 int smime_rc2_cbc_decrypt(const unsigned char *key, size_t key_len,
@@ -224,7 +227,11 @@ struct smime_envelope {
 	smime_content_params params; /* views into the fields below */
 	unsigned char *iv;
 	size_t iv_len;
-	smime_buf ciphertext; /* encryptedContent, chunks joined */
+	const unsigned char *ct; /* encryptedContent: a view into the
+				  * caller's DER, or ciphertext.data */
+	size_t ct_len;
+	smime_buf ciphertext; /* encryptedContent, chunks joined, when it
+			       * is no view */
 	unsigned char *aad;   /* authAttrs, DER, tagged as SET OF */
 	size_t aad_len;
 	unsigned char *mac;

@@ -92,10 +92,12 @@ typedef struct smime_buf {
 	size_t cap;
 	bool secret; /* smime_buf_secret(): every block out of core dumps */
 	bool paged;  /* data is pages of its own, marked MADV_DONTDUMP */
+	bool filed;  /* data is a mapped, unlinked file in spill_dir */
+	const char *spill_dir; /* smime_buf_spill(): where big blocks go */
 } smime_buf;
 
 /* clang-format off */
-#define SMIME_BUF_INIT {NULL, 0, 0, false, false}
+#define SMIME_BUF_INIT {NULL, 0, 0, false, false, false, NULL}
 /* clang-format on */
 
 int smime_buf_append(smime_buf *b, const void *p, size_t n);
@@ -110,6 +112,20 @@ void smime_buf_free(smime_buf *b);  /* wipes, then frees */
  * (MADV_DONTDUMP; blocks of 64 KB or more always are).  SMIME_E_NOMEM
  * when the current block cannot be moved; b stays as it was then. */
 int smime_buf_secret(smime_buf *b);
+/*
+ * Lets b's blocks of SMIME_SPILL_MIN bytes or more be a mapped file in
+ * dir (an unlinked file, mode 0600), so a big body costs page cache the
+ * kernel can write back rather than anonymous memory (issue 19).  For
+ * buffers that hold nothing the spill file of the message does not
+ * already hold: the message itself, its DER, ciphertext, a new body.
+ * Never plaintext that was encrypted: a secret buffer never spills
+ * (smime_buf_secret() undoes this).  dir must outlive b; NULL undoes
+ * it.  When no file can be made there, the block is memory as before.
+ * Spilled blocks are not wiped when given back: the file goes with its
+ * last mapping.
+ */
+void smime_buf_spill(smime_buf *b, const char *dir);
+#define SMIME_SPILL_MIN ((size_t)1024 * 1024)
 /* Makes room for need more bytes (and the NUL after them) at b->data +
  * b->len, for a writer that fills them in place and then sets b->len
  * and the NUL itself. */
@@ -495,6 +511,9 @@ typedef struct smime_signer {
 typedef struct smime_cms_limits {
 	unsigned max_recipients;   /* MaxRecipientInfos */
 	unsigned max_certificates; /* MaxCertificates */
+	/* Where a big decoded DER or encrypted content may spill
+	 * (smime_buf_spill; TempDirectory); NULL: memory. */
+	const char *spill_dir;
 } smime_cms_limits;
 
 void smime_cms_limits_default(smime_cms_limits *l);
@@ -518,6 +537,10 @@ typedef struct smime_cms_info {
 	 * came as a constructed OCTET STRING).  Empty when detached. */
 	smime_buf econtent;
 	char *econtent_type_oid;
+	/* An EnvelopedData's ContentInfo without its encrypted content,
+	 * which was decoded instead of the caller's bytes (cms_hollow.c):
+	 * the views into the recipients point here. */
+	smime_buf hollow;
 } smime_cms_info;
 
 /*
@@ -525,7 +548,8 @@ typedef struct smime_cms_info {
  * Returns SMIME_E_PARSE for DER that is not a ContentInfo of a known
  * shape, SMIME_E_LIMIT past a limit.  The info may be partly filled on
  * error (kind is set as soon as it is known); free it in every case.
- * Views in info point into der, which must outlive info.
+ * Views in info point into der, or into info's own copy, so der must
+ * outlive info.
  */
 int smime_cms_read(const unsigned char *der, size_t len,
 		   const smime_cms_limits *limits, smime_cms_info *info);

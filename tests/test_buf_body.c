@@ -116,6 +116,107 @@ static void test_buf_out_of_dumps(void)
 	ok(big.data == NULL && !big.paged, "freeing gives the pages back");
 }
 
+static int dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The mapping holding p is an unlinked smime-buf file in dir
+ * (/proc/self/maps names it "... (deleted)"). */
+static bool spilled_to(const void *p, const char *dir)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[1024];
+	bool found = false;
+	uintptr_t a = (uintptr_t)p;
+
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+		const char *path = strchr(line, '/');
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && a >= lo &&
+		    a < hi)
+			found = path != NULL &&
+				strncmp(path, dir, strlen(dir)) == 0 &&
+				strstr(path, "/smime-buf.") != NULL &&
+				strstr(path, "(deleted)") != NULL;
+	}
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
+static bool all_bytes(const smime_buf *b, size_t n, unsigned char c)
+{
+	if (b->len != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (b->data[i] != c)
+			return false;
+	return true;
+}
+
+/* Issue 19: a big buffer marked for spilling is an unlinked file in
+ * TempDirectory, mapped, not anonymous memory; secrets never spill. */
+static void test_buf_spill(const char *dir)
+{
+	smime_buf b = SMIME_BUF_INIT, s = SMIME_BUF_INIT, n = SMIME_BUF_INIT;
+	static unsigned char chunk[300 * 1024];
+	char *stolen = NULL;
+	int rc = 0;
+
+	memset(chunk, 'z', sizeof chunk);
+	smime_buf_spill(&b, dir);
+	ok(smime_buf_append(&b, chunk, 1000) == 0 && !b.filed,
+	   "a small spill buffer stays in memory");
+	for (int i = 0; i < 10 && rc == 0; i++)
+		rc = smime_buf_append(&b, chunk, sizeof chunk);
+	ok(rc == 0 && b.filed && spilled_to(b.data, dir),
+	   "grown past 1 MiB it is a mapped, unlinked file in its directory");
+	ok(all_bytes(&b, 1000 + 10 * sizeof chunk, 'z') && b.data[b.len] == 0,
+	   "every byte survives the moves, NUL after them");
+	is_long(dir_entries(dir), 0, "and the directory shows no file");
+	ok(smime_buf_secret(&b) == 0 && !b.filed && b.paged &&
+		   !spilled_to(b.data, dir) &&
+		   all_bytes(&b, 1000 + 10 * sizeof chunk, 'z'),
+	   "marking it secret moves it back into memory, intact");
+	smime_buf_spill(&b, dir);
+	ok(smime_buf_append(&b, chunk, sizeof chunk) == 0 && !b.filed,
+	   "a secret buffer cannot be marked for spilling");
+	ok(smime_buf_secret(&s) == 0, "a secret buffer");
+	smime_buf_spill(&s, dir);
+	for (int i = 0; i < 5; i++)
+		smime_buf_append(&s, chunk, sizeof chunk);
+	ok(!s.filed && s.paged && dontdump(s.data),
+	   "a secret buffer over 1 MiB stays in do-not-dump memory");
+	smime_buf_spill(&n, "/nonexistent/smime-spill");
+	for (int i = 0; i < 5; i++)
+		smime_buf_append(&n, chunk, sizeof chunk);
+	ok(!n.filed && n.paged && all_bytes(&n, 5 * sizeof chunk, 'z'),
+	   "a directory that cannot take a file: memory, intact");
+	smime_buf_free(&n);
+	smime_buf_spill(&n, dir);
+	for (int i = 0; i < 5; i++)
+		smime_buf_append(&n, chunk, sizeof chunk);
+	ok(n.filed && smime_buf_steal(&n, &stolen) == 0 &&
+		   strlen(stolen) == 5 * sizeof chunk && n.data == NULL,
+	   "stealing a spilled buffer gives a malloc'd copy");
+	free(stolen);
+	smime_buf_free(&b);
+	smime_buf_free(&s);
+	smime_buf_free(&n);
+}
+
 static void test_wipe_and_strings(void)
 {
 	unsigned char secret[32];
@@ -178,21 +279,6 @@ static long spill_file_mode(const char *dir, int *deleted)
 	}
 	closedir(d);
 	return mode;
-}
-
-static int dir_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
 }
 
 static void test_body_spill(const char *dir)
@@ -295,6 +381,7 @@ int main(void)
 		return tap_done();
 	test_body_spill(dir);
 	test_body_large(dir);
+	test_buf_spill(dir);
 	is_long(dir_entries(dir), 0, "tmpdir is empty at the end");
 	rmdir(dir);
 	return tap_done();

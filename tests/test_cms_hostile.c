@@ -19,7 +19,17 @@
 /* Hostile input                                                        */
 /* ------------------------------------------------------------------ */
 
-/* What any successful read must satisfy, whatever the input. */
+/* [p, p + n) lies within [base, base + len). */
+static bool inside(const unsigned char *p, size_t n, const unsigned char *base,
+		   size_t len)
+{
+	return base != NULL && p >= base && n <= len &&
+	       (size_t)(p - base) <= len - n;
+}
+
+/* What any successful read must satisfy, whatever the input: views
+ * point into the bytes read, or into the copy without the encrypted
+ * content that was decoded instead (cms_hollow.c). */
 static bool sane(int ret, const unsigned char *der, size_t len,
 		 const smime_cms_info *info)
 {
@@ -37,8 +47,9 @@ static bool sane(int ret, const unsigned char *der, size_t len,
 
 			if (r->key_alg == NULL ||
 			    (r->enc_key != NULL &&
-			     (r->enc_key < der ||
-			      r->enc_key + r->enc_key_len > der + len)))
+			     !inside(r->enc_key, r->enc_key_len, der, len) &&
+			     !inside(r->enc_key, r->enc_key_len,
+				     info->hollow.data, info->hollow.len)))
 				return false;
 		}
 	}

@@ -64,7 +64,17 @@ static inline unsigned fuzz_touch_mem(const void *p, size_t n)
 	return sum;
 }
 
+static inline bool fuzz_inside(const uint8_t *p, size_t n, const uint8_t *base,
+			       size_t len)
+{
+	return base != NULL && p >= base && p <= base + len &&
+	       n <= (size_t)(base + len - p);
+}
+
+/* der: the bytes read; hollow: the copy of them without the encrypted
+ * content that was decoded instead (cms_hollow.c), when there is one. */
 static inline void fuzz_check_recipient(const uint8_t *der, size_t len,
+					const smime_buf *hollow,
 					const smime_recipient *r, bool views)
 {
 	fuzz_touch_str(r->issuer);
@@ -79,9 +89,11 @@ static inline void fuzz_check_recipient(const uint8_t *der, size_t len,
 	if (!views)
 		return;
 	if (r->enc_key != NULL) {
-		/* A view into the caller's DER, never past it. */
-		fuzz_check(r->enc_key >= der && r->enc_key <= der + len);
-		fuzz_check(r->enc_key_len <= (size_t)(der + len - r->enc_key));
+		/* A view into the caller's DER or the hollow copy, never
+		 * past it. */
+		fuzz_check(fuzz_inside(r->enc_key, r->enc_key_len, der, len) ||
+			   fuzz_inside(r->enc_key, r->enc_key_len, hollow->data,
+				       hollow->len));
 		fuzz_touch_mem(r->enc_key, r->enc_key_len);
 	} else {
 		fuzz_check(r->enc_key_len == 0);
@@ -100,7 +112,8 @@ static inline void fuzz_check_cms_info(const uint8_t *der, size_t len,
 		fuzz_touch_str(info->cipher->name);
 	fuzz_check(info->nrecipients == 0 || info->recipients != NULL);
 	for (size_t i = 0; i < info->nrecipients; i++)
-		fuzz_check_recipient(der, len, &info->recipients[i], views);
+		fuzz_check_recipient(der, len, &info->hollow,
+				     &info->recipients[i], views);
 	fuzz_check(info->nsigners == 0 || info->signers != NULL);
 	for (size_t i = 0; i < info->nsigners; i++) {
 		const smime_signer *s = &info->signers[i];

@@ -78,7 +78,7 @@ static void read_published(const uint8_t *data, size_t size)
 int fuzz_cms(const uint8_t *data, size_t size)
 {
 	static int initialised;
-	smime_cms_limits lim, tiny = {2, 2};
+	smime_cms_limits lim, tiny = {2, 2, NULL};
 	smime_buf der = SMIME_BUF_INIT;
 	int rc;
 
