@@ -315,7 +315,11 @@ static int read_cms(walker *w, const unsigned char *der, size_t len,
  */
 static void keep_der(walker *w, size_t idx, smime_buf *der)
 {
-	if (idx < w->facts->nlayers) {
+	/* An enveloped layer read from its copy without the encrypted
+	 * content (cms_hollow.c) has its views there: its DER, nearly all
+	 * ciphertext, goes now. */
+	if (idx < w->facts->nlayers &&
+	    w->facts->layers[idx].cms.hollow.len == 0) {
 		w->facts->layers[idx].der = *der;
 		*der = (smime_buf)SMIME_BUF_INIT;
 	}
@@ -333,6 +337,7 @@ static int read_entity_cms(walker *w, const unsigned char *buf,
 	size_t idx;
 	int rc;
 
+	smime_buf_spill(&der, w->opts->cms.spill_dir); /* the message's */
 	rc = smime_part_decode(buf, p, &der);
 	if (rc < 0 && smime_err_is_resource(rc))
 		goto cleanup;

@@ -5,8 +5,11 @@
  *
  * Promises: a smime_buf's data is NUL-terminated after len bytes whenever
  * data is not NULL; growth never loses the old contents on failure; every
- * block a smime_buf gives back is wiped first, because buffers carry
- * decrypted content and key material.
+ * block of memory a smime_buf gives back is wiped first, because buffers
+ * carry decrypted content and key material: every byte it ever handed
+ * out (used), not the untouched rest of a block that doubled, whose pages
+ * a wipe would only make resident (a 53 MB plaintext in a 64 MiB block
+ * cost 64 MiB at the free).
  *
  * Core dumps (issue 13): a block of PAGED_MIN bytes or more, and every
  * block of a buffer marked with smime_buf_secret(), is pages of its own
@@ -115,14 +118,17 @@ static unsigned char *block_alloc(size_t *cap, block_kind *kind,
 	return p;
 }
 
-/* Wipes a block of memory and gives it back; a file's block goes
- * unwiped (never a secret one) with its file. */
-static void block_free(unsigned char *p, size_t cap, block_kind kind)
+/* Wipes the used bytes of a block of memory and gives it back (the
+ * rest was never handed out: wiping it would only make untouched pages
+ * resident); a file's block goes unwiped (never a secret one) with its
+ * file. */
+static void block_free(unsigned char *p, size_t cap, size_t used,
+		       block_kind kind)
 {
 	if (p == NULL)
 		return;
 	if (kind != BLOCK_FILED)
-		smime_wipe(p, cap);
+		smime_wipe(p, used < cap ? used : cap);
 	if (kind == BLOCK_HEAP)
 		free(p);
 	else
@@ -138,10 +144,11 @@ static int block_move(smime_buf *b, size_t cap, block_kind kind)
 		return SMIME_E_NOMEM;
 	if (b->data != NULL)
 		memcpy(p, b->data, b->len);
-	block_free(b->data, b->cap, kind_of(b));
+	block_free(b->data, b->cap, b->used, kind_of(b));
 	p[b->len] = '\0';
 	b->data = p;
 	b->cap = cap;
+	b->used = b->len + 1;
 	b->paged = kind != BLOCK_HEAP;
 	b->filed = kind == BLOCK_FILED;
 	return 0;
@@ -158,16 +165,25 @@ static int buf_reserve(smime_buf *b, size_t need)
 	if (need > SIZE_MAX - 1 - b->len)
 		return SMIME_E_NOMEM;
 	want = b->len + need + 1;
-	if (b->data != NULL && want <= b->cap)
-		return 0;
-	cap = b->cap < 64 ? 64 : b->cap;
-	while (cap < want)
-		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
-	if (b->spill_dir != NULL && !b->secret && cap >= SMIME_SPILL_MIN)
-		kind = BLOCK_FILED;
-	else if (b->secret || cap >= PAGED_MIN)
-		kind = BLOCK_PAGED;
-	return block_move(b, cap, kind);
+	if (b->data == NULL || want > b->cap) {
+		int ret;
+
+		cap = b->cap < 64 ? 64 : b->cap;
+		while (cap < want)
+			cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+		if (b->spill_dir != NULL && !b->secret &&
+		    cap >= SMIME_SPILL_MIN)
+			kind = BLOCK_FILED;
+		else if (b->secret || cap >= PAGED_MIN)
+			kind = BLOCK_PAGED;
+		ret = block_move(b, cap, kind);
+		if (ret < 0)
+			return ret;
+	}
+	/* Whatever the caller writes lies below this. */
+	if (b->used < want)
+		b->used = want;
+	return 0;
 }
 
 int smime_buf_reserve(smime_buf *b, size_t need)
@@ -253,7 +269,7 @@ void smime_buf_reset(smime_buf *b)
 	if (b == NULL)
 		return;
 	if (b->data != NULL) {
-		smime_wipe(b->data, b->len);
+		smime_wipe(b->data, b->used < b->cap ? b->used : b->cap);
 		b->data[0] = '\0';
 	}
 	b->len = 0;
@@ -263,10 +279,11 @@ void smime_buf_free(smime_buf *b)
 {
 	if (b == NULL)
 		return;
-	block_free(b->data, b->cap, kind_of(b));
+	block_free(b->data, b->cap, b->used, kind_of(b));
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->used = 0;
 	b->paged = false;
 	b->filed = false;
 }
@@ -294,6 +311,7 @@ int smime_buf_steal(smime_buf *b, char **out)
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->used = 0;
 	return 0;
 }
 

@@ -52,7 +52,7 @@ static int build_entity(const smime_headers *hdrs, const unsigned char *body,
 int smime_encrypt_message(smime_cipher_id cipher,
 			  const smime_seal_recipient *rcpts, size_t n,
 			  const smime_headers *hdrs, const unsigned char *body,
-			  size_t len, smime_edits *edits)
+			  size_t len, const char *spill_dir, smime_edits *edits)
 {
 	const smime_cipher_info *ci = smime_cipher_by_id(cipher);
 	smime_buf entity = SMIME_BUF_INIT, der = SMIME_BUF_INIT;
@@ -64,6 +64,8 @@ int smime_encrypt_message(smime_cipher_id cipher,
 	    edits == NULL || n == 0)
 		return SMIME_E_ARG;
 	kind = ci->aead ? SMIME_KIND_AUTH_ENVELOPED : SMIME_KIND_ENVELOPED;
+	smime_buf_spill(&der, spill_dir); /* ciphertext only */
+	smime_buf_spill(&newbody, spill_dir);
 	ret = smime_buf_secret(&entity);
 	if (ret == 0)
 		ret = build_entity(hdrs, body, len, &entity);

@@ -33,6 +33,7 @@ typedef struct splice {
 typedef struct splices {
 	splice *v;
 	size_t n, cap;
+	const char *spill_dir; /* the message's copies may spill there */
 } splices;
 
 static void splices_free(splices *s)
@@ -54,6 +55,7 @@ static splice *splices_add(splices *s, size_t start, size_t end)
 		s->cap = cap;
 	}
 	s->v[s->n] = (splice){start, end, SMIME_BUF_INIT};
+	smime_buf_spill(&s->v[s->n].text, s->spill_dir);
 	return &s->v[s->n++];
 }
 
@@ -94,13 +96,15 @@ static bool leaf_needs_encoding(const unsigned char *buf, const smime_part *p)
 
 /* The leaf's content, then encoded for a 7bit hop into out. */
 static int encode_leaf(const unsigned char *buf, const smime_part *p, bool top,
-		       smime_buf *out, const char **cte)
+		       const char *spill_dir, smime_buf *out, const char **cte)
 {
 	smime_buf raw = SMIME_BUF_INIT, canon = SMIME_BUF_INIT;
 	const smime_buf *content = &raw;
 	bool text = strcmp(p->type, "text") == 0;
 	int ret;
 
+	smime_buf_spill(&raw, spill_dir);
+	smime_buf_spill(&canon, spill_dir);
 	ret = smime_part_decode(buf, p, &raw);
 	if (ret < 0)
 		goto cleanup;
@@ -185,14 +189,15 @@ static int plan_rewrites(const unsigned char *buf, const smime_part *p,
 	if (sp == NULL)
 		return SMIME_E_NOMEM;
 	if (top) {
-		ret = encode_leaf(buf, p, true, &sp->text, &cte);
+		ret = encode_leaf(buf, p, true, s->spill_dir, &sp->text, &cte);
 		*top_cte = cte;
 		return ret;
 	}
 	{
 		smime_buf body = SMIME_BUF_INIT;
 
-		ret = encode_leaf(buf, p, false, &body, &cte);
+		smime_buf_spill(&body, s->spill_dir);
+		ret = encode_leaf(buf, p, false, s->spill_dir, &body, &cte);
 		if (ret == 0)
 			ret = put_part_header(&sp->text, p, cte);
 		if (ret == 0)
@@ -207,9 +212,10 @@ static int plan_rewrites(const unsigned char *buf, const smime_part *p,
 /* The signed entity: moved Content-* fields, blank line, the body with
  * the rewrites applied and all other bytes CRLF-canonical. */
 static int build_entity(const smime_headers *hdrs, const unsigned char *body,
-			size_t len, const smime_part *root, smime_buf *out)
+			size_t len, const smime_part *root,
+			const char *spill_dir, smime_buf *out)
 {
-	splices s = {NULL, 0, 0};
+	splices s = {NULL, 0, 0, spill_dir};
 	const char *top_cte = NULL;
 	size_t at = root->body_start;
 	int ret;
@@ -349,8 +355,13 @@ int smime_sign_message(const smime_key *key, const smime_sign_opts *opts,
 	char boundary[64];
 	int ret;
 
+	const char *spill = opts != NULL ? opts->spill_dir : NULL;
+
 	if (hdrs == NULL || (body == NULL && len > 0) || edits == NULL)
 		return SMIME_E_ARG;
+	/* Copies of the message, the signature and boundaries added */
+	smime_buf_spill(&entity, spill);
+	smime_buf_spill(&newbody, spill);
 	ret = smime_sign_algorithms(key, opts, NULL, &micalg);
 	if (ret == 0)
 		ret = smime_mime_parse(body, len, hdrs, limits, &root);
@@ -358,7 +369,7 @@ int smime_sign_message(const smime_key *key, const smime_sign_opts *opts,
 	if (ret == 0 && root->truncated)
 		ret = SMIME_E_LIMIT;
 	if (ret == 0)
-		ret = build_entity(hdrs, body, len, root, &entity);
+		ret = build_entity(hdrs, body, len, root, spill, &entity);
 	if (ret == 0)
 		ret = smime_sign_detached(key, opts, entity.data, entity.len,
 					  &der);

@@ -94,10 +94,12 @@ typedef struct smime_buf {
 	bool paged;  /* data is pages of its own, marked MADV_DONTDUMP */
 	bool filed;  /* data is a mapped, unlinked file in spill_dir */
 	const char *spill_dir; /* smime_buf_spill(): where big blocks go */
+	size_t used; /* bytes of the block ever handed out: what a wipe
+		      * covers (the rest of a paged block is untouched) */
 } smime_buf;
 
 /* clang-format off */
-#define SMIME_BUF_INIT {NULL, 0, 0, false, false, false, NULL}
+#define SMIME_BUF_INIT {NULL, 0, 0, false, false, false, NULL, 0}
 /* clang-format on */
 
 int smime_buf_append(smime_buf *b, const void *p, size_t n);

@@ -166,12 +166,14 @@ int smime_p7m_entity(smime_kind kind, const unsigned char *der, size_t len,
  * Content-Transfer-Encoding base64 and Content-Disposition added at the
  * bottom; exactly one MIME-Version; the new body with replace_body set.
  * edits is only touched once everything is built; the plaintext copy is
- * wiped.  n == 0 is SMIME_E_ARG.
+ * wiped (it stays in memory); the DER and the new body may spill to
+ * spill_dir (smime_buf_spill; NULL: memory).  n == 0 is SMIME_E_ARG.
  */
 int smime_encrypt_message(smime_cipher_id cipher,
 			  const smime_seal_recipient *rcpts, size_t n,
 			  const smime_headers *hdrs, const unsigned char *body,
-			  size_t len, smime_edits *edits);
+			  size_t len, const char *spill_dir,
+			  smime_edits *edits);
 
 /*
  * SPEC 9's "already encrypted": the top-level entity, or the signed
@@ -202,6 +204,10 @@ typedef struct smime_sign_opts {
 	smime_sign_padding rsa_padding; /* RSA keys only; an RSA-PSS-only
 					 * key always uses PSS */
 	time_t signing_time;            /* 0: now */
+	/* smime_sign_message: where the signed entity and the new body,
+	 * copies of the message, may spill past 1 MiB (smime_buf_spill;
+	 * TempDirectory); NULL: memory */
+	const char *spill_dir;
 } smime_sign_opts;
 
 /*

@@ -190,6 +190,8 @@ static void derive(milter_config *cfg)
 	cfg->analyze.mime.max_depth = cfg->max_nesting;
 	cfg->analyze.cms.max_recipients = cfg->max_recipient_infos;
 	cfg->analyze.cms.max_certificates = cfg->max_certificates;
+	/* Decoded bodies and ciphertext past 1 MiB: mapped files there */
+	cfg->analyze.cms.spill_dir = cfg->temp_directory;
 	cfg->analyze.max_signatures = cfg->max_signatures;
 	cfg->debug_counters = debug_counters();
 }

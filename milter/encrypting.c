@@ -241,7 +241,7 @@ static int seal(milter_pipe *p, enc_plan *e, bool *done)
 	if (rc == 0)
 		rc = smime_encrypt_message(ci->id, e->rcpts, e->nrcpts,
 					   &cur.headers, cur.body, cur.len,
-					   p->edits);
+					   p->cfg->temp_directory, p->edits);
 	if (rc == 0)
 		*done = true;
 	else if (!smime_err_is_resource(rc))

@@ -119,7 +119,6 @@ static int set_field(const milter_msg *m, smime_edits *e, const char *name,
 				  value);
 }
 
-/* Re-encrypts the top-level entity; fills o. */
 /* What the entity milter_reencrypt_der just re-encrypted became. */
 static smime_kind new_kind(const reencrypt_ctx *x)
 {
@@ -127,6 +126,20 @@ static smime_kind new_kind(const reencrypt_ctx *x)
 			       : SMIME_KIND_ENVELOPED;
 }
 
+/* The message's DER, the new one and the new body hold only what its
+ * spill file holds, or ciphertext: past 1 MiB they may be mapped files in
+ * TempDirectory (issue 19: a 50 MB message in bounded memory). */
+static void spill(const reencrypt_ctx *x, smime_buf *a, smime_buf *b,
+		  smime_buf *c)
+{
+	const char *dir = x->p->cfg->temp_directory;
+
+	smime_buf_spill(a, dir);
+	smime_buf_spill(b, dir);
+	smime_buf_spill(c, dir);
+}
+
+/* Re-encrypts the top-level entity; fills o. */
 static int reencrypt_top(reencrypt_ctx *x, outcome *o)
 {
 	const milter_config *cfg = x->p->cfg;
@@ -137,6 +150,7 @@ static int reencrypt_top(reencrypt_ctx *x, outcome *o)
 	smime_buf p7m = SMIME_BUF_INIT, ct = SMIME_BUF_INIT;
 	int rc;
 
+	spill(x, &der, &newder, &p7m);
 	rc = smime_mime_parse(x->p->body, x->p->bodylen, &m->headers,
 			      &cfg->analyze.mime, &root);
 	if (rc == 0)
@@ -280,6 +294,8 @@ static int reencrypt_nested(reencrypt_ctx *x, const char *num, outcome *o,
 	smime_buf ent = SMIME_BUF_INIT;
 	int rc;
 
+	spill(x, &der, &newder, &ent);
+	smime_buf_spill(&x->p->edits->body, x->p->cfg->temp_directory);
 	if (!n->parsed) {
 		n->parse_rc =
 			smime_mime_parse(body, bodylen, &x->p->m->headers,

@@ -173,6 +173,7 @@ int milter_step_signing(milter_pipe *p)
 		goto cleanup;
 	}
 	opts.digest = cfg->sign_digest;
+	opts.spill_dir = cfg->temp_directory;
 	opts.rsa_padding =
 		cfg->sign_rsa_padding != NULL &&
 				strcasecmp(cfg->sign_rsa_padding, "pss") == 0

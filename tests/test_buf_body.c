@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static void test_buf(void)
@@ -129,6 +130,43 @@ static int dir_entries(const char *dir)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* The wipe covers every byte ever handed out, also those a writer
+ * dropped by shortening len, and no more: a 64 MiB block with 33 MB in
+ * it leaves the rest of its pages untouched (they would all become
+ * resident at the free). */
+static void test_buf_used(void)
+{
+	smime_buf b = SMIME_BUF_INIT, big = SMIME_BUF_INIT;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 33u << 20;
+	size_t resident = 0, pages;
+	unsigned char *vec;
+	int rc;
+
+	smime_buf_puts(&b, "secret padding!!");
+	b.len = 6; /* a writer removed the padding (envelope_open.c) */
+	smime_buf_reset(&b);
+	ok(b.used == 17 && b.len == 0 &&
+		   memcmp(b.data, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0,
+	   "reset wipes the bytes beyond len that were handed out");
+	smime_buf_free(&b);
+	ok(smime_buf_secret(&big) == 0 && smime_buf_reserve(&big, n) == 0,
+	   "a secret buffer reserves 33 MB");
+	memset(big.data, 'p', n);
+	big.len = n;
+	ok(big.cap == 64u << 20 && big.used == n + 1,
+	   "its block is 64 MiB, of which 33 MB were handed out");
+	pages = big.cap / page;
+	vec = malloc(pages);
+	rc = vec != NULL ? mincore(big.data, big.cap, vec) : -1;
+	for (size_t i = 0; rc == 0 && i < pages; i++)
+		resident += vec[i] & 1;
+	ok(rc == 0 && resident * page <= n + page,
+	   "only the pages handed out are resident (%zu of %zu)", resident,
+	   pages);
+	free(vec);
+	smime_buf_free(&big);
 }
 
 /* The mapping holding p is an unlinked smime-buf file in dir
@@ -382,6 +420,7 @@ int main(void)
 	test_body_spill(dir);
 	test_body_large(dir);
 	test_buf_spill(dir);
+	test_buf_used();
 	is_long(dir_entries(dir), 0, "tmpdir is empty at the end");
 	rmdir(dir);
 	return tap_done();

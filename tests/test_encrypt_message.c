@@ -105,7 +105,7 @@ static void check_encrypt(const smime_keystore *ks, smime_cipher_id cipher,
 	r[1].cert = smime_key_cert(keys[1]);
 	rc = smime_encrypt_message(cipher, r, 2, hdrs,
 				   (const unsigned char *)body, strlen(body),
-				   &e);
+				   NULL, &e);
 	ok(rc == 0 && e.replace_body, "%s: sealed", what);
 	smime_edits_apply_headers(hdrs, &e, &after);
 	show(&after, &s);
@@ -169,7 +169,7 @@ static void test_encrypt(const smime_keystore *ks)
 		      "attachment; filename=smime.p7m",
 		      "des-ede3-cbc, no header fields at all");
 	ok(smime_encrypt_message(SMIME_CIPHER_AES_256_CBC, &r, 0, &h,
-				 (const unsigned char *)"x", 1,
+				 (const unsigned char *)"x", 1, NULL,
 				 &e) == SMIME_E_ARG &&
 		   e.n == 0 && !e.replace_body,
 	   "no recipient: refused, the edit list untouched");
