@@ -7,9 +7,9 @@
  * and every CRL in it parsed; a problem fails the load with a "PATH:
  * message" diagnostic, so a reload that fails keeps the old store); after
  * smime_trust_load returns, nothing in the store is ever written again, so
- * verifying threads share it without locks.  The one exception is the
- * chain-verdict cache the store owns (trust_cache.c), which has its own
- * lock and dies with the store.  That is also why the CRLs
+ * verifying threads share it without locks (the one exception, the
+ * chain-verdict cache the store owns, has its own lock and dies with the
+ * store: trust_cache.c).  That is also why the CRLs
  * are kept here rather than in the GnuTLS trust list: GnuTLS checks CRL
  * freshness against the wall clock, and `smime-tool process --at` needs
  * the caller's clock (verify_chain.c does revocation with it).

@@ -2,8 +2,9 @@
  * trust_cache.c - the chain-verdict cache of a trust store (issue 19):
  * mail from one correspondent comes again and again with the same
  * certificate path, and GnuTLS's judgement of that path
- * (gnutls_x509_trust_list_verify_crt2, about 1.2 M instructions of the
- * 3.3 M a verified message costs) comes out the same every time.
+ * (gnutls_x509_trust_list_verify_crt2, about 1 M instructions of the
+ * 3.5 M a verified message cost the milter: contrib/bench/RESULTS.md)
+ * comes out the same every time.
  *
  * What is cached: the reason bits check_path() in verify_chain.c derives
  * from that judgement (0, WEAK_DIGEST or UNTRUSTED), for one path to an
