@@ -7,7 +7,9 @@
  * and every CRL in it parsed; a problem fails the load with a "PATH:
  * message" diagnostic, so a reload that fails keeps the old store); after
  * smime_trust_load returns, nothing in the store is ever written again, so
- * verifying threads share it without locks.  That is also why the CRLs
+ * verifying threads share it without locks (the one exception, the
+ * chain-verdict cache the store owns, has its own lock and dies with the
+ * store: trust_cache.c).  That is also why the CRLs
  * are kept here rather than in the GnuTLS trust list: GnuTLS checks CRL
  * freshness against the wall clock, and `smime-tool process --at` needs
  * the caller's clock (verify_chain.c does revocation with it).
@@ -279,7 +281,9 @@ int smime_trust_load(const smime_trust_config *cfg, smime_trust **out,
 		free(t);
 		return SMIME_E_NOMEM;
 	}
-	ret = set_weak_digests(t, cfg, diags);
+	ret = smime_chain_cache_new(&t->chain_cache);
+	if (ret == 0)
+		ret = set_weak_digests(t, cfg, diags);
 	if (ret == 0 && cfg->anchor_file != NULL)
 		ret = load_anchors(t, cfg->anchor_file, diags);
 	if (ret == 0 && cfg->crl_path != NULL)
@@ -302,6 +306,7 @@ void smime_trust_free(smime_trust *t)
 	for (size_t i = 0; i < t->ncrls; i++)
 		gnutls_x509_crl_deinit(t->crls[i]);
 	free(t->crls);
+	smime_chain_cache_free(t->chain_cache);
 	free(t);
 }
 

@@ -10,8 +10,10 @@
  * up to a certificate whose issuer is in the trust list.  GnuTLS then
  * judges that path (gnutls_x509_trust_list_verify_crt2: signatures, CA
  * flags, path length, name constraints) with its time checks switched
- * off; validity (every certificate now, the signer's also at signingTime)
- * and CRL freshness are checked here against the caller's clock, because
+ * off, and the store remembers that judgement for the path
+ * (trust_cache.c: it depends on no clock and no CRL).  Validity (every
+ * certificate now, the signer's also at signingTime) and CRL freshness
+ * are checked here against the caller's clock on every message, because
  * GnuTLS would use the wall clock and `--at` must rule.
  *
  * Revocation: a CRL counts for a certificate when its issuer name is the
@@ -81,16 +83,18 @@ static int build_path(const smime_chain_input *in, path *p)
 	}
 }
 
-static uint32_t check_path(const smime_chain_input *in, path *p)
+/* GnuTLS's judgement of an anchored path; *verdict is false when GnuTLS
+ * failed (memory) rather than judged. */
+static uint32_t gnutls_judgement(const smime_chain_input *in, path *p,
+				 bool *verdict)
 {
 	unsigned status = 0;
 	int r;
 
-	if (p->anchor == NULL)
-		return BIT(UNTRUSTED);
 	r = gnutls_x509_trust_list_verify_crt2(
 		in->trust->tl, p->v, (unsigned)p->n, NULL, 0, in->trust->vflags,
 		&status, NULL);
+	*verdict = r >= 0;
 	if (r < 0)
 		return BIT(UNTRUSTED);
 	if (status == 0)
@@ -100,6 +104,29 @@ static uint32_t check_path(const smime_chain_input *in, path *p)
 	/* Signer not found or not a CA, a CA signature that does not
 	 * verify, path length and name constraints: no path to an anchor. */
 	return BIT(UNTRUSTED);
+}
+
+/* The judgement depends on the path's certificates, the trust list and
+ * the flags only (no clock, no CRL: trust_cache.c says why), so the
+ * store's cache keeps it, keyed by the DER of the whole path.  A key that
+ * cannot be made (memory) only costs the cache. */
+static uint32_t check_path(const smime_chain_input *in, path *p)
+{
+	smime_chain_cache *cache = in->trust->chain_cache;
+	unsigned char key[SMIME_CHAIN_KEY_SIZE];
+	bool keyed, verdict;
+	uint32_t pr;
+
+	if (p->anchor == NULL)
+		return BIT(UNTRUSTED); /* at once: nothing worth caching */
+	keyed = smime_chain_cache_key(cache, in->trust->vflags, p->v, p->n,
+				      p->anchor, key) == 0;
+	if (keyed && smime_chain_cache_get(cache, key, &pr))
+		return pr;
+	pr = gnutls_judgement(in, p, &verdict);
+	if (keyed && verdict)
+		smime_chain_cache_put(cache, key, pr);
+	return pr;
 }
 
 static uint32_t time_problems(gnutls_x509_crt_t c, time_t t)

@@ -1,7 +1,7 @@
 /*
- * verify_internal.h - what the verification modules (trust.c, verify.c,
- * verify_sig.c, verify_chain.c, verify_names.c) and trust_recipient.c
- * share.  Not public.
+ * verify_internal.h - what the verification modules (trust.c,
+ * trust_cache.c, verify.c, verify_sig.c, verify_chain.c, verify_names.c)
+ * and trust_recipient.c share.  Not public.
  */
 #ifndef SMIME_VERIFY_INTERNAL_H
 #define SMIME_VERIFY_INTERNAL_H
@@ -16,7 +16,45 @@
 
 #define SMIME_DIGEST_BIT(d) ((unsigned)(d) < 32 ? 1u << (unsigned)(d) : 0u)
 
-/* The store (trust.c).  Read-only once loaded. */
+/* --- trust_cache.c: GnuTLS's verdicts on certificate paths, per store
+ * (what is cached and why that is safe: see trust_cache.c) --- */
+
+#define SMIME_CHAIN_CACHE_SIZE 1024 /* entries a store keeps at most */
+#define SMIME_CHAIN_KEY_SIZE 32     /* SHA-256 */
+
+typedef struct smime_chain_cache smime_chain_cache;
+
+typedef struct smime_chain_cache_stats {
+	uint64_t hits, misses; /* lookups */
+	uint64_t inserts;      /* new keys stored */
+	uint64_t evictions;    /* entries a new key replaced */
+	size_t entries;        /* held now, at most SMIME_CHAIN_CACHE_SIZE */
+} smime_chain_cache_stats;
+
+int smime_chain_cache_new(smime_chain_cache **out);
+void smime_chain_cache_free(smime_chain_cache *c);
+/* The key of the path v[0..n) (signer first) ending at anchor, judged with
+ * vflags: 0, SMIME_E_ARG (no cache, no anchor, no certificate),
+ * SMIME_E_NOMEM. */
+int smime_chain_cache_key(const smime_chain_cache *c, unsigned vflags,
+			  const gnutls_x509_crt_t *v, size_t n,
+			  gnutls_x509_crt_t anchor,
+			  unsigned char key[SMIME_CHAIN_KEY_SIZE]);
+/* Whether key is held, with its verdict in *verdict.  Thread-safe. */
+bool smime_chain_cache_get(smime_chain_cache *c,
+			   const unsigned char key[SMIME_CHAIN_KEY_SIZE],
+			   uint32_t *verdict);
+/* Stores key's verdict, replacing the least recently used entry of its
+ * set when the set is full.  Thread-safe. */
+void smime_chain_cache_put(smime_chain_cache *c,
+			   const unsigned char key[SMIME_CHAIN_KEY_SIZE],
+			   uint32_t verdict);
+/* The counters so far (for tests and measurement). */
+void smime_chain_cache_stats_get(smime_chain_cache *c,
+				 smime_chain_cache_stats *out);
+
+/* The store (trust.c).  Read-only once loaded, but for the chain cache,
+ * which has its own lock. */
 struct smime_trust {
 	gnutls_x509_trust_list_t tl; /* owns the anchors */
 	gnutls_x509_crt_t *anchors;  /* borrowed from tl */
@@ -27,6 +65,7 @@ struct smime_trust {
 	uint32_t weak_digests; /* SMIME_DIGEST_BIT set of WeakDigests */
 	unsigned min_rsa_bits;
 	unsigned vflags; /* GnuTLS verification flags (see trust.c) */
+	smime_chain_cache *chain_cache; /* owned; verify_chain.c uses it */
 };
 
 /* Whether a digest counts as weak: in WeakDigests, or one of the broken
