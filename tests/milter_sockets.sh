@@ -98,4 +98,9 @@ load refused -s "unix:$T/none.sock" -n 3
 st=$?
 is "$st $(field refused errors) $(field refused messages)" "1 1 0" \
 	"milter-load exits 1 when it cannot talk to the filter, and stops"
+# The socket is the user's string: escaped in the JSON report.
+odd='unix:'$T'/a"b\c.sock'
+load odd -s "$odd" -n 1
+is "$(field odd socket)" "$odd" \
+	"milter-load's JSON report escapes a socket path with a quote and a backslash"
 done_testing

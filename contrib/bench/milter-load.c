@@ -142,19 +142,39 @@ static double pct(const double *v, size_t n, double p)
 	return v[k == 0 ? 0 : (k > n ? n - 1 : k - 1)];
 }
 
+/* s as a JSON string: quotes, backslashes and control characters
+ * escaped (a socket path is the user's). */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
 static void report(run *r, unsigned conns, double secs, bool json)
 {
 	size_t n = sorted_latencies(r), k;
 	double rate = secs > 0 ? (double)n / secs : 0;
 
 	if (json) {
-		printf("{\"socket\":\"%s\",\"connections\":%u,"
+		printf("{\"socket\":");
+		json_string(r->cfg.socket);
+		printf(",\"connections\":%u,"
 		       "\"messages\":%zu,\"seconds\":%.3f,\"msgs_per_s\":%.1f,"
 		       "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"
 		       "\"errors\":%lu,\"replies\":{",
-		       r->cfg.socket, conns, n, secs, rate,
-		       pct(r->latency, n, 50), pct(r->latency, n, 99),
-		       n ? r->latency[n - 1] : 0.0, r->errors);
+		       conns, n, secs, rate, pct(r->latency, n, 50),
+		       pct(r->latency, n, 99), n ? r->latency[n - 1] : 0.0,
+		       r->errors);
 		for (k = 0; k < MLOAD_K_COUNT; k++)
 			printf("%s\"%s\":%lu", k ? "," : "",
 			       mload_kind_names[k], r->kinds[k]);
