@@ -353,6 +353,63 @@ static void test_p7m(const smime_keystore *ks)
 
 static char tmpdir[256];
 
+/*
+ * Issue 19: a 3 MB content sealed into a buffer that spills, then
+ * analysed as a message: the EnvelopedData went to a mapped file, the
+ * analysis decoded a copy of its ContentInfo without the content (a few
+ * hundred bytes), kept no DER, and the envelope reads the content where
+ * it lies and opens it to the original.
+ */
+static void test_big_content(const smime_keystore *ks)
+{
+	size_t n = 3u << 20;
+	unsigned char *big = malloc(n);
+	smime_seal_recipient r[1];
+	smime_buf der = SMIME_BUF_INIT, ent = SMIME_BUF_INIT,
+		  out = SMIME_BUF_INIT;
+	smime_analyze_opts o;
+	smime_facts f;
+	smime_envelope *env = NULL;
+	const smime_layer *l;
+
+	memset(r, 0, sizeof(r));
+	memset(&f, 0, sizeof(f));
+	r[0].cert = smime_key_cert(smime_keystore_by_name(ks, "alice"));
+	for (size_t i = 0; big != NULL && i < n; i++)
+		big[i] = (unsigned char)(i * 7);
+	smime_buf_spill(&der, tmpdir);
+	ok(big != NULL &&
+		   smime_envelope_seal(SMIME_CIPHER_AES_256_CBC, big, n, r, 1,
+				       &der) == 0 &&
+		   der.filed && der.len > n,
+	   "3 MB sealed straight into a buffer that spilled to a file");
+	smime_analyze_opts_default(&o);
+	o.cms.spill_dir = tmpdir;
+	ok(smime_p7m_entity(SMIME_KIND_ENVELOPED, der.data, der.len, &ent) ==
+			   0 &&
+		   smime_analyze(ent.data, ent.len, NULL, &o, &f) == 0 &&
+		   f.nlayers == 1,
+	   "the 4 MB entity analyses as one layer");
+	l = f.nlayers == 1 ? &f.layers[0] : NULL;
+	ok(l != NULL && l->kind == SMIME_KIND_ENVELOPED &&
+		   l->cms.hollow.len > 0 && l->cms.hollow.len < 2048 &&
+		   l->der.data == NULL && l->cms.nrecipients == 1,
+	   "its layer holds a %zu-byte ContentInfo without the content, and "
+	   "no DER",
+	   l != NULL ? l->cms.hollow.len : 0);
+	ok(smime_envelope_parse(der.data, der.len, NULL, &env) == 0 &&
+		   open_with(env, smime_keystore_by_name(ks, "alice"), &out,
+			     NULL) == 0 &&
+		   out.len == n && memcmp(out.data, big, n) == 0,
+	   "the envelope reads the content in place and opens to the 3 MB");
+	smime_envelope_free(env);
+	smime_facts_free(&f);
+	smime_buf_free(&der);
+	smime_buf_free(&ent);
+	smime_buf_free(&out);
+	free(big);
+}
+
 int main(void)
 {
 	smime_keystore *ks =
@@ -363,6 +420,7 @@ int main(void)
 	test_seal_refusals(ks);
 	test_seal_ec(ks);
 	test_p7m(ks);
+	test_big_content(ks);
 	fixture_end(ks, tmpdir);
 	return tap_done();
 }
