@@ -77,7 +77,8 @@ static bool inside(const unsigned char *p, size_t n, const unsigned char *buf,
 	       n <= (size_t)(buf + len - p);
 }
 
-/* Every enc_key view lies in the layer's DER or in the input. */
+/* Every enc_key view lies in the layer's DER, its ContentInfo decoded
+ * without the encrypted content (cms_hollow.c), or the input. */
 static void check_views(const smime_layer *l, const uint8_t *in, size_t inlen)
 {
 	for (size_t i = 0; i < l->cms.nrecipients; i++) {
@@ -89,6 +90,8 @@ static void check_views(const smime_layer *l, const uint8_t *in, size_t inlen)
 		}
 		fuzz_check(inside(r->enc_key, r->enc_key_len, l->der.data,
 				  l->der.len) ||
+			   inside(r->enc_key, r->enc_key_len,
+				  l->cms.hollow.data, l->cms.hollow.len) ||
 			   inside(r->enc_key, r->enc_key_len, in, inlen));
 		fuzz_touch_mem(r->enc_key, r->enc_key_len);
 	}
