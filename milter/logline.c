@@ -25,6 +25,8 @@
  * when its bytes must be escaped (a control character, not UTF-8). */
 static size_t plain_len(const unsigned char *p)
 {
+	if (*p >= 0x20 && *p < 0x7f)
+		return 1; /* printable ASCII, the common case */
 	return smime_utf8_printable(p, strnlen((const char *)p, 4));
 }
 
@@ -66,24 +68,38 @@ static int put_char(smime_buf *out, const unsigned char *p, size_t *k)
 	}
 }
 
-static int put_quoted(smime_buf *out, const char *v)
+/* v with its quotable characters escaped, between open and close. */
+static int put_escaped(smime_buf *out, const char *open, const char *v,
+		       const char *close)
 {
 	const unsigned char *p;
 	size_t k = 0;
-	int rc = smime_buf_putc(out, '"');
+	int rc = smime_buf_puts(out, open);
 
 	for (p = (const unsigned char *)v; *p != '\0' && rc == 0; p += k)
 		rc = put_char(out, p, &k);
 	if (rc == 0)
-		rc = smime_buf_putc(out, '"');
+		rc = smime_buf_puts(out, close);
 	return rc;
 }
 
 int milter_logline_value(smime_buf *out, const char *value)
 {
 	if (needs_quotes(value))
-		return put_quoted(out, value);
+		return put_escaped(out, "\"", value, "\"");
 	return smime_buf_puts(out, value);
+}
+
+/* " key=" (no printf: this runs for every field of every message). */
+static int put_key(smime_buf *out, const char *key)
+{
+	int rc = smime_buf_putc(out, ' ');
+
+	if (rc == 0)
+		rc = smime_buf_puts(out, key);
+	if (rc == 0)
+		rc = smime_buf_putc(out, '=');
+	return rc;
 }
 
 /* " key=value", value quoted when it must be. */
@@ -93,10 +109,43 @@ static int put_field(smime_buf *out, const char *key, const char *value)
 
 	if (value == NULL)
 		return 0;
-	rc = smime_buf_printf(out, " %s=", key);
+	rc = put_key(out, key);
 	if (rc < 0)
 		return rc;
 	return milter_logline_value(out, value);
+}
+
+/* " key=N" */
+static int put_number(smime_buf *out, const char *key, long n)
+{
+	char text[24];
+	int rc = put_key(out, key);
+
+	snprintf(text, sizeof text, "%ld", n);
+	return rc < 0 ? rc : smime_buf_puts(out, text);
+}
+
+/*
+ * " from=<addr>": the brackets are part of the value, so the null sender
+ * is from=<> and a quoted local part with a blank quotes the whole value.
+ * '<' and '>' never need quotes and never join a neighbour into a UTF-8
+ * character, so "<addr>" needs them exactly when a non-empty addr does,
+ * and is written here without first being copied.
+ */
+static int put_from(smime_buf *out, const char *addr)
+{
+	int rc = put_key(out, "from");
+
+	if (rc < 0)
+		return rc;
+	if (addr[0] != '\0' && needs_quotes(addr))
+		return put_escaped(out, "\"<", addr, ">\"");
+	rc = smime_buf_putc(out, '<');
+	if (rc == 0)
+		rc = smime_buf_puts(out, addr);
+	if (rc == 0)
+		rc = smime_buf_putc(out, '>');
+	return rc;
 }
 
 /* The queue id comes from the MTA; anything but printable non-blank
@@ -104,12 +153,23 @@ static int put_field(smime_buf *out, const char *key, const char *value)
 static int put_queue_id(smime_buf *out, const char *qid)
 {
 	const unsigned char *p;
+	size_t n;
 	int rc = 0;
 
 	if (qid == NULL || *qid == '\0')
 		qid = "NOQUEUE";
-	for (p = (const unsigned char *)qid; *p != '\0' && rc == 0; p++)
-		rc = smime_buf_putc(out, *p > ' ' && *p < 0x7f ? *p : '?');
+	/* Runs of printable characters at once, each other byte a '?'. */
+	for (p = (const unsigned char *)qid; *p != '\0' && rc == 0; p += n) {
+		n = 0;
+		while (p[n] > ' ' && p[n] < 0x7f)
+			n++;
+		if (n > 0) {
+			rc = smime_buf_append(out, p, n);
+		} else {
+			n = 1;
+			rc = smime_buf_putc(out, '?');
+		}
+	}
 	return rc;
 }
 
@@ -135,7 +195,6 @@ const char *milter_act_name(milter_act a)
 
 int milter_logline_format(const milter_logline *l, smime_buf *out)
 {
-	char *from = NULL;
 	int rc;
 
 	rc = put_queue_id(out, l->queue_id);
@@ -143,20 +202,8 @@ int milter_logline_format(const milter_logline *l, smime_buf *out)
 		rc = smime_buf_putc(out, ':');
 	if (rc == 0)
 		rc = put_field(out, "dir", l->dir);
-	if (rc == 0 && l->from != NULL) {
-		/* from=<addr>: the brackets are part of the value, so the
-		 * null sender is from=<> and a quoted local part with a
-		 * blank quotes the whole value. */
-		size_t n = strlen(l->from) + 3;
-
-		from = malloc(n);
-		if (from == NULL)
-			rc = SMIME_E_NOMEM;
-		else
-			snprintf(from, n, "<%s>", l->from);
-		if (rc == 0)
-			rc = put_field(out, "from", from);
-	}
+	if (rc == 0 && l->from != NULL)
+		rc = put_from(out, l->from);
 	if (rc == 0)
 		rc = put_field(out, "kind", l->kind);
 	if (rc == 0)
@@ -188,7 +235,6 @@ int milter_logline_format(const milter_logline *l, smime_buf *out)
 	if (rc == 0 && l->note)
 		rc = put_field(out, "note", l->note);
 	if (rc == 0 && l->ms >= 0)
-		rc = smime_buf_printf(out, " ms=%ld", l->ms);
-	free(from);
+		rc = put_number(out, "ms", l->ms);
 	return rc;
 }

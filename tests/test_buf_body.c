@@ -408,6 +408,45 @@ static void test_body_large(const char *dir)
 	smime_body_free(b);
 }
 
+/* A body past 64 KB arriving in libmilter's 65535-byte chunks: held in
+ * do-not-dump pages, whole and NUL-terminated, until it spills. */
+static void test_body_region(const char *dir)
+{
+	static unsigned char chunk[65535];
+	smime_body *b = NULL;
+	const unsigned char *v = NULL;
+	size_t len = 0, i, bad = 0, limit = 300 * 1000;
+	int ret = 0;
+
+	for (i = 0; i < sizeof chunk; i++)
+		chunk[i] = (unsigned char)(i * 13 + 1);
+	ok(smime_body_new(limit, dir, &b) == 0, "body_new 300 KB limit");
+	for (i = 0; i < 4 && ret == 0; i++)
+		ret = smime_body_append(b, chunk, sizeof chunk);
+	ok(ret == 0 && !smime_body_spilled(b),
+	   "four 65535-byte chunks stay in memory under the limit");
+	ok(smime_body_view(b, &v, &len) == 0 && len == 4 * sizeof chunk,
+	   "the view holds all four chunks");
+	for (i = 0; v != NULL && i < len; i++)
+		if (v[i] != chunk[i % sizeof chunk])
+			bad++;
+	is_long((long)bad, 0, "every byte of the body in memory is right");
+	ok(v != NULL && v[len] == '\0',
+	   "and a NUL follows it, as in a smime_buf");
+	ok(v != NULL && dontdump(v),
+	   "a body past 64 KB is in do-not-dump pages");
+	ok(smime_body_append(b, chunk, sizeof chunk) == 0 &&
+		   smime_body_spilled(b),
+	   "the chunk that passes the limit spills the body");
+	ok(smime_body_view(b, &v, &len) == 0 && len == 5 * sizeof chunk,
+	   "the spilled view holds all five chunks");
+	for (i = 0, bad = 0; i < len; i++)
+		if (v[i] != chunk[i % sizeof chunk])
+			bad++;
+	is_long((long)bad, 0, "every byte of the spilled body is right");
+	smime_body_free(b);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/smime-test-body.XXXXXX";
@@ -421,6 +460,7 @@ int main(void)
 	test_body_large(dir);
 	test_buf_spill(dir);
 	test_buf_used();
+	test_body_region(dir);
 	is_long(dir_entries(dir), 0, "tmpdir is empty at the end");
 	rmdir(dir);
 	return tap_done();

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -51,12 +52,33 @@ static void test_escapes(void)
 		 "overlong form) are escaped, so the line stays UTF-8"},
 	};
 
+	static const struct {
+		const char *from, *want, *why;
+	} f[] = {
+		{"x\xc3", "Q12: dir=inbound from=\"<x\\xc3>\"",
+		 "a from address ending in a lone lead byte: the '>' after it "
+		 "does not make it UTF-8, the byte is escaped and the <...> "
+		 "value quoted"},
+		{"a\r\nb@c", "Q12: dir=inbound from=\"<a\\r\\nb@c>\"",
+		 "line ends in a from address are escaped inside the quoted "
+		 "<...> value"},
+		{"\xc3\xa9@x", "Q12: dir=inbound from=<\xc3\xa9@x>",
+		 "a from address opening with a UTF-8 letter stays bare"},
+	};
+
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		milter_logline l = {.queue_id = "Q11",
 				    .dir = "inbound",
 				    .mailer = v[i].mailer,
 				    .ms = -1};
 		formats(&l, v[i].want, v[i].why);
+	}
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		milter_logline l = {.queue_id = "Q12",
+				    .dir = "inbound",
+				    .from = f[i].from,
+				    .ms = -1};
+		formats(&l, f[i].want, f[i].why);
 	}
 }
 
@@ -101,6 +123,38 @@ static void test_log_text(void)
 	       "log.c keeps UTF-8 letters and makes each byte of a control "
 	       "character (LF, NEL, U+2028) or of no UTF-8 a '?'");
 	free(got);
+}
+
+/* The prefix of a line on standard error is made once, at open: a
+ * process forked after that must still write its own pid. */
+static void test_log_pid_after_fork(void)
+{
+	int fds[2];
+	char buf[128] = "", want[64];
+	pid_t child;
+	ssize_t n = -1;
+
+	milter_log_open(LOG_MAIL, true);
+	if (pipe(fds) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	child = fork();
+	if (child == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		milter_log(LOG_INFO, "Q1", "child");
+		_exit(0);
+	}
+	close(fds[1]);
+	if (child > 0) {
+		n = read(fds[0], buf, sizeof buf - 1);
+		waitpid(child, NULL, 0);
+	}
+	close(fds[0]);
+	buf[n > 0 ? n : 0] = '\0';
+	snprintf(want, sizeof want, "smime-milter[%ld]: Q1: child\n",
+		 (long)child);
+	is_str(buf, want, "a line written after fork names the child's pid");
 }
 
 int main(void)
@@ -243,5 +297,6 @@ int main(void)
 	smime_buf_free(&out);
 	test_escapes();
 	test_log_text();
+	test_log_pid_after_fork();
 	return tap_done();
 }
