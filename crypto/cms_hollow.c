@@ -224,26 +224,32 @@ static size_t header_len(size_t n)
 	return 1 + (size_t)ll;
 }
 
-int smime_cms_hollow(const unsigned char *der, size_t len, smime_buf *out,
-		     smime_cms_tree *t)
+/*
+ * Appends the ContentInfo of type oid around an EnvelopedData of the
+ * fields edf, whose field eci_at, the EncryptedContentInfo, holds eci
+ * (its contentType and algorithm, as they came) and then, when ct_off is
+ * not NULL, a primitive encryptedContent of ctlen bytes left for the
+ * caller to fill at *ct_off.  Lengths definite, everything else as it
+ * came.
+ */
+static int put_content_info(smime_buf *out, const unsigned char *oid,
+			    size_t oid_len, const tlv *edf, int nedf,
+			    int eci_at, const unsigned char *eci,
+			    size_t eci_len, size_t ctlen, size_t *ct_off)
 {
-	tlv oid, ed, edf[MAX_FIELDS], ecif[MAX_FIELDS];
-	int nedf, eci_at, necif, ret = 0;
-	size_t eci = 0, edn = 0, expn, cin;
+	size_t ecin = eci_len + (ct_off ? header_len(ctlen) + ctlen : 0);
+	size_t edn = 0, expn, cin;
+	int ret;
 
-	if (der == NULL || len > INT_MAX ||
-	    !walk(der, len, &oid, &ed, edf, &nedf, &eci_at, ecif, &necif))
-		return 0;
-	eci = ecif[0].len + ecif[1].len;
 	for (int i = 0; i < nedf; i++)
-		edn += i == eci_at ? header_len(eci) + eci : edf[i].len;
+		edn += i == eci_at ? header_len(ecin) + ecin : edf[i].len;
 	expn = header_len(edn) + edn;
-	cin = oid.len + header_len(expn) + expn;
+	cin = oid_len + header_len(expn) + expn;
 	ret = smime_buf_reserve(out, header_len(cin) + cin);
 	if (ret == 0)
 		ret = put_header(out, 0x30, cin);
 	if (ret == 0)
-		ret = smime_buf_append(out, oid.p, oid.len);
+		ret = smime_buf_append(out, oid, oid_len);
 	if (ret == 0)
 		ret = put_header(out, 0xa0, expn);
 	if (ret == 0)
@@ -253,10 +259,33 @@ int smime_cms_hollow(const unsigned char *der, size_t len, smime_buf *out,
 			ret = smime_buf_append(out, edf[i].p, edf[i].len);
 			continue;
 		}
-		ret = put_header(out, 0x30, eci);
+		ret = put_header(out, 0x30, ecin);
 		if (ret == 0)
-			ret = smime_buf_append(out, ecif[0].p, eci);
+			ret = smime_buf_append(out, eci, eci_len);
+		if (ret == 0 && ct_off != NULL)
+			ret = put_header(out, 0x80, ctlen);
+		if (ret == 0 && ct_off != NULL) {
+			/* reserved above: the caller fills these bytes */
+			*ct_off = out->len;
+			out->len += ctlen;
+			out->data[out->len] = '\0';
+		}
 	}
+	return ret;
+}
+
+int smime_cms_hollow(const unsigned char *der, size_t len, smime_buf *out,
+		     smime_cms_tree *t)
+{
+	tlv oid, ed, edf[MAX_FIELDS], ecif[MAX_FIELDS];
+	int nedf, eci_at, necif, ret;
+
+	if (der == NULL || len > INT_MAX ||
+	    !walk(der, len, &oid, &ed, edf, &nedf, &eci_at, ecif, &necif))
+		return 0;
+	/* contentType and algorithm are adjacent: one slice */
+	ret = put_content_info(out, oid.p, oid.len, edf, nedf, eci_at,
+			       ecif[0].p, ecif[0].len + ecif[1].len, 0, NULL);
 	if (ret < 0)
 		return ret;
 	t->econtent = ecif[2].v;
@@ -295,9 +324,8 @@ int smime_cms_fill(bool auth, const unsigned char *ed, size_t edlen,
 		   size_t ctlen, smime_buf *out, size_t *ct_off)
 {
 	unsigned char oid[32];
-	int oid_len = sizeof(oid), nedf, eci_at = 1, ret;
+	int oid_len = sizeof(oid), nedf, eci_at = 1;
 	tlv t, edf[MAX_FIELDS], ecif[MAX_FIELDS];
-	size_t eci, edn = 0, expn, cin;
 
 	if (asn1_object_id_der(auth ? OID_AUTH_ENVELOPED_DATA
 				    : OID_ENVELOPED_DATA,
@@ -309,36 +337,6 @@ int smime_cms_fill(bool auth, const unsigned char *ed, size_t edlen,
 		eci_at++;
 	if (eci_at == nedf || fields(&edf[eci_at], ecif) != 2)
 		return SMIME_E_ARG;
-	eci = edf[eci_at].vlen + header_len(ctlen) + ctlen;
-	for (int i = 0; i < nedf; i++)
-		edn += i == eci_at ? header_len(eci) + eci : edf[i].len;
-	expn = header_len(edn) + edn;
-	cin = (size_t)oid_len + header_len(expn) + expn;
-	ret = smime_buf_reserve(out, header_len(cin) + cin);
-	if (ret == 0)
-		ret = put_header(out, 0x30, cin);
-	if (ret == 0)
-		ret = smime_buf_append(out, oid, (size_t)oid_len);
-	if (ret == 0)
-		ret = put_header(out, 0xa0, expn);
-	if (ret == 0)
-		ret = put_header(out, 0x30, edn);
-	for (int i = 0; ret == 0 && i < nedf; i++) {
-		if (i != eci_at) {
-			ret = smime_buf_append(out, edf[i].p, edf[i].len);
-			continue;
-		}
-		ret = put_header(out, 0x30, eci);
-		if (ret == 0)
-			ret = smime_buf_append(out, edf[i].v, edf[i].vlen);
-		if (ret == 0)
-			ret = put_header(out, 0x80, ctlen);
-		if (ret == 0) {
-			/* reserved above: the caller fills these bytes */
-			*ct_off = out->len;
-			out->len += ctlen;
-			out->data[out->len] = '\0';
-		}
-	}
-	return ret;
+	return put_content_info(out, oid, (size_t)oid_len, edf, nedf, eci_at,
+				edf[eci_at].v, edf[eci_at].vlen, ctlen, ct_off);
 }
