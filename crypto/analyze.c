@@ -204,6 +204,7 @@ static int verify_layer(walker *w, smime_layer *l, const unsigned char *der,
 		.now = w->now,
 		.max_signers = verdicts_left(w),
 		.local = w->opts->local,
+		.uncached = w->opts->decrypted,
 	};
 	size_t left = 0;
 	int rc;
@@ -337,7 +338,9 @@ static int read_entity_cms(walker *w, const unsigned char *buf,
 	size_t idx;
 	int rc;
 
-	smime_buf_spill(&der, w->opts->cms.spill_dir); /* the message's */
+	/* the message's own bytes may spill; what a key revealed never */
+	if (!w->opts->decrypted)
+		smime_buf_spill(&der, w->opts->cms.spill_dir);
 	rc = smime_part_decode(buf, p, &der);
 	if (rc < 0 && smime_err_is_resource(rc))
 		goto cleanup;

@@ -617,6 +617,12 @@ typedef struct smime_analyze_opts {
 	/* The gateway's certificates for signers whose SignedData lacks
 	 * their certificate (smime_local_certs); zero: none. */
 	smime_local_certs local;
+	/* The buffer is content a private key revealed (SPEC 8): nothing
+	 * decoded from it spills to cms.spill_dir, and its chains are
+	 * judged without the trust store's verdict cache, whose hits would
+	 * let the time of one message tell what another's key revealed
+	 * (and this one's, what earlier messages' signers were). */
+	bool decrypted;
 } smime_analyze_opts;
 
 #define SMIME_MAX_SIGNATURES 100 /* MaxSignatures default */

@@ -207,6 +207,9 @@ typedef struct smime_verify_req {
 	/* Where a SignedData lacks its signer's certificate: the
 	 * correspondents' certificates the gateway holds (SPEC section 9). */
 	smime_local_certs local;
+	/* Judge the chains without the trust store's verdict cache
+	 * (decrypted content: smime_analyze_opts.decrypted). */
+	bool uncached;
 } smime_verify_req;
 
 /*

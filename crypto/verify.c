@@ -625,6 +625,7 @@ static int check_signer(sd_ctx *c, int index, smime_sigcheck *out)
 			.signing_time = v.signing_time,
 			.addresses = c->req->addresses,
 			.naddresses = c->req->naddresses,
+			.uncached = c->req->uncached,
 		};
 		ret = smime_chain_check(&in, &out->problems, &out->identifier);
 	}

@@ -123,6 +123,8 @@ static uint32_t check_path(const smime_chain_input *in, path *p)
 
 	if (p->anchor == NULL)
 		return BIT(UNTRUSTED); /* at once: nothing worth caching */
+	if (in->uncached) /* decrypted content: no look, no trace */
+		return gnutls_judgement(in, p, &verdict);
 	keyed = smime_chain_cache_key(cache, in->trust->vflags, p->v, p->n,
 				      p->anchor, key) == 0;
 	if (keyed && smime_chain_cache_get(cache, key, &pr))

@@ -85,6 +85,7 @@ typedef struct smime_chain_input {
 	time_t signing_time;
 	const char *const *addresses; /* From and Sender */
 	size_t naddresses;
+	bool uncached; /* no verdict cache (decrypted content) */
 } smime_chain_input;
 
 /* Checks the chain, validity, revocation, key usage, key size and the

@@ -381,9 +381,9 @@ static int analyze_inner(reencrypt_ctx *x, const smime_buf *plain)
 
 	opts.now = x->p->now;
 	opts.addr_headers = &x->p->m->headers;
-	/* Decrypted content: what the analysis decodes from it stays in
-	 * memory, never in TempDirectory. */
-	opts.cms.spill_dir = NULL;
+	/* Decrypted content: nothing decoded from it spills, and its chains
+	 * leave no trace in the trust store's verdict cache (SPEC 8). */
+	opts.decrypted = true;
 	if (x->sigs_left == 0)
 		opts.trust = NULL; /* found, not checked */
 	else

@@ -171,6 +171,49 @@ cleanup:
 	smime_trust_free(t);
 }
 
+/* Content a private key revealed leaves no trace in the cache and takes
+ * nothing from it (SPEC 8): a hit or a miss would let the time of one
+ * message depend on what another's key revealed. */
+static void test_decrypted_not_cached(void)
+{
+	smime_trust *t = load_default("nss-testca.pem", NULL);
+	smime_buf msg = SMIME_BUF_INIT;
+	smime_chain_cache_stats s;
+	smime_analyze_opts o;
+	smime_facts f = {0};
+	const smime_sigcheck *c;
+	char v[128];
+
+	if (!ok(t != NULL && read_file(ALICE, &msg) == 0, "decrypted: set up"))
+		goto cleanup;
+	smime_analyze_opts_default(&o);
+	o.trust = t;
+	o.now = NOW;
+	o.decrypted = true;
+	c = smime_analyze(msg.data, msg.len, NULL, &o, &f) == 0
+		    ? verdict(&f, 0, 0)
+		    : NULL;
+	s = stats(t);
+	ok(c != NULL && c->result == SMIME_RESULT_PASS && s.hits == 0 &&
+		   s.misses == 0 && s.entries == 0,
+	   "decrypted: Alice's message passes and the cache saw nothing");
+	smime_facts_free(&f);
+	is_str(judge(&msg, t, NOW, v, sizeof(v)), "pass",
+	       "decrypted: the same message as it arrived is cached");
+	memset(&f, 0, sizeof(f));
+	c = smime_analyze(msg.data, msg.len, NULL, &o, &f) == 0
+		    ? verdict(&f, 0, 0)
+		    : NULL;
+	s = stats(t);
+	ok(c != NULL && c->result == SMIME_RESULT_PASS && s.hits == 0 &&
+		   s.misses == 1,
+	   "decrypted: and as decrypted content it still takes no hit");
+	smime_facts_free(&f);
+cleanup:
+	smime_buf_free(&msg);
+	smime_trust_free(t);
+}
+
 /* (2) A certificate one byte away from a cached good one is judged on its
  * own: the cache key covers every byte of the path, not names or serial
  * numbers. */
@@ -459,6 +502,7 @@ int main(void)
 		return 1;
 	}
 	test_second_verification_hits();
+	test_decrypted_not_cached();
 	test_forged_certificate_not_good();
 	test_time_not_cached();
 	test_crl_not_cached();
