@@ -37,83 +37,10 @@
 #include <limits.h>
 #include <string.h>
 
-/* One BER element: where it starts, its whole length (end-of-contents
- * octets included), its value (without them). */
-typedef struct tlv {
-	const unsigned char *p;
-	size_t len;
-	const unsigned char *v;
-	size_t vlen;
-	bool cons;
-} tlv;
-
-#define MAX_DEPTH 32 /* nested indefinite lengths measured */
-
-/* Tag and length octets at p: *hdr bytes, then *clen content bytes
- * within avail, or an indefinite length (*indef, *clen 0). */
-static bool header(const unsigned char *p, size_t avail, size_t *hdr,
-		   size_t *clen, bool *indef, bool *cons)
-{
-	unsigned char cls;
-	unsigned long tag;
-	int tl, ll, n = avail > INT_MAX ? INT_MAX : (int)avail;
-	long l;
-
-	if (asn1_get_tag_der(p, n, &cls, &tl, &tag) != ASN1_SUCCESS ||
-	    tl <= 0 || tl >= n)
-		return false;
-	l = asn1_get_length_der(p + tl, n - tl, &ll);
-	if (l < -1 || ll <= 0)
-		return false;
-	*cons = (cls & ASN1_CLASS_STRUCTURED) != 0;
-	*indef = l == -1;
-	*hdr = (size_t)tl + (size_t)ll;
-	*clen = *indef ? 0 : (size_t)l;
-	return *hdr <= avail && *clen <= avail - *hdr && (*cons || !*indef);
-}
-
-/*
- * The element at p, measured: an indefinite length by walking to its
- * end-of-contents octets.  (asn1_get_length_ber() cannot be trusted with
- * this: it stops at the end of the first nested indefinite element, so
- * what it counts depends on what the value holds.)
- */
-static bool tlv_at(const unsigned char *p, size_t avail, tlv *t)
-{
-	size_t hdr, clen, q, depth = 1;
-	bool indef, cons;
-
-	if (!header(p, avail, &hdr, &clen, &indef, &t->cons))
-		return false;
-	t->p = p;
-	t->v = p + hdr;
-	if (!indef) {
-		t->vlen = clen;
-		t->len = hdr + clen;
-		return true;
-	}
-	for (q = hdr; depth > 0;) {
-		if (avail - q >= 2 && p[q] == 0 && p[q + 1] == 0) {
-			q += 2;
-			depth--;
-		} else if (!header(p + q, avail - q, &hdr, &clen, &indef,
-				   &cons)) {
-			return false;
-		} else if (indef && ++depth > MAX_DEPTH) {
-			return false;
-		} else {
-			q += hdr + clen;
-		}
-	}
-	t->len = q;
-	t->vlen = q - (size_t)(t->v - p) - 2;
-	return true;
-}
-
 #define MAX_FIELDS 8 /* an EnvelopedData has at most five */
 
 /* The elements of t's value, at most MAX_FIELDS: their count, or -1. */
-static int fields(const tlv *t, tlv *out)
+static int fields(const smime_ber *t, smime_ber *out)
 {
 	const unsigned char *q = t->v, *end = t->v + t->vlen;
 	int n = 0;
@@ -121,7 +48,8 @@ static int fields(const tlv *t, tlv *out)
 	if (!t->cons)
 		return -1;
 	while (q < end) {
-		if (n == MAX_FIELDS || !tlv_at(q, (size_t)(end - q), &out[n]))
+		if (n == MAX_FIELDS ||
+		    !smime_ber_at(q, (size_t)(end - q), &out[n]))
 			return -1;
 		q += out[n++].len;
 	}
@@ -129,7 +57,7 @@ static int fields(const tlv *t, tlv *out)
 }
 
 /* The OID's encoding is one of the two enveloped types. */
-static bool enveloped_oid(const tlv *t)
+static bool enveloped_oid(const smime_ber *t)
 {
 	static const char *const oids[] = {OID_ENVELOPED_DATA,
 					   OID_AUTH_ENVELOPED_DATA};
@@ -146,7 +74,7 @@ static bool enveloped_oid(const tlv *t)
 }
 
 /* A primitive [0], or a constructed one of primitive OCTET STRINGs. */
-static bool content_shape(const tlv *c)
+static bool content_shape(const smime_ber *c)
 {
 	const unsigned char *q = c->v, *end = c->v + c->vlen;
 
@@ -155,9 +83,9 @@ static bool content_shape(const tlv *c)
 	if (c->p[0] != 0xa0)
 		return false;
 	while (q < end) {
-		tlv s;
+		smime_ber s;
 
-		if (!tlv_at(q, (size_t)(end - q), &s) || s.p[0] != 0x04)
+		if (!smime_ber_at(q, (size_t)(end - q), &s) || s.p[0] != 0x04)
 			return false;
 		q += s.len;
 	}
@@ -177,12 +105,13 @@ static bool zeros_after(const unsigned char *der, size_t len, size_t used)
 /* The walk: ContentInfo, [0], EnvelopedData and its
  * EncryptedContentInfo (*eci_at its index), whose last field is the
  * content; false when der has not that shape. */
-static bool walk(const unsigned char *der, size_t len, tlv *oid, tlv *ed,
-		 tlv *edf, int *nedf, int *eci_at, tlv *ecif, int *necif)
+static bool walk(const unsigned char *der, size_t len, smime_ber *oid,
+		 smime_ber *ed, smime_ber *edf, int *nedf, int *eci_at,
+		 smime_ber *ecif, int *necif)
 {
-	tlv ci, cif[MAX_FIELDS], exp[MAX_FIELDS];
+	smime_ber ci, cif[MAX_FIELDS], exp[MAX_FIELDS];
 
-	if (!tlv_at(der, len, &ci) || ci.p[0] != 0x30 ||
+	if (!smime_ber_at(der, len, &ci) || ci.p[0] != 0x30 ||
 	    !zeros_after(der, len, ci.len) || fields(&ci, cif) != 2 ||
 	    cif[0].p[0] != 0x06 || !enveloped_oid(&cif[0]) ||
 	    cif[1].p[0] != 0xa0 || fields(&cif[1], exp) != 1 ||
@@ -233,7 +162,7 @@ static size_t header_len(size_t n)
  * came.
  */
 static int put_content_info(smime_buf *out, const unsigned char *oid,
-			    size_t oid_len, const tlv *edf, int nedf,
+			    size_t oid_len, const smime_ber *edf, int nedf,
 			    int eci_at, const unsigned char *eci,
 			    size_t eci_len, size_t ctlen, size_t *ct_off)
 {
@@ -277,7 +206,7 @@ static int put_content_info(smime_buf *out, const unsigned char *oid,
 int smime_cms_hollow(const unsigned char *der, size_t len, smime_buf *out,
 		     smime_cms_tree *t)
 {
-	tlv oid, ed, edf[MAX_FIELDS], ecif[MAX_FIELDS];
+	smime_ber oid, ed, edf[MAX_FIELDS], ecif[MAX_FIELDS];
 	int nedf, eci_at, necif, ret;
 
 	if (der == NULL || len > INT_MAX ||
@@ -308,9 +237,9 @@ int smime_cms_econtent(const smime_cms_tree *t, smime_buf *joined,
 	/* content_shape() checked every chunk: primitive OCTET STRINGs */
 	ret = smime_buf_reserve(joined, t->econtent_len);
 	while (ret == 0 && q < end) {
-		tlv s;
+		smime_ber s;
 
-		if (!tlv_at(q, (size_t)(end - q), &s))
+		if (!smime_ber_at(q, (size_t)(end - q), &s))
 			return SMIME_E_PARSE;
 		ret = smime_buf_append(joined, s.v, s.vlen);
 		q += s.len;
@@ -325,12 +254,12 @@ int smime_cms_fill(bool auth, const unsigned char *ed, size_t edlen,
 {
 	unsigned char oid[32];
 	int oid_len = sizeof(oid), nedf, eci_at = 1;
-	tlv t, edf[MAX_FIELDS], ecif[MAX_FIELDS];
+	smime_ber t, edf[MAX_FIELDS], ecif[MAX_FIELDS];
 
 	if (asn1_object_id_der(auth ? OID_AUTH_ENVELOPED_DATA
 				    : OID_ENVELOPED_DATA,
 			       oid, &oid_len, 0) != ASN1_SUCCESS ||
-	    !tlv_at(ed, edlen, &t) || t.len != edlen || t.p[0] != 0x30 ||
+	    !smime_ber_at(ed, edlen, &t) || t.len != edlen || t.p[0] != 0x30 ||
 	    (nedf = fields(&t, edf)) < 3)
 		return SMIME_E_ARG; /* not what the seal's libtasn1 wrote */
 	while (eci_at < nedf && edf[eci_at].p[0] != 0x30)

@@ -241,33 +241,6 @@ bad:
 	return SMIME_E_PARSE;
 }
 
-/* Tag and length octets of the element at der[0..len): *hdr bytes,
- * then *clen content bytes, then for an indefinite length (*indef) the
- * two end-of-contents octets.  asn1_get_length_ber() measures an
- * indefinite length's content for us. */
-static int tl_header(const unsigned char *der, size_t len, bool *constructed,
-		     bool *indef, size_t *hdr, size_t *clen)
-{
-	unsigned char cls;
-	unsigned long tag;
-	int tl, ll, avail = len > INT_MAX ? INT_MAX : (int)len;
-	long l;
-
-	if (asn1_get_tag_der(der, avail, &cls, &tl, &tag) != ASN1_SUCCESS ||
-	    tl <= 0 || tl >= avail)
-		return SMIME_E_PARSE;
-	l = asn1_get_length_ber(der + tl, avail - tl, &ll);
-	if (l < 0 || ll <= 0)
-		return SMIME_E_PARSE;
-	*constructed = (cls & ASN1_CLASS_STRUCTURED) != 0;
-	*indef = der[tl] == 0x80;
-	*hdr = (size_t)tl + (size_t)ll;
-	*clen = (size_t)l;
-	if (*hdr + *clen + (*indef ? 2 : 0) > len)
-		return SMIME_E_PARSE;
-	return 0;
-}
-
 /* Where the named element sits in der: [*start, *end). */
 static int element_range(asn1_node node, const unsigned char *der, size_t len,
 			 const char *name, size_t *start, size_t *end)
@@ -290,8 +263,8 @@ int smime_asn1_inner(asn1_node node, const unsigned char *der, size_t len,
 		     const char *name, const unsigned char **out,
 		     size_t *outlen)
 {
-	size_t start, end, hdr, clen;
-	bool cons, indef;
+	size_t start, end;
+	smime_ber e;
 	int ret;
 
 	*out = NULL;
@@ -299,21 +272,19 @@ int smime_asn1_inner(asn1_node node, const unsigned char *der, size_t len,
 	ret = element_range(node, der, len, name, &start, &end);
 	if (ret < 0)
 		return ret;
-	ret = tl_header(der + start, end - start, &cons, &indef, &hdr, &clen);
-	if (ret < 0)
-		return ret;
-	if (!cons || hdr + clen + (indef ? 2 : 0) != end - start)
+	if (!smime_ber_at(der + start, end - start, &e) || !e.cons ||
+	    e.len != end - start)
 		return SMIME_E_PARSE;
-	*out = der + start + hdr;
-	*outlen = clen;
+	*out = e.v;
+	*outlen = e.vlen;
 	return 0;
 }
 
 int smime_asn1_view(asn1_node node, const unsigned char *der, size_t len,
 		    const char *name, const unsigned char **out, size_t *outlen)
 {
-	size_t start, end, hdr, clen;
-	bool cons, indef;
+	size_t start, end;
+	smime_ber e;
 	int ret;
 
 	*out = NULL;
@@ -321,15 +292,14 @@ int smime_asn1_view(asn1_node node, const unsigned char *der, size_t len,
 	ret = element_range(node, der, len, name, &start, &end);
 	if (ret < 0)
 		return ret;
-	ret = tl_header(der + start, end - start, &cons, &indef, &hdr, &clen);
-	if (ret < 0)
-		return ret;
-	if (cons || indef)
-		return SMIME_E_UNSUPPORTED; /* BER chunks: no single view */
-	if (hdr + clen != end - start)
+	if (!smime_ber_at(der + start, end - start, &e))
 		return SMIME_E_PARSE;
-	*out = der + start + hdr;
-	*outlen = clen;
+	if (e.cons)
+		return SMIME_E_UNSUPPORTED; /* BER chunks: no single view */
+	if (e.len != end - start)
+		return SMIME_E_PARSE;
+	*out = e.v;
+	*outlen = e.vlen;
 	return 0;
 }
 

@@ -155,6 +155,20 @@ int smime_asn1_write(asn1_node node, const char *name, const void *value,
  * SMIME_E_NOMEM, or SMIME_E_ARG when libtasn1 cannot encode it. */
 int smime_asn1_encode(asn1_node node, const char *name, smime_buf *out);
 
+/* One BER element (ber.c): where it starts, its whole length
+ * (end-of-contents octets included), its value (without them). */
+typedef struct smime_ber {
+	const unsigned char *p;
+	size_t len;
+	const unsigned char *v;
+	size_t vlen;
+	bool cons;
+} smime_ber;
+
+/* The element at p measured within avail bytes; false when it does not
+ * fit or is not BER. */
+bool smime_ber_at(const unsigned char *p, size_t avail, smime_ber *t);
+
 /* --- one decoded CMS content (cms_read.c, cms_signed.c) --- */
 /*
  * The content of a ContentInfo, decoded once: smime_cms_read_tree()

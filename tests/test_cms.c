@@ -698,6 +698,57 @@ static void test_dn_escapes(void)
 	free(s);
 }
 
+/* der, a DER ContentInfo, with the ContentInfo and its [0] rewritten
+ * with indefinite lengths around the same definite content: BER that a
+ * streaming encoder writes and OpenSSL reads. */
+static int outer_indefinite(const smime_buf *der, smime_buf *out)
+{
+	smime_ber ci, oid, exp, inner;
+
+	if (!smime_ber_at(der->data, der->len, &ci) ||
+	    !smime_ber_at(ci.v, ci.vlen, &oid) ||
+	    !smime_ber_at(oid.p + oid.len, ci.vlen - oid.len, &exp) ||
+	    !smime_ber_at(exp.v, exp.vlen, &inner))
+		return -1;
+	smime_buf_append(out, "\x30\x80", 2);
+	smime_buf_append(out, oid.p, oid.len);
+	smime_buf_append(out, "\xa0\x80", 2);
+	smime_buf_append(out, inner.p, inner.len);
+	return smime_buf_append(out, "\0\0\0\0", 4);
+}
+
+/* An indefinite ContentInfo around a definite SignedData has no nested
+ * indefinite element: asn1_get_length_ber() then counted its
+ * end-of-contents octets into the value, and such a message read as
+ * malformed (ber.c measures it now). */
+static void test_outer_indefinite(void)
+{
+	static const char *const names[] = {
+		"signed-opaque.der", "signed-detached.der", "env-aes128.der"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		smime_buf der = load(names[i]), ber = SMIME_BUF_INIT;
+		smime_cms_info a, b;
+		int ra, rb = -1;
+
+		memset(&b, 0, sizeof(b));
+		ra = smime_cms_read(der.data, der.len, NULL, &a);
+		if (outer_indefinite(&der, &ber) == 0)
+			rb = smime_cms_read(ber.data, ber.len, NULL, &b);
+		ok(ra == 0 && rb == 0 && ber.data[1] == 0x80 &&
+			   a.kind == b.kind && a.nsigners == b.nsigners &&
+			   a.nrecipients == b.nrecipients &&
+			   a.econtent.len == b.econtent.len,
+		   "%s with an indefinite ContentInfo and [0]: read as the DER "
+		   "is (%d)",
+		   names[i], rb);
+		smime_cms_info_free(&a);
+		smime_cms_info_free(&b);
+		smime_buf_free(&der);
+		smime_buf_free(&ber);
+	}
+}
+
 int main(void)
 {
 	if (smime_global_init() != 0) {
@@ -717,6 +768,7 @@ int main(void)
 	test_bad_recipient_keeps_cipher();
 	test_bad_rc2_params();
 	test_dn_escapes();
+	test_outer_indefinite();
 	smime_global_deinit();
 	return tap_done();
 }
